@@ -1,0 +1,211 @@
+"""ofsted_ingest: crawl -> download -> parse -> load -> detect changes -> alert.
+
+Thin on purpose: every step is a function in `etl.pipeline`. Nothing here touches the network
+or a database at import time; `etl` modules are imported inside the tasks. Mapped tasks get
+batches of references (URLs, landing-store paths) and never write the warehouse, so the
+embedded DuckDB file (one writer at a time) works under any executor.
+"""
+from __future__ import annotations
+
+import os
+from datetime import datetime, timedelta
+
+from airflow.sdk import Asset, Param, dag, get_current_context, task
+
+SCHEDULE = os.environ.get("OFSTED_SCHEDULE", "@daily")  # cron, preset, or "none" (manual runs only)
+
+# Warehouse tables as Assets, so exports and dashboards can be scheduled on them.
+WAREHOUSE_ASSETS = {
+    name: Asset(name=f"ofsted_warehouse.{name}", uri=f"ofsted-warehouse://warehouse/{name}", group="ofsted")
+    for name in ("publications", "reports", "judgements", "rating_history", "rating_changes")
+}
+
+
+def _settings():
+    """Settings from the environment; the Airflow connections, when defined, take precedence."""
+    from dataclasses import replace
+
+    from airflow.sdk import Connection
+    from airflow.sdk.exceptions import AirflowNotFoundException
+    from etl.config import Settings, normalise_db_url
+
+    settings = Settings.from_env()
+    try:
+        settings = replace(settings, warehouse_url=normalise_db_url(Connection.get("ofsted_warehouse").get_uri()))
+    except AirflowNotFoundException:
+        pass
+    try:  # an Apprise connection adds alert targets (config: {"path": url} or a list of them)
+        config = Connection.get("ofsted_alerts").extra_dejson.get("config", [])
+        paths = [c["path"] for c in (config if isinstance(config, list) else [config])]
+        settings = replace(settings, alert_urls=settings.alert_urls + tuple(paths))
+    except AirflowNotFoundException:
+        pass
+    return settings
+
+
+def notify_failure(context) -> None:
+    """Task-level failure callback (set through default_args: the DAG-level one is unreliable in 3.x)."""
+    from etl.alert import notify_operators
+    from etl.config import Settings
+
+    ti = context["ti"]
+    notify_operators(list(Settings.from_env().ops_alert_urls),
+                     f"ofsted_ingest failed: {ti.task_id}",
+                     f"Task {ti.task_id} (map index {ti.map_index}) of run {context['run_id']} failed "
+                     f"after {ti.try_number} tries: {context.get('exception')!r}")
+
+
+def _params() -> dict:
+    return get_current_context()["params"]
+
+
+def _run_id() -> str:
+    return get_current_context()["run_id"]
+
+
+def _collect(mapped) -> list:
+    """Outputs of a mapped task, read by index: iterating probes one past the end, which
+    Airflow logs as an error."""
+    return [mapped[i] for i in range(len(mapped))] if mapped else []
+
+
+@dag(
+    dag_id="ofsted_ingest",
+    schedule=SCHEDULE if SCHEDULE.lower() not in ("none", "manual", "") else None,
+    start_date=datetime(2026, 1, 1),
+    catchup=False,
+    max_active_runs=1,
+    tags=["ofsted"],
+    doc_md=__doc__,
+    default_args={
+        "retries": 2,
+        "retry_delay": timedelta(seconds=float(os.environ.get("OFSTED_RETRY_DELAY", "30"))),
+        "retry_exponential_backoff": 2.0,
+        "max_retry_delay": timedelta(minutes=10),
+        "execution_timeout": timedelta(minutes=30),
+        "on_failure_callback": notify_failure,
+    },
+    params={
+        "since": Param(None, type=["null", "string"], format="date",
+                       description="Backfill: only download reports published on or after this date."),
+        "reparse": Param(False, type="boolean", description="Re-parse every stored file with this parser."),
+        "councils": Param([], type="array", description="Only these council URNs (empty: all)."),
+        "historic_alerts": Param(False, type="boolean",
+                                 description="Also alert for changes found by the first (baseline) run."),
+    },
+)
+def ofsted_ingest():
+    @task
+    def begin() -> None:
+        from etl import pipeline
+        pipeline.begin(_settings(), _run_id())
+
+    @task(retries=4)
+    def discover() -> list[list[dict]]:
+        from datetime import date
+
+        from etl import pipeline
+        from etl.records import to_dict
+        settings, params = _settings(), _params()
+        councils, publications = pipeline.discover(settings, _run_id(), councils=params["councils"])
+        since = date.fromisoformat(params["since"]) if params["since"] else None
+        wanted = [to_dict(p) for p in pipeline.to_download(publications, since)]
+        get_current_context()["ti"].xcom_push(key="counts", value=[councils, len(publications)])
+        return pipeline.batches(wanted, settings.batch_size)
+
+    @task(retries=4, max_active_tis_per_dagrun=4)
+    def download(batch: list[dict]) -> dict:
+        from etl import pipeline
+        from etl.records import Publication, from_dict, to_dict
+        stored, quarantined = pipeline.download(_settings(), [from_dict(Publication, p) for p in batch])
+        return {"stored": [to_dict(s) for s in stored], "quarantined": [to_dict(q) for q in quarantined]}
+
+    @task(trigger_rule="none_failed", outlets=[WAREHOUSE_ASSETS["publications"]])
+    def record_downloads(results: list[dict]) -> dict:
+        from etl import pipeline
+        from etl.records import Quarantined, StoredFile, from_dict
+        results = _collect(results)
+        stored = [from_dict(StoredFile, s) for r in results for s in r["stored"]]
+        quarantined = [from_dict(Quarantined, q) for r in results for q in r["quarantined"]]
+        pipeline.record_downloads(_settings(), stored, quarantined)
+        return {"downloaded": len(stored), "quarantined": [f"{q.publication.url}: {q.reason}" for q in quarantined],
+                "newly_quarantined": sum(q.attempts == 1 for q in quarantined)}
+
+    @task(trigger_rule="none_failed")
+    def plan_parse() -> list[list[dict]]:
+        from etl import pipeline
+        from etl.records import to_dict
+        settings, params = _settings(), _params()
+        files = pipeline.plan_parse(settings, reparse=params["reparse"], councils=params["councils"])
+        return pipeline.batches([to_dict(f) for f in files], settings.batch_size)
+
+    @task(retries=1)
+    def parse(batch: list[dict]) -> list[dict]:
+        from etl import pipeline
+        from etl.records import StoredFile, from_dict, to_dict
+        return [to_dict(r) for r in pipeline.parse(_settings(), [from_dict(StoredFile, f) for f in batch])]
+
+    @task(trigger_rule="none_failed",
+          outlets=[WAREHOUSE_ASSETS["reports"], WAREHOUSE_ASSETS["judgements"]])
+    def load(parsed: list[list[dict]]) -> dict:
+        from etl import pipeline
+        from etl.records import ReportRecord, from_dict
+        records = [from_dict(ReportRecord, r) for batch in _collect(parsed) for r in batch]
+        pipeline.load_reports(_settings(), records, _run_id())
+        summary = pipeline.RunSummary(_run_id())
+        pipeline.summarise_records(summary, records)
+        return {"parsed": summary.parsed, "not_reports": summary.not_reports, "flagged": summary.flagged}
+
+    @task(trigger_rule="none_failed",
+          outlets=[WAREHOUSE_ASSETS["rating_history"], WAREHOUSE_ASSETS["rating_changes"]])
+    def detect_changes() -> dict:
+        from etl import pipeline
+        refreshed = pipeline.detect_changes(_settings(), _run_id())
+        return {"changes": [pipeline.describe_change(e) for e in refreshed.new],
+                "retracted": len(refreshed.retracted)}
+
+    @task(retries=3)
+    def alert() -> dict:
+        from etl import pipeline
+        result = pipeline.send_alerts(_settings(), include_baseline=_params()["historic_alerts"])
+        return {"sent": result.sent, "failed": result.failed}
+
+    @task
+    def finish(downloads: dict, loaded: dict, changes: dict, alerts: dict) -> list[str]:
+        """Close the run and report it: the log, and the operators when files need attention."""
+        import logging
+
+        from etl import pipeline
+        from etl.alert import notify_operators
+        settings, run_id = _settings(), _run_id()
+        pipeline.finish(settings, run_id)
+        councils, publications = get_current_context()["ti"].xcom_pull(task_ids="discover", key="counts")
+        summary = pipeline.RunSummary(run_id, councils=councils, publications=publications,
+                                      downloaded=downloads["downloaded"], quarantined=downloads["quarantined"],
+                                      parsed=loaded["parsed"],
+                                      not_reports=loaded["not_reports"], flagged=loaded["flagged"],
+                                      changes=changes["changes"], retracted=changes["retracted"],
+                                      alerts_sent=alerts["sent"], alerts_failed=alerts["failed"])
+        lines = summary.lines()
+        logging.getLogger("ofsted_ingest").info("\n".join(lines))
+        # operators hear of each problem once: a file still quarantined from an earlier run is
+        # in the summary but does not page them again; parse problems only arise on new parses
+        if downloads["newly_quarantined"] or summary.not_reports or summary.flagged or summary.alerts_failed:
+            notify_operators(list(settings.ops_alert_urls), "ofsted_ingest: files need attention",
+                             "\n".join(lines))
+        return lines
+
+    batches = discover()
+    begin() >> batches
+    downloads = record_downloads(download.expand(batch=batches))
+    to_parse = plan_parse()
+    downloads >> to_parse
+    loaded = load(parse.expand(batch=to_parse))
+    changes = detect_changes()
+    loaded >> changes
+    alerts = alert()
+    changes >> alerts
+    finish(downloads, loaded, changes, alerts)
+
+
+ofsted_ingest()

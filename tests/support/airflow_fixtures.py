@@ -1,0 +1,41 @@
+"""An Airflow home with a migrated SQLite metadata database, and a runner for ofsted_ingest."""
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def airflow_env(home: Path, **overrides: str) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("AIRFLOW", "OFSTED_"))}
+    env.update({
+        "AIRFLOW_HOME": str(home),
+        "AIRFLOW__CORE__DAGS_FOLDER": str(ROOT / "dags"),
+        "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
+        "AIRFLOW__CORE__UNIT_TEST_MODE": "False",
+        "PYTHONPATH": str(ROOT),
+    })
+    env.update(overrides)
+    return env
+
+
+@pytest.fixture(scope="session")
+def airflow_home(tmp_path_factory) -> Path:
+    home = tmp_path_factory.mktemp("airflow_home")
+    done = subprocess.run([sys.executable, "-m", "airflow", "db", "migrate"], env=airflow_env(home),
+                          capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr[-3000:]
+    return home
+
+
+def run_dag(home: Path, env: dict[str, str], conf: dict | None = None, timeout: int = 600):
+    """One ofsted_ingest run via dag.test() in a subprocess; returns the CompletedProcess."""
+    return subprocess.run([sys.executable, str(ROOT / "scripts" / "run_dag.py"), "--conf", json.dumps(conf or {})],
+                          cwd=ROOT, env=airflow_env(home, **env), capture_output=True, text=True,
+                          timeout=timeout)

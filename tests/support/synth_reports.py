@@ -1,0 +1,435 @@
+"""Synthetic Ofsted children's services reports, laid out like the real ones in each framework,
+so tests (parser, fake Ofsted site, end to end) need no Crown-copyright file.
+
+The layouts follow the real reports' structure: page-1 title, dates, inspector and judgement
+table; body sections that restate each judgement (ILACS "<area>: <grade>" headings, SIF area
+pages and "Key judgement" boxes, the LSCB summary, the LAC "Grade n (x)" lines and the closing
+"Record of main findings" table). The text is generic filler written for these tests.
+
+Layout options (keyword arguments of `report_pdf`), each mimicking a variant seen in real files:
+  date_style: "short" ("6 to 17 May 2021"), "long" ("6 May 2021 to 17 May 2021"),
+              "dash" ("6 May 2021 - 17 May 2021"), "numeric" ("6/05/2021 - 17/05/2021")
+  inspector_suffix: text after the lead inspector's name on page 1 (ILACS), e.g. ", HMI"
+  wrap_grades: print "Requires improvement to be good" over two lines in the table cell
+  label_width: width (mm) of the table's label column; narrow widths wrap labels over 2-3 lines
+  grade_middle: print the grade vertically centred on a wrapped label (words interleave by y)
+  sif_overall_sentence: "council" ("Children's services in X are good") or "judgement"
+              ("The overall judgement is that children's services are good")
+  key_judgement_boxes: SIF 2014-style "Key judgement / Judgement grade" boxes in the body
+  reinspection: SIF title "Re-inspection of services ..."
+  contents: SIF contents page listing the sections' page numbers (default True)
+  title_2018: ILACS 2018 title wording ("children's social care services" or "local authority")
+  body_overrides: {area: grade} printed in the body instead of the table's grade (disagreement)
+  omit_body: areas whose body statement is left out
+"""
+from __future__ import annotations
+
+from datetime import date
+
+from fpdf import FPDF
+
+__all__ = ["report_pdf", "letter_pdf", "not_found_html", "GRADE_TEXT"]
+
+GRADE_TEXT = {
+    "outstanding": "Outstanding",
+    "good": "Good",
+    "requires_improvement": "Requires improvement to be good",
+    "adequate": "Adequate",
+    "inadequate": "Inadequate",
+}
+LAC_GRADE_NUMBER = {"outstanding": 1, "good": 2, "adequate": 3, "inadequate": 4}
+
+ILACS_LABELS = {
+    "impact_of_leaders": "The impact of leaders on social work practice with children and families",
+    "help_and_protection": "The experiences and progress of children who need help and protection",
+    "in_care_and_care_leavers": "The experiences and progress of children in care and care leavers",
+    "in_care": "The experiences and progress of children in care",
+    "care_leavers": "The experiences and progress of care leavers",
+}
+SIF_TABLE = [
+    ("help_and_protection", "1. Children who need help and protection"),
+    ("looked_after_and_permanence", "2. Children looked after and achieving permanence"),
+    ("adoption_performance", "2.1 Adoption performance"),
+    ("care_leavers", "2.2 Experiences and progress of care leavers"),
+    ("leadership_management_governance", "3. Leadership, management and governance"),
+]
+SIF_SECTIONS = {
+    "help_and_protection": "The experiences and progress of children who need help and protection",
+    "looked_after_and_permanence": "The experiences and progress of children looked after and "
+                                   "achieving permanence",
+    "leadership_management_governance": "Leadership, management and governance",
+}
+LAC_ROWS = [
+    ("lac_overall_effectiveness", "Overall effectiveness",
+     "Overall effectiveness of services for looked after children and young people"),
+    ("lac_capacity_to_improve", "Capacity to improve", "Capacity to improve"),
+    ("lac_outcomes", "Outcomes for looked after children and young people",
+     "Outcomes for looked after children and young people"),
+    ("lac_quality_of_provision", "Quality of provision", "Quality of provision"),
+    ("lac_leadership_management", "Leadership and management", "Leadership and management"),
+]
+
+FILLER = ("Inspectors considered the experiences of children and families, the quality of "
+          "practice and the difference that leaders make. This paragraph is generic text "
+          "written for tests and stands for the narrative of a real report. ")
+MONTHS = ["January", "February", "March", "April", "May", "June", "July", "August",
+          "September", "October", "November", "December"]
+
+
+def _ascii(text: str) -> str:
+    # the core Helvetica font is Latin-1 only; real reports use typographic quotes and dashes,
+    # which the parser accepts alike
+    return text.replace("\u2019", "'").replace("\u2013", "-").replace("\u2014", "-")
+
+
+def _long(d: date) -> str:
+    return f"{d.day} {MONTHS[d.month - 1]} {d.year}"
+
+
+def _date_range(start: date, end: date, style: str = "short") -> str:
+    if style == "long":
+        return f"{_long(start)} to {_long(end)}"
+    if style == "dash":
+        return f"{_long(start)} - {_long(end)}"
+    if style == "numeric":
+        return f"{start.day}/{start.month:02d}/{start.year} - {end.day}/{end.month:02d}/{end.year}"
+    if (start.year, start.month) == (end.year, end.month):
+        return f"{start.day} to {_long(end)}"
+    if start.year == end.year:
+        return f"{start.day} {MONTHS[start.month - 1]} to {_long(end)}"
+    return f"{_long(start)} to {_long(end)}"
+
+
+class _Doc(FPDF):
+    def __init__(self, running_title: str = ""):
+        super().__init__(format="A4")
+        self.running_title = running_title
+        self.set_margins(20, 18, 20)
+        self.set_auto_page_break(True, 20)
+        self.set_font("Helvetica", size=11)
+
+    def header(self):
+        if self.page_no() > 1 and self.running_title:
+            self.set_font("Helvetica", size=8)
+            self.cell(0, 5, _ascii(self.running_title), new_x="LMARGIN", new_y="NEXT")
+            self.set_font("Helvetica", size=11)
+            self.ln(2)
+
+    def footer(self):
+        self.set_y(-14)
+        self.set_font("Helvetica", size=8)
+        self.cell(0, 5, str(self.page_no()), align="R")
+
+    def para(self, text: str, size: float = 11, bold: bool = False, gap: float = 2):
+        self.set_font("Helvetica", "B" if bold else "", size)
+        self.multi_cell(0, 5.5, _ascii(text), new_x="LMARGIN", new_y="NEXT")
+        self.set_font("Helvetica", size=11)
+        self.ln(gap)
+
+    def filler(self, paragraphs: int = 2, numbered_from: int | None = None):
+        for i in range(paragraphs):
+            prefix = f"{numbered_from + i}. " if numbered_from is not None else ""
+            self.para(prefix + FILLER * 2)
+
+    def grade_table(self, rows: list[tuple[str, str]], *, header: tuple[str, str] | None,
+                    label_width: float = 95, grade_width: float = 70, wrap_grades: bool = False,
+                    grade_middle: bool = False, bold_last: bool = False):
+        """A bordered two-column table. Cells are drawn label first, then grade, like the
+        real files; `grade_middle` centres the grade on the label's wrapped lines."""
+        line_h = 6
+        all_rows = ([header] if header else []) + rows
+        for n, (label, grade) in enumerate(all_rows):
+            is_head = header is not None and n == 0
+            style = "B" if is_head or (bold_last and n == len(all_rows) - 1) else ""
+            self.set_font("Helvetica", style, 11)
+            label_lines = self.multi_cell(label_width - 2, line_h, _ascii(label), dry_run=True,
+                                          output="LINES")
+            grade_text = _ascii(grade)
+            if wrap_grades and grade.startswith("Requires improvement") and not is_head:
+                grade_text = "Requires improvement\nto be good"
+            grade_lines = self.multi_cell(grade_width - 2, line_h, grade_text, dry_run=True,
+                                          output="LINES")
+            height = line_h * max(len(label_lines), len(grade_lines)) + 2
+            if self.will_page_break(height):
+                self.add_page()
+            x, y = self.get_x(), self.get_y()
+            self.rect(x, y, label_width, height)
+            self.rect(x + label_width, y, grade_width, height)
+            self.set_xy(x + 1, y + 1)
+            self.multi_cell(label_width - 2, line_h, "\n".join(label_lines))
+            grade_y = y + 1
+            if grade_middle:
+                grade_y = y + (height - line_h * len(grade_lines)) / 2
+            self.set_xy(x + label_width + 1, grade_y)
+            self.multi_cell(grade_width - 2, line_h, "\n".join(grade_lines))
+            self.set_xy(x, y + height)
+        self.set_font("Helvetica", size=11)
+        self.ln(4)
+
+
+def _grade_phrase(grade: str) -> str:
+    """How a grade reads inside a sentence ("... is good", "... requires improvement")."""
+    return {"requires_improvement": "requires improvement to be good"}.get(grade, grade)
+
+
+def _is_phrase(grade: str) -> str:
+    return _grade_phrase(grade) if grade == "requires_improvement" else f"is {grade}"
+
+
+def _ilacs(framework: str, council: str, j: dict[str, str], start: date, end: date,
+           inspector: str, opts: dict) -> bytes:
+    body_grade = {**j, **opts.get("body_overrides", {})}
+    omit = set(opts.get("omit_body", ()))
+    if framework == "ilacs_2018" and opts.get("title_2018") == "social care":
+        title = f"Inspection of {council} children's social care services"
+    else:
+        title = f"Inspection of {council} local authority children's services"
+    doc = _Doc(title)
+    doc.add_page()
+    doc.para(title, size=20, bold=True, gap=4)
+    doc.para(f"Inspection dates: {_date_range(start, end, opts.get('date_style', 'short'))}", gap=0)
+    suffix = opts.get("inspector_suffix", ", His Majesty's Inspector")
+    doc.para(f"Lead inspector: {inspector}{suffix}", gap=5)
+    areas = [a for a in ("impact_of_leaders", "help_and_protection", "in_care_and_care_leavers",
+                         "in_care", "care_leavers") if a in j]
+    rows = [(ILACS_LABELS[a], GRADE_TEXT[j[a]]) for a in areas]
+    if "overall_effectiveness" in j:
+        rows.append(("Overall effectiveness", GRADE_TEXT[j["overall_effectiveness"]]))
+    doc.grade_table(rows, header=("Judgement", "Grade"), label_width=opts.get("label_width", 95),
+                    wrap_grades=opts.get("wrap_grades", False),
+                    grade_middle=opts.get("grade_middle", False), bold_last="overall_effectiveness" in j)
+    doc.filler(2)
+    doc.add_page()
+    doc.para("What needs to improve?", size=13, bold=True)
+    doc.para("- The consistency of practice across teams.\n- The timeliness of plans for children.")
+    order = ["help_and_protection", "in_care_and_care_leavers", "in_care", "care_leavers",
+             "impact_of_leaders"]
+    n = 1
+    for area in order:
+        if area not in j or area in omit:
+            continue
+        doc.para(f"{ILACS_LABELS[area]}: {_grade_phrase(body_grade[area])}", size=13, bold=True)
+        doc.filler(3, numbered_from=n)
+        n += 3
+    doc.para("Ofsted has uploaded this report to its website. (c) Crown copyright, generic test text.",
+             size=9)
+    return bytes(doc.output())
+
+
+def _render_contents(doc: "_Doc", outline) -> None:
+    doc.set_x(doc.l_margin)
+    doc.para("Contents", size=14, bold=True)
+    for section in outline:
+        doc.set_font("Helvetica", size=11)
+        doc.cell(150, 6, section.name)
+        doc.cell(0, 6, str(section.page_number), new_x="LMARGIN", new_y="NEXT")
+
+
+def _sif(council: str, j: dict[str, str], start: date, end: date, published: date | None,
+         inspector: str, opts: dict) -> bytes:
+    body_grade = {**j, **opts.get("body_overrides", {})}
+    omit = set(opts.get("omit_body", ()))
+    kind = "Re-inspection" if opts.get("reinspection") else "Inspection"
+    title = (f"{kind} of services for children in need of help and protection, children looked "
+             f"after and care leavers")
+    doc = _Doc(f"{council} {title}")
+    doc.add_page()
+    doc.para("1", size=9)
+    doc.para(f"{council} Council", size=18, bold=True)
+    doc.para(title, size=16, bold=True, gap=1)
+    if "lscb" in j:
+        doc.para("and", size=16, bold=True, gap=1)
+        doc.para("Review of the effectiveness of the Local Safeguarding Children Board", size=16, bold=True)
+    doc.para(f"Inspection date: {_date_range(start, end, opts.get('date_style', 'dash'))}", gap=0)
+    if published:
+        doc.para(f"Report published: {_long(published)}", gap=4)
+    overall = j["overall_effectiveness"]
+    if opts.get("sif_overall_sentence", "council") == "judgement":
+        verb = "require improvement to be good" if overall == "requires_improvement" else f"are {overall}"
+        sentence = f"The overall judgement is that children's services {verb}"
+    else:
+        verb = "requires improvement to be good" if overall == "requires_improvement" else f"are {overall}"
+        sentence = f"Children's services in {council} {verb}"
+    doc.para(sentence, size=14, bold=True)
+    doc.para("It is Ofsted's expectation that all children and young people receive the level of "
+             "help, care and protection that will ensure their safety.")
+    rows = [(label, GRADE_TEXT[j[a]].replace(" to be good", "")) for a, label in SIF_TABLE if a in j]
+    doc.grade_table(rows, header=None, label_width=opts.get("label_width", 110), grade_width=55,
+                    wrap_grades=opts.get("wrap_grades", False), grade_middle=opts.get("grade_middle", False))
+    if "lscb" in j:  # page 1 states the LSCB review's judgement under the table (2014-15 layout)
+        g = j["lscb"]
+        doc.para(f"The effectiveness of the Local Safeguarding Children Board (LSCB) "
+                 f"{'requires improvement' if g == 'requires_improvement' else 'is ' + g}", bold=True)
+    doc.add_page()
+    doc.para("Executive summary", size=14, bold=True)
+    doc.filler(3)
+    if opts.get("contents", True):  # real SIF reports list their sections on a contents page
+        doc.add_page()
+        doc.insert_toc_placeholder(_render_contents, pages=1)
+    boxes = opts.get("key_judgement_boxes", False)
+    n = 1
+    for area in ("help_and_protection", "looked_after_and_permanence", "leadership_management_governance"):
+        if area not in j:
+            continue
+        doc.add_page()
+        heading = SIF_SECTIONS[area]
+        doc.start_section(_ascii(heading))
+        grade = GRADE_TEXT[body_grade[area]].replace(" to be good", "")
+        if area in omit:
+            doc.para(heading, size=14, bold=True)
+        elif boxes:
+            doc.para("Inspection judgements about the local authority", size=13, bold=True)
+            doc.para(heading, size=12, bold=True)
+            doc.grade_table([(heading, grade)], header=("Key judgement", "Judgement grade"),
+                            label_width=110, grade_width=55)
+        else:
+            doc.grade_table([(heading, grade)], header=None, label_width=110, grade_width=55)
+            doc.para("Summary", size=12, bold=True)
+        doc.filler(3, numbered_from=n)
+        n += 3
+        if area == "looked_after_and_permanence":
+            for sub, what in (("adoption_performance", "for adoption performance"),
+                              ("care_leavers", "about the experiences and progress of care leavers")):
+                if sub in j and sub not in omit:
+                    doc.para(f"The graded judgement {what} is that it {_is_phrase(body_grade[sub])}",
+                             size=12, bold=True)
+                    doc.filler(2, numbered_from=n)
+                    n += 2
+    if "lscb" in j:
+        doc.add_page()
+        doc.start_section("The Local Safeguarding Children Board (LSCB)")
+        doc.para("The Local Safeguarding Children Board (LSCB)", size=14, bold=True)
+        if "lscb" not in omit:
+            g = body_grade["lscb"]
+            verb = "requires improvement" if g == "requires_improvement" else f"is {g}"
+            doc.para(f"The Local Safeguarding Children Board {verb}", size=12, bold=True)
+        doc.filler(2, numbered_from=n)
+    doc.add_page()
+    doc.start_section("Information about this inspection")
+    doc.para("Information about this inspection", size=13, bold=True)
+    doc.para("The inspection team consisted of six of Her Majesty's Inspectors (HMI) from Ofsted.")
+    doc.para("The inspection team", size=12, bold=True)
+    doc.para(f"Lead inspector: {inspector}\nDeputy lead inspector: Alex Example\n"
+             f"Team inspectors: Sam Sample, Chris Placeholder", gap=4)
+    return bytes(doc.output())
+
+
+def _lac(council: str, j: dict[str, str], start: date, end: date, published: date | None,
+         inspector: str, opts: dict) -> bytes:
+    body_grade = {**j, **opts.get("body_overrides", {})}
+    omit = set(opts.get("omit_body", ()))
+    doc = _Doc(f"{council} Council Inspection of looked after children services")
+    doc.add_page()
+    doc.para("Inspection of looked after children services", size=20, bold=True)
+    doc.para(f"{council} Council", size=14, bold=True)
+    doc.para(f"Inspection dates: {_date_range(start, end, opts.get('date_style', 'dash'))}", gap=0)
+    doc.para(f"Reporting inspector {inspector} HMI", gap=0)
+    doc.para("Age group: All", gap=0)
+    if published:
+        doc.para(f"Published: {_long(published)}")
+    doc.add_page()
+    doc.para("About this inspection", size=13, bold=True)
+    doc.filler(2, numbered_from=1)
+    n = 3
+    for key, _short, heading in LAC_ROWS:
+        if key not in j:
+            continue
+        doc.para(heading, size=13, bold=True, gap=0)
+        if key not in omit:
+            g = body_grade[key]
+            doc.para(f"Grade {LAC_GRADE_NUMBER[g]} ({g})", bold=True)
+        doc.filler(2, numbered_from=n)
+        n += 2
+    doc.add_page()
+    doc.para("Record of main findings", size=14, bold=True)
+    doc.para("Services for looked after children", size=12, bold=True)
+    rows = [(short, GRADE_TEXT[j[key]]) for key, short, _h in LAC_ROWS if key in j]
+    doc.grade_table(rows, header=None, label_width=opts.get("label_width", 80), grade_width=60,
+                    grade_middle=opts.get("grade_middle", False))
+    return bytes(doc.output())
+
+
+def report_pdf(framework: str, council: str, judgements: dict[str, str], *,
+               inspection_start: date, inspection_end: date, published: date | None = None,
+               lead_inspector: str = "Jane Smith", **layout_options) -> bytes:
+    """A graded inspection report in `framework`'s layout (see the module doc for options).
+    `published` is printed only by the frameworks whose reports print it (SIF, LAC)."""
+    args = (council, judgements, inspection_start, inspection_end)
+    if framework.startswith("ilacs_"):
+        return _ilacs(framework, *args, lead_inspector, layout_options)
+    if framework == "sif":
+        return _sif(*args, published, lead_inspector, layout_options)
+    if framework == "lac":
+        return _lac(*args, published, lead_inspector, layout_options)
+    raise ValueError(f"unknown framework {framework!r}")
+
+
+def letter_pdf(kind: str, council: str, *, visit_start: date, visit_end: date,
+               lead_inspector: str = "Jane Smith") -> bytes:
+    """An ungraded visit letter: `kind` is "focused_visit" or "monitoring_visit"."""
+    what = {"focused_visit": "focused visit", "monitoring_visit": "monitoring visit"}[kind]
+    doc = _Doc()
+    doc.add_page()
+    doc.para("Ofsted\nPiccadilly Gate\nStore Street\nManchester\nM1 2WD", size=9)
+    doc.para(f"{_long(visit_end)}", gap=3)
+    doc.para("Director of Children's Services\n" f"{council} Council", gap=3)
+    doc.para("Dear Director", gap=3)
+    doc.para(f"{what.capitalize()} to {council} children's services", size=12, bold=True)
+    doc.para(f"This letter summarises the findings of the {what} to {council} children's services "
+             f"on {_date_range(visit_start, visit_end)}. His Majesty's Inspectors for this visit "
+             f"were {lead_inspector} and Alex Example.")
+    doc.para("Headline findings", size=12, bold=True)
+    doc.filler(3)
+    doc.para("Yours sincerely", gap=1)
+    doc.para(f"{lead_inspector}\nHis Majesty's Inspector")
+    return bytes(doc.output())
+
+
+def not_found_html() -> bytes:
+    """The site's "Report not found" page, served with a success status in place of a PDF."""
+    return b"""<!DOCTYPE html>
+<html lang="en" class="govuk-template">
+<head><meta charset="utf-8"><title>Report not found - Ofsted</title></head>
+<body class="govuk-template__body">
+<header class="govuk-header"><a href="/" class="govuk-header__link">Ofsted</a></header>
+<main class="govuk-main-wrapper" id="main-content" role="main">
+<h1 class="govuk-heading-xl">Report not found</h1>
+<p class="govuk-body">Sorry, we could not find the report you were looking for.</p>
+<p class="govuk-body">It may have been moved or removed. <a href="/">Search for a report</a>.</p>
+</main>
+</body>
+</html>
+"""
+
+
+FRAMEWORK_ERAS = [  # (first publication date, framework), newest last: which layout a date gets
+    (date(2012, 1, 1), "lac"), (date(2013, 11, 1), "sif"), (date(2018, 6, 1), "ilacs_2018"),
+    (date(2023, 6, 1), "ilacs_2023"), (date(2026, 4, 1), "ilacs_2026"),
+]
+AREAS = {
+    "lac": ["lac_overall_effectiveness", "lac_capacity_to_improve", "lac_outcomes",
+            "lac_quality_of_provision", "lac_leadership_management"],
+    "sif": ["overall_effectiveness"] + [key for key, _label in SIF_TABLE],
+    "ilacs_2018": ["overall_effectiveness", "impact_of_leaders", "help_and_protection", "in_care_and_care_leavers"],
+    "ilacs_2023": ["overall_effectiveness", "impact_of_leaders", "help_and_protection", "in_care", "care_leavers"],
+    "ilacs_2026": ["impact_of_leaders", "help_and_protection", "in_care", "care_leavers"],
+}
+
+
+def listing_pdf(council: str, kind: str, published: date) -> bytes:
+    """A plausible report for a listed publication, for whole-site fakes (`pdf_factory`):
+    the framework of its date, grades drawn deterministically from (council, date)."""
+    import random
+
+    rng = random.Random(f"{council}|{published.isoformat()}")
+    end = date.fromordinal(published.toordinal() - 40)
+    start = date.fromordinal(end.toordinal() - 11)
+    if kind != "inspection":
+        letter = kind if kind in ("focused_visit", "monitoring_visit") else "monitoring_visit"
+        return letter_pdf(letter, council, visit_start=start, visit_end=end)
+    framework = [f for first, f in FRAMEWORK_ERAS if published >= first][-1]
+    scale = (["outstanding", "good", "adequate", "inadequate"] if framework == "lac" else
+             ["outstanding", "good", "requires_improvement", "requires_improvement", "inadequate"])
+    grades = {area: rng.choice(scale) for area in AREAS[framework]}
+    return report_pdf(framework, council, grades, inspection_start=start, inspection_end=end,
+                      published=published, lead_inspector=rng.choice(["Jane Smith", "Ravi Patel", "Ann O'Neill"]))

@@ -1,0 +1,76 @@
+"""The usual DAG integrity checks: imports cleanly and fast, touches no network or database at
+import, and is configured as documented (schedule, retries, failure callback, params, assets)."""
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+from tests.support.airflow_fixtures import ROOT, airflow_env
+
+PROBE = r"""
+import json, socket, sys, time
+import airflow.sdk  # the framework's own import cost is not the DAG's
+def refuse(*a, **k):
+    raise RuntimeError("network or database touched at DAG import")
+socket.socket.connect = refuse
+socket.create_connection = refuse
+from airflow.dag_processing.dagbag import DagBag
+t = time.perf_counter()
+bag = DagBag(dag_folder=sys.argv[1])
+took = time.perf_counter() - t
+dag = bag.dags.get("ofsted_ingest")
+heavy = sorted(m for m in sys.modules if m.split(".")[0] in
+               ("etl", "duckdb", "psycopg", "pdfplumber", "pypdfium2", "requests", "apprise", "pandas"))
+print(json.dumps({
+    "errors": {k: str(v)[-500:] for k, v in bag.import_errors.items()},
+    "seconds": took, "heavy": heavy,
+    "dags": sorted(bag.dags),
+    "schedule": str(getattr(dag.timetable, "expression", dag.timetable)) if dag else None,
+    "tasks": {t.task_id: {"retries": t.retries, "downstream": sorted(t.downstream_task_ids), "callbacks": bool(t.on_failure_callback),
+                          "mapped": type(t).__name__.endswith("MappedOperator"),
+                          "outlets": [a.name for a in t.outlets],
+                          "timeout": t.execution_timeout.total_seconds() if t.execution_timeout else None}
+              for t in (dag.tasks if dag else [])},
+    "params": {k: dag.params[k] for k in dag.params} if dag else {},
+    "max_active_runs": dag.max_active_runs if dag else None,
+}))
+"""
+
+
+def probe(tmp_path, **env):
+    done = subprocess.run([sys.executable, "-c", PROBE, str(ROOT / "dags")], capture_output=True,
+                          text=True, env=airflow_env(tmp_path, **env), timeout=120)
+    assert done.returncode == 0, done.stderr[-3000:]
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+def test_dag_imports_fast_without_errors_network_or_heavy_modules(tmp_path):
+    result = probe(tmp_path)
+    assert result["errors"] == {}
+    assert result["dags"] == ["ofsted_ingest"]
+    assert result["seconds"] < 2.0, f"DAG folder took {result['seconds']:.2f}s to import"
+    assert result["heavy"] == [], "the DAG file must import stage modules inside tasks only"
+
+
+def test_dag_is_configured_as_documented(tmp_path):
+    result = probe(tmp_path)
+    tasks = result["tasks"]
+    chain = ["begin", "discover", "download", "record_downloads", "plan_parse", "parse", "load",
+             "detect_changes", "alert", "finish"]
+    assert sorted(tasks) == sorted(chain)
+    for upstream, downstream in zip(chain, chain[1:]):
+        assert downstream in tasks[upstream]["downstream"], f"{upstream} must run before {downstream}"
+    assert all(t["callbacks"] and t["timeout"] for t in tasks.values()), "every task: failure callback, timeout"
+    assert tasks["discover"]["retries"] >= 3 and tasks["download"]["retries"] >= 3, "network tasks retry"
+    assert tasks["download"]["mapped"] and tasks["parse"]["mapped"] and not tasks["load"]["mapped"]
+    assert "ofsted_warehouse.rating_changes" in tasks["detect_changes"]["outlets"]
+    assert {"ofsted_warehouse.reports", "ofsted_warehouse.judgements"} <= set(tasks["load"]["outlets"])
+    assert result["params"] == {"since": None, "reparse": False, "councils": [], "historic_alerts": False}
+    assert result["max_active_runs"] == 1
+    assert result["schedule"] == "0 0 * * *"  # @daily
+
+
+def test_schedule_comes_from_settings(tmp_path):
+    assert probe(tmp_path, OFSTED_SCHEDULE="0 6 * * 1")["schedule"] == "0 6 * * 1"
+    assert "NullTimetable" in probe(tmp_path, OFSTED_SCHEDULE="none")["schedule"]

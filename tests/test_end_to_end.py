@@ -1,0 +1,143 @@
+"""The whole product under Airflow: ofsted_ingest run with dag.test() against the fake site,
+the embedded DuckDB warehouse and a webhook receiver for alerts. Runs follow one story:
+baseline, nothing new, a new report that changes grades, a delivery that fails then succeeds."""
+from __future__ import annotations
+
+import time
+from datetime import date
+
+import pytest
+
+from etl.warehouse import connect
+from tests.support.airflow_fixtures import run_dag
+from tests.support.fakesite import FakeOfstedSite
+from tests.support.synth_reports import letter_pdf, not_found_html, report_pdf
+from tests.support.webhook import WebhookReceiver
+
+pytestmark = [pytest.mark.xdist_group("airflow_e2e"), pytest.mark.timeout(1200)]
+
+GRADES4 = ("overall_effectiveness", "impact_of_leaders", "help_and_protection", "in_care_and_care_leavers")
+GRADES5 = ("overall_effectiveness", "impact_of_leaders", "help_and_protection", "in_care", "care_leavers")
+
+
+def ilacs(framework, council, grades, end, keys):
+    start = date.fromordinal(end.toordinal() - 11)
+    return report_pdf(framework, council, dict(zip(keys, grades)), inspection_start=start,
+                      inspection_end=end, lead_inspector="Pat Inspector")
+
+
+def build_site() -> FakeOfstedSite:
+    site = FakeOfstedSite(councils=0, publications=False)
+    site.add_council("80487", "Barnet")
+    site.add_publication("80487", "inspection", date(2017, 7, 7), report_pdf(
+        "sif", "Barnet", {k: "inadequate" for k in ("overall_effectiveness", "help_and_protection",
+                                                     "looked_after_and_permanence", "adoption_performance",
+                                                     "care_leavers", "leadership_management_governance")},
+        inspection_start=date(2017, 4, 24), inspection_end=date(2017, 5, 18), published=date(2017, 7, 7)))
+    site.add_publication("80487", "focused_visit", date(2018, 6, 1), letter_pdf(
+        "focused_visit", "Barnet", visit_start=date(2018, 4, 10), visit_end=date(2018, 4, 11)))
+    site.add_publication("80487", "inspection", date(2019, 7, 1),
+                         ilacs("ilacs_2018", "Barnet", ["good"] * 4, date(2019, 5, 24), GRADES4))
+    site.add_council("2532287", "Bournemouth, Christchurch & Poole")
+    site.add_publication("2532287", "inspection", date(2024, 3, 1), ilacs(
+        "ilacs_2023", "Bournemouth, Christchurch and Poole",
+        ["requires_improvement", "requires_improvement", "inadequate", "good", "good"], date(2024, 1, 19), GRADES5))
+    site.add_council("2733698", "Westmorland and Furness")
+    site.add_publication("2733698", "inspection", date(2024, 5, 1), ilacs(
+        "ilacs_2023", "Westmorland and Furness", ["requires_improvement"] * 5, date(2024, 3, 15), GRADES5))
+    broken = site.add_publication("2733698", "monitoring_visit", date(2024, 9, 1), b"%PDF-never-served")
+    site.inject(broken, *[site_fault_html() for _ in range(50)])
+    return site
+
+
+def site_fault_html():
+    from tests.support.fakesite import Fault
+    return Fault.html()
+
+
+def rows(url: str, sql: str, params=()) -> list[tuple]:
+    with connect(url) as wh:
+        return wh.fetchall(sql, params)
+
+
+def run(home, env, label, timings, conf=None):
+    started = time.perf_counter()
+    done = run_dag(home, env, conf)
+    timings[label] = time.perf_counter() - started
+    assert done.returncode == 0, f"{label} failed:\n{done.stdout[-6000:]}\n{done.stderr[-6000:]}"
+    return done.stdout
+
+
+def test_pipeline_story_baseline_repeat_change_and_retried_delivery(airflow_home, tmp_path):
+    warehouse = f"duckdb:///{tmp_path / 'warehouse.duckdb'}"
+    timings: dict[str, float] = {}
+    with build_site() as site, WebhookReceiver() as hook:
+        ops = WebhookReceiver()
+        env = site.env(OFSTED_DATA_DIR=str(tmp_path), OFSTED_LANDING=str(tmp_path / "landing"),
+                       OFSTED_WAREHOUSE_URL=warehouse, OFSTED_ALERT_URLS=hook.apprise_url,
+                       OFSTED_OPS_ALERT_URLS=ops.apprise_url)
+
+        # 1. first run: every report loaded, history built, nothing alerted (baseline)
+        out = run(airflow_home, env, "first run", timings)
+        assert "=== ofsted_ingest" in out and "rating changes" in out
+        assert rows(warehouse, "select count(*) from reports where framework is not null")[0][0] == 4
+        assert rows(warehouse, "select count(*) from publications")[0][0] == 6
+        current = dict(rows(warehouse, "select area, grade from current_ratings where urn = ? ", ("80487",)))
+        assert current["overall_effectiveness"] == "good"
+        assert rows(warehouse, "select count(*) from rating_changes where urn = ?", ("80487",))[0][0] >= 1
+        assert hook.messages == [], "changes found by the first run are the baseline: no alerts"
+        assert "quarantined" in out and "Report not found" in out
+        assert len(ops.messages) == 1 and "Report not found" in ops.messages[0]["message"]
+
+        # 2. nothing new: no file downloaded, no alert
+        site.reset_counters()
+        run(airflow_home, env, "repeat run", timings)
+        assert site.files_served == 0
+        assert hook.messages == []
+        assert len(ops.messages) == 1, "a file still quarantined is not reported to operators again"
+        ops.down()
+
+        # 3. a new report that changes two of BCP's grades: exactly two alerts, with the facts
+        site.add_publication("2532287", "inspection", date(2026, 2, 20), ilacs(
+            "ilacs_2023", "Bournemouth, Christchurch and Poole",
+            ["good", "requires_improvement", "good", "good", "good"], date(2026, 1, 16), GRADES5))
+        run(airflow_home, env, "new report", timings)
+        assert len(hook.messages) == 2, hook.messages
+        text = " ".join(m["title"] + " " + m["message"] for m in hook.messages)
+        assert text.count("Bournemouth, Christchurch & Poole") >= 2  # the council as the site lists it
+        assert "overall effectiveness" in text and "help and protection" in text
+        assert "requires improvement → good" in text and "inadequate → good" in text
+        assert "/v1/file/" in text and "20 February 2026" in text
+
+        # 4. receiver down while a change is found: the run succeeds, the delivery is kept
+        hook.down()
+        site.add_publication("2733698", "inspection", date(2026, 3, 6), ilacs(
+            "ilacs_2023", "Westmorland and Furness",
+            ["requires_improvement", "requires_improvement", "requires_improvement", "inadequate",
+             "requires_improvement"], date(2026, 1, 30), GRADES5))
+        run(airflow_home, env, "receiver down", timings)
+        failed = rows(warehouse, "select count(*) from alert_deliveries where status <> 'delivered'")[0][0]
+        assert failed == 1
+
+        # 5. receiver back: delivered on the next run, once; 6. and never again
+        hook.up()
+        run(airflow_home, env, "retry delivery", timings)
+        assert len(hook.messages) == 3 and "Westmorland and Furness" in hook.messages[-1]["title"]
+        assert "declined" in hook.messages[-1]["title"]
+        run(airflow_home, env, "after delivery", timings)
+        assert len(hook.messages) == 3
+    print("run times: " + ", ".join(f"{k} {v:.1f}s" for k, v in timings.items()))
+
+
+def test_a_failing_task_notifies_the_operators(airflow_home, tmp_path):
+    """Task-level on_failure_callback (set via default_args) fires on Airflow's final failure."""
+    with WebhookReceiver() as ops:
+        env = {"OFSTED_DATA_DIR": str(tmp_path), "OFSTED_SITE_URL": "http://127.0.0.1:9",
+               "OFSTED_WAREHOUSE_URL": "postgresql://postgres@127.0.0.1:9/unreachable",
+               "OFSTED_OPS_ALERT_URLS": ops.apprise_url, "OFSTED_RETRY_DELAY": "0.1"}
+        done = run_dag(airflow_home, env)
+        assert done.returncode == 1, done.stdout[-3000:]
+        assert "finished: failed" in done.stdout
+        assert len(ops.messages) == 1, "one notice for the failed task, none for its retries"
+        assert ops.messages[0]["title"] == "ofsted_ingest failed: begin"
+        assert "after 3 tries" in ops.messages[0]["message"]

@@ -1,0 +1,219 @@
+"""The parser on reports generated in each framework's layout, and on bad inputs."""
+from __future__ import annotations
+
+import threading
+from dataclasses import replace
+from datetime import date
+
+import pytest
+from hypothesis import given, settings as hsettings, strategies as st
+
+from etl.config import Settings
+from etl.parse import PARSER_VERSION, parse_bytes, parse_file
+from etl.records import FRAMEWORK_AREAS, ListingMeta
+from tests.support.synth_reports import letter_pdf, not_found_html, report_pdf
+
+SETTINGS = Settings.from_env({})
+START, END, PUBLISHED = date(2024, 5, 6), date(2024, 5, 17), date(2024, 7, 1)
+
+JUDGEMENTS = {
+    "ilacs_2018": dict(overall_effectiveness="requires_improvement", impact_of_leaders="good",
+                       help_and_protection="requires_improvement", in_care_and_care_leavers="inadequate"),
+    "ilacs_2023": dict(overall_effectiveness="good", impact_of_leaders="outstanding",
+                       help_and_protection="good", in_care="requires_improvement", care_leavers="inadequate"),
+    "ilacs_2026": dict(impact_of_leaders="requires_improvement", help_and_protection="good",
+                       in_care="outstanding", care_leavers="requires_improvement"),
+    "sif": dict(overall_effectiveness="requires_improvement", help_and_protection="good",
+                looked_after_and_permanence="requires_improvement", adoption_performance="outstanding",
+                care_leavers="inadequate", leadership_management_governance="requires_improvement",
+                lscb="good"),
+    "lac": dict(lac_overall_effectiveness="adequate", lac_capacity_to_improve="good",
+                lac_outcomes="adequate", lac_quality_of_provision="inadequate",
+                lac_leadership_management="outstanding"),
+}
+PRINTS_PUBLISHED = {"sif", "lac"}
+
+
+def make(framework, judgements=None, **opts):
+    return report_pdf(framework, "Exampleshire", judgements or JUDGEMENTS[framework],
+                      inspection_start=START, inspection_end=END, published=PUBLISHED,
+                      lead_inspector="Jane Smith", **opts)
+
+
+def assert_round_trip(framework, record, judgements=None):
+    assert record.is_report, record.reason
+    assert record.kind == "inspection"
+    assert record.framework == framework
+    assert record.judgements == (judgements or JUDGEMENTS[framework])
+    assert (record.inspection_start, record.inspection_end) == (START, END)
+    assert record.lead_inspector == "Jane Smith"
+    assert record.published == (PUBLISHED if framework in PRINTS_PUBLISHED else None)
+    assert "Exampleshire" in record.local_authority
+    assert record.review_flags == ()
+    assert record.parser_version == PARSER_VERSION
+
+
+@pytest.mark.parametrize("framework", sorted(JUDGEMENTS))
+def test_round_trip_every_framework(framework):
+    assert_round_trip(framework, parse_bytes(make(framework), "x.pdf", settings=SETTINGS))
+
+
+@pytest.mark.parametrize("framework,opts", [
+    ("ilacs_2018", dict(wrap_grades=True, label_width=60)),          # "Requires improvement / to be good"
+    ("ilacs_2023", dict(wrap_grades=True, grade_middle=True, label_width=50)),  # grade centred on a wrapped label
+    ("ilacs_2026", dict(grade_middle=True, label_width=45, date_style="long")),
+    ("ilacs_2018", dict(title_2018="social care", inspector_suffix=", HMI", date_style="numeric")),
+    ("ilacs_2023", dict(inspector_suffix="")),
+    ("sif", dict(key_judgement_boxes=True, sif_overall_sentence="judgement", wrap_grades=True)),
+    ("sif", dict(reinspection=True, date_style="short", grade_middle=True, label_width=60)),
+    ("lac", dict(grade_middle=True, label_width=40, date_style="short")),
+])
+def test_round_trip_layout_variants(framework, opts):
+    assert_round_trip(framework, parse_bytes(make(framework, **opts), "x.pdf", settings=SETTINGS))
+
+
+def test_sif_reads_the_sections_its_contents_page_lists():
+    from etl.parse.frameworks import _sif_section_pages
+    from etl.parse.guard import Deadline
+    from etl.parse.text import PdfText
+    pdf = PdfText(make("sif"), 100, Deadline(60))
+    pages = _sif_section_pages(pdf)
+    assert pages is not None and len(pages) < pdf.pages
+    without = parse_bytes(make("sif", contents=False), "x.pdf", settings=SETTINGS)
+    assert_round_trip("sif", without)   # no contents page: every page is read
+
+
+def test_sif_without_lscb_review_has_no_lscb_key():
+    j = {k: v for k, v in JUDGEMENTS["sif"].items() if k != "lscb"}
+    assert_round_trip("sif", parse_bytes(make("sif", j), "x.pdf", settings=SETTINGS), j)
+
+
+def test_2026_table_without_overall_row_is_not_2023():
+    record = parse_bytes(make("ilacs_2026"), "x.pdf", settings=SETTINGS)
+    assert record.framework == "ilacs_2026"
+    assert "overall_effectiveness" not in record.judgements
+    assert set(record.judgements) == set(FRAMEWORK_AREAS["ilacs_2026"])
+
+
+@pytest.mark.parametrize("framework,area", [("ilacs_2023", "in_care"), ("sif", "adoption_performance"),
+                                            ("sif", "lscb"), ("lac", "lac_outcomes")])
+def test_table_and_body_disagreeing_is_flagged_not_resolved_silently(framework, area):
+    body = "good" if JUDGEMENTS[framework][area] != "good" else "inadequate"
+    record = parse_bytes(make(framework, body_overrides={area: body}), "x.pdf", settings=SETTINGS)
+    assert record.is_report
+    flags = [f for f in record.review_flags if f.startswith(area)]
+    assert flags and "table says" in flags[0] and body in flags[0], record.review_flags
+
+
+def test_table_grade_without_body_statement_is_kept_unflagged(caplog):
+    """Not a disagreement: the report still moves the rating history; the log notes it."""
+    with caplog.at_level("INFO", logger="etl.parse"):
+        record = parse_bytes(make("ilacs_2018", omit_body=["help_and_protection"]), "x.pdf", settings=SETTINGS)
+    assert record.judgements == JUDGEMENTS["ilacs_2018"]
+    assert record.review_flags == ()
+    assert "help_and_protection has no body statement" in caplog.text
+
+
+@pytest.mark.parametrize("kind", ["focused_visit", "monitoring_visit"])
+def test_ungraded_letters(kind):
+    data = letter_pdf(kind, "Exampleshire", visit_start=date(2023, 3, 7), visit_end=date(2023, 3, 8),
+                      lead_inspector="Sam Jones")
+    record = parse_bytes(data, "letter.pdf", settings=SETTINGS)
+    assert record.is_report and record.kind == kind
+    assert record.framework is None and record.judgements == {}
+    assert (record.inspection_start, record.inspection_end) == (date(2023, 3, 7), date(2023, 3, 8))
+    assert record.lead_inspector == "Sam Jones"
+
+
+def test_listing_meta_fills_published_and_provenance():
+    meta = ListingMeta(urn="80487", local_authority="Exampleshire", published=date(2024, 8, 1),
+                       url="https://files.example/v1/file/1", sha256="ab" * 32)
+    record = parse_bytes(make("ilacs_2023"), "x.pdf", meta, SETTINGS)
+    assert record.published == date(2024, 8, 1)            # ILACS prints none: the listing's
+    assert (record.urn, record.url, record.sha256) == (meta.urn, meta.url, meta.sha256)
+    sif = parse_bytes(make("sif"), "x.pdf", meta, SETTINGS)
+    assert sif.published == PUBLISHED                       # printed date wins
+    contract = record.to_contract()
+    assert contract["published"] == "2024-08-01" and contract["judgements"]["in_care"] == "requires_improvement"
+
+
+def _password_protected() -> bytes:
+    from fpdf import FPDF
+    pdf = FPDF()
+    pdf.add_page()
+    pdf.set_font("Helvetica", size=12)
+    pdf.cell(0, 10, "Inspection of Exampleshire local authority children's services")
+    pdf.set_encryption(owner_password="owner", user_password="secret")
+    return bytes(pdf.output())
+
+
+def _other_pdf() -> bytes:
+    from fpdf import FPDF
+    pdf = FPDF()
+    pdf.add_page()
+    pdf.set_font("Helvetica", size=12)
+    pdf.multi_cell(0, 10, "Minutes of the allotment society annual general meeting.")
+    return bytes(pdf.output())
+
+
+@pytest.mark.parametrize("data,reason", [
+    (not_found_html(), "HTML page"),
+    (b"", "empty file"),
+    (make("ilacs_2023")[:3000], "truncated"),
+    (b"%PDF-1.7\n" + bytes(range(256)) * 40 + b"\n%%EOF\n", "corrupt"),
+    (bytes(range(256)) * 10, "not a PDF"),
+    (_password_protected(), "password"),
+    (_other_pdf(), "not an Ofsted"),
+])
+def test_bad_inputs_are_not_reports_with_a_reason(data, reason):
+    record = parse_bytes(data, "bad.pdf", settings=SETTINGS)
+    assert record.is_report is False
+    assert reason.lower() in record.reason.lower()
+    assert record.to_contract()["reason"] == record.reason and record.source == "bad.pdf"
+
+
+def test_guards_refuse_large_long_and_slow_files():
+    data = make("sif")
+    too_big = parse_bytes(data, "x.pdf", settings=replace(SETTINGS, parse_max_bytes=len(data) - 1))
+    assert not too_big.is_report and "too large" in too_big.reason
+    too_long = parse_bytes(data, "x.pdf", settings=replace(SETTINGS, parse_max_pages=3))
+    assert not too_long.is_report and "too many pages" in too_long.reason
+    too_slow = parse_bytes(data, "x.pdf", settings=replace(SETTINGS, parse_timeout=0))
+    assert not too_slow.is_report and "time limit" in too_slow.reason
+
+
+def test_time_limit_works_off_the_main_thread():
+    results = []
+    slow = replace(SETTINGS, parse_timeout=0)
+    thread = threading.Thread(target=lambda: results.append(parse_bytes(make("lac"), "x.pdf", settings=slow)))
+    thread.start()
+    thread.join(30)
+    assert results and not results[0].is_report and "time limit" in results[0].reason
+
+
+def test_parse_file_reads_disk_and_reports_missing_files(tmp_path):
+    good = tmp_path / "report.pdf"
+    good.write_bytes(make("ilacs_2023"))
+    assert parse_file(good, settings=SETTINGS).framework == "ilacs_2023"
+    missing = parse_file(tmp_path / "nope.pdf", settings=SETTINGS)
+    assert not missing.is_report and "cannot read" in missing.reason
+    assert parse_file(good, settings=replace(SETTINGS, parse_max_bytes=10)).reason.startswith("file too large")
+
+
+@hsettings(max_examples=60, deadline=None)
+@given(st.binary(max_size=4000))
+def test_never_raises_on_random_bytes(data):
+    record = parse_bytes(data, "fuzz.pdf", settings=SETTINGS)
+    assert record.is_report is False and record.reason
+
+
+_REPORT = make("ilacs_2018")
+
+
+@hsettings(max_examples=40, deadline=None)
+@given(st.integers(min_value=0, max_value=len(_REPORT) - 1), st.binary(min_size=1, max_size=64))
+def test_never_raises_on_damaged_reports(offset, junk):
+    damaged = _REPORT[:offset] + junk + _REPORT[offset + len(junk):]
+    record = parse_bytes(damaged, "fuzz.pdf", settings=SETTINGS)
+    assert isinstance(record.is_report, bool)
+    assert record.is_report or record.reason

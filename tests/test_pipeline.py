@@ -1,0 +1,128 @@
+"""The pipeline without Airflow (`ofsted run` / run_once) on both warehouse engines: the same
+steps the DAG runs, against the fake site, with alerts to a local webhook receiver."""
+from __future__ import annotations
+
+import subprocess
+import sys
+from datetime import date
+
+import pytest
+
+from etl import pipeline
+from etl.config import Settings
+from etl.warehouse import connect
+from tests.support.fakesite import FakeOfstedSite
+from tests.support.synth_reports import listing_pdf, report_pdf
+from tests.support.webhook import WebhookReceiver
+
+GRADES5 = ("overall_effectiveness", "impact_of_leaders", "help_and_protection", "in_care", "care_leavers")
+
+
+def count(url: str, sql: str) -> int:
+    with connect(url) as wh:
+        return wh.fetchone(sql)[0]
+
+
+def snapshot(url: str) -> dict[str, int]:
+    return {t: count(url, f"select count(*) from {t}")
+            for t in ("councils", "publications", "reports", "judgements", "rating_history", "change_events")}
+
+
+@pytest.fixture
+def site():
+    with FakeOfstedSite(councils=4, pdf_factory=listing_pdf) as site:
+        yield site
+
+
+def settings_for(site, tmp_path, warehouse_url, *alert_urls) -> Settings:
+    return Settings.from_env(site.env(OFSTED_DATA_DIR=str(tmp_path), OFSTED_LANDING=str(tmp_path / "landing"),
+                                      OFSTED_WAREHOUSE_URL=warehouse_url, OFSTED_ALERT_URLS=" ".join(alert_urls)))
+
+
+def new_report(site, urn: str, grades: list[str]) -> None:
+    site.add_publication(urn, "inspection", date(2026, 3, 20), report_pdf(
+        "ilacs_2023", site.councils[urn], dict(zip(GRADES5, grades)), inspection_start=date(2026, 1, 26),
+        inspection_end=date(2026, 2, 6)))
+
+
+def test_first_run_is_baseline_then_new_reports_alert_once(site, tmp_path, warehouse_url):
+    with WebhookReceiver() as hook:
+        settings = settings_for(site, tmp_path, warehouse_url, hook.apprise_url)
+        first = pipeline.run_once(settings)
+        assert first.councils == 4 and first.downloaded == first.publications == first.parsed
+        assert first.changes and first.alerts_sent == 0 and hook.messages == []
+        before = snapshot(warehouse_url)
+
+        again = pipeline.run_once(settings)
+        assert (again.downloaded, again.parsed, again.changes, again.alerts_sent) == (0, 0, [], 0)
+        assert snapshot(warehouse_url) == before, "a re-run with nothing new changes nothing"
+
+        urn = next(iter(site.councils))
+        new_report(site, urn, ["inadequate"] * 5)
+        third = pipeline.run_once(settings)
+        assert third.downloaded == 1 and third.alerts_sent == len(third.changes) > 0
+        assert len(hook.messages) == third.alerts_sent
+        assert all(site.councils[urn] in m["title"] and "→ inadequate" in m["title"] for m in hook.messages)
+        assert pipeline.run_once(settings).alerts_sent == 0
+
+
+def test_historic_alerts_on_request(site, tmp_path, warehouse_url):
+    with WebhookReceiver() as hook:
+        settings = settings_for(site, tmp_path, warehouse_url, hook.apprise_url)
+        first = pipeline.run_once(settings, historic_alerts=True)
+        assert first.alerts_sent == len(first.changes) == len(hook.messages) > 0
+
+
+def test_a_run_that_crashes_mid_way_loses_nothing_and_the_next_run_completes(site, tmp_path, warehouse_url,
+                                                                             monkeypatch):
+    settings = settings_for(site, tmp_path, warehouse_url)
+    reference = tmp_path / "reference"
+    expected = snapshot_after_clean_run(site, reference, warehouse_url)
+
+    def crash(*args, **kwargs):
+        raise RuntimeError("worker lost mid-load")
+    monkeypatch.setattr(pipeline, "detect_changes", crash)
+    with pytest.raises(RuntimeError):
+        pipeline.run_once(settings)
+    monkeypatch.undo()
+    assert count(warehouse_url, "select count(*) from pipeline_runs where status = 'failed'") == 1
+    pipeline.run_once(settings)
+    assert snapshot(warehouse_url) == expected
+
+
+def snapshot_after_clean_run(site, directory, warehouse_url) -> dict[str, int]:
+    """What one clean run loads, measured in a separate warehouse of the same engine."""
+    engine = warehouse_url.split(":", 1)[0]
+    if engine == "duckdb":
+        url = f"duckdb:///{directory / 'w.duckdb'}"
+        directory.mkdir()
+        pipeline.run_once(settings_for(site, directory, url))
+        return snapshot(url)
+    from tests.support.warehouse_fixtures import fresh_postgres_url
+    with fresh_postgres_url() as url:
+        pipeline.run_once(settings_for(site, directory, url))
+        return snapshot(url)
+
+
+def test_ofsted_run_command_prints_what_it_loaded(site, tmp_path):
+    env = site.env(OFSTED_DATA_DIR=str(tmp_path), OFSTED_LANDING=str(tmp_path / "landing"))
+    done = subprocess.run([sys.executable, "-m", "etl.cli", "run", "--limit", "2"], env={**env, "PATH": ""},
+                          capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert "2 councils" in done.stdout and "rating changes" in done.stdout
+    assert f"duckdb:///{tmp_path / 'warehouse.duckdb'}" in done.stdout
+
+
+def test_manual_run_parameters_limit_councils_backfill_from_a_date_and_reparse(site, tmp_path, warehouse_url):
+    settings = settings_for(site, tmp_path, warehouse_url)
+    urn = list(site.councils)[1]
+    listed = site.publications[urn]
+    since = sorted(p.published for p in listed)[1]
+    run = pipeline.run_once(settings, councils=[urn], since=since)
+    assert run.councils == 1 and run.publications == len(listed)
+    assert run.downloaded == sum(p.published >= since for p in listed) < len(listed)
+    assert count(warehouse_url, "select count(distinct urn) from reports") == 1
+    before = snapshot(warehouse_url)
+    reparsed = pipeline.run_once(settings, councils=[urn], since=since, reparse=True)
+    assert (reparsed.downloaded, reparsed.parsed, reparsed.changes) == (0, run.downloaded, [])
+    assert snapshot(warehouse_url) == before, "re-parsing with the same parser changes nothing"

@@ -1,0 +1,80 @@
+"""`ofsted query current|history URN|changes`, through the real command line, on both engines."""
+from __future__ import annotations
+
+import csv
+import io
+import json
+
+import pytest
+
+from etl.cli import main
+from etl.warehouse import connect
+from tests.support.warehouse_fixtures import load_sample
+
+
+@pytest.fixture
+def populated(warehouse_url, monkeypatch):
+    with connect(warehouse_url) as wh:
+        load_sample(wh)
+    monkeypatch.delenv("AIRFLOW_CONN_OFSTED_WAREHOUSE", raising=False)
+    monkeypatch.setenv("OFSTED_WAREHOUSE_URL", warehouse_url)
+    return warehouse_url
+
+
+def run(capsys, *argv) -> tuple[int, str, str]:
+    code = main(["query", *argv])
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def test_current_as_json_lists_every_council_and_area(populated, capsys):
+    code, out, _ = run(capsys, "current", "--format", "json")
+    rows = json.loads(out)
+    assert code == 0
+    assert {r["local_authority"] for r in rows} == {"Barnet", "Bath & North East Somerset, Council of",
+                                                    "King's Lynn % Test?"}
+    barnet = {r["area"]: r for r in rows if r["urn"] == "80487"}
+    assert barnet["overall_effectiveness"]["grade"] == "outstanding"
+    assert barnet["overall_effectiveness"]["inspection_end"] == "2024-03-08"
+    assert set(rows[0]) == {"urn", "local_authority", "area", "grade", "framework", "inspection_end", "published",
+                            "report_url"}
+
+
+def test_history_as_csv_keeps_commas_in_names(populated, capsys):
+    code, out, _ = run(capsys, "history", "80442", "--format", "csv")
+    rows = list(csv.DictReader(io.StringIO(out)))
+    assert code == 0
+    assert {r["local_authority"] for r in rows} == {"Bath & North East Somerset, Council of"}
+    overall = [(r["grade"], r["valid_from"], r["valid_to"], r["is_current"]) for r in rows
+               if r["area"] == "overall_effectiveness"]
+    assert overall == [("good", "2016-03-04", "2022-11-18", "false"),
+                       ("requires_improvement", "2022-11-18", "", "true")]
+
+
+def test_changes_as_a_table_and_since_filters(populated, capsys):
+    code, out, _ = run(capsys, "changes")
+    lines = out.splitlines()
+    assert code == 0 and lines[0].split()[:5] == ["urn", "local_authority", "area", "previous_grade", "grade"]
+    assert set(lines[1]) <= {"-", " "}
+    total = int(lines[-1].strip("()").split()[0])
+    assert total == len(lines) - 3 > 0
+    _, recent, _ = run(capsys, "changes", "--since", "2024-01-01", "--format", "json")
+    recent_rows = json.loads(recent)
+    assert recent_rows and all(r["published"] >= "2024-01-01" for r in recent_rows)
+    assert len(recent_rows) < total
+    _, one, _ = run(capsys, "changes", "80442", "--format", "json")
+    assert {r["direction"] for r in json.loads(one)} == {"declined"}
+
+
+def test_history_without_urn_and_bad_dates_are_clear_errors(populated, capsys):
+    code, _, err = run(capsys, "history")
+    assert code == 2 and "give a council URN" in err
+    code, _, err = run(capsys, "changes", "--since", "last week")
+    assert code == 2 and "YYYY-MM-DD" in err
+
+
+def test_an_unmigrated_warehouse_says_what_to_do(empty_warehouse, monkeypatch, capsys):
+    monkeypatch.delenv("AIRFLOW_CONN_OFSTED_WAREHOUSE", raising=False)
+    monkeypatch.setenv("OFSTED_WAREHOUSE_URL", empty_warehouse)
+    code, _, err = run(capsys, "current")
+    assert code == 1 and "ofsted migrate" in err
