@@ -127,8 +127,8 @@ def ofsted_ingest():
         results = _collect(results)
         stored = [from_dict(StoredFile, s) for r in results for s in r["stored"]]
         quarantined = [from_dict(Quarantined, q) for r in results for q in r["quarantined"]]
-        pipeline.record_downloads(_settings(), stored, quarantined)
-        return {"downloaded": len(stored), "quarantined": [f"{q.publication.url}: {q.reason}" for q in quarantined],
+        adopted = pipeline.record_downloads(_settings(), stored, quarantined)
+        return {"downloaded": len(stored) + adopted, "quarantined": [f"{q.publication.url}: {q.reason}" for q in quarantined],
                 "newly_quarantined": sum(q.attempts == 1 for q in quarantined)}
 
     @task(trigger_rule="none_failed")

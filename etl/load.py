@@ -94,6 +94,14 @@ def load_downloads(wh: Warehouse, stored: list[StoredFile], quarantined: list[Qu
     return len(files) + len(quarantine)
 
 
+def unrecorded_urls(wh: Warehouse) -> list[str]:
+    """Listed publications with no stored file in the warehouse: never fetched, quarantined, or
+    fetched by a download attempt that died before it could report (the landing store has it)."""
+    return [url for (url,) in wh.fetchall(
+        "SELECT p.url FROM publications p WHERE NOT EXISTS"
+        " (SELECT 1 FROM stored_files f WHERE f.url = p.url) ORDER BY p.url")]
+
+
 # -- reports ---------------------------------------------------------------------------
 def report_id_for(record: ReportRecord) -> str:
     """One report per file: the file's sha256; without one, a hash of its URL or source."""

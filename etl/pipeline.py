@@ -97,10 +97,21 @@ def download(settings: Settings, publications: list[Publication]) -> tuple[list[
     return result.stored, result.quarantined
 
 
-def record_downloads(settings: Settings, stored: list[StoredFile], quarantined: list[Quarantined]) -> None:
-    from etl.load import load_downloads
+def record_downloads(settings: Settings, stored: list[StoredFile], quarantined: list[Quarantined]) -> int:
+    """Record this run's downloads, and adopt any file the landing store holds that the warehouse
+    does not: a download task killed after storing a file but before returning it would otherwise
+    leave that file unrecorded for good (its retry, and every later run, skip it as stored).
+    Returns how many such files were adopted."""
+    from etl.landing import LandingStore
+    from etl.load import load_downloads, unrecorded_urls
+    store = LandingStore.from_settings(settings)
     with _warehouse(settings) as wh:
         load_downloads(wh, stored, quarantined)
+        adopted = [f for f in map(store.known, unrecorded_urls(wh)) if f is not None]
+        if adopted:
+            log.warning("adopting %d stored file(s) an interrupted download never recorded", len(adopted))
+            load_downloads(wh, adopted, [])
+    return len(adopted)
 
 
 def plan_parse(settings: Settings, *, reparse: bool = False,
@@ -173,8 +184,8 @@ def run_once(settings: Settings, *, run_id: str | None = None, councils: list[st
         summary.councils, publications = discover(settings, summary.run_id, councils=councils, limit=limit)
         summary.publications = len(publications)
         stored, quarantined = download(settings, to_download(publications, since))
-        record_downloads(settings, stored, quarantined)
-        summary.downloaded = len(stored)
+        adopted = record_downloads(settings, stored, quarantined)
+        summary.downloaded = len(stored) + adopted
         summary.quarantined = [f"{q.publication.url}: {q.reason}" for q in quarantined]
         records = parse(settings, plan_parse(settings, reparse=reparse, councils=councils))
         summarise_records(summary, records)

@@ -90,6 +90,30 @@ def test_a_run_that_crashes_mid_way_loses_nothing_and_the_next_run_completes(sit
     assert snapshot(warehouse_url) == expected
 
 
+
+def test_files_stored_by_a_download_killed_before_reporting_are_recorded(site, tmp_path, warehouse_url,
+                                                                        monkeypatch):
+    """A worker killed after writing files to the landing store, but before its task returned
+    them, must not lose those files: the retry skips them as already stored."""
+    settings = settings_for(site, tmp_path, warehouse_url)
+    reference = tmp_path / "reference"
+    expected = snapshot_after_clean_run(site, reference, warehouse_url)
+    real_download = pipeline.download
+
+    def killed_after_storing(settings, publications):
+        real_download(settings, publications[:2])
+        raise SystemExit("worker killed")
+    monkeypatch.setattr(pipeline, "download", killed_after_storing)
+    with pytest.raises(SystemExit):
+        pipeline.run_once(settings)
+    monkeypatch.undo()
+
+    summary = pipeline.run_once(settings)
+    assert summary.downloaded == summary.publications, "the 2 orphaned files count as recorded this run"
+    assert snapshot(warehouse_url) == expected
+    assert count(warehouse_url, "select count(*) from stored_files") == summary.publications
+
+
 def snapshot_after_clean_run(site, directory, warehouse_url) -> dict[str, int]:
     """What one clean run loads, measured in a separate warehouse of the same engine."""
     engine = warehouse_url.split(":", 1)[0]
