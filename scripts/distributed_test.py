@@ -6,8 +6,10 @@ Each process runs the command and environment of its service in docker-compose.y
 scripts/compose_topology.py). The test triggers `ofsted_ingest` against the fake Ofsted site
 through the REST API, twice, each time with a fault injected mid-run:
 
-1. SIGKILL one Celery worker (and every process under it, as when a container dies) while it
-   runs a download or parse task: the task is retried on the surviving worker;
+1. SIGKILL one Celery worker (and every process under it, as when a container dies) while its
+   download tasks are half-way through their batches: each has stored a file in the landing
+   store that it has not yet reported. The tasks are retried on the surviving worker, and
+   those files must still reach the warehouse;
 2. in a second run that re-parses every file, restart the scheduler while tasks run.
 
 Each run must succeed, and the warehouse must then hold exactly what the fake site serves
@@ -252,6 +254,9 @@ class DistributedTest:
         self.ports = {svc: free_port() for svc in topo.PER_PROCESS_PORTS}
         self.worker_ports = {w: free_port() for w in WORKERS}
         self.site, self.expected = build_site(args.councils)
+        from tests.support.fakesite import Fault
+        for file_id in self.site.files:  # a slow first answer for every file (retries are quick)
+            self.site.inject(f"/v1/file/{file_id}", Fault.delay(args.file_delay))
         # the test's own ".env": fresh secrets, databases of its own, the fake site
         self.variables = {
             "POSTGRES_USER": "postgres", "POSTGRES_PASSWORD": "unused-with-trust-auth",
@@ -266,8 +271,10 @@ class DistributedTest:
             "OFSTED_SITE_URL": self.site.url,
             "OFSTED_ALLOWED_HOSTS": self.site.allowed_hosts,
             "OFSTED_REQUESTS_PER_SECOND": str(args.requests_per_second),
-            "OFSTED_CONCURRENCY": "2",
-            "OFSTED_BATCH_SIZE": "2",  # several mapped download/parse tasks, so a worker dies mid-batch
+            # several mapped download tasks, each fetching its two (slow) files one after the other,
+            # so a worker can be killed between a task's first stored file and its return
+            "OFSTED_CONCURRENCY": "1",
+            "OFSTED_BATCH_SIZE": "2",
             # a schedule that cannot fire during the test (last Feb 29 precedes the DAG's start
             # date): the only runs are the ones the test triggers
             "OFSTED_SCHEDULE": "0 0 29 2 *",
@@ -388,12 +395,20 @@ class DistributedTest:
         return {"tasks": len(tis), "states": sorted({t["state"] for t in tis if t["state"]}),
                 "retried": sorted(f"{name(t)} x{t['try_number']}" for t in tis if (t.get("try_number") or 0) > 1)}
 
+    def landed_files(self) -> int:
+        """Files in the workers' shared landing store (one manifest entry per URL)."""
+        return sum(1 for _ in self.tmp.glob("data/landing/manifest/*.json"))
+
     def run_with_worker_kill(self) -> None:
         started = time.monotonic()
         run_id = self.trigger({})
-        ti, worker = wait_for("a mapped task running on a worker",
-                              lambda: self.running_task(run_id, ("download", "parse")), 300, 0.25)
+
+        def download_with_a_stored_file():
+            found = self.running_task(run_id, ("download",))
+            return found if found and self.landed_files() else None
+        ti, worker = wait_for("a download task that has stored a file", download_with_a_stored_file, 300, 0.25)
         before = warehouse_figures(self.warehouse_url())
+        self.results["landed_before_kill"] = self.landed_files()
         task = f"{ti['task_id']}[{ti['map_index']}]"
         log(f"SIGKILL {worker} and every process under it while it runs {task} (pid {ti['pid']})")
         self.procs.kill(worker)
@@ -437,6 +452,8 @@ class DistributedTest:
             if got != self.expected:
                 problems.append(f"{scenario}: warehouse holds {got}, the fake site serves {self.expected}")
         kill = self.results["worker_kill"]
+        if self.results["landed_before_kill"] <= kill["rows_before"]["stored_files"]["rows"]:
+            problems.append("worker_kill: no stored-but-unrecorded file at the kill, so the fault was not exercised")
         if kill["retried_on"] != [w for w in WORKERS if w != kill["killed"]]:
             problems.append(f"worker_kill: {kill['killed_task']}'s retry ran on {kill['retried_on']}, not the surviving worker")
         if self.site.files_served < self.expected["publications"]:
@@ -459,7 +476,9 @@ class DistributedTest:
         self.results["problems"] = problems = self.verdict()
         print("RESULT " + json.dumps(self.results), flush=True)
         kill = self.results["worker_kill"]
-        log(f"worker kill ({kill['killed']} during {kill['killed_task']}): reports {kill['rows_before']['reports']['rows']} "
+        log(f"worker kill ({kill['killed']} during {kill['killed_task']}, {self.results['landed_before_kill']} files "
+            f"in the landing store, {kill['rows_before']['stored_files']['rows']} recorded): "
+            f"reports {kill['rows_before']['reports']['rows']} "
             f"before the kill, {kill['rows_after']['reports']['rows']} after the run (expected "
             f"{self.expected['reports']}); judgements {kill['rows_before']['judgements']['rows']} → "
             f"{kill['rows_after']['judgements']['rows']}; duplicates found: "
@@ -499,6 +518,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     ap.add_argument("--councils", type=int, default=4, help="councils on the fake site")
     ap.add_argument("--dags", type=Path, default=ROOT / "dags", help="DAGs folder (default: the project's)")
     ap.add_argument("--requests-per-second", type=float, default=10)
+    ap.add_argument("--file-delay", type=float, default=4, help="seconds the fake site holds back each file's first answer")
     ap.add_argument("--heartbeat-timeout", type=int, default=20, help="seconds before a dead worker's task is retried")
     ap.add_argument("--run-timeout", type=float, default=480, help="seconds a run may take")
     ap.add_argument("--keep", action="store_true", help="keep the work folder (logs) afterwards")

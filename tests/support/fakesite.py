@@ -29,6 +29,7 @@ import socket
 import struct
 import sys
 import threading
+import time
 from collections import Counter
 from dataclasses import dataclass
 from datetime import date
@@ -68,11 +69,12 @@ SEARCH_QUERY = {"q": "", "location": "", "lat": "", "lon": "", "radius": "",
 @dataclass
 class Fault:
     """One misbehaviour for the next `times` requests of a URL (None: for every request)."""
-    kind: str                       # "status" | "reset" | "truncate" | "html" | "redirect"
+    kind: str                       # "status" | "reset" | "truncate" | "html" | "redirect" | "delay"
     status: int = 503
     location: str | None = None     # where a "redirect" points
     retry_after: str | None = None
     fraction: float = 0.5           # how much of the body a "truncate" sends
+    seconds: float = 0.0            # how long a "delay" holds the answer back
     times: int | None = 1
 
     @classmethod
@@ -87,6 +89,11 @@ class Fault:
     @classmethod
     def truncate(cls, fraction: float = 0.5, times: int | None = 1):
         return cls("truncate", fraction=fraction, times=times)
+
+    @classmethod
+    def delay(cls, seconds: float, times: int | None = 1):
+        """A slow server: answer normally, `seconds` late."""
+        return cls("delay", seconds=seconds, times=times)
 
     @classmethod
     def html(cls, times: int | None = 1):
@@ -428,6 +435,8 @@ class _Handler(BaseHTTPRequestHandler):
             site.requests[parts.path] += 1
             site.user_agents.add(self.headers.get("User-Agent", ""))
         fault = site._take_fault(parts.path, parts.query)
+        if fault and fault.kind == "delay":
+            time.sleep(fault.seconds)
         if fault and fault.kind == "reset":
             return self._reset()
         if fault and fault.kind == "status":
