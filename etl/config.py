@@ -16,6 +16,13 @@ def _split(value: str) -> tuple[str, ...]:
     return tuple(p for p in value.replace(",", " ").split() if p)
 
 
+def allowed_hosts(site_url: str, configured: str) -> tuple[str, ...]:
+    """The site's own host, always, plus the configured hosts (default: the real files host).
+    Entries are `host` or `host:port`; a URL written by mistake is reduced to its host[:port]."""
+    entries = [urlsplit(e).netloc if "://" in e else e.rstrip("/") for e in _split(configured)]
+    return tuple(dict.fromkeys([urlsplit(site_url).hostname or "", *(entries or [FILES_HOST])]))
+
+
 def normalise_db_url(url: str) -> str:
     """Airflow writes Postgres connections as postgres://; psycopg wants postgresql://."""
     return "postgresql://" + url[len("postgres://"):] if url.startswith("postgres://") else url
@@ -49,7 +56,7 @@ class Settings:
         env = os.environ if env is None else env
         site = env.get("OFSTED_SITE_URL", DEFAULT_SITE).rstrip("/")
         data_dir = Path(env.get("OFSTED_DATA_DIR", PROJECT_DIR / "data"))
-        hosts = _split(env.get("OFSTED_ALLOWED_HOSTS", "")) or (urlsplit(site).hostname or "", FILES_HOST)
+        hosts = allowed_hosts(site, env.get("OFSTED_ALLOWED_HOSTS", ""))
         airflow_conn = env.get("AIRFLOW_CONN_OFSTED_WAREHOUSE", "")
         warehouse = ((airflow_conn if "://" in airflow_conn else None)  # JSON form: the DAG reads it via Airflow
                      or env.get("OFSTED_WAREHOUSE_URL") or f"duckdb:///{data_dir / 'warehouse.duckdb'}")

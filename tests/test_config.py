@@ -31,4 +31,10 @@ def test_lists_split_on_spaces_and_commas():
     s = Settings.from_env({"OFSTED_ALERT_URLS": "json://a/x, slack://t/u  mailto://b",
                            "OFSTED_ALLOWED_HOSTS": "example.org,files.example.org"})
     assert s.alert_urls == ("json://a/x", "slack://t/u", "mailto://b")
-    assert s.allowed_hosts == ("example.org", "files.example.org")
+    assert s.allowed_hosts == ("reports.ofsted.gov.uk", "example.org", "files.example.org")
+
+
+def test_the_sites_own_host_is_always_allowed_and_urls_reduce_to_hosts():
+    s = Settings.from_env({"OFSTED_SITE_URL": "http://127.0.0.1:8000/",
+                           "OFSTED_ALLOWED_HOSTS": "http://files.test:8001/, files.test:8001"})
+    assert s.allowed_hosts == ("127.0.0.1", "files.test:8001")
