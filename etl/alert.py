@@ -3,7 +3,8 @@
 Deliveries are recorded in the warehouse per (change, channel) right after each send, so a
 retried task or a re-run sends only what has not been delivered, and a failed delivery is
 tried again on the next run. A crash between a send and its record can repeat that one
-message (at-least-once at that instant); nothing is ever skipped.
+message (at-least-once at that instant; the message carries its change id, so a receiver can
+drop the repeat); nothing is ever skipped.
 """
 from __future__ import annotations
 
@@ -55,6 +56,8 @@ def format_change(event: ChangeEvent) -> tuple[str, str]:
         f"Inspection ended {_day(event.inspection_end)}; report published {_day(event.published)}"
         f" (previous rating published {_day(event.previous_published)}).",
         f"Report: {event.report_url or 'not available'}",
+        # the rare repeat (a crash between send and record) carries the same id: receivers can dedupe
+        f"Change ID: {event.change_id}",
     ])
     return title, body
 

@@ -19,6 +19,7 @@ def test_message_names_council_area_grades_dates_and_link():
     assert "overall effectiveness changed from inadequate to good" in body
     assert "24 May 2019" in body and "1 July 2019" in body and "7 July 2017" in body
     assert "https://files.ofsted.gov.uk/v1/file/50090771" in body
+    assert body.endswith(f"Change ID: {EVENT.change_id}")
 
 
 def test_channel_id_is_stable_and_keeps_secrets_out():
