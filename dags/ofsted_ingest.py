@@ -108,10 +108,10 @@ def ofsted_ingest():
         from etl import pipeline
         from etl.records import to_dict
         settings, params = _settings(), _params()
-        councils, publications = pipeline.discover(settings, _run_id(), councils=params["councils"])
+        councils, publications, unread = pipeline.discover(settings, _run_id(), councils=params["councils"])
         since = date.fromisoformat(params["since"]) if params["since"] else None
         wanted = [to_dict(p) for p in pipeline.to_download(publications, since)]
-        get_current_context()["ti"].xcom_push(key="counts", value=[councils, len(publications)])
+        get_current_context()["ti"].xcom_push(key="counts", value=[councils, len(publications), unread])
         return pipeline.batches(wanted, settings.batch_size)
 
     @task(retries=4, max_active_tis_per_dagrun=DOWNLOAD_TASKS)
@@ -185,8 +185,8 @@ def ofsted_ingest():
         from etl.alert import notify_operators
         settings, run_id = _settings(), _run_id()
         pipeline.finish(settings, run_id)
-        councils, publications = get_current_context()["ti"].xcom_pull(task_ids="discover", key="counts")
-        summary = pipeline.RunSummary(run_id, councils=councils, publications=publications,
+        councils, publications, unread = get_current_context()["ti"].xcom_pull(task_ids="discover", key="counts")
+        summary = pipeline.RunSummary(run_id, councils=councils, publications=publications, unread_pages=unread,
                                       downloaded=downloads["downloaded"], quarantined=downloads["quarantined"],
                                       parsed=loaded["parsed"],
                                       not_reports=loaded["not_reports"], flagged=loaded["flagged"],
@@ -195,8 +195,9 @@ def ofsted_ingest():
         lines = summary.lines()
         logging.getLogger("ofsted_ingest").info("\n".join(lines))
         # operators hear of each problem once: a file still quarantined from an earlier run is
-        # in the summary but does not page them again; parse problems only arise on new parses
-        if downloads["newly_quarantined"] or summary.not_reports or summary.flagged or summary.alerts_failed:
+        # in the summary but does not page them again; parse problems only arise on new parses;
+        # a council page that could not be read is reported for each run it fails
+        if downloads["newly_quarantined"] or summary.unread_pages or summary.not_reports or summary.flagged or summary.alerts_failed:
             notify_operators(list(settings.ops_alert_urls), "ofsted_ingest: files need attention",
                              "\n".join(lines))
         return lines

@@ -23,6 +23,7 @@ class RunSummary:
     run_id: str
     councils: int = 0
     publications: int = 0
+    unread_pages: list[str] = field(default_factory=list)  # council pages that failed: read next run
     downloaded: int = 0
     quarantined: list[str] = field(default_factory=list)   # "url: reason"
     parsed: int = 0
@@ -37,6 +38,7 @@ class RunSummary:
         out = [f"run {self.run_id}: {self.councils} councils, {self.publications} publications listed, "
                f"{self.downloaded} new files, {self.parsed} parsed, {len(self.changes)} rating changes, "
                f"{self.alerts_sent} alerts sent"]
+        out += [f"  unread page  {e}" for e in self.unread_pages]
         out += [f"  quarantined  {q}" for q in self.quarantined]
         out += [f"  not a report {n}" for n in self.not_reports]
         out += [f"  needs review {f}" for f in self.flagged]
@@ -73,8 +75,9 @@ def begin(settings: Settings, run_id: str) -> None:
 
 
 def discover(settings: Settings, run_id: str, *, councils: list[str] | None = None,
-             limit: int | None = None) -> tuple[int, list[Publication]]:
-    """Crawl the site and record every council and publication. Returns (councils, publications)."""
+             limit: int | None = None) -> tuple[int, list[Publication], list[str]]:
+    """Crawl the site and record every council and publication. Returns (councils, publications,
+    council pages that could not be read: their publications are picked up next run)."""
     from etl.crawl import crawl
     from etl.load import load_councils, load_publications
     result = crawl(settings, councils=councils or None, limit=limit)
@@ -82,7 +85,7 @@ def discover(settings: Settings, run_id: str, *, councils: list[str] | None = No
         load_councils(wh, result.councils)
         load_publications(wh, result.publications, run_id)
     log.info("discovered %d councils, %d publications", len(result.councils), len(result.publications))
-    return len(result.councils), result.publications
+    return len(result.councils), result.publications, result.errors
 
 
 def to_download(publications: list[Publication], since: date | None = None) -> list[Publication]:
@@ -181,7 +184,8 @@ def run_once(settings: Settings, *, run_id: str | None = None, councils: list[st
     summary = RunSummary(run_id or new_run_id())
     begin(settings, summary.run_id)
     try:
-        summary.councils, publications = discover(settings, summary.run_id, councils=councils, limit=limit)
+        summary.councils, publications, summary.unread_pages = discover(settings, summary.run_id,
+                                                                        councils=councils, limit=limit)
         summary.publications = len(publications)
         stored, quarantined = download(settings, to_download(publications, since))
         adopted = record_downloads(settings, stored, quarantined)

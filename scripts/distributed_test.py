@@ -395,9 +395,16 @@ class DistributedTest:
         return {"tasks": len(tis), "states": sorted({t["state"] for t in tis if t["state"]}),
                 "retried": sorted(f"{name(t)} x{t['try_number']}" for t in tis if (t.get("try_number") or 0) > 1)}
 
-    def landed_files(self) -> int:
-        """Files in the workers' shared landing store (one manifest entry per URL)."""
-        return sum(1 for _ in self.tmp.glob("data/landing/manifest/*.json"))
+    def landed(self, urls: list[str]) -> int:
+        """How many of these URLs the workers' shared landing store holds (a manifest entry each)."""
+        from etl.landing import url_key
+        return sum((self.tmp / "data" / "landing" / "manifest" / f"{url_key(u)}.json").exists() for u in urls)
+
+    def batch_urls(self, run_id: str, map_index: int) -> list[str]:
+        """The publication URLs of one mapped download task (from discover's XCom)."""
+        value = self.api.call("GET", f"/dags/{DAG_ID}/dagRuns/{run_id}/taskInstances/discover/xcomEntries/return_value")["value"]
+        batches = json.loads(value) if isinstance(value, str) else value
+        return [p["url"] for p in batches[map_index]]
 
     def run_with_worker_kill(self) -> None:
         started = time.monotonic()
@@ -405,10 +412,11 @@ class DistributedTest:
 
         def download_with_a_stored_file():
             found = self.running_task(run_id, ("download",))
-            return found if found and self.landed_files() else None
+            return found if found and self.landed(self.batch_urls(run_id, found[0]["map_index"])) else None
         ti, worker = wait_for("a download task that has stored a file", download_with_a_stored_file, 300, 0.25)
         before = warehouse_figures(self.warehouse_url())
-        self.results["landed_before_kill"] = self.landed_files()
+        urls = self.batch_urls(run_id, ti["map_index"])
+        self.results["killed_batch"] = {"files": len(urls), "in_landing_store": self.landed(urls)}
         task = f"{ti['task_id']}[{ti['map_index']}]"
         log(f"SIGKILL {worker} and every process under it while it runs {task} (pid {ti['pid']})")
         self.procs.kill(worker)
@@ -452,8 +460,8 @@ class DistributedTest:
             if got != self.expected:
                 problems.append(f"{scenario}: warehouse holds {got}, the fake site serves {self.expected}")
         kill = self.results["worker_kill"]
-        if self.results["landed_before_kill"] <= kill["rows_before"]["stored_files"]["rows"]:
-            problems.append("worker_kill: no stored-but-unrecorded file at the kill, so the fault was not exercised")
+        if not self.results["killed_batch"]["in_landing_store"] or kill["rows_before"]["stored_files"]["rows"]:
+            problems.append("worker_kill: the killed task had no stored-but-unrecorded file, so the fault was not exercised")
         if kill["retried_on"] != [w for w in WORKERS if w != kill["killed"]]:
             problems.append(f"worker_kill: {kill['killed_task']}'s retry ran on {kill['retried_on']}, not the surviving worker")
         if self.site.files_served < self.expected["publications"]:
@@ -476,8 +484,9 @@ class DistributedTest:
         self.results["problems"] = problems = self.verdict()
         print("RESULT " + json.dumps(self.results), flush=True)
         kill = self.results["worker_kill"]
-        log(f"worker kill ({kill['killed']} during {kill['killed_task']}, {self.results['landed_before_kill']} files "
-            f"in the landing store, {kill['rows_before']['stored_files']['rows']} recorded): "
+        batch = self.results["killed_batch"]
+        log(f"worker kill ({kill['killed']} during {kill['killed_task']}, {batch['in_landing_store']} of its "
+            f"{batch['files']} files stored, {kill['rows_before']['stored_files']['rows']} files recorded): "
             f"reports {kill['rows_before']['reports']['rows']} "
             f"before the kill, {kill['rows_after']['reports']['rows']} after the run (expected "
             f"{self.expected['reports']}); judgements {kill['rows_before']['judgements']['rows']} → "

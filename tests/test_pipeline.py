@@ -11,7 +11,7 @@ import pytest
 from etl import pipeline
 from etl.config import Settings
 from etl.warehouse import connect
-from tests.support.fakesite import FakeOfstedSite
+from tests.support.fakesite import Fault, FakeOfstedSite
 from tests.support.synth_reports import listing_pdf, report_pdf
 from tests.support.webhook import WebhookReceiver
 
@@ -112,6 +112,22 @@ def test_files_stored_by_a_download_killed_before_reporting_are_recorded(site, t
     assert summary.downloaded == summary.publications, "the 2 orphaned files count as recorded this run"
     assert snapshot(warehouse_url) == expected
     assert count(warehouse_url, "select count(*) from stored_files") == summary.publications
+
+
+
+def test_an_unreadable_council_page_is_reported_and_read_next_run(site, tmp_path, warehouse_url):
+    settings = settings_for(site, tmp_path, warehouse_url)
+    urn, name = next(iter(site.councils.items()))
+    site.inject(f"/provider/44/{urn}", Fault.http(500, times=None))
+    first = pipeline.run_once(settings)
+    assert len(first.unread_pages) == 1 and first.unread_pages[0].startswith(f"{urn} {name}: ")
+    assert any(line.startswith(f"  unread page  {urn}") for line in first.lines())
+    assert count(warehouse_url, f"select count(*) from publications where urn = '{urn}'") == 0
+    assert first.downloaded == first.publications > 0, "the other councils are loaded"
+
+    site.faults.clear()
+    second = pipeline.run_once(settings)
+    assert second.unread_pages == [] and second.downloaded == len(site.publications[urn]) > 0
 
 
 def snapshot_after_clean_run(site, directory, warehouse_url) -> dict[str, int]:

@@ -189,6 +189,13 @@ def _layout(title: str, heading: str, body: str, *, crumb: str) -> str:
 """
 
 
+class _QuietServer(ThreadingHTTPServer):
+    def handle_error(self, request, client_address):
+        """A client that hung up mid-answer (a killed worker, a timeout) is normal here."""
+        if not isinstance(sys.exc_info()[1], ConnectionError):
+            super().handle_error(request, client_address)
+
+
 class FakeOfstedSite:
     def __init__(self, councils: int = 3, *, rows_per_page: int = 100, pdf_factory=None,
                  host: str = "127.0.0.1", port: int = 0, files_host: str = "127.0.0.1",
@@ -294,7 +301,7 @@ class FakeOfstedSite:
 
         class Handler(_Handler):
             fake = site
-        server = ThreadingHTTPServer((host, port), Handler)
+        server = _QuietServer((host, port), Handler)
         server.daemon_threads = True
         return server
 
