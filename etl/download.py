@@ -35,6 +35,8 @@ class DownloadResult:
 def verify_pdf(fetched: Fetched) -> str | None:
     """Why this body is not a complete PDF, or None when it is one."""
     body = fetched.body
+    if fetched.too_large:
+        return f"too large: stopped reading after {len(body):,} bytes (limit: OFSTED_PARSE_MAX_BYTES)"
     if not body:
         return "empty body"
     # the PDF header may follow a little junk (the spec allows it within the first 1024 bytes)

@@ -53,6 +53,7 @@ class Fetched:
     body: bytes
     complete: bool = True          # False when the server closed before Content-Length bytes
     expected_length: int | None = None
+    too_large: bool = False        # we stopped reading at max_body_bytes (body holds the start)
 
     def header(self, name: str) -> str | None:
         return self.headers.get(name.lower())
@@ -126,6 +127,7 @@ class PoliteSession:
     backoff_base: float = 1.0
     backoff_max: float = 60.0
     retry_after_max: float = 120.0
+    max_body_bytes: int | None = None   # stop reading a body past this: a runaway answer
 
     def __post_init__(self):
         self.session = requests.Session()
@@ -148,7 +150,8 @@ class PoliteSession:
             requests_per_second=settings.requests_per_second, concurrency=settings.concurrency,
             max_retries=settings.max_retries, connect_timeout=settings.connect_timeout,
             read_timeout=settings.read_timeout, backoff_base=settings.backoff_base,
-            backoff_max=settings.backoff_max, retry_after_max=settings.retry_after_max)
+            backoff_max=settings.backoff_max, retry_after_max=settings.retry_after_max,
+            max_body_bytes=settings.parse_max_bytes)  # a larger file could never be parsed
         return cls(**{**kwargs, **overrides})
 
     def close(self) -> None:
@@ -195,7 +198,7 @@ class PoliteSession:
                 log.info("retrying %s after %s (attempt %d)", url, type(exc).__name__, attempt)
                 self._sleep(self._backoff(attempt))
                 continue
-            retryable = fetched.status in RETRY_STATUSES or not fetched.complete
+            retryable = fetched.status in RETRY_STATUSES or not (fetched.complete or fetched.too_large)
             if not retryable or last_try:
                 return fetched
             delay = self._backoff(attempt)
@@ -223,22 +226,26 @@ class PoliteSession:
             resp = self.session.get(url, headers=headers, allow_redirects=False, stream=True,
                                     timeout=(self.connect_timeout, self.read_timeout))
             try:
-                return self._read(url, resp)
+                return self._read(url, resp, self.max_body_bytes)
             finally:
                 resp.close()
 
     @staticmethod
-    def _read(url: str, resp: requests.Response) -> Fetched:
+    def _read(url: str, resp: requests.Response, max_bytes: int | None = None) -> Fetched:
         expected = resp.headers.get("Content-Length")
         expected_length = int(expected) if expected and expected.isdigit() else None
         chunks: list[bytes] = []
-        complete = True
+        size, complete, too_large = 0, True, False
         # we compare the length ourselves so that a body cut short is kept (for inspection),
         # not discarded in an exception
         resp.raw.enforce_content_length = False
         try:
             for chunk in resp.raw.stream(64 * 1024, decode_content=True):
                 chunks.append(chunk)
+                size += len(chunk)
+                if max_bytes is not None and size > max_bytes:
+                    too_large = True
+                    break
         except (Urllib3Error, requests.RequestException, OSError) as exc:
             log.debug("body of %s cut off: %s", url, exc)
             complete = False
@@ -246,4 +253,4 @@ class PoliteSession:
         if expected_length is not None and len(body) < expected_length and "content-encoding" not in resp.headers:
             complete = False
         return Fetched(url=url, status=resp.status_code, headers={k.lower(): v for k, v in resp.headers.items()},
-                       body=body, complete=complete, expected_length=expected_length)
+                       body=body, complete=complete, expected_length=expected_length, too_large=too_large)

@@ -164,6 +164,19 @@ def test_http_404_is_quarantined_with_its_status(site, settings):
     assert result.quarantined[0].reason == "HTTP 404" and site.requests[file_path(pubs[0].url)] == 1
 
 
+def test_a_body_over_the_size_limit_is_cut_off_once_and_quarantined(site, tmp_path):
+    pubs = listing(Settings.from_env(site.env()))
+    size = len(site.pdf_bytes(site.files[pubs[0].url.rsplit("/", 1)[-1]]))
+    limit = size // 2
+    small = Settings.from_env(site.env(OFSTED_LANDING=str(tmp_path / "landing"),
+                                       OFSTED_PARSE_MAX_BYTES=str(limit)))
+    result = download_new(pubs[:1], small)
+    q = result.quarantined[0]
+    assert q.reason.startswith("too large") and "OFSTED_PARSE_MAX_BYTES" in q.reason
+    assert site.requests[file_path(pubs[0].url)] == 1, "not retried: the same answer would come again"
+    assert result.stored == [] and LandingStore(tmp_path / "landing").known(pubs[0].url) is None
+
+
 def test_same_url_listed_twice_is_fetched_once_and_same_bytes_at_two_urls_stored_once(site, settings):
     pdf = minimal_pdf(["the same report"])
     a = site.add_publication("2532283", "inspection", date(2025, 1, 2), pdf=pdf)
