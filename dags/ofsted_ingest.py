@@ -197,8 +197,10 @@ def ofsted_ingest():
         # operators hear of each problem once: a file still quarantined from an earlier run is
         # in the summary but does not page them again; parse problems only arise on new parses;
         # a council page that could not be read is reported for each run it fails
-        if downloads["newly_quarantined"] or summary.unread_pages or summary.not_reports or summary.flagged or summary.alerts_failed:
-            notify_operators(list(settings.ops_alert_urls), "ofsted_ingest: files need attention",
+        problems = (downloads["newly_quarantined"], summary.unread_pages, summary.not_reports,
+                    summary.flagged, summary.alerts_failed)
+        if any(problems):
+            notify_operators(list(settings.ops_alert_urls), "ofsted_ingest: pages or files need attention",
                              "\n".join(lines))
         return lines
 
