@@ -185,10 +185,11 @@ ILACS_AREAS = {"ilacs_2018": ("overall_effectiveness", "impact_of_leaders", "hel
 GRADES = ("outstanding", "good", "requires_improvement", "inadequate")
 
 
-def build_site(councils: int):
-    """Per council: two graded inspections (grades change between them) and a focused-visit letter.
-    Returns the site (not yet serving) and what the warehouse must hold after a run."""
-    from tests.support.fakesite import KNOWN_COUNCILS, FakeOfstedSite
+def build_site(councils: int, file_delay: float):
+    """Per council: two graded inspections (grades change between them) and a focused-visit letter,
+    each file's first answer `file_delay` seconds late (retries are quick). Returns the site (not
+    yet serving) and what the warehouse must hold after a run."""
+    from tests.support.fakesite import KNOWN_COUNCILS, Fault, FakeOfstedSite
     from tests.support.synth_reports import letter_pdf, report_pdf
 
     site = FakeOfstedSite(councils=0, publications=False)
@@ -207,6 +208,8 @@ def build_site(councils: int):
         expected["publications"] += 3
         expected["stored_files"] += 3
         expected["reports"] += 3  # every stored file gets one row in reports (letters: not graded)
+    for file_id in site.files:
+        site.inject(f"/v1/file/{file_id}", Fault.delay(file_delay))
     return site, expected
 
 
@@ -253,10 +256,7 @@ class DistributedTest:
         self.redis_db: int | None = None
         self.ports = {svc: free_port() for svc in topo.PER_PROCESS_PORTS}
         self.worker_ports = {w: free_port() for w in WORKERS}
-        self.site, self.expected = build_site(args.councils)
-        from tests.support.fakesite import Fault
-        for file_id in self.site.files:  # a slow first answer for every file (retries are quick)
-            self.site.inject(f"/v1/file/{file_id}", Fault.delay(args.file_delay))
+        self.site, self.expected = build_site(args.councils, args.file_delay)
         # the test's own ".env": fresh secrets, databases of its own, the fake site
         self.variables = {
             "POSTGRES_USER": "postgres", "POSTGRES_PASSWORD": "unused-with-trust-auth",
