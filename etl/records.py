@@ -21,6 +21,12 @@ FRAMEWORK_AREAS: dict[str, tuple[str, ...]] = {
                    "in_care", "care_leavers"),
     "ilacs_2026": ("impact_of_leaders", "help_and_protection", "in_care", "care_leavers"),
 }
+# areas every inspection under the framework judges: one not read is shown as "not read" (the
+# others may be absent where a report does not judge them, e.g. a council with no adoption service)
+REQUIRED_AREAS: dict[str, tuple[str, ...]] = {
+    "sif": ("overall_effectiveness",), "ilacs_2018": ("overall_effectiveness",),
+    "ilacs_2023": ("overall_effectiveness",),
+}
 
 
 @dataclass(frozen=True)

@@ -105,13 +105,12 @@ def test_table_and_body_disagreeing_is_flagged_not_resolved_silently(framework, 
     assert flags and "table says" in flags[0] and body in flags[0], record.review_flags
 
 
-def test_table_grade_without_body_statement_is_kept_unflagged(caplog):
-    """Not a disagreement: the report still moves the rating history; the log notes it."""
-    with caplog.at_level("INFO", logger="etl.parse"):
-        record = parse_bytes(make("ilacs_2018", omit_body=["help_and_protection"]), "x.pdf", settings=SETTINGS)
+def test_table_grade_without_body_statement_counts_with_a_note():
+    """Not a disagreement: the report still moves the rating history; a note says so."""
+    record = parse_bytes(make("ilacs_2018", omit_body=["help_and_protection"]), "x.pdf", settings=SETTINGS)
     assert record.judgements == JUDGEMENTS["ilacs_2018"]
     assert record.review_flags == ()
-    assert "help_and_protection has no body statement" in caplog.text
+    assert record.review_notes == ("help_and_protection: read from the page-1 table only (requires_improvement)",)
 
 
 @pytest.mark.parametrize("kind", ["focused_visit", "monitoring_visit"])

@@ -37,6 +37,7 @@ class PdfText:
 
     def __init__(self, data: bytes, max_pages: int, deadline: Deadline):
         self.deadline = deadline
+        self.data = data
         try:
             self.doc = pdfium.PdfDocument(data)
         except pdfium.PdfiumError as exc:
