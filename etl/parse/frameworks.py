@@ -154,7 +154,7 @@ def table_runs(text: str) -> list[list[tuple[str, str, int]]]:
     for m in GRADE_RE.finditer(text):
         previous, start = start, m.end()
         window = max(previous, m.start() - MAX_LABEL - 40)  # a longer label is no label
-        label = text[window:m.start()]
+        label = text[window:m.start()].rstrip(" .")  # "... families." then its grade
         cut = _LABEL_START.match(label)
         lead, label = (label[:cut.end()], label[cut.end():]) if cut else ("", label)
         label = label.strip(" -,")
@@ -182,6 +182,21 @@ def read_table(text: str, keys: dict[str, str]) -> tuple[dict[str, str], int]:
         if len(found) > len(best):
             best, best_end = found, run[-1][2]
     return best, best_end
+
+
+SPILL = 300  # how far down page 2 a page-1 table may run on
+
+
+def read_page1_table(pdf: PdfText, p1: str, keys: dict[str, str]) -> tuple[dict[str, str], int]:
+    """The page-1 table, with any rows it runs on with at the top of page 2 (past a page
+    footer); and how many characters of page 2 those rows take (for the body to skip)."""
+    table, _ = read_table(p1, keys)
+    spill = 0
+    if pdf.pages > 1 and set(keys.values()) - set(table):
+        more, _ = read_table(flat(pdf.page(1))[:SPILL], keys)
+        for key in set(more) - set(table):
+            table[key], spill = more[key], SPILL
+    return table, spill
 
 
 def read_table_layout(pdf: PdfText, keys: dict[str, str]) -> dict[str, str]:
@@ -233,11 +248,7 @@ def read_ilacs(pdf: PdfText) -> Reading:
         r.local_authority = m.group(1) if m else None
     r.inspection_start, r.inspection_end = _dates(p1)
     r.lead_inspector = _inspector([raw1])
-    # table: page 1, rows by their key words; a table that runs over onto page 2 is read
-    # from the top of that page, which the body search then skips
-    top2 = flat(pdf.page(1))[:300] if pdf.pages > 1 else ""
-    r.table, end = read_table(f"{p1} {top2}", ILACS_KEYS)
-    spill = 300 if end > len(p1) else 0
+    r.table, spill = read_page1_table(pdf, p1, ILACS_KEYS)
     # body: the section headings ("<label>: <grade>", "<label> is <grade>", "<label> <grade>")
     body = flat("\n".join(pdf.page(i) for i in range(1, pdf.pages)))[spill:]
     for area, label in ILACS_LABELS.items():
@@ -311,9 +322,7 @@ def read_sif(pdf: PdfText) -> Reading:
     r.local_authority = above or (m.group(1) if m else None)
     r.inspection_start, r.inspection_end = _dates(p1)
     r.published = _published(p1)
-    # the table sometimes runs over onto the top of page 2
-    table = p1 + " " + flat(pdf.page(1))[:300] if pdf.pages > 1 else p1
-    r.table, _ = read_table(table, {k: v for k, v in SIF_KEYS.items() if k != "overall"})
+    r.table, _ = read_page1_table(pdf, p1, {k: v for k, v in SIF_KEYS.items() if k != "overall"})
     dates = re.search(r"inspection dates?", p1, I)
     headline = SIF_HEADLINE.search(p1, dates.end() if dates else 0)
     if headline:
