@@ -41,7 +41,7 @@ class Reading:
 LAC_TITLE = re.compile(r"inspection of looked after children'?s? services", I)
 SIF_TITLE = re.compile(r"(?:re-?\s?)?inspection of services for children in need of help and "
                        r"protection,? children looked after and care leavers", I)
-ILACS_TITLE = re.compile(r"inspection of (?:(?P<la>.{2,90}?) )?(?:local authority children's services|"
+ILACS_TITLE = re.compile(r"inspection of (?:(?P<la>.{2,90}?) )??(?:local authority children's services|"
                          r"children's social care services|children's services)", I)
 # the ILACS judgement table's header and first row, whatever the title says (e.g. a trust)
 ILACS_TABLE = re.compile(r"judgements? grade the impact of leaders on social work practice", I)
@@ -127,11 +127,13 @@ AREA_WORDS = (
     ("care_leavers", re.compile(r"\bcare[- ]leavers?\b|\bleaving care\b|\bcare[- ]experienced\b", I)),
     ("in_care", re.compile(r"\bin care\b|\blooked[- ]after\b|\bpermanence\b", I)),
 )
-# where a row's label starts: after a sentence, a numbered heading or the table's header
-_LABEL_START = re.compile(r".*(?:[.!?:;]\s|\bjudgements?\s+grades?\b\s*)", I | re.S)
-# a grade after one of these words is a sentence's ("... was judged to be good"), not a row's
-_NOT_A_ROW = re.compile(r"\b(?:is|are|be|been|being|was|were|as|remains?|receives?|not|now|very|"
-                        r"and|or|a|an|the|to|of|judged|rated|consistently|mostly|largely)\s*$", I)
+# where a row's label starts: after a sentence or the table's header (a row number's "1. "
+# is part of its row: rows run together in the text then read as one label naming several areas)
+_LABEL_START = re.compile(r".*(?:(?<!\b\d)(?<!\b\d\d)[.!?:;]\s|\bjudgements?\s+grades?\b\s*)", I | re.S)
+# a grade after one of these words is a sentence's ("... was judged to be good"), not a row's;
+# after a colon, a body heading's ("... help and protection: good")
+_NOT_A_ROW = re.compile(r"(?:\b(?:is|are|be|been|being|was|were|as|remains?|receives?|not|now|very|"
+                        r"and|or|a|an|the|to|of|judged|rated|consistently|mostly|largely)|:)\s*$", I)
 MAX_LABEL = 160
 _ROW_NUMBER = re.compile(r"[\d.\s]*")
 
@@ -255,6 +257,7 @@ def read_ilacs(pdf: PdfText) -> Reading:
         grade = _first(rf"{label}\s*(?:\b(?:is|are)\b)?\s*:?\s*{G}", body)
         if grade:
             r.body[area] = grade
+    _layout_fallback(pdf, r, ILACS_KEYS)  # before the framework is told from the table's rows
     seen = set(r.table) | set(r.body)
     if "in_care_and_care_leavers" in seen:
         r.framework = "ilacs_2018"
@@ -269,13 +272,12 @@ def read_ilacs(pdf: PdfText) -> Reading:
         r.framework = None
         r.flags.append("ILACS title but no judgement table recognised")
     r.expected = FRAMEWORK_AREAS.get(r.framework, ())
-    _layout_fallback(pdf, r, ILACS_KEYS)
     return r
 
 
 def _layout_fallback(pdf: PdfText, r: Reading, keys: dict[str, str]) -> None:
-    """Where the body or the framework names an area the text reading found no row for,
-    read the page-1 table from its layout to fill it in."""
+    """Where the body (or, once known, the framework) names an area the text reading found
+    no row for, read the page-1 table from its layout to fill it in."""
     wanted = (set(r.body) | set(REQUIRED_AREAS.get(r.framework, ()))) & set(keys.values())
     if wanted - set(r.table):
         for key, grade in read_table_layout(pdf, keys).items():
