@@ -90,7 +90,7 @@ def parse_bytes(data: bytes, source: str, meta: ListingMeta | None = None,
     """Parse one file's bytes. Never raises: any failure is a not-a-report record."""
     meta = meta or ListingMeta()
     provenance = dict(source=source, parser_version=PARSER_VERSION, urn=meta.urn, url=meta.url,
-                      sha256=meta.sha256, published=meta.published)
+                      sha256=meta.sha256, published=meta.published, local_authority=meta.local_authority)
     try:
         settings = settings or Settings.from_env()
         reading = _read(data, settings)
@@ -105,12 +105,12 @@ def parse_bytes(data: bytes, source: str, meta: ListingMeta | None = None,
     for name in ("inspection_start", "inspection_end"):
         if getattr(reading, name) is None:
             found.flags.append(f"{name}: not found")
-    council = reading.local_authority or meta.local_authority
-    if reading.framework and not (council or meta.urn):
+    provenance["local_authority"] = reading.local_authority or meta.local_authority
+    if reading.framework and not (provenance["local_authority"] or meta.urn):
         found.flags.append("council: not found")
     provenance["published"] = reading.published or meta.published
     return ReportRecord(
-        is_report=True, kind=reading.kind, framework=reading.framework, local_authority=council,
+        is_report=True, kind=reading.kind, framework=reading.framework,
         inspection_start=reading.inspection_start, inspection_end=reading.inspection_end,
         lead_inspector=reading.lead_inspector, judgements=found.judgements,
         review_flags=tuple(found.flags), review_notes=tuple(found.notes), unread_areas=tuple(found.unread),
