@@ -43,8 +43,9 @@ SIF_TITLE = re.compile(r"(?:re-?\s?)?inspection of services for children in need
                        r"protection,? children looked after and care leavers", I)
 ILACS_TITLE = re.compile(r"inspection of (?:(?P<la>.{2,90}?) )??(?:local authority children's services|"
                          r"children's social care services|children's services)", I)
-# the ILACS judgement table's header and first row, whatever the title says (e.g. a trust)
-ILACS_TABLE = re.compile(r"judgements? grade the impact of leaders on social work practice", I)
+# the ILACS judgement table's header and a first row naming an area, whatever the title says
+# (e.g. a trust)
+ILACS_TABLE = re.compile(r"judgements? grade [^.]{0,80}?\b(?:leaders|help and protection|in care|care leavers)\b", I)
 LETTER = re.compile(r"\b(?P<what>focused|monitoring) visit (?:to|of)\b|findings of the "
                     r"(?P<what2>focused|monitoring) visit", I)
 JTAI = re.compile(r"joint targeted area inspection", I)
@@ -147,11 +148,11 @@ def area_of(label: str) -> str | None:
     return found.pop() if len(found) == 1 else None
 
 
-def table_runs(text: str) -> list[list[tuple[str, str, int]]]:
+def table_runs(text: str) -> list[list[tuple[str, str]]]:
     """Runs of consecutive label-then-grade rows in whitespace-collapsed text: a row whose
     label follows the previous row's grade directly (or after a row number) continues the
     run; one after a sentence starts a new run; text that cannot be a row ends it."""
-    runs: list[list[tuple[str, str, int]]] = [[]]
+    runs: list[list[tuple[str, str]]] = [[]]
     start = 0
     for m in GRADE_RE.finditer(text):
         previous, start = start, m.end()
@@ -165,25 +166,23 @@ def table_runs(text: str) -> list[list[tuple[str, str, int]]]:
             continue
         if window != previous or not _ROW_NUMBER.fullmatch(lead):
             runs.append([])  # after a sentence or a header: a new run
-        runs[-1].append((re.sub(r"^[\d.\s]+", "", label), grade_key(m.group()), m.end()))
+        runs[-1].append((re.sub(r"^[\d.\s]+", "", label), grade_key(m.group())))
     return [run for run in runs if run]
 
 
-def read_table(text: str, keys: dict[str, str]) -> tuple[dict[str, str], int]:
+def read_table(text: str, keys: dict[str, str]) -> dict[str, str]:
     """{framework key: grade} from the run of rows that names the most areas (`keys` maps
-    area_of's names to the framework's keys; the first row naming an area counts), and the
-    offset where that run ends."""
+    area_of's names to the framework's keys; the first row naming an area counts)."""
     best: dict[str, str] = {}
-    best_end = 0
     for run in table_runs(text):
         found: dict[str, str] = {}
-        for label, grade, _end in run:
+        for label, grade in run:
             key = keys.get(area_of(label) or "")
             if key and key not in found:
                 found[key] = grade
         if len(found) > len(best):
-            best, best_end = found, run[-1][2]
-    return best, best_end
+            best = found
+    return best
 
 
 SPILL = 300  # how far down page 2 a page-1 table may run on
@@ -192,10 +191,10 @@ SPILL = 300  # how far down page 2 a page-1 table may run on
 def read_page1_table(pdf: PdfText, p1: str, keys: dict[str, str]) -> tuple[dict[str, str], int]:
     """The page-1 table, with any rows it runs on with at the top of page 2 (past a page
     footer); and how many characters of page 2 those rows take (for the body to skip)."""
-    table, _ = read_table(p1, keys)
+    table = read_table(p1, keys)
     spill = 0
     if pdf.pages > 1 and set(keys.values()) - set(table):
-        more, _ = read_table(flat(pdf.page(1))[:SPILL], keys)
+        more = read_table(flat(pdf.page(1))[:SPILL], keys)
         for key in set(more) - set(table):
             table[key], spill = more[key], SPILL
     return table, spill
@@ -286,9 +285,10 @@ def _layout_fallback(pdf: PdfText, r: Reading, keys: dict[str, str]) -> None:
 
 # --- SIF (2013-2018) ---------------------------------------------------------------------
 
-SIF_KEYS = {"overall": "overall_effectiveness", "help": "help_and_protection",
-            "in_care": "looked_after_and_permanence", "adoption": "adoption_performance",
-            "care_leavers": "care_leavers", "leaders": "leadership_management_governance"}
+# the table's rows (the overall judgement is the headline's, the LSCB's a statement of its own)
+SIF_KEYS = {"help": "help_and_protection", "in_care": "looked_after_and_permanence",
+            "adoption": "adoption_performance", "care_leavers": "care_leavers",
+            "leaders": "leadership_management_governance"}
 # the page-1 headline about children's services, in whatever wording ("Children's services in
 # X are inadequate", "The overall judgement is that children's services require improvement",
 # "Overall judgement: requires improvement"): the first grade in the sentence it starts
@@ -324,7 +324,7 @@ def read_sif(pdf: PdfText) -> Reading:
     r.local_authority = above or (m.group(1) if m else None)
     r.inspection_start, r.inspection_end = _dates(p1)
     r.published = _published(p1)
-    r.table, _ = read_page1_table(pdf, p1, {k: v for k, v in SIF_KEYS.items() if k != "overall"})
+    r.table, _ = read_page1_table(pdf, p1, SIF_KEYS)
     dates = re.search(r"inspection dates?", p1, I)
     headline = SIF_HEADLINE.search(p1, dates.end() if dates else 0)
     if headline:
@@ -351,7 +351,7 @@ def read_sif(pdf: PdfText) -> Reading:
         r.body["lscb"] = lscb[1]
     r.lead_inspector = inspector
     r.expected = tuple(a for a in FRAMEWORK_AREAS["sif"] if a != "lscb" or has_lscb or "lscb" in r.table)
-    _layout_fallback(pdf, r, {k: v for k, v in SIF_KEYS.items() if k != "overall"})
+    _layout_fallback(pdf, r, SIF_KEYS)
     return r
 
 
