@@ -165,3 +165,10 @@ def test_review_commands_refuse_bad_input_with_a_clear_message(seeded, capsys, a
     argv = [a.format(unread=report_id_for(unread)[:12]) for a in argv]
     code, out, err = ofsted(capsys, *argv)
     assert code == 2 and message in err and out == ""
+
+
+def test_a_record_naming_an_unread_area_outside_its_framework_is_refused(wh):
+    bad = make_report("1", 1, "ilacs_2026", date(2026, 6, 1), {"in_care": "good"}, unread=("overall_effectiveness",))
+    with pytest.raises(ValueError, match="unread area 'overall_effectiveness' is not judged under ilacs_2026"):
+        load.load_reports(wh, [bad], "r")
+    assert wh.fetchall("SELECT * FROM reports") == []

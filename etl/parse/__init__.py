@@ -7,8 +7,9 @@ contract in ../shared/ofsted-reports.md plus provenance and review flags).
 The framework is recognised from the report's title and table; each judgement is read from
 the page-1 table and again from the body. Only a real conflict (the two disagree; framework,
 council or dates unknown) is a review flag that holds the report; an area read once is a
-note, an area the report does not judge is absent, a required area not read is "unread". Files that are not reports (HTML error pages, empty,
-truncated, corrupt, password-protected, not Ofsted) give `is_report=False` with a reason."""
+note, an area the report does not judge is absent, a required area not read is "unread".
+Files that are not reports (HTML error pages, empty, truncated, corrupt, password-protected,
+not Ofsted) give `is_report=False` with a reason."""
 from __future__ import annotations
 
 import json
