@@ -4,7 +4,8 @@ Any fsspec location works (a local folder, `s3://bucket/prefix`, `memory://...`,
 ObjectStoragePath), so tasks on different workers can share it. Layout under the root:
 
     objects/<sha[:2]>/<sha256>.pdf      verified PDFs; written once, never overwritten or deleted
-    manifest/<url key>.json             one StoredFile per URL (the same bytes may sit behind two URLs)
+    manifest/<url key>.json             the URL's current StoredFile (the same bytes may sit behind two
+                                        URLs); a re-issued file's entry names the version it supersedes
     quarantine/<url key>.json           the current (unresolved) Quarantined entry for a URL
     quarantine/bytes/<sha256>.bin       rejected bodies, kept for inspection even once resolved
 
@@ -101,13 +102,15 @@ class LandingStore:
 
     # -- writing -------------------------------------------------------------------------------
     def store(self, data: bytes, publication: Publication, *, etag: str | None = None,
-              last_modified: str | None = None, fetched_at: datetime | None = None) -> StoredFile:
+              last_modified: str | None = None, fetched_at: datetime | None = None,
+              supersedes: str | None = None) -> StoredFile:
         sha = hashlib.sha256(data).hexdigest()
         path = self.object_path(sha)
         if not self.fs.exists(path):          # content-addressed: same name, same bytes; never rewrite
             self._write(path, data)
         stored = StoredFile(sha256=sha, uri=self._uri(path), size=len(data), publication=publication,
-                            fetched_at=fetched_at or now_utc(), etag=etag, last_modified=last_modified)
+                            fetched_at=fetched_at or now_utc(), etag=etag, last_modified=last_modified,
+                            supersedes=supersedes)
         self._write(self._manifest_path(publication.url), _json(to_dict(stored)))
         self._clear_quarantine(publication.url)
         return stored

@@ -100,7 +100,7 @@ def test_files_stored_by_a_download_killed_before_reporting_are_recorded(site, t
     expected = snapshot_after_clean_run(site, reference, warehouse_url)
     real_download = pipeline.download
 
-    def killed_after_storing(settings, publications):
+    def killed_after_storing(settings, publications, **kwargs):
         real_download(settings, publications[:2])
         raise SystemExit("worker killed")
     monkeypatch.setattr(pipeline, "download", killed_after_storing)
