@@ -166,3 +166,48 @@ def test_manual_run_parameters_limit_councils_backfill_from_a_date_and_reparse(s
     reparsed = pipeline.run_once(settings, councils=[urn], since=since, reparse=True)
     assert (reparsed.downloaded, reparsed.parsed, reparsed.changes) == (0, run.downloaded, [])
     assert snapshot(warehouse_url) == before, "re-parsing with the same parser changes nothing"
+
+
+def test_a_reissued_report_supersedes_the_old_version_and_moves_the_ratings(site, tmp_path, warehouse_url,
+                                                                             monkeypatch):
+    """A correction under the same URL: stored as a new version, the old file and report kept and
+    marked superseded; the history uses the correction (the old report's events are retracted).
+    A download killed after storing the new version loses nothing."""
+    from datetime import timedelta
+    settings = settings_for(site, tmp_path, warehouse_url)
+    urn = next(iter(site.councils))
+    published = date.today() - timedelta(days=20)
+    url = site.add_publication(urn, "inspection", published, report_pdf(
+        "ilacs_2023", site.councils[urn], dict(zip(GRADES5, ["inadequate"] * 5)),
+        inspection_start=published - timedelta(days=40), inspection_end=published - timedelta(days=30)))
+    pipeline.run_once(settings)
+    with connect(warehouse_url) as wh:
+        [(old,)] = wh.fetchall("select sha256 from stored_files where url = ?", [url])
+
+    site.reissue(url, report_pdf("ilacs_2023", site.councils[urn], dict(zip(GRADES5, ["outstanding"] * 5)),
+                                 inspection_start=published - timedelta(days=40),
+                                 inspection_end=published - timedelta(days=30)))
+    real_download = pipeline.download
+
+    def killed_after_storing(settings, publications, **kwargs):
+        real_download(settings, publications, **kwargs)
+        raise SystemExit("worker killed")
+    monkeypatch.setattr(pipeline, "download", killed_after_storing)
+    with pytest.raises(SystemExit):
+        pipeline.run_once(settings)
+    monkeypatch.undo()
+    summary = pipeline.run_once(settings)
+    assert summary.downloaded == 1 and summary.retracted >= 1 and summary.changes
+
+    with connect(warehouse_url) as wh:
+        files = dict(wh.fetchall("select sha256, superseded_by from stored_files where url = ?", [url]))
+        [new] = [sha for sha in files if sha != old]
+        assert files == {old: new, new: None}
+        assert dict(wh.fetchall("select report_id, superseded_by from reports where url = ?", [url])) == files
+        grades = dict(wh.fetchall("select area, grade from current_ratings where urn = ?", [urn]))
+        assert set(grades[a] for a in GRADES5) == {"outstanding"}
+        # the old version's events are all retracted; the correction's events are current
+        events = wh.fetchall("select report_id, retracted_at is not null from change_events where urn = ?", [urn])
+        old_events = [retracted for r, retracted in events if r == old]
+        assert old_events and all(old_events)
+        assert [r for r, retracted in events if r == new and not retracted]
