@@ -21,7 +21,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta, timezone
 
-from etl.http import FetchError, Fetched, PoliteSession
+from etl.http import FetchError, Fetched, PoliteSession, validators
 from etl.landing import LandingStore
 from etl.progress import track
 from etl.records import Publication, Quarantined, StoredFile
@@ -152,7 +152,7 @@ def revalidate(pub: Publication, stored: StoredFile, store: LandingStore, sessio
     """A conditional GET of a stored file: a new version when the site re-issued it, else None
     (unchanged, or an answer that is not a good PDF: the stored version stays current)."""
     try:
-        fetched = session.get(pub.url, headers=_validators(stored.etag, stored.last_modified))
+        fetched = session.get(pub.url, headers=validators(stored.etag, stored.last_modified))
     except FetchError as exc:
         log.warning("could not revalidate %s: %s", pub.url, exc)
         return None
@@ -196,16 +196,7 @@ def _conditional_headers(entry: dict | None) -> dict[str, str] | None:
     failed transfer must be fetched in full again, whatever the validators say."""
     if not entry or not str(entry.get("reason", "")).startswith(NOT_PDF):
         return None
-    return _validators(entry.get("etag"), entry.get("last_modified"))
-
-
-def _validators(etag: str | None, last_modified: str | None) -> dict[str, str] | None:
-    headers = {}
-    if etag:
-        headers["If-None-Match"] = etag
-    if last_modified:
-        headers["If-Modified-Since"] = last_modified
-    return headers or None
+    return validators(entry.get("etag"), entry.get("last_modified"))
 
 
 def _quarantine(store, data, pub, reason, fetched: Fetched | None = None) -> Quarantined:
@@ -223,7 +214,8 @@ def crawl_command(args, settings) -> int:
     try:
         try:
             listing = crawl(settings, councils=getattr(args, "council", None),
-                            limit=getattr(args, "limit", None), session=session)
+                            limit=getattr(args, "limit", None), session=session,
+                            pages=LandingStore.from_settings(settings))
         except (SiteStructureError, FetchError) as exc:
             print(f"ofsted crawl: {exc}", file=sys.stderr)
             return 2

@@ -84,6 +84,16 @@ def _default_port(scheme: str) -> int:
     return 443 if scheme == "https" else 80
 
 
+def validators(etag: str | None, last_modified: str | None) -> dict[str, str] | None:
+    """Conditional-GET headers from a stored answer's validators (None when it had none)."""
+    headers = {}
+    if etag:
+        headers["If-None-Match"] = etag
+    if last_modified:
+        headers["If-Modified-Since"] = last_modified
+    return headers or None
+
+
 def retry_after_seconds(value: str | None, now: datetime | None = None) -> float | None:
     """Retry-After is either delta-seconds or an HTTP date."""
     if not value:

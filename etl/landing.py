@@ -8,6 +8,8 @@ ObjectStoragePath), so tasks on different workers can share it. Layout under the
                                         URLs); a re-issued file's entry names the version it supersedes
     quarantine/<url key>.json           the current (unresolved) Quarantined entry for a URL
     quarantine/bytes/<sha256>.bin       rejected bodies, kept for inspection even once resolved
+    pages/<url key>.json                the last listing page (search, council) the site gave
+                                        validators for, to answer its 304 Not Modified
 
 One small JSON file per URL (rather than one shared index) means parallel workers never
 rewrite each other's entries; every write is atomic (temp file + rename locally, a single PUT on
@@ -130,6 +132,15 @@ class LandingStore:
         record = to_dict(entry) | {"etag": etag, "last_modified": last_modified}
         self._write(self._quarantine_path(publication.url), _json(record))
         return entry
+
+    def page(self, url: str) -> dict | None:
+        """The cached listing page for this URL: {"url", "etag", "last_modified", "body"}."""
+        return self._read_json(self._path("pages", f"{url_key(url)}.json"))
+
+    def save_page(self, url: str, body: bytes, *, etag: str | None, last_modified: str | None) -> None:
+        self._write(self._path("pages", f"{url_key(url)}.json"),
+                    _json({"url": url, "etag": etag, "last_modified": last_modified,
+                           "body": body.decode("utf-8", "replace")}))
 
     def _clear_quarantine(self, url: str) -> None:
         path = self._quarantine_path(url)

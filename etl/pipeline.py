@@ -89,8 +89,9 @@ def discover(settings: Settings, run_id: str, *, councils: list[str] | None = No
     """Crawl the site and record every council and publication. Returns (councils, publications,
     council pages that could not be read: their publications are picked up next run)."""
     from etl.crawl import crawl
+    from etl.landing import LandingStore
     from etl.load import load_councils, load_publications
-    result = crawl(settings, councils=councils or None, limit=limit)
+    result = crawl(settings, councils=councils or None, limit=limit, pages=LandingStore.from_settings(settings))
     with _warehouse(settings) as wh:
         load_councils(wh, result.councils)
         load_publications(wh, result.publications, run_id)

@@ -146,3 +146,18 @@ def test_revalidation_uses_if_modified_since_when_there_is_no_etag(site, tmp_pat
     time.sleep(1.1)                         # HTTP dates have whole seconds
     site.reissue(recent)
     assert len(download_new(pubs, settings).reissued) == 1
+
+
+def test_listing_pages_are_revalidated_with_their_validators(site, tmp_path):
+    settings = settings_for(site, tmp_path)
+    pages = LandingStore.from_settings(settings)
+    first = crawl(settings, pages=pages)
+    site.reset_counters()
+    again = crawl(settings, pages=pages)                 # every page answered 304, read from the cache
+    assert again.publications == first.publications and again.councils == first.councils
+    assert site.not_modified == sum(site.requests.values()) == len(site.councils) + 2
+    urn = next(iter(site.councils))
+    new = site.add_publication(urn, "focused_visit", date(2026, 5, 1))
+    site.reset_counters()
+    changed = crawl(settings, pages=pages)               # that council's page changed: read in full
+    assert new in {p.url for p in changed.publications} and site.not_modified == len(site.councils) + 1

@@ -221,6 +221,7 @@ class FakeOfstedSite:
         self.requests: Counter[str] = Counter()    # per path, every request received
         self.log: list[tuple[float, str]] = []     # (monotonic time, path) of every request received
         self.files_served = 0                      # complete 200 answers with a report's bytes
+        self.not_modified = 0                      # 304 answers to conditional GETs
         self.user_agents: set[str] = set()
         self._lock = threading.RLock()
         self._next_file = 50_000_000
@@ -316,6 +317,7 @@ class FakeOfstedSite:
             self.requests.clear()
             self.log.clear()
             self.files_served = 0
+            self.not_modified = 0
 
     @property
     def allowed_hosts(self) -> str:
@@ -540,7 +542,10 @@ class _Handler(BaseHTTPRequestHandler):
             self.send_header(k, v)
         self.send_header("Content-Length", str(len(body)))
         self.end_headers()
-        if status != 304:
+        if status == 304:
+            with self.fake._lock:
+                self.fake.not_modified += 1
+        else:
             self.wfile.write(body)
 
     def _not_found(self):
