@@ -91,6 +91,19 @@ def test_a_run_that_crashes_mid_way_loses_nothing_and_the_next_run_completes(sit
 
 
 
+def run_killed_after_download(settings, monkeypatch, chosen=lambda pubs: pubs) -> None:
+    """A run whose download step stores (the chosen publications) and dies before reporting."""
+    real_download = pipeline.download
+
+    def killed_after_storing(settings, publications, **kwargs):
+        real_download(settings, chosen(publications), **kwargs)
+        raise SystemExit("worker killed")
+    monkeypatch.setattr(pipeline, "download", killed_after_storing)
+    with pytest.raises(SystemExit):
+        pipeline.run_once(settings)
+    monkeypatch.undo()
+
+
 def test_files_stored_by_a_download_killed_before_reporting_are_recorded(site, tmp_path, warehouse_url,
                                                                         monkeypatch):
     """A worker killed after writing files to the landing store, but before its task returned
@@ -98,15 +111,7 @@ def test_files_stored_by_a_download_killed_before_reporting_are_recorded(site, t
     settings = settings_for(site, tmp_path, warehouse_url)
     reference = tmp_path / "reference"
     expected = snapshot_after_clean_run(site, reference, warehouse_url)
-    real_download = pipeline.download
-
-    def killed_after_storing(settings, publications, **kwargs):
-        real_download(settings, publications[:2])
-        raise SystemExit("worker killed")
-    monkeypatch.setattr(pipeline, "download", killed_after_storing)
-    with pytest.raises(SystemExit):
-        pipeline.run_once(settings)
-    monkeypatch.undo()
+    run_killed_after_download(settings, monkeypatch, lambda pubs: pubs[:2])
 
     summary = pipeline.run_once(settings)
     assert summary.downloaded == summary.publications, "the 2 orphaned files count as recorded this run"
@@ -187,15 +192,7 @@ def test_a_reissued_report_supersedes_the_old_version_and_moves_the_ratings(site
     site.reissue(url, report_pdf("ilacs_2023", site.councils[urn], dict(zip(GRADES5, ["outstanding"] * 5)),
                                  inspection_start=published - timedelta(days=40),
                                  inspection_end=published - timedelta(days=30)))
-    real_download = pipeline.download
-
-    def killed_after_storing(settings, publications, **kwargs):
-        real_download(settings, publications, **kwargs)
-        raise SystemExit("worker killed")
-    monkeypatch.setattr(pipeline, "download", killed_after_storing)
-    with pytest.raises(SystemExit):
-        pipeline.run_once(settings)
-    monkeypatch.undo()
+    run_killed_after_download(settings, monkeypatch)
     summary = pipeline.run_once(settings)
     assert summary.downloaded == 1 and summary.retracted >= 1 and summary.changes
 

@@ -551,13 +551,17 @@ class _Handler(BaseHTTPRequestHandler):
     def _not_found(self):
         self._send(404, b"<html><body><h1>Page not found</h1></body></html>")
 
-    def _truncated(self, data: bytes, fraction: float, headers: dict[str, str]):
+    def _pdf_headers(self, data: bytes, headers: dict[str, str]):
+        """A 200 announcing the whole file (Content-Length), before a body sent some other way."""
         self.send_response(200)
         self.send_header("Content-Type", "application/pdf")
         for k, v in headers.items():
             self.send_header(k, v)
         self.send_header("Content-Length", str(len(data)))
         self.end_headers()
+
+    def _truncated(self, data: bytes, fraction: float, headers: dict[str, str]):
+        self._pdf_headers(data, headers)
         self.wfile.write(data[: int(len(data) * fraction)])
         self.wfile.flush()
         # the server stops short of Content-Length and closes (FIN, so the partial bytes arrive)
@@ -565,12 +569,7 @@ class _Handler(BaseHTTPRequestHandler):
         self.connection.shutdown(socket.SHUT_WR)
 
     def _trickle(self, data: bytes, seconds: float, headers: dict[str, str]):
-        self.send_response(200)
-        self.send_header("Content-Type", "application/pdf")
-        for k, v in headers.items():
-            self.send_header(k, v)
-        self.send_header("Content-Length", str(len(data)))
-        self.end_headers()
+        self._pdf_headers(data, headers)
         try:
             for i in range(0, len(data), 64):
                 self.wfile.write(data[i:i + 64])
