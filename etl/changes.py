@@ -104,8 +104,9 @@ def change_id_for(urn: str, area: str, report_id: str) -> str:
 # -- reading ---------------------------------------------------------------------------
 def graded_reports(wh: Warehouse) -> list[GradedReport]:
     """Graded inspections that count for the history: reports with a framework and judgements
-    whose council and date are known; a report flagged for review counts only once resolved
-    (the reviewer's grades, where given, replace the parsed ones area by area)."""
+    whose council and date are known, from a current file (not one a re-issue superseded); a report
+    flagged for review counts only once resolved (the reviewer's grades, where given, replace the
+    parsed ones area by area)."""
     rows = wh.fetchall(
         "SELECT r.report_id, COALESCE(r.urn, p.urn), COALESCE(c.name, r.local_authority, p.local_authority),"
         " r.framework, r.inspection_end, COALESCE(r.published, p.published), r.url,"
@@ -113,7 +114,7 @@ def graded_reports(wh: Warehouse) -> list[GradedReport]:
         " FROM reports r LEFT JOIN publications p ON p.url = r.url"
         " LEFT JOIN councils c ON c.urn = COALESCE(r.urn, p.urn)"
         " LEFT JOIN review_resolutions res ON res.report_id = r.report_id"
-        " WHERE r.is_report AND r.framework IS NOT NULL")
+        " WHERE r.is_report AND r.framework IS NOT NULL AND r.superseded_by IS NULL")
     parsed = _judgements_by_report(wh, "judgements")
     reviewed = _judgements_by_report(wh, "review_judgements")
     out = []

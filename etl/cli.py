@@ -28,6 +28,8 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("crawl", help="discover councils and publications, download new reports")
     p.add_argument("--limit", type=int, help="at most N councils")
     p.add_argument("--council", action="append", metavar="URN", help="only this council (repeatable)")
+    p.add_argument("--retry-quarantined", action="store_true",
+                   help="retry quarantined files now, not when their spacing (1, 2, 4 ... days) is up")
 
     p = sub.add_parser("parse", help="parse report files and print the extraction contract")
     p.add_argument("--jsonl", action="store_true", help="JSON Lines, one object per file (default)")
@@ -60,6 +62,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--council", action="append", metavar="URN", help="only this council (repeatable)")
     p.add_argument("--since", metavar="DATE", help="only download reports published on/after DATE")
     p.add_argument("--reparse", action="store_true", help="re-parse every stored file")
+    p.add_argument("--retry-quarantined", action="store_true", help="retry quarantined files now")
     p.add_argument("--historic-alerts", action="store_true",
                    help="also alert for changes found by the first (baseline) run")
     return ap

@@ -50,6 +50,9 @@ class Settings:
     backoff_base: float = 1.0          # first retry delay (s), doubled per attempt, with jitter
     retry_after_max: float = 120.0     # longest Retry-After we honour (s)
     backoff_max: float = 60.0          # longest retry delay (s)
+    download_deadline: float = 300.0   # longest one GET may take in all, retries included (s)
+    quarantine_retry_days: int = 30    # a quarantined file is retried after 1, 2, 4 ... days, at most this
+    revalidate_days: int = 60          # files published this recently are revalidated every run
 
     @classmethod
     def from_env(cls, env: dict[str, str] | None = None) -> "Settings":
@@ -81,4 +84,7 @@ class Settings:
             backoff_base=float(env.get("OFSTED_BACKOFF_BASE", "1")),
             retry_after_max=float(env.get("OFSTED_RETRY_AFTER_MAX", "120")),
             backoff_max=float(env.get("OFSTED_BACKOFF_MAX", "60")),
+            download_deadline=float(env.get("OFSTED_DOWNLOAD_DEADLINE", "300")),
+            quarantine_retry_days=int(env.get("OFSTED_QUARANTINE_RETRY_DAYS", "30")),
+            revalidate_days=int(env.get("OFSTED_REVALIDATE_DAYS", "60")),
         )

@@ -6,6 +6,8 @@ markup changes do not matter:
   pages are walked with the `start` offset until one comes back empty;
 - a provider page lists `a.publication-link` anchors whose `span.nonvisual` text reads
   "<kind>, pdf - <dd Month yyyy>"; hrefs may be absolute (to the files host) or relative.
+Pages the site gives validators for (ETag, Last-Modified) are cached in the landing store and
+revalidated with a conditional GET: a 304 answer is read from the cache.
 If the first search page has no results at all, the site's structure has changed: that is an
 error (SiteStructureError), never "every council has gone".
 """
@@ -14,13 +16,14 @@ from __future__ import annotations
 import logging
 import re
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from urllib.parse import urlencode, urljoin, urlsplit
 
 from bs4 import BeautifulSoup
 
-from etl.http import FetchError, PoliteSession
+from etl.http import FetchError, PoliteSession, validators
+from etl.landing import LandingStore
 from etl.progress import track
 from etl.records import Council, Publication
 
@@ -57,10 +60,15 @@ def _soup(fetched) -> BeautifulSoup:
     return BeautifulSoup(fetched.body, "lxml")
 
 
-def _get_page(session: PoliteSession, url: str):
-    fetched = session.get(url)
+def _get_page(session: PoliteSession, url: str, pages: LandingStore | None = None):
+    cached = pages.page(url) if pages else None
+    fetched = session.get(url, headers=validators(cached["etag"], cached["last_modified"]) if cached else None)
+    if fetched.status == 304 and cached:
+        return replace(fetched, status=200, body=cached["body"].encode("utf-8"))
     if fetched.status != 200:
         raise FetchError(f"{url}: HTTP {fetched.status}")
+    if pages and (fetched.header("etag") or fetched.header("last-modified")):
+        pages.save_page(url, fetched.body, etag=fetched.header("etag"), last_modified=fetched.header("last-modified"))
     return fetched
 
 
@@ -81,13 +89,13 @@ def parse_search_page(html: bytes | str, page_url: str) -> list[Council]:
     return list(councils.values())
 
 
-def discover_councils(session: PoliteSession, settings) -> list[Council]:
+def discover_councils(session: PoliteSession, settings, pages: LandingStore | None = None) -> list[Council]:
     """Every council in the search results, walking pages by offset until an empty one."""
     found: dict[str, Council] = {}
     start = 0
     for page in range(MAX_SEARCH_PAGES):
         url = search_url(settings, start)
-        councils = parse_search_page(_get_page(session, url).body, url)
+        councils = parse_search_page(_get_page(session, url, pages).body, url)
         if not councils:
             if page == 0:
                 raise SiteStructureError(
@@ -159,8 +167,9 @@ def provider_name(html: bytes | str) -> str | None:
     return _clean(h1.get_text(" ")) if h1 else None
 
 
-def discover_publications(session: PoliteSession, council: Council, settings) -> list[Publication]:
-    fetched = _get_page(session, council.url)
+def discover_publications(session: PoliteSession, council: Council, settings,
+                          pages: LandingStore | None = None) -> list[Publication]:
+    fetched = _get_page(session, council.url, pages)
     pubs = parse_provider_page(fetched.body, council, fetched.url)
     if not pubs:
         log.info("no publications listed for %s (%s)", council.name, council.urn)
@@ -172,8 +181,10 @@ def provider_url(settings, urn: str) -> str:
 
 
 def crawl(settings, *, councils: list[str] | None = None, limit: int | None = None,
-          session: PoliteSession | None = None, progress: bool | None = None) -> CrawlResult:
-    """Discover councils (or take the given URNs) and every publication of each."""
+          session: PoliteSession | None = None, progress: bool | None = None,
+          pages: LandingStore | None = None) -> CrawlResult:
+    """Discover councils (or take the given URNs) and every publication of each; with `pages`,
+    listing pages are cached there and revalidated."""
     own = session is None
     session = session or PoliteSession.from_settings(settings)
     before = session.requests_made
@@ -183,15 +194,15 @@ def crawl(settings, *, councils: list[str] | None = None, limit: int | None = No
         if councils:      # named councils: their own pages give names and publications at once
             chosen = []
             for urn in councils[:limit] if limit is not None else councils:
-                council, pubs = _council_by_urn(session, settings, urn)
+                council, pubs = _council_by_urn(session, settings, urn, pages)
                 chosen.append(council)
                 publications.extend(pubs)
         else:
-            chosen = discover_councils(session, settings)
+            chosen = discover_councils(session, settings, pages)
             if limit is not None:
                 chosen = chosen[:limit]
             with ThreadPoolExecutor(max_workers=max(settings.concurrency, 1)) as pool:
-                results = pool.map(lambda c: _publications_or_error(session, c, settings), chosen)
+                results = pool.map(lambda c: _publications_or_error(session, c, settings, pages), chosen)
                 for council, (pubs, error) in zip(chosen, track(results, len(chosen), "councils", show_bar=progress, logger=log)):
                     publications.extend(pubs)
                     if error:
@@ -204,10 +215,10 @@ def crawl(settings, *, councils: list[str] | None = None, limit: int | None = No
             session.close()
 
 
-def _publications_or_error(session, council, settings) -> tuple[list[Publication], str | None]:
+def _publications_or_error(session, council, settings, pages=None) -> tuple[list[Publication], str | None]:
     """One unreadable council page must not stop the others: it is reported and read next run."""
     try:
-        return discover_publications(session, council, settings), None
+        return discover_publications(session, council, settings, pages), None
     except FetchError as exc:
         log.error("could not read %s (%s): %s", council.name, council.urn, exc)
         return [], str(exc)
@@ -222,10 +233,11 @@ def _check_structure(councils: list[Council], publications: list[Publication], e
             "probably changed; refusing to conclude that every publication vanished")
 
 
-def _council_by_urn(session: PoliteSession, settings, urn: str) -> tuple[Council, list[Publication]]:
+def _council_by_urn(session: PoliteSession, settings, urn: str,
+                    pages: LandingStore | None = None) -> tuple[Council, list[Publication]]:
     """A council named on the command line: its page gives its name (no search needed)."""
     url = provider_url(settings, urn)
-    fetched = _get_page(session, url)
+    fetched = _get_page(session, url, pages)
     council = Council(urn=urn, name=provider_name(fetched.body) or urn, url=url)
     return council, parse_provider_page(fetched.body, council, fetched.url)
 

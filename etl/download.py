@@ -1,18 +1,27 @@
 """Download: fetch publications not yet in the landing store, verify each body is a complete PDF,
-store it by content hash, quarantine anything else (with its reason and bytes) to retry next run.
+store it by content hash, quarantine anything else (with its reason and bytes) to retry later.
+
+- A quarantined file is retried 1, 2, 4 ... days after its last attempt, at most
+  OFSTED_QUARANTINE_RETRY_DAYS apart (at once with `retry_quarantined`): a page the site
+  answers "Report not found" for is not fetched again on every run.
+- Files published in the last OFSTED_REVALIDATE_DAYS are revalidated with a conditional GET
+  (If-None-Match / If-Modified-Since): the site sometimes corrects a report under the same URL.
+  A changed body is stored as a new version that `supersedes` the old one (kept).
 
 Safe to run from several workers at once over disjoint (or even overlapping) batches: the store
 writes one entry per URL, atomically, and content-addressed objects are never rewritten.
 """
 from __future__ import annotations
 
+import hashlib
 import logging
 import re
 import sys
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta, timezone
 
-from etl.http import FetchError, Fetched, PoliteSession
+from etl.http import FetchError, Fetched, PoliteSession, validators
 from etl.landing import LandingStore
 from etl.progress import track
 from etl.records import Publication, Quarantined, StoredFile
@@ -29,6 +38,9 @@ class DownloadResult:
     stored: list[StoredFile] = field(default_factory=list)       # newly stored this run
     skipped: int = 0                                              # already stored before this run
     quarantined: list[Quarantined] = field(default_factory=list)
+    deferred: int = 0                                             # quarantined, not yet due for a retry
+    revalidated: int = 0                                          # recent files checked, unchanged
+    reissued: list[StoredFile] = field(default_factory=list)      # new versions (also in `stored`)
     requests: int = 0
 
 
@@ -37,6 +49,9 @@ def verify_pdf(fetched: Fetched) -> str | None:
     body = fetched.body
     if fetched.too_large:
         return f"too large: stopped reading after {len(body):,} bytes (limit: OFSTED_PARSE_MAX_BYTES)"
+    if fetched.timed_out:
+        return (f"deadline passed: received {len(body):,} of {fetched.expected_length or '?'} bytes "
+                "(limit: OFSTED_DOWNLOAD_DEADLINE)")
     if not body:
         return "empty body"
     # the PDF header may follow a little junk (the spec allows it within the first 1024 bytes)
@@ -60,37 +75,100 @@ def _describe(body: bytes, content_type: str | None) -> str:
 
 
 def download_new(publications: list[Publication], settings, *, store: LandingStore | None = None,
-                 session: PoliteSession | None = None, progress: bool | None = None) -> DownloadResult:
-    """Download every publication whose URL the store does not hold yet."""
+                 session: PoliteSession | None = None, progress: bool | None = None,
+                 retry_quarantined: bool = False, now: datetime | None = None) -> DownloadResult:
+    """Download every publication whose URL the store does not hold yet (quarantined ones when
+    due), and revalidate the recently published ones it holds."""
     store = store or LandingStore.from_settings(settings)
+    now = now or datetime.now(timezone.utc)
     own = session is None
     session = session or PoliteSession.from_settings(settings)
     before = session.requests_made
     result = DownloadResult()
     try:
-        todo: list[Publication] = []
+        todo: list[tuple[Publication, StoredFile | None]] = []
         seen: set[str] = set()
         for pub in publications:           # the same file may be listed twice: fetch it once
             if pub.url in seen:
                 continue
             seen.add(pub.url)
-            if store.known(pub.url):
-                result.skipped += 1
-            else:
-                todo.append(pub)
-        log.info("%d publications: %d already stored, %d to download", len(seen), result.skipped, len(todo))
-        with ThreadPoolExecutor(max_workers=max(settings.concurrency, 1)) as pool:
-            outcomes = pool.map(lambda p: download_one(p, store, session), todo)
-            for outcome in track(outcomes, len(todo), "files", show_bar=progress, logger=log):
-                if isinstance(outcome, StoredFile):
-                    result.stored.append(outcome)
+            stored = store.known(pub.url)
+            if stored is not None:
+                if recently_published(pub, settings, now.date()):
+                    todo.append((pub, stored))
                 else:
-                    result.quarantined.append(outcome)
+                    result.skipped += 1
+            elif retry_quarantined or retry_due(store.quarantine_entry(pub.url), settings, now):
+                todo.append((pub, None))
+            else:
+                result.deferred += 1
+        log.info("%d publications: %d already stored, %d quarantined and not yet due, %d to fetch or revalidate",
+                 len(seen), result.skipped, result.deferred, len(todo))
+        with ThreadPoolExecutor(max_workers=max(settings.concurrency, 1)) as pool:
+            outcomes = pool.map(lambda item: fetch_one(*item, store, session), todo)
+            for outcome in track(outcomes, len(todo), "files", show_bar=progress, logger=log):
+                _tally(result, outcome)
     finally:
         result.requests = session.requests_made - before
         if own:
             session.close()
     return result
+
+
+def _tally(result: DownloadResult, outcome: StoredFile | Quarantined | None) -> None:
+    if outcome is None:
+        result.revalidated += 1
+    elif isinstance(outcome, Quarantined):
+        result.quarantined.append(outcome)
+    else:
+        result.stored.append(outcome)
+        if outcome.supersedes:
+            result.reissued.append(outcome)
+
+
+def retry_due(entry: dict | None, settings, now: datetime) -> bool:
+    """A quarantined file is retried 1, 2, 4 ... days (calendar days, so a daily run at the same
+    hour is never a few minutes early) after its last attempt, at most quarantine_retry_days."""
+    if not entry or not entry.get("fetched_at"):
+        return True
+    attempts = max(int(entry.get("attempts", 1)), 1)
+    spacing = min(2 ** min(attempts - 1, 30), max(settings.quarantine_retry_days, 1))
+    last = datetime.fromisoformat(entry["fetched_at"]).date()
+    return now.date() >= last + timedelta(days=spacing)
+
+
+def recently_published(pub: Publication, settings, today: date) -> bool:
+    """Recent files are revalidated each run: corrections are re-issued soon after publication."""
+    return (settings.revalidate_days > 0 and pub.published is not None
+            and pub.published >= today - timedelta(days=settings.revalidate_days))
+
+
+def fetch_one(pub: Publication, stored: StoredFile | None, store: LandingStore,
+              session: PoliteSession) -> StoredFile | Quarantined | None:
+    return download_one(pub, store, session) if stored is None else revalidate(pub, stored, store, session)
+
+
+def revalidate(pub: Publication, stored: StoredFile, store: LandingStore, session: PoliteSession) -> StoredFile | None:
+    """A conditional GET of a stored file: a new version when the site re-issued it, else None
+    (unchanged, or an answer that is not a good PDF: the stored version stays current)."""
+    try:
+        fetched = session.get(pub.url, headers=validators(stored.etag, stored.last_modified))
+    except FetchError as exc:
+        log.warning("could not revalidate %s: %s", pub.url, exc)
+        return None
+    if fetched.status == 304:
+        return None
+    reason = f"HTTP {fetched.status}" if fetched.status != 200 else verify_pdf(fetched)
+    if reason:
+        log.warning("revalidating %s: %s; the stored version stays current", pub.url, reason)
+        return None
+    if hashlib.sha256(fetched.body).hexdigest() == stored.sha256:
+        return None
+    new = store.store(fetched.body, pub, etag=fetched.header("etag"),
+                      last_modified=fetched.header("last-modified"), supersedes=stored.sha256)
+    log.warning("re-issued: %s (%s %s) has a new version %s (was %s)", pub.url, pub.urn,
+                pub.local_authority, new.sha256, stored.sha256)
+    return new
 
 
 def download_one(pub: Publication, store: LandingStore, session: PoliteSession) -> StoredFile | Quarantined:
@@ -118,12 +196,7 @@ def _conditional_headers(entry: dict | None) -> dict[str, str] | None:
     failed transfer must be fetched in full again, whatever the validators say."""
     if not entry or not str(entry.get("reason", "")).startswith(NOT_PDF):
         return None
-    headers = {}
-    if entry.get("etag"):
-        headers["If-None-Match"] = entry["etag"]
-    if entry.get("last_modified"):
-        headers["If-Modified-Since"] = entry["last_modified"]
-    return headers or None
+    return validators(entry.get("etag"), entry.get("last_modified"))
 
 
 def _quarantine(store, data, pub, reason, fetched: Fetched | None = None) -> Quarantined:
@@ -134,17 +207,20 @@ def _quarantine(store, data, pub, reason, fetched: Fetched | None = None) -> Qua
 
 
 def crawl_command(args, settings) -> int:
-    """`ofsted crawl [--limit N] [--council URN]`: discover and download, then say what is new."""
+    """`ofsted crawl [--limit N] [--council URN] [--retry-quarantined]`: discover and download,
+    then say what is new."""
     from etl.crawl import SiteStructureError, crawl
     session = PoliteSession.from_settings(settings)
     try:
         try:
             listing = crawl(settings, councils=getattr(args, "council", None),
-                            limit=getattr(args, "limit", None), session=session)
+                            limit=getattr(args, "limit", None), session=session,
+                            pages=LandingStore.from_settings(settings))
         except (SiteStructureError, FetchError) as exc:
             print(f"ofsted crawl: {exc}", file=sys.stderr)
             return 2
-        result = download_new(listing.publications, settings, session=session)
+        result = download_new(listing.publications, settings, session=session,
+                               retry_quarantined=getattr(args, "retry_quarantined", False))
     finally:
         session.close()
     print(format_report(listing, result, session.requests_made))
@@ -154,10 +230,12 @@ def crawl_command(args, settings) -> int:
 def format_report(listing, result: DownloadResult, requests: int) -> str:
     lines = [f"{len(listing.councils)} councils, {len(listing.publications)} publications listed; "
              f"{len(result.stored)} new files stored, {result.skipped} already stored, "
-             f"{len(result.quarantined)} quarantined; {requests} requests"]
+             f"{len(result.quarantined)} quarantined, {result.deferred} quarantined and not yet due, "
+             f"{len(result.reissued)} re-issued; {requests} requests"]
     for s in sorted(result.stored, key=lambda s: (s.publication.local_authority, str(s.publication.published))):
         p = s.publication
-        lines.append(f"  new  {p.urn:>8} {p.local_authority}: {p.title} [{p.kind}] {p.url}")
+        tag = "new version" if s.supersedes else "new"
+        lines.append(f"  {tag}  {p.urn:>8} {p.local_authority}: {p.title} [{p.kind}] {p.url}")
     for q in result.quarantined:
         p = q.publication
         lines.append(f"  QUARANTINED {p.urn:>8} {p.local_authority}: {p.title} {p.url}\n"

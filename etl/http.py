@@ -1,7 +1,11 @@
 """A polite HTTP client for the Ofsted site: one shared session per run.
 
 - identifies itself (User-Agent) and times out on connect and read;
-- keeps to a request rate shared by every thread, and to a bounded number of requests at once;
+- keeps to a request rate shared by every thread and every session of the process (so tasks
+  run one after another in one process, as under dag.test, keep the pace between them too),
+  and to a bounded number of requests at once;
+- gives each GET a total deadline (OFSTED_DOWNLOAD_DEADLINE), retries included: the read
+  timeout alone applies per socket read, so a server trickling bytes could hold a slot for ever;
 - retries 5xx, 429 (honouring Retry-After, capped), resets, timeouts and cut-off bodies with
   exponential backoff and full jitter;
 - only ever talks to allowed hosts: each URL and each redirect hop is checked, since redirects
@@ -54,6 +58,7 @@ class Fetched:
     complete: bool = True          # False when the server closed before Content-Length bytes
     expected_length: int | None = None
     too_large: bool = False        # we stopped reading at max_body_bytes (body holds the start)
+    timed_out: bool = False        # the GET's deadline passed before the body was complete
 
     def header(self, name: str) -> str | None:
         return self.headers.get(name.lower())
@@ -79,6 +84,16 @@ def _default_port(scheme: str) -> int:
     return 443 if scheme == "https" else 80
 
 
+def validators(etag: str | None, last_modified: str | None) -> dict[str, str] | None:
+    """Conditional-GET headers from a stored answer's validators (None when it had none)."""
+    headers = {}
+    if etag:
+        headers["If-None-Match"] = etag
+    if last_modified:
+        headers["If-Modified-Since"] = last_modified
+    return headers or None
+
+
 def retry_after_seconds(value: str | None, now: datetime | None = None) -> float | None:
     """Retry-After is either delta-seconds or an HTTP date."""
     if not value:
@@ -97,6 +112,15 @@ def retry_after_seconds(value: str | None, now: datetime | None = None) -> float
 
 class RateLimiter:
     """At most `rate` request starts per second across all threads (evenly spaced)."""
+    _shared: dict[float, "RateLimiter"] = {}
+    _shared_lock = threading.Lock()
+
+    @classmethod
+    def shared(cls, rate: float) -> "RateLimiter":
+        """The process's limiter for this rate: sessions opened one after another (one per task)
+        continue its spacing instead of each starting with a request at once."""
+        with cls._shared_lock:
+            return cls._shared.setdefault(rate, cls(rate))
 
     def __init__(self, rate: float):
         self.interval = 1.0 / rate if rate and rate > 0 else 0.0
@@ -128,6 +152,7 @@ class PoliteSession:
     backoff_max: float = 60.0
     retry_after_max: float = 120.0
     max_body_bytes: int | None = None   # stop reading a body past this: a runaway answer
+    deadline: float | None = None       # seconds one GET may take in all (retries included)
 
     def __post_init__(self):
         self.session = requests.Session()
@@ -137,7 +162,7 @@ class PoliteSession:
                                                 max_retries=0)
         self.session.mount("http://", adapter)
         self.session.mount("https://", adapter)
-        self._limiter = RateLimiter(self.requests_per_second)
+        self._limiter = RateLimiter.shared(self.requests_per_second)
         self._slots = threading.BoundedSemaphore(max(self.concurrency, 1))
         self._count_lock = threading.Lock()
         self.requests_made = 0
@@ -151,7 +176,8 @@ class PoliteSession:
             max_retries=settings.max_retries, connect_timeout=settings.connect_timeout,
             read_timeout=settings.read_timeout, backoff_base=settings.backoff_base,
             backoff_max=settings.backoff_max, retry_after_max=settings.retry_after_max,
-            max_body_bytes=settings.parse_max_bytes)  # a larger file could never be parsed
+            max_body_bytes=settings.parse_max_bytes,  # a larger file could never be parsed
+            deadline=settings.download_deadline)
         return cls(**{**kwargs, **overrides})
 
     def close(self) -> None:
@@ -171,11 +197,13 @@ class PoliteSession:
 
     def get(self, url: str, *, headers: dict[str, str] | None = None) -> Fetched:
         """GET with retries; follows redirects only to allowed hosts. Returns the last answer
-        (which may still be a 5xx or a cut-off body once retries are spent); raises FetchError
-        when no answer came at all and HostNotAllowed without sending anything off-list."""
+        (which may still be a 5xx or a cut-off body once retries are spent, or a body cut off
+        by the deadline); raises FetchError when no answer came at all and HostNotAllowed
+        without sending anything off-list."""
+        deadline = time.monotonic() + self.deadline if self.deadline else None
         for hop in range(MAX_REDIRECTS + 1):
             self.check_host(url)
-            fetched = self._get_with_retries(url, headers)
+            fetched = self._get_with_retries(url, headers, deadline)
             if fetched.status not in REDIRECT_STATUSES:
                 return fetched
             location = fetched.header("location")
@@ -185,27 +213,29 @@ class PoliteSession:
             log.debug("redirect %d -> %s", fetched.status, url)
         raise FetchError(f"too many redirects from {url}")
 
-    def _get_with_retries(self, url: str, headers: dict[str, str] | None) -> Fetched:
+    def _get_with_retries(self, url: str, headers: dict[str, str] | None, deadline: float | None) -> Fetched:
         attempt = 0
         while True:
             attempt += 1
             last_try = attempt > self.max_retries
             try:
-                fetched = self._get_once(url, headers)
+                fetched = self._get_once(url, headers, deadline)
             except (requests.ConnectionError, requests.Timeout, Urllib3Error) as exc:
-                if last_try:
+                if last_try or _past(deadline, self._backoff(attempt)):
                     raise FetchError(f"{url}: {type(exc).__name__}: {exc} (after {attempt} attempts)") from exc
                 log.info("retrying %s after %s (attempt %d)", url, type(exc).__name__, attempt)
                 self._sleep(self._backoff(attempt))
                 continue
             retryable = fetched.status in RETRY_STATUSES or not (fetched.complete or fetched.too_large)
-            if not retryable or last_try:
+            if not retryable or last_try or fetched.timed_out:
                 return fetched
             delay = self._backoff(attempt)
             if fetched.status in (429, 503):
                 wait = retry_after_seconds(fetched.header("retry-after"))
                 if wait is not None:
                     delay = min(max(wait, delay), self.retry_after_max)
+            if _past(deadline, delay):
+                return fetched
             log.info("retrying %s after %s in %.2fs (attempt %d)", url,
                      fetched.status if fetched.complete else "cut-off body", delay, attempt)
             self._sleep(delay)
@@ -218,29 +248,42 @@ class PoliteSession:
         if seconds > 0:
             time.sleep(seconds)
 
-    def _get_once(self, url: str, headers: dict[str, str] | None) -> Fetched:
+    def _get_once(self, url: str, headers: dict[str, str] | None, deadline: float | None = None) -> Fetched:
         with self._slots:
             self._limiter.wait()
             with self._count_lock:
                 self.requests_made += 1
+            read_timeout = self.read_timeout if deadline is None else \
+                max(0.001, min(self.read_timeout, deadline - time.monotonic()))
             resp = self.session.get(url, headers=headers, allow_redirects=False, stream=True,
-                                    timeout=(self.connect_timeout, self.read_timeout))
+                                    timeout=(self.connect_timeout, read_timeout))
             try:
-                return self._read(url, resp, self.max_body_bytes)
+                return self._read(url, resp, self.max_body_bytes, deadline, self.read_timeout)
             finally:
                 resp.close()
 
     @staticmethod
-    def _read(url: str, resp: requests.Response, max_bytes: int | None = None) -> Fetched:
+    def _read(url: str, resp: requests.Response, max_bytes: int | None = None,
+              deadline: float | None = None, read_timeout: float | None = None) -> Fetched:
         expected = resp.headers.get("Content-Length")
         expected_length = int(expected) if expected and expected.isdigit() else None
         chunks: list[bytes] = []
-        size, complete, too_large = 0, True, False
+        size, complete, too_large, timed_out = 0, True, False, False
         # we compare the length ourselves so that a body cut short is kept (for inspection),
         # not discarded in an exception
         resp.raw.enforce_content_length = False
         try:
-            for chunk in resp.raw.stream(64 * 1024, decode_content=True):
+            while True:
+                if deadline is not None:
+                    remaining = deadline - time.monotonic()
+                    if remaining <= 0:
+                        timed_out, complete = True, False
+                        break
+                    _limit_socket_wait(resp, min(remaining, read_timeout or remaining))
+                # read1: one socket read at a time, so the deadline is checked between reads
+                chunk = resp.raw.read1(64 * 1024, decode_content=True)
+                if not chunk:
+                    break
                 chunks.append(chunk)
                 size += len(chunk)
                 if max_bytes is not None and size > max_bytes:
@@ -249,8 +292,22 @@ class PoliteSession:
         except (Urllib3Error, requests.RequestException, OSError) as exc:
             log.debug("body of %s cut off: %s", url, exc)
             complete = False
+            timed_out = deadline is not None and time.monotonic() >= deadline
         body = b"".join(chunks)
         if expected_length is not None and len(body) < expected_length and "content-encoding" not in resp.headers:
             complete = False
         return Fetched(url=url, status=resp.status_code, headers={k.lower(): v for k, v in resp.headers.items()},
-                       body=body, complete=complete, expected_length=expected_length, too_large=too_large)
+                       body=body, complete=complete, expected_length=expected_length, too_large=too_large,
+                       timed_out=timed_out)
+
+
+def _past(deadline: float | None, wait: float = 0.0) -> bool:
+    """Whether the deadline will have passed after waiting `wait` seconds."""
+    return deadline is not None and time.monotonic() + wait >= deadline
+
+
+def _limit_socket_wait(resp: requests.Response, seconds: float) -> None:
+    """Bound the next socket read by the time left (the read timeout is set per connection)."""
+    sock = getattr(getattr(resp.raw, "connection", None), "sock", None)
+    if sock is not None:
+        sock.settimeout(max(seconds, 0.001))

@@ -4,9 +4,12 @@ Any fsspec location works (a local folder, `s3://bucket/prefix`, `memory://...`,
 ObjectStoragePath), so tasks on different workers can share it. Layout under the root:
 
     objects/<sha[:2]>/<sha256>.pdf      verified PDFs; written once, never overwritten or deleted
-    manifest/<url key>.json             one StoredFile per URL (the same bytes may sit behind two URLs)
+    manifest/<url key>.json             the URL's current StoredFile (the same bytes may sit behind two
+                                        URLs); a re-issued file's entry names the version it supersedes
     quarantine/<url key>.json           the current (unresolved) Quarantined entry for a URL
     quarantine/bytes/<sha256>.bin       rejected bodies, kept for inspection even once resolved
+    pages/<url key>.json                the last listing page (search, council) the site gave
+                                        validators for, to answer its 304 Not Modified
 
 One small JSON file per URL (rather than one shared index) means parallel workers never
 rewrite each other's entries; every write is atomic (temp file + rename locally, a single PUT on
@@ -101,13 +104,15 @@ class LandingStore:
 
     # -- writing -------------------------------------------------------------------------------
     def store(self, data: bytes, publication: Publication, *, etag: str | None = None,
-              last_modified: str | None = None, fetched_at: datetime | None = None) -> StoredFile:
+              last_modified: str | None = None, fetched_at: datetime | None = None,
+              supersedes: str | None = None) -> StoredFile:
         sha = hashlib.sha256(data).hexdigest()
         path = self.object_path(sha)
         if not self.fs.exists(path):          # content-addressed: same name, same bytes; never rewrite
             self._write(path, data)
         stored = StoredFile(sha256=sha, uri=self._uri(path), size=len(data), publication=publication,
-                            fetched_at=fetched_at or now_utc(), etag=etag, last_modified=last_modified)
+                            fetched_at=fetched_at or now_utc(), etag=etag, last_modified=last_modified,
+                            supersedes=supersedes)
         self._write(self._manifest_path(publication.url), _json(to_dict(stored)))
         self._clear_quarantine(publication.url)
         return stored
@@ -127,6 +132,15 @@ class LandingStore:
         record = to_dict(entry) | {"etag": etag, "last_modified": last_modified}
         self._write(self._quarantine_path(publication.url), _json(record))
         return entry
+
+    def page(self, url: str) -> dict | None:
+        """The cached listing page for this URL: {"url", "etag", "last_modified", "body"}."""
+        return self._read_json(self._path("pages", f"{url_key(url)}.json"))
+
+    def save_page(self, url: str, body: bytes, *, etag: str | None, last_modified: str | None) -> None:
+        self._write(self._path("pages", f"{url_key(url)}.json"),
+                    _json({"url": url, "etag": etag, "last_modified": last_modified,
+                           "body": body.decode("utf-8", "replace")}))
 
     def _clear_quarantine(self, url: str) -> None:
         path = self._quarantine_path(url)

@@ -7,7 +7,7 @@ import hashlib
 import json
 import logging
 import re
-from datetime import datetime
+from datetime import date, datetime, timedelta
 
 from etl.records import (FRAMEWORK_AREAS, FRAMEWORKS, GRADES, KINDS, Council, Publication,
                          Quarantined, ReportRecord, StoredFile)
@@ -90,8 +90,44 @@ def load_downloads(wh: Warehouse, stored: list[StoredFile], quarantined: list[Qu
         if stored_urls:
             wh.execute("UPDATE quarantined_downloads SET resolved_at = ? WHERE resolved_at IS NULL"
                        " AND url IN (SELECT unnest(CAST(? AS TEXT[])))", [now, sorted(stored_urls)])
+            _supersede_older_versions(wh, sorted(stored_urls), now)
     log.info("load: %d stored files, %d quarantined downloads", len(files), len(quarantine))
     return len(files) + len(quarantine)
+
+
+def _supersede_older_versions(wh: Warehouse, urls: list[str], now: datetime) -> None:
+    """Per URL, the file fetched last is current and every other version is superseded by it
+    (a re-issued report; back to an earlier body, that one is current again). A report is
+    superseded when no current file holds its bytes."""
+    rows = wh.fetchall("SELECT url, sha256, superseded_by FROM stored_files"
+                       " WHERE url IN (SELECT unnest(CAST(? AS TEXT[]))) ORDER BY url, fetched_at DESC, sha256", [urls])
+    current: dict[str, str] = {}
+    for url, sha, superseded_by in rows:
+        newest = current.setdefault(url, sha)
+        wanted = None if sha == newest else newest
+        if superseded_by != wanted:
+            wh.execute("UPDATE stored_files SET superseded_by = ?, superseded_at = ? WHERE url = ? AND sha256 = ?",
+                       [wanted, now if wanted else None, url, sha])
+    mark_superseded_reports(wh)
+
+
+def mark_superseded_reports(wh: Warehouse) -> None:
+    """reports.superseded_by from the files: set where every file with the report's bytes is
+    superseded, cleared otherwise."""
+    wh.execute("UPDATE reports SET superseded_by = s.superseded_by FROM"
+               " (SELECT sha256, max(superseded_by) AS superseded_by FROM stored_files GROUP BY sha256"
+               "  HAVING bool_and(superseded_by IS NOT NULL)) s"
+               " WHERE s.sha256 = reports.report_id AND reports.superseded_by IS DISTINCT FROM s.superseded_by")
+    wh.execute("UPDATE reports SET superseded_by = NULL WHERE superseded_by IS NOT NULL AND report_id IN"
+               " (SELECT sha256 FROM stored_files WHERE superseded_by IS NULL)")
+
+
+def current_files(wh: Warehouse, days: int) -> dict[str, str]:
+    """URL -> sha256 of the current file of publications published in the last `days` days
+    (the ones revalidated, which may have a newer version in the landing store)."""
+    since = date.today() - timedelta(days=days)
+    return dict(wh.fetchall("SELECT f.url, f.sha256 FROM stored_files f JOIN publications p ON p.url = f.url"
+                            " WHERE f.superseded_by IS NULL AND p.published >= ?", [since]))
 
 
 def unrecorded_urls(wh: Warehouse) -> list[str]:
@@ -182,6 +218,7 @@ def load_reports(wh: Warehouse, records: list[ReportRecord], run_id: str) -> int
         wh.insert_rows("reports", _REPORT_COLS, rows, conflict=("report_id",), update=_REPORT_UPDATE,
                        update_where="reports.record_hash <> EXCLUDED.record_hash")
         _replace_judgements(wh, chosen)
+        mark_superseded_reports(wh)
     log.info("load: %d reports (%d skipped: a newer parse is stored)", len(chosen),
              len(_newest_per_report(records)) - len(chosen))
     return len(chosen)

@@ -16,6 +16,9 @@ from etl.records import Publication, Quarantined, ReportRecord, StoredFile, List
 
 log = logging.getLogger(__name__)
 SHOWN_CHANGES = 20  # a first run finds hundreds of historic changes; the warehouse has them all
+# a download task holds about this many seconds of requests at the configured rate: tasks run
+# one at a time, so the gap between two (scheduling, start-up) stays a small share of the run
+DOWNLOAD_TASK_SECONDS = 120
 
 
 @dataclass
@@ -60,6 +63,13 @@ def batches(items: list, size: int) -> list[list]:
     return [items[i:i + size] for i in range(0, len(items), size)] if items else []
 
 
+def download_batches(items: list, settings: Settings) -> list[list]:
+    """Batches for the download tasks: at least batch_size, or about DOWNLOAD_TASK_SECONDS of
+    requests. A task killed mid-batch loses nothing (its retry skips what the store holds)."""
+    size = max(settings.batch_size, int(settings.requests_per_second * DOWNLOAD_TASK_SECONDS))
+    return batches(items, size)
+
+
 def _warehouse(settings: Settings):
     from etl.warehouse import connect
     return connect(settings.warehouse_url)
@@ -79,8 +89,9 @@ def discover(settings: Settings, run_id: str, *, councils: list[str] | None = No
     """Crawl the site and record every council and publication. Returns (councils, publications,
     council pages that could not be read: their publications are picked up next run)."""
     from etl.crawl import crawl
+    from etl.landing import LandingStore
     from etl.load import load_councils, load_publications
-    result = crawl(settings, councils=councils or None, limit=limit)
+    result = crawl(settings, councils=councils or None, limit=limit, pages=LandingStore.from_settings(settings))
     with _warehouse(settings) as wh:
         load_councils(wh, result.councils)
         load_publications(wh, result.publications, run_id)
@@ -93,24 +104,28 @@ def to_download(publications: list[Publication], since: date | None = None) -> l
     return [p for p in publications if since is None or (p.published and p.published >= since)]
 
 
-def download(settings: Settings, publications: list[Publication]) -> tuple[list[StoredFile], list[Quarantined]]:
+def download(settings: Settings, publications: list[Publication], *,
+             retry_quarantined: bool = False) -> tuple[list[StoredFile], list[Quarantined]]:
     """Fetch one batch into the landing store (no warehouse writes: safe to map)."""
     from etl.download import download_new
-    result = download_new(publications, settings, progress=False)
+    result = download_new(publications, settings, progress=False, retry_quarantined=retry_quarantined)
     return result.stored, result.quarantined
 
 
 def record_downloads(settings: Settings, stored: list[StoredFile], quarantined: list[Quarantined]) -> int:
     """Record this run's downloads, and adopt any file the landing store holds that the warehouse
-    does not: a download task killed after storing a file but before returning it would otherwise
-    leave that file unrecorded for good (its retry, and every later run, skip it as stored).
-    Returns how many such files were adopted."""
+    does not: a download task killed after storing a file (or a re-issued file's new version)
+    but before returning it would otherwise leave that file unrecorded for good (its retry, and
+    every later run, skip it as stored). Returns how many such files were adopted."""
     from etl.landing import LandingStore
-    from etl.load import load_downloads, unrecorded_urls
+    from etl.load import current_files, load_downloads, unrecorded_urls
     store = LandingStore.from_settings(settings)
     with _warehouse(settings) as wh:
         load_downloads(wh, stored, quarantined)
-        adopted = [f for f in map(store.known, unrecorded_urls(wh)) if f is not None]
+        recorded = current_files(wh, settings.revalidate_days)   # URL -> sha256 of recent files
+        candidates = unrecorded_urls(wh) + sorted(recorded)
+        adopted = [f for f in map(store.known, candidates)
+                   if f is not None and recorded.get(f.publication.url) != f.sha256]
         if adopted:
             log.warning("adopting %d stored file(s) an interrupted download never recorded", len(adopted))
             load_downloads(wh, adopted, [])
@@ -180,7 +195,7 @@ def summarise_records(summary: RunSummary, records: list[ReportRecord]) -> None:
 
 def run_once(settings: Settings, *, run_id: str | None = None, councils: list[str] | None = None,
              limit: int | None = None, since: date | None = None, reparse: bool = False,
-             historic_alerts: bool = False) -> RunSummary:
+             historic_alerts: bool = False, retry_quarantined: bool = False) -> RunSummary:
     """The whole pipeline in this process, step by step as the DAG runs it."""
     summary = RunSummary(run_id or new_run_id())
     begin(settings, summary.run_id)
@@ -188,7 +203,8 @@ def run_once(settings: Settings, *, run_id: str | None = None, councils: list[st
         summary.councils, publications, summary.unread_pages = discover(settings, summary.run_id,
                                                                         councils=councils, limit=limit)
         summary.publications = len(publications)
-        stored, quarantined = download(settings, to_download(publications, since))
+        stored, quarantined = download(settings, to_download(publications, since),
+                                       retry_quarantined=retry_quarantined)
         adopted = record_downloads(settings, stored, quarantined)
         summary.downloaded = len(stored) + adopted
         summary.quarantined = [f"{q.publication.url}: {q.reason}" for q in quarantined]
@@ -211,7 +227,8 @@ def run_command(args, settings: Settings) -> int:
     """`ofsted run`: the pipeline once without Airflow, then what it loaded and what changed."""
     summary = run_once(settings, councils=args.council, limit=args.limit, reparse=args.reparse,
                        since=date.fromisoformat(args.since) if getattr(args, "since", None) else None,
-                       historic_alerts=args.historic_alerts)
+                       historic_alerts=args.historic_alerts,
+                       retry_quarantined=getattr(args, "retry_quarantined", False))
     print("\n".join(summary.lines()))
     print(f"warehouse: {settings.warehouse_url}")
     return 0

@@ -57,6 +57,7 @@ class StoredFile:
     fetched_at: datetime
     etag: str | None = None
     last_modified: str | None = None
+    supersedes: str | None = None   # sha256 of the version this one replaced (a re-issued report)
 
 
 @dataclass(frozen=True)

@@ -16,7 +16,12 @@ Each run must succeed, and the warehouse must then hold exactly what the fake si
 (publications, files, reports, judgements), with no duplicate key in any table. Everything started is stopped, and the databases, Redis keys and
 temporary folder are removed, even on failure or Ctrl-C.
 
+With --pace it measures instead (a benchmark, no faults): a first and a repeat run against a
+fake site of --councils councils, each run's wall time (the run's start to end), the requests
+the site received and the pace ratio = wall time / (requests / rate).
+
     .venv/bin/python scripts/distributed_test.py [--councils 4] [--dags DIR] [--keep]
+    .venv/bin/python scripts/distributed_test.py --pace --councils 150 --requests-per-second 2
 """
 from __future__ import annotations
 
@@ -213,6 +218,12 @@ def build_site(councils: int, file_delay: float):
     return site, expected
 
 
+def build_pace_site(councils: int):
+    """The fake site's default publications (3-6 per council) for the pace benchmark."""
+    from tests.support.fakesite import FakeOfstedSite
+    return FakeOfstedSite(councils=councils), {}
+
+
 # --------------------------------------------------------------------------- warehouse checks
 # Natural keys of the warehouse tables (DESIGN.md, "Warehouse"): a duplicate is two rows with one key.
 TABLE_KEYS = {
@@ -256,7 +267,7 @@ class DistributedTest:
         self.redis_db: int | None = None
         self.ports = {svc: free_port() for svc in topo.PER_PROCESS_PORTS}
         self.worker_ports = {w: free_port() for w in WORKERS}
-        self.site, self.expected = build_site(args.councils, args.file_delay)
+        self.site, self.expected = build_pace_site(args.councils) if args.pace else build_site(args.councils, args.file_delay)
         # the test's own ".env": fresh secrets, databases of its own, the fake site
         self.variables = {
             "POSTGRES_USER": "postgres", "POSTGRES_PASSWORD": "unused-with-trust-auth",
@@ -273,8 +284,8 @@ class DistributedTest:
             "OFSTED_REQUESTS_PER_SECOND": str(args.requests_per_second),
             # several mapped download tasks, each fetching its two (slow) files one after the other,
             # so a worker can be killed between a task's first stored file and its return
-            "OFSTED_CONCURRENCY": "1",
-            "OFSTED_BATCH_SIZE": "2",
+            "OFSTED_CONCURRENCY": "2" if args.pace else "1",
+            "OFSTED_BATCH_SIZE": "25" if args.pace else "2",
             # a schedule that cannot fire during the test (last Feb 29 precedes the DAG's start
             # date): the only runs are the ones the test triggers
             "OFSTED_SCHEDULE": "0 0 29 2 *",
@@ -299,6 +310,7 @@ class DistributedTest:
             "HOME": os.environ.get("HOME", str(self.tmp)),
             "AIRFLOW_HOME": str(self.tmp),  # the image's AIRFLOW_HOME
             "PYTHONUNBUFFERED": "1",
+            "PYTHONPATH": str(ROOT),  # this tree's `etl`, whichever tree the venv was installed from
             # test-speed knobs, not in the compose file: look for dead workers' tasks more often,
             # one api-server worker process on a 2-core machine
             "AIRFLOW__SCHEDULER__TASK_INSTANCE_HEARTBEAT_TIMEOUT_DETECTION_INTERVAL": "5",
@@ -447,6 +459,23 @@ class DistributedTest:
             "seconds": round(time.monotonic() - started, 1), **self.task_summary(run_id)}
         log(f"scheduler-restart run: {state}")
 
+    def run_pace(self) -> None:
+        """A first run, then a repeat: wall time (the run's own start and end), requests at the site."""
+        from datetime import datetime
+        rate = self.args.requests_per_second
+        for label in ("first run", "repeat run"):
+            self.site.reset_counters()
+            run_id = self.trigger({})
+            state = self.wait_finished(run_id, self.args.run_timeout)
+            run = self.api.call("GET", f"/dags/{DAG_ID}/dagRuns/{run_id}")
+            wall = (datetime.fromisoformat(run["end_date"]) - datetime.fromisoformat(run["start_date"])).total_seconds()
+            requests = sum(self.site.requests.values())
+            floor = requests / rate
+            self.results[label] = {"state": state, "wall": round(wall, 1), "requests": requests,
+                                   "downloaded": self.site.files_served, "ratio": round(wall / floor, 2) if floor else None}
+            log(f"PACE {label}: {state}, requests={requests} downloaded={self.site.files_served} wall={wall:.1f}s "
+                f"floor={floor:.1f}s pace ratio={wall / floor if floor else float('nan'):.2f}")
+
     # ---- verdict
     def verdict(self) -> list[str]:
         problems = []
@@ -478,6 +507,10 @@ class DistributedTest:
         self.start_airflow()
         self.wait_healthy()
         self.results["startup_seconds"] = round(time.monotonic() - started, 1)
+        if self.args.pace:
+            self.run_pace()
+            print("RESULT " + json.dumps(self.results), flush=True)
+            return 0 if all(self.results[r]["state"] == "success" for r in ("first run", "repeat run")) else 1
         self.run_with_worker_kill()
         self.run_with_scheduler_restart()
         self.results["total_seconds"] = round(time.monotonic() - started, 1)
@@ -531,6 +564,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     ap.add_argument("--heartbeat-timeout", type=int, default=20, help="seconds before a dead worker's task is retried")
     ap.add_argument("--run-timeout", type=float, default=480, help="seconds a run may take")
     ap.add_argument("--keep", action="store_true", help="keep the work folder (logs) afterwards")
+    ap.add_argument("--pace", action="store_true", help="measure the pace of a first and a repeat run instead")
     return ap.parse_args(argv)
 
 

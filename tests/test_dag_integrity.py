@@ -30,6 +30,7 @@ print(json.dumps({
     "tasks": {t.task_id: {"retries": t.retries, "downstream": sorted(t.downstream_task_ids), "callbacks": bool(t.on_failure_callback),
                           "mapped": type(t).__name__.endswith("MappedOperator"),
                           "outlets": [a.name for a in t.outlets],
+                          "one_at_a_time": t.max_active_tis_per_dag == 1,
                           "timeout": t.execution_timeout.total_seconds() if t.execution_timeout else None}
               for t in (dag.tasks if dag else [])},
     "params": {k: dag.params[k] for k in dag.params} if dag else {},
@@ -66,7 +67,10 @@ def test_dag_is_configured_as_documented(tmp_path):
     assert tasks["download"]["mapped"] and tasks["parse"]["mapped"] and not tasks["load"]["mapped"]
     assert "ofsted_warehouse.rating_changes" in tasks["detect_changes"]["outlets"]
     assert {"ofsted_warehouse.reports", "ofsted_warehouse.judgements"} <= set(tasks["load"]["outlets"])
-    assert result["params"] == {"since": None, "reparse": False, "councils": [], "historic_alerts": False}
+    assert result["params"] == {"since": None, "reparse": False, "councils": [], "historic_alerts": False,
+                                "retry_quarantined": False}
+    # the site's pace: the tasks that request it run one at a time, each at the full rate
+    assert [t for t, v in tasks.items() if v["one_at_a_time"]] == ["discover", "download"]
     assert result["max_active_runs"] == 1
     assert result["schedule"] == "0 0 * * *"  # @daily
 

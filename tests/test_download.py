@@ -4,7 +4,7 @@ from __future__ import annotations
 import hashlib
 import time
 from argparse import Namespace
-from datetime import date
+from datetime import date, datetime, timedelta, timezone
 
 import pytest
 
@@ -110,13 +110,13 @@ def test_a_truncated_body_is_retried_then_quarantined_with_its_bytes_then_recove
     assert store.read(q.uri) == full[: int(len(full) * 0.4)]      # the partial body kept for inspection
     assert store.known(pubs[1].url) is None
 
-    site.faults.clear()                                          # the next run gets it
-    later = download_new(pubs[1:2], settings)
+    site.faults.clear()                                          # the next day's run gets it
+    later = download_new(pubs[1:2], settings, now=datetime.now(timezone.utc) + timedelta(days=1))
     assert len(later.stored) == 1 and store.quarantined() == []
     assert store.read(q.uri)                                     # the rejected bytes are still there
 
 
-def test_an_html_page_instead_of_a_pdf_is_quarantined_and_retried_next_run(site, settings):
+def test_an_html_page_instead_of_a_pdf_is_quarantined_and_retried_when_asked(site, settings):
     pubs = listing(settings)
     site.inject(pubs[0].url, Fault.html(times=None))
     first = download_new(pubs, settings)
@@ -127,11 +127,11 @@ def test_an_html_page_instead_of_a_pdf_is_quarantined_and_retried_next_run(site,
     assert store.read(q.uri).lstrip().startswith(b"<!DOCTYPE html>")
     assert [x.publication.url for x in store.quarantined()] == [pubs[0].url]
 
-    second = download_new(pubs, settings)                  # still broken: retried, attempts counted
+    second = download_new(pubs, settings, retry_quarantined=True)   # still broken: attempts counted
     assert second.requests == 1 and store.quarantined()[0].attempts == 2
 
     site.faults.clear()
-    third = download_new(pubs, settings)
+    third = download_new(pubs, settings, retry_quarantined=True)
     assert [s.publication.url for s in third.stored] == [pubs[0].url] and store.quarantined() == []
 
 

@@ -91,6 +91,19 @@ def test_a_run_that_crashes_mid_way_loses_nothing_and_the_next_run_completes(sit
 
 
 
+def run_killed_after_download(settings, monkeypatch, chosen=lambda pubs: pubs) -> None:
+    """A run whose download step stores (the chosen publications) and dies before reporting."""
+    real_download = pipeline.download
+
+    def killed_after_storing(settings, publications, **kwargs):
+        real_download(settings, chosen(publications), **kwargs)
+        raise SystemExit("worker killed")
+    monkeypatch.setattr(pipeline, "download", killed_after_storing)
+    with pytest.raises(SystemExit):
+        pipeline.run_once(settings)
+    monkeypatch.undo()
+
+
 def test_files_stored_by_a_download_killed_before_reporting_are_recorded(site, tmp_path, warehouse_url,
                                                                         monkeypatch):
     """A worker killed after writing files to the landing store, but before its task returned
@@ -98,15 +111,7 @@ def test_files_stored_by_a_download_killed_before_reporting_are_recorded(site, t
     settings = settings_for(site, tmp_path, warehouse_url)
     reference = tmp_path / "reference"
     expected = snapshot_after_clean_run(site, reference, warehouse_url)
-    real_download = pipeline.download
-
-    def killed_after_storing(settings, publications):
-        real_download(settings, publications[:2])
-        raise SystemExit("worker killed")
-    monkeypatch.setattr(pipeline, "download", killed_after_storing)
-    with pytest.raises(SystemExit):
-        pipeline.run_once(settings)
-    monkeypatch.undo()
+    run_killed_after_download(settings, monkeypatch, lambda pubs: pubs[:2])
 
     summary = pipeline.run_once(settings)
     assert summary.downloaded == summary.publications, "the 2 orphaned files count as recorded this run"
@@ -187,3 +192,38 @@ def test_run_summary_names_council_publication_date_and_url_never_a_landing_path
     assert "not a report unknown council (80487), published date unknown, https://files.ofsted.gov.uk/v1/file/2: " \
            "truncated PDF" in text
     assert landing not in text
+def test_a_reissued_report_supersedes_the_old_version_and_moves_the_ratings(site, tmp_path, warehouse_url,
+                                                                             monkeypatch):
+    """A correction under the same URL: stored as a new version, the old file and report kept and
+    marked superseded; the history uses the correction (the old report's events are retracted).
+    A download killed after storing the new version loses nothing."""
+    from datetime import timedelta
+    settings = settings_for(site, tmp_path, warehouse_url)
+    urn = next(iter(site.councils))
+    published = date.today() - timedelta(days=20)
+    url = site.add_publication(urn, "inspection", published, report_pdf(
+        "ilacs_2023", site.councils[urn], dict(zip(GRADES5, ["inadequate"] * 5)),
+        inspection_start=published - timedelta(days=40), inspection_end=published - timedelta(days=30)))
+    pipeline.run_once(settings)
+    with connect(warehouse_url) as wh:
+        [(old,)] = wh.fetchall("select sha256 from stored_files where url = ?", [url])
+
+    site.reissue(url, report_pdf("ilacs_2023", site.councils[urn], dict(zip(GRADES5, ["outstanding"] * 5)),
+                                 inspection_start=published - timedelta(days=40),
+                                 inspection_end=published - timedelta(days=30)))
+    run_killed_after_download(settings, monkeypatch)
+    summary = pipeline.run_once(settings)
+    assert summary.downloaded == 1 and summary.retracted >= 1 and summary.changes
+
+    with connect(warehouse_url) as wh:
+        files = dict(wh.fetchall("select sha256, superseded_by from stored_files where url = ?", [url]))
+        [new] = [sha for sha in files if sha != old]
+        assert files == {old: new, new: None}
+        assert dict(wh.fetchall("select report_id, superseded_by from reports where url = ?", [url])) == files
+        grades = dict(wh.fetchall("select area, grade from current_ratings where urn = ?", [urn]))
+        assert set(grades[a] for a in GRADES5) == {"outstanding"}
+        # the old version's events are all retracted; the correction's events are current
+        events = wh.fetchall("select report_id, retracted_at is not null from change_events where urn = ?", [urn])
+        old_events = [retracted for r, retracted in events if r == old]
+        assert old_events and all(old_events)
+        assert [r for r, retracted in events if r == new and not retracted]

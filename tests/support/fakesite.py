@@ -9,9 +9,14 @@ nav with a "Next" link), provider pages (`h1.heading--title` with the council's 
 
 Faults are injected per URL (see `Fault`): a status sequence (503 then 200), 429 with
 Retry-After, a reset connection, a truncated body, an HTML "Report not found" page served with
-200 in place of a PDF; links to a host not allowed (`add_publication(..., host="localhost")`);
+200 in place of a PDF, a body trickled a few bytes at a time (`Fault.trickle`); links to a host not allowed (`add_publication(..., host="localhost")`);
 redirects (`Fault.redirect(url)`); and markup changes (`site.markup = "variant"` keeps the
 documented classes, `"changed"` removes them everywhere, `"changed-provider"` on provider pages).
+
+Files and pages carry validators (ETag, Last-Modified on files) and answer conditional GETs
+with 304; `reissue(url)` replaces a file's body under the same URL, as the site does for a
+correction. `log` records every request as (time.monotonic(), path) on arrival: the rate the
+site saw is counted from it, not from the client.
 
     with FakeOfstedSite(councils=150) as site:
         settings = Settings.from_env(site.env(OFSTED_LANDING=str(tmp_path)))
@@ -33,7 +38,7 @@ import time
 from collections import Counter
 from dataclasses import dataclass
 from datetime import date
-from email.utils import format_datetime
+from email.utils import format_datetime, parsedate_to_datetime
 from datetime import datetime, timezone
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, urlencode, urlsplit
@@ -69,7 +74,7 @@ SEARCH_QUERY = {"q": "", "location": "", "lat": "", "lon": "", "radius": "",
 @dataclass
 class Fault:
     """One misbehaviour for the next `times` requests of a URL (None: for every request)."""
-    kind: str                       # "status" | "reset" | "truncate" | "html" | "redirect" | "delay"
+    kind: str                       # "status" | "reset" | "truncate" | "html" | "redirect" | "delay" | "trickle"
     status: int = 503
     location: str | None = None     # where a "redirect" points
     retry_after: str | None = None
@@ -96,6 +101,11 @@ class Fault:
         return cls("delay", seconds=seconds, times=times)
 
     @classmethod
+    def trickle(cls, seconds_per_chunk: float, times: int | None = 1):
+        """A server that sends the body 64 bytes at a time, `seconds_per_chunk` apart."""
+        return cls("trickle", seconds=seconds_per_chunk, times=times)
+
+    @classmethod
     def html(cls, times: int | None = 1):
         return cls("html", times=times)
 
@@ -114,6 +124,7 @@ class FakePublication:
     host: str | None = None          # link host override (e.g. "localhost": not on the allowed list)
     relative: bool = False           # link written as a relative href
     pdf: bytes | None = None
+    modified: datetime | None = None  # when the body was last replaced (default: published)
 
 
 def minimal_pdf(lines: list[str]) -> bytes:
@@ -208,7 +219,9 @@ class FakeOfstedSite:
         self.files: dict[str, FakePublication] = {}
         self.faults: dict[str, list[Fault]] = {}
         self.requests: Counter[str] = Counter()    # per path, every request received
+        self.log: list[tuple[float, str]] = []     # (monotonic time, path) of every request received
         self.files_served = 0                      # complete 200 answers with a report's bytes
+        self.not_modified = 0                      # 304 answers to conditional GETs
         self.user_agents: set[str] = set()
         self._lock = threading.RLock()
         self._next_file = 50_000_000
@@ -276,13 +289,35 @@ class FakeOfstedSite:
                 pub.pdf = self.pdf_factory(self.councils[pub.urn], pub.kind, pub.published)
             return pub.pdf
 
+    def reissue(self, url: str, pdf: bytes | None = None) -> bytes:
+        """Replace a file's body under the same URL (a correction); returns the new body."""
+        pub = self.files[url.rsplit("/", 1)[-1]]
+        with self._lock:
+            old = self.pdf_bytes(pub)
+            pub.pdf = pdf or old.replace(b"%%EOF", b"% corrected\n%%EOF")
+            pub.modified = datetime.now(timezone.utc).replace(microsecond=0)
+            return pub.pdf
+
+    def window_max(self, seconds: float = 1.0, paths: str = "") -> int:
+        """The most requests (paths starting with `paths`) the site received in any window of
+        `seconds`: the rate as the site saw it."""
+        times = sorted(t for t, path in self.log if path.startswith(paths))
+        best, j = 0, 0
+        for i, t in enumerate(times):
+            while times[j] <= t - seconds:
+                j += 1
+            best = max(best, i - j + 1)
+        return best
+
     def all_file_urls(self) -> list[str]:
         return [self.file_url(p) for p in self.files.values()]
 
     def reset_counters(self) -> None:
         with self._lock:
             self.requests.clear()
+            self.log.clear()
             self.files_served = 0
+            self.not_modified = 0
 
     @property
     def allowed_hosts(self) -> str:
@@ -440,6 +475,7 @@ class _Handler(BaseHTTPRequestHandler):
         site = self.fake
         with site._lock:
             site.requests[parts.path] += 1
+            site.log.append((time.monotonic(), parts.path))
             site.user_agents.add(self.headers.get("User-Agent", ""))
         fault = site._take_fault(parts.path, parts.query)
         if fault and fault.kind == "delay":
@@ -454,10 +490,10 @@ class _Handler(BaseHTTPRequestHandler):
         if fault and fault.kind == "html":
             return self._send(200, report_not_found_page(), "text/html; charset=UTF-8")
         if parts.path == "/search":
-            return self._send(200, site.search_page(parse_qs(parts.query, keep_blank_values=True)))
+            return self._send_page(site.search_page(parse_qs(parts.query, keep_blank_values=True)))
         if parts.path.startswith("/provider/"):
             page = site.provider_page(parts.path.rstrip("/").rsplit("/", 1)[-1])
-            return self._send(200, page) if page else self._not_found()
+            return self._send_page(page) if page else self._not_found()
         if parts.path.startswith("/v1/file/"):
             pub = site.files.get(parts.path.rsplit("/", 1)[-1])
             if pub is None:
@@ -465,18 +501,37 @@ class _Handler(BaseHTTPRequestHandler):
             return self._send_file(site.pdf_bytes(pub), pub, fault)
         return self._not_found()
 
+    def _send_page(self, page: bytes):
+        """Pages carry an ETag (of their content) and answer If-None-Match with 304."""
+        etag = '"%s"' % hashlib.sha256(page).hexdigest()[:20]
+        if self.headers.get("If-None-Match") == etag:
+            return self._send(304, b"", None, {"ETag": etag})
+        return self._send(200, page, headers={"ETag": etag})
+
     def _send_file(self, data: bytes, pub: FakePublication, fault: Fault | None):
         etag = '"%s"' % hashlib.sha256(data).hexdigest()[:20]
-        modified = format_datetime(datetime(pub.published.year, pub.published.month, pub.published.day,
-                                            tzinfo=timezone.utc), usegmt=True)
-        headers = {"ETag": etag, "Last-Modified": modified}
-        if self.headers.get("If-None-Match") == etag:
+        modified = pub.modified or datetime(pub.published.year, pub.published.month, pub.published.day,
+                                            tzinfo=timezone.utc)
+        headers = {"ETag": etag, "Last-Modified": format_datetime(modified, usegmt=True)}
+        if self._not_modified(etag, modified):
             return self._send(304, b"", None, headers)
         if fault and fault.kind == "truncate":
             return self._truncated(data, fault.fraction, headers)
+        if fault and fault.kind == "trickle":
+            return self._trickle(data, fault.seconds, headers)
         with self.fake._lock:
             self.fake.files_served += 1
         return self._send(200, data, "application/pdf", headers)
+
+    def _not_modified(self, etag: str, modified: datetime) -> bool:
+        """RFC 9110: If-None-Match decides when present; else If-Modified-Since."""
+        if self.headers.get("If-None-Match") is not None:
+            return self.headers["If-None-Match"] == etag
+        since = self.headers.get("If-Modified-Since")
+        try:
+            return since is not None and modified <= parsedate_to_datetime(since)
+        except (TypeError, ValueError):
+            return False
 
     def _send(self, status: int, body: bytes, ctype: str | None = "text/html; charset=UTF-8",
               headers: dict[str, str] | None = None):
@@ -487,24 +542,41 @@ class _Handler(BaseHTTPRequestHandler):
             self.send_header(k, v)
         self.send_header("Content-Length", str(len(body)))
         self.end_headers()
-        if status != 304:
+        if status == 304:
+            with self.fake._lock:
+                self.fake.not_modified += 1
+        else:
             self.wfile.write(body)
 
     def _not_found(self):
         self._send(404, b"<html><body><h1>Page not found</h1></body></html>")
 
-    def _truncated(self, data: bytes, fraction: float, headers: dict[str, str]):
+    def _pdf_headers(self, data: bytes, headers: dict[str, str]):
+        """A 200 announcing the whole file (Content-Length), before a body sent some other way."""
         self.send_response(200)
         self.send_header("Content-Type", "application/pdf")
         for k, v in headers.items():
             self.send_header(k, v)
         self.send_header("Content-Length", str(len(data)))
         self.end_headers()
+
+    def _truncated(self, data: bytes, fraction: float, headers: dict[str, str]):
+        self._pdf_headers(data, headers)
         self.wfile.write(data[: int(len(data) * fraction)])
         self.wfile.flush()
         # the server stops short of Content-Length and closes (FIN, so the partial bytes arrive)
         self.close_connection = True
         self.connection.shutdown(socket.SHUT_WR)
+
+    def _trickle(self, data: bytes, seconds: float, headers: dict[str, str]):
+        self._pdf_headers(data, headers)
+        try:
+            for i in range(0, len(data), 64):
+                self.wfile.write(data[i:i + 64])
+                self.wfile.flush()
+                time.sleep(seconds)
+        except OSError:            # the client gave up: what a deadline is for
+            self.close_connection = True
 
     def _reset(self):
         """Drop the connection with a TCP reset (SO_LINGER 0), as a flaky server or proxy does."""
