@@ -127,16 +127,18 @@ def plan_parse(settings: Settings, *, reparse: bool = False,
 
 
 def parse(settings: Settings, files: list[StoredFile]) -> list[ReportRecord]:
-    """Parse one batch of stored files (reads the landing store only: safe to map)."""
+    """Parse one batch of stored files (reads the landing store only: safe to map), each in the
+    parser's child process: a file that crashes it or runs out of time fails alone."""
     from etl.landing import LandingStore
-    from etl.parse import parse_bytes
+    from etl.parse.isolate import ParsePool
     store = LandingStore.from_settings(settings)
     records = []
-    for f in files:
-        p = f.publication
-        meta = ListingMeta(urn=p.urn, local_authority=p.local_authority, published=p.published,
-                           url=p.url, kind=p.kind, sha256=f.sha256)
-        records.append(parse_bytes(store.read(f.uri), f.uri, meta, settings))
+    with ParsePool(settings) as pool:
+        for f in files:
+            p = f.publication
+            meta = ListingMeta(urn=p.urn, local_authority=p.local_authority, published=p.published,
+                               url=p.url, kind=p.kind, sha256=f.sha256)
+            records.append(pool.parse_bytes(store.read(f.uri), f.uri, meta))
     return records
 
 

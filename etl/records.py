@@ -80,6 +80,9 @@ class ReportRecord:
     source: str
     is_report: bool
     reason: str | None = None          # why is_report is false
+    # the parse did not finish (crash, time or memory limit, parser bug): not a verdict on the
+    # file, so it never replaces a stored report and is retried on later runs
+    failed: bool = False
     kind: str | None = None            # one of KINDS
     framework: str | None = None       # one of FRAMEWORKS, None for ungraded letters
     local_authority: str | None = None
@@ -100,6 +103,8 @@ class ReportRecord:
         out["review_flags"] = list(self.review_flags)
         if self.reason is None:
             out.pop("reason")
+        if not self.failed:
+            out.pop("failed")
         return out
 
 
