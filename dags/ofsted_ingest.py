@@ -157,10 +157,11 @@ def ofsted_ingest():
         from etl import pipeline
         from etl.records import ReportRecord, from_dict
         records = [from_dict(ReportRecord, r) for batch in _collect(parsed) for r in batch]
-        pipeline.load_reports(_settings(), records, _run_id())
+        loaded = pipeline.load_reports(_settings(), records, _run_id())
         summary = pipeline.RunSummary(_run_id())
-        pipeline.summarise_records(summary, records)
-        return {"parsed": summary.parsed, "not_reports": summary.not_reports, "flagged": summary.flagged}
+        pipeline.summarise_records(summary, records, loaded)
+        return {"parsed": summary.parsed, "not_reports": summary.not_reports, "flagged": summary.flagged,
+                "parse_retries": summary.parse_retries, "unreadable": summary.unreadable}
 
     @task(trigger_rule="none_failed",
           outlets=[WAREHOUSE_ASSETS["rating_history"], WAREHOUSE_ASSETS["rating_changes"]])
@@ -190,15 +191,17 @@ def ofsted_ingest():
                                       downloaded=downloads["downloaded"], quarantined=downloads["quarantined"],
                                       parsed=loaded["parsed"],
                                       not_reports=loaded["not_reports"], flagged=loaded["flagged"],
+                                      parse_retries=loaded["parse_retries"], unreadable=loaded["unreadable"],
                                       changes=changes["changes"], retracted=changes["retracted"],
                                       alerts_sent=alerts["sent"], alerts_failed=alerts["failed"])
         lines = summary.lines()
         logging.getLogger("ofsted_ingest").info("\n".join(lines))
         # operators hear of each problem once: a file still quarantined from an earlier run is
         # in the summary but does not page them again; parse problems only arise on new parses;
-        # a council page that could not be read is reported for each run it fails
+        # a council page that could not be read is reported for each run it fails; a failed
+        # parse only once it is given up on (it is retried before that)
         problems = (downloads["newly_quarantined"], summary.unread_pages, summary.not_reports,
-                    summary.flagged, summary.alerts_failed)
+                    summary.flagged, summary.unreadable, summary.alerts_failed)
         if any(problems):
             notify_operators(list(settings.ops_alert_urls), "ofsted_ingest: pages or files need attention",
                              "\n".join(lines))

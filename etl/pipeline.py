@@ -28,6 +28,8 @@ class RunSummary:
     quarantined: list[str] = field(default_factory=list)   # "url: reason"
     parsed: int = 0
     not_reports: list[str] = field(default_factory=list)   # "source: reason"
+    parse_retries: list[str] = field(default_factory=list)  # failed parses, tried again next run
+    unreadable: list[str] = field(default_factory=list)    # failed parses given up on
     flagged: list[str] = field(default_factory=list)       # "source: flags"
     changes: list[str] = field(default_factory=list)       # one line per new change
     retracted: int = 0
@@ -41,6 +43,8 @@ class RunSummary:
         out += [f"  unread page  {e}" for e in self.unread_pages]
         out += [f"  quarantined  {q}" for q in self.quarantined]
         out += [f"  not a report {n}" for n in self.not_reports]
+        out += [f"  parse failed {r}" for r in self.parse_retries]
+        out += [f"  UNREADABLE   {u}" for u in self.unreadable]
         out += [f"  needs review {f}" for f in self.flagged]
         out += [f"  change       {c}" for c in self.changes[:SHOWN_CHANGES]]
         if len(self.changes) > SHOWN_CHANGES:
@@ -142,12 +146,18 @@ def parse(settings: Settings, files: list[StoredFile]) -> list[ReportRecord]:
     return records
 
 
-def load_reports(settings: Settings, records: list[ReportRecord], run_id: str) -> None:
-    """Load parsed records, one transaction per batch."""
+def load_reports(settings: Settings, records: list[ReportRecord], run_id: str):
+    """Load parsed records, one transaction per batch. Returns an etl.load.LoadResult."""
     from etl import load
+    total = load.LoadResult()
     with _warehouse(settings) as wh:
         for batch in batches(records, 200):
-            load.load_reports(wh, batch, run_id)
+            result = load.load_reports(wh, batch, run_id)
+            total.loaded += result.loaded
+            total.retrying += result.retrying
+            total.unreadable += result.unreadable
+            total.held += result.held
+    return total
 
 
 def detect_changes(settings: Settings, run_id: str):
@@ -173,10 +183,16 @@ def describe_change(event) -> str:
             f"({event.direction}, published {event.published})")
 
 
-def summarise_records(summary: RunSummary, records: list[ReportRecord]) -> None:
+def summarise_records(summary: RunSummary, records: list[ReportRecord], loaded=None) -> None:
+    """What the run's parses found; with `loaded` (an etl.load.LoadResult), what the load held
+    back: failed parses (retried, or given up on) and re-parses held for review."""
     summary.parsed += len(records)
-    summary.not_reports += [f"{r.source}: {r.reason}" for r in records if not r.is_report]
+    summary.not_reports += [f"{r.source}: {r.reason}" for r in records if not r.is_report and not r.failed]
     summary.flagged += [f"{r.source}: {'; '.join(r.review_flags)}" for r in records if r.review_flags]
+    if loaded is not None:
+        summary.parse_retries += loaded.retrying
+        summary.unreadable += loaded.unreadable
+        summary.flagged += loaded.held
 
 
 def run_once(settings: Settings, *, run_id: str | None = None, councils: list[str] | None = None,
@@ -194,8 +210,7 @@ def run_once(settings: Settings, *, run_id: str | None = None, councils: list[st
         summary.downloaded = len(stored) + adopted
         summary.quarantined = [f"{q.publication.url}: {q.reason}" for q in quarantined]
         records = parse(settings, plan_parse(settings, reparse=reparse, councils=councils))
-        summarise_records(summary, records)
-        load_reports(settings, records, summary.run_id)
+        summarise_records(summary, records, load_reports(settings, records, summary.run_id))
         refreshed = detect_changes(settings, summary.run_id)
         summary.changes = [describe_change(e) for e in refreshed.new]
         summary.retracted = len(refreshed.retracted)

@@ -72,3 +72,31 @@ def test_ofsted_parse_survives_a_hostile_file_on_a_memory_limited_worker(tmp_pat
     a, bomb, b = [json.loads(line) for line in result.stdout.splitlines()]
     assert a["judgements"] == JUDGEMENTS and b["judgements"] == JUDGEMENTS
     assert bomb["source"] == "bomb.pdf" and bomb["is_report"] is False and bomb["failed"] is True
+
+
+def test_a_hostile_file_in_a_run_fails_alone_is_retried_then_reported_unreadable(tmp_path, warehouse_url):
+    """`ofsted run` end to end: the rest of the batch loads, the hostile file is tried on the
+    next runs and, after the third failure, recorded as unreadable for the operators."""
+    from etl import pipeline
+    from etl.warehouse import connect
+    from tests.support.fakesite import FakeOfstedSite
+    from tests.support.synth_reports import listing_pdf
+
+    with FakeOfstedSite(councils=2, pdf_factory=listing_pdf) as site:
+        bomb = site.add_publication("2532283", "inspection", date(2025, 6, 1), flate_bomb_pdf(60 * MiB))
+        settings = Settings.from_env(site.env(
+            OFSTED_DATA_DIR=str(tmp_path), OFSTED_LANDING=str(tmp_path / "landing"),
+            OFSTED_WAREHOUSE_URL=warehouse_url, OFSTED_PARSE_MAX_MEMORY=str(512 * MiB)))
+        first = pipeline.run_once(settings)
+        second = pipeline.run_once(settings)
+        third = pipeline.run_once(settings)
+    with connect(warehouse_url) as wh:
+        reports = dict(wh.fetchall("SELECT url, is_report FROM reports"))
+        runs = wh.fetchall("SELECT DISTINCT status FROM pipeline_runs")
+    assert first.parsed == first.downloaded == first.publications
+    assert len(reports) == first.publications and reports[bomb] is False
+    assert sum(reports.values()) == first.publications - 1                  # every other file loaded
+    assert [bomb in line for line in first.parse_retries] == [True] and first.unreadable == []
+    assert second.parsed == 1 and "attempt 2 of 3" in second.parse_retries[0]
+    assert third.parse_retries == [] and bomb in third.unreadable[0]
+    assert runs == [("success",)]
