@@ -134,7 +134,7 @@ def parse(settings: Settings, files: list[StoredFile]) -> list[ReportRecord]:
     """Parse one batch of stored files (reads the landing store only: safe to map), each in the
     parser's child process: a file that crashes it or runs out of time fails alone."""
     from etl.landing import LandingStore
-    from etl.parse.isolate import ParsePool
+    from etl.parse.isolate import ParsePool, failed_record
     store = LandingStore.from_settings(settings)
     records = []
     with ParsePool(settings) as pool:
@@ -142,7 +142,13 @@ def parse(settings: Settings, files: list[StoredFile]) -> list[ReportRecord]:
             p = f.publication
             meta = ListingMeta(urn=p.urn, local_authority=p.local_authority, published=p.published,
                                url=p.url, kind=p.kind, sha256=f.sha256)
-            records.append(pool.parse_bytes(store.read(f.uri), f.uri, meta))
+            source = store.object_uri(f.sha256)     # where the configured store keeps it now
+            try:
+                data = store.read_object(f.sha256)
+            except OSError as exc:                   # missing or damaged: a failure, retried
+                records.append(failed_record(source, f"cannot read the stored file: {exc}", meta))
+                continue
+            records.append(pool.parse_bytes(data, source, meta))
     return records
 
 
