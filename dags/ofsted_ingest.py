@@ -48,12 +48,13 @@ def notify_failure(context) -> None:
     """Task-level failure callback (set through default_args: the DAG-level one is unreliable in 3.x)."""
     from etl.alert import notify_operators
     from etl.config import Settings
+    from etl.redact import redact
 
     ti = context["ti"]
     notify_operators(list(Settings.from_env().ops_alert_urls),
                      f"ofsted_ingest failed: {ti.task_id}",
                      f"Task {ti.task_id} (map index {ti.map_index}) of run {context['run_id']} failed "
-                     f"after {ti.try_number} tries: {context.get('exception')!r}")
+                     f"after {ti.try_number} tries: {redact(repr(context.get('exception')))}")
 
 
 def _params() -> dict:

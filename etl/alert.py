@@ -94,7 +94,10 @@ def send_alerts(wh, urls: list[str], *, include_baseline: bool = False,
 
 
 def notify_operators(urls: list[str], title: str, body: str, send: Sender = apprise_send) -> None:
-    """Tell the people who run the pipeline (failures, unparseable files). Never raises."""
+    """Tell the people who run the pipeline (failures, unparseable files). Never raises; never
+    carries a password or token (whatever the body quotes, such as an exception)."""
+    from etl.redact import redact
+    title, body = redact(title), redact(body)
     for url in urls:
         try:
             error = send(url, title, body)

@@ -7,6 +7,7 @@ import importlib
 import logging
 import sys
 
+from etl import redact
 from etl.config import Settings
 
 # subcommand -> "module:function"; the function takes (args, settings) and returns an exit code
@@ -54,6 +55,7 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     logging.basicConfig(level=logging.DEBUG if args.verbose else logging.INFO,
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s", stream=sys.stderr)
+    redact.install()   # no password or token in any log line or traceback
     module, func = HANDLERS[args.command].split(":")
     return getattr(importlib.import_module(module), func)(args, Settings.from_env()) or 0
 

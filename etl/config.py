@@ -52,6 +52,11 @@ class Settings:
     retry_after_max: float = 120.0     # longest Retry-After we honour (s)
     backoff_max: float = 60.0          # longest retry delay (s)
 
+    def __repr__(self) -> str:
+        from etl.redact import redact
+        fields = ", ".join(f"{name}={getattr(self, name)!r}" for name in self.__dataclass_fields__)
+        return redact(f"Settings({fields})")
+
     @classmethod
     def from_env(cls, env: dict[str, str] | None = None) -> "Settings":
         env = os.environ if env is None else env

@@ -33,6 +33,8 @@ from requests.adapters import HTTPAdapter
 from urllib3.exceptions import HTTPError as Urllib3Error
 from urllib3.util import parse_url
 
+from etl.redact import redact
+
 log = logging.getLogger(__name__)
 
 RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
@@ -41,7 +43,11 @@ MAX_REDIRECTS = 5
 
 
 class FetchError(Exception):
-    """A request that could not be completed (after retries, where retrying made sense)."""
+    """A request that could not be completed (after retries, where retrying made sense). Its
+    message quotes URLs, so any password or token in them is masked."""
+
+    def __init__(self, message: str):
+        super().__init__(redact(message))
 
 
 class HostNotAllowed(FetchError):

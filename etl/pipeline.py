@@ -231,11 +231,12 @@ def run_once(settings: Settings, *, run_id: str | None = None, councils: list[st
 
 def run_command(args, settings: Settings) -> int:
     """`ofsted run`: the pipeline once without Airflow, then what it loaded and what changed."""
+    from etl.redact import redact
     summary = run_once(settings, councils=args.council, limit=args.limit, reparse=args.reparse,
                        since=date.fromisoformat(args.since) if getattr(args, "since", None) else None,
                        historic_alerts=args.historic_alerts)
     print("\n".join(summary.lines()))
-    print(f"warehouse: {settings.warehouse_url}")
+    print(f"warehouse: {redact(settings.warehouse_url)}")
     return 0
 
 

@@ -211,6 +211,7 @@ def connect(url: str, *, lock_wait: float = 120.0) -> Warehouse:
     A DuckDB file is locked by one process at a time, so open it per operation and close it
     (use `with connect(url) as wh:`); a busy file is retried for up to `lock_wait` seconds."""
     from etl.config import normalise_db_url
+    from etl.redact import redact
 
     url = normalise_db_url(url)
     if url.startswith("duckdb:"):
@@ -218,8 +219,11 @@ def connect(url: str, *, lock_wait: float = 120.0) -> Warehouse:
     if url.startswith("postgresql://"):
         import psycopg
 
-        return Warehouse(url, "postgresql", psycopg.connect(url, autocommit=True))
-    raise WarehouseError(f"unsupported warehouse URL {url!r}: expected duckdb:///path or postgresql://...")
+        try:
+            return Warehouse(url, "postgresql", psycopg.connect(url, autocommit=True))
+        except psycopg.Error as exc:   # libpq quotes a malformed URL, password and all
+            raise WarehouseError(f"cannot connect to the warehouse {redact(url)}: {redact(exc)}") from None
+    raise WarehouseError(f"unsupported warehouse URL {redact(url)!r}: expected duckdb:///path or postgresql://...")
 
 
 # -- migrations ------------------------------------------------------------------------
