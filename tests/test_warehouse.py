@@ -15,6 +15,7 @@ from etl.records import Quarantined
 from etl.warehouse import (WarehouseError, _to_pyformat, connect, migrate, migrations, schema_version,
                            split_statements)
 from tests.support.warehouse_fixtures import (SAMPLE_COUNCILS, fresh_postgres_url, load_sample, make_publication,
+                                              sample_records, stored_file_for,
                                               make_report, snapshot)
 
 DOCS = Path(__file__).resolve().parents[1] / "docs" / "warehouse.md"
@@ -101,10 +102,21 @@ V1_HISTORY_COLS = ("urn", "area", "grade", "valid_from", "valid_to", "is_current
                    "latest_report_id", "end_reason")
 
 
+def load_sample_v1(wh) -> None:
+    """The sample as the version-1 load stage wrote it: its tables are unchanged since, but
+    reports were written without the parse_holds check (migration 004)."""
+    councils, publications, reports = sample_records()
+    load.load_councils(wh, councils)
+    load.load_publications(wh, publications, "run-1")
+    load.load_downloads(wh, [stored_file_for(p) for p in publications], [])
+    with wh.transaction():
+        load._write_reports(wh, load._newest_per_report(reports), "run-1", datetime.now())
+
+
 def test_upgrade_from_the_first_version_keeps_the_data(empty_warehouse):
     with connect(empty_warehouse) as wh:
         assert migrate(wh, target=1) == 1
-        load_sample(wh, refresh=False)  # the load stage's tables are unchanged since version 1
+        load_sample_v1(wh)
         # the history as version 1 of `changes` wrote it
         rows, _ = changes.build_history(changes.graded_reports(wh))
         wh.insert_rows("rating_history", V1_HISTORY_COLS, [changes._history_row(h)[:10] for h in rows])
