@@ -104,13 +104,11 @@ def ofsted_ingest():
 
     @task(retries=4)
     def discover() -> list[list[dict]]:
-        from datetime import date
-
         from etl import pipeline
-        from etl.records import to_dict
+        from etl.records import iso_date, to_dict
         settings, params = _settings(), _params()
+        since = iso_date(params["since"]) if params["since"] else None   # checked before any request
         councils, publications, unread = pipeline.discover(settings, _run_id(), councils=params["councils"])
-        since = date.fromisoformat(params["since"]) if params["since"] else None
         wanted = [to_dict(p) for p in pipeline.to_download(publications, since)]
         get_current_context()["ti"].xcom_push(key="counts", value=[councils, len(publications), unread])
         return pipeline.batches(wanted, settings.batch_size)

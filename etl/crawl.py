@@ -22,7 +22,7 @@ from bs4 import BeautifulSoup
 
 from etl.http import FetchError, PoliteSession
 from etl.progress import track
-from etl.records import Council, Publication
+from etl.records import Council, Publication, urn as valid_urn
 
 log = logging.getLogger(__name__)
 
@@ -174,6 +174,7 @@ def provider_url(settings, urn: str) -> str:
 def crawl(settings, *, councils: list[str] | None = None, limit: int | None = None,
           session: PoliteSession | None = None, progress: bool | None = None) -> CrawlResult:
     """Discover councils (or take the given URNs) and every publication of each."""
+    councils = [valid_urn(c) for c in councils] if councils else councils   # they go into URL paths
     own = session is None
     session = session or PoliteSession.from_settings(settings)
     before = session.requests_made

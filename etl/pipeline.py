@@ -233,7 +233,7 @@ def run_command(args, settings: Settings) -> int:
     """`ofsted run`: the pipeline once without Airflow, then what it loaded and what changed."""
     from etl.redact import redact
     summary = run_once(settings, councils=args.council, limit=args.limit, reparse=args.reparse,
-                       since=date.fromisoformat(args.since) if getattr(args, "since", None) else None,
+                       since=getattr(args, "since", None),
                        historic_alerts=args.historic_alerts)
     print("\n".join(summary.lines()))
     print(f"warehouse: {redact(settings.warehouse_url)}")

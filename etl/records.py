@@ -3,6 +3,7 @@ stage's storage. Dates are `datetime.date`; grades and area keys are the contrac
 (see ../shared/ofsted-reports.md)."""
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field, asdict
 from datetime import date, datetime
 
@@ -122,6 +123,26 @@ class ChangeEvent:
     previous_published: date | None
     published: date | None
     report_url: str | None
+
+
+def urn(value: str) -> str:
+    """A council URN as given by a person (command line, DAG params): digits only, since it
+    goes into URL paths (`/provider/44/<URN>`)."""
+    text = str(value)
+    if not (text.isascii() and text.isdigit()):
+        raise ValueError(f"a council URN is digits only (e.g. 80487), not {text!r}")
+    return text
+
+
+def iso_date(value: str) -> date:
+    """A date as given by a person: YYYY-MM-DD, with a clear error otherwise."""
+    text = str(value)
+    try:
+        if re.fullmatch(r"\d{4}-\d{2}-\d{2}", text):
+            return date.fromisoformat(text)
+    except ValueError:
+        pass
+    raise ValueError(f"a date is YYYY-MM-DD (e.g. 2024-04-01), not {text!r}")
 
 
 def to_dict(record) -> dict:
