@@ -45,12 +45,22 @@ def _settings():
 
 
 def notify_failure(context) -> None:
-    """Task-level failure callback (set through default_args: the DAG-level one is unreliable in 3.x)."""
+    """Task-level failure callback (set through default_args: the DAG-level one is unreliable in 3.x):
+    the run is marked failed in the warehouse (its pipeline_runs row would stay 'running'), and
+    the operators are told."""
+    import logging
+
+    from etl import pipeline
     from etl.alert import notify_operators
     from etl.config import Settings
     from etl.redact import redact
 
     ti = context["ti"]
+    try:
+        pipeline.finish(_settings(), context["run_id"], "failed")
+    except Exception as exc:  # the warehouse may be what failed: the notice below still goes out
+        logging.getLogger("ofsted_ingest").error("could not mark run %s failed: %s", context["run_id"],
+                                                 redact(exc))
     notify_operators(list(Settings.from_env().ops_alert_urls),
                      f"ofsted_ingest failed: {ti.task_id}",
                      f"Task {ti.task_id} (map index {ti.map_index}) of run {context['run_id']} failed "
