@@ -80,12 +80,16 @@ class LandingStore:
 
     # -- reading -------------------------------------------------------------------------------
     def known(self, url: str) -> StoredFile | None:
-        """The stored good file for this URL, if its manifest entry and its bytes are both there."""
+        """The stored good file for this URL, if its manifest entry and its bytes (of the recorded
+        size: a cut-off object is fetched again) are both there."""
         entry = self._read_json(self._manifest_path(url))
         if entry is None:
             return None
         stored = from_dict(StoredFile, entry)
-        return stored if self.fs.exists(self.object_path(stored.sha256)) else None
+        try:
+            return stored if self.fs.size(self.object_path(stored.sha256)) == stored.size else None
+        except FileNotFoundError:
+            return None
 
     def read_object(self, sha: str) -> bytes:
         """The bytes of the object named `sha`, checked against it (CorruptObject otherwise)."""

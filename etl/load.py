@@ -168,6 +168,13 @@ class LoadResult:
     unreadable: list[str] = field(default_factory=list)  # failed MAX_PARSE_ATTEMPTS times: tell operators
     held: list[str] = field(default_factory=list)        # re-parses held for review (would lose data)
 
+    def __iadd__(self, other: "LoadResult") -> "LoadResult":
+        self.loaded += other.loaded
+        self.retrying += other.retrying
+        self.unreadable += other.unreadable
+        self.held += other.held
+        return self
+
 
 @dataclass(frozen=True)
 class _Stored:

@@ -158,11 +158,7 @@ def load_reports(settings: Settings, records: list[ReportRecord], run_id: str):
     total = load.LoadResult()
     with _warehouse(settings) as wh:
         for batch in batches(records, 200):
-            result = load.load_reports(wh, batch, run_id)
-            total.loaded += result.loaded
-            total.retrying += result.retrying
-            total.unreadable += result.unreadable
-            total.held += result.held
+            total += load.load_reports(wh, batch, run_id)
     return total
 
 

@@ -92,3 +92,14 @@ def test_an_existing_object_with_wrong_bytes_is_rewritten(tmp_path):
         f.write(data[:10])
     stored = store.store(data, pub(1))
     assert stored.sha256 == sha and store.read_object(sha) == data
+
+
+def test_a_cut_off_object_is_not_known_so_the_next_run_downloads_it_again(tmp_path):
+    store = LandingStore(tmp_path / "landing")
+    data = minimal_pdf(["one"])
+    stored = store.store(data, pub(1))
+    with open(store.object_path(stored.sha256), "r+b") as f:
+        f.truncate(len(data) // 2)
+    assert store.known(pub(1).url) is None
+    store.store(data, pub(1))                                   # the re-download rewrites it
+    assert store.known(pub(1).url) is not None and store.read_object(stored.sha256) == data
