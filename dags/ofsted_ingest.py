@@ -41,7 +41,20 @@ def _settings():
         settings = replace(settings, alert_urls=settings.alert_urls + tuple(paths))
     except AirflowNotFoundException:
         pass
+    mask_secrets(settings)
     return settings
+
+
+def mask_secrets(settings) -> None:
+    """Tell Airflow's log masker the secrets that come from the environment: the warehouse
+    password and the alert URLs (Apprise URLs carry their tokens in the path)."""
+    from urllib.parse import urlsplit
+
+    from airflow.sdk.log import mask_secret
+
+    for secret in (urlsplit(settings.warehouse_url).password, *settings.alert_urls, *settings.ops_alert_urls):
+        if secret:
+            mask_secret(secret)
 
 
 def notify_failure(context) -> None:
