@@ -206,10 +206,9 @@ def load_reports(wh: Warehouse, records: list[ReportRecord], run_id: str) -> Loa
             if old and version_key(r.parser_version) < version_key(old.parser_version):
                 newer += 1                                # a newer parse is stored
                 continue
-            lost = _lost(old, r) if old and old.is_report else None
             if r.failed:
                 r = _failed_parse(wh, rid, r, old, holds.get(rid), run_id, now, result)
-            elif lost:
+            elif old and old.is_report and (lost := _lost(old, r)):
                 _hold(wh, rid, r, "review", lost, 1, run_id, now)
                 result.held.append(f"{r.url or r.source}: re-parse held for review: {lost}")
                 log.warning("re-parse of %s held for review: %s", r.url or r.source, lost)
