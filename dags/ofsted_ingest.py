@@ -43,19 +43,43 @@ def _settings():
         settings = replace(settings, alert_urls=settings.alert_urls + tuple(paths))
     except AirflowNotFoundException:
         pass
+    mask_secrets(settings)
     return settings
 
 
+def mask_secrets(settings) -> None:
+    """Tell Airflow's log masker the secrets that come from the environment: the warehouse
+    password and the alert URLs (Apprise URLs carry their tokens in the path)."""
+    from urllib.parse import urlsplit
+
+    from airflow.sdk.log import mask_secret
+
+    for secret in (urlsplit(settings.warehouse_url).password, *settings.alert_urls, *settings.ops_alert_urls):
+        if secret:
+            mask_secret(secret)
+
+
 def notify_failure(context) -> None:
-    """Task-level failure callback (set through default_args: the DAG-level one is unreliable in 3.x)."""
+    """Task-level failure callback (set through default_args: the DAG-level one is unreliable in 3.x):
+    the run is marked failed in the warehouse (its pipeline_runs row would stay 'running'), and
+    the operators are told."""
+    import logging
+
+    from etl import pipeline
     from etl.alert import notify_operators
     from etl.config import Settings
+    from etl.redact import redact
 
     ti = context["ti"]
+    try:
+        pipeline.finish(_settings(), context["run_id"], "failed")
+    except Exception as exc:  # the warehouse may be what failed: the notice below still goes out
+        logging.getLogger("ofsted_ingest").error("could not mark run %s failed: %s", context["run_id"],
+                                                 redact(exc))
     notify_operators(list(Settings.from_env().ops_alert_urls),
                      f"ofsted_ingest failed: {ti.task_id}",
                      f"Task {ti.task_id} (map index {ti.map_index}) of run {context['run_id']} failed "
-                     f"after {ti.try_number} tries: {context.get('exception')!r}")
+                     f"after {ti.try_number} tries: {redact(repr(context.get('exception')))}")
 
 
 def _params() -> dict:
@@ -107,13 +131,11 @@ def ofsted_ingest():
 
     @task(retries=4, max_active_tis_per_dag=1)
     def discover() -> list[list[dict]]:
-        from datetime import date
-
         from etl import pipeline
-        from etl.records import to_dict
+        from etl.records import iso_date, to_dict
         settings, params = _settings(), _params()
+        since = iso_date(params["since"]) if params["since"] else None   # checked before any request
         councils, publications, unread = pipeline.discover(settings, _run_id(), councils=params["councils"])
-        since = date.fromisoformat(params["since"]) if params["since"] else None
         wanted = [to_dict(p) for p in pipeline.to_download(publications, since)]
         get_current_context()["ti"].xcom_push(key="counts", value=[councils, len(publications), unread])
         return pipeline.download_batches(wanted, settings)
@@ -157,10 +179,11 @@ def ofsted_ingest():
         from etl import pipeline
         from etl.records import ReportRecord, from_dict
         records = [from_dict(ReportRecord, r) for batch in _collect(parsed) for r in batch]
-        pipeline.load_reports(_settings(), records, _run_id())
+        loaded = pipeline.load_reports(_settings(), records, _run_id())
         summary = pipeline.RunSummary(_run_id())
-        pipeline.summarise_records(summary, records)
-        return {"parsed": summary.parsed, "not_reports": summary.not_reports, "flagged": summary.flagged}
+        pipeline.summarise_records(summary, records, loaded)
+        return {"parsed": summary.parsed, "not_reports": summary.not_reports, "flagged": summary.flagged,
+                "parse_retries": summary.parse_retries, "unreadable": summary.unreadable}
 
     @task(trigger_rule="none_failed",
           outlets=[WAREHOUSE_ASSETS["rating_history"], WAREHOUSE_ASSETS["rating_changes"]])
@@ -190,15 +213,17 @@ def ofsted_ingest():
                                       downloaded=downloads["downloaded"], quarantined=downloads["quarantined"],
                                       parsed=loaded["parsed"],
                                       not_reports=loaded["not_reports"], flagged=loaded["flagged"],
+                                      parse_retries=loaded["parse_retries"], unreadable=loaded["unreadable"],
                                       changes=changes["changes"], retracted=changes["retracted"],
                                       alerts_sent=alerts["sent"], alerts_failed=alerts["failed"])
         lines = summary.lines()
         logging.getLogger("ofsted_ingest").info("\n".join(lines))
         # operators hear of each problem once: a file still quarantined from an earlier run is
         # in the summary but does not page them again; parse problems only arise on new parses;
-        # a council page that could not be read is reported for each run it fails
+        # a council page that could not be read is reported for each run it fails; a failed
+        # parse only once it is given up on (it is retried before that)
         problems = (downloads["newly_quarantined"], summary.unread_pages, summary.not_reports,
-                    summary.flagged, summary.alerts_failed)
+                    summary.flagged, summary.unreadable, summary.alerts_failed)
         if any(problems):
             notify_operators(list(settings.ops_alert_urls), "ofsted_ingest: pages or files need attention",
                              "\n".join(lines))

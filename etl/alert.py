@@ -75,12 +75,18 @@ def apprise_send(url: str, title: str, body: str) -> str | None:
 def send_alerts(wh, urls: list[str], *, include_baseline: bool = False,
                 send: Sender = apprise_send) -> AlertSummary:
     """Deliver every pending change event to every target, recording each delivery."""
-    from etl.changes import pending_alerts, record_delivery
-
     targets = {channel_id(u): u for u in urls}
     summary = AlertSummary()
     if not targets:
         return summary
+    with wh.exclusive("alerts"):   # one sender at a time: two would both send what is pending
+        _deliver(wh, targets, summary, include_baseline, send)
+    return summary
+
+
+def _deliver(wh, targets: dict[str, str], summary: AlertSummary, include_baseline: bool, send: Sender) -> None:
+    from etl.changes import pending_alerts, record_delivery
+
     for event, channel in pending_alerts(wh, list(targets), include_baseline=include_baseline):
         error = send(targets[channel], *format_change(event))
         record_delivery(wh, event.change_id, channel, ok=error is None, error=error)
@@ -90,11 +96,13 @@ def send_alerts(wh, urls: list[str], *, include_baseline: bool = False,
             summary.failed += 1
             summary.errors.append(f"{channel}: {error}")
             log.warning("alert for %s to %s failed (will retry next run): %s", event.change_id, channel, error)
-    return summary
 
 
 def notify_operators(urls: list[str], title: str, body: str, send: Sender = apprise_send) -> None:
-    """Tell the people who run the pipeline (failures, unparseable files). Never raises."""
+    """Tell the people who run the pipeline (failures, unparseable files). Never raises; never
+    carries a password or token (whatever the body quotes, such as an exception)."""
+    from etl.redact import redact
+    title, body = redact(title), redact(body)
     for url in urls:
         try:
             error = send(url, title, body)

@@ -241,8 +241,9 @@ def _history_row(h: HistoryRow) -> tuple:
 
 
 def refresh(wh: Warehouse, run_id: str) -> RefreshResult:
-    """Recompute rating_history and reconcile change_events in one transaction."""
-    with wh.transaction():
+    """Recompute rating_history and reconcile change_events in one transaction, one refresh at
+    a time across processes (two at once would both insert the same history rows)."""
+    with wh.exclusive("changes"), wh.transaction():
         rows, events = build_history(graded_reports(wh))
         wh.execute("DELETE FROM rating_history")
         wh.insert_rows("rating_history", _HISTORY_COLS, [_history_row(h) for h in rows])

@@ -7,6 +7,7 @@ import importlib
 import logging
 import sys
 
+from etl import records, redact
 from etl.config import Settings
 
 # subcommand -> "module:function"; the function takes (args, settings) and returns an exit code
@@ -20,6 +21,20 @@ HANDLERS = {
 }
 
 
+def _checked(parse):
+    """An argparse type from a validator: its ValueError message becomes the usage error."""
+    def check(value: str):
+        try:
+            return parse(value)
+        except ValueError as exc:
+            raise argparse.ArgumentTypeError(str(exc)) from None
+    check.__name__ = parse.__name__
+    return check
+
+
+URN, DATE = _checked(records.urn), _checked(records.iso_date)
+
+
 def build_parser() -> argparse.ArgumentParser:
     ap = argparse.ArgumentParser(prog="ofsted", description="Ofsted children's services ratings pipeline.")
     ap.add_argument("-v", "--verbose", action="store_true", help="log debug detail to stderr")
@@ -27,7 +42,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("crawl", help="discover councils and publications, download new reports")
     p.add_argument("--limit", type=int, help="at most N councils")
-    p.add_argument("--council", action="append", metavar="URN", help="only this council (repeatable)")
+    p.add_argument("--council", action="append", metavar="URN", type=URN, help="only this council (repeatable)")
     p.add_argument("--retry-quarantined", action="store_true",
                    help="retry quarantined files now, not when their spacing (1, 2, 4 ... days) is up")
 
@@ -59,8 +74,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("run", help="the whole pipeline once: crawl, download, parse, load, changes, alert")
     p.add_argument("--limit", type=int, help="at most N councils")
-    p.add_argument("--council", action="append", metavar="URN", help="only this council (repeatable)")
-    p.add_argument("--since", metavar="DATE", help="only download reports published on/after DATE")
+    p.add_argument("--council", action="append", metavar="URN", type=URN, help="only this council (repeatable)")
+    p.add_argument("--since", metavar="DATE", type=DATE, help="only download reports published on/after DATE")
     p.add_argument("--reparse", action="store_true", help="re-parse every stored file")
     p.add_argument("--retry-quarantined", action="store_true", help="retry quarantined files now")
     p.add_argument("--historic-alerts", action="store_true",
@@ -72,6 +87,7 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     logging.basicConfig(level=logging.DEBUG if args.verbose else logging.INFO,
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s", stream=sys.stderr)
+    redact.install()   # no password or token in any log line or traceback
     module, func = HANDLERS[args.command].split(":")
     return getattr(importlib.import_module(module), func)(args, Settings.from_env()) or 0
 

@@ -47,12 +47,18 @@ class Settings:
     parse_max_bytes: int
     parse_max_pages: int
     parse_timeout: float
+    parse_max_memory: int = 1024 ** 3  # address space of the parser's child process (bytes)
     backoff_base: float = 1.0          # first retry delay (s), doubled per attempt, with jitter
     retry_after_max: float = 120.0     # longest Retry-After we honour (s)
     backoff_max: float = 60.0          # longest retry delay (s)
     download_deadline: float = 300.0   # longest one GET may take in all, retries included (s)
     quarantine_retry_days: int = 30    # a quarantined file is retried after 1, 2, 4 ... days, at most this
     revalidate_days: int = 60          # files published this recently are revalidated every run
+
+    def __repr__(self) -> str:
+        from etl.redact import redact
+        fields = ", ".join(f"{name}={getattr(self, name)!r}" for name in self.__dataclass_fields__)
+        return redact(f"Settings({fields})")
 
     @classmethod
     def from_env(cls, env: dict[str, str] | None = None) -> "Settings":
@@ -81,6 +87,7 @@ class Settings:
             parse_max_bytes=int(env.get("OFSTED_PARSE_MAX_BYTES", str(50 * 1024 * 1024))),
             parse_max_pages=int(env.get("OFSTED_PARSE_MAX_PAGES", "300")),
             parse_timeout=float(env.get("OFSTED_PARSE_TIMEOUT", "60")),
+            parse_max_memory=int(env.get("OFSTED_PARSE_MAX_MEMORY", str(1024 ** 3))),
             backoff_base=float(env.get("OFSTED_BACKOFF_BASE", "1")),
             retry_after_max=float(env.get("OFSTED_RETRY_AFTER_MAX", "120")),
             backoff_max=float(env.get("OFSTED_BACKOFF_MAX", "60")),

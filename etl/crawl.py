@@ -25,7 +25,7 @@ from bs4 import BeautifulSoup
 from etl.http import FetchError, PoliteSession, validators
 from etl.landing import LandingStore
 from etl.progress import track
-from etl.records import Council, Publication
+from etl.records import Council, Publication, urn as valid_urn
 
 log = logging.getLogger(__name__)
 
@@ -185,6 +185,7 @@ def crawl(settings, *, councils: list[str] | None = None, limit: int | None = No
           pages: LandingStore | None = None) -> CrawlResult:
     """Discover councils (or take the given URNs) and every publication of each; with `pages`,
     listing pages are cached there and revalidated."""
+    councils = [valid_urn(c) for c in councils] if councils else councils   # they go into URL paths
     own = session is None
     session = session or PoliteSession.from_settings(settings)
     before = session.requests_made

@@ -12,7 +12,9 @@
   are followed here rather than by requests.
 
 Allowed hosts are matched on host name, case-insensitively ("files.ofsted.gov.uk"); an entry
-with a port ("127.0.0.1:8080") matches that port only.
+with a port ("127.0.0.1:8080") matches that port only. The host checked is the one requests
+will connect to (its own URL parsing, not urllib.parse's), and a URL that parsers read
+differently (backslashes, whitespace, control characters) is refused outright.
 
 Tuning (Settings): OFSTED_BACKOFF_BASE (seconds, default 1) is the first retry delay, doubled
 each attempt up to OFSTED_BACKOFF_MAX (default 60); OFSTED_RETRY_AFTER_MAX (default 120) caps
@@ -23,6 +25,7 @@ from __future__ import annotations
 import email.utils
 import logging
 import random
+import re
 import threading
 import time
 from dataclasses import dataclass
@@ -32,6 +35,9 @@ from urllib.parse import urljoin, urlsplit
 import requests
 from requests.adapters import HTTPAdapter
 from urllib3.exceptions import HTTPError as Urllib3Error
+from urllib3.util import parse_url
+
+from etl.redact import redact
 
 log = logging.getLogger(__name__)
 
@@ -41,7 +47,11 @@ MAX_REDIRECTS = 5
 
 
 class FetchError(Exception):
-    """A request that could not be completed (after retries, where retrying made sense)."""
+    """A request that could not be completed (after retries, where retrying made sense). Its
+    message quotes URLs, so any password or token in them is masked."""
+
+    def __init__(self, message: str):
+        super().__init__(redact(message))
 
 
 class HostNotAllowed(FetchError):
@@ -64,16 +74,42 @@ class Fetched:
         return self.headers.get(name.lower())
 
 
+# characters that WHATWG, urllib.parse and urllib3 treat differently (a backslash ends the
+# authority for some, not others; tabs and newlines are silently dropped by some): never fetched
+AMBIGUOUS_URL_CHARS = re.compile(r"[\\\s\x00-\x1f\x7f]")
+
+
+def connection_target(url: str) -> tuple[str, str, int] | None:
+    """(scheme, host, port) that requests will connect to for this URL, or None when the URL
+    is not a plain http(s) URL that every parser reads the same way."""
+    if AMBIGUOUS_URL_CHARS.search(url):
+        return None
+    try:
+        prepared = requests.Request("GET", url).prepare().url   # exactly what the session sends
+        target = parse_url(prepared)
+        ours = urlsplit(url)
+        ours_port = ours.port
+    except (requests.RequestException, ValueError, Urllib3Error):
+        return None
+    if target.scheme not in ("http", "https") or not target.host:
+        return None
+    port = target.port or _default_port(target.scheme)
+    # the two parsers must agree, or the check and the connection could be to different hosts
+    if (ours.hostname or "").lower() != target.host.lower().strip("[]") or (ours_port or port) != port:
+        return None
+    return target.scheme, target.host.lower(), port
+
+
 def host_allowed(url: str, allowed: tuple[str, ...] | list[str]) -> bool:
-    parts = urlsplit(url)
-    if parts.scheme not in ("http", "https") or not parts.hostname:
+    target = connection_target(url)
+    if target is None:
         return False
-    host = parts.hostname.lower()
+    _, host, port = target
     for entry in allowed:
         entry = entry.strip().lower()
         if ":" in entry and not entry.startswith("["):
-            name, _, port = entry.rpartition(":")
-            if host == name and str(parts.port or _default_port(parts.scheme)) == port:
+            name, _, entry_port = entry.rpartition(":")
+            if host == name and str(port) == entry_port:
                 return True
         elif host == entry:
             return True
@@ -190,10 +226,15 @@ class PoliteSession:
         self.close()
 
     def check_host(self, url: str) -> None:
-        if not host_allowed(url, self.allowed_hosts):
-            self.refused.append(url)
-            raise HostNotAllowed(f"refused {url}: host {urlsplit(url).hostname!r} is not in the allowed "
-                                 f"hosts {', '.join(self.allowed_hosts)} (OFSTED_ALLOWED_HOSTS)")
+        if host_allowed(url, self.allowed_hosts):
+            return
+        self.refused.append(url)
+        target = connection_target(url)
+        if target is None:
+            raise HostNotAllowed(f"refused {url!r}: not a plain http(s) URL (a backslash, space or control "
+                                 "character lets URL parsers disagree on its host)")
+        raise HostNotAllowed(f"refused {url}: host {target[1]!r} is not in the allowed "
+                             f"hosts {', '.join(self.allowed_hosts)} (OFSTED_ALLOWED_HOSTS)")
 
     def get(self, url: str, *, headers: dict[str, str] | None = None) -> Fetched:
         """GET with retries; follows redirects only to allowed hosts. Returns the last answer

@@ -12,11 +12,16 @@ ObjectStoragePath), so tasks on different workers can share it. Layout under the
                                         validators for, to answer its 304 Not Modified
 
 One small JSON file per URL (rather than one shared index) means parallel workers never
-rewrite each other's entries; every write is atomic (temp file + rename locally, a single PUT on
-object stores), so a reader never sees half a file.
+rewrite each other's entries; every write is atomic (temp file fsynced, then renamed, locally;
+a single PUT on object stores), so a reader never sees half a file, a crash or power cut never
+leaves a renamed file with missing bytes, and a failed write (a full disk) leaves no temp file.
+Objects are read by content hash under the configured root (never by the URI recorded at
+download, so the store can move) and checked against that hash on read and before a write is
+skipped.
 """
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import os
@@ -29,6 +34,10 @@ import fsspec
 from etl.records import Publication, Quarantined, StoredFile, from_dict, to_dict
 
 SHA_RE = re.compile(r"[0-9a-f]{64}")
+
+
+class CorruptObject(OSError):
+    """An object whose bytes do not hash to its name (damaged, truncated, edited)."""
 
 
 def url_key(url: str) -> str:
@@ -74,12 +83,28 @@ class LandingStore:
 
     # -- reading -------------------------------------------------------------------------------
     def known(self, url: str) -> StoredFile | None:
-        """The stored good file for this URL, if its manifest entry and its bytes are both there."""
+        """The stored good file for this URL, if its manifest entry and its bytes (of the recorded
+        size: a cut-off object is fetched again) are both there."""
         entry = self._read_json(self._manifest_path(url))
         if entry is None:
             return None
         stored = from_dict(StoredFile, entry)
-        return stored if self.fs.exists(self.object_path(stored.sha256)) else None
+        try:
+            return stored if self.fs.size(self.object_path(stored.sha256)) == stored.size else None
+        except FileNotFoundError:
+            return None
+
+    def read_object(self, sha: str) -> bytes:
+        """The bytes of the object named `sha`, checked against it (CorruptObject otherwise)."""
+        data = self.fs.cat_file(self.object_path(sha))
+        actual = hashlib.sha256(data).hexdigest()
+        if actual != sha:
+            raise CorruptObject(f"landing object {sha} does not match its hash (got {actual}, "
+                                f"{len(data)} bytes): damaged; download it again")
+        return data
+
+    def object_uri(self, sha: str) -> str:
+        return self._uri(self.object_path(sha))
 
     def read(self, uri_or_sha: str) -> bytes:
         if SHA_RE.fullmatch(uri_or_sha):
@@ -108,7 +133,7 @@ class LandingStore:
               supersedes: str | None = None) -> StoredFile:
         sha = hashlib.sha256(data).hexdigest()
         path = self.object_path(sha)
-        if not self.fs.exists(path):          # content-addressed: same name, same bytes; never rewrite
+        if not self._holds(path, sha, len(data)):   # content-addressed: the right bytes are never rewritten
             self._write(path, data)
         stored = StoredFile(sha256=sha, uri=self._uri(path), size=len(data), publication=publication,
                             fetched_at=fetched_at or now_utc(), etag=etag, last_modified=last_modified,
@@ -124,7 +149,7 @@ class LandingStore:
         if data:
             sha = hashlib.sha256(data).hexdigest()
             path = self._path("quarantine", "bytes", f"{sha}.bin")
-            if not self.fs.exists(path):
+            if not self._holds(path, sha, len(data)):
                 self._write(path, data)
             uri = self._uri(path)
         entry = Quarantined(publication=publication, reason=reason, uri=uri, fetched_at=now_utc(),
@@ -149,14 +174,31 @@ class LandingStore:
         except FileNotFoundError:
             pass
 
+    def _holds(self, path: str, sha: str, size: int) -> bool:
+        """Whether `path` exists with exactly the bytes named `sha` (size first: cheap)."""
+        try:
+            if self.fs.size(path) != size:
+                return False
+            return hashlib.sha256(self.fs.cat_file(path)).hexdigest() == sha
+        except FileNotFoundError:
+            return False
+
     def _write(self, path: str, data: bytes) -> None:
         parent = path.rsplit("/", 1)[0]
         if self.local:
             self.fs.makedirs(parent, exist_ok=True)
             tmp = f"{path}.{uuid.uuid4().hex}.tmp"
-            with open(tmp, "wb") as f:
-                f.write(data)
-            os.replace(tmp, path)            # atomic on one filesystem
+            try:
+                with open(tmp, "wb") as f:
+                    f.write(data)
+                    f.flush()
+                    os.fsync(f.fileno())     # the bytes are on disk before the name points at them
+                os.replace(tmp, path)        # atomic on one filesystem
+            except BaseException:
+                with contextlib.suppress(FileNotFoundError):
+                    os.unlink(tmp)
+                raise
+            _fsync_dir(parent)               # and the rename itself survives a power cut
         else:
             self.fs.makedirs(parent, exist_ok=True)
             self.fs.pipe_file(path, data)    # object stores: a PUT is all-or-nothing
@@ -175,6 +217,14 @@ class LandingStore:
         if not paths:
             return []
         return [json.loads(b) for b in self.fs.cat(paths, on_error="omit").values()]
+
+
+def _fsync_dir(path: str) -> None:
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
 
 
 def _json(obj) -> bytes:

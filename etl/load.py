@@ -7,10 +7,11 @@ import hashlib
 import json
 import logging
 import re
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta
 
 from etl.records import (FRAMEWORK_AREAS, FRAMEWORKS, GRADES, KINDS, Council, Publication,
-                         Quarantined, ReportRecord, StoredFile)
+                         Quarantined, ReportRecord, StoredFile, from_dict, to_dict)
 from etl.warehouse import Warehouse
 
 log = logging.getLogger(__name__)
@@ -196,42 +197,135 @@ def _newest_per_report(records: list[ReportRecord]) -> dict[str, ReportRecord]:
     return chosen
 
 
-def load_reports(wh: Warehouse, records: list[ReportRecord], run_id: str) -> int:
+MAX_PARSE_ATTEMPTS = 3  # failed parses of one file at one parser version before it is called unreadable
+
+
+@dataclass
+class LoadResult:
+    loaded: int = 0
+    retrying: list[str] = field(default_factory=list)    # failed parses, tried again next run
+    unreadable: list[str] = field(default_factory=list)  # failed MAX_PARSE_ATTEMPTS times: tell operators
+    held: list[str] = field(default_factory=list)        # re-parses held for review (would lose data)
+
+    def __iadd__(self, other: "LoadResult") -> "LoadResult":
+        self.loaded += other.loaded
+        self.retrying += other.retrying
+        self.unreadable += other.unreadable
+        self.held += other.held
+        return self
+
+
+@dataclass(frozen=True)
+class _Stored:
+    parser_version: str
+    is_report: bool
+    areas: frozenset[str]
+
+
+def load_reports(wh: Warehouse, records: list[ReportRecord], run_id: str) -> LoadResult:
     """Upsert parsed reports and their judgements. A record replaces the stored parse of the same
     file unless that one came from a newer parser version (so load order does not matter);
-    reloading identical content changes nothing, not even parsed_at."""
+    reloading identical content changes nothing, not even parsed_at.
+
+    Nothing that is not a verdict on the file replaces what is stored: a failed parse is
+    recorded in parse_holds and retried (unreadable after MAX_PARSE_ATTEMPTS), and a re-parse
+    that would lose the stored report or one of its areas is held there for review."""
     for r in records:
         _validate(r)
     chosen = _newest_per_report(records)
     now = datetime.now()
+    result = LoadResult()
     with wh.transaction():
-        stored = _stored_versions(wh, list(chosen))
+        stored, holds = _stored_reports(wh, list(chosen)), _holds(wh, list(chosen))
+        apply: dict[str, ReportRecord] = {}
+        newer = 0
         # key order: concurrent upserts of overlapping batches then lock rows in the same order
-        chosen = {rid: r for rid, r in sorted(chosen.items())
-                  if rid not in stored or version_key(r.parser_version) >= version_key(stored[rid])}
-        rows = [(rid, r.urn, r.local_authority, r.is_report, r.reason, r.kind, r.framework,
-                 r.inspection_start, r.inspection_end, r.published, r.lead_inspector, r.url, r.sha256,
-                 r.source, r.parser_version, now, json.dumps(list(r.review_flags)), bool(r.review_flags),
-                 _record_hash(r), now, run_id, json.dumps(list(r.review_notes)),
-                 json.dumps(list(r.unread_areas)), json.dumps(r.readings, sort_keys=True))
-                for rid, r in chosen.items()]
-        wh.insert_rows("reports", _REPORT_COLS, rows, conflict=("report_id",), update=_REPORT_UPDATE,
-                       update_where="reports.record_hash <> EXCLUDED.record_hash")
-        _replace_judgements(wh, chosen)
-        mark_superseded_reports(wh)
-    log.info("load: %d reports (%d skipped: a newer parse is stored)", len(chosen),
-             len(_newest_per_report(records)) - len(chosen))
-    return len(chosen)
+        for rid, r in sorted(chosen.items()):
+            old = stored.get(rid)
+            if old and version_key(r.parser_version) < version_key(old.parser_version):
+                newer += 1                                # a newer parse is stored
+                continue
+            if r.failed:
+                r = _failed_parse(wh, rid, r, old, holds.get(rid), run_id, now, result)
+            elif old and old.is_report and (lost := _lost(old, r)):
+                _hold(wh, rid, r, "review", lost, 1, run_id, now)
+                result.held.append(f"{r.url or r.source}: re-parse held for review: {lost}")
+                log.warning("re-parse of %s held for review: %s", r.url or r.source, lost)
+                r = None
+            if r is not None:
+                apply[rid] = r
+        _write_reports(wh, apply, run_id, now)
+        if apply:
+            wh.execute("DELETE FROM parse_holds WHERE report_id IN (SELECT unnest(CAST(? AS TEXT[])))",
+                       [list(apply)])
+    result.loaded = len(apply)
+    log.info("load: %d reports (%d skipped: a newer parse is stored; %d failed, %d held for review)",
+             len(apply), newer, len(result.retrying) + len(result.unreadable), len(result.held))
+    return result
 
 
-def _stored_versions(wh: Warehouse, report_ids: list[str]) -> dict[str, str]:
-    found: dict[str, str] = {}
-    for i in range(0, len(report_ids), 500):
-        chunk = report_ids[i:i + 500]
-        marks = ", ".join("?" * len(chunk))
-        found.update(wh.fetchall(f"SELECT report_id, parser_version FROM reports WHERE report_id IN ({marks})",
-                                 chunk))
-    return found
+def _lost(old: _Stored, new: ReportRecord) -> str | None:
+    """What the new parse would lose of the stored one (a report, areas), said for a person."""
+    if not new.is_report:
+        return (f"parser {new.parser_version} says not a report ({new.reason}); "
+                f"the stored parse ({old.parser_version}) is a report")
+    gone = sorted(old.areas - set(new.judgements))
+    if gone:
+        return (f"parser {new.parser_version} finds no {', '.join(gone)}, "
+                f"which the stored parse ({old.parser_version}) has")
+    return None
+
+
+def _failed_parse(wh: Warehouse, rid: str, r: ReportRecord, old: _Stored | None, hold: tuple | None,
+                  run_id: str, now: datetime, result: LoadResult) -> ReportRecord | None:
+    """Count a failed attempt; after the last one, the record to store (unreadable) or None."""
+    kind, version, attempts = hold or (None, None, 0)
+    attempts = attempts + 1 if kind == "retry" and version == r.parser_version else 1
+    where = r.url or r.source
+    if attempts < MAX_PARSE_ATTEMPTS:
+        _hold(wh, rid, r, "retry", r.reason, attempts, run_id, now)
+        result.retrying.append(f"{where}: {r.reason} (attempt {attempts} of {MAX_PARSE_ATTEMPTS}, tried again next run)")
+        return None
+    reason = f"unreadable after {attempts} attempts: {r.reason}"
+    if old and old.is_report:                # keep the report; stop re-trying at this version
+        _hold(wh, rid, r, "retry", r.reason, attempts, run_id, now)
+        result.unreadable.append(f"{where}: {reason} (the stored parse from parser {old.parser_version} is kept)")
+        return None
+    result.unreadable.append(f"{where}: {reason}")
+    return replace(r, failed=False, reason=reason)
+
+
+def _hold(wh: Warehouse, rid: str, r: ReportRecord, kind: str, reason: str, attempts: int,
+          run_id: str, now: datetime) -> None:
+    wh.insert_rows("parse_holds", ("report_id", "kind", "parser_version", "reason", "attempts", "record", "url",
+                                   "first_held_at", "last_held_at", "last_run"),
+                   [(rid, kind, r.parser_version, reason, attempts, json.dumps(to_dict(r)), r.url, now, now, run_id)],
+                   conflict=("report_id",),
+                   update=("kind", "parser_version", "reason", "attempts", "record", "url", "last_held_at", "last_run"))
+
+
+def accept_held_parse(wh: Warehouse, report_id: str, *, run_id: str | None = None) -> None:
+    """A person accepts a re-parse held for review: it replaces the stored parse. Run
+    `etl.changes.refresh` afterwards to move the ratings."""
+    row = wh.fetchone("SELECT record FROM parse_holds WHERE report_id = ? AND kind = 'review'", [report_id])
+    if row is None:
+        raise ValueError(f"no re-parse of {report_id!r} is held for review")
+    with wh.transaction():
+        _write_reports(wh, {report_id: from_dict(ReportRecord, json.loads(row[0]))}, run_id, datetime.now())
+        wh.execute("DELETE FROM parse_holds WHERE report_id = ?", [report_id])
+
+
+def _write_reports(wh: Warehouse, chosen: dict[str, ReportRecord], run_id: str | None, now: datetime) -> None:
+    rows = [(rid, r.urn, r.local_authority, r.is_report, r.reason, r.kind, r.framework,
+             r.inspection_start, r.inspection_end, r.published, r.lead_inspector, r.url, r.sha256,
+             r.source, r.parser_version, now, json.dumps(list(r.review_flags)), bool(r.review_flags),
+             _record_hash(r), now, run_id, json.dumps(list(r.review_notes)),
+             json.dumps(list(r.unread_areas)), json.dumps(r.readings, sort_keys=True))
+            for rid, r in chosen.items()]
+    wh.insert_rows("reports", _REPORT_COLS, rows, conflict=("report_id",), update=_REPORT_UPDATE,
+                   update_where="reports.record_hash <> EXCLUDED.record_hash")
+    _replace_judgements(wh, chosen)
+    mark_superseded_reports(wh)
 
 
 def _replace_judgements(wh: Warehouse, chosen: dict[str, ReportRecord]) -> None:
@@ -244,6 +338,30 @@ def _replace_judgements(wh: Warehouse, chosen: dict[str, ReportRecord]) -> None:
         wh.execute("DELETE FROM judgements WHERE report_id IN (SELECT unnest(CAST(? AS TEXT[])))"
                    " AND report_id || '|' || area NOT IN (SELECT unnest(CAST(? AS TEXT[])))",
                    [list(chosen), [f"{rid}|{area}" for rid, area, _ in rows]])
+
+
+def _by_chunks(wh: Warehouse, sql: str, ids: list[str]) -> list[tuple]:
+    """Rows of `sql` (with one `{marks}` for an IN list) for every id, 500 at a time."""
+    rows: list[tuple] = []
+    for i in range(0, len(ids), 500):
+        chunk = ids[i:i + 500]
+        rows += wh.fetchall(sql.format(marks=", ".join("?" * len(chunk))), chunk)
+    return rows
+
+
+def _stored_reports(wh: Warehouse, report_ids: list[str]) -> dict[str, _Stored]:
+    areas: dict[str, set[str]] = {}
+    for rid, area in _by_chunks(wh, "SELECT report_id, area FROM judgements WHERE report_id IN ({marks})", report_ids):
+        areas.setdefault(rid, set()).add(area)
+    return {rid: _Stored(version, bool(is_report), frozenset(areas.get(rid, ())))
+            for rid, version, is_report in _by_chunks(
+                wh, "SELECT report_id, parser_version, is_report FROM reports WHERE report_id IN ({marks})", report_ids)}
+
+
+def _holds(wh: Warehouse, report_ids: list[str]) -> dict[str, tuple]:
+    return {rid: (kind, version, attempts) for rid, kind, version, attempts in _by_chunks(
+        wh, "SELECT report_id, kind, parser_version, attempts FROM parse_holds WHERE report_id IN ({marks})",
+        report_ids)}
 
 
 def resolve_review(wh: Warehouse, report_id: str, judgements: dict[str, str] | None = None, *,
@@ -271,13 +389,18 @@ def resolve_review(wh: Warehouse, report_id: str, judgements: dict[str, str] | N
 def files_to_parse(wh: Warehouse, parser_version: str, *, reparse_all: bool = False,
                    councils: list[str] | None = None) -> list[StoredFile]:
     """Stored files with no report at this parser version (or every stored file, with
-    reparse_all), optionally only the given councils' (URNs). One entry per distinct file."""
+    reparse_all), optionally only the given councils' (URNs). One entry per distinct file.
+    A file held at this version (for review, or after MAX_PARSE_ATTEMPTS failures) waits for a
+    person or the next parser version."""
     sql = ("SELECT f.sha256, f.uri, f.size, f.fetched_at, f.etag, f.last_modified, f.url,"
            " p.urn, p.local_authority, p.kind, p.title, p.published"
            " FROM stored_files f JOIN publications p ON p.url = f.url"
            " LEFT JOIN reports r ON r.report_id = f.sha256"
-           " WHERE (? OR r.report_id IS NULL OR r.parser_version <> ?)")
-    params: list = [reparse_all, parser_version]
+           # held at this version: for review, or failed too often (retried by the next version)
+           " LEFT JOIN parse_holds h ON h.report_id = f.sha256 AND h.parser_version = ?"
+           "  AND (h.kind = 'review' OR h.attempts >= ?)"
+           " WHERE (? OR ((r.report_id IS NULL OR r.parser_version <> ?) AND h.report_id IS NULL))")
+    params: list = [parser_version, MAX_PARSE_ATTEMPTS, reparse_all, parser_version]
     if councils:
         sql += f" AND p.urn IN ({', '.join('?' * len(councils))})"
         params += list(councils)

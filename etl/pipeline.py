@@ -31,6 +31,8 @@ class RunSummary:
     quarantined: list[str] = field(default_factory=list)   # "url: reason"
     parsed: int = 0
     not_reports: list[str] = field(default_factory=list)   # "council (urn), published date, url: reason"
+    parse_retries: list[str] = field(default_factory=list)  # failed parses, tried again next run
+    unreadable: list[str] = field(default_factory=list)    # failed parses given up on
     flagged: list[str] = field(default_factory=list)       # "council (urn), published date, url: flags"
     changes: list[str] = field(default_factory=list)       # one line per new change
     retracted: int = 0
@@ -44,6 +46,8 @@ class RunSummary:
         out += [f"  unread page  {e}" for e in self.unread_pages]
         out += [f"  quarantined  {q}" for q in self.quarantined]
         out += [f"  not a report {n}" for n in self.not_reports]
+        out += [f"  parse failed {r}" for r in self.parse_retries]
+        out += [f"  UNREADABLE   {u}" for u in self.unreadable]
         out += [f"  needs review {f}" for f in self.flagged]
         out += [f"  change       {c}" for c in self.changes[:SHOWN_CHANGES]]
         if len(self.changes) > SHOWN_CHANGES:
@@ -142,25 +146,35 @@ def plan_parse(settings: Settings, *, reparse: bool = False,
 
 
 def parse(settings: Settings, files: list[StoredFile]) -> list[ReportRecord]:
-    """Parse one batch of stored files (reads the landing store only: safe to map)."""
+    """Parse one batch of stored files (reads the landing store only: safe to map), each in the
+    parser's child process: a file that crashes it or runs out of time fails alone."""
     from etl.landing import LandingStore
-    from etl.parse import parse_bytes
+    from etl.parse.isolate import ParsePool, failed_record
     store = LandingStore.from_settings(settings)
     records = []
-    for f in files:
-        p = f.publication
-        meta = ListingMeta(urn=p.urn, local_authority=p.local_authority, published=p.published,
-                           url=p.url, kind=p.kind, sha256=f.sha256)
-        records.append(parse_bytes(store.read(f.uri), f.uri, meta, settings))
+    with ParsePool(settings) as pool:
+        for f in files:
+            p = f.publication
+            meta = ListingMeta(urn=p.urn, local_authority=p.local_authority, published=p.published,
+                               url=p.url, kind=p.kind, sha256=f.sha256)
+            source = store.object_uri(f.sha256)     # where the configured store keeps it now
+            try:
+                data = store.read_object(f.sha256)
+            except OSError as exc:                   # missing or damaged: a failure, retried
+                records.append(failed_record(source, f"cannot read the stored file: {exc}", meta))
+                continue
+            records.append(pool.parse_bytes(data, source, meta))
     return records
 
 
-def load_reports(settings: Settings, records: list[ReportRecord], run_id: str) -> None:
-    """Load parsed records, one transaction per batch."""
+def load_reports(settings: Settings, records: list[ReportRecord], run_id: str):
+    """Load parsed records, one transaction per batch. Returns an etl.load.LoadResult."""
     from etl import load
+    total = load.LoadResult()
     with _warehouse(settings) as wh:
         for batch in batches(records, 200):
-            load.load_reports(wh, batch, run_id)
+            total += load.load_reports(wh, batch, run_id)
+    return total
 
 
 def detect_changes(settings: Settings, run_id: str):
@@ -186,11 +200,17 @@ def describe_change(event) -> str:
             f"({event.direction}, published {event.published})")
 
 
-def summarise_records(summary: RunSummary, records: list[ReportRecord]) -> None:
+def summarise_records(summary: RunSummary, records: list[ReportRecord], loaded=None) -> None:
+    """What the run's parses found; with `loaded` (an etl.load.LoadResult), what the load held
+    back: failed parses (retried, or given up on) and re-parses held for review."""
     summary.parsed += len(records)
-    summary.not_reports += [f"{r.label()}: {r.reason}" for r in records if not r.is_report]
+    summary.not_reports += [f"{r.label()}: {r.reason}" for r in records if not r.is_report and not r.failed]
     summary.flagged += [f"{r.label()}: {'; '.join(r.review_flags + tuple(f'{a}: not read' for a in r.unread_areas))}"
                         for r in records if r.review_flags or r.unread_areas]
+    if loaded is not None:
+        summary.parse_retries += loaded.retrying
+        summary.unreadable += loaded.unreadable
+        summary.flagged += loaded.held
 
 
 def run_once(settings: Settings, *, run_id: str | None = None, councils: list[str] | None = None,
@@ -209,8 +229,7 @@ def run_once(settings: Settings, *, run_id: str | None = None, councils: list[st
         summary.downloaded = len(stored) + adopted
         summary.quarantined = [f"{q.publication.url}: {q.reason}" for q in quarantined]
         records = parse(settings, plan_parse(settings, reparse=reparse, councils=councils))
-        summarise_records(summary, records)
-        load_reports(settings, records, summary.run_id)
+        summarise_records(summary, records, load_reports(settings, records, summary.run_id))
         refreshed = detect_changes(settings, summary.run_id)
         summary.changes = [describe_change(e) for e in refreshed.new]
         summary.retracted = len(refreshed.retracted)
@@ -225,12 +244,12 @@ def run_once(settings: Settings, *, run_id: str | None = None, councils: list[st
 
 def run_command(args, settings: Settings) -> int:
     """`ofsted run`: the pipeline once without Airflow, then what it loaded and what changed."""
+    from etl.redact import redact
     summary = run_once(settings, councils=args.council, limit=args.limit, reparse=args.reparse,
-                       since=date.fromisoformat(args.since) if getattr(args, "since", None) else None,
-                       historic_alerts=args.historic_alerts,
+                       since=getattr(args, "since", None), historic_alerts=args.historic_alerts,
                        retry_quarantined=getattr(args, "retry_quarantined", False))
     print("\n".join(summary.lines()))
-    print(f"warehouse: {settings.warehouse_url}")
+    print(f"warehouse: {redact(settings.warehouse_url)}")
     return 0
 
 

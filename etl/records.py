@@ -3,6 +3,7 @@ stage's storage. Dates are `datetime.date`; grades and area keys are the contrac
 (see ../shared/ofsted-reports.md)."""
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field, asdict
 from datetime import date, datetime
 
@@ -87,6 +88,9 @@ class ReportRecord:
     source: str
     is_report: bool
     reason: str | None = None          # why is_report is false
+    # the parse did not finish (crash, time or memory limit, parser bug): not a verdict on the
+    # file, so it never replaces a stored report and is retried on later runs
+    failed: bool = False
     kind: str | None = None            # one of KINDS
     framework: str | None = None       # one of FRAMEWORKS, None for ungraded letters
     local_authority: str | None = None
@@ -117,6 +121,8 @@ class ReportRecord:
             out[name] = list(getattr(self, name))
         if self.reason is None:
             out.pop("reason")
+        if not self.failed:
+            out.pop("failed")
         return out
 
 
@@ -141,6 +147,26 @@ class ChangeEvent:
     previous_published: date | None
     published: date | None
     report_url: str | None
+
+
+def urn(value: str) -> str:
+    """A council URN as given by a person (command line, DAG params): digits only, since it
+    goes into URL paths (`/provider/44/<URN>`)."""
+    text = str(value)
+    if not (text.isascii() and text.isdigit()):
+        raise ValueError(f"a council URN is digits only (e.g. 80487), not {text!r}")
+    return text
+
+
+def iso_date(value: str) -> date:
+    """A date as given by a person: YYYY-MM-DD, with a clear error otherwise."""
+    text = str(value)
+    try:
+        if re.fullmatch(r"\d{4}-\d{2}-\d{2}", text):
+            return date.fromisoformat(text)
+    except ValueError:
+        pass
+    raise ValueError(f"a date is YYYY-MM-DD (e.g. 2024-04-01), not {text!r}")
 
 
 def to_dict(record) -> dict:

@@ -8,6 +8,7 @@ and recorded in `schema_migrations`.
 """
 from __future__ import annotations
 
+import hashlib
 import logging
 import re
 import time
@@ -24,6 +25,11 @@ MIGRATION_LOCK_KEY = 0x0F57ED
 
 class WarehouseError(RuntimeError):
     """The warehouse URL or schema is not usable."""
+
+
+def _lock_key(name: str) -> int:
+    """A stable signed 64-bit advisory lock key for a name."""
+    return int.from_bytes(hashlib.sha256(f"ofsted:{name}".encode()).digest()[:8], "big", signed=True)
 
 
 def _duckdb_path(url: str) -> str:
@@ -102,6 +108,22 @@ class Warehouse:
                 self._conn.execute("COMMIT")
         finally:
             self._in_tx = False
+
+    @contextmanager
+    def exclusive(self, name: str) -> Iterator["Warehouse"]:
+        """Hold the warehouse-wide lock `name` for the block: one holder at a time across every
+        process and machine (a PostgreSQL session advisory lock; others wait). A no-op on
+        DuckDB, whose file has one writing process at a time anyway. Re-entrant."""
+        if self.engine != "postgresql":
+            yield self
+            return
+        key = _lock_key(name)
+        self.execute("SELECT pg_advisory_lock(?)", [key])
+        try:
+            yield self
+        finally:
+            if self._conn is not None and not self._conn.closed:
+                self.execute("SELECT pg_advisory_unlock(?)", [key])
 
     # -- statements --------------------------------------------------------------------
     def _sql(self, sql: str) -> str:
@@ -211,6 +233,7 @@ def connect(url: str, *, lock_wait: float = 120.0) -> Warehouse:
     A DuckDB file is locked by one process at a time, so open it per operation and close it
     (use `with connect(url) as wh:`); a busy file is retried for up to `lock_wait` seconds."""
     from etl.config import normalise_db_url
+    from etl.redact import redact
 
     url = normalise_db_url(url)
     if url.startswith("duckdb:"):
@@ -218,8 +241,11 @@ def connect(url: str, *, lock_wait: float = 120.0) -> Warehouse:
     if url.startswith("postgresql://"):
         import psycopg
 
-        return Warehouse(url, "postgresql", psycopg.connect(url, autocommit=True))
-    raise WarehouseError(f"unsupported warehouse URL {url!r}: expected duckdb:///path or postgresql://...")
+        try:
+            return Warehouse(url, "postgresql", psycopg.connect(url, autocommit=True))
+        except psycopg.Error as exc:   # libpq quotes a malformed URL, password and all
+            raise WarehouseError(f"cannot connect to the warehouse {redact(url)}: {redact(exc)}") from None
+    raise WarehouseError(f"unsupported warehouse URL {redact(url)!r}: expected duckdb:///path or postgresql://...")
 
 
 # -- migrations ------------------------------------------------------------------------

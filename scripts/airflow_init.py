@@ -1,10 +1,12 @@
 """One-off initialisation of the production stack, run by docker compose's `airflow-init` service and
 by scripts/distributed_test.py, from the same environment:
 
-1. create the Airflow metadata and warehouse databases if missing (PostgreSQL);
+0. refuse secrets too weak to run with (the JWT secret: at least 64 bytes);
+1. create the Airflow metadata database if missing, and the warehouse's own least-privilege role
+   and database (PostgreSQL; with the superuser of OFSTED_DB_ADMIN_URL);
 2. `airflow db migrate`;
 3. the admin user's password for Airflow's simple auth manager (from AIRFLOW_ADMIN_PASSWORD);
-4. `ofsted migrate`: create or upgrade the warehouse schema.
+4. `ofsted migrate`: create or upgrade the warehouse schema, as the warehouse role.
 
 Idempotent: safe to run on every deploy and upgrade.
 """
@@ -15,7 +17,7 @@ import os
 import subprocess
 import sys
 from pathlib import Path
-from urllib.parse import urlsplit, urlunsplit
+from urllib.parse import unquote, urlsplit, urlunsplit
 
 import psycopg
 from psycopg import sql
@@ -39,6 +41,46 @@ def ensure_database(url: str) -> None:
         if conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", (name,)).fetchone() is None:
             conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
             print(f"created database {name}", flush=True)
+
+
+MIN_JWT_SECRET_BYTES = 64  # Airflow signs task tokens with HS512: a shorter key is brute-forceable
+
+
+def check_secrets(env) -> None:
+    secret = env.get("AIRFLOW__API_AUTH__JWT_SECRET", "")
+    if len(secret.encode()) < MIN_JWT_SECRET_BYTES:
+        raise SystemExit(f"AIRFLOW_JWT_SECRET is {len(secret.encode())} bytes; it must be at least "
+                         f"{MIN_JWT_SECRET_BYTES} (python -c \"import secrets; print(secrets.token_urlsafe(64))\")")
+
+
+def ensure_warehouse(admin_url: str, warehouse_url: str) -> None:
+    """The warehouse's role (LOGIN, no superuser, no CREATEDB/CREATEROLE) with the URL's password,
+    and its database owned by that role; objects an earlier version created as another user are
+    handed to it. With the admin's own user in the URL, only the database is ensured."""
+    admin, url = urlsplit(_plain_postgres_url(admin_url)), urlsplit(_plain_postgres_url(warehouse_url))
+    if not url.scheme.startswith("postgresql"):
+        return  # e.g. a DuckDB warehouse: created on first connect
+    role, name = unquote(url.username or ""), url.path.lstrip("/")
+    if role == unquote(admin.username or ""):
+        return ensure_database(warehouse_url)
+    password = unquote(url.password or "")
+    with psycopg.connect(urlunsplit(admin._replace(path="/postgres")), autocommit=True) as conn:
+        verb = "ALTER" if conn.execute("SELECT 1 FROM pg_roles WHERE rolname = %s", (role,)).fetchone() else "CREATE"
+        conn.execute(sql.SQL("{} ROLE {} LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE PASSWORD {}").format(
+            sql.SQL(verb), sql.Identifier(role), sql.Literal(password)))
+        if conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", (name,)).fetchone() is None:
+            conn.execute(sql.SQL("CREATE DATABASE {} OWNER {}").format(sql.Identifier(name), sql.Identifier(role)))
+            print(f"created database {name} owned by {role}", flush=True)
+        else:
+            conn.execute(sql.SQL("ALTER DATABASE {} OWNER TO {}").format(sql.Identifier(name), sql.Identifier(role)))
+    with psycopg.connect(urlunsplit(admin._replace(path=f"/{name}")), autocommit=True) as conn:
+        for kind, obj in conn.execute(
+                "SELECT CASE c.relkind WHEN 'v' THEN 'VIEW' WHEN 'S' THEN 'SEQUENCE' ELSE 'TABLE' END, c.relname"
+                " FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace"
+                " WHERE n.nspname = 'public' AND c.relkind IN ('r', 'v', 'S', 'p')"
+                " AND pg_get_userbyid(c.relowner) <> %s", (role,)).fetchall():
+            conn.execute(sql.SQL("ALTER {} {} OWNER TO {}").format(sql.SQL(kind), sql.Identifier(obj),
+                                                                  sql.Identifier(role)))
 
 
 def write_admin_password(env: os._Environ[str] | dict[str, str]) -> None:
@@ -66,10 +108,11 @@ def run(*cmd: str) -> None:
 
 def main() -> int:
     env = os.environ
+    check_secrets(env)
     ensure_database(env["AIRFLOW__DATABASE__SQL_ALCHEMY_CONN"])
     warehouse = env.get("AIRFLOW_CONN_OFSTED_WAREHOUSE") or env.get("OFSTED_WAREHOUSE_URL")
     if warehouse:
-        ensure_database(warehouse)
+        ensure_warehouse(env.get("OFSTED_DB_ADMIN_URL") or env["AIRFLOW__DATABASE__SQL_ALCHEMY_CONN"], warehouse)
     run("airflow", "db", "migrate")
     write_admin_password(env)
     run("ofsted", "migrate")

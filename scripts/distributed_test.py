@@ -272,8 +272,12 @@ class DistributedTest:
         self.variables = {
             "POSTGRES_USER": "postgres", "POSTGRES_PASSWORD": "unused-with-trust-auth",
             "AIRFLOW_DB": f"{self.tag}_airflow", "WAREHOUSE_DB": f"{self.tag}_warehouse",
+            # the warehouse's own role, as in production (a role of this test's own: roles are server-wide)
+            "WAREHOUSE_USER": f"{self.tag}_warehouse", "WAREHOUSE_PASSWORD": secrets.token_urlsafe(16),
+            # the broker password goes with the container address (the local Redis has none)
+            "REDIS_PASSWORD": secrets.token_urlsafe(16),
             "AIRFLOW_FERNET_KEY": Fernet.generate_key().decode(),
-            "AIRFLOW_JWT_SECRET": secrets.token_urlsafe(32), "AIRFLOW_API_SECRET_KEY": secrets.token_urlsafe(32),
+            "AIRFLOW_JWT_SECRET": secrets.token_urlsafe(64), "AIRFLOW_API_SECRET_KEY": secrets.token_urlsafe(32),
             "AIRFLOW_ADMIN_USER": "admin", "AIRFLOW_ADMIN_PASSWORD": secrets.token_urlsafe(16),
             "AIRFLOW_UID": "",  # processes run as this user already: nothing to chown
             "AIRFLOW_WORKER_CONCURRENCY": "2",  # a 2-core machine: keep the pool small
@@ -299,7 +303,7 @@ class DistributedTest:
         """The compose service's command and environment, on this host."""
         addresses = {
             "postgres:5432": f"{PG_HOST}:{PG_PORT}",
-            "redis:6379/0": f"127.0.0.1:{REDIS_PORT}/{self.redis_db}",
+            f":{self.variables['REDIS_PASSWORD']}@redis:6379/0": f"127.0.0.1:{REDIS_PORT}/{self.redis_db}",
             "airflow-apiserver:8080": f"127.0.0.1:{self.ports['airflow-apiserver']}",
         }
         paths = {topo.CONTAINER_HOME: str(self.tmp), f"{topo.CONTAINER_HOME}/dags": str(self.args.dags),
@@ -541,6 +545,7 @@ class DistributedTest:
         with psycopg.connect(f"postgresql://postgres@{PG_HOST}:{PG_PORT}/postgres", autocommit=True) as conn:
             for db in (self.variables["AIRFLOW_DB"], self.variables["WAREHOUSE_DB"]):
                 conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(db)))
+            conn.execute(sql.SQL("DROP ROLE IF EXISTS {}").format(sql.Identifier(self.variables["WAREHOUSE_USER"])))
         if self.redis_db is not None:
             redis.Redis(port=REDIS_PORT, db=self.redis_db).flushdb()
         if self.args.keep:

@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 import sys
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import pytest
 
@@ -72,7 +73,7 @@ def test_every_airflow_component_shares_the_secrets_and_settings(example_env, co
     assert common["AIRFLOW__CORE__EXECUTOR"] == "CeleryExecutor"
     assert common["AIRFLOW__CORE__LOAD_EXAMPLES"] == "false"
     assert common["AIRFLOW__DATABASE__SQL_ALCHEMY_CONN"].startswith("postgresql+psycopg2://")
-    assert common["AIRFLOW__CELERY__BROKER_URL"].startswith("redis://redis:6379/")
+    assert common["AIRFLOW__CELERY__BROKER_URL"] == f"redis://:{example_env['REDIS_PASSWORD']}@redis:6379/0"
     assert common["AIRFLOW__CORE__EXECUTION_API_SERVER_URL"] == "http://airflow-apiserver:8080/execution/"
     assert common["AIRFLOW_CONN_OFSTED_WAREHOUSE"].endswith(f"@postgres:5432/{example_env['WAREHOUSE_DB']}")
     assert common["AIRFLOW__DATABASE__SQL_ALCHEMY_CONN"].endswith(f"@postgres:5432/{example_env['AIRFLOW_DB']}")
@@ -87,7 +88,7 @@ def test_health_checks_probe_the_ports_the_services_listen_on(example_env, compo
     env = topo.service_environment(compose, "airflow-apiserver", example_env)
     api_test = " ".join(compose["services"]["airflow-apiserver"]["healthcheck"]["test"])
     assert f"localhost:{env['AIRFLOW__API__PORT']}/api/v2/monitor/health" in api_test
-    assert compose["services"]["airflow-apiserver"]["ports"] == ["${AIRFLOW_API_PORT:-8080}:8080"]
+    assert compose["services"]["airflow-apiserver"]["ports"] == ["${AIRFLOW_API_BIND:-127.0.0.1}:${AIRFLOW_API_PORT:-8080}:8080"]
     assert env["AIRFLOW__SCHEDULER__ENABLE_HEALTH_CHECK"] == "true"
     assert "localhost:8974/health" in " ".join(compose["services"]["airflow-scheduler"]["healthcheck"]["test"])
 
@@ -129,7 +130,7 @@ def test_interpolation_follows_compose(value, expected):
 
 def test_the_local_topology_leaves_no_container_address_behind(example_env, compose):
     """What distributed_test.py maps (host names, paths) covers every container-only value."""
-    addresses = {"postgres:5432": "127.0.0.1:5432", "redis:6379/0": "127.0.0.1:6379/9",
+    addresses = {"postgres:5432": "127.0.0.1:5432", f":{example_env['REDIS_PASSWORD']}@redis:6379/0": "127.0.0.1:6379/9",
                  "airflow-apiserver:8080": "127.0.0.1:18080"}
     paths = {topo.CONTAINER_HOME: "/tmp/home", topo.CONTAINER_PROJECT: str(ROOT)}
     for name in topo.AIRFLOW_SERVICES:
@@ -160,3 +161,85 @@ def test_localise_maps_longest_paths_first_and_only_once():
     paths = {"/opt/airflow": "/tmp/h", "/opt/airflow/dags": "/repo/dags", "/repo": "/never"}
     assert topo.localise("/opt/airflow/dags:/opt/airflow/logs", {}, paths) == "/repo/dags:/tmp/h/logs"
     assert topo.localise("redis://redis:6379/0", {"redis:6379/0": "127.0.0.1:6379/7"}, {}) == "redis://127.0.0.1:6379/7"
+
+
+# -- issue 10: production hardening ------------------------------------------------------
+def test_the_api_is_published_on_loopback_unless_told_otherwise(compose):
+    [mapping] = compose["services"]["airflow-apiserver"]["ports"]
+    assert topo.interpolate(mapping, {}) == "127.0.0.1:8080:8080"
+    assert dotenv(topo.ENV_EXAMPLE)["AIRFLOW_API_BIND"] == "127.0.0.1"
+
+
+def test_the_warehouse_has_its_own_role_not_the_superuser(example_env, compose):
+    env = topo.service_environment(compose, "airflow-scheduler", example_env)
+    warehouse = urlsplit(env["AIRFLOW_CONN_OFSTED_WAREHOUSE"])
+    metadata = urlsplit(env["AIRFLOW__DATABASE__SQL_ALCHEMY_CONN"])
+    assert warehouse.username == example_env["WAREHOUSE_USER"] != metadata.username
+    assert warehouse.password == example_env["WAREHOUSE_PASSWORD"] != metadata.password
+    init = topo.service_environment(compose, "airflow-init", example_env)
+    assert urlsplit(init["OFSTED_DB_ADMIN_URL"]).username == metadata.username
+
+
+def test_redis_requires_the_password_the_broker_url_carries(example_env, compose):
+    redis_service = compose["services"]["redis"]
+    assert "--requirepass" in " ".join(redis_service["command"])
+    assert topo.service_environment(compose, "redis", example_env)["REDIS_PASSWORD"] == example_env["REDIS_PASSWORD"]
+    assert "$$REDIS_PASSWORD" in " ".join(redis_service["healthcheck"]["test"])
+    broker = topo.service_environment(compose, "airflow-worker", example_env)["AIRFLOW__CELERY__BROKER_URL"]
+    assert urlsplit(broker).password == example_env["REDIS_PASSWORD"]
+
+
+def test_init_refuses_a_jwt_secret_under_64_bytes():
+    import airflow_init
+    with pytest.raises(SystemExit, match="at least 64"):
+        airflow_init.check_secrets({"AIRFLOW__API_AUTH__JWT_SECRET": "x" * 63})
+    with pytest.raises(SystemExit, match="at least 64"):
+        airflow_init.check_secrets({})
+    airflow_init.check_secrets({"AIRFLOW__API_AUTH__JWT_SECRET": "é" * 32})   # 64 bytes
+    assert "64" in dotenv_comments("AIRFLOW_JWT_SECRET")
+
+
+def dotenv_comments(key: str) -> str:
+    """The comment lines just above `key` in .env.example."""
+    lines = topo.ENV_EXAMPLE.read_text().splitlines()
+    at = next(i for i, line in enumerate(lines) if line.startswith(f"{key}="))
+    above = []
+    for line in reversed(lines[:at]):
+        if not line.startswith("#"):
+            break
+        above.append(line)
+    return "\n".join(above)
+
+
+def test_init_creates_a_least_privilege_warehouse_role_that_owns_its_database():
+    import uuid
+
+    import psycopg
+    import airflow_init
+    from etl.warehouse import connect, migrate
+    from tests.support.warehouse_fixtures import PG_ADMIN_URL
+
+    tag = f"ofsted_t_{uuid.uuid4().hex[:8]}"
+    server = PG_ADMIN_URL.rsplit("/", 1)[0]                                 # postgresql://postgres@host:port
+    warehouse = f"postgresql://{tag}:pw-{tag}@{server.split('@', 1)[1]}/{tag}"
+    try:
+        with psycopg.connect(PG_ADMIN_URL, autocommit=True) as admin:
+            admin.execute(f'CREATE DATABASE "{tag}"')                       # an older stack's warehouse ...
+        with psycopg.connect(f"{server}/{tag}", autocommit=True) as old:
+            old.execute("CREATE TABLE legacy (x INTEGER)")                  # ... with a table the superuser made
+        for _ in range(2):                                                 # idempotent
+            airflow_init.ensure_warehouse(PG_ADMIN_URL, warehouse)
+        with psycopg.connect(PG_ADMIN_URL, autocommit=True) as admin:
+            role = admin.execute("SELECT rolsuper, rolcreatedb, rolcreaterole, rolcanlogin FROM pg_roles"
+                                 " WHERE rolname = %s", (tag,)).fetchone()
+            owner = admin.execute("SELECT pg_get_userbyid(datdba) FROM pg_database WHERE datname = %s",
+                                  (tag,)).fetchone()
+        assert role == (False, False, False, True) and owner == (tag,)
+        with connect(warehouse) as wh:                                     # the role runs the schema
+            assert migrate(wh) >= 4
+            wh.execute("INSERT INTO legacy VALUES (1)")
+            assert wh.fetchone("SELECT current_user")[0] == tag
+    finally:
+        with psycopg.connect(PG_ADMIN_URL, autocommit=True) as admin:
+            admin.execute(f'DROP DATABASE IF EXISTS "{tag}" WITH (FORCE)')
+            admin.execute(f'DROP ROLE IF EXISTS "{tag}"')

@@ -20,7 +20,7 @@ from pathlib import Path
 
 from etl.config import Settings
 from etl.parse.frameworks import READERS, Reading, identify, read_letter
-from etl.parse.guard import Deadline, Refused, check_size
+from etl.parse.guard import Deadline, Refused, TimeLimit, check_size
 from etl.parse.text import PdfText, sniff
 from etl.records import REQUIRED_AREAS, ListingMeta, ReportRecord
 
@@ -96,11 +96,11 @@ def parse_bytes(data: bytes, source: str, meta: ListingMeta | None = None,
         settings = settings or Settings.from_env()
         reading = _read(data, settings)
     except Refused as exc:
-        return ReportRecord(is_report=False, reason=str(exc), **provenance)
-    except Exception as exc:  # a parser bug must not stop a batch; say what happened
+        return ReportRecord(is_report=False, reason=str(exc), failed=isinstance(exc, TimeLimit), **provenance)
+    except Exception as exc:  # a parser bug must not stop a batch; say what happened (and retry)
         log.exception("parser failed on %s", meta.url or source)
         return ReportRecord(is_report=False, reason=f"parser error: {type(exc).__name__}: {exc}",
-                            **provenance)
+                            failed=True, **provenance)
     found = reconcile(reading)
     # the council and dates place a report in a council's history; without them it needs a person
     for name in ("inspection_start", "inspection_end"):
@@ -138,12 +138,15 @@ def parse_file(path: str | Path, meta: ListingMeta | None = None,
 
 
 def parse_command(args, settings: Settings) -> int:
-    """`ofsted parse [--jsonl] PATH...`: one JSON object per path, in order, on stdout."""
+    """`ofsted parse [--jsonl] PATH...`: one JSON object per path, in order, on stdout. Each file
+    is parsed in a child process (etl.parse.isolate): a hostile file fails alone."""
+    from etl.parse.isolate import ParsePool
     from etl.progress import track
 
     paths = list(args.paths)
     out = sys.stdout
-    for path in track(paths, len(paths), "files", show_bar=sys.stderr.isatty() and len(paths) > 5, logger=log):
-        out.write(json.dumps(parse_file(path, settings=settings).to_contract(), ensure_ascii=False) + "\n")
-    out.flush()
+    with ParsePool(settings) as pool:
+        for path in track(paths, len(paths), "files", show_bar=sys.stderr.isatty() and len(paths) > 5, logger=log):
+            out.write(json.dumps(pool.parse_file(path).to_contract(), ensure_ascii=False) + "\n")
+            out.flush()
     return 0

@@ -13,6 +13,10 @@ class Refused(Exception):
     """The file is refused with a reason that ends up in the record (is_report false)."""
 
 
+class TimeLimit(Refused):
+    """Parsing ran out of time: a failure of this attempt, not a verdict on the file."""
+
+
 class Deadline:
     def __init__(self, seconds: float):
         self.seconds = seconds
@@ -20,7 +24,7 @@ class Deadline:
 
     def check(self) -> None:
         if time.monotonic() > self.expires:
-            raise Refused(f"time limit exceeded: parsing took longer than {self.seconds:g} s")
+            raise TimeLimit(f"time limit exceeded: parsing took longer than {self.seconds:g} s")
 
 
 def check_size(data: bytes, max_bytes: int) -> None:
