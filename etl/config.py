@@ -54,6 +54,7 @@ class Settings:
     download_deadline: float = 300.0   # longest one GET may take in all, retries included (s)
     quarantine_retry_days: int = 30    # a quarantined file is retried after 1, 2, 4 ... days, at most this
     revalidate_days: int = 60          # files published this recently are revalidated every run
+    export_url: str = ""               # where `ofsted export` and ofsted_export write (folder or fsspec URL)
 
     def __repr__(self) -> str:
         from etl.redact import redact
@@ -94,4 +95,27 @@ class Settings:
             download_deadline=float(env.get("OFSTED_DOWNLOAD_DEADLINE", "300")),
             quarantine_retry_days=int(env.get("OFSTED_QUARANTINE_RETRY_DAYS", "30")),
             revalidate_days=int(env.get("OFSTED_REVALIDATE_DAYS", "60")),
+            export_url=env.get("OFSTED_EXPORT_URL", str(data_dir / "exports")),
         )
+
+
+def airflow_settings() -> Settings:
+    """Settings inside an Airflow task: the environment, then the Airflow connections where
+    defined (`ofsted_warehouse` names the warehouse; an Apprise `ofsted_alerts` adds targets)."""
+    from dataclasses import replace
+
+    from airflow.sdk import Connection
+    from airflow.sdk.exceptions import AirflowNotFoundException
+
+    settings = Settings.from_env()
+    try:
+        settings = replace(settings, warehouse_url=normalise_db_url(Connection.get("ofsted_warehouse").get_uri()))
+    except AirflowNotFoundException:
+        pass
+    try:  # an Apprise connection adds alert targets (config: {"path": url} or a list of them)
+        config = Connection.get("ofsted_alerts").extra_dejson.get("config", [])
+        paths = [c["path"] for c in (config if isinstance(config, list) else [config])]
+        settings = replace(settings, alert_urls=settings.alert_urls + tuple(paths))
+    except AirflowNotFoundException:
+        pass
+    return settings

@@ -184,24 +184,7 @@ class LandingStore:
             return False
 
     def _write(self, path: str, data: bytes) -> None:
-        parent = path.rsplit("/", 1)[0]
-        if self.local:
-            self.fs.makedirs(parent, exist_ok=True)
-            tmp = f"{path}.{uuid.uuid4().hex}.tmp"
-            try:
-                with open(tmp, "wb") as f:
-                    f.write(data)
-                    f.flush()
-                    os.fsync(f.fileno())     # the bytes are on disk before the name points at them
-                os.replace(tmp, path)        # atomic on one filesystem
-            except BaseException:
-                with contextlib.suppress(FileNotFoundError):
-                    os.unlink(tmp)
-                raise
-            _fsync_dir(parent)               # and the rename itself survives a power cut
-        else:
-            self.fs.makedirs(parent, exist_ok=True)
-            self.fs.pipe_file(path, data)    # object stores: a PUT is all-or-nothing
+        write_atomic(self.fs, path, data)
 
     def _read_json(self, path: str) -> dict | None:
         try:
@@ -229,6 +212,28 @@ def _fsync_dir(path: str) -> None:
 
 def _json(obj) -> bytes:
     return json.dumps(obj, indent=1, sort_keys=True).encode("utf-8")
+
+
+def write_atomic(fs, path: str, data: bytes) -> None:
+    """Write a whole file so that a reader sees the old one or the new one, never half, and a
+    failed write (a full disk) leaves no temp file behind."""
+    parent = path.rsplit("/", 1)[0]
+    fs.makedirs(parent, exist_ok=True)
+    if "file" not in _protocols(fs):
+        fs.pipe_file(path, data)         # object stores: a PUT is all-or-nothing
+        return
+    tmp = f"{path}.{uuid.uuid4().hex}.tmp"
+    try:
+        with open(tmp, "wb") as f:
+            f.write(data)
+            f.flush()
+            os.fsync(f.fileno())         # the bytes are on disk before the name points at them
+        os.replace(tmp, path)            # atomic on one filesystem
+    except BaseException:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(tmp)
+        raise
+    _fsync_dir(parent)                   # and the rename itself survives a power cut
 
 
 def _protocols(fs) -> tuple[str, ...]:
