@@ -24,6 +24,7 @@ WAREHOUSE_ASSETS = {
 
 def _settings():
     """Settings from the environment; the Airflow connections, when defined, take precedence."""
+    import json
     from dataclasses import replace
 
     from airflow.sdk import Connection
@@ -35,10 +36,14 @@ def _settings():
         settings = replace(settings, warehouse_url=normalise_db_url(Connection.get("ofsted_warehouse").get_uri()))
     except AirflowNotFoundException:
         pass
-    try:  # an Apprise connection adds alert targets (config: {"path": url} or a list of them)
-        config = Connection.get("ofsted_alerts").extra_dejson.get("config", [])
+    try:  # an Apprise connection adds alert targets (config: {"path": url} or a list of them),
+        # and may hold subscriptions like a rules file (extra: {"targets": {...}, "rules": [...]})
+        extra = Connection.get("ofsted_alerts").extra_dejson
+        config = extra.get("config", [])
         paths = [c["path"] for c in (config if isinstance(config, list) else [config])]
-        settings = replace(settings, alert_urls=settings.alert_urls + tuple(paths))
+        rules = {k: extra[k] for k in ("targets", "rules") if k in extra}
+        settings = replace(settings, alert_urls=settings.alert_urls + tuple(paths),
+                           alert_config=json.dumps(rules) if rules else "")
     except AirflowNotFoundException:
         pass
     return settings

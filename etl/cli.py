@@ -16,6 +16,7 @@ HANDLERS = {
     "query": "etl.query:query_command",
     "migrate": "etl.warehouse:migrate_command",
     "run": "etl.pipeline:run_command",
+    "alerts": "etl.alert.commands:alerts_command",
 }
 
 
@@ -47,6 +48,13 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--reparse", action="store_true", help="re-parse every stored file")
     p.add_argument("--historic-alerts", action="store_true",
                    help="also alert for changes found by the first (baseline) run")
+
+    p = sub.add_parser("alerts", help="check the alert rules, or preview what each target would receive")
+    actions = p.add_subparsers(dest="action", required=True)
+    check = actions.add_parser("check", help="validate the rules file (line, rule, key, what is wrong)")
+    check.add_argument("file", nargs="?", help="rules file (default: OFSTED_ALERT_RULES)")
+    preview = actions.add_parser("preview", help="print the messages each target would have received")
+    preview.add_argument("--since", metavar="DATE", help="events published on/after DATE (default: 30 days ago)")
     return ap
 
 

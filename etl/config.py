@@ -50,6 +50,8 @@ class Settings:
     backoff_base: float = 1.0          # first retry delay (s), doubled per attempt, with jitter
     retry_after_max: float = 120.0     # longest Retry-After we honour (s)
     backoff_max: float = 60.0          # longest retry delay (s)
+    alert_rules: str = ""              # path of the alert rules file (YAML)
+    alert_config: str = ""             # the ofsted_alerts connection's extra (JSON: targets, rules)
 
     @classmethod
     def from_env(cls, env: dict[str, str] | None = None) -> "Settings":
@@ -81,4 +83,5 @@ class Settings:
             backoff_base=float(env.get("OFSTED_BACKOFF_BASE", "1")),
             retry_after_max=float(env.get("OFSTED_RETRY_AFTER_MAX", "120")),
             backoff_max=float(env.get("OFSTED_BACKOFF_MAX", "60")),
+            alert_rules=env.get("OFSTED_ALERT_RULES", ""),
         )

@@ -81,8 +81,8 @@ def discover(settings: Settings, run_id: str, *, councils: list[str] | None = No
     from etl.crawl import crawl
     from etl.load import load_councils, load_publications
     result = crawl(settings, councils=councils or None, limit=limit)
-    with _warehouse(settings) as wh:
-        load_councils(wh, result.councils)
+    with _warehouse(settings) as wh, wh.transaction():  # a council's first listing and its baseline at once
+        load_councils(wh, result.councils, run_id, unread=result.unread)
         load_publications(wh, result.publications, run_id)
     log.info("discovered %d councils, %d publications", len(result.councils), len(result.publications))
     return len(result.councils), result.publications, result.errors
@@ -155,9 +155,14 @@ def detect_changes(settings: Settings, run_id: str):
 
 
 def send_alerts(settings: Settings, *, include_baseline: bool = False):
+    """Send what the subscriptions select (OFSTED_ALERT_URLS, the rules file, the connection)."""
     from etl.alert import send_alerts as deliver
+    from etl.alert.rules import council_directory, load_rules
     with _warehouse(settings) as wh:
-        return deliver(wh, list(settings.alert_urls), include_baseline=include_baseline)
+        directory = council_directory(wh)
+        rules = load_rules(directory, urls=settings.alert_urls, rules_file=settings.alert_rules or None,
+                           connection_extra=settings.alert_config or None)
+        return deliver(wh, rules, directory, include_baseline=include_baseline)
 
 
 def finish(settings: Settings, run_id: str, status: str = "success") -> None:

@@ -170,7 +170,7 @@ def load_sample(wh, run_id: str = "run-1", *, refresh: bool = True):
 
     councils, publications, reports = sample_records()
     load.start_run(wh, run_id)
-    load.load_councils(wh, councils)
+    load.load_councils(wh, councils, run_id)
     load.load_publications(wh, publications, run_id)
     load.load_downloads(wh, [stored_file_for(p) for p in publications], [])
     load.load_reports(wh, reports, run_id)
