@@ -94,9 +94,10 @@ def test_markdown_never_turns_site_text_into_links_mentions_or_markup():
     message = render(hostile_event(), "markdown")
     for text in (message.title, message.body):
         assert "@channel" not in text and "@everyone" not in text       # a zero-width space breaks mentions
-        assert "<!here>" not in text and "<script>" not in text
-        assert "](http" not in text and "http://evil" not in text      # no link syntax, no bare link
-        assert not re.search(r"(?<!\\)\*bold(?<!\\)\*", text)
+        assert "http://evil" not in text and "evil.example" not in text  # no bare link
+    # the body is Markdown: escaped; the title is plain text in every chat service
+    assert "<!here>" not in message.body and "<script>" not in message.body and "](http" not in message.body
+    assert not re.search(r"(?<!\\)\*bold(?<!\\)\*", message.body)
     assert "javascript" not in message.body and "Report link not available" in message.body
     assert "*good*" in message.body  # our own Markdown still renders
 
@@ -184,6 +185,7 @@ def test_slack_payload_as_rendered_has_no_mentions_or_links_from_site_text(monke
     assert apprise_send("slack://T1JJ3T3L2/A1BRTD4JD/TIiajkdnlazkcOXrIdevi7FQ/#ofsted", message.title,
                         message.body, "markdown") is None
     text = str(sent[0])
+    assert "&lt;!here&gt;" in sent[0]["attachments"][0]["title"]  # Slack shows it as text
     assert "<!here>" not in text and "<!channel>" not in text and "<http://evil" not in text
     assert "@channel" not in text and "@everyone" not in text and "<script>" not in text
     assert "*good*" in text or "_good_" in text  # our own emphasis survives as Slack markup
@@ -194,9 +196,10 @@ def test_teams_payload_as_rendered(monkeypatch):
     message = render(hostile_event(), "markdown")
     assert apprise_send("workflows://prod-00.westus.logic.azure.com:443/abc123/def456?signature=ghi789",
                         message.title, message.body, "markdown") is None
-    text = str(sent[0])
-    assert "<!here>" not in text and "@channel" not in text and "<script>" not in text
-    assert "](http://evil" not in text
+    text = str(sent[0])  # an Adaptive Card: a mention needs an entity, a link Markdown or a bare address
+    assert "@channel" not in text and "@everyone" not in text and "entities" not in text
+    assert "](http" not in text and "http://evil" not in text and "evil.example" not in text
+    assert "Change IDs" in text
 
 
 def test_operator_notification_never_raises():

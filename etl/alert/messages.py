@@ -70,12 +70,11 @@ def escape(value: object, fmt: str) -> str:
     text = clean(value)
     if fmt == "html":
         return html.escape(text)
-    # a zero-width space after @ (mentions) and after dots between letters (bare domains)
-    text = re.sub(r"@", "@" + ZWSP, text)
-    if fmt == "markdown":
+    text = text.replace("@", "@" + ZWSP)  # a zero-width space after @ breaks every mention
+    if fmt in ("markdown", "chat-title"):
+        # and where chat would link a bare address: after "://" and after dots between letters
         text = re.sub(r"\.(?=\w)", "." + ZWSP, text).replace("://", ":" + ZWSP + "//")
-        return _MD_SPECIAL.sub(r"\\\1", text)
-    return text
+    return _MD_SPECIAL.sub(r"\\\1", text) if fmt == "markdown" else text
 
 
 def safe_url(url: str | None) -> str | None:
@@ -119,9 +118,8 @@ def title_text(event: AlertEvent) -> str:
 
 
 def _title(event: AlertEvent, fmt: str) -> str:
-    text = title_text(event)
-    # the title is plain text everywhere but chat, where it is Markdown too
-    return escape(text, "markdown") if fmt == "markdown" else escape(text, "text")
+    # a title is plain text in every service (Slack and Teams show it unformatted)
+    return escape(title_text(event), "chat-title" if fmt == "markdown" else "text")
 
 
 def _area_order(change) -> tuple:
@@ -255,4 +253,4 @@ def render_digest(events: list[AlertEvent], fmt: str, cadence: str, period_start
     title = f"Ofsted {cadence} digest, {span}: {n} report{'s' if n != 1 else ''}"
     heading = f"What Ofsted published about the councils you follow, {span}:"
     builder = {"text": _Text, "markdown": _Markdown, "html": _Html}[fmt]()
-    return Message(escape(title, fmt if fmt == "markdown" else "text"), builder.digest(heading, events), fmt)
+    return Message(escape(title, "chat-title" if fmt == "markdown" else "text"), builder.digest(heading, events), fmt)
