@@ -73,7 +73,7 @@ def escape(value: object, fmt: str) -> str:
     text = text.replace("@", "@" + ZWSP)  # a zero-width space after @ breaks every mention
     if fmt in ("markdown", "chat-title"):
         # and where chat would link a bare address: after "://" and after dots between letters
-        text = re.sub(r"\.(?=\w)", "." + ZWSP, text).replace("://", ":" + ZWSP + "//")
+        text = re.sub(r"\.(?=\w)", "." + ZWSP, text).replace("://", ":" + ZWSP + "//").replace("](", "]" + ZWSP + "(")
     return _MD_SPECIAL.sub(r"\\\1", text) if fmt == "markdown" else text
 
 
