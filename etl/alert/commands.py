@@ -28,8 +28,9 @@ def describe(rule) -> str:
 
 
 def alerts_command(args, settings: Settings) -> int:
-    from etl.warehouse import connect
+    from etl.warehouse import connect, migrate
     with connect(settings.warehouse_url) as wh:
+        migrate(wh)  # council names come from the warehouse
         try:
             rules = _rules(settings, wh, getattr(args, "file", None))
         except RulesError as exc:
@@ -54,8 +55,6 @@ def _check(rules) -> int:
 def _preview(wh, rules, since: date) -> int:
     from etl.alert.delivery import preview
     from etl.alert.events import collect_events
-    from etl.warehouse import migrate
-    migrate(wh)
     messages = preview(collect_events(wh, since=since), rules, council_directory(wh))
     names = dict.fromkeys(r.target for r in rules)
     for target in names:
