@@ -15,6 +15,8 @@ HANDLERS = {
     "parse": "etl.parse:parse_command",
     "query": "etl.query:query_command",
     "migrate": "etl.warehouse:migrate_command",
+    "reference": "etl.reference:reference_command",
+    "export": "etl.export:export_command",
     "run": "etl.pipeline:run_command",
     "alerts": "etl.alert.commands:alerts_command",
 }
@@ -34,12 +36,19 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("paths", nargs="+", metavar="PATH")
 
     p = sub.add_parser("query", help="quick answers from the warehouse without SQL")
-    p.add_argument("what", choices=("current", "history", "changes"))
+    p.add_argument("what", choices=("current", "history", "changes", "summary"),
+                   help="summary: one row per council, its latest inspection (the latest_inspections view)")
     p.add_argument("urn", nargs="?", help="council URN (for history; optional filter otherwise)")
     p.add_argument("--since", help="changes published on or after this date (YYYY-MM-DD)")
+    p.add_argument("--region", help="summary: only this region (name or ONS code, e.g. London, E12000007)")
     p.add_argument("--format", choices=("table", "csv", "json"), default="table")
 
     sub.add_parser("migrate", help="create or upgrade the warehouse schema")
+    p = sub.add_parser("export", help="write the summary, history and changes as xlsx, CSV and Parquet files")
+    p.add_argument("--to", metavar="DIR_OR_URL", help="folder or fsspec URL (default: $OFSTED_EXPORT_URL)")
+    p.add_argument("--format", metavar="FORMATS", help="comma-separated: xlsx,csv,parquet (default: all)")
+
+    sub.add_parser("reference", help="load the shipped council reference into the warehouse; list councils it lacks")
 
     p = sub.add_parser("run", help="the whole pipeline once: crawl, download, parse, load, changes, alert")
     p.add_argument("--limit", type=int, help="at most N councils")

@@ -52,6 +52,7 @@ class Settings:
     backoff_max: float = 60.0          # longest retry delay (s)
     alert_rules: str = ""              # path of the alert rules file (YAML)
     alert_config: str = ""             # the ofsted_alerts connection's extra (JSON: targets, rules)
+    export_url: str = ""               # where `ofsted export` and ofsted_export write (folder or fsspec URL)
 
     @classmethod
     def from_env(cls, env: dict[str, str] | None = None) -> "Settings":
@@ -84,4 +85,32 @@ class Settings:
             retry_after_max=float(env.get("OFSTED_RETRY_AFTER_MAX", "120")),
             backoff_max=float(env.get("OFSTED_BACKOFF_MAX", "60")),
             alert_rules=env.get("OFSTED_ALERT_RULES", ""),
+            export_url=env.get("OFSTED_EXPORT_URL", str(data_dir / "exports")),
         )
+
+
+def airflow_settings() -> Settings:
+    """Settings inside an Airflow task: the environment, then the Airflow connections where
+    defined (`ofsted_warehouse` names the warehouse; an Apprise `ofsted_alerts` adds targets)."""
+    import json
+    from dataclasses import replace
+
+    from airflow.sdk import Connection
+    from airflow.sdk.exceptions import AirflowNotFoundException
+
+    settings = Settings.from_env()
+    try:
+        settings = replace(settings, warehouse_url=normalise_db_url(Connection.get("ofsted_warehouse").get_uri()))
+    except AirflowNotFoundException:
+        pass
+    try:  # an Apprise connection adds alert targets (config: {"path": url} or a list of them),
+        # and may hold subscriptions like a rules file (extra: {"targets": {...}, "rules": [...]})
+        extra = Connection.get("ofsted_alerts").extra_dejson
+        config = extra.get("config", [])
+        paths = [c["path"] for c in (config if isinstance(config, list) else [config])]
+        rules = {k: extra[k] for k in ("targets", "rules") if k in extra}
+        settings = replace(settings, alert_urls=settings.alert_urls + tuple(paths),
+                           alert_config=json.dumps(rules) if rules else "")
+    except AirflowNotFoundException:
+        pass
+    return settings
