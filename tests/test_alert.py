@@ -7,6 +7,7 @@ from datetime import date, datetime
 
 import pytest
 
+from etl.grades import style
 from etl.alert import apprise_send, channel_id, notify_operators
 from etl.alert.events import AlertEvent, AreaChange
 from etl.alert.messages import render, render_digest, safe_url
@@ -106,9 +107,9 @@ def test_html_escapes_site_text_and_colour_codes_labelled_grades():
     message = render(hostile_event(), "html")
     assert "<script>" not in message.body and "&lt;script&gt;" in message.body
     assert "javascript" not in message.body
-    assert '>Good</span>' in message.body and 'background:#A3D9C9' in message.body
+    assert '>Good</span>' in message.body and f'background:{style("good").fill}' in message.body
     ok = render(BARNET, "html").body
-    assert '>Inadequate</span>' in ok and 'background:#D4351C' in ok and f'href="{URL}"' in ok
+    assert '>Inadequate</span>' in ok and f'background:{style("inadequate").fill}' in ok and f'href="{URL}"' in ok
 
 
 def test_text_keeps_the_words_but_breaks_mentions():

@@ -11,6 +11,7 @@ import pytest
 
 from etl import changes, load
 from etl.alert import apprise_send, send_alerts
+from etl.grades import style
 from etl.alert.rules import Directory, Rule, council_directory, parse_rules
 from etl.records import Council
 from etl.warehouse import connect, migrate
@@ -270,7 +271,7 @@ rules:
         assert len(smtp.messages) == 2
         alert = smtp.html(mails["officer@example.org"])
         assert mails["officer@example.org"]["Subject"].startswith("Ofsted: Barnet declined — overall effectiveness")
-        assert ">Inadequate</span>" in alert and "background:#D4351C" in alert and "<li>" in alert
+        assert ">Inadequate</span>" in alert and f"background:{style('inadequate').fill}" in alert and "<li>" in alert
         digest = mails["research@example.org"]
         assert digest["Subject"] == "Ofsted weekly digest, 23 November 2026 to 29 November 2026: 1 report"
         assert "Barnet declined" in smtp.html(digest)

@@ -7,7 +7,7 @@ from datetime import date
 import pytest
 
 from etl.alert.events import AlertEvent, AreaChange
-from etl.alert.rules import Directory, RulesError, body_format, load_rules, parse_rules
+from etl.alert.rules import Directory, RulesError, body_format, council_directory, load_rules, parse_rules
 from etl.cli import main
 
 DIRECTORY = Directory(
@@ -81,6 +81,18 @@ def test_a_rule_without_filters_takes_every_kind_and_names_resolve_loosely():
                                       DIRECTORY)
     assert all(everything.matches(event("80418", k), DIRECTORY) for k in ("jtai", "retraction", "new_council"))
     assert by_name.councils == {"2532287", "80490"}
+
+
+def test_the_shipped_reference_gives_regions_neighbours_other_names_and_successors():
+    directory = council_directory()
+    london, bristol, northants = parse_rules(
+        "rules:\n  - target: json://h/a\n    regions: [London]\n"
+        "  - target: json://h/b\n    councils: [Bristol]\n    neighbours_of: Barnet\n"
+        "  - target: json://h/c\n    councils: [Northamptonshire]\n", directory)
+    assert london.matches(event("80487", "jtai"), directory) and not london.matches(event("80418", "jtai"), directory)
+    assert directory.urn_for("Bristol, City of") in bristol.councils
+    assert set(directory.neighbours_of("80487")) <= bristol.councils and "80487" not in bristol.councils
+    assert {"121939", "2637539", "2637548"} <= northants.councils, "a council stands for its successors"
 
 
 BROKEN = """\

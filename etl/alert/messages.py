@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from datetime import date
 from urllib.parse import quote, urlsplit
 
+from etl import grades
 from etl.alert.events import AlertEvent
 
 FORMATS = ("text", "markdown", "html")
@@ -27,10 +28,6 @@ FRAMEWORK_LABELS = {
 AREA_LABELS = {"lscb": "Local Safeguarding Children Board", "lac_capacity_to_improve": "capacity to improve"}
 KIND_LABELS = {"focused_visit": "focused visit", "monitoring_visit": "monitoring visit",
                "jtai": "joint targeted area inspection"}
-# background, text colour: Ofsted's own palette (green good, amber RI, red inadequate)
-GRADE_COLOURS = {"outstanding": ("#00703C", "#FFFFFF"), "good": ("#A3D9C9", "#0B0C0C"),
-                 "adequate": ("#FFF1A8", "#0B0C0C"), "requires_improvement": ("#F8B133", "#0B0C0C"),
-                 "inadequate": ("#D4351C", "#FFFFFF")}
 HEADLINE_ORDER = ("overall_effectiveness", "impact_of_leaders", "help_and_protection", "in_care", "care_leavers")
 
 
@@ -233,9 +230,9 @@ class _Html(_Text):
         return head + "<ul>" + "".join(f"<li>{i}</li>" for i in items) + "</ul>"
 
     def grade(self, grade: str) -> str:
-        bg, fg = GRADE_COLOURS.get(grade, ("#DEE0E2", "#0B0C0C"))
-        return (f'<span style="background:{bg};color:{fg};padding:1px 6px;border-radius:3px;'
-                f'font-weight:bold">{html.escape(grade_label(grade).capitalize())}</span>')
+        look = grades.style(grade) or grades.style("not_judged")
+        return (f'<span style="background:{look.fill};color:{look.text};padding:1px 6px;border-radius:3px;'
+                f'font-weight:bold">{html.escape(grades.label(grade))}</span>')
 
     def link(self, url: str, text: str) -> str:
         return f'<a href="{html.escape(url, quote=True)}">{html.escape(text)}</a>'

@@ -49,6 +49,7 @@ class CouncilDirectory(Protocol):
     """What the rules need to know about councils (names, regions, statistical neighbours)."""
 
     def urn_for(self, key: str) -> str | None: ...
+    def with_successors(self, urn: str) -> set[str]: ...
     def region_of(self, urn: str) -> str | None: ...
     def neighbours_of(self, urn: str) -> tuple[str, ...]: ...
     def regions(self) -> set[str]: ...
@@ -229,7 +230,7 @@ def _councils(reader: _Reader, value: Any) -> dict:
     urns, unknown = set(), []
     for key in _strings(value, "councils (URNs or names)"):
         urn = reader.directory.urn_for(key)
-        (urns.add(urn) if urn else unknown.append(key))
+        (urns.update(reader.directory.with_successors(urn)) if urn else unknown.append(key))
     if unknown:
         raise ValueError(f"unknown council(s): {', '.join(map(repr, unknown))}")
     return {"councils": frozenset(urns)}
@@ -307,10 +308,12 @@ def name_key(name: str) -> str:
 
 @dataclass
 class Directory:
-    """A CouncilDirectory from plain mappings: names (URN -> names), regions, neighbours."""
+    """A CouncilDirectory from plain mappings: names (URN -> names), regions, neighbours, and
+    successors (a council named in a rule also stands for the councils that replaced it)."""
     names: dict[str, tuple[str, ...]] = field(default_factory=dict)
     region: dict[str, str] = field(default_factory=dict)
     neighbours: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    successors: dict[str, tuple[str, ...]] = field(default_factory=dict)
 
     def __post_init__(self):
         self._by_name = {name_key(n): urn for urn, ns in self.names.items() for n in ns}
@@ -320,6 +323,15 @@ class Directory:
         if key.isdigit():
             return key
         return self._by_name.get(name_key(key))
+
+    def with_successors(self, urn: str) -> set[str]:
+        found, todo = set(), [urn]
+        while todo:
+            current = todo.pop()
+            if current not in found:
+                found.add(current)
+                todo.extend(self.successors.get(current, ()))
+        return found
 
     def region_of(self, urn: str) -> str | None:
         return self.region.get(urn)
@@ -332,9 +344,15 @@ class Directory:
 
 
 def council_directory(wh=None) -> Directory:
-    """Council names from the warehouse (as the site lists them), when one is given."""
-    names: dict[str, tuple[str, ...]] = {}
+    """The shipped council reference (ONS names and other names in use, regions, statistical
+    neighbours, successors) plus the names the site lists in the warehouse, when one is given."""
+    from etl import reference
+
+    refs = reference.councils()
+    names = {c.urn: (c.name, *c.also_known_as) for c in refs}
     if wh is not None:
         for urn, name in wh.fetchall("SELECT urn, name FROM councils"):
-            names[urn] = (name,)
-    return Directory(names=names)
+            names[urn] = (*names.get(urn, ()), name)
+    return Directory(names=names, region={c.urn: c.region_name for c in refs},
+                     neighbours={c.urn: tuple(c.statistical_neighbours) for c in refs},
+                     successors={c.urn: tuple(c.successors) for c in refs if c.successors})
