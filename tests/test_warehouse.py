@@ -15,7 +15,7 @@ from etl.records import Quarantined
 from etl.warehouse import (WarehouseError, _to_pyformat, connect, migrate, migrations, schema_version,
                            split_statements)
 from tests.support.warehouse_fixtures import (SAMPLE_COUNCILS, fresh_postgres_url, load_sample, make_publication,
-                                              make_report, snapshot)
+                                              make_report, sample_records, snapshot)
 
 DOCS = Path(__file__).resolve().parents[1] / "docs" / "warehouse.md"
 LATEST = migrations()[-1][0]
@@ -104,16 +104,23 @@ V1_HISTORY_COLS = ("urn", "area", "grade", "valid_from", "valid_to", "is_current
 def test_upgrade_from_the_first_version_keeps_the_data(empty_warehouse):
     with connect(empty_warehouse) as wh:
         assert migrate(wh, target=1) == 1
-        load_sample(wh, refresh=False)  # the load stage's tables are unchanged since version 1
+        # the load stage's tables are unchanged since version 1 but for councils.first_listed_run (008)
+        councils, _, _ = sample_records()
+        now = datetime(2025, 1, 1)
+        wh.insert_rows("councils", ("urn", "name", "url", "first_seen", "last_seen"),
+                       [(c.urn, c.name, c.url, now, now) for c in councils])
+        load_sample(wh, refresh=False, councils=False)
         # the history as version 1 of `changes` wrote it
         rows, _ = changes.build_history(changes.graded_reports(wh))
         wh.insert_rows("rating_history", V1_HISTORY_COLS, [changes._history_row(h)[:10] for h in rows])
-        before = snapshot(wh, "reports", "judgements", "publications", "councils")
+        before = snapshot(wh, "reports", "judgements", "publications", "councils", ignore=("first_listed_run",))
         with pytest.raises(Exception):
             wh.fetchall("SELECT * FROM current_ratings")
     with connect(empty_warehouse) as wh:
         assert migrate(wh) == LATEST
-        assert snapshot(wh, "reports", "judgements", "publications", "councils") == before
+        assert snapshot(wh, "reports", "judgements", "publications", "councils", ignore=("first_listed_run",)) == before
+        # 008 backfills each council's first listing from its publications: the run that loaded them
+        assert set(wh.fetchall("SELECT first_listed_run FROM councils")) == {("run-1",)}
         # the new columns were backfilled: current ratings answer before any refresh
         upgraded = snapshot(wh, "current_ratings", ignore=("la_code", "ons_code", "region"))  # 17 adds codes
         assert ("80487", "Barnet", "overall_effectiveness", "outstanding", "ilacs_2023", date(2024, 3, 8),
