@@ -275,3 +275,23 @@ rules:
         digest = mails["research@example.org"]
         assert digest["Subject"] == "Ofsted weekly digest, 23 November 2026 to 29 November 2026: 1 report"
         assert "Barnet declined" in smtp.html(digest)
+
+
+def test_preview_prints_what_each_target_would_have_received(wh, warehouse_url, tmp_path, monkeypatch, capsys):
+    from etl.cli import main
+    load_sample(wh, "run-1")
+    run(wh, "run-2", barnet_2026(in_care="inadequate"),
+        make_report("80442", 3, "ilacs_2023", date(2026, 1, 9), GOOD5))
+    rules = tmp_path / "rules.yaml"
+    rules.write_text("targets:\n  desk: json://hooks.example.org/x\n  weekly: mailtos://u:secret@example.org\n"
+                     "rules:\n  - target: desk\n    regions: [London]\n"
+                     "  - target: weekly\n    cadence: weekly\n")
+    monkeypatch.setenv("OFSTED_WAREHOUSE_URL", warehouse_url)
+    monkeypatch.setenv("OFSTED_ALERT_RULES", str(rules))
+    monkeypatch.delenv("OFSTED_ALERT_URLS", raising=False)
+    wh.close()  # one DuckDB writer at a time
+    assert main(["alerts", "preview", "--since", "2026-01-01"]) == 0
+    out = capsys.readouterr().out
+    assert "=== desk: 1 message(s) since 2026-01-01" in out and "--- [text] Ofsted: Barnet" in out
+    assert "=== weekly: 1 message(s)" in out and "--- [html] Ofsted weekly digest" in out and ": 2 reports" in out
+    assert "secret" not in out
