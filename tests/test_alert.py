@@ -50,7 +50,7 @@ def test_body_has_report_facts_every_change_the_grades_that_held_link_and_change
     assert changed[0] == "- overall effectiveness: inadequate → good (improved)"  # the headline area first
     assert "- in care: requires improvement → good (improved)" in changed
     assert "Grades that held:" in body and "care leavers: good" in body
-    assert f"Report: {URL}" in body
+    assert f"Read the report: {URL}" in body
     assert "Change IDs: c-help_and_protection, c-overall_effectiveness" in body
 
 
@@ -60,7 +60,7 @@ def test_a_framework_change_explains_areas_no_longer_judged():
                           "changes": (change("in_care", "good", "inadequate", "declined"),)})
     body = render(event, "text").body
     assert "first inspection under the ILACS (2026 framework), which does not judge overall effectiveness" \
-           " (last good)" in body
+           " (last graded good)" in body
 
 
 @pytest.mark.parametrize("kind, words", [

@@ -150,7 +150,7 @@ def _framework_note(event: AlertEvent) -> str | None:
     """What a change of framework means for reading the grades (areas no longer judged)."""
     if not event.retired:
         return None
-    areas = ", ".join(f"{area_label(a)} (last {grade_label(g)})" for a, g in event.retired)
+    areas = ", ".join(f"{area_label(a)} (last graded {grade_label(g)})" for a, g in event.retired)
     return (f"This is the council's first inspection under the {FRAMEWORK_LABELS.get(event.framework, event.framework)},"
             f" which does not judge {areas}: those grades end here, they did not change.")
 
@@ -181,8 +181,11 @@ class _Text:
         return (f"{self.esc(area_label(c.area))}: {self.grade(c.previous_grade)} → {self.grade(c.grade)}"
                 f" ({self.esc(c.direction)})")
 
+    def heading(self, title: str) -> str:
+        return ""  # chat and webhooks show the title themselves
+
     def event(self, event: AlertEvent) -> str:
-        blocks = [self.para(self.esc(_facts(event)))]
+        blocks = [self.heading(title_text(event)), self.para(self.esc(_facts(event)))]
         if event.changes:
             heading = "Retracted changes:" if event.kind == "retraction" else "Changed:"
             blocks.append(self.items(heading, [self.change_line(c) for c in sorted(event.changes, key=_area_order)]))
@@ -193,7 +196,7 @@ class _Text:
         if note:
             blocks.append(self.para(self.esc(note)))
         url = safe_url(event.url)
-        blocks.append(self.para(self.link(url, "Report") if url else "Report link not available."))
+        blocks.append(self.para(self.link(url, "Read the report") if url else "Report link not available."))
         if event.changes:
             blocks.append(self.para("Change IDs: " + ", ".join(c.change_id for c in event.changes)))
         return self.join(blocks)
@@ -224,6 +227,9 @@ class _Html(_Text):
 
     def para(self, text: str) -> str:
         return f"<p>{text}</p>"
+
+    def heading(self, title: str) -> str:  # an email client shows the subject apart from the body
+        return f'<h2 style="font-size:18px;margin:0 0 12px">{self.esc(title.removeprefix("Ofsted: "))}</h2>'
 
     def items(self, heading: str, items: list[str]) -> str:
         head = f"<p><strong>{heading}</strong></p>" if heading else ""
