@@ -160,3 +160,17 @@ def test_ofsted_alerts_check_command(tmp_path, monkeypatch, capsys):
     assert main(["alerts", "check", str(good)]) == 0
     out = capsys.readouterr().out
     assert "2 rule(s), valid" in out and "cs-team (html, weekly)" in out and "pass" not in out
+
+
+def test_the_ofsted_alerts_connection_holds_targets_and_rules_for_the_dag(monkeypatch):
+    import json
+
+    from etl.config import airflow_settings
+    monkeypatch.setenv("AIRFLOW_CONN_OFSTED_ALERTS", json.dumps({"conn_type": "apprise", "extra": {
+        "config": {"path": "json://h/all"}, "targets": {"desk": "json://h/desk"},
+        "rules": [{"target": "desk", "regions": ["London"], "cadence": "daily"}]}}))
+    monkeypatch.delenv("OFSTED_ALERT_URLS", raising=False)
+    settings = airflow_settings()
+    rules = load_rules(council_directory(), urls=settings.alert_urls, connection_extra=settings.alert_config)
+    assert [(r.target, r.cadence, sorted(r.regions)) for r in rules][1:] == [("desk", "daily", ["London"])]
+    assert rules[0].url == "json://h/all" and not rules[0].events
