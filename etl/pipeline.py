@@ -171,12 +171,10 @@ def check_warehouse(settings: Settings) -> list[str]:
 def send_alerts(settings: Settings, *, include_baseline: bool = False):
     """Send what the subscriptions select (OFSTED_ALERT_URLS, the rules file, the connection)."""
     from etl.alert import send_alerts as deliver
-    from etl.alert.rules import council_directory, load_rules
+    from etl.alert.rules import council_directory, rules_from_settings
     with _warehouse(settings) as wh:
         directory = council_directory(wh)
-        rules = load_rules(directory, urls=settings.alert_urls, rules_file=settings.alert_rules or None,
-                           connection_extra=settings.alert_config or None)
-        return deliver(wh, rules, directory, include_baseline=include_baseline)
+        return deliver(wh, rules_from_settings(settings, directory), directory, include_baseline=include_baseline)
 
 
 def finish(settings: Settings, run_id: str, status: str = "success") -> None:

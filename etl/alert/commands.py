@@ -4,16 +4,10 @@ from __future__ import annotations
 import sys
 from datetime import date, timedelta
 
-from etl.alert.rules import RulesError, council_directory, load_rules
+from etl.alert.rules import RulesError, council_directory, rules_from_settings
 from etl.config import Settings
 
 PREVIEW_DAYS = 30
-
-
-def _rules(settings: Settings, wh, rules_file: str | None = None):
-    return load_rules(council_directory(wh), urls=settings.alert_urls,
-                      rules_file=rules_file or settings.alert_rules or None,
-                      connection_extra=settings.alert_config or None)
 
 
 def describe(rule) -> str:
@@ -32,7 +26,7 @@ def alerts_command(args, settings: Settings) -> int:
     with connect(settings.warehouse_url) as wh:
         migrate(wh)  # council names come from the warehouse
         try:
-            rules = _rules(settings, wh, getattr(args, "file", None))
+            rules = rules_from_settings(settings, council_directory(wh), getattr(args, "file", None))
         except RulesError as exc:
             print("\n".join(exc.problems), file=sys.stderr)
             return 1

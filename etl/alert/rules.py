@@ -298,6 +298,12 @@ def load_rules(directory: CouncilDirectory, *, urls: Iterable[str] = (), rules_f
     return rules
 
 
+def rules_from_settings(settings, directory: CouncilDirectory, rules_file: str | None = None) -> list[Rule]:
+    """The subscriptions the settings name (a rules file given here replaces OFSTED_ALERT_RULES)."""
+    return load_rules(directory, urls=settings.alert_urls, rules_file=rules_file or settings.alert_rules or None,
+                      connection_extra=settings.alert_config or None)
+
+
 # -- councils by name ---------------------------------------------------------------------
 def name_key(name: str) -> str:
     """Names compared as people write them: case, '&'/'and', punctuation and 'City of' ignored."""
