@@ -16,8 +16,8 @@ from etl.alert.rules import Directory, Rule, council_directory, parse_rules
 from etl.records import Council
 from etl.warehouse import connect, migrate
 from tests.support.smtp import SMTPReceiver
-from tests.support.warehouse_fixtures import (SAMPLE_COUNCILS, load_sample, make_publication, make_report,
-                                              sample_records)
+from tests.support.warehouse_fixtures import (SAMPLE_COUNCILS, load_sample, load_sample_before_008, make_publication,
+                                              make_report, sample_records)
 from tests.support.webhook import WebhookReceiver
 
 GOOD5 = dict.fromkeys(("overall_effectiveness", "impact_of_leaders", "help_and_protection", "in_care",
@@ -199,14 +199,13 @@ def test_daily_and_weekly_digests_one_message_per_period_on_a_fixed_clock(wh):
 def test_deliveries_recorded_before_the_upgrade_are_not_sent_again(empty_warehouse):
     channel = EVERYTHING[0]
     with connect(empty_warehouse) as wh:
-        migrate(wh, target=7)  # the schema before alert_messages (councils are not needed here)
-        _, _, reports = sample_records()
-        for run_id, batch in (("run-1", reports), ("run-2", [barnet_2026(in_care="inadequate")])):
-            load.start_run(wh, run_id)
-            load.load_publications(wh, [publication_of(r) for r in batch], run_id)
-            load.load_reports(wh, batch, run_id)
-            changes.refresh(wh, run_id)
-            load.finish_run(wh, run_id)
+        migrate(wh, target=7)  # the schema before alert_messages
+        load_sample_before_008(wh, "run-1")
+        load.start_run(wh, "run-2")
+        load.load_publications(wh, [publication_of(barnet_2026(in_care="inadequate"))], "run-2")
+        load.load_reports(wh, [barnet_2026(in_care="inadequate")], "run-2")
+        _, events = changes.build_history(changes.graded_reports(wh))
+        changes._reconcile_events(wh, events, "run-2")  # the change events as version 7 recorded them
         from etl.alert.delivery import rule_channel
         (cid,) = wh.fetchone("SELECT change_id FROM change_events WHERE grade = 'inadequate' AND urn = '80487'"
                              " AND published > '2026-01-01'")

@@ -14,8 +14,8 @@ from etl.config import Settings
 from etl.records import Quarantined
 from etl.warehouse import (WarehouseError, _to_pyformat, connect, migrate, migrations, schema_version,
                            split_statements)
-from tests.support.warehouse_fixtures import (SAMPLE_COUNCILS, fresh_postgres_url, load_sample, make_publication,
-                                              make_report, sample_records, snapshot)
+from tests.support.warehouse_fixtures import (SAMPLE_COUNCILS, fresh_postgres_url, load_sample, load_sample_before_008,
+                                              make_publication, make_report, snapshot)
 
 DOCS = Path(__file__).resolve().parents[1] / "docs" / "warehouse.md"
 LATEST = migrations()[-1][0]
@@ -104,12 +104,7 @@ V1_HISTORY_COLS = ("urn", "area", "grade", "valid_from", "valid_to", "is_current
 def test_upgrade_from_the_first_version_keeps_the_data(empty_warehouse):
     with connect(empty_warehouse) as wh:
         assert migrate(wh, target=1) == 1
-        # the load stage's tables are unchanged since version 1 but for councils.first_listed_run (008)
-        councils, _, _ = sample_records()
-        now = datetime(2025, 1, 1)
-        wh.insert_rows("councils", ("urn", "name", "url", "first_seen", "last_seen"),
-                       [(c.urn, c.name, c.url, now, now) for c in councils])
-        load_sample(wh, refresh=False, councils=False)
+        load_sample_before_008(wh)  # the load stage's tables are unchanged since version 1 but for 008's column
         # the history as version 1 of `changes` wrote it
         rows, _ = changes.build_history(changes.graded_reports(wh))
         wh.insert_rows("rating_history", V1_HISTORY_COLS, [changes._history_row(h)[:10] for h in rows])

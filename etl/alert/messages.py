@@ -63,7 +63,8 @@ def clean(value: object) -> str:
 
 
 def escape(value: object, fmt: str) -> str:
-    """Untrusted text as literal text in `fmt`: never markup, a link or a mention."""
+    """Untrusted text as literal text in `fmt` (text, markdown, html, or chat-title: the plain
+    title a chat service shows unformatted): never markup, a link or a mention."""
     text = clean(value)
     if fmt == "html":
         return html.escape(text)

@@ -181,6 +181,17 @@ def load_sample(wh, run_id: str = "run-1", *, refresh: bool = True, councils: bo
     return result
 
 
+def load_sample_before_008(wh, run_id: str = "run-1") -> None:
+    """load_sample(refresh=False) on a schema older than version 8 (councils without
+    first_listed_run), for upgrade tests."""
+    from datetime import datetime
+
+    now = datetime(2025, 1, 1)
+    wh.insert_rows("councils", ("urn", "name", "url", "first_seen", "last_seen"),
+                   [(c.urn, c.name, c.url, now, now) for c in sample_records()[0]])
+    load_sample(wh, run_id, refresh=False, councils=False)
+
+
 def snapshot(wh, *tables: str, ignore=()) -> dict:
     """Every row of each table or view, sorted, for before/after comparisons (without the
     columns that legitimately move on a reload, and those in `ignore`)."""
