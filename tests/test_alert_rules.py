@@ -1,7 +1,6 @@
 """Subscription rules: the file's shape, errors with line/rule/key, and which events each rule matches."""
 from __future__ import annotations
 
-import textwrap
 from datetime import date
 
 import pytest
