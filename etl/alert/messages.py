@@ -19,7 +19,7 @@ from etl.alert.events import AlertEvent
 FORMATS = ("text", "markdown", "html")
 
 FRAMEWORK_LABELS = {
-    "lac": "looked after children inspection (2012–2013)",
+    "lac": "looked after children framework (2012–2013)",
     "sif": "single inspection framework (2013–2018)",
     "ilacs_2018": "ILACS (2018 framework)",
     "ilacs_2023": "ILACS (2023 framework)",
