@@ -20,6 +20,7 @@ HANDLERS = {
     "export": "etl.export:export_command",
     "run": "etl.pipeline:run_command",
     "review": "etl.review:review_command",
+    "alerts": "etl.alert.commands:alerts_command",
 }
 
 
@@ -89,6 +90,13 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--retry-quarantined", action="store_true", help="retry quarantined files now")
     p.add_argument("--historic-alerts", action="store_true",
                    help="also alert for changes found by the first (baseline) run")
+
+    p = sub.add_parser("alerts", help="check the alert rules, or preview what each target would receive")
+    actions = p.add_subparsers(dest="action", required=True)
+    check = actions.add_parser("check", help="validate the rules file (line, rule, key, what is wrong)")
+    check.add_argument("file", nargs="?", help="rules file (default: OFSTED_ALERT_RULES)")
+    preview = actions.add_parser("preview", help="print the messages each target would have received")
+    preview.add_argument("--since", metavar="DATE", help="events published on/after DATE (default: 30 days ago)")
     return ap
 
 

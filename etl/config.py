@@ -54,6 +54,8 @@ class Settings:
     download_deadline: float = 300.0   # longest one GET may take in all, retries included (s)
     quarantine_retry_days: int = 30    # a quarantined file is retried after 1, 2, 4 ... days, at most this
     revalidate_days: int = 60          # files published this recently are revalidated every run
+    alert_rules: str = ""              # path of the alert rules file (YAML)
+    alert_config: str = ""             # the ofsted_alerts connection's extra (JSON: targets, rules)
     export_url: str = ""               # where `ofsted export` and ofsted_export write (folder or fsspec URL)
 
     def __repr__(self) -> str:
@@ -95,6 +97,7 @@ class Settings:
             download_deadline=float(env.get("OFSTED_DOWNLOAD_DEADLINE", "300")),
             quarantine_retry_days=int(env.get("OFSTED_QUARANTINE_RETRY_DAYS", "30")),
             revalidate_days=int(env.get("OFSTED_REVALIDATE_DAYS", "60")),
+            alert_rules=env.get("OFSTED_ALERT_RULES", ""),
             export_url=env.get("OFSTED_EXPORT_URL", str(data_dir / "exports")),
         )
 
@@ -102,6 +105,7 @@ class Settings:
 def airflow_settings() -> Settings:
     """Settings inside an Airflow task: the environment, then the Airflow connections where
     defined (`ofsted_warehouse` names the warehouse; an Apprise `ofsted_alerts` adds targets)."""
+    import json
     from dataclasses import replace
 
     from airflow.sdk import Connection
@@ -112,10 +116,14 @@ def airflow_settings() -> Settings:
         settings = replace(settings, warehouse_url=normalise_db_url(Connection.get("ofsted_warehouse").get_uri()))
     except AirflowNotFoundException:
         pass
-    try:  # an Apprise connection adds alert targets (config: {"path": url} or a list of them)
-        config = Connection.get("ofsted_alerts").extra_dejson.get("config", [])
+    try:  # an Apprise connection adds alert targets (config: {"path": url} or a list of them),
+        # and may hold subscriptions like a rules file (extra: {"targets": {...}, "rules": [...]})
+        extra = Connection.get("ofsted_alerts").extra_dejson
+        config = extra.get("config", [])
         paths = [c["path"] for c in (config if isinstance(config, list) else [config])]
-        settings = replace(settings, alert_urls=settings.alert_urls + tuple(paths))
+        rules = {k: extra[k] for k in ("targets", "rules") if k in extra}
+        settings = replace(settings, alert_urls=settings.alert_urls + tuple(paths),
+                           alert_config=json.dumps(rules) if rules else "")
     except AirflowNotFoundException:
         pass
     return settings

@@ -49,6 +49,7 @@ class CrawlResult:
     publications: list[Publication]
     requests: int = 0
     errors: list[str] = field(default_factory=list)   # council pages that could not be read this run
+    unread: list[str] = field(default_factory=list)   # their URNs
 
 
 def search_url(settings, start: int, rows: int = ROWS_PER_PAGE) -> str:
@@ -192,6 +193,7 @@ def crawl(settings, *, councils: list[str] | None = None, limit: int | None = No
     try:
         publications: list[Publication] = []
         errors: list[str] = []
+        unread: list[str] = []
         if councils:      # named councils: their own pages give names and publications at once
             chosen = []
             for urn in councils[:limit] if limit is not None else councils:
@@ -208,9 +210,10 @@ def crawl(settings, *, councils: list[str] | None = None, limit: int | None = No
                     publications.extend(pubs)
                     if error:
                         errors.append(f"{council.urn} {council.name}: {error}")
+                        unread.append(council.urn)
             _check_structure(chosen, publications, errors)
         return CrawlResult(councils=chosen, publications=publications,
-                           requests=session.requests_made - before, errors=errors)
+                           requests=session.requests_made - before, errors=errors, unread=unread)
     finally:
         if own:
             session.close()

@@ -9,6 +9,7 @@ import logging
 import re
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta
+from typing import Iterable
 
 from etl.records import (FRAMEWORK_AREAS, FRAMEWORKS, GRADES, KINDS, Council, Publication,
                          Quarantined, ReportRecord, StoredFile, from_dict, to_dict)
@@ -36,12 +37,17 @@ def finish_run(wh: Warehouse, run_id: str, status: str = "success") -> None:
 
 
 # -- listing ---------------------------------------------------------------------------
-def load_councils(wh: Warehouse, councils: list[Council]) -> int:
-    now = datetime.now()
-    rows = {c.urn: (c.urn, c.name, c.url, now, now) for c in councils}
+def load_councils(wh: Warehouse, councils: list[Council], run_id: str | None = None,
+                  unread: Iterable[str] = ()) -> int:
+    """Upsert councils. The first run to read a council's page (not in `unread`) is recorded
+    once as its first_listed_run: the publications listed then are its alert baseline."""
+    now, unread = datetime.now(), set(unread)
+    rows = {c.urn: (c.urn, c.name, c.url, now, now, None if c.urn in unread else run_id) for c in councils}
     with wh.transaction():
-        return wh.insert_rows("councils", ("urn", "name", "url", "first_seen", "last_seen"),
-                              rows.values(), conflict=("urn",), update=("name", "url", "last_seen"))
+        return wh.insert_rows("councils", ("urn", "name", "url", "first_seen", "last_seen", "first_listed_run"),
+                              rows.values(), conflict=("urn",),
+                              update=("name", "url", "last_seen", "first_listed_run ="
+                                      " COALESCE(councils.first_listed_run, EXCLUDED.first_listed_run)"))
 
 
 def _publication_rows(publications, run_id: str | None, now: datetime) -> list[tuple]:

@@ -100,8 +100,8 @@ def discover(settings: Settings, run_id: str, *, councils: list[str] | None = No
     from etl.landing import LandingStore
     from etl.load import load_councils, load_publications
     result = crawl(settings, councils=councils or None, limit=limit, pages=LandingStore.from_settings(settings))
-    with _warehouse(settings) as wh:
-        load_councils(wh, result.councils)
+    with _warehouse(settings) as wh, wh.transaction():  # a council's first listing and its baseline at once
+        load_councils(wh, result.councils, run_id, unread=result.unread)
         load_publications(wh, result.publications, run_id)
     log.info("discovered %d councils, %d publications", len(result.councils), len(result.publications))
     return len(result.councils), result.publications, result.errors
@@ -198,9 +198,12 @@ def check_warehouse(settings: Settings) -> list[str]:
 
 
 def send_alerts(settings: Settings, *, include_baseline: bool = False):
+    """Send what the subscriptions select (OFSTED_ALERT_URLS, the rules file, the connection)."""
     from etl.alert import send_alerts as deliver
+    from etl.alert.rules import council_directory, rules_from_settings
     with _warehouse(settings) as wh:
-        return deliver(wh, list(settings.alert_urls), include_baseline=include_baseline)
+        directory = council_directory(wh)
+        return deliver(wh, rules_from_settings(settings, directory), directory, include_baseline=include_baseline)
 
 
 def finish(settings: Settings, run_id: str, status: str = "success") -> None:

@@ -1,27 +1,136 @@
-"""Alert messages through Apprise to a real webhook receiver on loopback."""
+"""Alert messages: titles, bodies in text / Markdown / HTML, escaping of everything that comes
+from the site, and delivery through Apprise to real receivers on loopback."""
 from __future__ import annotations
 
-from datetime import date
+import re
+from datetime import date, datetime
 
-from etl.alert import apprise_send, channel_id, format_change, notify_operators
-from etl.records import ChangeEvent
+import pytest
+
+from etl.grades import style
+from etl.alert import apprise_send, channel_id, notify_operators
+from etl.alert.events import AlertEvent, AreaChange
+from etl.alert.messages import render, render_digest, safe_url
+from tests.support.smtp import SMTPReceiver
 from tests.support.webhook import WebhookReceiver
 
-EVENT = ChangeEvent(change_id="c1", urn="80487", local_authority="Barnet", area="overall_effectiveness",
-                    previous_grade="inadequate", grade="good", direction="improved",
-                    inspection_end=date(2019, 5, 24), previous_published=date(2017, 7, 7),
-                    published=date(2019, 7, 1), report_url="https://files.ofsted.gov.uk/v1/file/50090771")
+URL = "https://files.ofsted.gov.uk/v1/file/50090771"
 
 
-def test_message_names_council_area_grades_dates_and_link():
-    title, body = format_change(EVENT)
-    assert "Barnet" in title and "inadequate → good" in title and "improved" in title
-    assert "overall effectiveness changed from inadequate to good" in body
-    assert "24 May 2019" in body and "1 July 2019" in body and "7 July 2017" in body
-    assert "https://files.ofsted.gov.uk/v1/file/50090771" in body
-    assert body.endswith(f"Change ID: {EVENT.change_id}")
+def change(area, old, new, direction, cid="c"):
+    return AreaChange(area, old, new, direction, f"{cid}-{area}")
 
 
+BARNET = AlertEvent(
+    event_id="report:r1", kind="grade_change", urn="80487", council="Barnet", published=date(2019, 7, 1), url=URL,
+    noticed_at=datetime(2019, 7, 2), framework="ilacs_2018", inspection_start=date(2019, 5, 13),
+    inspection_end=date(2019, 5, 24),
+    changes=(change("help_and_protection", "inadequate", "good", "improved"),
+             change("overall_effectiveness", "inadequate", "good", "improved"),
+             change("impact_of_leaders", "inadequate", "good", "improved"),
+             change("in_care", "requires_improvement", "good", "improved")),
+    held=(("care_leavers", "good"),), previous_framework="sif")
+
+HOSTILE = "Evil @channel <!here> [click](http://evil.example/x) @everyone <script>alert(1)</script> *bold*"
+
+
+def test_title_names_council_direction_headline_change_and_other_areas():
+    assert render(BARNET, "text").title == \
+        "Ofsted: Barnet improved — overall effectiveness inadequate → good (+3 areas)"
+    mixed = AlertEvent(**{**BARNET.__dict__, "changes": (change("in_care", "good", "inadequate", "declined"),
+                                                         change("care_leavers", "inadequate", "good", "improved"))})
+    assert render(mixed, "text").title == "Ofsted: Barnet changed — in care good → inadequate (+1 area)"
+
+
+def test_body_has_report_facts_every_change_the_grades_that_held_link_and_change_ids():
+    body = render(BARNET, "text").body
+    assert "ILACS (2018 framework) inspection 13 May 2019 to 24 May 2019, published 1 July 2019" in body
+    lines = body.splitlines()
+    changed = [l.strip() for l in lines[lines.index("Changed:") + 1:lines.index("Changed:") + 5]]
+    assert changed[0] == "- overall effectiveness: inadequate → good (improved)"  # the headline area first
+    assert "- in care: requires improvement → good (improved)" in changed
+    assert "Grades that held:" in body and "care leavers: good" in body
+    assert f"Read the report: {URL}" in body
+    assert "Change IDs: c-help_and_protection, c-overall_effectiveness" in body
+
+
+def test_a_framework_change_explains_areas_no_longer_judged():
+    event = AlertEvent(**{**BARNET.__dict__, "framework": "ilacs_2026", "previous_framework": "ilacs_2023",
+                          "retired": (("overall_effectiveness", "good"),),
+                          "changes": (change("in_care", "good", "inadequate", "declined"),)})
+    body = render(event, "text").body
+    assert "first inspection under the ILACS (2026 framework), which does not judge overall effectiveness" \
+           " (last graded good)" in body
+
+
+@pytest.mark.parametrize("kind, words", [
+    ("focused_visit", "Ofsted: focused visit of Barnet published"),
+    ("monitoring_visit", "Ofsted: monitoring visit of Barnet published"),
+    ("jtai", "Ofsted: joint targeted area inspection of Barnet published"),
+])
+def test_ungraded_publications_have_their_own_titles(kind, words):
+    event = AlertEvent(event_id=f"{kind}:{URL}", kind=kind, urn="80487", council="Barnet",
+                       published=date(2026, 5, 1), url=URL, noticed_at=None, title="Focused visit, pdf - 1 May 2026")
+    message = render(event, "text")
+    assert message.title == words and "published on 1 May 2026" in message.body
+
+
+def test_new_council_inspection_and_retraction_titles():
+    base = {**BARNET.__dict__, "changes": (), "held": (("overall_effectiveness", "good"), ("in_care", "good"))}
+    assert render(AlertEvent(**{**base, "kind": "new_council", "council": "Cumberland"}), "text").title == \
+        "Ofsted: first inspection of Cumberland — overall effectiveness good"
+    assert render(AlertEvent(**{**base, "kind": "inspection"}), "text").title == \
+        "Ofsted: Barnet inspected, no grade changed — overall effectiveness good"
+    retraction = AlertEvent(**{**BARNET.__dict__, "kind": "retraction"})
+    message = render(retraction, "text")
+    assert message.title == "Ofsted: correction — 4 earlier changes for Barnet retracted"
+    assert "Retracted changes:" in message.body and "no longer supports" in message.body
+
+
+def hostile_event() -> AlertEvent:
+    return AlertEvent(**{**BARNET.__dict__, "council": HOSTILE, "url": "javascript:alert(1)"})
+
+
+def test_markdown_never_turns_site_text_into_links_mentions_or_markup():
+    message = render(hostile_event(), "markdown")
+    for text in (message.title, message.body):
+        assert "@channel" not in text and "@everyone" not in text       # a zero-width space breaks mentions
+        assert "http://evil" not in text and "evil.example" not in text  # no bare link
+    # the body is Markdown: escaped; the title is plain text in every chat service
+    assert "<!here>" not in message.body and "<script>" not in message.body and "](http" not in message.body
+    assert not re.search(r"(?<!\\)\*bold(?<!\\)\*", message.body)
+    assert "javascript" not in message.body and "Report link not available" in message.body
+    assert "*good*" in message.body  # our own Markdown still renders
+
+
+def test_html_escapes_site_text_and_colour_codes_labelled_grades():
+    message = render(hostile_event(), "html")
+    assert "<script>" not in message.body and "&lt;script&gt;" in message.body
+    assert "javascript" not in message.body
+    assert '>Good</span>' in message.body and f'background:{style("good").fill}' in message.body
+    ok = render(BARNET, "html").body
+    assert '>Inadequate</span>' in ok and f'background:{style("inadequate").fill}' in ok and f'href="{URL}"' in ok
+
+
+def test_text_keeps_the_words_but_breaks_mentions():
+    message = render(hostile_event(), "text")
+    assert "Evil @\u200bchannel" in message.title and "@everyone" not in message.body
+
+
+def test_only_http_links_are_kept_and_markup_characters_are_encoded():
+    assert safe_url("javascript:alert(1)") is None and safe_url("ftp://x/y") is None and safe_url(None) is None
+    assert safe_url('https://files.ofsted.gov.uk/v1/file/1)"><b>') == \
+        "https://files.ofsted.gov.uk/v1/file/1%29%22%3E%3Cb%3E"
+
+
+def test_digest_lists_each_event_once_with_links():
+    message = render_digest([BARNET, AlertEvent(**{**BARNET.__dict__, "council": "Bromley"})], "text",
+                            "weekly", date(2026, 11, 23), date(2026, 11, 29))
+    assert message.title == "Ofsted weekly digest, 23 November 2026 to 29 November 2026: 2 reports"
+    assert message.body.count("improved — overall effectiveness") == 2 and message.body.count(URL) == 2
+
+
+# -- real receivers -------------------------------------------------------------------------
 def test_channel_id_is_stable_and_keeps_secrets_out():
     url = "slack://TokenA/TokenB/TokenC/#general"
     assert channel_id(url) == channel_id(url)
@@ -30,19 +139,68 @@ def test_channel_id_is_stable_and_keeps_secrets_out():
     assert "secret" not in channel_id("mailto://user:secret@example.org")
 
 
-def test_apprise_delivers_to_webhook_and_reports_failure_when_down():
+def test_apprise_delivers_json_to_webhook_and_reports_failure_when_down():
+    message = render(BARNET, "text")
     with WebhookReceiver() as hook:
-        assert apprise_send(hook.apprise_url, *format_change(EVENT)) is None
-        assert len(hook.messages) == 1
-        assert "Barnet" in hook.messages[0]["title"] and "good" in hook.messages[0]["message"]
+        assert apprise_send(hook.apprise_url, message.title, message.body, "text") is None
+        assert hook.messages[0]["title"] == message.title and "Change IDs" in hook.messages[0]["message"]
         hook.down()
-        error = apprise_send(hook.apprise_url, "t", "b")
-        assert error, "a refused connection must come back as an error"
+        assert apprise_send(hook.apprise_url, "t", "b"), "a refused connection must come back as an error"
         assert len(hook.messages) == 1
 
 
-def test_invalid_target_is_an_error_not_an_exception():
-    assert "not a valid Apprise URL" in apprise_send("nonsense-scheme://x", "t", "b")
+def test_html_email_reaches_a_real_smtp_server_as_html():
+    message = render(hostile_event(), "html")
+    with SMTPReceiver() as smtp:
+        assert apprise_send(smtp.apprise_url(), message.title, message.body, "html") is None
+        mail = smtp.messages[0]
+        assert mail["To"] == "cs-team@example.org" and "Ofsted: Evil" in mail["Subject"]
+        body = smtp.html(mail)
+        assert "&lt;script&gt;" in body and "<script>" not in body and ">Good</span>" in body
+
+
+def captured_posts(monkeypatch) -> list[dict]:
+    """What an Apprise plugin would post to its service (requests' HTTP call captured: Slack and
+    Teams cannot be pointed at loopback), to check the payload as the service would render it."""
+    import json
+
+    import requests
+
+    sent: list[dict] = []
+
+    class Answer:
+        status_code, content, text, headers = 200, b"ok", "ok", {}  # what a Slack webhook answers
+
+    def request(method, url, data=None, **kwargs):
+        sent.append(json.loads(data) if isinstance(data, (str, bytes)) else kwargs.get("json"))
+        return Answer()
+
+    monkeypatch.setattr(requests, "request", request)
+    monkeypatch.setattr(requests, "post", lambda url, **kwargs: request("POST", url, **kwargs))
+    return sent
+
+
+def test_slack_payload_as_rendered_has_no_mentions_or_links_from_site_text(monkeypatch):
+    sent = captured_posts(monkeypatch)
+    message = render(hostile_event(), "markdown")
+    assert apprise_send("slack://T1JJ3T3L2/A1BRTD4JD/TIiajkdnlazkcOXrIdevi7FQ/#ofsted", message.title,
+                        message.body, "markdown") is None
+    text = str(sent[0])
+    assert "&lt;!here&gt;" in sent[0]["attachments"][0]["title"]  # Slack shows it as text
+    assert "<!here>" not in text and "<!channel>" not in text and "<http://evil" not in text
+    assert "@channel" not in text and "@everyone" not in text and "<script>" not in text
+    assert "*good*" in text or "_good_" in text  # our own emphasis survives as Slack markup
+
+
+def test_teams_payload_as_rendered(monkeypatch):
+    sent = captured_posts(monkeypatch)
+    message = render(hostile_event(), "markdown")
+    assert apprise_send("workflows://prod-00.westus.logic.azure.com:443/abc123/def456?signature=ghi789",
+                        message.title, message.body, "markdown") is None
+    text = str(sent[0])  # an Adaptive Card: a mention needs an entity, a link Markdown or a bare address
+    assert "@channel" not in text and "@everyone" not in text and "entities" not in text
+    assert "](http" not in text and "http://evil" not in text and "evil.example" not in text
+    assert "Change IDs" in text
 
 
 def test_operator_notification_never_raises():

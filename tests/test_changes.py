@@ -1,4 +1,4 @@
-"""Rating history (SCD2), the area model, change events, retraction, review and alert baseline.
+"""Rating history (SCD2), the area model, change events, retraction and review (alerts: test_alert_delivery.py).
 Every test runs on DuckDB and on PostgreSQL (the `wh` fixture)."""
 from __future__ import annotations
 
@@ -216,83 +216,6 @@ def test_resolving_an_unknown_report_or_a_bad_grade_is_a_clear_error(wh):
     with pytest.raises(ValueError, match="cannot resolve"):
         load.resolve_review(wh, load.report_id_for(flagged), {"help_and_protection": "great"})
     assert wh.fetchall("SELECT * FROM review_resolutions") == []
-
-
-# -- alerts ----------------------------------------------------------------------------
-def test_the_first_successful_run_is_the_baseline_and_later_reports_alert(wh):
-    load_sample(wh, "run-1")
-    assert changes.pending_alerts(wh, ["email"]) == []
-    assert len(changes.pending_alerts(wh, ["email"], include_baseline=True)) == len(
-        wh.fetchall("SELECT * FROM rating_changes"))
-
-    load.start_run(wh, "run-2")
-    new = make_report("80999", 2, "ilacs_2023", date(2025, 3, 1), {"overall_effectiveness": "good",
-                      "impact_of_leaders": "good", "help_and_protection": "good", "in_care": "good",
-                      "care_leavers": "good"})
-    load.load_reports(wh, [new], "run-2")
-    result = changes.refresh(wh, "run-2")
-    load.finish_run(wh, "run-2")
-    pending = changes.pending_alerts(wh, ["email", "slack"])
-    assert {e.change_id for e, _ in pending} == {e.change_id for e in result.new}
-    assert len(pending) == 2 * len(result.new) == 10
-    assert all(e.local_authority == "King's Lynn % Test?" for e, _ in pending)
-
-
-def test_a_run_that_failed_does_not_end_the_baseline(wh):
-    load.start_run(wh, "run-1")
-    load.finish_run(wh, "run-1", "failed")
-    load.start_run(wh, "run-2")
-    load.load_reports(wh, [make_report("1", 1, "sif", date(2014, 1, 1), {"help_and_protection": "good"}),
-                           make_report("1", 2, "ilacs_2018", date(2019, 1, 1), {"help_and_protection": "good"})],
-                      "run-2")
-    load.load_reports(wh, [make_report("1", 3, "ilacs_2023", date(2024, 1, 1), {"help_and_protection": "inadequate"})],
-                      "run-2")
-    changes.refresh(wh, "run-2")
-    load.finish_run(wh, "run-2")
-    assert changes.pending_alerts(wh, ["email"]) == []
-
-
-def test_a_reparse_of_a_baseline_report_stays_baseline(wh):
-    load_sample(wh, "run-1")
-    load.start_run(wh, "run-2")
-    bath = make_report("80442", 2, "ilacs_2018", date(2022, 11, 18), {"overall_effectiveness": "inadequate",
-                       "impact_of_leaders": "inadequate", "help_and_protection": "requires_improvement",
-                       "in_care_and_care_leavers": "requires_improvement"}, parser_version="2.0")
-    load.load_reports(wh, [bath], "run-2")
-    result = changes.refresh(wh, "run-2")
-    load.finish_run(wh, "run-2")
-    assert {e.area for e in result.new} == {"impact_of_leaders"}
-    assert changes.pending_alerts(wh, ["email"]) == []
-
-
-def test_deliveries_are_recorded_and_retried_until_delivered(wh):
-    load_sample(wh)
-    event, channel = changes.pending_alerts(wh, ["email", "slack"], include_baseline=True)[0]
-    changes.record_delivery(wh, event.change_id, "email", ok=False, error="SMTP 451")
-    still = changes.pending_alerts(wh, ["email", "slack"], include_baseline=True)
-    assert (event.change_id, "email") in {(e.change_id, c) for e, c in still}
-    changes.record_delivery(wh, event.change_id, "email", ok=True)
-    changes.record_delivery(wh, event.change_id, "email", ok=False, error="late failure")
-    after = changes.pending_alerts(wh, ["email", "slack"], include_baseline=True)
-    assert (event.change_id, "email") not in {(e.change_id, c) for e, c in after}
-    assert (event.change_id, "slack") in {(e.change_id, c) for e, c in after}
-    assert wh.fetchall("SELECT status, attempts FROM alert_deliveries WHERE change_id = ? AND channel = ?",
-                       [event.change_id, "email"]) == [("delivered", 3)]
-
-
-def test_retracted_events_are_never_alerted(wh):
-    load.start_run(wh, "run-1")
-    load.finish_run(wh, "run-1")
-    load.start_run(wh, "run-2")
-    load.load_reports(wh, [make_report("1", 1, "sif", date(2014, 1, 1), {"help_and_protection": "good"}),
-                           make_report("1", 2, "ilacs_2018", date(2019, 1, 1), {"help_and_protection": "inadequate"})],
-                      "run-2")
-    changes.refresh(wh, "run-2")
-    assert len(changes.pending_alerts(wh, ["email"])) == 1
-    load.load_reports(wh, [make_report("1", 2, "ilacs_2018", date(2019, 1, 1), {"help_and_protection": "good"},
-                                       parser_version="1.1")], "run-2")
-    assert len(changes.refresh(wh, "run-2").retracted) == 1
-    assert changes.pending_alerts(wh, ["email"], include_baseline=True) == []
 
 
 # -- the model itself (pure) -------------------------------------------------------------

@@ -131,11 +131,11 @@ def test_upgrade_to_the_summary_views_keeps_answering(empty_warehouse):
     latest_grades table is filled by the migration), then gains codes with the reference."""
     from etl import changes, reference
     from etl.warehouse import migrate
-    from tests.support.warehouse_fixtures import load_sample
+    from tests.support.warehouse_fixtures import load_sample_before_008
 
     with connect(empty_warehouse) as wh:
         migrate(wh, target=6)
-        load_sample(wh, refresh=False)
+        load_sample_before_008(wh)
         rows, _ = changes.build_history(changes.graded_reports(wh))  # as version 3 of `changes` wrote it
         wh.insert_rows("rating_history", changes._HISTORY_COLS[:15], [changes._history_row(h)[:15] for h in rows])
     with connect(empty_warehouse) as wh:

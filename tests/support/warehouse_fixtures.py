@@ -165,19 +165,32 @@ def stored_file_for(publication, fetched_at=None):
                       fetched_at=fetched_at or datetime(2025, 1, 1, 12, 0))
 
 
-def load_sample(wh, run_id: str = "run-1", *, refresh: bool = True):
-    """Load sample_records() into `wh` as one successful run; returns the refresh result."""
+def load_sample(wh, run_id: str = "run-1", *, refresh: bool = True, councils: bool = True):
+    """Load sample_records() into `wh` as one successful run (without the councils, for a
+    schema older than theirs); returns the refresh result."""
     from etl import changes, load
 
-    councils, publications, reports = sample_records()
+    council_rows, publications, reports = sample_records()
     load.start_run(wh, run_id)
-    load.load_councils(wh, councils)
+    if councils:
+        load.load_councils(wh, council_rows, run_id)
     load.load_publications(wh, publications, run_id)
     load.load_downloads(wh, [stored_file_for(p) for p in publications], [])
     load.load_reports(wh, reports, run_id)
     result = changes.refresh(wh, run_id) if refresh else None
     load.finish_run(wh, run_id)
     return result
+
+
+def load_sample_before_008(wh, run_id: str = "run-1") -> None:
+    """load_sample(refresh=False) on a schema older than version 8 (councils without
+    first_listed_run), for upgrade tests."""
+    from datetime import datetime
+
+    now = datetime(2025, 1, 1)
+    wh.insert_rows("councils", ("urn", "name", "url", "first_seen", "last_seen"),
+                   [(c.urn, c.name, c.url, now, now) for c in sample_records()[0]])
+    load_sample(wh, run_id, refresh=False, councils=False)
 
 
 def snapshot(wh, *tables: str, ignore=()) -> dict:

@@ -1,0 +1,260 @@
+"""Messages: an alert event (or a digest of them) as a title and a body in one of three formats.
+
+`text` for webhooks and anything plain, `markdown` (CommonMark) for chat (Slack, Teams,
+Discord...), `html` for email. Everything taken from the site or a report (council names,
+listing titles, links) is escaped for the format, so it can never become markup, a link or a
+mention (@channel, @everyone, <!here>); Apprise is told the body's format.
+"""
+from __future__ import annotations
+
+import html
+import re
+from dataclasses import dataclass
+from datetime import date
+from urllib.parse import quote, urlsplit
+
+from etl import grades
+from etl.alert.events import AlertEvent
+
+FORMATS = ("text", "markdown", "html")
+
+FRAMEWORK_LABELS = {
+    "lac": "looked after children framework (2012–2013)",
+    "sif": "single inspection framework (2013–2018)",
+    "ilacs_2018": "ILACS (2018 framework)",
+    "ilacs_2023": "ILACS (2023 framework)",
+    "ilacs_2026": "ILACS (2026 framework)",
+}
+AREA_LABELS = {"lscb": "Local Safeguarding Children Board", "lac_capacity_to_improve": "capacity to improve"}
+KIND_LABELS = {"focused_visit": "focused visit", "monitoring_visit": "monitoring visit",
+               "jtai": "joint targeted area inspection"}
+HEADLINE_ORDER = ("overall_effectiveness", "impact_of_leaders", "help_and_protection", "in_care", "care_leavers")
+
+
+@dataclass(frozen=True)
+class Message:
+    title: str
+    body: str
+    format: str
+
+
+def area_label(area: str) -> str:
+    return AREA_LABELS.get(area, area.removeprefix("lac_").replace("_", " "))
+
+
+def grade_label(grade: str) -> str:
+    return grade.replace("_", " ")
+
+
+def day(value: date | None) -> str:
+    return value.strftime("%-d %B %Y") if value else "date unknown"
+
+
+# -- escaping ---------------------------------------------------------------------------
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f\u202a-\u202e\u2066-\u2069]")
+# CommonMark's markup characters; '.' only where it would make "1." a list item
+_MD_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-!|<>~&]|(?<=\d)\.)")
+ZWSP = "\u200b"
+
+
+def clean(value: object) -> str:
+    """Untrusted text on one line: no control or bidi-override characters, no line breaks."""
+    return re.sub(r"\s+", " ", _CONTROL.sub("", str(value))).strip()
+
+
+def escape(value: object, fmt: str) -> str:
+    """Untrusted text as literal text in `fmt` (text, markdown, html, or chat-title: the plain
+    title a chat service shows unformatted): never markup, a link or a mention."""
+    text = clean(value)
+    if fmt == "html":
+        return html.escape(text)
+    text = text.replace("@", "@" + ZWSP)  # a zero-width space after @ breaks every mention
+    if fmt in ("markdown", "chat-title"):
+        # and where chat would link a bare address: after "://" and after dots between letters
+        text = re.sub(r"\.(?=\w)", "." + ZWSP, text).replace("://", ":" + ZWSP + "//").replace("](", "]" + ZWSP + "(")
+    return _MD_SPECIAL.sub(r"\\\1", text) if fmt == "markdown" else text
+
+
+def safe_url(url: str | None) -> str | None:
+    """An http(s) link fit to put in markup, or None: other schemes, and characters that could
+    end a Markdown link or an HTML attribute, are refused or percent-encoded."""
+    if not url:
+        return None
+    parts = urlsplit(clean(url))
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        return None
+    return quote(parts.geturl(), safe=":/?#@!$&'*+,;=%-._~")
+
+
+# -- one event --------------------------------------------------------------------------
+def render(event: AlertEvent, fmt: str) -> Message:
+    builder = {"text": _Text, "markdown": _Markdown, "html": _Html}[fmt]()
+    return Message(_title(event, fmt), builder.event(event), fmt)
+
+
+def title_text(event: AlertEvent) -> str:
+    """The title as plain words (council name cleaned, not escaped)."""
+    council = clean(event.council)
+    if event.kind == "grade_change":
+        lead = _headline(event)
+        more = len(event.changes) - 1
+        word = "improved" if event.directions == {"improved"} else "declined" if event.directions == {"declined"} \
+            else "changed"
+        extra = f" (+{more} area{'s' if more > 1 else ''})" if more else ""
+        return (f"Ofsted: {council} {word} — {area_label(lead.area)} {grade_label(lead.previous_grade)}"
+                f" → {grade_label(lead.grade)}{extra}")
+    if event.kind == "retraction":
+        n = len(event.changes)
+        return f"Ofsted: correction — {n} earlier change{'s' if n > 1 else ''} for {council} retracted"
+    if event.kind in KIND_LABELS:
+        return f"Ofsted: {KIND_LABELS[event.kind]} of {council} published"
+    lead = _lead_grade(event)
+    summary = f" — {area_label(lead[0])} {grade_label(lead[1])}" if lead else ""
+    if event.kind == "new_council":
+        return f"Ofsted: first inspection of {council}{summary}"
+    return f"Ofsted: {council} inspected, no grade changed{summary}"
+
+
+def _title(event: AlertEvent, fmt: str) -> str:
+    # a title is plain text in every service (Slack and Teams show it unformatted)
+    return escape(title_text(event), "chat-title" if fmt == "markdown" else "text")
+
+
+def _area_order(change) -> tuple:
+    return (HEADLINE_ORDER.index(change.area) if change.area in HEADLINE_ORDER else len(HEADLINE_ORDER), change.area)
+
+
+def _headline(event: AlertEvent):
+    return min(event.changes, key=_area_order)
+
+
+def _lead_grade(event: AlertEvent):
+    held = dict(event.held)
+    return next(((a, held[a]) for a in HEADLINE_ORDER if a in held), next(iter(event.held), None))
+
+
+def _facts(event: AlertEvent) -> str:
+    """The report's framework, dates and publication in one sentence (plain words)."""
+    if event.kind in KIND_LABELS:
+        listed = f" (listed as “{clean(event.title)}”)" if event.title else ""
+        return f"A {KIND_LABELS[event.kind]} of {clean(event.council)} was published on {day(event.published)}{listed}."
+    if event.kind == "retraction":
+        return (f"A corrected reading of the report published on {day(event.published)} no longer supports "
+                f"these changes announced earlier; the council's ratings are as before them.")
+    dates = (f"{day(event.inspection_start)} to {day(event.inspection_end)}" if event.inspection_start
+             else f"ending {day(event.inspection_end)}")
+    return (f"{clean(event.council)} (URN {clean(event.urn)}): {FRAMEWORK_LABELS.get(event.framework, event.framework)}"
+            f" inspection {dates}, published {day(event.published)}.")
+
+
+def _framework_note(event: AlertEvent) -> str | None:
+    """What a change of framework means for reading the grades (areas no longer judged)."""
+    if not event.retired:
+        return None
+    areas = ", ".join(f"{area_label(a)} (last graded {grade_label(g)})" for a, g in event.retired)
+    return (f"This is the council's first inspection under the {FRAMEWORK_LABELS.get(event.framework, event.framework)},"
+            f" which does not judge {areas}: those grades end here, they did not change.")
+
+
+class _Text:
+    """Plain text: lines and indented lists."""
+    fmt = "text"
+
+    def esc(self, value) -> str:
+        return escape(value, self.fmt)
+
+    def para(self, text: str) -> str:
+        return text
+
+    def items(self, heading: str, items: list[str]) -> str:
+        return "\n".join(([heading] if heading else []) + [f"  - {i}" for i in items])
+
+    def grade(self, grade: str) -> str:
+        return grade_label(grade)
+
+    def link(self, url: str, text: str) -> str:
+        return f"{text}: {url}"
+
+    def join(self, blocks: list[str]) -> str:
+        return "\n\n".join(b for b in blocks if b)
+
+    def change_line(self, c) -> str:
+        return (f"{self.esc(area_label(c.area))}: {self.grade(c.previous_grade)} → {self.grade(c.grade)}"
+                f" ({self.esc(c.direction)})")
+
+    def heading(self, title: str) -> str:
+        return ""  # chat and webhooks show the title themselves
+
+    def event(self, event: AlertEvent) -> str:
+        blocks = [self.heading(title_text(event)), self.para(self.esc(_facts(event)))]
+        if event.changes:
+            heading = "Retracted changes:" if event.kind == "retraction" else "Changed:"
+            blocks.append(self.items(heading, [self.change_line(c) for c in sorted(event.changes, key=_area_order)]))
+        if event.held:
+            heading = "Grades that held:" if event.kind == "grade_change" else "Grades:"
+            blocks.append(self.items(heading, [f"{self.esc(area_label(a))}: {self.grade(g)}" for a, g in event.held]))
+        note = _framework_note(event)
+        if note:
+            blocks.append(self.para(self.esc(note)))
+        url = safe_url(event.url)
+        blocks.append(self.para(self.link(url, "Read the report") if url else "Report link not available."))
+        if event.changes:
+            blocks.append(self.para("Change IDs: " + ", ".join(c.change_id for c in event.changes)))
+        return self.join(blocks)
+
+    def digest(self, heading: str, events: list[AlertEvent]) -> str:
+        lines = []
+        for e in events:
+            url = safe_url(e.url)
+            lines.append(self.esc(title_text(e).removeprefix("Ofsted: ")) + (f" — {self.link(url, 'report')}" if url else ""))
+        return self.join([self.para(self.esc(heading)), self.items("", lines)])
+
+
+class _Markdown(_Text):
+    fmt = "markdown"
+
+    def items(self, heading: str, items: list[str]) -> str:
+        return "\n".join(([f"**{heading}**"] if heading else []) + [f"- {i}" for i in items])
+
+    def grade(self, grade: str) -> str:
+        return f"*{grade_label(grade)}*"
+
+    def link(self, url: str, text: str) -> str:
+        return f"[{text}]({url})"
+
+
+class _Html(_Text):
+    fmt = "html"
+
+    def para(self, text: str) -> str:
+        return f"<p>{text}</p>"
+
+    def heading(self, title: str) -> str:  # an email client shows the subject apart from the body
+        return f'<h2 style="font-size:18px;margin:0 0 12px">{self.esc(title.removeprefix("Ofsted: "))}</h2>'
+
+    def items(self, heading: str, items: list[str]) -> str:
+        head = f"<p><strong>{heading}</strong></p>" if heading else ""
+        return head + "<ul>" + "".join(f"<li>{i}</li>" for i in items) + "</ul>"
+
+    def grade(self, grade: str) -> str:
+        look = grades.style(grade) or grades.style("not_judged")
+        return (f'<span style="background:{look.fill};color:{look.text};padding:1px 6px;border-radius:3px;'
+                f'font-weight:bold">{html.escape(grades.label(grade))}</span>')
+
+    def link(self, url: str, text: str) -> str:
+        return f'<a href="{html.escape(url, quote=True)}">{html.escape(text)}</a>'
+
+    def join(self, blocks: list[str]) -> str:
+        body = "\n".join(b for b in blocks if b)
+        return f'<div style="font-family:Arial,Helvetica,sans-serif;font-size:15px;line-height:1.5">\n{body}\n</div>'
+
+
+# -- digests ----------------------------------------------------------------------------
+def render_digest(events: list[AlertEvent], fmt: str, cadence: str, period_start: date, period_end: date) -> Message:
+    """One message for a period: a line per event, oldest first."""
+    span = day(period_start) if cadence == "daily" else f"{day(period_start)} to {day(period_end)}"
+    n = len(events)
+    title = f"Ofsted {cadence} digest, {span}: {n} report{'s' if n != 1 else ''}"
+    heading = f"What Ofsted published about the councils you follow, {span}:"
+    builder = {"text": _Text, "markdown": _Markdown, "html": _Html}[fmt]()
+    return Message(escape(title, "chat-title" if fmt == "markdown" else "text"), builder.digest(heading, events), fmt)
