@@ -16,6 +16,7 @@ HANDLERS = {
     "query": "etl.query:query_command",
     "migrate": "etl.warehouse:migrate_command",
     "run": "etl.pipeline:run_command",
+    "serve": "etl.web.serve:serve_command",
 }
 
 
@@ -47,6 +48,13 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--reparse", action="store_true", help="re-parse every stored file")
     p.add_argument("--historic-alerts", action="store_true",
                    help="also alert for changes found by the first (baseline) run")
+
+    p = sub.add_parser("serve", help="the ratings view (England map, councils, changes, reviews) in a browser",
+                       description="Serve the ratings view. Loopback only unless OFSTED_VIEW_TOKEN is set: "
+                                   "then every request must carry it (Authorization: Bearer TOKEN, or open "
+                                   "any page once with ?token=TOKEN to set a cookie).")
+    p.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1)")
+    p.add_argument("--port", type=int, default=8765, help="port (default 8765)")
     return ap
 
 
