@@ -15,6 +15,7 @@ HANDLERS = {
     "parse": "etl.parse:parse_command",
     "query": "etl.query:query_command",
     "migrate": "etl.warehouse:migrate_command",
+    "reference": "etl.reference:reference_command",
     "run": "etl.pipeline:run_command",
     "serve": "etl.web.serve:serve_command",
 }
@@ -40,6 +41,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--format", choices=("table", "csv", "json"), default="table")
 
     sub.add_parser("migrate", help="create or upgrade the warehouse schema")
+    sub.add_parser("reference", help="load the shipped council reference into the warehouse; list councils it lacks")
 
     p = sub.add_parser("run", help="the whole pipeline once: crawl, download, parse, load, changes, alert")
     p.add_argument("--limit", type=int, help="at most N councils")

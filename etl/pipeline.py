@@ -66,11 +66,13 @@ def _warehouse(settings: Settings):
 
 
 def begin(settings: Settings, run_id: str) -> None:
-    """Create or upgrade the warehouse schema and open the run."""
+    """Create or upgrade the warehouse schema, load the shipped council reference, open the run."""
+    from etl import reference
     from etl.load import start_run
     from etl.warehouse import migrate
     with _warehouse(settings) as wh:
         migrate(wh)
+        reference.sync(wh)
         start_run(wh, run_id)
 
 
