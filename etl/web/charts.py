@@ -18,15 +18,10 @@ LINE_STYLES = (("#1d3f8f", ""), ("#b1358a", "6 3"), ("#2b7a77", "2 3"), ("#8a5a0
 
 @dataclass
 class Hex:
-    urn: str
-    name: str
+    cell: dict  # what the map says about the council: urn, name, grade, label, href, ...
     points: str
     x: float
     y: float
-    grade: str
-    label: str
-    href: str
-    region: str = ""
 
 
 def hexagon(cx: float, cy: float, size: float) -> str:
@@ -36,8 +31,8 @@ def hexagon(cx: float, cy: float, size: float) -> str:
 
 
 def hex_map(cells: list[dict], size: float = 14.0) -> dict:
-    """Cells (urn, name, q, r, grade, label, href) laid out "odd-r" (odd rows shifted right;
-    rows count upwards, as HexJSON's do) -> hexagons and the drawing's size."""
+    """Cells (with q, r) laid out "odd-r" (odd rows shifted right; rows count upwards, as
+    HexJSON's do) -> hexagons and the drawing's size."""
     if not cells:
         return {"hexes": [], "width": 0, "height": 0}
     w, h = math.sqrt(3) * size, 1.5 * size
@@ -47,8 +42,7 @@ def hex_map(cells: list[dict], size: float = 14.0) -> dict:
     for c in cells:
         cx = w * (c["q"] - left + 0.5 * (c["r"] % 2)) + w / 2 + 1
         cy = h * (top - c["r"]) + size + 1
-        hexes.append(Hex(c["urn"], c["name"], hexagon(cx, cy, size * 0.98), cx, cy, c["grade"], c["label"],
-                         c["href"], c.get("region", "")))
+        hexes.append(Hex(c, hexagon(cx, cy, size * 0.98), round(cx, 1), round(cy, 1)))
     width = max(x.x for x in hexes) + w / 2 + 2
     height = max(x.y for x in hexes) + size + 2
     return {"hexes": hexes, "width": round(width, 1), "height": round(height, 1)}

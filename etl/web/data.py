@@ -7,6 +7,8 @@ import io
 from dataclasses import dataclass
 from datetime import date
 
+from etl import grades
+from etl.grades import GRADE_ORDER
 from etl.warehouse import Warehouse
 
 # the tracked areas every current framework judges, in the order the pages show them
@@ -25,12 +27,17 @@ AREA_LABELS = {
     "lac_leadership_management": "LAC leadership and management",
 }
 DIRECTIONS = ("improved", "declined")
-GRADE_LABELS = {"outstanding": "Outstanding", "good": "Good", "requires_improvement": "Requires improvement",
-                "adequate": "Adequate", "inadequate": "Inadequate", "not_judged": "Not judged", None: "No data"}
+# what the grade filter offers (no data = a council not inspected, or the area never judged)
+GRADE_FILTERS = (*GRADE_ORDER, "none")
+
+
+def grade_rank(grade: str | None) -> int:
+    """Sort key, best first; no data last."""
+    return GRADE_ORDER.index(grade) if grade in GRADE_ORDER else len(GRADE_ORDER)
 
 
 def grade_label(grade: str | None) -> str:
-    return GRADE_LABELS.get(grade, str(grade))
+    return grades.label(grade) if grade and grade != "none" else "No data"
 
 
 def area_label(area: str) -> str:
@@ -56,11 +63,11 @@ class ChangeFilter:
 
     def where(self) -> tuple[str, list]:
         clauses, params = [], []
-        for column, op, value in (("published", ">=", self.since), ("published", "<=", self.until),
-                                  ("region", "=", self.region), ("area", "=", self.area),
-                                  ("direction", "=", self.direction), ("urn", "=", self.urn)):
+        for clause, value in (("published >= ?", self.since), ("published <= ?", self.until),
+                              ("urn IN (SELECT urn FROM ref_councils WHERE region_name = ?)", self.region),
+                              ("area = ?", self.area), ("direction = ?", self.direction), ("urn = ?", self.urn)):
             if value:
-                clauses.append(f"{column} {op} ?")
+                clauses.append(clause)
                 params.append(value)
         return (" WHERE " + " AND ".join(clauses) if clauses else ""), params
 
@@ -68,7 +75,7 @@ class ChangeFilter:
 def changes(wh: Warehouse, flt: ChangeFilter, limit: int | None = None) -> list[dict]:
     """Changes of grade, newest first."""
     where, params = flt.where()
-    sql = ("SELECT urn, local_authority, region, area, previous_grade, grade, direction, previous_published,"
+    sql = ("SELECT urn, local_authority, area, previous_grade, grade, direction, previous_published,"
            " published, inspection_end, report_url, change_id FROM rating_changes" + where +
            " ORDER BY published DESC, local_authority, area")
     if limit:
@@ -79,18 +86,27 @@ def changes(wh: Warehouse, flt: ChangeFilter, limit: int | None = None) -> list[
 def council(wh: Warehouse, urn: str) -> dict | None:
     """A council's story: its current grades, rating history (with its predecessors'), every
     publication graded or not, and its statistical neighbours' current grades."""
-    row = wh.fetchone("SELECT urn, name, url FROM councils WHERE urn = ?", [urn])
+    row = wh.fetchone("SELECT c.urn, c.name, c.url, rc.region_name FROM councils c"
+                      " LEFT JOIN ref_councils rc ON rc.urn = c.urn WHERE c.urn = ?", [urn])
     if row is None:
         return None
     return {
-        "urn": row[0], "name": row[1], "url": row[2],
+        "urn": row[0], "name": row[1], "url": row[2], "region": row[3],
+        "neighbours": select(
+            wh, "SELECT n.neighbour_urn AS urn, COALESCE(c.name, rc.name) AS name, cr.grade, cr.inspection_end"
+                " FROM ref_statistical_neighbours n JOIN ref_councils rc ON rc.urn = n.neighbour_urn"
+                " LEFT JOIN councils c ON c.urn = n.neighbour_urn"
+                " LEFT JOIN current_ratings cr ON cr.urn = n.neighbour_urn AND cr.area = 'overall_effectiveness'"
+                " WHERE n.urn = ? ORDER BY n.rank", [urn]),
         "current": {r["area"]: r for r in select(
             wh, "SELECT area, grade, framework, inspection_end, published, report_url"
                 " FROM current_ratings WHERE urn = ?", [urn])},
         "history": history(wh, urn),
         "inspections": select(
-            wh, "SELECT urn, framework, inspection_end, url FROM reports"
-                " WHERE urn = ? AND is_report AND framework IS NOT NULL ORDER BY inspection_end", [urn]),
+            wh, "SELECT r.urn, r.framework, r.inspection_end, r.url FROM reports r"
+                " LEFT JOIN ref_successions s ON s.predecessor_urn = r.urn AND s.successor_urn = ?"
+                " WHERE (r.urn = ? OR r.inspection_end < s.effective) AND r.is_report AND r.framework IS NOT NULL"
+                " ORDER BY r.inspection_end", [urn, urn]),
         "publications": select(
             wh, "SELECT p.published, p.kind, p.title, p.url, r.framework, r.inspection_end, r.needs_review,"
                 " r.is_report FROM publications p LEFT JOIN reports r ON r.url = p.url"
@@ -99,10 +115,25 @@ def council(wh: Warehouse, urn: str) -> dict | None:
 
 
 def history(wh: Warehouse, urn: str) -> list[dict]:
-    return select(
-        wh, "SELECT h.urn, h.area, h.grade, h.valid_from, h.valid_to, h.end_reason, r.framework"
+    """The council's rating history, preceded by its predecessors' (Northamptonshire's before
+    North Northamptonshire's), each row of theirs marked with the predecessor's name."""
+    rows = select(
+        wh, "SELECT h.urn, h.area, h.grade, h.valid_from, h.valid_to, h.end_reason, r.framework,"
+            " s.predecessor_name AS predecessor, s.effective"
             " FROM rating_history h JOIN reports r ON r.report_id = h.report_id"
-            " WHERE h.urn = ? ORDER BY h.area, h.valid_from", [urn])
+            " LEFT JOIN ref_successions s ON s.predecessor_urn = h.urn AND s.successor_urn = ?"
+            " WHERE (h.urn = ? OR s.successor_urn IS NOT NULL)", [urn, urn])
+    kept = []
+    for row in rows:
+        effective = row.pop("effective")
+        if effective is None or row["urn"] == urn:
+            row["predecessor"] = None
+        elif row["valid_from"] >= effective:
+            continue  # graded after the reorganisation: not this council's story
+        elif row["valid_to"] is None or row["valid_to"] > effective:
+            row["valid_to"], row["end_reason"] = effective, "succeeded"
+        kept.append(row)
+    return sorted(kept, key=lambda r: (r["area"], r["valid_from"]))
 
 
 def council_name(wh: Warehouse, urn: str) -> str | None:
@@ -110,9 +141,10 @@ def council_name(wh: Warehouse, urn: str) -> str | None:
     return row[0] if row else None
 
 
-def regions(wh: Warehouse) -> list[str]:
-    """Region names for the filters (none until the council reference is loaded)."""
-    return []
+def reference_regions() -> list[str]:
+    from etl import reference
+
+    return [r.name for r in reference.regions()]
 
 
 def to_csv(rows: list[dict]) -> str:
@@ -129,3 +161,76 @@ def _safe_cell(value):
     if isinstance(value, str) and value[:1] in ("=", "+", "-", "@"):
         return "'" + value
     return value
+
+
+def latest_inspections(wh: Warehouse) -> list[dict]:
+    """One row per council the site lists: its region and codes, its latest graded inspection,
+    and in each main area the grade now, the grade before and the direction."""
+    councils = select(wh, "SELECT c.urn, c.name AS local_authority, rc.la_code, rc.ons_code, rc.region_name AS region"
+                          " FROM councils c LEFT JOIN ref_councils rc ON rc.urn = c.urn ORDER BY c.name, c.urn")
+    history_rows = select(wh, "SELECT h.urn, h.area, h.grade, h.is_current, h.framework, h.inspection_end,"
+                              " h.published, h.report_url FROM rating_history h ORDER BY h.urn, h.area, h.valid_from")
+    latest = {r["urn"]: r for r in select(
+        wh, "SELECT r.urn, r.framework, r.inspection_end, COALESCE(r.published, p.published) AS published, r.url"
+            " FROM reports r LEFT JOIN publications p ON p.url = r.url"
+            " WHERE r.is_report AND r.framework IS NOT NULL ORDER BY r.inspection_end")}
+    by_urn: dict[str, dict] = {}
+    for h in history_rows:
+        grades_now = by_urn.setdefault(h["urn"], {})
+        if h["area"] in MAIN_AREAS:
+            grades_now.setdefault(h["area"], []).append(h)
+    out = []
+    for c in councils:
+        row = dict(c)
+        inspection = latest.get(c["urn"], {})
+        row.update(framework=inspection.get("framework"), inspection_end=inspection.get("inspection_end"),
+                   published=inspection.get("published"), report_url=inspection.get("url"))
+        for area in MAIN_AREAS:
+            rows = by_urn.get(c["urn"], {}).get(area, [])
+            now = rows[-1] if rows and rows[-1]["is_current"] else None
+            before = rows[-2]["grade"] if now and len(rows) > 1 else None
+            grade = now["grade"] if now else ("not_judged" if row["framework"] == "ilacs_2026" else None)
+            row[area], row[f"previous_{area}"] = grade, before
+            row[f"{area}_direction"] = direction(before, grade)
+        out.append(row)
+    return out
+
+
+def direction(before: str | None, now: str | None) -> str | None:
+    rank = {g: i for i, g in enumerate(("inadequate", "requires_improvement", "adequate", "good", "outstanding"))}
+    if before not in rank or now not in rank or before == now:
+        return None
+    return "improved" if rank[now] > rank[before] else "declined"
+
+
+def filter_councils(rows: list[dict], *, region=None, grade=None, framework=None, since=None,
+                    area="overall_effectiveness") -> list[dict]:
+    """The councils table's filters: region, grade in the chosen area, framework, inspected since."""
+    return [r for r in rows
+            if (not region or r["region"] == region)
+            and (not grade or (r[area] or "none") == grade)
+            and (not framework or r["framework"] == framework)
+            and (not since or (r["inspection_end"] and r["inspection_end"] >= since))]
+
+
+def england_cells(wh: Warehouse, latest: list[dict], area: str, region: str | None, href) -> tuple[list[dict], dict]:
+    """One hex-map cell per current council (from the reference), coloured by its grade in
+    `area`; a council without data is drawn as such. Counts per grade within the region."""
+    by_urn = {r["urn"]: r for r in latest}
+    cells, counts = [], {g: 0 for g in GRADE_FILTERS}
+    for ref in select(wh, "SELECT urn, name, region_name, hex_q, hex_r FROM ref_councils"
+                          " WHERE abolished IS NULL AND hex_q IS NOT NULL"):
+        row = by_urn.get(ref["urn"], {})
+        grade = row.get(area) or "none"
+        inside = not region or ref["region_name"] == region
+        if inside:
+            counts[grade] = counts.get(grade, 0) + 1
+        cells.append({"urn": ref["urn"], "name": row.get("local_authority") or ref["name"], "q": ref["hex_q"],
+                      "r": ref["hex_r"], "grade": grade, "label": GRADE_SHORT.get(grade, "?"),
+                      "href": href(ref["urn"]), "region": ref["region_name"], "inside": inside})
+    return cells, counts
+
+
+# the letters inside a hexagon, so the map does not rely on colour alone
+GRADE_SHORT = {"outstanding": "O", "good": "G", "requires_improvement": "RI", "adequate": "A",
+               "inadequate": "I", "not_judged": "NJ", "none": "–"}

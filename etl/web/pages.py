@@ -12,6 +12,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse
 from fastapi.templating import Jinja2Templates
 from starlette.concurrency import run_in_threadpool
 
+from etl import grades
 from etl.warehouse import Warehouse, connect
 from etl.web import WEB_DIR, charts, data, feeds
 from etl.web.auth import same_origin
@@ -20,7 +21,8 @@ router = APIRouter()
 templates = Jinja2Templates(env=jinja2.Environment(
     loader=jinja2.FileSystemLoader(WEB_DIR / "templates"), autoescape=True,
     trim_blocks=True, lstrip_blocks=True, undefined=jinja2.StrictUndefined))
-templates.env.globals.update(area_label=data.area_label, grade_label=data.grade_label,
+templates.env.globals.update(area_label=data.area_label, grade_label=data.grade_label, grade_rank=data.grade_rank,
+                             GRADE_STYLES=grades.GRADE_STYLES,
                              FRAMEWORK_SHORT=charts.FRAMEWORK_SHORT, MAIN_AREAS=data.MAIN_AREAS)
 
 
@@ -75,8 +77,7 @@ def changes_page(request: Request, since: str | None = None, until: str | None =
     flt = change_filter(since, until, region, area, direction)
     with warehouse(request) as wh:
         rows = data.changes(wh, flt)
-        regions = data.regions(wh)
-    return page(request, "changes.html", started, changes=rows, flt=flt, regions=regions,
+    return page(request, "changes.html", started, changes=rows, flt=flt, regions=data.reference_regions(),
                 areas=data.MAIN_AREAS, directions=data.DIRECTIONS)
 
 
@@ -112,8 +113,8 @@ def england_page(request: Request, area: str = "overall_effectiveness", region: 
     with warehouse(request) as wh:
         latest = data.latest_inspections(wh)
         recent = data.changes(wh, data.ChangeFilter(region=region or None), limit=12)
-    cells, counts = data.england_cells(latest, area, region or None,
-                                       lambda urn: request.url_for("council", urn=urn).path)
+        cells, counts = data.england_cells(wh, latest, area, region or None,
+                                           lambda urn: request.url_for("council", urn=urn).path)
     return page(request, "england.html", started, hexmap=charts.hex_map(cells), counts=counts, area=area,
                 region=region or "", regions=data.reference_regions(), recent=recent, areas=data.MAIN_AREAS)
 
