@@ -8,6 +8,7 @@ retracted (not deleted); one that appears is new. Area modelling: docs/warehouse
 from __future__ import annotations
 
 import hashlib
+import json
 import logging
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -62,6 +63,10 @@ assert all(set(TRACKED_AREAS[f]) == set(FRAMEWORK_AREAS[f]) for f in FRAMEWORK_A
 # (closed without a change event) by its first inspection under that framework
 FRAMEWORK_TRACKED = {f: frozenset(t for ts in keys.values() for t in ts) for f, keys in TRACKED_AREAS.items()}
 
+# the grade of a tracked area whose required judgement this report's text did not yield:
+# it ends the previous grade (no one reads an outdated grade as current) without an event
+NOT_READ = "not_read"
+
 # direction of a change: higher is better; adequate (2012-13) sits between good and RI
 GRADE_RANK = {"outstanding": 5, "good": 4, "adequate": 3, "requires_improvement": 2, "inadequate": 1}
 
@@ -82,6 +87,7 @@ class GradedReport:
     published: date | None
     url: str | None
     judgements: dict
+    not_read: tuple[str, ...] = ()  # framework keys required but not read (nor set by a reviewer)
 
     @property
     def effective_date(self) -> date:
@@ -100,11 +106,11 @@ def change_id_for(urn: str, area: str, report_id: str) -> str:
 def graded_reports(wh: Warehouse) -> list[GradedReport]:
     """Graded inspections that count for the history: reports with a framework and judgements
     whose council and date are known; a report flagged for review counts only once resolved
-    (with the reviewer's grades when given)."""
+    (the reviewer's grades, where given, replace the parsed ones area by area)."""
     rows = wh.fetchall(
         "SELECT r.report_id, COALESCE(r.urn, p.urn), COALESCE(c.name, r.local_authority, p.local_authority),"
         " r.framework, r.inspection_end, COALESCE(r.published, p.published), r.url,"
-        " r.needs_review, res.report_id IS NOT NULL"
+        " r.needs_review, res.report_id IS NOT NULL, r.unread_areas"
         " FROM reports r LEFT JOIN publications p ON p.url = r.url"
         " LEFT JOIN councils c ON c.urn = COALESCE(r.urn, p.urn)"
         " LEFT JOIN review_resolutions res ON res.report_id = r.report_id"
@@ -112,13 +118,14 @@ def graded_reports(wh: Warehouse) -> list[GradedReport]:
     parsed = _judgements_by_report(wh, "judgements")
     reviewed = _judgements_by_report(wh, "review_judgements")
     out = []
-    for rid, urn, la, fw, end, pub, url, needs_review, resolved in rows:
+    for rid, urn, la, fw, end, pub, url, needs_review, resolved, unread in rows:
         if needs_review and not resolved:
             continue
-        grades = reviewed.get(rid) or parsed.get(rid) or {}
-        if not grades or urn is None or (end or pub) is None:
+        grades = {**parsed.get(rid, {}), **reviewed.get(rid, {})}
+        not_read = tuple(a for a in json.loads(unread or "[]") if a not in grades)
+        if not (grades or not_read) or urn is None or (end or pub) is None:
             continue
-        out.append(GradedReport(rid, urn, la, fw, end, pub, url, grades))
+        out.append(GradedReport(rid, urn, la, fw, end, pub, url, grades, not_read))
     return out
 
 
@@ -152,7 +159,9 @@ class HistoryRow:
 
 def build_history(reports: list[GradedReport]) -> tuple[list[HistoryRow], list[Change]]:
     """Walk each council's graded inspections in order (inspection end, then publication date)
-    and emit SCD2 rows and change events. Pure: same input, same output, any input order."""
+    and emit SCD2 rows and change events. Pure: same input, same output, any input order.
+    An area a report required but did not yield gets a "not read" row (no event); the next
+    grade is compared with the last grade read."""
     by_council: dict[str, list[GradedReport]] = {}
     for r in reports:
         by_council.setdefault(r.urn, []).append(r)
@@ -161,20 +170,27 @@ def build_history(reports: list[GradedReport]) -> tuple[list[HistoryRow], list[C
     for urn in sorted(by_council):
         ordered = _one_per_date(sorted(by_council[urn], key=lambda r: r.sort_key))
         open_rows: dict[str, HistoryRow] = {}
+        last_read: dict[str, HistoryRow] = {}  # per area, the latest row with a real grade
         for rep in ordered:
             for area in [a for a in open_rows if a not in FRAMEWORK_TRACKED[rep.framework]]:
                 _close(open_rows.pop(area), rep.effective_date, "retired")
-            for key, grade in sorted(rep.judgements.items()):
+                last_read.pop(area, None)
+            grades = {**rep.judgements, **dict.fromkeys(rep.not_read, NOT_READ)}
+            for key, grade in sorted(grades.items()):
                 for area in TRACKED_AREAS[rep.framework][key]:
                     current = open_rows.get(area)
                     if current and current.grade == grade:
                         current.latest = rep
                         continue
                     if current:
-                        _close(current, rep.effective_date, "changed")
-                        events.append(_event(current, rep, area, grade))
+                        _close(current, rep.effective_date, "not_read" if grade == NOT_READ else "changed")
+                    previous = last_read.get(area)
+                    if grade != NOT_READ and previous and previous.grade != grade:
+                        events.append(_event(previous, rep, area, grade))
                     open_rows[area] = HistoryRow(urn, area, grade, rep.effective_date, rep, key, rep)
                     rows.append(open_rows[area])
+                    if grade != NOT_READ:
+                        last_read[area] = open_rows[area]
     return rows, events
 
 

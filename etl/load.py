@@ -143,7 +143,7 @@ def _record_hash(record: ReportRecord) -> str:
 _REPORT_COLS = ("report_id", "urn", "local_authority", "is_report", "reason", "kind", "framework",
                 "inspection_start", "inspection_end", "published", "lead_inspector", "url", "sha256",
                 "source", "parser_version", "parsed_at", "review_flags", "needs_review", "record_hash",
-                "first_seen", "first_seen_run")
+                "first_seen", "first_seen_run", "review_notes", "unread_areas", "readings")
 # everything but identity and first sighting is replaced by a different parse of the same file
 _REPORT_UPDATE = tuple(c for c in _REPORT_COLS if c not in ("report_id", "first_seen", "first_seen_run"))
 
@@ -173,7 +173,9 @@ def load_reports(wh: Warehouse, records: list[ReportRecord], run_id: str) -> int
         rows = [(rid, r.urn, r.local_authority, r.is_report, r.reason, r.kind, r.framework,
                  r.inspection_start, r.inspection_end, r.published, r.lead_inspector, r.url, r.sha256,
                  r.source, r.parser_version, now, json.dumps(list(r.review_flags)), bool(r.review_flags),
-                 _record_hash(r), now, run_id) for rid, r in chosen.items()]
+                 _record_hash(r), now, run_id, json.dumps(list(r.review_notes)),
+                 json.dumps(list(r.unread_areas)), json.dumps(r.readings, sort_keys=True))
+                for rid, r in chosen.items()]
         wh.insert_rows("reports", _REPORT_COLS, rows, conflict=("report_id",), update=_REPORT_UPDATE,
                        update_where="reports.record_hash <> EXCLUDED.record_hash")
         _replace_judgements(wh, chosen)
@@ -206,9 +208,10 @@ def _replace_judgements(wh: Warehouse, chosen: dict[str, ReportRecord]) -> None:
 
 def resolve_review(wh: Warehouse, report_id: str, judgements: dict[str, str] | None = None, *,
                    resolved_by: str | None = None, note: str | None = None) -> None:
-    """Resolve a report flagged for review: with `judgements`, those grades replace the parsed
-    ones for the rating history; without, the parsed judgements are accepted. Run
-    `etl.changes.refresh` afterwards to move the ratings."""
+    """Resolve a report listed for review: with `judgements`, those grades replace the parsed
+    ones area by area for the rating history (filling in an area not read); without, the
+    parsed judgements are accepted. Run `etl.changes.refresh` afterwards to move the ratings
+    (`etl.review` is the reviewer's interface to this)."""
     row = wh.fetchone("SELECT framework FROM reports WHERE report_id = ?", [report_id])
     if row is None:
         raise ValueError(f"no report {report_id!r} in the warehouse")

@@ -88,16 +88,23 @@ class ReportRecord:
     published: date | None = None
     lead_inspector: str | None = None
     judgements: dict[str, str] = field(default_factory=dict)
-    review_flags: tuple[str, ...] = ()  # human-readable reasons; non-empty = needs review
+    review_flags: tuple[str, ...] = ()  # real conflicts; non-empty = held out of the history
     parser_version: str = ""
     urn: str | None = None             # from the listing, when known
     url: str | None = None
     sha256: str | None = None
+    # non-blocking notes (an area read from one source only): the report counts as parsed
+    review_notes: tuple[str, ...] = ()
+    # areas the framework requires that could not be read: shown as "not read" until reviewed
+    unread_areas: tuple[str, ...] = ()
+    # what each source said, per area: {"help_and_protection": {"table": "good", "body": None}}
+    readings: dict[str, dict[str, str | None]] = field(default_factory=dict)
 
     def to_contract(self) -> dict:
         """The JSON object of `ofsted parse` (dates as ISO strings)."""
         out = {k: (v.isoformat() if isinstance(v, date) else v) for k, v in asdict(self).items()}
-        out["review_flags"] = list(self.review_flags)
+        for name in ("review_flags", "review_notes", "unread_areas"):
+            out[name] = list(getattr(self, name))
         if self.reason is None:
             out.pop("reason")
         return out

@@ -101,19 +101,33 @@ V1_HISTORY_COLS = ("urn", "area", "grade", "valid_from", "valid_to", "is_current
                    "latest_report_id", "end_reason")
 
 
-def test_upgrade_from_the_first_version_keeps_the_data(empty_warehouse):
+def load_sample_as_first_version(wh, tmp_path) -> list:
+    """The sample as a version-1 warehouse held it: loaded by today's code elsewhere, then the
+    columns version 1 has copied across (later versions add columns to the load tables).
+    Returns the sample's rating history rows."""
+    with connect(f"duckdb:///{tmp_path / 'latest.duckdb'}") as latest:
+        migrate(latest)
+        load_sample(latest, refresh=False)
+        for table in ("pipeline_runs", "councils", "publications", "stored_files", "reports", "judgements"):
+            columns = list(wh._column_types(table))
+            wh.insert_rows(table, columns, latest.fetchall(f"SELECT {', '.join(columns)} FROM {table}"))
+        return changes.build_history(changes.graded_reports(latest))[0]
+
+
+def test_upgrade_from_the_first_version_keeps_the_data(empty_warehouse, tmp_path):
     with connect(empty_warehouse) as wh:
         assert migrate(wh, target=1) == 1
-        load_sample(wh, refresh=False)  # the load stage's tables are unchanged since version 1
+        rows = load_sample_as_first_version(wh, tmp_path)
         # the history as version 1 of `changes` wrote it
-        rows, _ = changes.build_history(changes.graded_reports(wh))
         wh.insert_rows("rating_history", V1_HISTORY_COLS, [changes._history_row(h)[:10] for h in rows])
         before = snapshot(wh, "reports", "judgements", "publications", "councils")
         with pytest.raises(Exception):
             wh.fetchall("SELECT * FROM current_ratings")
     with connect(empty_warehouse) as wh:
         assert migrate(wh) == LATEST
-        assert snapshot(wh, "reports", "judgements", "publications", "councils") == before
+        # the columns added since are left out (their defaults are checked elsewhere)
+        assert snapshot(wh, "reports", "judgements", "publications", "councils",
+                        ignore=("review_notes", "unread_areas", "readings")) == before
         # the new columns were backfilled: current ratings answer before any refresh
         upgraded = snapshot(wh, "current_ratings")
         assert ("80487", "Barnet", "overall_effectiveness", "outstanding", "ilacs_2023", date(2024, 3, 8),

@@ -86,7 +86,7 @@ def make_publication(urn: str, n: int, published, *, kind: str = "inspection", l
 
 def make_report(urn: str, n: int, framework: str | None, end, judgements: dict | None = None, *,
                 published=None, parser_version: str = "1.0", flags: tuple = (), kind: str = "inspection",
-                la: str | None = None):
+                la: str | None = None, notes: tuple = (), unread: tuple = (), readings: dict | None = None):
     """A graded (or, with framework None, ungraded) report record whose file is `<urn><n>`."""
     import hashlib
     from datetime import timedelta
@@ -99,7 +99,8 @@ def make_report(urn: str, n: int, framework: str | None, end, judgements: dict |
         local_authority=pub.local_authority, inspection_start=end - timedelta(days=11), inspection_end=end,
         published=pub.published, lead_inspector="A Inspector", judgements=dict(judgements or {}),
         review_flags=tuple(flags), parser_version=parser_version, urn=urn, url=pub.url,
-        sha256=hashlib.sha256(pub.url.encode()).hexdigest())
+        sha256=hashlib.sha256(pub.url.encode()).hexdigest(), review_notes=tuple(notes),
+        unread_areas=tuple(unread), readings=dict(readings or {}))
 
 
 SAMPLE_COUNCILS = {  # names with the awkward characters real council names have

@@ -1,0 +1,94 @@
+"""Reviews (etl/review.py): what is listed, what a reviewer sees, and that accepting or
+setting grades moves the rating history at the next refresh, on both engines."""
+from __future__ import annotations
+
+from datetime import date
+
+import pytest
+
+from etl import changes, load, review
+from etl.load import report_id_for
+from tests.support.warehouse_fixtures import make_report
+
+
+def current(wh, urn):
+    return dict(wh.fetchall("SELECT area, grade FROM current_ratings WHERE urn = ?", [urn]))
+
+
+def seed(wh):
+    """Council 1: a clean 2019 report, then a 2024 report in each review state."""
+    clean = make_report("1", 1, "ilacs_2018", date(2019, 1, 1),
+                        {"overall_effectiveness": "good", "help_and_protection": "good"})
+    held = make_report("1", 2, "ilacs_2023", date(2024, 1, 1), {"help_and_protection": "inadequate"},
+                       flags=("help_and_protection: page-1 table says inadequate, body says good",),
+                       readings={"help_and_protection": {"table": "inadequate", "body": "good"}})
+    noted = make_report("2", 1, "ilacs_2023", date(2024, 2, 1), {"in_care": "good"},
+                        notes=("in_care: read from the body only (good)",),
+                        readings={"in_care": {"table": None, "body": "good"}})
+    unread = make_report("3", 1, "sif", date(2016, 1, 1), {"help_and_protection": "good"},
+                         unread=("overall_effectiveness",))
+    load.load_reports(wh, [clean, held, noted, unread], "r")
+    return clean, held, noted, unread
+
+
+def test_list_shows_held_not_read_and_noted_reports_with_what_the_parser_saw(wh):
+    clean, held, noted, unread = seed(wh)
+    items = review.list_reviews(wh)
+    assert [(i.report_id, i.status) for i in items] == [
+        (report_id_for(held), "held"), (report_id_for(unread), "not_read"), (report_id_for(noted), "noted")]
+    first = items[0]
+    assert (first.urn, first.council, first.published, first.url, first.framework) == (
+        "1", "Council 1", held.published, held.url, "ilacs_2023")
+    assert first.readings == {"help_and_protection": {"table": "inadequate", "body": "good"}}
+    assert first.flags == held.review_flags and first.judgements == {"help_and_protection": "inadequate"}
+    assert items[1].unread_areas == ("overall_effectiveness",)
+    assert review.get_review(wh, report_id_for(clean)).status == "clear"  # nothing to act on, not listed
+    assert review.get_review(wh, "nope") is None
+
+
+def test_accept_records_who_and_why_and_counts_a_held_report_at_the_next_refresh(wh):
+    clean, held, _, _ = seed(wh)
+    changes.refresh(wh, "r")
+    assert current(wh, "1")["help_and_protection"] == "good"
+    review.accept(wh, report_id_for(held), who="ann", why="the table is right")
+    item = review.get_review(wh, report_id_for(held))
+    assert (item.status, item.resolved_by, item.resolution_note) == ("resolved", "ann", "the table is right")
+    assert report_id_for(held) not in [i.report_id for i in review.list_reviews(wh)]
+    assert report_id_for(held) in [i.report_id for i in review.list_reviews(wh, include_resolved=True)]
+    assert current(wh, "1")["help_and_protection"] == "good"  # not before the refresh
+    changes.refresh(wh, "r")
+    assert current(wh, "1")["help_and_protection"] == "inadequate"
+
+
+def test_set_grades_fills_an_unread_area_and_keeps_earlier_grades(wh):
+    *_, unread = seed(wh)
+    rid = report_id_for(unread)
+    changes.refresh(wh, "r")
+    assert current(wh, "3") == {"help_and_protection": "good", "overall_effectiveness": "not_read"}
+    review.set_grades(wh, rid, {"overall_effectiveness": "Requires improvement"}, who="ann", why="p.1 headline")
+    review.set_grades(wh, rid, {"help_and_protection": "outstanding"}, who="bob", why="body p.7")
+    item = review.get_review(wh, rid)
+    assert item.reviewed == {"overall_effectiveness": "requires_improvement", "help_and_protection": "outstanding"}
+    assert (item.resolved_by, item.resolution_note) == ("bob", "body p.7")
+    changes.refresh(wh, "r")
+    assert current(wh, "3") == {"help_and_protection": "outstanding", "overall_effectiveness": "requires_improvement"}
+
+
+@pytest.mark.parametrize("grades, who, why, message", [
+    ({"in_care": "good"}, "ann", "x", "'in_care' is not an area of the sif framework; its areas are: overall"),
+    ({"help_and_protection": "great"}, "ann", "x", "'great' is not a grade; grades are: outstanding"),
+    ({}, "ann", "x", "no grades given"),
+    ({"help_and_protection": "good"}, " ", "x", "say who"),
+    ({"help_and_protection": "good"}, "ann", "", "say why"),
+])
+def test_set_grades_refuses_bad_input_with_a_clear_message_and_changes_nothing(wh, grades, who, why, message):
+    *_, unread = seed(wh)
+    with pytest.raises(ValueError, match=message):
+        review.set_grades(wh, report_id_for(unread), grades, who=who, why=why)
+    assert wh.fetchall("SELECT * FROM review_resolutions") == []
+    assert wh.fetchall("SELECT * FROM review_judgements") == []
+
+
+def test_accepting_an_unknown_report_is_a_clear_error(wh):
+    with pytest.raises(ValueError, match="no report 'nope'"):
+        review.accept(wh, "nope", who="ann", why="x")
