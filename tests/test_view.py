@@ -150,3 +150,47 @@ def test_serve_refuses_to_listen_beyond_loopback_without_a_token(monkeypatch, ca
     monkeypatch.delenv("OFSTED_VIEW_TOKEN", raising=False)
     assert main(["serve", "--host", "0.0.0.0", "--port", "1"]) == 2
     assert "OFSTED_VIEW_TOKEN" in capsys.readouterr().err
+
+
+def test_review_actions_change_the_next_refresh_and_need_edit_rights(wh, warehouse_url):
+    from datetime import date
+
+    from etl import changes, load
+    from etl.load import report_id_for
+    from etl.web.auth import Viewer
+    from tests.support.warehouse_fixtures import make_report
+
+    clean = make_report("1", 1, "ilacs_2018", date(2019, 1, 1), {"overall_effectiveness": "good",
+                        "help_and_protection": "good"}, la="<b>Held</b> Council")
+    held = make_report("1", 2, "ilacs_2023", date(2024, 1, 1), {"help_and_protection": "inadequate"},
+                       flags=("help_and_protection: page-1 table says inadequate, body says good",),
+                       readings={"help_and_protection": {"table": "inadequate", "body": "good"}}, la="<b>Held</b> Council")
+    load.load_reports(wh, [clean, held], "r")
+    changes.refresh(wh, "r")
+    rid = report_id_for(held)
+    grade_now = lambda: wh.fetchone("SELECT grade FROM current_ratings WHERE urn = '1'"  # noqa: E731
+                                    " AND area = 'help_and_protection'")[0]
+
+    reader = TestClient(create_app(viewer=lambda: Viewer("reader", False), warehouse_url=lambda: warehouse_url))
+    page = soup(reader.get("/reviews"))
+    item = page.select_one(f"#r-{rid}")
+    assert "held" in item.h2.text and "&lt;b&gt;Held" in str(item.h2)
+    assert ["Help and protection", "Inadequate", "Good", "Inadequate", ""] in table_rows(item)
+    assert not item.select("form")  # a read-only user sees the queue, not the buttons
+    assert reader.post(f"/reviews/{rid}/accept", data={"why": "x"}).status_code == 403
+    assert reader.post(f"/reviews/{rid}/grades", data={"grade_help_and_protection": "good", "why": "x"}).status_code == 403
+
+    editor = client_for(warehouse_url)
+    assert soup(editor.get("/reviews")).select_one(f"#r-{rid}").select("form")
+    bad = editor.post(f"/reviews/{rid}/grades", data={"grade_help_and_protection": "splendid", "why": "p.3"})
+    assert bad.status_code == 400 and "not a grade" in bad.text
+    assert editor.post(f"/reviews/{rid}/grades", data={"grade_help_and_protection": "good"}).status_code == 400
+    assert editor.post("/reviews/nope/accept", data={"why": "x"}).status_code == 404
+    cross_site = editor.post(f"/reviews/{rid}/accept", data={"why": "x"}, headers={"Origin": "https://evil.example"})
+    assert cross_site.status_code == 403
+    done = editor.post(f"/reviews/{rid}/accept", data={"why": "the table is right"}, follow_redirects=False)
+    assert done.status_code == 303 and done.headers["location"] == "/reviews"
+    assert grade_now() == "good"  # the decision waits for the next refresh
+    changes.refresh(wh, "r")
+    assert grade_now() == "inadequate"
+    assert not soup(editor.get("/reviews")).select(f"#r-{rid}")  # resolved: off the queue

@@ -78,7 +78,10 @@ def step_chart(history: list[dict], inspections: list[dict], labels: dict[str, s
         colour, dash = LINE_STYLES[i % len(LINE_STYLES)]
         path, points, previous_end = [], [], None
         for row in (h for h in history if h["area"] == area):
-            y = round(top + rung * (4 - GRADE_LEVEL.get(row["grade"], 1)) + rung / 2 + offset, 1)
+            if row["grade"] not in GRADE_LEVEL:  # "not read": a gap in the line (the table says why)
+                previous_end = None
+                continue
+            y = round(top + rung * (4 - GRADE_LEVEL[row["grade"]]) + rung / 2 + offset, 1)
             x0, x1 = x(row["valid_from"]), x(row["valid_to"] or today)
             # a step up or down where the previous grade ended; a new start after a gap
             path.append(f"V{y}" if previous_end == row["valid_from"] else f"M{x0},{y}")

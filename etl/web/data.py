@@ -9,6 +9,7 @@ from datetime import date
 
 from etl import grades
 from etl.grades import GRADE_ORDER
+from etl.records import GRADES
 from etl.warehouse import Warehouse
 
 # the tracked areas every current framework judges, in the order the pages show them
@@ -27,6 +28,7 @@ AREA_LABELS = {
     "lac_leadership_management": "LAC leadership and management",
 }
 DIRECTIONS = ("improved", "declined")
+REVIEW_GRADES = GRADES  # what a reviewer may set: the contract's scale
 # what the grade filter offers (no data = a council not inspected, or the area never judged)
 GRADE_FILTERS = (*GRADE_ORDER, "none")
 
@@ -37,7 +39,10 @@ def grade_rank(grade: str | None) -> int:
 
 
 def grade_label(grade: str | None) -> str:
-    return grades.label(grade) if grade and grade != "none" else "No data"
+    """Printed label; `none` (no data) and unknown values (`not_read`) read as words too."""
+    if not grade or grade == "none":
+        return "No data"
+    return grades.label(grade) if grade in grades.GRADE_STYLES else grade.replace("_", " ").capitalize()
 
 
 def area_label(area: str) -> str:
