@@ -32,9 +32,11 @@ def airflow_viewer():
     ofsted_ingest: the simple auth manager's USER role and above, or FAB's DAG edit right)."""
     from airflow.api_fastapi.app import get_auth_manager
     from airflow.api_fastapi.auth.managers.models.resource_details import DagDetails
-    from airflow.api_fastapi.core_api.security import GetUserDep
+    from airflow.api_fastapi.core_api.security import get_user
 
-    def viewer(user: GetUserDep) -> Viewer:
+    # a default, not an Annotated type: this module's annotations are strings FastAPI resolves
+    # in module globals, where the lazily imported Airflow names are not
+    def viewer(user=Depends(get_user)) -> Viewer:
         can_edit = get_auth_manager().is_authorized_dag(
             method="PUT", details=DagDetails(id=PIPELINE_DAG_ID), user=user)
         return Viewer(user.get_name(), bool(can_edit))

@@ -18,11 +18,27 @@ from etl.web import WEB_DIR, charts, data, feeds
 from etl.web.auth import same_origin
 
 router = APIRouter()
+
+
+def path_for(request: Request, name: str, **params) -> str:
+    """A route's path as the browser must ask for it. Not `request.url_for`: under Airflow this
+    app is mounted, and Starlette resolves names there with Airflow's router, not ours."""
+    return request.scope.get("root_path", "").rstrip("/") + request.app.url_path_for(name, **params)
+
+
+def absolute_url(request: Request, name: str, **params) -> str:
+    return str(request.url.replace(path=path_for(request, name, **params), query=""))
+
+
+@jinja2.pass_context
+def template_path_for(context, name: str, **params) -> str:
+    return path_for(context["request"], name, **params)
+
 templates = Jinja2Templates(env=jinja2.Environment(
     loader=jinja2.FileSystemLoader(WEB_DIR / "templates"), autoescape=True,
     trim_blocks=True, lstrip_blocks=True, undefined=jinja2.StrictUndefined))
 templates.env.globals.update(area_label=data.area_label, grade_label=data.grade_label, grade_rank=data.grade_rank,
-                             GRADE_STYLES=grades.GRADE_STYLES,
+                             GRADE_STYLES=grades.GRADE_STYLES, path_for=template_path_for,
                              FRAMEWORK_SHORT=charts.FRAMEWORK_SHORT, MAIN_AREAS=data.MAIN_AREAS)
 
 
@@ -100,8 +116,8 @@ def council_feed(request: Request, urn: str):
 def atom(request: Request, flt: data.ChangeFilter, title: str) -> Response:
     with warehouse(request) as wh:
         rows = data.changes(wh, flt, limit=feeds.MAX_ENTRIES)
-    body = feeds.atom_feed(title, str(request.url), str(request.url_for("changes")), rows,
-                           lambda urn: str(request.url_for("council", urn=urn)))
+    body = feeds.atom_feed(title, str(request.url), absolute_url(request, "changes"), rows,
+                           lambda urn: absolute_url(request, "council", urn=urn))
     return Response(body, media_type="application/atom+xml; charset=utf-8")
 
 
@@ -114,7 +130,7 @@ def england_page(request: Request, area: str = "overall_effectiveness", region: 
         latest = data.latest_inspections(wh)
         recent = data.changes(wh, data.ChangeFilter(region=region or None), limit=12)
         cells, counts = data.england_cells(wh, latest, area, region or None,
-                                           lambda urn: request.url_for("council", urn=urn).path)
+                                           lambda urn: path_for(request, "council", urn=urn))
     return page(request, "england.html", started, hexmap=charts.hex_map(cells), counts=counts, area=area,
                 region=region or "", regions=data.reference_regions(), recent=recent, areas=data.MAIN_AREAS)
 
@@ -171,7 +187,7 @@ def review_accept(request: Request, report_id: str, why: str = Form("")):
         if review.get_review(wh, report_id) is None:
             raise HTTPException(404, "no such report in the review queue")
         review.accept(wh, report_id, who=who.name, why=why)
-    return RedirectResponse(request.url_for("reviews").path, status_code=303)
+    return RedirectResponse(path_for(request, "reviews"), status_code=303)
 
 
 @router.post("/reviews/{report_id}/grades", name="review_grades")
@@ -192,4 +208,4 @@ def set_grades(request: Request, report_id: str, grades: dict, why: str, who: st
             review.set_grades(wh, report_id, grades, who=who, why=why)
         except ValueError as exc:
             raise HTTPException(400, str(exc)) from None
-    return RedirectResponse(request.url_for("reviews").path, status_code=303)
+    return RedirectResponse(path_for(request, "reviews"), status_code=303)
