@@ -1,5 +1,5 @@
-"""`ofsted query current|history URN|changes [--since DATE] [--format table|csv|json]`: quick
-answers from the warehouse without writing SQL."""
+"""`ofsted query current|history URN|changes|summary [--since DATE] [--region R]
+[--format table|csv|json]`: quick answers from the warehouse without writing SQL."""
 from __future__ import annotations
 
 import csv
@@ -45,6 +45,17 @@ def changes(wh: Warehouse, since: date | None = None, urn: str | None = None) ->
     return wh.query(CHANGES_SQL + where + " ORDER BY published, local_authority, area", params)
 
 
+def summary(wh: Warehouse, region: str | None = None) -> tuple[list[str], list[tuple]]:
+    """`latest_inspections`: one row per council, optionally of one region (its name or ONS
+    code, any case)."""
+    where, params = "", []
+    if region:
+        where = (" WHERE LOWER(region) = LOWER(?)"
+                 " OR urn IN (SELECT urn FROM ref_councils WHERE LOWER(region_code) = LOWER(?))")
+        params = [region, region]
+    return wh.query("SELECT * FROM latest_inspections" + where + " ORDER BY local_authority, urn", params)
+
+
 def _text(value) -> str:
     if value is None:
         return ""
@@ -85,12 +96,15 @@ def query_command(args, settings) -> int:
         print("ofsted query history: give a council URN, e.g. `ofsted query history 80487`", file=sys.stderr)
         return 2
     with connect(settings.warehouse_url) as wh:
-        if not wh.fetchall("SELECT 1 FROM information_schema.tables WHERE table_name = ?", ["rating_history"]):
+        needed = "latest_inspections" if args.what == "summary" else "rating_history"
+        if not wh.fetchall("SELECT 1 FROM information_schema.tables WHERE table_name = ?", [needed]):
             print("ofsted query: the warehouse has no schema yet; run `ofsted migrate` or `ofsted run`",
                   file=sys.stderr)
             return 1
         if args.what == "current":
             names, rows = current(wh, args.urn)
+        elif args.what == "summary":
+            names, rows = summary(wh, getattr(args, "region", None))
         elif args.what == "history":
             names, rows = history(wh, args.urn)
         else:

@@ -39,7 +39,7 @@ def test_current_ratings_has_one_row_per_council_and_area_from_the_latest_inspec
     load_sample(wh)
     names, rows = wh.query("SELECT * FROM current_ratings WHERE urn = ? ORDER BY area", ["80487"])
     assert names == ["urn", "local_authority", "area", "grade", "framework", "inspection_end", "published",
-                     "report_url"]
+                     "report_url", "la_code", "ons_code", "region"]
     assert [r[2] for r in rows] == ["care_leavers", "help_and_protection", "impact_of_leaders", "in_care",
                                     "overall_effectiveness"]
     assert {r[4] for r in rows} == {"ilacs_2023"} and {r[5] for r in rows} == {date(2024, 3, 8)}

@@ -129,11 +129,11 @@ def test_upgrade_from_the_first_version_keeps_the_data(empty_warehouse, tmp_path
         assert snapshot(wh, "reports", "judgements", "publications", "councils",
                         ignore=("review_notes", "unread_areas", "readings")) == before
         # the new columns were backfilled: current ratings answer before any refresh
-        upgraded = snapshot(wh, "current_ratings")
+        upgraded = snapshot(wh, "current_ratings", ignore=("la_code", "ons_code", "region"))  # 17 adds codes
         assert ("80487", "Barnet", "overall_effectiveness", "outstanding", "ilacs_2023", date(2024, 3, 8),
                 date(2024, 4, 17), "https://files.ofsted.gov.uk/v1/file/804870004") in upgraded["current_ratings"]
         changes.refresh(wh, "run-2")
-        assert snapshot(wh, "current_ratings") == upgraded
+        assert snapshot(wh, "current_ratings", ignore=("la_code", "ons_code", "region")) == upgraded
 
 
 def test_two_processes_can_migrate_at_once(empty_warehouse, engine):

@@ -197,3 +197,50 @@ ANALYST_TABLES = ("councils", "publications", "stored_files", "quarantined_downl
 VOLATILE_COLUMNS = {"last_seen"}
 # differ between two warehouses loaded at different times
 LOAD_TIME_COLUMNS = ("first_seen", "parsed_at", "detected_at", "fetched_at", "first_seen_run", "detected_run")
+
+
+# -- a sample for the reference-aware views (real URNs, matched to the shipped reference) ----
+CUMBRIA, CUMBERLAND, WESTMORLAND = "135513", "2733690", "2733698"
+WALTHAM_FOREST = "80517"  # Barnet's most similar statistical neighbour
+
+
+def load_reference_sample(wh, run_id: str = "run-ref"):
+    """load_sample() plus a reorganisation and the newest framework, on the shipped reference:
+    Cumbria (ILACS 2018, abolished 2023) -> Cumberland (ILACS 2026, no overall judgement) and
+    Westmorland and Furness (listed, never inspected, one focused visit); Waltham Forest, Barnet's
+    first statistical neighbour, ILACS 2023 then ILACS 2026. Returns the refresh result."""
+    from datetime import date as d
+
+    from etl import changes, load, reference
+    from etl.records import Council
+
+    reference.sync(wh)
+    load_sample(wh)
+    names = {CUMBRIA: "Cumbria", CUMBERLAND: "Cumberland", WESTMORLAND: "Westmorland and Furness",
+             WALTHAM_FOREST: "Waltham Forest"}
+    councils = [Council(urn, name, f"https://reports.ofsted.gov.uk/provider/44/{urn}") for urn, name in names.items()]
+    reports = [
+        make_report(CUMBRIA, 1, "ilacs_2018", d(2022, 6, 10), {"overall_effectiveness": "requires_improvement",
+                    "impact_of_leaders": "good", "help_and_protection": "requires_improvement",
+                    "in_care_and_care_leavers": "good"}, la="Cumbria"),
+        make_report(CUMBERLAND, 1, "ilacs_2026", d(2026, 6, 5), {"impact_of_leaders": "good",
+                    "help_and_protection": "good", "in_care": "requires_improvement",
+                    "care_leavers": "good"}, la="Cumberland"),
+        make_report(WESTMORLAND, 1, None, d(2025, 2, 7), kind="focused_visit", la="Westmorland and Furness"),
+        make_report(WALTHAM_FOREST, 1, "ilacs_2023", d(2024, 11, 22), {"overall_effectiveness": "good",
+                    "impact_of_leaders": "good", "help_and_protection": "good", "in_care": "good",
+                    "care_leavers": "requires_improvement"}, la="Waltham Forest"),
+        make_report(WALTHAM_FOREST, 2, "ilacs_2026", d(2026, 9, 18), {"impact_of_leaders": "good",
+                    "help_and_protection": "outstanding", "in_care": "good", "care_leavers": "good"},
+                    la="Waltham Forest"),
+    ]
+    publications = [make_publication(r.urn, int(r.source.split("/")[1][:-4]), r.published, kind=r.kind,
+                                     la=r.local_authority) for r in reports]
+    load.start_run(wh, run_id)
+    load.load_councils(wh, councils)
+    load.load_publications(wh, publications, run_id)
+    load.load_downloads(wh, [stored_file_for(p) for p in publications], [])
+    load.load_reports(wh, reports, run_id)
+    result = changes.refresh(wh, run_id)
+    load.finish_run(wh, run_id)
+    return result
