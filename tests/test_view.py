@@ -194,3 +194,33 @@ def test_review_actions_change_the_next_refresh_and_need_edit_rights(wh, warehou
     changes.refresh(wh, "r")
     assert grade_now() == "inadequate"
     assert not soup(editor.get("/reviews")).select(f"#r-{rid}")  # resolved: off the queue
+
+
+def test_successor_shows_its_predecessors_history_and_ilacs_2026_reads_not_judged(wh, warehouse_url):
+    from datetime import date
+
+    from etl import changes, load
+    from tests.support.warehouse_fixtures import make_report
+
+    load.load_councils(wh, [Council("121939", "Northamptonshire", "u1"),
+                            Council("2637539", "North Northamptonshire", "u2")])
+    load.load_reports(wh, [
+        make_report("121939", 1, "sif", date(2019, 11, 1), {"overall_effectiveness": "inadequate",
+                    "help_and_protection": "inadequate"}, la="Northamptonshire"),
+        make_report("2637539", 1, "ilacs_2026", date(2026, 6, 5), {"impact_of_leaders": "good",
+                    "help_and_protection": "good", "in_care": "good", "care_leavers": "good"},
+                    la="North Northamptonshire"),
+    ], "r")
+    changes.refresh(wh, "r")
+    reference.sync(wh)
+    client = client_for(warehouse_url)
+    page = soup(client.get("/councils/2637539"))
+    history = table_rows(page, "details.history table")
+    assert ["Help and protection", "Inadequate", "2019-11-01", "2021-04-01 (reorganised)",
+            "SIF · as Northamptonshire"] in history
+    assert ["Help and protection", "Good", "2026-06-05", "now", "ILACS 2026"] in history
+    assert any("as Northamptonshire" in c.title.text for c in page.select("#stepchart circle"))
+    hexes = soup(client.get("/")).select("#hexmap a.hex")
+    north = next(h for h in hexes if h["href"].endswith("/councils/2637539"))
+    assert north.polygon["class"] == ["fill-not_judged"] and north["aria-label"].endswith("Not judged")
+    assert not [h for h in hexes if h["href"].endswith("/councils/121939")]  # abolished: no cell

@@ -98,11 +98,9 @@ def council(wh: Warehouse, urn: str) -> dict | None:
     return {
         "urn": row[0], "name": row[1], "url": row[2], "region": row[3],
         "neighbours": select(
-            wh, "SELECT n.neighbour_urn AS urn, COALESCE(c.name, rc.name) AS name, cr.grade, cr.inspection_end"
-                " FROM ref_statistical_neighbours n JOIN ref_councils rc ON rc.urn = n.neighbour_urn"
-                " LEFT JOIN councils c ON c.urn = n.neighbour_urn"
-                " LEFT JOIN current_ratings cr ON cr.urn = n.neighbour_urn AND cr.area = 'overall_effectiveness'"
-                " WHERE n.urn = ? ORDER BY n.rank", [urn]),
+            wh, "SELECT neighbour_urn AS urn, neighbour_local_authority AS name,"
+                " neighbour_overall_effectiveness AS grade, neighbour_inspection_end AS inspection_end"
+                " FROM neighbour_ratings WHERE urn = ? ORDER BY neighbour_rank", [urn]),
         "current": {r["area"]: r for r in select(
             wh, "SELECT area, grade, framework, inspection_end, published, report_url"
                 " FROM current_ratings WHERE urn = ?", [urn])},
@@ -120,25 +118,12 @@ def council(wh: Warehouse, urn: str) -> dict | None:
 
 
 def history(wh: Warehouse, urn: str) -> list[dict]:
-    """The council's rating history, preceded by its predecessors' (Northamptonshire's before
-    North Northamptonshire's), each row of theirs marked with the predecessor's name."""
-    rows = select(
-        wh, "SELECT h.urn, h.area, h.grade, h.valid_from, h.valid_to, h.end_reason, r.framework,"
-            " s.predecessor_name AS predecessor, s.effective"
-            " FROM rating_history h JOIN reports r ON r.report_id = h.report_id"
-            " LEFT JOIN ref_successions s ON s.predecessor_urn = h.urn AND s.successor_urn = ?"
-            " WHERE (h.urn = ? OR s.successor_urn IS NOT NULL)", [urn, urn])
-    kept = []
-    for row in rows:
-        effective = row.pop("effective")
-        if effective is None or row["urn"] == urn:
-            row["predecessor"] = None
-        elif row["valid_from"] >= effective:
-            continue  # graded after the reorganisation: not this council's story
-        elif row["valid_to"] is None or row["valid_to"] > effective:
-            row["valid_to"], row["end_reason"] = effective, "succeeded"
-        kept.append(row)
-    return sorted(kept, key=lambda r: (r["area"], r["valid_from"]))
+    """The council's rating history with its predecessors' before it (council_lineage:
+    Northamptonshire's before North Northamptonshire's), theirs marked with their name."""
+    return select(
+        wh, "SELECT area, grade, valid_from, valid_to, framework, is_current, succeeded_on,"
+            " CASE WHEN inherited THEN source_local_authority END AS predecessor"
+            " FROM council_lineage WHERE urn = ? ORDER BY area, valid_from", [urn])
 
 
 def council_name(wh: Warehouse, urn: str) -> str | None:
@@ -169,43 +154,9 @@ def _safe_cell(value):
 
 
 def latest_inspections(wh: Warehouse) -> list[dict]:
-    """One row per council the site lists: its region and codes, its latest graded inspection,
-    and in each main area the grade now, the grade before and the direction."""
-    councils = select(wh, "SELECT c.urn, c.name AS local_authority, rc.la_code, rc.ons_code, rc.region_name AS region"
-                          " FROM councils c LEFT JOIN ref_councils rc ON rc.urn = c.urn ORDER BY c.name, c.urn")
-    history_rows = select(wh, "SELECT h.urn, h.area, h.grade, h.is_current, h.framework, h.inspection_end,"
-                              " h.published, h.report_url FROM rating_history h ORDER BY h.urn, h.area, h.valid_from")
-    latest = {r["urn"]: r for r in select(
-        wh, "SELECT r.urn, r.framework, r.inspection_end, COALESCE(r.published, p.published) AS published, r.url"
-            " FROM reports r LEFT JOIN publications p ON p.url = r.url"
-            " WHERE r.is_report AND r.framework IS NOT NULL ORDER BY r.inspection_end")}
-    by_urn: dict[str, dict] = {}
-    for h in history_rows:
-        grades_now = by_urn.setdefault(h["urn"], {})
-        if h["area"] in MAIN_AREAS:
-            grades_now.setdefault(h["area"], []).append(h)
-    out = []
-    for c in councils:
-        row = dict(c)
-        inspection = latest.get(c["urn"], {})
-        row.update(framework=inspection.get("framework"), inspection_end=inspection.get("inspection_end"),
-                   published=inspection.get("published"), report_url=inspection.get("url"))
-        for area in MAIN_AREAS:
-            rows = by_urn.get(c["urn"], {}).get(area, [])
-            now = rows[-1] if rows and rows[-1]["is_current"] else None
-            before = rows[-2]["grade"] if now and len(rows) > 1 else None
-            grade = now["grade"] if now else ("not_judged" if row["framework"] == "ilacs_2026" else None)
-            row[area], row[f"previous_{area}"] = grade, before
-            row[f"{area}_direction"] = direction(before, grade)
-        out.append(row)
-    return out
-
-
-def direction(before: str | None, now: str | None) -> str | None:
-    rank = {g: i for i, g in enumerate(("inadequate", "requires_improvement", "adequate", "good", "outstanding"))}
-    if before not in rank or now not in rank or before == now:
-        return None
-    return "improved" if rank[now] > rank[before] else "declined"
+    """One row per council the site lists (the warehouse view: region, codes, latest graded
+    inspection, and in each main area the grade now, the grade before and the direction)."""
+    return select(wh, "SELECT * FROM latest_inspections ORDER BY local_authority, urn")
 
 
 def filter_councils(rows: list[dict], *, region=None, grade=None, framework=None, since=None,
