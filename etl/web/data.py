@@ -97,10 +97,13 @@ def council(wh: Warehouse, urn: str) -> dict | None:
         return None
     return {
         "urn": row[0], "name": row[1], "url": row[2], "region": row[3],
+        # (not the neighbour_ratings view: it builds latest_inspections twice, for one column)
         "neighbours": select(
-            wh, "SELECT neighbour_urn AS urn, neighbour_local_authority AS name,"
-                " neighbour_overall_effectiveness AS grade, neighbour_inspection_end AS inspection_end"
-                " FROM neighbour_ratings WHERE urn = ? ORDER BY neighbour_rank", [urn]),
+            wh, "SELECT n.neighbour_urn AS urn, COALESCE(c.name, rc.name) AS name, cr.grade, cr.inspection_end"
+                " FROM ref_statistical_neighbours n JOIN ref_councils rc ON rc.urn = n.neighbour_urn"
+                " LEFT JOIN councils c ON c.urn = n.neighbour_urn"
+                " LEFT JOIN current_ratings cr ON cr.urn = n.neighbour_urn AND cr.area = 'overall_effectiveness'"
+                " WHERE n.urn = ? ORDER BY n.rank", [urn]),
         "current": {r["area"]: r for r in select(
             wh, "SELECT area, grade, framework, inspection_end, published, report_url"
                 " FROM current_ratings WHERE urn = ?", [urn])},
