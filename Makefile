@@ -9,7 +9,7 @@ export AIRFLOW_HOME ?= $(CURDIR)/.airflow
 export AIRFLOW__CORE__DAGS_FOLDER ?= $(CURDIR)/dags
 export AIRFLOW__CORE__LOAD_EXAMPLES ?= False
 
-.PHONY: install run test airflow lock clean
+.PHONY: install run test airflow lock clean browser
 
 install: $(VENV)/.installed
 
@@ -35,7 +35,16 @@ run: install $(AIRFLOW_HOME)/airflow.db
 airflow: install $(AIRFLOW_HOME)/airflow.db
 	PATH="$(CURDIR)/$(VENV)/bin:$$PATH" airflow standalone
 
-test: install
+# The view's browser test drives Debian's chromium; install it where missing (CI may be a fresh
+# machine). Only as root with apt-get; elsewhere the test says it skipped.
+browser:
+	@if command -v chromium >/dev/null && command -v chromedriver >/dev/null; then :; \
+	elif [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver) \
+	    > .browser-install.log 2>&1 || (tail -20 .browser-install.log; exit 1); \
+	else echo "chromium and chromium-driver are missing (apt-get install chromium chromium-driver): the browser test will skip"; fi
+
+test: install browser
 	$(VENV)/bin/python -m pytest -n 2 --dist loadgroup $(PYTEST_ARGS)
 
 lock: | $(UV)

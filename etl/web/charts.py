@@ -8,7 +8,8 @@ from datetime import date
 
 # grade -> rung on the step chart (adequate, 2012-13 only, sits where requires improvement does)
 GRADE_LEVEL = {"outstanding": 4, "good": 3, "requires_improvement": 2, "adequate": 2, "inadequate": 1}
-LEVEL_LABELS = {4: "Outstanding", 3: "Good", 2: "Requires improvement / adequate", 1: "Inadequate"}
+LEVEL_LABELS = {4: ("Outstanding",), 3: ("Good",), 2: ("Requires improvement", "or adequate (2012–13)"),
+                1: ("Inadequate",)}
 FRAMEWORK_SHORT = {"lac": "LAC", "sif": "SIF", "ilacs_2018": "ILACS 2018", "ilacs_2023": "ILACS 2023",
                    "ilacs_2026": "ILACS 2026"}
 # one line style per tracked area: colour and dash, so lines differ without colour too
@@ -58,12 +59,13 @@ class Series:
     points: list[dict] = field(default_factory=list)
 
 
-def step_chart(history: list[dict], inspections: list[dict], labels: dict[str, str], *,
+def step_chart(history: list[dict], inspections: list[dict], labels: dict[str, str], areas: tuple[str, ...], *,
                today: date | None = None, width: int = 900, start_year: int = 2012) -> dict:
-    """History rows (area, grade, valid_from, valid_to) -> one stepped line per area, grade over
-    time; inspections (framework, inspection_end) -> marks saying which framework judged when."""
+    """History rows (area, grade, valid_from, valid_to) -> one stepped line per area in `areas`,
+    grade over time; inspections (framework, inspection_end) -> marks saying which framework
+    judged when."""
     today = today or date.today()
-    left, right, top, rung = 150, 20, 34, 44
+    left, right, top, rung = 200, 20, 34, 44
     height = top + rung * 4 + 40
     first = min([date(start_year, 1, 1)] + [h["valid_from"] for h in history])
     t0, t1 = date(first.year, 1, 1).toordinal(), date(today.year + 1, 1, 1).toordinal()
@@ -71,10 +73,10 @@ def step_chart(history: list[dict], inspections: list[dict], labels: dict[str, s
     def x(day: date) -> float:
         return round(left + (width - left - right) * (day.toordinal() - t0) / (t1 - t0), 1)
 
-    areas = list(dict.fromkeys(h["area"] for h in history))
+    areas = [a for a in areas if any(h["area"] == a for h in history)]
     series = []
     for i, area in enumerate(areas):
-        offset = (i - (len(areas) - 1) / 2) * 3  # keep equal grades' lines apart
+        offset = (i - (len(areas) - 1) / 2) * 4  # keep equal grades' lines apart
         colour, dash = LINE_STYLES[i % len(LINE_STYLES)]
         path, points, previous_end = [], [], None
         for row in (h for h in history if h["area"] == area):
@@ -91,9 +93,10 @@ def step_chart(history: list[dict], inspections: list[dict], labels: dict[str, s
                            "framework": row.get("framework") or "", "predecessor": row.get("predecessor")})
         series.append(Series(area, labels.get(area, area), colour, dash, " ".join(path), points))
     marks = [{"x": x(i["inspection_end"]), "label": FRAMEWORK_SHORT.get(i["framework"], i["framework"]),
-              "date": i["inspection_end"]} for i in inspections]
+              "date": i["inspection_end"], "end": x(i["inspection_end"]) > width - right - 80}
+             for i in inspections]
     years = [{"x": x(date(y, 1, 1)), "year": y} for y in range(first.year, today.year + 1)]
-    rungs = [{"y": top + rung * (4 - level) + rung / 2, "label": LEVEL_LABELS[level]} for level in (4, 3, 2, 1)]
+    rungs = [{"y": top + rung * (4 - level) + rung / 2, "lines": LEVEL_LABELS[level]} for level in (4, 3, 2, 1)]
     return {"width": width, "height": height, "series": series, "marks": marks, "years": years,
             "rungs": rungs, "left": left, "right": width - right, "top": top, "bottom": top + rung * 4,
             "today": x(today)}

@@ -75,7 +75,7 @@ def council_page(request: Request, urn: str):
         story = data.council(wh, urn)
     if story is None:
         raise HTTPException(404, f"no council with URN {urn!r} in the warehouse")
-    chart = charts.step_chart(story["history"], story["inspections"], data.AREA_LABELS)
+    chart = charts.step_chart(story["history"], story["inspections"], data.AREA_LABELS, data.MAIN_AREAS)
     return page(request, "council.html", started, council=story, chart=chart)
 
 
