@@ -18,6 +18,7 @@ from etl.web import WEB_DIR, charts, data, feeds
 from etl.web.auth import same_origin
 
 router = APIRouter()
+CHANGES_SHOWN = 250
 
 
 def path_for(request: Request, name: str, **params) -> str:
@@ -93,7 +94,9 @@ def changes_page(request: Request, since: str | None = None, until: str | None =
     flt = change_filter(since, until, region, area, direction)
     with warehouse(request) as wh:
         rows = data.changes(wh, flt)
-    return page(request, "changes.html", started, changes=rows, flt=flt, regions=data.reference_regions(),
+    # the newest first; a page of every change since 2012 would be slow to render and to read
+    return page(request, "changes.html", started, changes=rows[:CHANGES_SHOWN], total=len(rows), flt=flt,
+                regions=data.reference_regions(),
                 areas=data.MAIN_AREAS, directions=data.DIRECTIONS)
 
 
