@@ -7,6 +7,7 @@ UV := .tools/bin/uv
 # Airflow runs from the project folder: SQLite metadata in .airflow/, DAGs from dags/.
 export AIRFLOW_HOME ?= $(CURDIR)/.airflow
 export AIRFLOW__CORE__DAGS_FOLDER ?= $(CURDIR)/dags
+export AIRFLOW__CORE__PLUGINS_FOLDER ?= $(CURDIR)/plugins
 export AIRFLOW__CORE__LOAD_EXAMPLES ?= False
 
 .PHONY: install run test airflow lock clean browser
@@ -31,7 +32,8 @@ $(AIRFLOW_HOME)/airflow.db: $(VENV)/.installed
 run: install $(AIRFLOW_HOME)/airflow.db
 	$(VENV)/bin/python scripts/run_dag.py $(if $(CONF),--conf '$(CONF)')
 
-# Airflow's UI and scheduler on http://localhost:8080 (login printed at start-up).
+# Airflow's UI and scheduler on http://localhost:8080 (login printed at start-up); the ratings
+# view is under "Ofsted ratings" in its navigation.
 airflow: install $(AIRFLOW_HOME)/airflow.db
 	PATH="$(CURDIR)/$(VENV)/bin:$$PATH" airflow standalone
 

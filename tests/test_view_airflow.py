@@ -77,6 +77,18 @@ def test_plugin_loads_without_import_errors(airflow_view):
     assert "error" not in (done.stderr.lower() + done.stdout.lower())
 
 
+def test_plugin_file_stays_light(tmp_path):
+    """Every Airflow component imports plugins/: ours defers the app (FastAPI, the warehouse) to
+    its first request."""
+    probe = ("import runpy, sys; runpy.run_path(sys.argv[1]); import json; "
+             "print(json.dumps(sorted(m for m in sys.modules if m.split('.')[0] in "
+             "('etl', 'duckdb', 'psycopg', 'pdfplumber', 'pandas'))))")
+    done = subprocess.run([sys.executable, "-c", probe, str(ROOT / "plugins" / "ofsted_ratings.py")],
+                          env=airflow_env(tmp_path), capture_output=True, text=True, timeout=120, cwd=ROOT)
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert json.loads(done.stdout.strip().splitlines()[-1]) == []
+
+
 def test_every_page_needs_authentication(airflow_view):
     out, _ = airflow_view
     assert out["anonymous"] == {p: 401 for p in PAGES}

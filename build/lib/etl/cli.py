@@ -1,0 +1,74 @@
+"""The `ofsted` command. Each subcommand's handler lives with its stage and is imported only
+when that subcommand runs, so `ofsted parse` never pays for database or HTTP imports."""
+from __future__ import annotations
+
+import argparse
+import importlib
+import logging
+import sys
+
+from etl.config import Settings
+
+# subcommand -> "module:function"; the function takes (args, settings) and returns an exit code
+HANDLERS = {
+    "crawl": "etl.download:crawl_command",
+    "parse": "etl.parse:parse_command",
+    "query": "etl.query:query_command",
+    "migrate": "etl.warehouse:migrate_command",
+    "reference": "etl.reference:reference_command",
+    "run": "etl.pipeline:run_command",
+    "serve": "etl.web.serve:serve_command",
+}
+
+
+def build_parser() -> argparse.ArgumentParser:
+    ap = argparse.ArgumentParser(prog="ofsted", description="Ofsted children's services ratings pipeline.")
+    ap.add_argument("-v", "--verbose", action="store_true", help="log debug detail to stderr")
+    sub = ap.add_subparsers(dest="command", required=True)
+
+    p = sub.add_parser("crawl", help="discover councils and publications, download new reports")
+    p.add_argument("--limit", type=int, help="at most N councils")
+    p.add_argument("--council", action="append", metavar="URN", help="only this council (repeatable)")
+
+    p = sub.add_parser("parse", help="parse report files and print the extraction contract")
+    p.add_argument("--jsonl", action="store_true", help="JSON Lines, one object per file (default)")
+    p.add_argument("paths", nargs="+", metavar="PATH")
+
+    p = sub.add_parser("query", help="quick answers from the warehouse without SQL")
+    p.add_argument("what", choices=("current", "history", "changes", "summary"),
+                   help="summary: one row per council, its latest inspection (the latest_inspections view)")
+    p.add_argument("urn", nargs="?", help="council URN (for history; optional filter otherwise)")
+    p.add_argument("--since", help="changes published on or after this date (YYYY-MM-DD)")
+    p.add_argument("--region", help="summary: only this region (name or ONS code, e.g. London, E12000007)")
+    p.add_argument("--format", choices=("table", "csv", "json"), default="table")
+
+    sub.add_parser("migrate", help="create or upgrade the warehouse schema")
+    sub.add_parser("reference", help="load the shipped council reference into the warehouse; list councils it lacks")
+
+    p = sub.add_parser("run", help="the whole pipeline once: crawl, download, parse, load, changes, alert")
+    p.add_argument("--limit", type=int, help="at most N councils")
+    p.add_argument("--council", action="append", metavar="URN", help="only this council (repeatable)")
+    p.add_argument("--since", metavar="DATE", help="only download reports published on/after DATE")
+    p.add_argument("--reparse", action="store_true", help="re-parse every stored file")
+    p.add_argument("--historic-alerts", action="store_true",
+                   help="also alert for changes found by the first (baseline) run")
+
+    p = sub.add_parser("serve", help="the ratings view (England map, councils, changes, reviews) in a browser",
+                       description="Serve the ratings view. Loopback only unless OFSTED_VIEW_TOKEN is set: "
+                                   "then every request must carry it (Authorization: Bearer TOKEN, or open "
+                                   "any page once with ?token=TOKEN to set a cookie).")
+    p.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1)")
+    p.add_argument("--port", type=int, default=8765, help="port (default 8765)")
+    return ap
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    logging.basicConfig(level=logging.DEBUG if args.verbose else logging.INFO,
+                        format="%(asctime)s %(levelname)s %(name)s: %(message)s", stream=sys.stderr)
+    module, func = HANDLERS[args.command].split(":")
+    return getattr(importlib.import_module(module), func)(args, Settings.from_env()) or 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

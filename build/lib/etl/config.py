@@ -1,0 +1,84 @@
+"""Settings, all from the environment with documented defaults (README, "Configuration").
+Inside Airflow the `ofsted_warehouse` connection, when defined, names the warehouse."""
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from urllib.parse import urlsplit
+
+PROJECT_DIR = Path(__file__).resolve().parent.parent
+DEFAULT_SITE = "https://reports.ofsted.gov.uk"
+FILES_HOST = "files.ofsted.gov.uk"
+
+
+def _split(value: str) -> tuple[str, ...]:
+    return tuple(p for p in value.replace(",", " ").split() if p)
+
+
+def allowed_hosts(site_url: str, configured: str) -> tuple[str, ...]:
+    """The site's own host, always, plus the configured hosts (default: the real files host).
+    Entries are `host` or `host:port`; a URL written by mistake is reduced to its host[:port]."""
+    entries = [urlsplit(e).netloc if "://" in e else e.rstrip("/") for e in _split(configured)]
+    return tuple(dict.fromkeys([urlsplit(site_url).hostname or "", *(entries or [FILES_HOST])]))
+
+
+def normalise_db_url(url: str) -> str:
+    """Airflow writes Postgres connections as postgres://; psycopg wants postgresql://."""
+    return "postgresql://" + url[len("postgres://"):] if url.startswith("postgres://") else url
+
+
+@dataclass(frozen=True)
+class Settings:
+    site_url: str
+    allowed_hosts: tuple[str, ...]
+    data_dir: Path
+    landing: str
+    warehouse_url: str
+    alert_urls: tuple[str, ...]
+    ops_alert_urls: tuple[str, ...]
+    batch_size: int
+    requests_per_second: float
+    concurrency: int
+    max_retries: int
+    connect_timeout: float
+    read_timeout: float
+    user_agent: str
+    parse_max_bytes: int
+    parse_max_pages: int
+    parse_timeout: float
+    backoff_base: float = 1.0          # first retry delay (s), doubled per attempt, with jitter
+    retry_after_max: float = 120.0     # longest Retry-After we honour (s)
+    backoff_max: float = 60.0          # longest retry delay (s)
+
+    @classmethod
+    def from_env(cls, env: dict[str, str] | None = None) -> "Settings":
+        env = os.environ if env is None else env
+        site = env.get("OFSTED_SITE_URL", DEFAULT_SITE).rstrip("/")
+        data_dir = Path(env.get("OFSTED_DATA_DIR", PROJECT_DIR / "data"))
+        hosts = allowed_hosts(site, env.get("OFSTED_ALLOWED_HOSTS", ""))
+        airflow_conn = env.get("AIRFLOW_CONN_OFSTED_WAREHOUSE", "")
+        warehouse = ((airflow_conn if "://" in airflow_conn else None)  # JSON form: the DAG reads it via Airflow
+                     or env.get("OFSTED_WAREHOUSE_URL") or f"duckdb:///{data_dir / 'warehouse.duckdb'}")
+        return cls(
+            site_url=site,
+            allowed_hosts=hosts,
+            data_dir=data_dir,
+            landing=env.get("OFSTED_LANDING", str(data_dir / "landing")),
+            warehouse_url=normalise_db_url(warehouse),
+            alert_urls=_split(env.get("OFSTED_ALERT_URLS", "")),
+            ops_alert_urls=_split(env.get("OFSTED_OPS_ALERT_URLS", "")),
+            batch_size=int(env.get("OFSTED_BATCH_SIZE", "25")),
+            requests_per_second=float(env.get("OFSTED_REQUESTS_PER_SECOND", "2")),
+            concurrency=int(env.get("OFSTED_CONCURRENCY", "2")),
+            max_retries=int(env.get("OFSTED_MAX_RETRIES", "5")),
+            connect_timeout=float(env.get("OFSTED_CONNECT_TIMEOUT", "10")),
+            read_timeout=float(env.get("OFSTED_READ_TIMEOUT", "60")),
+            user_agent=env.get("OFSTED_USER_AGENT", "ofsted-ratings/0.1 (children's services ratings pipeline)"),
+            parse_max_bytes=int(env.get("OFSTED_PARSE_MAX_BYTES", str(50 * 1024 * 1024))),
+            parse_max_pages=int(env.get("OFSTED_PARSE_MAX_PAGES", "300")),
+            parse_timeout=float(env.get("OFSTED_PARSE_TIMEOUT", "60")),
+            backoff_base=float(env.get("OFSTED_BACKOFF_BASE", "1")),
+            retry_after_max=float(env.get("OFSTED_RETRY_AFTER_MAX", "120")),
+            backoff_max=float(env.get("OFSTED_BACKOFF_MAX", "60")),
+        )

@@ -1,0 +1,231 @@
+"""Discover: every council from the site's search pages, every publication on each council's page.
+
+The structure relied on (see ../shared/ofsted-reports.md) is deliberately small, so cosmetic
+markup changes do not matter:
+- search results link to provider pages `/provider/<type>/<URN>`, the link text being the name;
+  pages are walked with the `start` offset until one comes back empty;
+- a provider page lists `a.publication-link` anchors whose `span.nonvisual` text reads
+  "<kind>, pdf - <dd Month yyyy>"; hrefs may be absolute (to the files host) or relative.
+If the first search page has no results at all, the site's structure has changed: that is an
+error (SiteStructureError), never "every council has gone".
+"""
+from __future__ import annotations
+
+import logging
+import re
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from urllib.parse import urlencode, urljoin, urlsplit
+
+from bs4 import BeautifulSoup
+
+from etl.http import FetchError, PoliteSession
+from etl.progress import track
+from etl.records import Council, Publication
+
+log = logging.getLogger(__name__)
+
+# category 3 = children's social care, sub-category 12 = local authority children's services
+SEARCH_PARAMS = {"q": "", "location": "", "lat": "", "lon": "", "radius": "",
+                 "level_1_types": "3", "level_2_types[]": "12"}
+ROWS_PER_PAGE = 100
+MIN_PAGES_FOR_STRUCTURE_CHECK = 3   # new councils may have nothing published yet; three in a row is not chance
+MAX_SEARCH_PAGES = 100          # a guard against a site that ignores `start`
+PROVIDER_HREF = re.compile(r"/provider/(\d+)/(\d+)/?$")
+DATE_RE = re.compile(r"(\d{1,2})\s+([A-Za-z]+)\s+(\d{4})")
+
+
+class SiteStructureError(RuntimeError):
+    """The site answered, but not with the structure we read (markup changed): stop loudly."""
+
+
+@dataclass(frozen=True)
+class CrawlResult:
+    councils: list[Council]
+    publications: list[Publication]
+    requests: int = 0
+    errors: list[str] = field(default_factory=list)   # council pages that could not be read this run
+
+
+def search_url(settings, start: int, rows: int = ROWS_PER_PAGE) -> str:
+    query = urlencode({**SEARCH_PARAMS, "start": start, "rows": rows})
+    return f"{settings.site_url}/search?{query}"
+
+
+def _soup(fetched) -> BeautifulSoup:
+    return BeautifulSoup(fetched.body, "lxml")
+
+
+def _get_page(session: PoliteSession, url: str):
+    fetched = session.get(url)
+    if fetched.status != 200:
+        raise FetchError(f"{url}: HTTP {fetched.status}")
+    return fetched
+
+
+def _clean(text: str) -> str:
+    return " ".join(text.replace("\u2019", "'").split())
+
+
+def parse_search_page(html: bytes | str, page_url: str) -> list[Council]:
+    """Councils listed on one search results page (in page order, without duplicates)."""
+    soup = BeautifulSoup(html, "lxml")
+    councils: dict[str, Council] = {}
+    for a in soup.find_all("a", href=True):
+        href = a["href"].strip()
+        m = PROVIDER_HREF.search(urlsplit(href).path)
+        name = _clean(a.get_text(" "))
+        if m and name and m.group(2) not in councils:
+            councils[m.group(2)] = Council(urn=m.group(2), name=name, url=urljoin(page_url, href))
+    return list(councils.values())
+
+
+def discover_councils(session: PoliteSession, settings) -> list[Council]:
+    """Every council in the search results, walking pages by offset until an empty one."""
+    found: dict[str, Council] = {}
+    start = 0
+    for page in range(MAX_SEARCH_PAGES):
+        url = search_url(settings, start)
+        councils = parse_search_page(_get_page(session, url).body, url)
+        if not councils:
+            if page == 0:
+                raise SiteStructureError(
+                    f"no council links (/provider/<type>/<URN>) on the first search page {url}: the "
+                    "site's markup has probably changed; refusing to conclude that every council vanished")
+            break
+        new = [c for c in councils if c.urn not in found]
+        if not new:                       # the site ignored `start` and served a page we have
+            log.warning("search page at start=%d repeated earlier results; stopping", start)
+            break
+        found.update((c.urn, c) for c in new)
+        start += len(councils)            # the site may serve fewer rows than asked for
+        log.info("search page %d: %d councils (%d so far)", page + 1, len(councils), len(found))
+    return list(found.values())
+
+
+def classify(title: str) -> str:
+    """The publication kind from its listing text."""
+    t = _clean(title).lower()
+    if "joint targeted area" in t or re.search(r"\bjtai\b", t):
+        return "jtai"
+    if "send" in re.findall(r"[a-z]+", t):      # area SEND inspections: another inspectorate's remit
+        return "other"
+    if "focused visit" in t:
+        return "focused_visit"
+    if "monitoring visit" in t:
+        return "monitoring_visit"
+    if ("children's services inspection" in t or "local authority children's services" in t
+            or "children in need of help and protection" in t or "looked after children" in t
+            or "safeguarding" in t and "inspection" in t):
+        return "inspection"
+    return "other"
+
+
+def parse_date(title: str) -> date | None:
+    """The date after the last ' - ' of "Kind, pdf - 01 July 2019" (or anywhere in the text)."""
+    tail = title.rsplit(" - ", 1)[-1]
+    for text in (tail, title):
+        m = DATE_RE.search(text)
+        if not m:
+            continue
+        for fmt in ("%d %B %Y", "%d %b %Y"):
+            try:
+                return datetime.strptime(" ".join(m.groups()), fmt).date()
+            except ValueError:
+                pass
+    return None
+
+
+def parse_provider_page(html: bytes | str, council: Council, page_url: str | None = None) -> list[Publication]:
+    soup = BeautifulSoup(html, "lxml")
+    pubs: list[Publication] = []
+    seen: set[tuple[str, str]] = set()
+    for a in soup.select("a.publication-link[href]"):
+        span = a.select_one("span.nonvisual")
+        title = _clean((span or a).get_text(" "))
+        url = urljoin(page_url or council.url, a["href"].strip())
+        if (url, title) in seen:
+            continue
+        seen.add((url, title))
+        pubs.append(Publication(urn=council.urn, local_authority=council.name, kind=classify(title),
+                                title=title, published=parse_date(title), url=url))
+    return pubs
+
+
+def provider_name(html: bytes | str) -> str | None:
+    soup = BeautifulSoup(html, "lxml")
+    h1 = soup.select_one("h1.heading--title") or soup.find("h1")
+    return _clean(h1.get_text(" ")) if h1 else None
+
+
+def discover_publications(session: PoliteSession, council: Council, settings) -> list[Publication]:
+    fetched = _get_page(session, council.url)
+    pubs = parse_provider_page(fetched.body, council, fetched.url)
+    if not pubs:
+        log.info("no publications listed for %s (%s)", council.name, council.urn)
+    return pubs
+
+
+def provider_url(settings, urn: str) -> str:
+    return f"{settings.site_url}/provider/44/{urn}"
+
+
+def crawl(settings, *, councils: list[str] | None = None, limit: int | None = None,
+          session: PoliteSession | None = None, progress: bool | None = None) -> CrawlResult:
+    """Discover councils (or take the given URNs) and every publication of each."""
+    own = session is None
+    session = session or PoliteSession.from_settings(settings)
+    before = session.requests_made
+    try:
+        publications: list[Publication] = []
+        errors: list[str] = []
+        if councils:      # named councils: their own pages give names and publications at once
+            chosen = []
+            for urn in councils[:limit] if limit is not None else councils:
+                council, pubs = _council_by_urn(session, settings, urn)
+                chosen.append(council)
+                publications.extend(pubs)
+        else:
+            chosen = discover_councils(session, settings)
+            if limit is not None:
+                chosen = chosen[:limit]
+            with ThreadPoolExecutor(max_workers=max(settings.concurrency, 1)) as pool:
+                results = pool.map(lambda c: _publications_or_error(session, c, settings), chosen)
+                for council, (pubs, error) in zip(chosen, track(results, len(chosen), "councils", show_bar=progress, logger=log)):
+                    publications.extend(pubs)
+                    if error:
+                        errors.append(f"{council.urn} {council.name}: {error}")
+            _check_structure(chosen, publications, errors)
+        return CrawlResult(councils=chosen, publications=publications,
+                           requests=session.requests_made - before, errors=errors)
+    finally:
+        if own:
+            session.close()
+
+
+def _publications_or_error(session, council, settings) -> tuple[list[Publication], str | None]:
+    """One unreadable council page must not stop the others: it is reported and read next run."""
+    try:
+        return discover_publications(session, council, settings), None
+    except FetchError as exc:
+        log.error("could not read %s (%s): %s", council.name, council.urn, exc)
+        return [], str(exc)
+
+
+def _check_structure(councils: list[Council], publications: list[Publication], errors: list[str]) -> None:
+    """Several council pages read and not one publication link: the page markup has changed."""
+    read = len(councils) - len(errors)
+    if read >= MIN_PAGES_FOR_STRUCTURE_CHECK and not publications:
+        raise SiteStructureError(
+            f"none of {read} council pages lists an a.publication-link: the provider page markup has "
+            "probably changed; refusing to conclude that every publication vanished")
+
+
+def _council_by_urn(session: PoliteSession, settings, urn: str) -> tuple[Council, list[Publication]]:
+    """A council named on the command line: its page gives its name (no search needed)."""
+    url = provider_url(settings, urn)
+    fetched = _get_page(session, url)
+    council = Council(urn=urn, name=provider_name(fetched.body) or urn, url=url)
+    return council, parse_provider_page(fetched.body, council, fetched.url)
+

@@ -1,0 +1,36 @@
+"""Grades as the sector shows them: order (best first), printed label and colour, defined once
+for every view of them (the xlsx export, the web view, alert emails). Colours follow Ofsted's
+own: outstanding dark green, good light green/teal, requires improvement amber, inadequate red."""
+from __future__ import annotations
+
+from typing import NamedTuple
+
+
+class GradeStyle(NamedTuple):
+    label: str
+    fill: str   # background, #RRGGBB
+    text: str   # text colour readable on that background
+
+
+# best first; adequate (2012-13 frameworks) sits between good and requires improvement
+GRADE_STYLES: dict[str, GradeStyle] = {
+    "outstanding": GradeStyle("Outstanding", "#00703C", "#FFFFFF"),
+    "good": GradeStyle("Good", "#A3D9C9", "#0B0C0C"),
+    "adequate": GradeStyle("Adequate", "#FFF1A8", "#0B0C0C"),
+    "requires_improvement": GradeStyle("Requires improvement", "#F8B133", "#0B0C0C"),
+    "inadequate": GradeStyle("Inadequate", "#D4351C", "#FFFFFF"),
+    "not_judged": GradeStyle("Not judged", "#DEE0E2", "#0B0C0C"),
+}
+GRADE_ORDER: tuple[str, ...] = tuple(GRADE_STYLES)
+
+
+def label(grade: str | None) -> str:
+    """'requires_improvement' -> 'Requires improvement'; unknown values pass through; None -> ''."""
+    if grade is None:
+        return ""
+    style = GRADE_STYLES.get(grade)
+    return style.label if style else grade
+
+
+def style(grade: str | None) -> GradeStyle | None:
+    return GRADE_STYLES.get(grade) if grade else None

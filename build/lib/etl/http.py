@@ -1,0 +1,256 @@
+"""A polite HTTP client for the Ofsted site: one shared session per run.
+
+- identifies itself (User-Agent) and times out on connect and read;
+- keeps to a request rate shared by every thread, and to a bounded number of requests at once;
+- retries 5xx, 429 (honouring Retry-After, capped), resets, timeouts and cut-off bodies with
+  exponential backoff and full jitter;
+- only ever talks to allowed hosts: each URL and each redirect hop is checked, since redirects
+  are followed here rather than by requests.
+
+Allowed hosts are matched on host name, case-insensitively ("files.ofsted.gov.uk"); an entry
+with a port ("127.0.0.1:8080") matches that port only.
+
+Tuning (Settings): OFSTED_BACKOFF_BASE (seconds, default 1) is the first retry delay, doubled
+each attempt up to OFSTED_BACKOFF_MAX (default 60); OFSTED_RETRY_AFTER_MAX (default 120) caps
+how long a Retry-After header can make us wait. Tests set these tiny.
+"""
+from __future__ import annotations
+
+import email.utils
+import logging
+import random
+import threading
+import time
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from urllib.parse import urljoin, urlsplit
+
+import requests
+from requests.adapters import HTTPAdapter
+from urllib3.exceptions import HTTPError as Urllib3Error
+
+log = logging.getLogger(__name__)
+
+RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
+REDIRECT_STATUSES = frozenset({301, 302, 303, 307, 308})
+MAX_REDIRECTS = 5
+
+
+class FetchError(Exception):
+    """A request that could not be completed (after retries, where retrying made sense)."""
+
+
+class HostNotAllowed(FetchError):
+    """A URL (or a redirect) pointing to a host outside the allowed list: never requested."""
+
+
+@dataclass
+class Fetched:
+    """One completed GET: final URL, status, headers and the body as received."""
+    url: str
+    status: int
+    headers: dict[str, str]
+    body: bytes
+    complete: bool = True          # False when the server closed before Content-Length bytes
+    expected_length: int | None = None
+    too_large: bool = False        # we stopped reading at max_body_bytes (body holds the start)
+
+    def header(self, name: str) -> str | None:
+        return self.headers.get(name.lower())
+
+
+def host_allowed(url: str, allowed: tuple[str, ...] | list[str]) -> bool:
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        return False
+    host = parts.hostname.lower()
+    for entry in allowed:
+        entry = entry.strip().lower()
+        if ":" in entry and not entry.startswith("["):
+            name, _, port = entry.rpartition(":")
+            if host == name and str(parts.port or _default_port(parts.scheme)) == port:
+                return True
+        elif host == entry:
+            return True
+    return False
+
+
+def _default_port(scheme: str) -> int:
+    return 443 if scheme == "https" else 80
+
+
+def retry_after_seconds(value: str | None, now: datetime | None = None) -> float | None:
+    """Retry-After is either delta-seconds or an HTTP date."""
+    if not value:
+        return None
+    value = value.strip()
+    if value.isdigit():
+        return float(value)
+    try:
+        when = email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=timezone.utc)
+    return max(0.0, (when - (now or datetime.now(timezone.utc))).total_seconds())
+
+
+class RateLimiter:
+    """At most `rate` request starts per second across all threads (evenly spaced)."""
+
+    def __init__(self, rate: float):
+        self.interval = 1.0 / rate if rate and rate > 0 else 0.0
+        self._next = 0.0
+        self._lock = threading.Lock()
+
+    def wait(self) -> None:
+        if not self.interval:
+            return
+        with self._lock:
+            now = time.monotonic()
+            start = max(now, self._next)
+            self._next = start + self.interval
+        if start > now:
+            time.sleep(start - now)
+
+
+@dataclass
+class PoliteSession:
+    """requests.Session wrapped with the site's manners. Thread-safe; share one per run."""
+    allowed_hosts: tuple[str, ...]
+    user_agent: str = "ofsted-ratings"
+    requests_per_second: float = 2.0
+    concurrency: int = 2
+    max_retries: int = 5
+    connect_timeout: float = 10.0
+    read_timeout: float = 60.0
+    backoff_base: float = 1.0
+    backoff_max: float = 60.0
+    retry_after_max: float = 120.0
+    max_body_bytes: int | None = None   # stop reading a body past this: a runaway answer
+
+    def __post_init__(self):
+        self.session = requests.Session()
+        self.session.headers["User-Agent"] = self.user_agent
+        # a pool as large as our concurrency, so threads do not queue on connections
+        adapter = HTTPAdapter(pool_connections=4, pool_maxsize=max(self.concurrency, 1),
+                                                max_retries=0)
+        self.session.mount("http://", adapter)
+        self.session.mount("https://", adapter)
+        self._limiter = RateLimiter(self.requests_per_second)
+        self._slots = threading.BoundedSemaphore(max(self.concurrency, 1))
+        self._count_lock = threading.Lock()
+        self.requests_made = 0
+        self.refused: list[str] = []
+
+    @classmethod
+    def from_settings(cls, settings, **overrides) -> "PoliteSession":
+        kwargs = dict(
+            allowed_hosts=tuple(settings.allowed_hosts), user_agent=settings.user_agent,
+            requests_per_second=settings.requests_per_second, concurrency=settings.concurrency,
+            max_retries=settings.max_retries, connect_timeout=settings.connect_timeout,
+            read_timeout=settings.read_timeout, backoff_base=settings.backoff_base,
+            backoff_max=settings.backoff_max, retry_after_max=settings.retry_after_max,
+            max_body_bytes=settings.parse_max_bytes)  # a larger file could never be parsed
+        return cls(**{**kwargs, **overrides})
+
+    def close(self) -> None:
+        self.session.close()
+
+    def __enter__(self) -> "PoliteSession":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+    def check_host(self, url: str) -> None:
+        if not host_allowed(url, self.allowed_hosts):
+            self.refused.append(url)
+            raise HostNotAllowed(f"refused {url}: host {urlsplit(url).hostname!r} is not in the allowed "
+                                 f"hosts {', '.join(self.allowed_hosts)} (OFSTED_ALLOWED_HOSTS)")
+
+    def get(self, url: str, *, headers: dict[str, str] | None = None) -> Fetched:
+        """GET with retries; follows redirects only to allowed hosts. Returns the last answer
+        (which may still be a 5xx or a cut-off body once retries are spent); raises FetchError
+        when no answer came at all and HostNotAllowed without sending anything off-list."""
+        for hop in range(MAX_REDIRECTS + 1):
+            self.check_host(url)
+            fetched = self._get_with_retries(url, headers)
+            if fetched.status not in REDIRECT_STATUSES:
+                return fetched
+            location = fetched.header("location")
+            if not location:
+                return fetched
+            url = urljoin(url, location)
+            log.debug("redirect %d -> %s", fetched.status, url)
+        raise FetchError(f"too many redirects from {url}")
+
+    def _get_with_retries(self, url: str, headers: dict[str, str] | None) -> Fetched:
+        attempt = 0
+        while True:
+            attempt += 1
+            last_try = attempt > self.max_retries
+            try:
+                fetched = self._get_once(url, headers)
+            except (requests.ConnectionError, requests.Timeout, Urllib3Error) as exc:
+                if last_try:
+                    raise FetchError(f"{url}: {type(exc).__name__}: {exc} (after {attempt} attempts)") from exc
+                log.info("retrying %s after %s (attempt %d)", url, type(exc).__name__, attempt)
+                self._sleep(self._backoff(attempt))
+                continue
+            retryable = fetched.status in RETRY_STATUSES or not (fetched.complete or fetched.too_large)
+            if not retryable or last_try:
+                return fetched
+            delay = self._backoff(attempt)
+            if fetched.status in (429, 503):
+                wait = retry_after_seconds(fetched.header("retry-after"))
+                if wait is not None:
+                    delay = min(max(wait, delay), self.retry_after_max)
+            log.info("retrying %s after %s in %.2fs (attempt %d)", url,
+                     fetched.status if fetched.complete else "cut-off body", delay, attempt)
+            self._sleep(delay)
+
+    def _backoff(self, attempt: int) -> float:
+        # exponential with full jitter: spreads retries of parallel workers apart
+        return random.uniform(0, min(self.backoff_max, self.backoff_base * 2 ** (attempt - 1)))
+
+    def _sleep(self, seconds: float) -> None:
+        if seconds > 0:
+            time.sleep(seconds)
+
+    def _get_once(self, url: str, headers: dict[str, str] | None) -> Fetched:
+        with self._slots:
+            self._limiter.wait()
+            with self._count_lock:
+                self.requests_made += 1
+            resp = self.session.get(url, headers=headers, allow_redirects=False, stream=True,
+                                    timeout=(self.connect_timeout, self.read_timeout))
+            try:
+                return self._read(url, resp, self.max_body_bytes)
+            finally:
+                resp.close()
+
+    @staticmethod
+    def _read(url: str, resp: requests.Response, max_bytes: int | None = None) -> Fetched:
+        expected = resp.headers.get("Content-Length")
+        expected_length = int(expected) if expected and expected.isdigit() else None
+        chunks: list[bytes] = []
+        size, complete, too_large = 0, True, False
+        # we compare the length ourselves so that a body cut short is kept (for inspection),
+        # not discarded in an exception
+        resp.raw.enforce_content_length = False
+        try:
+            for chunk in resp.raw.stream(64 * 1024, decode_content=True):
+                chunks.append(chunk)
+                size += len(chunk)
+                if max_bytes is not None and size > max_bytes:
+                    too_large = True
+                    break
+        except (Urllib3Error, requests.RequestException, OSError) as exc:
+            log.debug("body of %s cut off: %s", url, exc)
+            complete = False
+        body = b"".join(chunks)
+        if expected_length is not None and len(body) < expected_length and "content-encoding" not in resp.headers:
+            complete = False
+        return Fetched(url=url, status=resp.status_code, headers={k.lower(): v for k, v in resp.headers.items()},
+                       body=body, complete=complete, expected_length=expected_length, too_large=too_large)

@@ -1,0 +1,251 @@
+"""The load stage: typed records -> warehouse. Every call is one transaction (all or nothing)
+and idempotent: upserts keyed on natural keys (ON CONFLICT), so loading the same records twice,
+or concurrently from several workers on Postgres, leaves the same rows."""
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import re
+from datetime import datetime
+
+from etl.records import (FRAMEWORK_AREAS, FRAMEWORKS, GRADES, KINDS, Council, Publication,
+                         Quarantined, ReportRecord, StoredFile)
+from etl.warehouse import Warehouse
+
+log = logging.getLogger(__name__)
+
+
+# -- runs ------------------------------------------------------------------------------
+def start_run(wh: Warehouse, run_id: str) -> None:
+    """Record a pipeline run as started (again: a retried start keeps the first start time)."""
+    with wh.transaction():
+        wh.insert_rows("pipeline_runs", ("run_id", "started_at", "status"),
+                       [(run_id, datetime.now(), "running")], conflict=("run_id",))
+
+
+def finish_run(wh: Warehouse, run_id: str, status: str = "success") -> None:
+    if status not in ("success", "failed"):
+        raise ValueError(f"run status must be 'success' or 'failed', not {status!r}")
+    now = datetime.now()
+    with wh.transaction():
+        wh.insert_rows("pipeline_runs", ("run_id", "started_at", "finished_at", "status"),
+                       [(run_id, now, now, status)], conflict=("run_id",),
+                       update=("finished_at", "status"))
+
+
+# -- listing ---------------------------------------------------------------------------
+def load_councils(wh: Warehouse, councils: list[Council]) -> int:
+    now = datetime.now()
+    rows = {c.urn: (c.urn, c.name, c.url, now, now) for c in councils}
+    with wh.transaction():
+        return wh.insert_rows("councils", ("urn", "name", "url", "first_seen", "last_seen"),
+                              rows.values(), conflict=("urn",), update=("name", "url", "last_seen"))
+
+
+def _publication_rows(publications, run_id: str | None, now: datetime) -> list[tuple]:
+    rows = {}
+    for p in publications:
+        if p.kind not in KINDS:
+            raise ValueError(f"publication {p.url}: unknown kind {p.kind!r} (expected one of {KINDS})")
+        rows[p.url] = (p.url, p.urn, p.local_authority, p.kind, p.title, p.published, now, run_id, now)
+    return list(rows.values())
+
+
+_PUB_COLS = ("url", "urn", "local_authority", "kind", "title", "published",
+             "first_seen", "first_seen_run", "last_seen")
+
+
+def load_publications(wh: Warehouse, publications: list[Publication], run_id: str) -> int:
+    """Upsert publications; first_seen / first_seen_run are set once, by the first run to list one."""
+    rows = _publication_rows(publications, run_id, datetime.now())
+    with wh.transaction():
+        n = wh.insert_rows("publications", _PUB_COLS, rows, conflict=("url",),
+                           update=("urn", "local_authority", "kind", "title", "published", "last_seen",
+                                   # recorded earlier by load_downloads without a run: this run found it
+                                   "first_seen_run = COALESCE(publications.first_seen_run, EXCLUDED.first_seen_run)"))
+    log.info("load: %d publications", n)
+    return n
+
+
+# -- downloads -------------------------------------------------------------------------
+def load_downloads(wh: Warehouse, stored: list[StoredFile], quarantined: list[Quarantined]) -> int:
+    """Record stored files and quarantined downloads (with their reason). A stored file marks an
+    earlier quarantine of its URL resolved; nothing is deleted."""
+    now = datetime.now()
+    pubs = [f.publication for f in stored] + [q.publication for q in quarantined]
+    files = {(f.sha256, f.publication.url): (f.sha256, f.publication.url, f.uri, f.size, f.fetched_at,
+                                             f.etag, f.last_modified) for f in stored}
+    stored_urls = {f.publication.url for f in stored}
+    quarantine = {q.publication.url: (q.publication.url, q.reason, q.uri, q.fetched_at, q.attempts)
+                  for q in quarantined if q.publication.url not in stored_urls}
+    with wh.transaction():
+        # the listing may not be loaded yet: make sure every file's publication is represented
+        wh.insert_rows("publications", _PUB_COLS, _publication_rows(pubs, None, now), conflict=("url",))
+        wh.insert_rows("stored_files", ("sha256", "url", "uri", "size", "fetched_at", "etag", "last_modified"),
+                       files.values(), conflict=("sha256", "url"))
+        wh.insert_rows("quarantined_downloads", ("url", "reason", "uri", "fetched_at", "attempts"),
+                       quarantine.values(), conflict=("url",),
+                       update=("reason", "uri", "fetched_at", "attempts"))
+        if stored_urls:
+            wh.execute("UPDATE quarantined_downloads SET resolved_at = ? WHERE resolved_at IS NULL"
+                       " AND url IN (SELECT unnest(CAST(? AS TEXT[])))", [now, sorted(stored_urls)])
+    log.info("load: %d stored files, %d quarantined downloads", len(files), len(quarantine))
+    return len(files) + len(quarantine)
+
+
+def unrecorded_urls(wh: Warehouse) -> list[str]:
+    """Listed publications with no stored file in the warehouse: never fetched, quarantined, or
+    fetched by a download attempt that died before it could report (the landing store has it)."""
+    return [url for (url,) in wh.fetchall(
+        "SELECT p.url FROM publications p WHERE NOT EXISTS"
+        " (SELECT 1 FROM stored_files f WHERE f.url = p.url) ORDER BY p.url")]
+
+
+# -- reports ---------------------------------------------------------------------------
+def report_id_for(record: ReportRecord) -> str:
+    """One report per file: the file's sha256; without one, a hash of its URL or source."""
+    if record.sha256:
+        return record.sha256
+    basis = f"url:{record.url}" if record.url else f"source:{record.source}"
+    return hashlib.sha256(basis.encode("utf-8")).hexdigest()
+
+
+def _validate(record: ReportRecord) -> None:
+    where = record.url or record.source
+    if record.framework is not None and record.framework not in FRAMEWORKS:
+        raise ValueError(f"report {where}: unknown framework {record.framework!r}")
+    if record.kind is not None and record.kind not in KINDS:
+        raise ValueError(f"report {where}: unknown kind {record.kind!r}")
+    if record.judgements and record.framework is None:
+        raise ValueError(f"report {where}: judgements without a framework")
+    for area, grade in record.judgements.items():
+        if area not in FRAMEWORK_AREAS[record.framework]:
+            raise ValueError(f"report {where}: area {area!r} is not judged under {record.framework}")
+        if grade not in GRADES:
+            raise ValueError(f"report {where}: unknown grade {grade!r} for {area}")
+    if not record.parser_version:
+        raise ValueError(f"report {where}: no parser_version")
+
+
+def version_key(version: str) -> tuple:
+    """Natural order of parser versions: '1.10' > '1.9'."""
+    return tuple((0, int(p)) if p.isdigit() else (1, p) for p in re.split(r"[.\-+_]", version))
+
+
+def _record_hash(record: ReportRecord) -> str:
+    """Fingerprint of the parsed content; `source` left out (the same file parsed from
+    another path is the same report)."""
+    content = [getattr(record, f) for f in record.__dataclass_fields__ if f != "source"]
+    return hashlib.sha256(json.dumps(content, sort_keys=True, default=str).encode()).hexdigest()
+
+
+_REPORT_COLS = ("report_id", "urn", "local_authority", "is_report", "reason", "kind", "framework",
+                "inspection_start", "inspection_end", "published", "lead_inspector", "url", "sha256",
+                "source", "parser_version", "parsed_at", "review_flags", "needs_review", "record_hash",
+                "first_seen", "first_seen_run", "review_notes", "unread_areas", "readings")
+# everything but identity and first sighting is replaced by a different parse of the same file
+_REPORT_UPDATE = tuple(c for c in _REPORT_COLS if c not in ("report_id", "first_seen", "first_seen_run"))
+
+
+def _newest_per_report(records: list[ReportRecord]) -> dict[str, ReportRecord]:
+    chosen: dict[str, ReportRecord] = {}
+    for r in records:
+        rid = report_id_for(r)
+        if rid not in chosen or version_key(r.parser_version) >= version_key(chosen[rid].parser_version):
+            chosen[rid] = r
+    return chosen
+
+
+def load_reports(wh: Warehouse, records: list[ReportRecord], run_id: str) -> int:
+    """Upsert parsed reports and their judgements. A record replaces the stored parse of the same
+    file unless that one came from a newer parser version (so load order does not matter);
+    reloading identical content changes nothing, not even parsed_at."""
+    for r in records:
+        _validate(r)
+    chosen = _newest_per_report(records)
+    now = datetime.now()
+    with wh.transaction():
+        stored = _stored_versions(wh, list(chosen))
+        # key order: concurrent upserts of overlapping batches then lock rows in the same order
+        chosen = {rid: r for rid, r in sorted(chosen.items())
+                  if rid not in stored or version_key(r.parser_version) >= version_key(stored[rid])}
+        rows = [(rid, r.urn, r.local_authority, r.is_report, r.reason, r.kind, r.framework,
+                 r.inspection_start, r.inspection_end, r.published, r.lead_inspector, r.url, r.sha256,
+                 r.source, r.parser_version, now, json.dumps(list(r.review_flags)), bool(r.review_flags),
+                 _record_hash(r), now, run_id, json.dumps(list(r.review_notes)),
+                 json.dumps(list(r.unread_areas)), json.dumps(r.readings, sort_keys=True))
+                for rid, r in chosen.items()]
+        wh.insert_rows("reports", _REPORT_COLS, rows, conflict=("report_id",), update=_REPORT_UPDATE,
+                       update_where="reports.record_hash <> EXCLUDED.record_hash")
+        _replace_judgements(wh, chosen)
+    log.info("load: %d reports (%d skipped: a newer parse is stored)", len(chosen),
+             len(_newest_per_report(records)) - len(chosen))
+    return len(chosen)
+
+
+def _stored_versions(wh: Warehouse, report_ids: list[str]) -> dict[str, str]:
+    found: dict[str, str] = {}
+    for i in range(0, len(report_ids), 500):
+        chunk = report_ids[i:i + 500]
+        marks = ", ".join("?" * len(chunk))
+        found.update(wh.fetchall(f"SELECT report_id, parser_version FROM reports WHERE report_id IN ({marks})",
+                                 chunk))
+    return found
+
+
+def _replace_judgements(wh: Warehouse, chosen: dict[str, ReportRecord]) -> None:
+    """Upsert each report's judgements, then drop areas the new parse no longer has."""
+    rows = [(rid, area, grade) for rid, r in chosen.items() for area, grade in sorted(r.judgements.items())]
+    wh.insert_rows("judgements", ("report_id", "area", "grade"), rows,
+                   conflict=("report_id", "area"), update=("grade",),
+                   update_where="judgements.grade <> EXCLUDED.grade")
+    if chosen:  # one statement, not one per report
+        wh.execute("DELETE FROM judgements WHERE report_id IN (SELECT unnest(CAST(? AS TEXT[])))"
+                   " AND report_id || '|' || area NOT IN (SELECT unnest(CAST(? AS TEXT[])))",
+                   [list(chosen), [f"{rid}|{area}" for rid, area, _ in rows]])
+
+
+def resolve_review(wh: Warehouse, report_id: str, judgements: dict[str, str] | None = None, *,
+                   resolved_by: str | None = None, note: str | None = None) -> None:
+    """Resolve a report listed for review: with `judgements`, those grades replace the parsed
+    ones area by area for the rating history (filling in an area not read); without, the
+    parsed judgements are accepted. Run `etl.changes.refresh` afterwards to move the ratings
+    (`etl.review` is the reviewer's interface to this)."""
+    row = wh.fetchone("SELECT framework FROM reports WHERE report_id = ?", [report_id])
+    if row is None:
+        raise ValueError(f"no report {report_id!r} in the warehouse")
+    for area, grade in (judgements or {}).items():
+        if row[0] is None or area not in FRAMEWORK_AREAS[row[0]] or grade not in GRADES:
+            raise ValueError(f"report {report_id}: cannot resolve {area!r} = {grade!r} under {row[0]}")
+    with wh.transaction():
+        wh.insert_rows("review_resolutions", ("report_id", "resolved_at", "resolved_by", "note"),
+                       [(report_id, datetime.now(), resolved_by, note)], conflict=("report_id",),
+                       update=("resolved_at", "resolved_by", "note"))
+        wh.execute("DELETE FROM review_judgements WHERE report_id = ?", [report_id])
+        wh.insert_rows("review_judgements", ("report_id", "area", "grade"),
+                       [(report_id, a, g) for a, g in (judgements or {}).items()])
+
+
+# -- re-parse --------------------------------------------------------------------------
+def files_to_parse(wh: Warehouse, parser_version: str, *, reparse_all: bool = False,
+                   councils: list[str] | None = None) -> list[StoredFile]:
+    """Stored files with no report at this parser version (or every stored file, with
+    reparse_all), optionally only the given councils' (URNs). One entry per distinct file."""
+    sql = ("SELECT f.sha256, f.uri, f.size, f.fetched_at, f.etag, f.last_modified, f.url,"
+           " p.urn, p.local_authority, p.kind, p.title, p.published"
+           " FROM stored_files f JOIN publications p ON p.url = f.url"
+           " LEFT JOIN reports r ON r.report_id = f.sha256"
+           " WHERE (? OR r.report_id IS NULL OR r.parser_version <> ?)")
+    params: list = [reparse_all, parser_version]
+    if councils:
+        sql += f" AND p.urn IN ({', '.join('?' * len(councils))})"
+        params += list(councils)
+    out: dict[str, StoredFile] = {}
+    for (sha, uri, size, fetched, etag, lm, url, urn, la, kind, title, published) in \
+            wh.fetchall(sql + " ORDER BY f.sha256, f.url", params):
+        if sha not in out:
+            pub = Publication(urn=urn, local_authority=la, kind=kind, title=title, published=published, url=url)
+            out[sha] = StoredFile(sha256=sha, uri=uri, size=size, publication=pub, fetched_at=fetched,
+                                  etag=etag, last_modified=lm)
+    return list(out.values())

@@ -1,0 +1,220 @@
+"""The pipeline's steps, each a plain function over typed records and references.
+
+The Airflow DAG calls these one per task (mapping the batch steps); `ofsted run` calls them in
+order in one process. Steps that write the warehouse are never mapped, so the embedded DuckDB
+file (one writer at a time) works under any executor; mapped steps only touch the landing store.
+"""
+from __future__ import annotations
+
+import logging
+import uuid
+from dataclasses import dataclass, field
+from datetime import date
+
+from etl.config import Settings
+from etl.records import Publication, Quarantined, ReportRecord, StoredFile, ListingMeta
+
+log = logging.getLogger(__name__)
+SHOWN_CHANGES = 20  # a first run finds hundreds of historic changes; the warehouse has them all
+
+
+@dataclass
+class RunSummary:
+    run_id: str
+    councils: int = 0
+    publications: int = 0
+    unread_pages: list[str] = field(default_factory=list)  # council pages that failed: read next run
+    downloaded: int = 0
+    quarantined: list[str] = field(default_factory=list)   # "url: reason"
+    parsed: int = 0
+    not_reports: list[str] = field(default_factory=list)   # "source: reason"
+    flagged: list[str] = field(default_factory=list)       # "source: flags"
+    changes: list[str] = field(default_factory=list)       # one line per new change
+    retracted: int = 0
+    alerts_sent: int = 0
+    alerts_failed: int = 0
+
+    def lines(self) -> list[str]:
+        out = [f"run {self.run_id}: {self.councils} councils, {self.publications} publications listed, "
+               f"{self.downloaded} new files, {self.parsed} parsed, {len(self.changes)} rating changes, "
+               f"{self.alerts_sent} alerts sent"]
+        out += [f"  unread page  {e}" for e in self.unread_pages]
+        out += [f"  quarantined  {q}" for q in self.quarantined]
+        out += [f"  not a report {n}" for n in self.not_reports]
+        out += [f"  needs review {f}" for f in self.flagged]
+        out += [f"  change       {c}" for c in self.changes[:SHOWN_CHANGES]]
+        if len(self.changes) > SHOWN_CHANGES:
+            out.append(f"  ... and {len(self.changes) - SHOWN_CHANGES} more changes: `ofsted query changes`")
+        if self.retracted:
+            out.append(f"  {self.retracted} earlier change(s) retracted after re-parsing")
+        if self.alerts_failed:
+            out.append(f"  {self.alerts_failed} alert deliveries failed; they are retried next run")
+        return out
+
+
+def new_run_id() -> str:
+    return f"manual__{uuid.uuid4().hex[:12]}"
+
+
+def batches(items: list, size: int) -> list[list]:
+    return [items[i:i + size] for i in range(0, len(items), size)] if items else []
+
+
+def _warehouse(settings: Settings):
+    from etl.warehouse import connect
+    return connect(settings.warehouse_url)
+
+
+def begin(settings: Settings, run_id: str) -> None:
+    """Create or upgrade the warehouse schema, load the shipped council reference, open the run."""
+    from etl import reference
+    from etl.load import start_run
+    from etl.warehouse import migrate
+    with _warehouse(settings) as wh:
+        migrate(wh)
+        reference.sync(wh)
+        start_run(wh, run_id)
+
+
+def discover(settings: Settings, run_id: str, *, councils: list[str] | None = None,
+             limit: int | None = None) -> tuple[int, list[Publication], list[str]]:
+    """Crawl the site and record every council and publication. Returns (councils, publications,
+    council pages that could not be read: their publications are picked up next run)."""
+    from etl.crawl import crawl
+    from etl.load import load_councils, load_publications
+    result = crawl(settings, councils=councils or None, limit=limit)
+    with _warehouse(settings) as wh:
+        load_councils(wh, result.councils)
+        load_publications(wh, result.publications, run_id)
+    log.info("discovered %d councils, %d publications", len(result.councils), len(result.publications))
+    return len(result.councils), result.publications, result.errors
+
+
+def to_download(publications: list[Publication], since: date | None = None) -> list[Publication]:
+    """Publications worth fetching: every listed file, or those published on/after `since`."""
+    return [p for p in publications if since is None or (p.published and p.published >= since)]
+
+
+def download(settings: Settings, publications: list[Publication]) -> tuple[list[StoredFile], list[Quarantined]]:
+    """Fetch one batch into the landing store (no warehouse writes: safe to map)."""
+    from etl.download import download_new
+    result = download_new(publications, settings, progress=False)
+    return result.stored, result.quarantined
+
+
+def record_downloads(settings: Settings, stored: list[StoredFile], quarantined: list[Quarantined]) -> int:
+    """Record this run's downloads, and adopt any file the landing store holds that the warehouse
+    does not: a download task killed after storing a file but before returning it would otherwise
+    leave that file unrecorded for good (its retry, and every later run, skip it as stored).
+    Returns how many such files were adopted."""
+    from etl.landing import LandingStore
+    from etl.load import load_downloads, unrecorded_urls
+    store = LandingStore.from_settings(settings)
+    with _warehouse(settings) as wh:
+        load_downloads(wh, stored, quarantined)
+        adopted = [f for f in map(store.known, unrecorded_urls(wh)) if f is not None]
+        if adopted:
+            log.warning("adopting %d stored file(s) an interrupted download never recorded", len(adopted))
+            load_downloads(wh, adopted, [])
+    return len(adopted)
+
+
+def plan_parse(settings: Settings, *, reparse: bool = False,
+               councils: list[str] | None = None) -> list[StoredFile]:
+    """Stored files that have no report at the current parser version (all of them with reparse)."""
+    from etl.load import files_to_parse
+    from etl.parse import PARSER_VERSION
+    with _warehouse(settings) as wh:
+        return files_to_parse(wh, PARSER_VERSION, reparse_all=reparse, councils=councils or None)
+
+
+def parse(settings: Settings, files: list[StoredFile]) -> list[ReportRecord]:
+    """Parse one batch of stored files (reads the landing store only: safe to map)."""
+    from etl.landing import LandingStore
+    from etl.parse import parse_bytes
+    store = LandingStore.from_settings(settings)
+    records = []
+    for f in files:
+        p = f.publication
+        meta = ListingMeta(urn=p.urn, local_authority=p.local_authority, published=p.published,
+                           url=p.url, kind=p.kind, sha256=f.sha256)
+        records.append(parse_bytes(store.read(f.uri), f.uri, meta, settings))
+    return records
+
+
+def load_reports(settings: Settings, records: list[ReportRecord], run_id: str) -> None:
+    """Load parsed records, one transaction per batch."""
+    from etl import load
+    with _warehouse(settings) as wh:
+        for batch in batches(records, 200):
+            load.load_reports(wh, batch, run_id)
+
+
+def detect_changes(settings: Settings, run_id: str):
+    from etl.changes import refresh
+    with _warehouse(settings) as wh:
+        return refresh(wh, run_id)
+
+
+def send_alerts(settings: Settings, *, include_baseline: bool = False):
+    from etl.alert import send_alerts as deliver
+    with _warehouse(settings) as wh:
+        return deliver(wh, list(settings.alert_urls), include_baseline=include_baseline)
+
+
+def finish(settings: Settings, run_id: str, status: str = "success") -> None:
+    from etl.load import finish_run
+    with _warehouse(settings) as wh:
+        finish_run(wh, run_id, status)
+
+
+def describe_change(event) -> str:
+    return (f"{event.local_authority} ({event.urn}) {event.area}: {event.previous_grade} -> {event.grade} "
+            f"({event.direction}, published {event.published})")
+
+
+def summarise_records(summary: RunSummary, records: list[ReportRecord]) -> None:
+    summary.parsed += len(records)
+    summary.not_reports += [f"{r.source}: {r.reason}" for r in records if not r.is_report]
+    summary.flagged += [f"{r.source}: {'; '.join(r.review_flags)}" for r in records if r.review_flags]
+
+
+def run_once(settings: Settings, *, run_id: str | None = None, councils: list[str] | None = None,
+             limit: int | None = None, since: date | None = None, reparse: bool = False,
+             historic_alerts: bool = False) -> RunSummary:
+    """The whole pipeline in this process, step by step as the DAG runs it."""
+    summary = RunSummary(run_id or new_run_id())
+    begin(settings, summary.run_id)
+    try:
+        summary.councils, publications, summary.unread_pages = discover(settings, summary.run_id,
+                                                                        councils=councils, limit=limit)
+        summary.publications = len(publications)
+        stored, quarantined = download(settings, to_download(publications, since))
+        adopted = record_downloads(settings, stored, quarantined)
+        summary.downloaded = len(stored) + adopted
+        summary.quarantined = [f"{q.publication.url}: {q.reason}" for q in quarantined]
+        records = parse(settings, plan_parse(settings, reparse=reparse, councils=councils))
+        summarise_records(summary, records)
+        load_reports(settings, records, summary.run_id)
+        refreshed = detect_changes(settings, summary.run_id)
+        summary.changes = [describe_change(e) for e in refreshed.new]
+        summary.retracted = len(refreshed.retracted)
+        alerts = send_alerts(settings, include_baseline=historic_alerts)
+        summary.alerts_sent, summary.alerts_failed = alerts.sent, alerts.failed
+    except BaseException:
+        finish(settings, summary.run_id, "failed")
+        raise
+    finish(settings, summary.run_id, "success")
+    return summary
+
+
+def run_command(args, settings: Settings) -> int:
+    """`ofsted run`: the pipeline once without Airflow, then what it loaded and what changed."""
+    summary = run_once(settings, councils=args.council, limit=args.limit, reparse=args.reparse,
+                       since=date.fromisoformat(args.since) if getattr(args, "since", None) else None,
+                       historic_alerts=args.historic_alerts)
+    print("\n".join(summary.lines()))
+    print(f"warehouse: {settings.warehouse_url}")
+    return 0
+
+

@@ -1,0 +1,113 @@
+"""`ofsted query current|history URN|changes|summary [--since DATE] [--region R]
+[--format table|csv|json]`: quick answers from the warehouse without writing SQL."""
+from __future__ import annotations
+
+import csv
+import io
+import json
+import sys
+from datetime import date, datetime
+
+from etl.warehouse import Warehouse, connect
+
+CURRENT_SQL = ("SELECT urn, local_authority, area, grade, framework, inspection_end, published, report_url"
+               " FROM current_ratings")
+HISTORY_SQL = ("SELECT h.urn, COALESCE(c.name, r.local_authority) AS local_authority, h.area, h.grade,"
+               " h.valid_from, h.valid_to, h.is_current, r.framework, r.url AS report_url"
+               " FROM rating_history h JOIN reports r ON r.report_id = h.report_id"
+               " LEFT JOIN councils c ON c.urn = h.urn WHERE h.urn = ?"
+               " ORDER BY h.area, h.valid_from")
+CHANGES_SQL = ("SELECT urn, local_authority, area, previous_grade, grade, previous_published, published,"
+               " direction, report_url FROM rating_changes")
+
+
+def current(wh: Warehouse, urn: str | None = None) -> tuple[list[str], list[tuple]]:
+    """Every council's current rating in every tracked area (or one council's)."""
+    where, params = (" WHERE urn = ?", [urn]) if urn else ("", [])
+    return wh.query(CURRENT_SQL + where + " ORDER BY local_authority, urn, area", params)
+
+
+def history(wh: Warehouse, urn: str) -> tuple[list[str], list[tuple]]:
+    """One council's full rating history, area by area, oldest first."""
+    return wh.query(HISTORY_SQL, [urn])
+
+
+def changes(wh: Warehouse, since: date | None = None, urn: str | None = None) -> tuple[list[str], list[tuple]]:
+    """Changes of grade, optionally published on or after `since` and for one council."""
+    clauses, params = [], []
+    if since:
+        clauses.append("published >= ?")
+        params.append(since)
+    if urn:
+        clauses.append("urn = ?")
+        params.append(urn)
+    where = " WHERE " + " AND ".join(clauses) if clauses else ""
+    return wh.query(CHANGES_SQL + where + " ORDER BY published, local_authority, area", params)
+
+
+def summary(wh: Warehouse, region: str | None = None) -> tuple[list[str], list[tuple]]:
+    """`latest_inspections`: one row per council, optionally of one region (its name or ONS
+    code, any case)."""
+    where, params = "", []
+    if region:
+        where = (" WHERE LOWER(region) = LOWER(?)"
+                 " OR urn IN (SELECT urn FROM ref_councils WHERE LOWER(region_code) = LOWER(?))")
+        params = [region, region]
+    return wh.query("SELECT * FROM latest_inspections" + where + " ORDER BY local_authority, urn", params)
+
+
+def _text(value) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, (date, datetime)):
+        return value.isoformat()
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return str(value)
+
+
+def render(names: list[str], rows: list[tuple], fmt: str) -> str:
+    if fmt == "json":
+        records = [{n: (_text(v) if isinstance(v, (date, datetime)) else v) for n, v in zip(names, row)}
+                   for row in rows]
+        return json.dumps(records, indent=2) + "\n"
+    if fmt == "csv":
+        buf = io.StringIO()
+        writer = csv.writer(buf, lineterminator="\n")
+        writer.writerow(names)
+        writer.writerows([[_text(v) for v in row] for row in rows])
+        return buf.getvalue()
+    cells = [names] + [[_text(v) for v in row] for row in rows]
+    widths = [max(len(r[i]) for r in cells) for i in range(len(names))]
+    lines = ["  ".join(c.ljust(w) for c, w in zip(r, widths)).rstrip() for r in cells]
+    lines.insert(1, "  ".join("-" * w for w in widths))
+    return "\n".join(lines) + f"\n({len(rows)} rows)\n"
+
+
+def query_command(args, settings) -> int:
+    since = None
+    if getattr(args, "since", None):
+        try:
+            since = date.fromisoformat(args.since)
+        except ValueError:
+            print(f"ofsted query: --since must be a date YYYY-MM-DD, not {args.since!r}", file=sys.stderr)
+            return 2
+    if args.what == "history" and not args.urn:
+        print("ofsted query history: give a council URN, e.g. `ofsted query history 80487`", file=sys.stderr)
+        return 2
+    with connect(settings.warehouse_url) as wh:
+        needed = "latest_inspections" if args.what == "summary" else "rating_history"
+        if not wh.fetchall("SELECT 1 FROM information_schema.tables WHERE table_name = ?", [needed]):
+            print("ofsted query: the warehouse has no schema yet; run `ofsted migrate` or `ofsted run`",
+                  file=sys.stderr)
+            return 1
+        if args.what == "current":
+            names, rows = current(wh, args.urn)
+        elif args.what == "summary":
+            names, rows = summary(wh, getattr(args, "region", None))
+        elif args.what == "history":
+            names, rows = history(wh, args.urn)
+        else:
+            names, rows = changes(wh, since, args.urn)
+    sys.stdout.write(render(names, rows, args.format))
+    return 0

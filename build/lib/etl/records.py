@@ -1,0 +1,158 @@
+"""Typed records passed between stages. Each stage takes and returns these, never another
+stage's storage. Dates are `datetime.date`; grades and area keys are the contract's strings
+(see ../shared/ofsted-reports.md)."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field, asdict
+from datetime import date, datetime
+
+GRADES = ("outstanding", "good", "requires_improvement", "adequate", "inadequate")
+KINDS = ("inspection", "focused_visit", "monitoring_visit", "jtai", "other")
+FRAMEWORKS = ("lac", "sif", "ilacs_2018", "ilacs_2023", "ilacs_2026")
+
+FRAMEWORK_AREAS: dict[str, tuple[str, ...]] = {
+    "lac": ("lac_overall_effectiveness", "lac_capacity_to_improve", "lac_outcomes",
+            "lac_quality_of_provision", "lac_leadership_management"),
+    "sif": ("overall_effectiveness", "help_and_protection", "looked_after_and_permanence",
+            "adoption_performance", "care_leavers", "leadership_management_governance", "lscb"),
+    "ilacs_2018": ("overall_effectiveness", "impact_of_leaders", "help_and_protection",
+                   "in_care_and_care_leavers"),
+    "ilacs_2023": ("overall_effectiveness", "impact_of_leaders", "help_and_protection",
+                   "in_care", "care_leavers"),
+    "ilacs_2026": ("impact_of_leaders", "help_and_protection", "in_care", "care_leavers"),
+}
+
+
+@dataclass(frozen=True)
+class Council:
+    urn: str
+    name: str
+    url: str  # absolute provider page URL
+
+
+@dataclass(frozen=True)
+class Publication:
+    """One publication listed on a council's provider page (graded or not)."""
+    urn: str
+    local_authority: str
+    kind: str            # one of KINDS
+    title: str           # the listing text, e.g. "Children's services inspection, pdf - 01 July 2019"
+    published: date | None
+    url: str             # absolute file URL
+
+
+@dataclass(frozen=True)
+class StoredFile:
+    """A verified PDF in the landing store, addressed by content hash."""
+    sha256: str
+    uri: str             # where the bytes are (local path or fsspec URL)
+    size: int
+    publication: Publication
+    fetched_at: datetime
+    etag: str | None = None
+    last_modified: str | None = None
+
+
+@dataclass(frozen=True)
+class Quarantined:
+    """A download that was not a complete PDF: kept for inspection, retried on a later run."""
+    publication: Publication
+    reason: str
+    uri: str | None      # where the rejected bytes are kept, if any were received
+    fetched_at: datetime
+    attempts: int = 1
+
+
+@dataclass(frozen=True)
+class ListingMeta:
+    """What the listing says about a file, passed to the parser alongside its bytes."""
+    urn: str | None = None
+    local_authority: str | None = None
+    published: date | None = None
+    url: str | None = None
+    kind: str | None = None
+    sha256: str | None = None
+
+
+@dataclass(frozen=True)
+class ReportRecord:
+    """The parser's output: the extraction contract plus provenance and review flags."""
+    source: str
+    is_report: bool
+    reason: str | None = None          # why is_report is false
+    kind: str | None = None            # one of KINDS
+    framework: str | None = None       # one of FRAMEWORKS, None for ungraded letters
+    local_authority: str | None = None
+    inspection_start: date | None = None
+    inspection_end: date | None = None
+    published: date | None = None
+    lead_inspector: str | None = None
+    judgements: dict[str, str] = field(default_factory=dict)
+    review_flags: tuple[str, ...] = ()  # real conflicts; non-empty = held out of the history
+    parser_version: str = ""
+    urn: str | None = None             # from the listing, when known
+    url: str | None = None
+    sha256: str | None = None
+    # non-blocking notes (an area read from one source only): the report counts as parsed
+    review_notes: tuple[str, ...] = ()
+    # areas the framework requires that could not be read: shown as "not read" until reviewed
+    unread_areas: tuple[str, ...] = ()
+    # what each source said, per area: {"help_and_protection": {"table": "good", "body": None}}
+    readings: dict[str, dict[str, str | None]] = field(default_factory=dict)
+
+    def to_contract(self) -> dict:
+        """The JSON object of `ofsted parse` (dates as ISO strings)."""
+        out = {k: (v.isoformat() if isinstance(v, date) else v) for k, v in asdict(self).items()}
+        for name in ("review_flags", "review_notes", "unread_areas"):
+            out[name] = list(getattr(self, name))
+        if self.reason is None:
+            out.pop("reason")
+        return out
+
+
+@dataclass(frozen=True)
+class ChangeEvent:
+    """A council's grade in an area changed between consecutive graded inspections."""
+    change_id: str        # stable: derived from (urn, area, report_id)
+    urn: str
+    local_authority: str
+    area: str
+    previous_grade: str
+    grade: str
+    direction: str        # 'improved' or 'declined'
+    inspection_end: date | None
+    previous_published: date | None
+    published: date | None
+    report_url: str | None
+
+
+def to_dict(record) -> dict:
+    """A JSON-safe dict of any record above (dates as ISO strings), e.g. for XCom."""
+    def enc(v):
+        if isinstance(v, (date, datetime)):
+            return v.isoformat()
+        if isinstance(v, dict):
+            return {k: enc(x) for k, x in v.items()}
+        if isinstance(v, (list, tuple)):
+            return [enc(x) for x in v]
+        return v
+    return {k: enc(v) for k, v in asdict(record).items()}
+
+
+def from_dict(cls, data: dict):
+    """Inverse of to_dict for the record class `cls` (nested Publication included)."""
+    kwargs = {}
+    for f in cls.__dataclass_fields__.values():
+        if f.name not in data:
+            continue
+        v, t = data[f.name], str(f.type)
+        if v is not None and f.name == "publication":
+            v = from_dict(Publication, v)
+        elif isinstance(v, str) and t.startswith("datetime"):
+            v = datetime.fromisoformat(v)
+        elif isinstance(v, str) and t.startswith("date"):
+            v = date.fromisoformat(v)
+        elif isinstance(v, list) and t.startswith("tuple"):
+            v = tuple(v)
+        kwargs[f.name] = v
+    return cls(**kwargs)

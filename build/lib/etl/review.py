@@ -1,0 +1,162 @@
+"""Reviews: the reports a person should look at, and their decisions, without Python or SQL.
+
+A report is listed when it is
+  held      - a real conflict (table and body disagree; framework, council or date unknown):
+              it stays out of the rating history until resolved;
+  not_read  - an area its framework requires could not be read: the other areas count, the
+              council's previous grade in that area ends at this report ("not read");
+  noted     - it counts as parsed, with a note worth a glance (an area read from one source).
+Resolving (`accept`, or `set_grades` with the right grades) records who and why, and takes
+effect at the next changes refresh. Plain functions on a `Warehouse`, used by `ofsted review`
+and the web page alike.
+
+    items = list_reviews(wh)
+    set_grades(wh, items[0].report_id, {"overall_effectiveness": "good"}, who="ann", why="p.1")
+"""
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from datetime import date, datetime
+
+from etl.load import resolve_review
+from etl.records import FRAMEWORK_AREAS, GRADES
+from etl.warehouse import Warehouse
+
+STATUSES = ("held", "not_read", "noted", "resolved", "clear")  # clear: nothing to review
+
+
+@dataclass(frozen=True)
+class ReviewItem:
+    report_id: str
+    urn: str | None
+    council: str | None
+    published: date | None
+    url: str | None
+    framework: str | None
+    inspection_end: date | None
+    status: str                                   # one of STATUSES
+    flags: tuple[str, ...] = ()                   # why it is held
+    notes: tuple[str, ...] = ()                   # non-blocking notes
+    unread_areas: tuple[str, ...] = ()            # required areas not read (before review)
+    readings: dict[str, dict[str, str | None]] = field(default_factory=dict)  # area -> table/body
+    judgements: dict[str, str] = field(default_factory=dict)  # as parsed
+    reviewed: dict[str, str] = field(default_factory=dict)    # grades a reviewer set
+    resolved_by: str | None = None
+    resolved_at: datetime | None = None
+    resolution_note: str | None = None
+
+    @property
+    def areas(self) -> tuple[str, ...]:
+        """The framework's areas in contract order (what `set_grades` accepts)."""
+        return FRAMEWORK_AREAS.get(self.framework or "", ())
+
+
+_SELECT = (
+    "SELECT r.report_id, COALESCE(r.urn, p.urn), COALESCE(c.name, r.local_authority, p.local_authority),"
+    " COALESCE(r.published, p.published), r.url, r.framework, r.inspection_end, r.needs_review,"
+    " r.review_flags, r.review_notes, r.unread_areas, r.readings,"
+    " res.resolved_by, res.resolved_at, res.note"
+    " FROM reports r LEFT JOIN publications p ON p.url = r.url"
+    " LEFT JOIN councils c ON c.urn = COALESCE(r.urn, p.urn)"
+    " LEFT JOIN review_resolutions res ON res.report_id = r.report_id"
+    " WHERE r.is_report")
+# anything a reviewer could act on: held, an area not read, or a note
+_LISTED = (" AND (r.needs_review OR COALESCE(r.unread_areas, '[]') <> '[]'"
+           " OR COALESCE(r.review_notes, '[]') <> '[]')")
+
+
+def list_reviews(wh: Warehouse, *, include_resolved: bool = False) -> list[ReviewItem]:
+    """Held, not-read and noted reports (held first, then by council and publication date);
+    resolved ones too with include_resolved."""
+    items = _items(wh, _SELECT + _LISTED, [])
+    if not include_resolved:
+        items = [i for i in items if i.status != "resolved"]
+    order = {s: n for n, s in enumerate(STATUSES)}
+    return sorted(items, key=lambda i: (order[i.status], i.council or "", i.published or date.min, i.report_id))
+
+
+def get_review(wh: Warehouse, report_id: str) -> ReviewItem | None:
+    """One report's review item (any parsed report, listed or not); None if there is no such report."""
+    items = _items(wh, _SELECT + " AND r.report_id = ?", [report_id])
+    return items[0] if items else None
+
+
+def accept(wh: Warehouse, report_id: str, *, who: str, why: str) -> None:
+    """The parse stands as it is: a held report's parsed judgements count, a note is
+    acknowledged, an unread area stays "not read". Grades set earlier are withdrawn."""
+    _require_report(wh, report_id)
+    resolve_review(wh, report_id, None, resolved_by=_required(who, "who"), note=_required(why, "why"))
+
+
+def set_grades(wh: Warehouse, report_id: str, grades: dict[str, str], *, who: str, why: str) -> None:
+    """The reviewer's grades for some areas (kept with any set earlier); the parsed grades
+    stand for the other areas. Raises ValueError naming the bad area or grade."""
+    item = _require_report(wh, report_id)
+    if not grades:
+        raise ValueError("no grades given: name at least one AREA=GRADE")
+    clean = {}
+    for area, grade in grades.items():
+        if area not in item.areas:
+            raise ValueError(f"{area!r} is not an area of the {item.framework or 'unknown'} framework; "
+                             f"its areas are: {', '.join(item.areas) or 'none (ungraded report)'}")
+        key = normalise_grade(grade)
+        if key not in GRADES:
+            raise ValueError(f"{grade!r} is not a grade; grades are: {', '.join(GRADES)}")
+        clean[area] = key
+    resolve_review(wh, report_id, {**item.reviewed, **clean}, resolved_by=_required(who, "who"),
+                   note=_required(why, "why"))
+
+
+def normalise_grade(text: str) -> str:
+    """'Requires improvement' / 'requires-improvement' / 'Good' -> the contract's grade key."""
+    key = "_".join(text.strip().lower().replace("-", " ").split())
+    return "requires_improvement" if key.startswith("requires_improvement") else key
+
+
+# -- helpers ---------------------------------------------------------------------------
+def _required(value: str, name: str) -> str:
+    if not value or not value.strip():
+        raise ValueError(f"say {name}: a review decision records who made it and why")
+    return value.strip()
+
+
+def _require_report(wh: Warehouse, report_id: str) -> ReviewItem:
+    item = get_review(wh, report_id)
+    if item is None:
+        raise ValueError(f"no report {report_id!r} in the warehouse")
+    return item
+
+
+def _items(wh: Warehouse, sql: str, params: list) -> list[ReviewItem]:
+    rows = wh.fetchall(sql, params)
+    ids = [r[0] for r in rows]
+    parsed, reviewed = _grades(wh, "judgements", ids), _grades(wh, "review_judgements", ids)
+    return [_item(row, parsed.get(row[0], {}), reviewed.get(row[0], {})) for row in rows]
+
+
+def _grades(wh: Warehouse, table: str, ids: list[str]) -> dict[str, dict[str, str]]:
+    """{report_id: {area: grade}} from `table` (judgements or review_judgements) for ids."""
+    out: dict[str, dict[str, str]] = {}
+    for i in range(0, len(ids), 500):
+        chunk = ids[i:i + 500]
+        for rid, area, grade in wh.fetchall(f"SELECT report_id, area, grade FROM {table} WHERE report_id IN"
+                                            f" ({', '.join('?' * len(chunk))})", chunk):
+            out.setdefault(rid, {})[area] = grade
+    return out
+
+
+def _item(row: tuple, judgements: dict[str, str], reviewed: dict[str, str]) -> ReviewItem:
+    (rid, urn, council, published, url, framework, end, needs_review, flags, notes, unread,
+     readings, resolved_by, resolved_at, note) = row
+    flags, notes, unread = (tuple(json.loads(v or "[]")) for v in (flags, notes, unread))
+    if resolved_at is not None:
+        status = "resolved"
+    elif needs_review:
+        status = "held"
+    elif unread:
+        status = "not_read"
+    else:
+        status = "noted" if notes else "clear"
+    return ReviewItem(rid, urn, council, published, url, framework, end, status, flags, notes, unread,
+                      json.loads(readings or "{}"), judgements, reviewed, resolved_by, resolved_at, note)
