@@ -35,6 +35,7 @@ def absolute_url(request: Request, name: str, **params) -> str:
 def template_path_for(context, name: str, **params) -> str:
     return path_for(context["request"], name, **params)
 
+
 templates = Jinja2Templates(env=jinja2.Environment(
     loader=jinja2.FileSystemLoader(WEB_DIR / "templates"), autoescape=True,
     trim_blocks=True, lstrip_blocks=True, undefined=jinja2.StrictUndefined))
