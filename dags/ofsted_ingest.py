@@ -24,24 +24,8 @@ WAREHOUSE_ASSETS = {
 
 def _settings():
     """Settings from the environment; the Airflow connections, when defined, take precedence."""
-    from dataclasses import replace
-
-    from airflow.sdk import Connection
-    from airflow.sdk.exceptions import AirflowNotFoundException
-    from etl.config import Settings, normalise_db_url
-
-    settings = Settings.from_env()
-    try:
-        settings = replace(settings, warehouse_url=normalise_db_url(Connection.get("ofsted_warehouse").get_uri()))
-    except AirflowNotFoundException:
-        pass
-    try:  # an Apprise connection adds alert targets (config: {"path": url} or a list of them)
-        config = Connection.get("ofsted_alerts").extra_dejson.get("config", [])
-        paths = [c["path"] for c in (config if isinstance(config, list) else [config])]
-        settings = replace(settings, alert_urls=settings.alert_urls + tuple(paths))
-    except AirflowNotFoundException:
-        pass
-    return settings
+    from etl.config import airflow_settings
+    return airflow_settings()
 
 
 def notify_failure(context) -> None:
@@ -170,6 +154,12 @@ def ofsted_ingest():
         return {"changes": [pipeline.describe_change(e) for e in refreshed.new],
                 "retracted": len(refreshed.retracted)}
 
+    @task
+    def check() -> list[str]:
+        """Data-quality checks on the loaded warehouse: reported by finish, never blocking alerts."""
+        from etl import pipeline
+        return pipeline.check_warehouse(_settings())
+
     @task(retries=3)
     def alert() -> dict:
         from etl import pipeline
@@ -177,7 +167,7 @@ def ofsted_ingest():
         return {"sent": result.sent, "failed": result.failed}
 
     @task
-    def finish(downloads: dict, loaded: dict, changes: dict, alerts: dict) -> list[str]:
+    def finish(downloads: dict, loaded: dict, changes: dict, alerts: dict, failed_checks: list[str]) -> list[str]:
         """Close the run and report it: the log, and the operators when files need attention."""
         import logging
 
@@ -191,14 +181,15 @@ def ofsted_ingest():
                                       parsed=loaded["parsed"],
                                       not_reports=loaded["not_reports"], flagged=loaded["flagged"],
                                       changes=changes["changes"], retracted=changes["retracted"],
-                                      alerts_sent=alerts["sent"], alerts_failed=alerts["failed"])
+                                      alerts_sent=alerts["sent"], alerts_failed=alerts["failed"],
+                                      failed_checks=failed_checks)
         lines = summary.lines()
         logging.getLogger("ofsted_ingest").info("\n".join(lines))
         # operators hear of each problem once: a file still quarantined from an earlier run is
         # in the summary but does not page them again; parse problems only arise on new parses;
         # a council page that could not be read is reported for each run it fails
         problems = (downloads["newly_quarantined"], summary.unread_pages, summary.not_reports,
-                    summary.flagged, summary.alerts_failed)
+                    summary.flagged, summary.alerts_failed, summary.failed_checks)
         if any(problems):
             notify_operators(list(settings.ops_alert_urls), "ofsted_ingest: pages or files need attention",
                              "\n".join(lines))
@@ -214,7 +205,9 @@ def ofsted_ingest():
     loaded >> changes
     alerts = alert()
     changes >> alerts
-    finish(downloads, loaded, changes, alerts)
+    checked = check()
+    changes >> checked
+    finish(downloads, loaded, changes, alerts, checked)
 
 
 ofsted_ingest()

@@ -239,7 +239,7 @@ def refresh(wh: Warehouse, run_id: str) -> RefreshResult:
         rows, events = build_history(graded_reports(wh))
         wh.execute("DELETE FROM rating_history")
         wh.insert_rows("rating_history", _HISTORY_COLS, [_history_row(h) for h in rows])
-        reference.stamp_codes(wh)
+        reference.refresh_derived(wh)
         result = _reconcile_events(wh, events, run_id)
     log.info("changes: %d history rows, %d events (%d new, %d retracted)", len(rows), len(events),
              len(result.new), len(result.retracted))

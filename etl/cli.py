@@ -16,6 +16,7 @@ HANDLERS = {
     "query": "etl.query:query_command",
     "migrate": "etl.warehouse:migrate_command",
     "reference": "etl.reference:reference_command",
+    "export": "etl.export:export_command",
     "run": "etl.pipeline:run_command",
     "serve": "etl.web.serve:serve_command",
 }
@@ -43,6 +44,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--format", choices=("table", "csv", "json"), default="table")
 
     sub.add_parser("migrate", help="create or upgrade the warehouse schema")
+    p = sub.add_parser("export", help="write the summary, history and changes as xlsx, CSV and Parquet files")
+    p.add_argument("--to", metavar="DIR_OR_URL", help="folder or fsspec URL (default: $OFSTED_EXPORT_URL)")
+    p.add_argument("--format", metavar="FORMATS", help="comma-separated: xlsx,csv,parquet (default: all)")
+
     sub.add_parser("reference", help="load the shipped council reference into the warehouse; list councils it lacks")
 
     p = sub.add_parser("run", help="the whole pipeline once: crawl, download, parse, load, changes, alert")

@@ -50,6 +50,7 @@ class Settings:
     backoff_base: float = 1.0          # first retry delay (s), doubled per attempt, with jitter
     retry_after_max: float = 120.0     # longest Retry-After we honour (s)
     backoff_max: float = 60.0          # longest retry delay (s)
+    export_url: str = ""               # where `ofsted export` and ofsted_export write (folder or fsspec URL)
 
     @classmethod
     def from_env(cls, env: dict[str, str] | None = None) -> "Settings":
@@ -81,4 +82,27 @@ class Settings:
             backoff_base=float(env.get("OFSTED_BACKOFF_BASE", "1")),
             retry_after_max=float(env.get("OFSTED_RETRY_AFTER_MAX", "120")),
             backoff_max=float(env.get("OFSTED_BACKOFF_MAX", "60")),
+            export_url=env.get("OFSTED_EXPORT_URL", str(data_dir / "exports")),
         )
+
+
+def airflow_settings() -> Settings:
+    """Settings inside an Airflow task: the environment, then the Airflow connections where
+    defined (`ofsted_warehouse` names the warehouse; an Apprise `ofsted_alerts` adds targets)."""
+    from dataclasses import replace
+
+    from airflow.sdk import Connection
+    from airflow.sdk.exceptions import AirflowNotFoundException
+
+    settings = Settings.from_env()
+    try:
+        settings = replace(settings, warehouse_url=normalise_db_url(Connection.get("ofsted_warehouse").get_uri()))
+    except AirflowNotFoundException:
+        pass
+    try:  # an Apprise connection adds alert targets (config: {"path": url} or a list of them)
+        config = Connection.get("ofsted_alerts").extra_dejson.get("config", [])
+        paths = [c["path"] for c in (config if isinstance(config, list) else [config])]
+        settings = replace(settings, alert_urls=settings.alert_urls + tuple(paths))
+    except AirflowNotFoundException:
+        pass
+    return settings

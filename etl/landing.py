@@ -136,16 +136,7 @@ class LandingStore:
             pass
 
     def _write(self, path: str, data: bytes) -> None:
-        parent = path.rsplit("/", 1)[0]
-        if self.local:
-            self.fs.makedirs(parent, exist_ok=True)
-            tmp = f"{path}.{uuid.uuid4().hex}.tmp"
-            with open(tmp, "wb") as f:
-                f.write(data)
-            os.replace(tmp, path)            # atomic on one filesystem
-        else:
-            self.fs.makedirs(parent, exist_ok=True)
-            self.fs.pipe_file(path, data)    # object stores: a PUT is all-or-nothing
+        write_atomic(self.fs, path, data)
 
     def _read_json(self, path: str) -> dict | None:
         try:
@@ -165,6 +156,18 @@ class LandingStore:
 
 def _json(obj) -> bytes:
     return json.dumps(obj, indent=1, sort_keys=True).encode("utf-8")
+
+
+def write_atomic(fs, path: str, data: bytes) -> None:
+    """Write a whole file so that a reader sees the old one or the new one, never half."""
+    fs.makedirs(path.rsplit("/", 1)[0], exist_ok=True)
+    if "file" in _protocols(fs):
+        tmp = f"{path}.{uuid.uuid4().hex}.tmp"
+        with open(tmp, "wb") as f:
+            f.write(data)
+        os.replace(tmp, path)            # atomic on one filesystem
+    else:
+        fs.pipe_file(path, data)         # object stores: a PUT is all-or-nothing
 
 
 def _protocols(fs) -> tuple[str, ...]:

@@ -33,6 +33,7 @@ class RunSummary:
     retracted: int = 0
     alerts_sent: int = 0
     alerts_failed: int = 0
+    failed_checks: list[str] = field(default_factory=list)  # data-quality checks after load
 
     def lines(self) -> list[str]:
         out = [f"run {self.run_id}: {self.councils} councils, {self.publications} publications listed, "
@@ -49,6 +50,7 @@ class RunSummary:
             out.append(f"  {self.retracted} earlier change(s) retracted after re-parsing")
         if self.alerts_failed:
             out.append(f"  {self.alerts_failed} alert deliveries failed; they are retried next run")
+        out += [f"  check failed {c}" for c in self.failed_checks]
         return out
 
 
@@ -156,6 +158,16 @@ def detect_changes(settings: Settings, run_id: str):
         return refresh(wh, run_id)
 
 
+def check_warehouse(settings: Settings) -> list[str]:
+    """The data-quality checks (etl/checks.py); returns one line per failed check."""
+    from etl.checks import failed_lines, run_checks
+    with _warehouse(settings) as wh:
+        failed = failed_lines(run_checks(wh))
+    for line in failed:
+        log.warning("data-quality check failed: %s", line)
+    return failed
+
+
 def send_alerts(settings: Settings, *, include_baseline: bool = False):
     from etl.alert import send_alerts as deliver
     with _warehouse(settings) as wh:
@@ -199,6 +211,7 @@ def run_once(settings: Settings, *, run_id: str | None = None, councils: list[st
         refreshed = detect_changes(settings, summary.run_id)
         summary.changes = [describe_change(e) for e in refreshed.new]
         summary.retracted = len(refreshed.retracted)
+        summary.failed_checks = check_warehouse(settings)
         alerts = send_alerts(settings, include_baseline=historic_alerts)
         summary.alerts_sent, summary.alerts_failed = alerts.sent, alerts.failed
     except BaseException:

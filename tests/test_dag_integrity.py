@@ -20,6 +20,7 @@ t = time.perf_counter()
 bag = DagBag(dag_folder=sys.argv[1])
 took = time.perf_counter() - t
 dag = bag.dags.get("ofsted_ingest")
+export = bag.dags.get("ofsted_export")
 heavy = sorted(m for m in sys.modules if m.split(".")[0] in
                ("etl", "duckdb", "psycopg", "pdfplumber", "pypdfium2", "requests", "apprise", "pandas"))
 print(json.dumps({
@@ -34,6 +35,11 @@ print(json.dumps({
               for t in (dag.tasks if dag else [])},
     "params": {k: dag.params[k] for k in dag.params} if dag else {},
     "max_active_runs": dag.max_active_runs if dag else None,
+    "export": {"schedule_assets": sorted(a.name for a in export.timetable.asset_condition.objects
+                                         if hasattr(a, "name")) if export else None,
+               "asset_uris": sorted(str(a.uri) for a in export.timetable.asset_condition.objects) if export else None,
+               "outlets": [a.name for t in export.tasks for a in t.outlets] if export else None},
+    "ingest_outlet_uris": sorted({str(a.uri) for t in (dag.tasks if dag else []) for a in t.outlets}),
 }))
 """
 
@@ -48,7 +54,7 @@ def probe(tmp_path, **env):
 def test_dag_imports_fast_without_errors_network_or_heavy_modules(tmp_path):
     result = probe(tmp_path)
     assert result["errors"] == {}
-    assert result["dags"] == ["ofsted_ingest"]
+    assert result["dags"] == ["ofsted_export", "ofsted_ingest"]
     assert result["seconds"] < 2.0, f"DAG folder took {result['seconds']:.2f}s to import"
     assert result["heavy"] == [], "the DAG file must import stage modules inside tasks only"
 
@@ -58,7 +64,9 @@ def test_dag_is_configured_as_documented(tmp_path):
     tasks = result["tasks"]
     chain = ["begin", "discover", "download", "record_downloads", "plan_parse", "parse", "load",
              "detect_changes", "alert", "finish"]
-    assert sorted(tasks) == sorted(chain)
+    assert sorted(tasks) == sorted(chain + ["check"])
+    # the data-quality checks follow the load and feed the summary, but never gate the alerts
+    assert "check" in tasks["detect_changes"]["downstream"] and tasks["check"]["downstream"] == ["finish"]
     for upstream, downstream in zip(chain, chain[1:]):
         assert downstream in tasks[upstream]["downstream"], f"{upstream} must run before {downstream}"
     assert all(t["callbacks"] and t["timeout"] for t in tasks.values()), "every task: failure callback, timeout"
@@ -69,6 +77,14 @@ def test_dag_is_configured_as_documented(tmp_path):
     assert result["params"] == {"since": None, "reparse": False, "councils": [], "historic_alerts": False}
     assert result["max_active_runs"] == 1
     assert result["schedule"] == "0 0 * * *"  # @daily
+
+
+def test_export_dag_is_scheduled_on_the_ingest_assets_and_emits_its_own(tmp_path):
+    result = probe(tmp_path)
+    export = result["export"]
+    assert export["schedule_assets"] == ["ofsted_warehouse.rating_changes", "ofsted_warehouse.rating_history"]
+    assert set(export["asset_uris"]) <= set(result["ingest_outlet_uris"]), "the same Assets ofsted_ingest updates"
+    assert export["outlets"] == ["ofsted_export.files"]
 
 
 def test_schedule_comes_from_settings(tmp_path):

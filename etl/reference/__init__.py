@@ -174,8 +174,8 @@ _SUCCESSION_COLS = ("predecessor_ons_code", "successor_urn", "predecessor_urn", 
 
 def sync(wh) -> int:
     """Make the warehouse's ref_* tables match the shipped reference, in one transaction:
-    upserts then deletes, so two runs syncing at once both succeed. Also stamps the codes onto
-    rating_history. Returns the number of councils."""
+    upserts then deletes, so two runs syncing at once both succeed; then what derives from it.
+    Returns the number of councils."""
     layout = hex_layout()
     council_rows = [(c.urn, c.name, "; ".join(c.also_known_as), c.la_code, c.ons_code,
                      " ".join(c.former_ons_codes), c.region_code, c.region_name, c.la_type,
@@ -188,7 +188,7 @@ def sync(wh) -> int:
         _replace(wh, "ref_councils", _COUNCIL_COLS, council_rows, ("urn",))
         _replace(wh, "ref_statistical_neighbours", _NEIGHBOUR_COLS, neighbour_rows, ("urn", "neighbour_urn"))
         _replace(wh, "ref_successions", _SUCCESSION_COLS, succession, ("predecessor_ons_code", "successor_urn"))
-        stamp_codes(wh)
+        refresh_derived(wh)
     return len(council_rows)
 
 
@@ -200,11 +200,14 @@ def _replace(wh, table: str, cols: tuple[str, ...], rows: list[tuple], key: tupl
         wh.execute(f"DELETE FROM {table} WHERE " + " AND ".join(f"{k} = ?" for k in key), list(gone))
 
 
-def stamp_codes(wh) -> None:
-    """Copy each council's la_code, ons_code and region name onto its rating_history rows
-    (NULL for a council the reference lacks). Called after every history refresh."""
+def refresh_derived(wh) -> None:
+    """What the warehouse derives from rating_history and the reference, rewritten with them (in
+    the caller's transaction): each council's codes and region on its history rows (NULL for a
+    council the reference lacks), and the latest_grades table behind latest_inspections."""
     wh.execute("UPDATE rating_history SET la_code = rc.la_code, ons_code = rc.ons_code, region = rc.region_name"
                " FROM ref_councils rc WHERE rc.urn = rating_history.urn")
+    wh.execute("DELETE FROM latest_grades")
+    wh.execute("INSERT INTO latest_grades SELECT * FROM latest_grades_computed")
 
 
 def unknown_councils(wh) -> list[tuple[str, str]]:

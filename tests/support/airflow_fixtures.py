@@ -34,8 +34,10 @@ def airflow_home(tmp_path_factory) -> Path:
     return home
 
 
-def run_dag(home: Path, env: dict[str, str], conf: dict | None = None, timeout: int = 600):
-    """One ofsted_ingest run via dag.test() in a subprocess; returns the CompletedProcess."""
-    return subprocess.run([sys.executable, str(ROOT / "scripts" / "run_dag.py"), "--conf", json.dumps(conf or {})],
+def run_dag(home: Path, env: dict[str, str], conf: dict | None = None, timeout: int = 600,
+            dag: str = "ofsted_ingest"):
+    """One run of the DAG via dag.test() in a subprocess; returns the CompletedProcess."""
+    return subprocess.run([sys.executable, str(ROOT / "scripts" / "run_dag.py"), "--dag", dag,
+                           "--conf", json.dumps(conf or {})],
                           cwd=ROOT, env=airflow_env(home, **env), capture_output=True, text=True,
                           timeout=timeout)

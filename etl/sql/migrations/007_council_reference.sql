@@ -35,7 +35,7 @@ CREATE TABLE ref_successions (
     PRIMARY KEY (predecessor_ons_code, successor_urn)
 );
 
--- the codes analysts join on, stamped onto each history row (etl.reference.stamp_codes)
+-- the codes analysts join on, stamped onto each history row (etl.reference.refresh_derived)
 ALTER TABLE rating_history ADD COLUMN la_code TEXT;
 ALTER TABLE rating_history ADD COLUMN ons_code TEXT;
 ALTER TABLE rating_history ADD COLUMN region TEXT;

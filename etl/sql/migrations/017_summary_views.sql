@@ -49,35 +49,37 @@ CREATE TABLE grade_scale (
 INSERT INTO grade_scale (grade, rank) VALUES
     ('outstanding', 5), ('good', 4), ('adequate', 3), ('requires_improvement', 2), ('inadequate', 1);
 
--- One row per council the site lists that still exists: its latest graded inspection, the grade
--- in each headline area (not_judged where that inspection's framework does not judge it), the
--- grade held just before that inspection and the direction, and its latest ungraded visit.
-CREATE VIEW latest_inspections AS
+-- Per council: its latest graded inspection, the grade now in each headline area, the grade
+-- held the day before that inspection, and the direction. Derived from rating_history and the
+-- reports it names (one report stands per council and date, so the current rows of the latest
+-- date all name the latest report).
+CREATE VIEW latest_grades_computed AS
 WITH latest AS (
-    SELECT urn, latest_report_id, COALESCE(inspection_end, published) AS inspected_on,
-           ROW_NUMBER() OVER (PARTITION BY urn ORDER BY COALESCE(inspection_end, published) DESC,
-                                                      published DESC, latest_report_id DESC) AS n
+    SELECT urn, MAX(COALESCE(inspection_end, published)) AS inspected_on
     FROM rating_history
     WHERE is_current
+    GROUP BY urn
 ),
--- per area: the grade now, the grade held the day before the latest inspection, the direction
-area_grades AS (
-    SELECT a.urn, a.area, a.grade, a.previous,
-           CASE WHEN cur.rank > prev.rank THEN 'improved' WHEN cur.rank < prev.rank THEN 'declined'
-                WHEN cur.rank = prev.rank THEN 'unchanged' END AS direction
-    FROM (SELECT l.urn, h.area,
-                 MAX(CASE WHEN h.is_current THEN h.grade END) AS grade,
-                 MAX(CASE WHEN h.valid_from < l.inspected_on
-                           AND (h.valid_to IS NULL OR h.valid_to >= l.inspected_on) THEN h.grade END) AS previous
-          FROM latest l
-          JOIN rating_history h ON h.urn = l.urn
-          WHERE l.n = 1
-          GROUP BY l.urn, h.area) a
+by_area AS (
+    SELECT h.urn, h.area, l.inspected_on,
+           MAX(CASE WHEN h.is_current AND COALESCE(h.inspection_end, h.published) = l.inspected_on
+                    THEN h.latest_report_id END) AS report_id,
+           MAX(CASE WHEN h.is_current THEN h.grade END) AS grade,
+           MAX(CASE WHEN h.valid_from < l.inspected_on AND (h.valid_to IS NULL OR h.valid_to >= l.inspected_on)
+                    THEN h.grade END) AS previous
+    FROM rating_history h
+    JOIN latest l ON l.urn = h.urn
+    GROUP BY h.urn, h.area, l.inspected_on
+),
+directed AS (
+    SELECT a.*, CASE WHEN cur.rank > prev.rank THEN 'improved' WHEN cur.rank < prev.rank THEN 'declined'
+                     WHEN cur.rank = prev.rank THEN 'unchanged' END AS direction
+    FROM by_area a
     LEFT JOIN grade_scale cur ON cur.grade = a.grade
     LEFT JOIN grade_scale prev ON prev.grade = a.previous
 ),
-area_columns AS (
-    SELECT urn,
+by_council AS (
+    SELECT urn, inspected_on, MAX(report_id) AS report_id,
            MAX(CASE WHEN area = 'overall_effectiveness' THEN grade END) AS overall_effectiveness,
            MAX(CASE WHEN area = 'impact_of_leaders' THEN grade END) AS impact_of_leaders,
            MAX(CASE WHEN area = 'help_and_protection' THEN grade END) AS help_and_protection,
@@ -93,10 +95,50 @@ area_columns AS (
            MAX(CASE WHEN area = 'help_and_protection' THEN direction END) AS help_and_protection_direction,
            MAX(CASE WHEN area = 'in_care' THEN direction END) AS in_care_direction,
            MAX(CASE WHEN area = 'care_leavers' THEN direction END) AS care_leavers_direction
-    FROM area_grades
-    GROUP BY urn
-),
-visits AS (
+    FROM directed
+    GROUP BY urn, inspected_on
+)
+SELECT
+       b.urn,
+       b.inspected_on,
+       b.report_id,
+       r.framework,
+       r.inspection_start,
+       r.inspection_end,
+       COALESCE(r.published, pub.published) AS published,
+       r.lead_inspector,
+       r.url AS report_url,
+       -- inspected under a framework that does not judge the area: not_judged
+       COALESCE(b.overall_effectiveness, 'not_judged') AS overall_effectiveness,
+       COALESCE(b.impact_of_leaders, 'not_judged') AS impact_of_leaders,
+       COALESCE(b.help_and_protection, 'not_judged') AS help_and_protection,
+       COALESCE(b.in_care, 'not_judged') AS in_care,
+       COALESCE(b.care_leavers, 'not_judged') AS care_leavers,
+       b.previous_overall_effectiveness,
+       b.previous_impact_of_leaders,
+       b.previous_help_and_protection,
+       b.previous_in_care,
+       b.previous_care_leavers,
+       b.overall_effectiveness_direction,
+       b.impact_of_leaders_direction,
+       b.help_and_protection_direction,
+       b.in_care_direction,
+       b.care_leavers_direction
+FROM by_council b
+JOIN reports r ON r.report_id = b.report_id
+LEFT JOIN publications pub ON pub.url = r.url;
+
+-- latest_grades_computed kept as a table: rewritten with rating_history, in the same transaction
+-- (etl.reference.refresh_derived), so latest_inspections reads it instead of planning and running
+-- the whole derivation on every query (DuckDB's planner alone took ~10 ms on it).
+CREATE TABLE latest_grades AS SELECT * FROM latest_grades_computed;
+ALTER TABLE latest_grades ADD PRIMARY KEY (urn);
+
+-- One row per council the site lists that still exists: its latest graded inspection, the grade
+-- in each headline area (not_judged where that inspection's framework does not judge it; empty
+-- if never inspected), the grade before and the direction, and its latest ungraded visit.
+CREATE VIEW latest_inspections AS
+WITH visits AS (
     SELECT urn, kind, published, url,
            ROW_NUMBER() OVER (PARTITION BY urn ORDER BY published DESC, url DESC) AS n
     FROM publications
@@ -107,38 +149,34 @@ SELECT c.urn,
        rc.la_code,
        rc.ons_code,
        rc.region_name AS region,
-       r.framework,
-       r.inspection_start,
-       r.inspection_end,
-       COALESCE(r.published, pub.published) AS published,
-       r.lead_inspector,
-       r.url AS report_url,
-       -- inspected under a framework that does not judge the area: not_judged
-       CASE WHEN r.report_id IS NOT NULL THEN COALESCE(p.overall_effectiveness, 'not_judged') END AS overall_effectiveness,
-       CASE WHEN r.report_id IS NOT NULL THEN COALESCE(p.impact_of_leaders, 'not_judged') END AS impact_of_leaders,
-       CASE WHEN r.report_id IS NOT NULL THEN COALESCE(p.help_and_protection, 'not_judged') END AS help_and_protection,
-       CASE WHEN r.report_id IS NOT NULL THEN COALESCE(p.in_care, 'not_judged') END AS in_care,
-       CASE WHEN r.report_id IS NOT NULL THEN COALESCE(p.care_leavers, 'not_judged') END AS care_leavers,
-       p.previous_overall_effectiveness,
-       p.previous_impact_of_leaders,
-       p.previous_help_and_protection,
-       p.previous_in_care,
-       p.previous_care_leavers,
-       p.overall_effectiveness_direction,
-       p.impact_of_leaders_direction,
-       p.help_and_protection_direction,
-       p.in_care_direction,
-       p.care_leavers_direction,
-       CAST(CURRENT_DATE - l.inspected_on AS INTEGER) AS days_since_inspection,
+       b.framework,
+       b.inspection_start,
+       b.inspection_end,
+       b.published,
+       b.lead_inspector,
+       b.report_url,
+       b.overall_effectiveness,
+       b.impact_of_leaders,
+       b.help_and_protection,
+       b.in_care,
+       b.care_leavers,
+       b.previous_overall_effectiveness,
+       b.previous_impact_of_leaders,
+       b.previous_help_and_protection,
+       b.previous_in_care,
+       b.previous_care_leavers,
+       b.overall_effectiveness_direction,
+       b.impact_of_leaders_direction,
+       b.help_and_protection_direction,
+       b.in_care_direction,
+       b.care_leavers_direction,
+       CAST(CURRENT_DATE - b.inspected_on AS INTEGER) AS days_since_inspection,
        v.kind AS latest_visit_kind,
        v.published AS latest_visit_published,
        v.url AS latest_visit_url
 FROM councils c
 LEFT JOIN ref_councils rc ON rc.urn = c.urn
-LEFT JOIN latest l ON l.urn = c.urn AND l.n = 1
-LEFT JOIN reports r ON r.report_id = l.latest_report_id
-LEFT JOIN publications pub ON pub.url = r.url
-LEFT JOIN area_columns p ON p.urn = c.urn
+LEFT JOIN latest_grades b ON b.urn = c.urn
 LEFT JOIN visits v ON v.urn = c.urn AND v.n = 1
 WHERE rc.abolished IS NULL;
 

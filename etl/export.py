@@ -1,0 +1,283 @@
+"""The export stage: the warehouse's analyst tables and views as files analysts open directly.
+
+`ofsted-ratings.xlsx` (sheets Summary, History, Changes, Publications, About), and one CSV and
+one Parquet file per dataset, named after its table or view. Every dataset is read in one
+snapshot, every file is written whole (etl.landing.write_atomic) to a folder or any fsspec URL.
+CSV and xlsx cells that a spreadsheet would run as a formula are neutralised.
+"""
+from __future__ import annotations
+
+import csv
+import io
+import logging
+import sys
+from dataclasses import dataclass
+from datetime import date, datetime, timezone
+
+from etl.config import Settings
+from etl.grades import GRADE_STYLES
+from etl.warehouse import Warehouse, connect
+
+log = logging.getLogger(__name__)
+
+FORMATS = ("xlsx", "csv", "parquet")
+WORKBOOK = "ofsted-ratings.xlsx"
+
+# dataset (table or view) -> ORDER BY; each becomes <name>.csv and <name>.parquet
+DATASETS = {
+    "latest_inspections": "local_authority, urn",
+    "current_ratings": "local_authority, urn, area",
+    "rating_history": "urn, area, valid_from",
+    "rating_changes": "published, local_authority, area, urn",
+    "neighbour_ratings": "local_authority, urn, neighbour_rank",
+    "council_lineage": "urn, area, valid_from, source_urn",
+    "publications": "urn, published, url",
+    "ref_councils": "name",
+}
+SHEETS = {"Summary": "latest_inspections", "History": "rating_history", "Changes": "rating_changes",
+          "Publications": "publications"}
+
+ABOUT = {
+    "Summary": "One row per council the Ofsted site lists: its latest graded inspection, the grade in each "
+               "headline area, the grade before it and the direction, and its latest ungraded visit "
+               "(view latest_inspections).",
+    "History": "Every council's grade in every tracked area over time, one row per period a grade was held "
+               "(table rating_history, a type-2 slowly changing dimension).",
+    "Changes": "Every change of grade between a council's consecutive graded inspections (view rating_changes).",
+    "Publications": "Every publication listed on the councils' pages, graded or not (table publications).",
+}
+SOURCES = [
+    ("Inspection reports", "Ofsted, reports.ofsted.gov.uk. Crown copyright; Open Government Licence v3.0."),
+    ("Council codes, regions, statistical neighbours, population 0-25",
+     "data-to-insight / JT-39 ofsted-ilacs-scrape-tool lookup (MIT licence, copyright 2019 its authors), "
+     "compiled from DfE and ONS publications (Open Government Licence v3.0); corrections listed in "
+     "etl/reference/README.md."),
+    ("Reorganisations", "Structural changes orders (Open Government Licence v3.0)."),
+    ("Warehouse schema and column meanings", "docs/warehouse.md in the ofsted-ratings repository."),
+]
+COLUMN_NOTES = {
+    "urn": "Ofsted's unique reference number of the council's children's services",
+    "local_authority": "the council's name on Ofsted's site",
+    "la_code": "DfE three-digit local authority code",
+    "ons_code": "ONS GSS area code",
+    "region": "ONS region name",
+    "framework": "inspection framework: lac, sif, ilacs_2018, ilacs_2023, ilacs_2026",
+    "area": "tracked judgement area (docs/warehouse.md: how areas line up across frameworks)",
+    "grade": "outstanding, good, adequate (2012-13), requires_improvement, inadequate; not_judged where the "
+             "framework does not judge the area",
+    "previous_grade": "the grade at the council's previous graded inspection",
+    "direction": "improved, declined or unchanged",
+    "valid_from": "inspection end date of the report that set the grade",
+    "valid_to": "end of the period (exclusive); empty while current",
+    "days_since_inspection": "days from the latest inspection's end to the extraction date",
+    "report_url": "the report file on files.ofsted.gov.uk",
+}
+# values written as links in the workbook
+LINK_COLUMNS = {"report_url", "latest_visit_url", "url"}
+# leading characters that make a spreadsheet evaluate a cell (CSV injection)
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+@dataclass
+class Dataset:
+    name: str
+    columns: list[str]
+    rows: list[tuple]
+
+
+def read_datasets(wh: Warehouse) -> dict[str, Dataset]:
+    """Every dataset from one consistent snapshot of the warehouse."""
+    out = {}
+    with wh.transaction():
+        if wh.engine == "postgresql":
+            wh.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")
+        for name, order in DATASETS.items():
+            columns, rows = wh.query(f"SELECT * FROM {name} ORDER BY {order}")
+            out[name] = Dataset(name, columns, rows)
+    return out
+
+
+def neutralise(value):
+    """A text cell a spreadsheet would run as a formula gets a leading apostrophe."""
+    if isinstance(value, str) and value.startswith(FORMULA_START):
+        return "'" + value
+    return value
+
+
+# -- CSV and Parquet -------------------------------------------------------------------
+def to_csv(ds: Dataset) -> bytes:
+    buf = io.StringIO()
+    writer = csv.writer(buf, lineterminator="\n")
+    writer.writerow(ds.columns)
+    for row in ds.rows:
+        writer.writerow(["" if v is None else v.isoformat() if isinstance(v, (date, datetime)) else neutralise(v)
+                         for v in row])
+    return buf.getvalue().encode("utf-8")
+
+
+def to_parquet(ds: Dataset) -> bytes:
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    columns = list(zip(*ds.rows)) if ds.rows else [() for _ in ds.columns]
+    table = pa.table({name: pa.array(list(values), type=None if values else pa.string())
+                      for name, values in zip(ds.columns, columns)})
+    buf = io.BytesIO()
+    pq.write_table(table, buf)
+    return buf.getvalue()
+
+
+# -- the workbook ----------------------------------------------------------------------
+def to_xlsx(datasets: dict[str, Dataset], about: list[tuple[str, str]]) -> bytes:
+    import xlsxwriter
+
+    buf = io.BytesIO()
+    book = xlsxwriter.Workbook(buf, {"in_memory": True, "strings_to_formulas": False,
+                                     "strings_to_urls": False, "default_date_format": "yyyy-mm-dd"})
+    formats = _formats(book)
+    for sheet, name in SHEETS.items():
+        _write_sheet(book.add_worksheet(sheet), datasets[name], formats)
+    _write_about(book.add_worksheet("About"), datasets, about, formats)
+    book.close()
+    return buf.getvalue()
+
+
+def _formats(book) -> dict:
+    formats = {grade: book.add_format({"bg_color": s.fill, "font_color": s.text, "border": 1, "border_color": "#FFFFFF"})
+               for grade, s in GRADE_STYLES.items()}
+    formats["header"] = book.add_format({"bold": True, "bg_color": "#0B0C0C", "font_color": "#FFFFFF",
+                                         "text_wrap": True, "valign": "top"})
+    formats["date"] = book.add_format({"num_format": "yyyy-mm-dd"})
+    formats["datetime"] = book.add_format({"num_format": "yyyy-mm-dd hh:mm"})
+    formats["link"] = book.add_format({"font_color": "#1D70B8", "underline": 1})
+    formats["title"] = book.add_format({"bold": True, "font_size": 14})
+    formats["bold"] = book.add_format({"bold": True, "valign": "top"})
+    formats["wrap"] = book.add_format({"text_wrap": True, "valign": "top"})
+    return formats
+
+
+def _is_grade_column(name: str) -> bool:
+    return name in ("grade", "previous_grade") or name.removeprefix("previous_") in (
+        "overall_effectiveness", "impact_of_leaders", "help_and_protection", "in_care", "care_leavers")
+
+
+def _write_sheet(ws, ds: Dataset, formats: dict) -> None:
+    """Header = the dataset's column names; frozen, filtered; grades coloured; links clickable."""
+    ws.write_row(0, 0, ds.columns, formats["header"])
+    kinds = [("grade" if _is_grade_column(c) else "link" if c in LINK_COLUMNS else None) for c in ds.columns]
+    widths = [max(len(c), 8) for c in ds.columns]
+    for r, row in enumerate(ds.rows, 1):
+        for c, value in enumerate(row):
+            if value is None:
+                continue
+            kind = kinds[c]
+            if isinstance(value, datetime):
+                ws.write_datetime(r, c, value, formats["datetime"])
+            elif isinstance(value, date):
+                ws.write_datetime(r, c, value, formats["date"])
+            elif kind == "link" and value.startswith(("https://", "http://")):
+                ws.write_url(r, c, value, formats["link"], string=value)
+            elif isinstance(value, str):
+                ws.write_string(r, c, neutralise(value), formats.get(value) if kind == "grade" else None)
+            else:
+                ws.write(r, c, value)
+            widths[c] = max(widths[c], min(len(str(value)), 60))
+    for c, width in enumerate(widths):
+        ws.set_column(c, c, width + 2)
+    ws.freeze_panes(1, 2 if ds.columns[:2] == ["urn", "local_authority"] else 1)
+    ws.autofilter(0, 0, max(len(ds.rows), 1), len(ds.columns) - 1)
+
+
+def _write_about(ws, datasets: dict[str, Dataset], about: list[tuple[str, str]], formats: dict) -> None:
+    ws.set_column(0, 0, 34)
+    ws.set_column(1, 1, 110)
+    ws.write(0, 0, "Ofsted ratings of English councils' children's services", formats["title"])
+    r = 2
+    for key, value in about:
+        ws.write(r, 0, key, formats["bold"])
+        ws.write_string(r, 1, value, formats["wrap"])
+        r += 1
+    r += 1
+    ws.write_row(r, 0, ["Sheet", "What it holds"], formats["header"])
+    for sheet, name in SHEETS.items():
+        r += 1
+        ws.write(r, 0, sheet, formats["bold"])
+        ws.write_string(r, 1, f"{ABOUT[sheet]} {len(datasets[name].rows)} rows; also {name}.csv and "
+                              f"{name}.parquet.", formats["wrap"])
+    r += 2
+    ws.write_row(r, 0, ["Source", "Licence"], formats["header"])
+    for source, licence in SOURCES:
+        r += 1
+        ws.write(r, 0, source, formats["wrap"])
+        ws.write_string(r, 1, licence, formats["wrap"])
+    r += 2
+    ws.write_row(r, 0, ["Column", "Meaning"], formats["header"])
+    for column, meaning in COLUMN_NOTES.items():
+        r += 1
+        ws.write(r, 0, column, formats["bold"])
+        ws.write_string(r, 1, meaning, formats["wrap"])
+    r += 1
+    ws.write(r, 0, "previous_<area>, <area>_direction", formats["bold"])
+    ws.write_string(r, 1, "the grade held the day before the latest inspection, and improved / declined / "
+                          "unchanged since", formats["wrap"])
+    r += 2
+    ws.write_row(r, 0, ["Grade", "Colour"], formats["header"])
+    for grade, style in GRADE_STYLES.items():
+        r += 1
+        ws.write_string(r, 0, grade, formats[grade])
+        ws.write_string(r, 1, style.label)
+
+
+# -- the stage -------------------------------------------------------------------------
+@dataclass
+class ExportResult:
+    location: str
+    files: list[str]
+    rows: dict[str, int]
+
+
+def export(settings: Settings, to: str | None = None, formats: tuple[str, ...] = FORMATS) -> ExportResult:
+    """Read the warehouse once and write every requested format under `to` (default
+    settings.export_url): a folder or an fsspec URL."""
+    import fsspec
+
+    from etl.landing import write_atomic
+    from etl.parse import PARSER_VERSION
+
+    unknown = set(formats) - set(FORMATS)
+    if unknown:
+        raise ValueError(f"unknown export format(s) {sorted(unknown)}: choose from {', '.join(FORMATS)}")
+    location = str(to or settings.export_url)
+    with connect(settings.warehouse_url) as wh:
+        datasets = read_datasets(wh)
+        engine = wh.engine
+    extracted = datetime.now(timezone.utc).replace(microsecond=0)
+    files: dict[str, bytes] = {}
+    if "xlsx" in formats:
+        about = [("Extracted", extracted.isoformat()), ("Parser version", PARSER_VERSION),
+                 ("Warehouse", engine), ("Councils", str(len(datasets["latest_inspections"].rows)))]
+        files[WORKBOOK] = to_xlsx(datasets, about)
+    for name, ds in datasets.items():
+        if "csv" in formats:
+            files[f"{name}.csv"] = to_csv(ds)
+        if "parquet" in formats:
+            files[f"{name}.parquet"] = to_parquet(ds)
+    fs, root = fsspec.core.url_to_fs(location)
+    root = root.rstrip("/")
+    for filename, data in files.items():
+        write_atomic(fs, f"{root}/{filename}", data)
+    log.info("export: %d files written to %s", len(files), location)
+    return ExportResult(location, sorted(files), {n: len(d.rows) for n, d in datasets.items()})
+
+
+def export_command(args, settings: Settings) -> int:
+    """`ofsted export [--to DIR_OR_URL] [--format xlsx,csv,parquet]`."""
+    formats = tuple(f.strip() for f in (args.format or ",".join(FORMATS)).split(",") if f.strip())
+    try:
+        result = export(settings, args.to, formats)
+    except ValueError as exc:
+        print(f"ofsted export: {exc}", file=sys.stderr)
+        return 2
+    print(f"exported {len(result.files)} files to {result.location} "
+          f"({result.rows['latest_inspections']} councils, {result.rows['rating_history']} history rows)")
+    return 0
