@@ -195,11 +195,18 @@ def build_history(reports: list[GradedReport]) -> tuple[list[HistoryRow], list[C
 
 
 def _one_per_date(ordered: list[GradedReport]) -> list[GradedReport]:
-    """Two files for one council and date (a re-issued report): the later-sorted one stands."""
-    by_date: dict[date, GradedReport] = {}
+    """Two files for one council and date judging the same areas (a re-issued report): the
+    later-sorted one stands. Files judging different areas (an LSCB review published apart
+    from its inspection) both stand."""
+    kept: list[GradedReport] = []
     for r in ordered:
-        by_date[r.effective_date] = r
-    return sorted(by_date.values(), key=lambda r: r.sort_key)
+        kept = [k for k in kept if k.effective_date != r.effective_date or not (_areas(k) & _areas(r))]
+        kept.append(r)
+    return kept
+
+
+def _areas(r: GradedReport) -> set[str]:
+    return {a for key in (*r.judgements, *r.not_read) for a in TRACKED_AREAS[r.framework][key]}
 
 
 def _close(row: HistoryRow, on: date, reason: str) -> None:

@@ -19,6 +19,7 @@ HANDLERS = {
     "export": "etl.export:export_command",
     "run": "etl.pipeline:run_command",
     "serve": "etl.web.serve:serve_command",
+    "review": "etl.review:review_command",
 }
 
 
@@ -49,6 +50,20 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--format", metavar="FORMATS", help="comma-separated: xlsx,csv,parquet (default: all)")
 
     sub.add_parser("reference", help="load the shipped council reference into the warehouse; list councils it lacks")
+
+    p = sub.add_parser("review", help="reports held or noted by the parser, and a reviewer's decisions")
+    actions = p.add_subparsers(dest="action", required=True)
+    a = actions.add_parser("list", help="held, not-read and noted reports, with what table and body said")
+    a.add_argument("--all", action="store_true", help="resolved ones too")
+    a = actions.add_parser("show", help="one report's review")
+    a.add_argument("id", help="report id (or its first characters, as `list` prints them)")
+    for name, what in (("accept", "the parse stands as it is"), ("set", "set grades for some areas")):
+        a = actions.add_parser(name, help=what)
+        a.add_argument("id", help="report id (or its first characters)")
+        if name == "set":
+            a.add_argument("grades", nargs="+", metavar="AREA=GRADE", help="e.g. overall_effectiveness=good")
+        a.add_argument("--by", help="who decides (default: your user name)")
+        a.add_argument("--why", required=True, help="why: recorded with the decision")
 
     p = sub.add_parser("run", help="the whole pipeline once: crawl, download, parse, load, changes, alert")
     p.add_argument("--limit", type=int, help="at most N councils")

@@ -124,6 +124,9 @@ def _validate(record: ReportRecord) -> None:
             raise ValueError(f"report {where}: area {area!r} is not judged under {record.framework}")
         if grade not in GRADES:
             raise ValueError(f"report {where}: unknown grade {grade!r} for {area}")
+    for area in record.unread_areas:
+        if area not in FRAMEWORK_AREAS.get(record.framework, ()):
+            raise ValueError(f"report {where}: unread area {area!r} is not judged under {record.framework}")
     if not record.parser_version:
         raise ValueError(f"report {where}: no parser_version")
 

@@ -27,8 +27,8 @@ class RunSummary:
     downloaded: int = 0
     quarantined: list[str] = field(default_factory=list)   # "url: reason"
     parsed: int = 0
-    not_reports: list[str] = field(default_factory=list)   # "source: reason"
-    flagged: list[str] = field(default_factory=list)       # "source: flags"
+    not_reports: list[str] = field(default_factory=list)   # "council (urn), published date, url: reason"
+    flagged: list[str] = field(default_factory=list)       # "council (urn), published date, url: flags"
     changes: list[str] = field(default_factory=list)       # one line per new change
     retracted: int = 0
     alerts_sent: int = 0
@@ -187,8 +187,9 @@ def describe_change(event) -> str:
 
 def summarise_records(summary: RunSummary, records: list[ReportRecord]) -> None:
     summary.parsed += len(records)
-    summary.not_reports += [f"{r.source}: {r.reason}" for r in records if not r.is_report]
-    summary.flagged += [f"{r.source}: {'; '.join(r.review_flags)}" for r in records if r.review_flags]
+    summary.not_reports += [f"{r.label()}: {r.reason}" for r in records if not r.is_report]
+    summary.flagged += [f"{r.label()}: {'; '.join(r.review_flags + tuple(f'{a}: not read' for a in r.unread_areas))}"
+                        for r in records if r.review_flags or r.unread_areas]
 
 
 def run_once(settings: Settings, *, run_id: str | None = None, councils: list[str] | None = None,

@@ -21,6 +21,12 @@ FRAMEWORK_AREAS: dict[str, tuple[str, ...]] = {
                    "in_care", "care_leavers"),
     "ilacs_2026": ("impact_of_leaders", "help_and_protection", "in_care", "care_leavers"),
 }
+# areas every inspection under the framework judges: one not read is shown as "not read" (the
+# others may be absent where a report does not judge them, e.g. a council with no adoption service)
+REQUIRED_AREAS: dict[str, tuple[str, ...]] = {
+    "sif": ("overall_effectiveness",), "ilacs_2018": ("overall_effectiveness",),
+    "ilacs_2023": ("overall_effectiveness",),
+}
 
 
 @dataclass(frozen=True)
@@ -100,6 +106,9 @@ class ReportRecord:
     # what each source said, per area: {"help_and_protection": {"table": "good", "body": None}}
     readings: dict[str, dict[str, str | None]] = field(default_factory=dict)
 
+    def label(self) -> str:
+        return report_label(self.local_authority, self.urn, self.published, self.url)
+
     def to_contract(self) -> dict:
         """The JSON object of `ofsted parse` (dates as ISO strings)."""
         out = {k: (v.isoformat() if isinstance(v, date) else v) for k, v in asdict(self).items()}
@@ -108,6 +117,13 @@ class ReportRecord:
         if self.reason is None:
             out.pop("reason")
         return out
+
+
+def report_label(council: str | None, urn: str | None, published: date | None, url: str | None) -> str:
+    """A report as a person knows it (council, publication date, URL), for run summaries and
+    reviews; never a landing-store path."""
+    return (f"{council or 'unknown council'} ({urn or 'no URN'}), published {published or 'date unknown'}, "
+            f"{url or 'no URL'}")
 
 
 @dataclass(frozen=True)

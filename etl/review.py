@@ -15,12 +15,14 @@ and the web page alike.
 """
 from __future__ import annotations
 
+import getpass
 import json
+import re
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
 from etl.load import resolve_review
-from etl.records import FRAMEWORK_AREAS, GRADES
+from etl.records import FRAMEWORK_AREAS, GRADES, report_label
 from etl.warehouse import Warehouse
 
 STATUSES = ("held", "not_read", "noted", "resolved", "clear")  # clear: nothing to review
@@ -160,3 +162,83 @@ def _item(row: tuple, judgements: dict[str, str], reviewed: dict[str, str]) -> R
         status = "noted" if notes else "clear"
     return ReviewItem(rid, urn, council, published, url, framework, end, status, flags, notes, unread,
                       json.loads(readings or "{}"), judgements, reviewed, resolved_by, resolved_at, note)
+
+
+def find_report_id(wh: Warehouse, prefix: str) -> str:
+    """The report id a unique prefix (as `ofsted review list` prints it) names."""
+    prefix = prefix.strip().lower()
+    if len(prefix) < 6 or not re.fullmatch(r"[0-9a-f]+", prefix):
+        raise ValueError(f"{prefix!r} is not a report id: give at least its first 6 characters, as listed")
+    found = [rid for (rid,) in wh.fetchall("SELECT report_id FROM reports WHERE report_id LIKE ?"
+                                             " ORDER BY report_id LIMIT 2", [prefix + "%"])]
+    if len(found) != 1:
+        raise ValueError(f"no report {prefix!r} in the warehouse" if not found else
+                         f"report id {prefix!r} is ambiguous: give more characters")
+    return found[0]
+
+
+# -- `ofsted review` -------------------------------------------------------------------
+SHORT_ID = 12
+
+
+def _details(item: ReviewItem) -> list[str]:
+    out = [f"  {area}: table {seen.get('table') or '-'}, body {seen.get('body') or '-'}"
+           for area, seen in item.readings.items()]
+    out += [f"  not read: {area}" for area in item.unread_areas]
+    out += [f"  flag: {f}" for f in item.flags] + [f"  note: {n}" for n in item.notes]
+    out += [f"  set by reviewer: {area} = {grade}" for area, grade in item.reviewed.items()]
+    if item.resolved_at:
+        out.append(f"  resolved {item.resolved_at:%Y-%m-%d %H:%M} by {item.resolved_by}: {item.resolution_note}")
+    return out
+
+
+def review_command(args, settings) -> int:
+    """`ofsted review list|show ID|accept ID|set ID AREA=GRADE...`."""
+    import sys
+
+    from etl.warehouse import connect
+
+    try:
+        with connect(settings.warehouse_url) as wh:
+            return _run(wh, args)
+    except ValueError as exc:
+        print(f"ofsted review: {exc}", file=sys.stderr)
+        return 2
+
+
+def _run(wh: Warehouse, args) -> int:
+    if args.action == "list":
+        items = list_reviews(wh, include_resolved=args.all)
+        for item in items:
+            print(f"{item.status:<9} {item.report_id[:SHORT_ID]}  {item.framework or '-':<10} {report_label(item.council, item.urn, item.published, item.url)}")
+            print("\n".join(_details(item)))
+        print(f"{len(items)} report(s) to review" if not args.all else f"{len(items)} report(s)")
+        return 0
+    rid = find_report_id(wh, args.id)
+    if args.action == "accept":
+        accept(wh, rid, who=args.by or _user(), why=args.why)
+    elif args.action == "set":
+        set_grades(wh, rid, _assignments(args.grades), who=args.by or _user(), why=args.why)
+    item = get_review(wh, rid)
+    print(f"{item.status:<9} {item.report_id}  {item.framework or '-'}  {report_label(item.council, item.urn, item.published, item.url)}")
+    print("\n".join(_details(item)))
+    if args.action != "show":
+        print("recorded: the rating history moves at the next changes refresh (`ofsted run`, or the DAG)")
+    return 0
+
+
+def _user() -> str:
+    try:
+        return getpass.getuser()
+    except (KeyError, OSError):  # no user name in this environment: `_required` asks for --by
+        return ""
+
+
+def _assignments(pairs: list[str]) -> dict[str, str]:
+    out = {}
+    for pair in pairs:
+        area, sep, grade = pair.partition("=")
+        if not sep or not area.strip() or not grade.strip():
+            raise ValueError(f"{pair!r}: write AREA=GRADE, e.g. overall_effectiveness=good")
+        out[area.strip()] = grade
+    return out

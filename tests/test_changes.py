@@ -315,3 +315,51 @@ def test_history_does_not_depend_on_input_order():
     key = lambda h: (h.urn, h.area, h.valid_from, h.grade, h.valid_to)  # noqa: E731
     assert sorted(map(key, rows_a)) == sorted(map(key, rows_b))
     assert sorted(c.event.change_id for c in events_a) == sorted(c.event.change_id for c in events_b)
+
+
+def test_an_unread_required_area_ends_the_previous_grade_as_not_read_without_an_event(wh):
+    """Nobody may read the 2019 overall grade as current once the 2024 report is in; the
+    other areas of that report count; filling the grade in by review makes the change."""
+    from etl import review
+
+    old = make_report("1", 1, "ilacs_2018", date(2019, 1, 1),
+                      {"overall_effectiveness": "good", "help_and_protection": "good"})
+    new = make_report("1", 2, "ilacs_2023", date(2024, 1, 1), {"help_and_protection": "outstanding"},
+                      unread=("overall_effectiveness",))
+    load.load_reports(wh, [old, new], "r")
+    changes.refresh(wh, "r")
+    assert current(wh, "1") == {"overall_effectiveness": "not_read", "help_and_protection": "outstanding"}
+    assert history(wh, "1", "overall_effectiveness") == [
+        ("good", date(2019, 1, 1), date(2024, 1, 1), False, "not_read"),
+        ("not_read", date(2024, 1, 1), None, True, None)]
+    assert changes_of(wh, "1") == [("help_and_protection", "good", "outstanding", "improved")]
+
+    review.set_grades(wh, load.report_id_for(new), {"overall_effectiveness": "outstanding"}, who="ann", why="p.1")
+    result = changes.refresh(wh, "r")
+    assert [(e.area, e.previous_grade, e.grade) for e in result.new] == [
+        ("overall_effectiveness", "good", "outstanding")]
+    assert history(wh, "1", "overall_effectiveness")[-1] == ("outstanding", date(2024, 1, 1), None, True, None)
+
+
+def test_after_a_not_read_the_next_grade_is_compared_with_the_last_grade_read(wh):
+    reports = [make_report("1", 1, "sif", date(2015, 1, 1), {"overall_effectiveness": "inadequate"}),
+               make_report("1", 2, "sif", date(2017, 1, 1), {"help_and_protection": "good"},
+                           unread=("overall_effectiveness",)),
+               make_report("1", 3, "ilacs_2018", date(2019, 1, 1), {"overall_effectiveness": "inadequate"}),
+               make_report("1", 4, "ilacs_2023", date(2023, 1, 1), {"overall_effectiveness": "good"})]
+    load.load_reports(wh, reports, "r")
+    changes.refresh(wh, "r")
+    assert [g for g, *_ in history(wh, "1", "overall_effectiveness")] == ["inadequate", "not_read", "inadequate", "good"]
+    assert changes_of(wh, "1") == [("overall_effectiveness", "inadequate", "good", "improved")]
+
+
+def test_a_separately_published_lscb_review_feeds_the_lscb_line(wh):
+    """Published apart from its inspection, with the same dates: both reports stand."""
+    inspection = make_report("1", 1, "sif", date(2015, 6, 1), {"overall_effectiveness": "good"})
+    first_review = make_report("1", 2, "sif", date(2015, 6, 1), {"lscb": "inadequate"},
+                               published=date(2015, 9, 1))
+    second_review = make_report("1", 3, "sif", date(2017, 3, 1), {"lscb": "good"})
+    load.load_reports(wh, [inspection, first_review, second_review], "r")
+    changes.refresh(wh, "r")
+    assert current(wh, "1") == {"overall_effectiveness": "good", "lscb": "good"}
+    assert changes_of(wh, "1") == [("lscb", "inadequate", "good", "improved")]

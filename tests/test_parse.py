@@ -105,13 +105,12 @@ def test_table_and_body_disagreeing_is_flagged_not_resolved_silently(framework, 
     assert flags and "table says" in flags[0] and body in flags[0], record.review_flags
 
 
-def test_table_grade_without_body_statement_is_kept_unflagged(caplog):
-    """Not a disagreement: the report still moves the rating history; the log notes it."""
-    with caplog.at_level("INFO", logger="etl.parse"):
-        record = parse_bytes(make("ilacs_2018", omit_body=["help_and_protection"]), "x.pdf", settings=SETTINGS)
+def test_table_grade_without_body_statement_counts_with_a_note():
+    """Not a disagreement: the report still moves the rating history; a note says so."""
+    record = parse_bytes(make("ilacs_2018", omit_body=["help_and_protection"]), "x.pdf", settings=SETTINGS)
     assert record.judgements == JUDGEMENTS["ilacs_2018"]
     assert record.review_flags == ()
-    assert "help_and_protection has no body statement" in caplog.text
+    assert record.review_notes == ("help_and_protection: read from the page-1 table only (requires_improvement)",)
 
 
 @pytest.mark.parametrize("kind", ["focused_visit", "monitoring_visit"])
@@ -217,3 +216,113 @@ def test_never_raises_on_damaged_reports(offset, junk):
     record = parse_bytes(damaged, "fuzz.pdf", settings=SETTINGS)
     assert isinstance(record.is_report, bool)
     assert record.is_report or record.reason
+
+
+# -- reading by structure (issue 9) ---------------------------------------------------------
+# page-1 table labels in other wordings: each family names its area by key words only
+TABLE_WORDINGS = {
+    "ilacs_2023": {"impact_of_leaders": "How well leaders improve practice with children and families",
+                   "help_and_protection": "Children who need help and protection",
+                   "in_care": "Children in care", "care_leavers": "Care-leavers",
+                   "overall_effectiveness": "Overall effectiveness of services for children"},
+    "ilacs_2026": {"impact_of_leaders": "Leaders' impact on social work practice",
+                   "help_and_protection": "Help and protection for children",
+                   "in_care": "Experiences of children in care",
+                   "care_leavers": "The experiences and progress of young people leaving care"},
+    "ilacs_2018": {"impact_of_leaders": "Impact of leaders", "help_and_protection": "Help and protection",
+                   "in_care_and_care_leavers": "Children in care and care leavers"},
+    "sif": {"help_and_protection": "Children who need help and protection",
+            "looked_after_and_permanence": "Children looked after", "adoption_performance": "Adoption",
+            "care_leavers": "Care leavers", "leadership_management_governance": "Leadership and governance"},
+}
+
+
+@pytest.mark.parametrize("framework", sorted(TABLE_WORDINGS))
+def test_table_rows_are_matched_on_their_key_words_in_any_wording(framework):
+    record = parse_bytes(make(framework, table_labels=TABLE_WORDINGS[framework]), "x.pdf", settings=SETTINGS)
+    assert_round_trip(framework, record)
+    # every area read from the table as well as the body: nothing read from one source only
+    assert record.review_notes == () and record.unread_areas == ()
+    assert all(seen["table"] for seen in record.readings.values()), record.readings
+
+
+SIF_HEADLINES = [  # (page-1 sentence, the overall grade it names)
+    ("Children's services in {council} are inadequate", "inadequate"),
+    ("Children's services in {council} is good", "good"),
+    ("Children's services in {council} require improvement", "requires_improvement"),
+    ("Children's services in {council} requires improvement to be good", "requires_improvement"),
+    ("The overall judgement is that children's services require improvement to be good", "requires_improvement"),
+    ("The overall judgement is requires improvement", "requires_improvement"),
+    ("The overall judgement is that children's services are outstanding", "outstanding"),
+    ("Overall judgement: Children's services are good", "good"),
+    ("Overall effectiveness of children's services Requires improvement", "requires_improvement"),
+]
+
+
+@pytest.mark.parametrize("headline,grade", SIF_HEADLINES)
+def test_sif_overall_is_the_grade_the_page_1_headline_names(headline, grade):
+    j = {**JUDGEMENTS["sif"], "overall_effectiveness": grade}
+    record = parse_bytes(make("sif", j, sif_headline=headline), "x.pdf", settings=SETTINGS)
+    assert_round_trip("sif", record, j)
+    assert record.unread_areas == ()
+
+
+@pytest.mark.parametrize("framework", ["ilacs_2023", "sif"])
+def test_a_table_drawn_column_by_column_is_read_from_its_layout(framework):
+    """Text order gives every label, then every grade: no row reads by text, so pdfplumber
+    reads the ruled table; the grades match the body's, so nothing is flagged or noted."""
+    record = parse_bytes(make(framework, cells_by_column=True), "x.pdf", settings=SETTINGS)
+    assert_round_trip(framework, record)
+    assert record.review_notes == ()
+    assert all(seen["table"] for seen in record.readings.values() if seen["body"]), record.readings
+
+
+def test_an_area_read_from_the_body_only_counts_with_a_note():
+    record = parse_bytes(make("ilacs_2023", omit_table=["in_care"]), "x.pdf", settings=SETTINGS)
+    assert_round_trip("ilacs_2023", record)
+    assert record.review_notes == ("in_care: read from the body only (requires_improvement)",)
+    assert record.readings["in_care"] == {"table": None, "body": "requires_improvement"}
+
+
+@pytest.mark.parametrize("framework,unjudged", [("sif", {"adoption_performance"}),
+                                                ("sif", {"adoption_performance", "care_leavers"}),
+                                                ("ilacs_2023", {"care_leavers"})])
+def test_an_area_the_report_does_not_judge_is_simply_absent(framework, unjudged):
+    """A small council, or one with no adoption service: no flag, no note, nothing unread."""
+    j = {k: v for k, v in JUDGEMENTS[framework].items() if k not in unjudged}
+    record = parse_bytes(make(framework, j), "x.pdf", settings=SETTINGS)
+    assert_round_trip(framework, record, j)
+    assert record.review_notes == () and record.unread_areas == ()
+
+
+def test_a_required_area_not_read_is_unread_and_the_others_count():
+    j = dict(JUDGEMENTS["sif"])
+    record = parse_bytes(make("sif", j, sif_headline=""), "x.pdf", settings=SETTINGS)
+    j.pop("overall_effectiveness")
+    assert_round_trip("sif", record, j)  # not held: no review flag
+    assert record.unread_areas == ("overall_effectiveness",)
+
+
+def test_a_separately_published_lscb_review_is_a_sif_report_with_its_one_judgement():
+    from tests.support.synth_reports import lscb_review_pdf
+
+    data = lscb_review_pdf("Exampleshire", "requires_improvement", inspection_start=START,
+                           inspection_end=END, published=PUBLISHED)
+    record = parse_bytes(data, "lscb.pdf", settings=SETTINGS)
+    assert record.is_report, record.reason
+    assert (record.kind, record.framework, record.judgements) == ("inspection", "sif", {"lscb": "requires_improvement"})
+    assert record.readings == {"lscb": {"table": "requires_improvement", "body": "requires_improvement"}}
+    assert (record.local_authority, record.inspection_start, record.inspection_end, record.published) == (
+        "Exampleshire", START, END, PUBLISHED)
+    assert record.lead_inspector == "Jane Smith"
+    assert record.review_flags == record.review_notes == record.unread_areas == ()
+
+
+def test_a_report_whose_council_cannot_be_determined_is_held():
+    anonymous = report_pdf("ilacs_2023", "", JUDGEMENTS["ilacs_2023"], inspection_start=START, inspection_end=END)
+    record = parse_bytes(anonymous, "x.pdf", settings=SETTINGS)
+    assert record.local_authority is None and record.judgements == JUDGEMENTS["ilacs_2023"]
+    assert record.review_flags == ("council: not found",)
+    # the listing names it: nothing to hold
+    listed = parse_bytes(anonymous, "x.pdf", ListingMeta(urn="80487", local_authority="Barnet"), settings=SETTINGS)
+    assert listed.local_authority == "Barnet" and listed.review_flags == ()

@@ -166,3 +166,24 @@ def test_manual_run_parameters_limit_councils_backfill_from_a_date_and_reparse(s
     reparsed = pipeline.run_once(settings, councils=[urn], since=since, reparse=True)
     assert (reparsed.downloaded, reparsed.parsed, reparsed.changes) == (0, run.downloaded, [])
     assert snapshot(warehouse_url) == before, "re-parsing with the same parser changes nothing"
+
+
+def test_run_summary_names_council_publication_date_and_url_never_a_landing_path():
+    from etl.pipeline import RunSummary, summarise_records
+    from etl.records import ReportRecord
+
+    landing = "/data/landing/ab/abcdef.pdf"
+    held = ReportRecord(source=landing, is_report=True, framework="sif", local_authority="Barnet", urn="80487",
+                        published=date(2015, 8, 3), url="https://files.ofsted.gov.uk/v1/file/1",
+                        review_flags=("lscb: page-1 table says good, body says inadequate",),
+                        unread_areas=("overall_effectiveness",))
+    refused = ReportRecord(source=landing, is_report=False, reason="truncated PDF", urn="80487",
+                           url="https://files.ofsted.gov.uk/v1/file/2")
+    summary = RunSummary("r")
+    summarise_records(summary, [held, refused])
+    text = "\n".join(summary.lines())
+    assert ("needs review Barnet (80487), published 2015-08-03, https://files.ofsted.gov.uk/v1/file/1: "
+            "lscb: page-1 table says good, body says inadequate; overall_effectiveness: not read") in text
+    assert "not a report unknown council (80487), published date unknown, https://files.ofsted.gov.uk/v1/file/2: " \
+           "truncated PDF" in text
+    assert landing not in text

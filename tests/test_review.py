@@ -92,3 +92,83 @@ def test_set_grades_refuses_bad_input_with_a_clear_message_and_changes_nothing(w
 def test_accepting_an_unknown_report_is_a_clear_error(wh):
     with pytest.raises(ValueError, match="no report 'nope'"):
         review.accept(wh, "nope", who="ann", why="x")
+
+
+# -- `ofsted review` -------------------------------------------------------------------
+@pytest.fixture
+def seeded(warehouse_url, monkeypatch):
+    from etl.warehouse import connect
+
+    with connect(warehouse_url) as wh:
+        reports = seed(wh)
+        changes.refresh(wh, "r")
+    monkeypatch.setenv("OFSTED_WAREHOUSE_URL", warehouse_url)
+    monkeypatch.setenv("USER", "tester")
+    return warehouse_url, reports
+
+
+def ofsted(capsys, *argv):
+    from etl.cli import main
+
+    code = main(["review", *argv])
+    out = capsys.readouterr()
+    return code, out.out, out.err
+
+
+def test_review_list_names_council_date_url_and_what_table_and_body_said(seeded, capsys):
+    _, (clean, held, noted, unread) = seeded
+    code, out, _ = ofsted(capsys, "list")
+    assert code == 0
+    lines = out.splitlines()
+    assert lines[0].startswith(f"held      {report_id_for(held)[:12]}  ilacs_2023")
+    assert f"Council 1 (1), published {held.published}, {held.url}" in lines[0]
+    assert "  help_and_protection: table inadequate, body good" in lines
+    assert "  not read: overall_effectiveness" in lines
+    assert "  note: in_care: read from the body only (good)" in lines
+    assert lines[-1] == "3 report(s) to review"
+    assert ".pdf" not in out  # names reports by URL, never by a file path
+
+
+def test_review_show_accept_and_set_record_who_and_why_and_move_the_history_at_refresh(seeded, capsys):
+    url, (_, held, _, unread) = seeded
+    code, out, _ = ofsted(capsys, "show", report_id_for(held)[:10])
+    assert code == 0 and out.startswith(f"held      {report_id_for(held)}")
+
+    code, out, _ = ofsted(capsys, "accept", report_id_for(held)[:12], "--why", "table checked")
+    assert code == 0 and "resolved" in out and "by tester: table checked" in out
+    assert "next changes refresh" in out
+
+    code, out, _ = ofsted(capsys, "set", report_id_for(unread)[:12], "overall_effectiveness=requires improvement",
+                          "--by", "ann", "--why", "headline on p.1")
+    assert code == 0 and "set by reviewer: overall_effectiveness = requires_improvement" in out
+
+    from etl.warehouse import connect
+    with connect(url) as wh:
+        changes.refresh(wh, "r2")
+        assert current(wh, "1")["help_and_protection"] == "inadequate"
+        assert current(wh, "3")["overall_effectiveness"] == "requires_improvement"
+        assert wh.fetchall("SELECT resolved_by, note FROM review_resolutions ORDER BY resolved_by") == [
+            ("ann", "headline on p.1"), ("tester", "table checked")]
+    code, out, _ = ofsted(capsys, "list")
+    assert out.splitlines()[-1] == "1 report(s) to review"
+
+
+@pytest.mark.parametrize("argv, message", [
+    (["set", "{unread}", "overall_effectiveness", "--why", "x"], "write AREA=GRADE"),
+    (["set", "{unread}", "in_care=good", "--why", "x"], "'in_care' is not an area of the sif framework"),
+    (["set", "{unread}", "overall_effectiveness=great", "--why", "x"], "'great' is not a grade"),
+    (["show", "abc"], "is not a report id"),
+    (["show", "ffffffffff"], "no report 'ffffffffff'"),
+])
+def test_review_commands_refuse_bad_input_with_a_clear_message(seeded, capsys, argv, message):
+    _, (*_, unread) = seeded
+    argv = [a.format(unread=report_id_for(unread)[:12]) for a in argv]
+    code, out, err = ofsted(capsys, *argv)
+    assert code == 2 and message in err and out == ""
+
+
+def test_a_record_naming_an_unread_area_outside_its_framework_is_refused(wh):
+    bad = make_report("1", 1, "ilacs_2026", date(2026, 6, 1), {"in_care": "good"}, unread=("overall_effectiveness",))
+    with pytest.raises(ValueError, match="unread area 'overall_effectiveness' is not judged under ilacs_2026"):
+        load.load_reports(wh, [bad], "r")
+    assert wh.fetchall("SELECT * FROM reports") == []

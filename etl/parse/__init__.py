@@ -5,53 +5,63 @@ contract in ../shared/ofsted-reports.md plus provenance and review flags).
     record = parse_file(path, meta, settings)            # never raises
 
 The framework is recognised from the report's title and table; each judgement is read from
-the page-1 table and again from the body, and any disagreement or missing area becomes a
-review flag rather than a silent choice. Files that are not reports (HTML error pages, empty,
-truncated, corrupt, password-protected, not Ofsted) give `is_report=False` with a reason."""
+the page-1 table and again from the body. Only a real conflict (the two disagree; framework,
+council or dates unknown) is a review flag that holds the report; an area read once is a
+note, an area the report does not judge is absent, a required area not read is "unread".
+Files that are not reports (HTML error pages, empty, truncated, corrupt, password-protected,
+not Ofsted) give `is_report=False` with a reason."""
 from __future__ import annotations
 
 import json
 import logging
 import sys
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from etl.config import Settings
 from etl.parse.frameworks import READERS, Reading, identify, read_letter
 from etl.parse.guard import Deadline, Refused, check_size
 from etl.parse.text import PdfText, sniff
-from etl.records import ListingMeta, ReportRecord
+from etl.records import REQUIRED_AREAS, ListingMeta, ReportRecord
 
 __all__ = ["PARSER_VERSION", "parse_bytes", "parse_file", "parse_command"]
 
-PARSER_VERSION = "1.1.0"
+PARSER_VERSION = "1.2.0"
 log = logging.getLogger(__name__)
 
 
-def reconcile(reading: Reading) -> tuple[dict[str, str], list[str]]:
-    """Judgements from the table, checked against the body. Where the two disagree the
-    table's grade is kept and a flag names both; an area found only in the body is taken
-    from there and flagged; an expected area found nowhere is flagged."""
-    judgements, flags = {}, list(reading.flags)
+# areas each layout states once (the page-1 table, or the SIF headline): no second source
+STATED_ONCE = frozenset({"overall_effectiveness", "lscb"})
+
+
+@dataclass
+class Reconciled:
+    judgements: dict[str, str] = field(default_factory=dict)
+    flags: list[str] = field(default_factory=list)     # real conflicts: the report is held
+    notes: list[str] = field(default_factory=list)     # the report counts; worth a glance
+    unread: list[str] = field(default_factory=list)    # required areas not read
+    readings: dict[str, dict[str, str | None]] = field(default_factory=dict)
+
+
+def reconcile(reading: Reading) -> Reconciled:
+    """Judgements from the table, checked against the body. Only a disagreement holds the
+    report (flag naming both; the table's grade is kept for a reviewer to accept). An area
+    read from one source counts, with a note; an area the report does not judge is absent;
+    a required area not read is listed in `unread`."""
+    out = Reconciled(flags=list(reading.flags))
     for area in reading.expected:
         table, body = reading.table.get(area), reading.body.get(area)
+        if not (table or body):
+            continue
+        out.readings[area] = {"table": table, "body": body}
+        out.judgements[area] = table or body
         if table and body and table != body:
-            flags.append(f"{area}: page-1 table says {table}, body says {body}")
-        if table:
-            judgements[area] = table
-        elif body:
-            judgements[area] = body
-            flags.append(f"{area}: missing from the page-1 table, read from the body ({body})")
-        else:
-            flags.append(f"{area}: expected judgement not found")
-    return judgements, flags
-
-
-def _log_unconfirmed(reading: Reading, source: str) -> None:
-    """A table grade the body does not restate is not a disagreement: noted in the log only,
-    since a review flag would hold the whole report out of the rating history."""
-    for area in reading.expected:
-        if area in reading.table and area not in reading.body and area not in ("overall_effectiveness", "lscb"):
-            log.info("%s: %s has no body statement to confirm the table's grade", source, area)
+            out.flags.append(f"{area}: page-1 table says {table}, body says {body}")
+        elif not (table and body) and area not in STATED_ONCE:
+            out.notes.append(f"{area}: read from the {'page-1 table' if table else 'body'} only ({table or body})")
+    required = REQUIRED_AREAS.get(reading.framework, ())
+    out.unread = [a for a in required if a in reading.expected and a not in out.judgements]
+    return out
 
 
 def _read(data: bytes, settings: Settings) -> Reading:
@@ -81,29 +91,31 @@ def parse_bytes(data: bytes, source: str, meta: ListingMeta | None = None,
     """Parse one file's bytes. Never raises: any failure is a not-a-report record."""
     meta = meta or ListingMeta()
     provenance = dict(source=source, parser_version=PARSER_VERSION, urn=meta.urn, url=meta.url,
-                      sha256=meta.sha256)
+                      sha256=meta.sha256, published=meta.published, local_authority=meta.local_authority)
     try:
         settings = settings or Settings.from_env()
         reading = _read(data, settings)
     except Refused as exc:
         return ReportRecord(is_report=False, reason=str(exc), **provenance)
     except Exception as exc:  # a parser bug must not stop a batch; say what happened
-        log.exception("parser failed on %s", source)
+        log.exception("parser failed on %s", meta.url or source)
         return ReportRecord(is_report=False, reason=f"parser error: {type(exc).__name__}: {exc}",
                             **provenance)
-    judgements, flags = reconcile(reading)
-    if reading.framework:
-        _log_unconfirmed(reading, source)
-    # the dates place a report in a council's history; without them it needs a person
+    found = reconcile(reading)
+    # the council and dates place a report in a council's history; without them it needs a person
     for name in ("inspection_start", "inspection_end"):
         if getattr(reading, name) is None:
-            flags.append(f"{name}: not found")
+            found.flags.append(f"{name}: not found")
+    provenance["local_authority"] = reading.local_authority or meta.local_authority
+    if reading.framework and not (provenance["local_authority"] or meta.urn):
+        found.flags.append("council: not found")
+    provenance["published"] = reading.published or meta.published
     return ReportRecord(
         is_report=True, kind=reading.kind, framework=reading.framework,
-        local_authority=reading.local_authority or meta.local_authority,
         inspection_start=reading.inspection_start, inspection_end=reading.inspection_end,
-        published=reading.published or meta.published, lead_inspector=reading.lead_inspector,
-        judgements=judgements, review_flags=tuple(flags), **provenance)
+        lead_inspector=reading.lead_inspector, judgements=found.judgements,
+        review_flags=tuple(found.flags), review_notes=tuple(found.notes), unread_areas=tuple(found.unread),
+        readings=found.readings, **provenance)
 
 
 def parse_file(path: str | Path, meta: ListingMeta | None = None,

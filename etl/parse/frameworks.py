@@ -7,14 +7,15 @@ Reconciling them is the caller's job (see `reconcile`). Rules work on whitespace
 text, so a label or grade wrapped over several lines reads the same as one on a single line."""
 from __future__ import annotations
 
+import io
 import re
 from dataclasses import dataclass, field
 from datetime import date
 
-from etl.parse.fields import (DATE_RANGE_TEXT, GRADE_PATTERN, clean_name, clean_names, grade_key,
-                              parse_date, parse_range)
-from etl.parse.text import PdfText, flat
-from etl.records import FRAMEWORK_AREAS
+from etl.parse.fields import (DATE_RANGE_TEXT, GRADE_PATTERN, GRADE_RE, clean_name, clean_names,
+                              grade_key, parse_date, parse_range)
+from etl.parse.text import PdfText, clean, flat
+from etl.records import FRAMEWORK_AREAS, REQUIRED_AREAS
 
 G = rf"(?P<grade>{GRADE_PATTERN})\b"
 I = re.I
@@ -40,24 +41,28 @@ class Reading:
 LAC_TITLE = re.compile(r"inspection of looked after children'?s? services", I)
 SIF_TITLE = re.compile(r"(?:re-?\s?)?inspection of services for children in need of help and "
                        r"protection,? children looked after and care leavers", I)
-ILACS_TITLE = re.compile(r"inspection of (?:(?P<la>.{2,90}?) )?(?:local authority children's services|"
+ILACS_TITLE = re.compile(r"inspection of (?:(?P<la>.{2,90}?) )??(?:local authority children's services|"
                          r"children's social care services|children's services)", I)
-# the ILACS judgement table's header and first row, whatever the title says (e.g. a trust)
-ILACS_TABLE = re.compile(r"judgements? grade the impact of leaders on social work practice", I)
+# the ILACS judgement table's header and a first row naming an area, whatever the title says
+# (e.g. a trust)
+ILACS_TABLE = re.compile(r"judgements? grade [^.]{0,80}?\b(?:leaders|help and protection|in care|care leavers)\b", I)
 LETTER = re.compile(r"\b(?P<what>focused|monitoring) visit (?:to|of)\b|findings of the "
                     r"(?P<what2>focused|monitoring) visit", I)
 JTAI = re.compile(r"joint targeted area inspection", I)
+LSCB_TITLE = re.compile(r"review of the (?:effectiveness of the )?local safeguarding children board", I)
 OFSTED = re.compile(r"\bofsted\b|majesty's inspector", I)
 
 
 def identify(page1: str) -> str:
-    """'lac', 'sif', 'ilacs', 'focused_visit', 'monitoring_visit', 'jtai', 'other' or
-    'not_report', from the title at the top of page 1 (never from a date)."""
+    """'lac', 'sif', 'lscb_review', 'ilacs', 'focused_visit', 'monitoring_visit', 'jtai', 'other'
+    or 'not_report', from the title at the top of page 1 (never from a date)."""
     top = flat(page1)[:400]
     if LAC_TITLE.search(top):
         return "lac"
     if SIF_TITLE.search(top):
         return "sif"
+    if LSCB_TITLE.search(top):  # the board's review published on its own (SIF years)
+        return "lscb_review"
     if ILACS_TITLE.search(top[:250]) or ILACS_TABLE.search(top):
         return "ilacs"
     m = LETTER.search(flat(page1))
@@ -110,6 +115,111 @@ def _inspector(raw_pages: list[str]) -> str | None:
     return None
 
 
+# --- judgement tables, read by structure ---------------------------------------------------
+# A table row is a short label followed by a grade, with no verb between them. Its area is
+# named by key words, whatever the words around them ("The experiences and progress of
+# children in care", "Children in care", "Experiences of children looked after").
+AREA_WORDS = (
+    ("lscb", re.compile(r"\blscb\b|safeguarding children board", I)),
+    ("overall", re.compile(r"\boverall\b", I)),
+    ("adoption", re.compile(r"\badoption\b", I)),
+    ("leaders", re.compile(r"\bleaders?(?:hip)?\b|\bmanagement\b|\bgovernance\b", I)),
+    ("help", re.compile(r"\bhelp\b|\bprotection\b", I)),
+    ("care_leavers", re.compile(r"\bcare[- ]leavers?\b|\bleaving care\b|\bcare[- ]experienced\b", I)),
+    ("in_care", re.compile(r"\bin care\b|\blooked[- ]after\b|\bpermanence\b", I)),
+)
+# where a row's label starts: after a sentence or the table's header (a row number's "1. "
+# is part of its row: rows run together in the text then read as one label naming several areas)
+_LABEL_START = re.compile(r".*(?:(?<!\b\d)(?<!\b\d\d)[.!?:;]\s|\bjudgements?\s+grades?\b\s*)", I | re.S)
+# a grade after one of these words is a sentence's ("... was judged to be good"), not a row's;
+# after a colon, a body heading's ("... help and protection: good")
+_NOT_A_ROW = re.compile(r"(?:\b(?:is|are|be|been|being|was|were|as|remains?|receives?|not|now|very|"
+                        r"and|or|a|an|the|to|of|judged|rated|consistently|mostly|largely)|:)\s*$", I)
+MAX_LABEL = 160
+_ROW_NUMBER = re.compile(r"[\d.\s]*")
+
+
+def area_of(label: str) -> str | None:
+    """The area a row label names by its key words; None when it names none, or several
+    (text from two rows run together), except children in care with care leavers (ILACS 2018)."""
+    found = {name for name, words in AREA_WORDS if words.search(label)}
+    if found == {"in_care", "care_leavers"}:
+        return "in_care_and_care_leavers"
+    return found.pop() if len(found) == 1 else None
+
+
+def table_runs(text: str) -> list[list[tuple[str, str]]]:
+    """Runs of consecutive label-then-grade rows in whitespace-collapsed text: a row whose
+    label follows the previous row's grade directly (or after a row number) continues the
+    run; one after a sentence starts a new run; text that cannot be a row ends it."""
+    runs: list[list[tuple[str, str]]] = [[]]
+    start = 0
+    for m in GRADE_RE.finditer(text):
+        previous, start = start, m.end()
+        window = max(previous, m.start() - MAX_LABEL - 40)  # a longer label is no label
+        label = text[window:m.start()].rstrip(" .")  # "... families." then its grade
+        cut = _LABEL_START.match(label)
+        lead, label = (label[:cut.end()], label[cut.end():]) if cut else ("", label)
+        label = label.strip(" -,")
+        if not (2 < len(label) <= MAX_LABEL) or _NOT_A_ROW.search(label):
+            runs.append([])
+            continue
+        if window != previous or not _ROW_NUMBER.fullmatch(lead):
+            runs.append([])  # after a sentence or a header: a new run
+        runs[-1].append((re.sub(r"^[\d.\s]+", "", label), grade_key(m.group())))
+    return [run for run in runs if run]
+
+
+def read_table(text: str, keys: dict[str, str]) -> dict[str, str]:
+    """{framework key: grade} from the run of rows that names the most areas (`keys` maps
+    area_of's names to the framework's keys; the first row naming an area counts)."""
+    best: dict[str, str] = {}
+    for run in table_runs(text):
+        found: dict[str, str] = {}
+        for label, grade in run:
+            key = keys.get(area_of(label) or "")
+            if key and key not in found:
+                found[key] = grade
+        if len(found) > len(best):
+            best = found
+    return best
+
+
+SPILL = 300  # how far down page 2 a page-1 table may run on
+
+
+def read_page1_table(pdf: PdfText, p1: str, keys: dict[str, str]) -> tuple[dict[str, str], int]:
+    """The page-1 table, with any rows it runs on with at the top of page 2 (past a page
+    footer); and how many characters of page 2 those rows take (for the body to skip)."""
+    table = read_table(p1, keys)
+    spill = 0
+    if pdf.pages > 1 and set(keys.values()) - set(table):
+        more = read_table(flat(pdf.page(1))[:SPILL], keys)
+        for key in set(more) - set(table):
+            table[key], spill = more[key], SPILL
+    return table, spill
+
+
+def read_table_layout(pdf: PdfText, keys: dict[str, str]) -> dict[str, str]:
+    """The page-1 table read from its layout (pdfplumber's ruled cells), for a table whose
+    text order does not give label-then-grade (cells drawn column by column, a row's text
+    interleaved with its neighbour's). Slower than the text reading: used only where that
+    leaves an area unmatched."""
+    import pdfplumber
+
+    found: dict[str, str] = {}
+    with pdfplumber.open(io.BytesIO(pdf.data), pages=[1]) as doc:
+        for table in doc.pages[0].extract_tables():
+            for row in table:
+                cells = [flat(clean(c)) for c in row if c]
+                if len(cells) < 2 or not GRADE_RE.fullmatch(cells[-1]):
+                    continue
+                key = keys.get(area_of(" ".join(cells[:-1])) or "")
+                if key and key not in found:
+                    found[key] = grade_key(cells[-1])
+    return found
+
+
 # --- ILACS (2018, 2023, 2026) ------------------------------------------------------------
 
 ILACS_LABELS = {
@@ -120,6 +230,9 @@ ILACS_LABELS = {
     "care_leavers": r"experiences and progress of (?:children )?care leavers",
     "overall_effectiveness": r"overall effectiveness",
 }
+ILACS_KEYS = {"overall": "overall_effectiveness", "leaders": "impact_of_leaders", "help": "help_and_protection",
+              "in_care_and_care_leavers": "in_care_and_care_leavers", "in_care": "in_care",
+              "care_leavers": "care_leavers"}
 
 
 def read_ilacs(pdf: PdfText) -> Reading:
@@ -136,22 +249,14 @@ def read_ilacs(pdf: PdfText) -> Reading:
         r.local_authority = m.group(1) if m else None
     r.inspection_start, r.inspection_end = _dates(p1)
     r.lead_inspector = _inspector([raw1])
-    # table: page 1, label then grade (no colon); a table that runs over onto page 2 is
-    # read from the top of that page, which the body search then skips
-    spill = 0
-    for area, label in ILACS_LABELS.items():
-        grade = _first(rf"{label}\.?\s*{G}", p1)
-        if not grade and pdf.pages > 1:
-            grade = _first(rf"{label}\.?\s*{G}", flat(pdf.page(1))[:300])
-            spill = 300 if grade else spill
-        if grade:
-            r.table[area] = grade
+    r.table, spill = read_page1_table(pdf, p1, ILACS_KEYS)
     # body: the section headings ("<label>: <grade>", "<label> is <grade>", "<label> <grade>")
     body = flat("\n".join(pdf.page(i) for i in range(1, pdf.pages)))[spill:]
     for area, label in ILACS_LABELS.items():
         grade = _first(rf"{label}\s*(?:\b(?:is|are)\b)?\s*:?\s*{G}", body)
         if grade:
             r.body[area] = grade
+    _layout_fallback(pdf, r, ILACS_KEYS)  # before the framework is told from the table's rows
     seen = set(r.table) | set(r.body)
     if "in_care_and_care_leavers" in seen:
         r.framework = "ilacs_2018"
@@ -169,17 +274,26 @@ def read_ilacs(pdf: PdfText) -> Reading:
     return r
 
 
+def _layout_fallback(pdf: PdfText, r: Reading, keys: dict[str, str]) -> None:
+    """Where the body (or, once known, the framework) names an area the text reading found
+    no row for, read the page-1 table from its layout to fill it in."""
+    wanted = (set(r.body) | set(REQUIRED_AREAS.get(r.framework, ()))) & set(keys.values())
+    if wanted - set(r.table):
+        for key, grade in read_table_layout(pdf, keys).items():
+            r.table.setdefault(key, grade)
+
+
 # --- SIF (2013-2018) ---------------------------------------------------------------------
 
-SIF_TABLE = {
-    "help_and_protection": r"children who need help and protection",
-    "looked_after_and_permanence": r"children looked after and achieving permanence",
-    "adoption_performance": r"adoption performance",
-    "care_leavers": r"experiences and progress of care leavers",
-    "leadership_management_governance": r"leadership,? management and governance",
-}
-SIF_OVERALL = (rf"children's services in [^.]{{1,80}}?\s(?:are |is )?{G}",
-               rf"overall judgement is (?:that )?(?:children's services )?(?:are |is )?{G}")
+# the table's rows (the overall judgement is the headline's, the LSCB's a statement of its own)
+SIF_KEYS = {"help": "help_and_protection", "in_care": "looked_after_and_permanence",
+            "adoption": "adoption_performance", "care_leavers": "care_leavers",
+            "leaders": "leadership_management_governance"}
+# the page-1 headline about children's services, in whatever wording ("Children's services in
+# X are inadequate", "The overall judgement is that children's services require improvement",
+# "Overall judgement: requires improvement"): the first grade in the sentence it starts
+SIF_HEADLINE = re.compile(rf"(?:children's services|overall judgement|overall effectiveness)"
+                          rf"[^.]{{0,120}}?\b{G}", I)
 SIF_BODY = {
     "help_and_protection": rf"experiences and progress of children who need help and protection"
                            rf"\s*(?:is |are )?{G}",
@@ -210,15 +324,11 @@ def read_sif(pdf: PdfText) -> Reading:
     r.local_authority = above or (m.group(1) if m else None)
     r.inspection_start, r.inspection_end = _dates(p1)
     r.published = _published(p1)
-    overall = [g for g in (_first(p, p1) for p in SIF_OVERALL) if g]
-    if overall:
-        r.table["overall_effectiveness"] = overall[0]
-    # the table sometimes runs over onto the top of page 2
-    table = p1 + " " + flat(pdf.page(1))[:300] if pdf.pages > 1 else p1
-    for area, label in SIF_TABLE.items():
-        grade = _first(rf"{label}\s*{G}", table)
-        if grade:
-            r.table[area] = grade
+    r.table, _ = read_page1_table(pdf, p1, SIF_KEYS)
+    dates = re.search(r"inspection dates?", p1, I)
+    headline = SIF_HEADLINE.search(p1, dates.end() if dates else 0)
+    if headline:
+        r.table["overall_effectiveness"] = grade_key(headline.group("grade"))
     # the LSCB is judged where the title names its review (a footnote may mention the
     # review without the report containing it)
     title = re.split(r"inspection dates?", p1, maxsplit=1, flags=I)[0]
@@ -241,6 +351,7 @@ def read_sif(pdf: PdfText) -> Reading:
         r.body["lscb"] = lscb[1]
     r.lead_inspector = inspector
     r.expected = tuple(a for a in FRAMEWORK_AREAS["sif"] if a != "lscb" or has_lscb or "lscb" in r.table)
+    _layout_fallback(pdf, r, SIF_KEYS)
     return r
 
 
@@ -291,6 +402,26 @@ def _sif_section_pages(pdf: PdfText) -> list[int] | None:
         pages.update((index, index + 1))
     pages.update(range(starts["lap"], starts["lmg"]))  # adoption and care leavers sit in here
     return sorted(p for p in pages if p < pdf.pages)
+
+
+def read_lscb_review(pdf: PdfText) -> Reading:
+    """A Local Safeguarding Children Board review published on its own: a SIF report whose
+    one judgement is the board's (page-1 statement, checked against the body's)."""
+    raw1 = pdf.page(0)
+    p1 = flat(raw1)
+    r = Reading(kind="inspection", framework="sif", expected=("lscb",))
+    m = LSCB_TITLE.search(p1)
+    above = re.sub(r"^\d+\s*", "", p1[:m.start()]) if m else ""
+    r.local_authority = re.sub(r"\s*(?:local )?safeguarding children'?s? board\s*$", "", above, flags=I).strip() or None
+    r.inspection_start, r.inspection_end = _dates(p1)
+    r.published = _published(p1)
+    rest = flat("\n".join(pdf.page(i) for i in range(1, pdf.pages)))
+    for found, text in ((r.table, p1), (r.body, rest)):
+        grade = _first(LSCB_STATEMENT, text) or _first(LSCB_ARRANGEMENTS, text)
+        if grade:
+            found["lscb"] = grade
+    r.lead_inspector = _inspector([pdf.page(i) for i in reversed(range(pdf.pages))])
+    return r
 
 
 # --- LAC (2012-2013) ---------------------------------------------------------------------
@@ -345,4 +476,4 @@ def read_letter(pdf: PdfText, kind: str) -> Reading:
     return r
 
 
-READERS = {"ilacs": read_ilacs, "sif": read_sif, "lac": read_lac}
+READERS = {"ilacs": read_ilacs, "sif": read_sif, "lscb_review": read_lscb_review, "lac": read_lac}

@@ -1,10 +1,10 @@
 """The text layer: pypdfium2, page by page, on demand.
 
-Why pypdfium2 rather than pdfplumber (the design's PDF library): pdfplumber's page-1
-`extract_words()` alone costs ~0.074 s, over the whole 0.075 s/report budget, while pdfium
-gives every page's text in reading order in ~0.002 s. Every judgement, date and name the parser
-needs is recoverable from that ordered text (table rows come out label then grade), so the
-slower layout pass would add time without adding accuracy on the real corpus."""
+Why pypdfium2 rather than pdfplumber (the design's PDF library) for the text: pdfplumber's
+page-1 `extract_words()` alone costs ~0.074 s, over the whole 0.075 s/report budget, while pdfium
+gives every page's text in reading order in ~0.002 s, and in the real reports table rows come
+out label then grade. pdfplumber keeps one job: reading the page-1 table from its ruled layout
+where that text order leaves an area unmatched (`frameworks.read_table_layout`), a rare path."""
 from __future__ import annotations
 
 import re
@@ -37,6 +37,7 @@ class PdfText:
 
     def __init__(self, data: bytes, max_pages: int, deadline: Deadline):
         self.deadline = deadline
+        self.data = data
         try:
             self.doc = pdfium.PdfDocument(data)
         except pdfium.PdfiumError as exc:

@@ -21,6 +21,14 @@ Layout options (keyword arguments of `report_pdf`), each mimicking a variant see
   title_2018: ILACS 2018 title wording ("children's social care services" or "local authority")
   body_overrides: {area: grade} printed in the body instead of the table's grade (disagreement)
   omit_body: areas whose body statement is left out
+  omit_table: areas whose page-1 table row is left out (read from the body only)
+  table_labels: {area: label} printed in the page-1 table instead of the usual wording
+  sif_headline: the SIF page-1 overall sentence, with {council} and {grade} ("Requires improvement"
+              style text) filled in; "" prints none
+  cells_by_column: draw the table's label cells first, then its grade cells (text order is
+              then every label, then every grade; only the layout pairs them)
+
+`lscb_review_pdf` makes a separately published LSCB review (SIF years).
 """
 from __future__ import annotations
 
@@ -28,7 +36,7 @@ from datetime import date
 
 from fpdf import FPDF
 
-__all__ = ["report_pdf", "letter_pdf", "not_found_html", "GRADE_TEXT"]
+__all__ = ["report_pdf", "letter_pdf", "lscb_review_pdf", "not_found_html", "GRADE_TEXT"]
 
 GRADE_TEXT = {
     "outstanding": "Outstanding",
@@ -133,11 +141,12 @@ class _Doc(FPDF):
 
     def grade_table(self, rows: list[tuple[str, str]], *, header: tuple[str, str] | None,
                     label_width: float = 95, grade_width: float = 70, wrap_grades: bool = False,
-                    grade_middle: bool = False, bold_last: bool = False):
+                    grade_middle: bool = False, bold_last: bool = False, cells_by_column: bool = False):
         """A bordered two-column table. Cells are drawn label first, then grade, like the
         real files; `grade_middle` centres the grade on the label's wrapped lines."""
         line_h = 6
         all_rows = ([header] if header else []) + rows
+        deferred = []  # grade cells drawn after all the labels (cells_by_column)
         for n, (label, grade) in enumerate(all_rows):
             is_head = header is not None and n == 0
             style = "B" if is_head or (bold_last and n == len(all_rows) - 1) else ""
@@ -160,11 +169,23 @@ class _Doc(FPDF):
             grade_y = y + 1
             if grade_middle:
                 grade_y = y + (height - line_h * len(grade_lines)) / 2
-            self.set_xy(x + label_width + 1, grade_y)
-            self.multi_cell(grade_width - 2, line_h, "\n".join(grade_lines))
+            deferred.append((self.page, x + label_width + 1, grade_y, "\n".join(grade_lines)))
+            if not cells_by_column:
+                self._grade_cell(grade_width, line_h, *deferred.pop())
             self.set_xy(x, y + height)
+        end = (self.page, self.get_x(), self.get_y())
+        for cell in deferred:
+            self._grade_cell(grade_width, line_h, *cell)
+        self.page, _, _ = end
+        self.set_xy(*end[1:])
         self.set_font("Helvetica", size=11)
         self.ln(4)
+
+
+    def _grade_cell(self, width, line_h, page, x, y, text):
+        self.page = page
+        self.set_xy(x, y)
+        self.multi_cell(width - 2, line_h, text)
 
 
 def _grade_phrase(grade: str) -> str:
@@ -192,12 +213,12 @@ def _ilacs(framework: str, council: str, j: dict[str, str], start: date, end: da
     doc.para(f"Lead inspector: {inspector}{suffix}", gap=5)
     areas = [a for a in ("impact_of_leaders", "help_and_protection", "in_care_and_care_leavers",
                          "in_care", "care_leavers") if a in j]
-    rows = [(ILACS_LABELS[a], GRADE_TEXT[j[a]]) for a in areas]
-    if "overall_effectiveness" in j:
-        rows.append(("Overall effectiveness", GRADE_TEXT[j["overall_effectiveness"]]))
+    labels = {**ILACS_LABELS, "overall_effectiveness": "Overall effectiveness", **opts.get("table_labels", {})}
+    in_table = [a for a in areas + ["overall_effectiveness"] if a in j and a not in opts.get("omit_table", ())]
+    rows = [(labels[a], GRADE_TEXT[j[a]]) for a in in_table]
     doc.grade_table(rows, header=("Judgement", "Grade"), label_width=opts.get("label_width", 95),
-                    wrap_grades=opts.get("wrap_grades", False),
-                    grade_middle=opts.get("grade_middle", False), bold_last="overall_effectiveness" in j)
+                    wrap_grades=opts.get("wrap_grades", False), cells_by_column=opts.get("cells_by_column", False),
+                    grade_middle=opts.get("grade_middle", False), bold_last="overall_effectiveness" in in_table)
     doc.filler(2)
     doc.add_page()
     doc.para("What needs to improve?", size=13, bold=True)
@@ -243,19 +264,25 @@ def _sif(council: str, j: dict[str, str], start: date, end: date, published: dat
     doc.para(f"Inspection date: {_date_range(start, end, opts.get('date_style', 'dash'))}", gap=0)
     if published:
         doc.para(f"Report published: {_long(published)}", gap=4)
-    overall = j["overall_effectiveness"]
-    if opts.get("sif_overall_sentence", "council") == "judgement":
+    overall = j.get("overall_effectiveness")
+    if "sif_headline" in opts:
+        sentence = opts["sif_headline"].format(council=council, grade=GRADE_TEXT.get(overall, "").lower())
+    elif opts.get("sif_overall_sentence", "council") == "judgement":
         verb = "require improvement to be good" if overall == "requires_improvement" else f"are {overall}"
         sentence = f"The overall judgement is that children's services {verb}"
     else:
         verb = "requires improvement to be good" if overall == "requires_improvement" else f"are {overall}"
         sentence = f"Children's services in {council} {verb}"
-    doc.para(sentence, size=14, bold=True)
+    if sentence:
+        doc.para(sentence, size=14, bold=True)
     doc.para("It is Ofsted's expectation that all children and young people receive the level of "
              "help, care and protection that will ensure their safety.")
-    rows = [(label, GRADE_TEXT[j[a]].replace(" to be good", "")) for a, label in SIF_TABLE if a in j]
+    labels = {**dict(SIF_TABLE), **opts.get("table_labels", {})}
+    rows = [(labels[a], GRADE_TEXT[j[a]].replace(" to be good", "")) for a, _ in SIF_TABLE
+            if a in j and a not in opts.get("omit_table", ())]
     doc.grade_table(rows, header=None, label_width=opts.get("label_width", 110), grade_width=55,
-                    wrap_grades=opts.get("wrap_grades", False), grade_middle=opts.get("grade_middle", False))
+                    wrap_grades=opts.get("wrap_grades", False), grade_middle=opts.get("grade_middle", False),
+                    cells_by_column=opts.get("cells_by_column", False))
     if "lscb" in j:  # page 1 states the LSCB review's judgement under the table (2014-15 layout)
         g = j["lscb"]
         doc.para(f"The effectiveness of the Local Safeguarding Children Board (LSCB) "
@@ -382,6 +409,32 @@ def letter_pdf(kind: str, council: str, *, visit_start: date, visit_end: date,
     doc.filler(3)
     doc.para("Yours sincerely", gap=1)
     doc.para(f"{lead_inspector}\nHis Majesty's Inspector")
+    return bytes(doc.output())
+
+
+def lscb_review_pdf(council: str, grade: str, *, inspection_start: date, inspection_end: date,
+                    published: date, lead_inspector: str = "Jane Smith") -> bytes:
+    """A review of a Local Safeguarding Children Board published on its own (SIF years): the
+    board's judgement stated on page 1 and again in the body; page 1 names no inspectorate."""
+    title = "Review of the effectiveness of the Local Safeguarding Children Board"
+    verb = "requires improvement" if grade == "requires_improvement" else f"is {grade}"
+    doc = _Doc(f"{council} {title}")
+    doc.add_page()
+    doc.para(f"{council} Local Safeguarding Children Board", size=18, bold=True)
+    doc.para(title, size=16, bold=True)
+    doc.para(f"Inspection date: {_date_range(inspection_start, inspection_end, 'dash')}", gap=0)
+    doc.para(f"Report published: {_long(published)}", gap=4)
+    doc.para(f"The effectiveness of the Local Safeguarding Children Board (LSCB) {verb}", size=14, bold=True)
+    doc.filler(2)
+    doc.add_page()
+    doc.para("Recommendations", size=13, bold=True)
+    doc.filler(2, numbered_from=1)
+    doc.para("The Local Safeguarding Children Board (LSCB)", size=14, bold=True)
+    doc.para(f"The Local Safeguarding Children Board {verb}", size=12, bold=True)
+    doc.filler(2, numbered_from=3)
+    doc.para("Information about this review", size=13, bold=True)
+    doc.para("The review was carried out by Her Majesty's Inspectors (HMI) from Ofsted.")
+    doc.para(f"Lead inspector: {lead_inspector}", gap=4)
     return bytes(doc.output())
 
 
