@@ -78,6 +78,14 @@ def test_councils_table_grades_previous_and_direction_with_filters(client):
     csv_text = client.get("/councils.csv", params={"region": "London"}).text
     assert csv_text.splitlines()[0].startswith("urn,local_authority,") and "Barnet" in csv_text
     assert len(csv_text.splitlines()) == 2
+    workbook = client.get("/ofsted-ratings.xlsx")
+    assert workbook.status_code == 200 and workbook.content[:2] == b"PK"  # the export's xlsx (a zip)
+    import io
+
+    import openpyxl
+
+    summary = openpyxl.load_workbook(io.BytesIO(workbook.content))["Summary"]
+    assert "Barnet" in [c.value for c in summary["B"]]
 
 
 def test_council_page_tells_the_story(client):

@@ -18,7 +18,7 @@ pytestmark = pytest.mark.xdist_group("airflow_view")
 USERS = {"admin": ("admin", "admin-pw"), "reader": ("viewer", "reader-pw")}
 PAGES = ["/ofsted-ratings/", "/ofsted-ratings/councils", "/ofsted-ratings/councils/80487",
          "/ofsted-ratings/changes", "/ofsted-ratings/changes.atom", "/ofsted-ratings/councils/80487/changes.atom",
-         "/ofsted-ratings/councils.csv", "/ofsted-ratings/reviews"]
+         "/ofsted-ratings/councils.csv", "/ofsted-ratings/ofsted-ratings.xlsx", "/ofsted-ratings/reviews"]
 
 PROBE = r"""
 import json, sys

@@ -2,8 +2,6 @@
 review actions in `etl.review`). Each function returns plain rows for one page."""
 from __future__ import annotations
 
-import csv
-import io
 from dataclasses import dataclass
 from datetime import date
 
@@ -140,20 +138,11 @@ def reference_regions() -> list[str]:
     return [r.name for r in reference.regions()]
 
 
-def to_csv(rows: list[dict]) -> str:
-    """Rows as CSV; a cell that a spreadsheet would run as a formula is neutralised."""
-    buf = io.StringIO()
-    if rows:
-        writer = csv.DictWriter(buf, fieldnames=list(rows[0]), lineterminator="\n")
-        writer.writeheader()
-        writer.writerows({k: _safe_cell(v) for k, v in row.items()} for row in rows)
-    return buf.getvalue()
+def to_csv(rows: list[dict]) -> bytes:
+    """Rows as the export writes CSV (formula-like cells neutralised)."""
+    from etl.export import Dataset, to_csv
 
-
-def _safe_cell(value):
-    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@"):
-        return "'" + value
-    return value
+    return to_csv(Dataset("latest_inspections", list(rows[0]) if rows else [], [tuple(r.values()) for r in rows]))
 
 
 def latest_inspections(wh: Warehouse) -> list[dict]:

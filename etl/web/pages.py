@@ -4,6 +4,7 @@ from __future__ import annotations
 import time
 from contextlib import contextmanager
 from datetime import date
+from pathlib import Path
 from typing import Iterator
 
 import jinja2
@@ -162,6 +163,23 @@ def councils_csv(request: Request, region: str | None = None, grade: str | None 
     rows, _ = council_rows(request, region, grade, framework, since, area)
     return Response(data.to_csv(rows), media_type="text/csv; charset=utf-8",
                     headers={"Content-Disposition": 'attachment; filename="latest_inspections.csv"'})
+
+
+@router.get("/ofsted-ratings.xlsx", name="workbook")
+def workbook(request: Request):
+    """The analysts' workbook (`ofsted export`'s: Summary, History, Changes, Publications, About)."""
+    from dataclasses import replace
+    from tempfile import TemporaryDirectory
+
+    from etl import export
+    from etl.config import Settings
+
+    settings = replace(Settings.from_env(), warehouse_url=request.app.state.warehouse_url())
+    with TemporaryDirectory() as folder:
+        export.export(settings, to=folder, formats=("xlsx",))
+        body = (Path(folder) / export.WORKBOOK).read_bytes()
+    return Response(body, media_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+                    headers={"Content-Disposition": f'attachment; filename="{export.WORKBOOK}"'})
 
 
 @router.get("/reviews", response_class=HTMLResponse, name="reviews")
