@@ -47,12 +47,9 @@ def area_label(area: str) -> str:
     return AREA_LABELS.get(area, area.replace("_", " ").capitalize())
 
 
-def rows_as_dicts(names: list[str], rows: list[tuple]) -> list[dict]:
-    return [dict(zip(names, row)) for row in rows]
-
-
 def select(wh: Warehouse, sql: str, params=()) -> list[dict]:
-    return rows_as_dicts(*wh.query(sql, params))
+    names, rows = wh.query(sql, params)
+    return [dict(zip(names, row)) for row in rows]
 
 
 @dataclass
@@ -179,6 +176,7 @@ def england_cells(wh: Warehouse, latest: list[dict], area: str, region: str | No
     return cells, counts
 
 
-# the letters inside a hexagon, so the map does not rely on colour alone
+# the letters inside a hexagon, so the map does not rely on colour alone ("not read": an area
+# the latest report should judge but the parser could not read; see docs/warehouse.md)
 GRADE_SHORT = {"outstanding": "O", "good": "G", "requires_improvement": "RI", "adequate": "A",
-               "inadequate": "I", "not_judged": "NJ", "none": "–"}
+               "inadequate": "I", "not_judged": "NJ", "not_read": "NR", "none": "–"}
