@@ -147,7 +147,7 @@ def test_serve_token_rules(warehouse_url):
     assert app.get("/changes", headers={"Authorization": "Bearer s3cret-token"}).status_code == 200
     first = app.get("/changes?token=s3cret-token&direction=improved", follow_redirects=False)
     assert first.status_code == 303 and first.headers["location"] == "/changes?direction=improved"
-    assert "HttpOnly" in first.headers["set-cookie"]
+    assert "HttpOnly" in first.headers["set-cookie"] and "s3cret-token" not in first.headers["set-cookie"]
     assert app.get("/changes").status_code == 200  # the cookie now
     assert app.get("/static/view.css").status_code == 200  # no data in it
 

@@ -7,6 +7,7 @@ other machines, and the local user on loopback. Review actions need `Viewer.can_
 """
 from __future__ import annotations
 
+import hashlib
 import hmac
 import ipaddress
 from dataclasses import dataclass
@@ -58,19 +59,21 @@ def token_viewer(token: str | None):
     a request must carry it as `Authorization: Bearer`, or in the cookie that `?token=` sets once
     (then the page reloads without it, so the token does not stay in the address bar)."""
     bearer = HTTPBearer(auto_error=False)
+    # the cookie holds a digest of the token: cookie-safe characters, and not the token itself
+    cookie = hashlib.sha256(token.encode()).hexdigest() if token else None
 
     def viewer(request: Request, credentials: HTTPAuthorizationCredentials | None = Depends(bearer)) -> Viewer:
         if token is None:
             return Viewer("local user", True)
         if credentials and _same(credentials.credentials, token):
             return Viewer("token", True)
-        if _same(request.cookies.get(TOKEN_COOKIE), token):
+        if _same(request.cookies.get(TOKEN_COOKIE), cookie):
             return Viewer("token", True)
         if _same(request.query_params.get("token"), token):
             params = [(k, v) for k, v in request.query_params.multi_items() if k != "token"]
             raise HTTPException(303, headers={
                 "Location": request.url.path + (f"?{urlencode(params)}" if params else ""),
-                "Set-Cookie": f"{TOKEN_COOKIE}={token}; HttpOnly; SameSite=Strict; Path=/"})
+                "Set-Cookie": f"{TOKEN_COOKIE}={cookie}; HttpOnly; SameSite=Strict; Path=/"})
         raise HTTPException(401, "Not authenticated: send the token (see `ofsted serve --help`)",
                             headers={"WWW-Authenticate": "Bearer"})
 
