@@ -31,5 +31,5 @@ class OfstedRatingsPlugin(AirflowPlugin):
         "href": "ofsted-ratings/",  # relative, trailing slash: resolved against the UI's base URL
         "destination": "nav",
         "url_route": "ofsted-ratings",  # opens inside the UI's frame
-        "category": "browse",
+        "nav_top_level": True,  # its own entry in the navigation bar, not under a menu
     }]
