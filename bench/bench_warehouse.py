@@ -61,13 +61,15 @@ def listing(councils: list[Council], reports: list[ReportRecord]) -> list[Public
     return pubs
 
 
-def median_ms(fn, repeat: int = 50) -> float:
+def median_ms(fn, repeat: int = 50, clock=time.perf_counter) -> float:
+    """Median milliseconds of `fn` by `clock` (wall time; time.process_time for this process's
+    CPU, which a machine shared with other jobs inflates less)."""
     fn()  # warm up
     times = []
     for _ in range(repeat):
-        t = time.perf_counter()
+        t = clock()
         fn()
-        times.append((time.perf_counter() - t) * 1000)
+        times.append((clock() - t) * 1000)
     return statistics.median(times)
 
 
@@ -94,6 +96,7 @@ def bench(url: str, label: str, n_reports: int) -> None:
         hist = median_ms(lambda: history(wh, councils[7].urn))
         rows = len(current(wh)[1])
         latest = median_ms(lambda: summary(wh))
+        latest_cpu = median_ms(lambda: summary(wh), clock=time.process_time)
         latest_rows = len(summary(wh)[1])
     with tempfile.TemporaryDirectory() as out:
         settings = Settings.from_env({"OFSTED_WAREHOUSE_URL": url, "OFSTED_DATA_DIR": out})
@@ -108,7 +111,8 @@ def bench(url: str, label: str, n_reports: int) -> None:
     print(f"[{label}] refresh (history + {len(result.new)} change events): {refresh_s:.2f} s")
     print(f"[{label}] current_ratings, all councils ({rows} rows): median {cur:.2f} ms (goal <= 10 ms)")
     print(f"[{label}] one council's full history: median {hist:.2f} ms (goal <= 10 ms)")
-    print(f"[{label}] latest_inspections, all councils ({latest_rows} rows): median {latest:.2f} ms (goal <= 20 ms)")
+    print(f"[{label}] latest_inspections, all councils ({latest_rows} rows): median {latest:.2f} ms "
+          f"(CPU {latest_cpu:.2f} ms; goal <= 20 ms)")
     print(f"[{label}] ofsted export, {len(exported.files)} files ({exported.rows['rating_history']} history rows, "
           f"{exported.rows['publications']} publications): {cold:.2f} s first in this process (imports "
           f"xlsxwriter, pyarrow), {warm:.2f} s again (goal <= 5 s)")

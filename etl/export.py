@@ -74,6 +74,7 @@ COLUMN_NOTES = {
 }
 # values written as links in the workbook
 LINK_COLUMNS = {"report_url", "latest_visit_url", "url"}
+XLSX_MAX_URL = 2079  # longer links Excel cannot hold: written as text
 # leading characters that make a spreadsheet evaluate a cell (CSV injection)
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
@@ -168,24 +169,26 @@ def _write_sheet(ws, ds: Dataset, formats: dict) -> None:
     widths = [max(len(c), 8) for c in ds.columns]
     for r, row in enumerate(ds.rows, 1):
         for c, value in enumerate(row):
-            if value is None:
-                continue
-            kind = kinds[c]
-            if isinstance(value, datetime):
-                ws.write_datetime(r, c, value, formats["datetime"])
-            elif isinstance(value, date):
-                ws.write_datetime(r, c, value, formats["date"])
-            elif kind == "link" and value.startswith(("https://", "http://")):
-                ws.write_url(r, c, value, formats["link"], string=value)
-            elif isinstance(value, str):
-                ws.write_string(r, c, neutralise(value), formats.get(value) if kind == "grade" else None)
-            else:
-                ws.write(r, c, value)
-            widths[c] = max(widths[c], min(len(str(value)), 60))
+            if value is not None:
+                _write_cell(ws, r, c, value, kinds[c], formats)
+                widths[c] = max(widths[c], min(len(str(value)), 60))
     for c, width in enumerate(widths):
         ws.set_column(c, c, width + 2)
     ws.freeze_panes(1, 2 if ds.columns[:2] == ["urn", "local_authority"] else 1)
     ws.autofilter(0, 0, max(len(ds.rows), 1), len(ds.columns) - 1)
+
+
+def _write_cell(ws, r: int, c: int, value, kind: str | None, formats: dict) -> None:
+    if isinstance(value, datetime):
+        ws.write_datetime(r, c, value, formats["datetime"])
+    elif isinstance(value, date):
+        ws.write_datetime(r, c, value, formats["date"])
+    elif kind == "link" and value.startswith(("https://", "http://")) and len(value) <= XLSX_MAX_URL:
+        ws.write_url(r, c, value, formats["link"], string=value)
+    elif isinstance(value, str):  # never write(): it would turn "=..." into a formula
+        ws.write_string(r, c, neutralise(value), formats.get(value) if kind == "grade" else None)
+    else:
+        ws.write(r, c, value)
 
 
 def _write_about(ws, datasets: dict[str, Dataset], about: list[tuple[str, str]], formats: dict) -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 import re
+from dataclasses import replace
 from datetime import date, datetime, time, timedelta
 
 import fsspec
@@ -125,6 +126,19 @@ def test_cells_that_would_run_as_formulas_are_neutralised(warehouse_url, tmp_pat
         assert xlsx[urn].value == "'" + name and xlsx[urn].data_type == "s"
     parquet = pd.read_parquet(out / "latest_inspections.parquet").set_index("urn")
     assert parquet.loc["90001", "local_authority"] == hostile["90001"]  # typed data: kept as it is
+
+
+def test_a_link_too_long_for_excel_is_kept_as_text(warehouse_url, tmp_path):
+    from etl.load import load_publications
+    from tests.support.warehouse_fixtures import make_publication
+    long_url = "https://files.ofsted.gov.uk/v1/file/" + "9" * 2100
+    with connect(warehouse_url) as wh:
+        load_reference_sample(wh)
+        load_publications(wh, [replace(make_publication("80487", 99, date(2025, 1, 1)), url=long_url)], "run-x")
+    export(settings(warehouse_url, tmp_path), formats=("xlsx",))
+    ws = openpyxl.load_workbook(tmp_path / "exports" / WORKBOOK)["Publications"]
+    cell = next(c for row in ws.iter_rows(min_row=2) for c in row if c.value == long_url)
+    assert cell.hyperlink is None
 
 
 def test_export_to_an_fsspec_url_and_a_failed_export_leaves_the_last_one(loaded, tmp_path, monkeypatch):

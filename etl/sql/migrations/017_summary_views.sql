@@ -78,13 +78,14 @@ directed AS (
     LEFT JOIN grade_scale cur ON cur.grade = a.grade
     LEFT JOIN grade_scale prev ON prev.grade = a.previous
 ),
+-- a framework that does not judge an area (ILACS 2026: overall effectiveness): not_judged
 by_council AS (
     SELECT urn, inspected_on, MAX(report_id) AS report_id,
-           MAX(CASE WHEN area = 'overall_effectiveness' THEN grade END) AS overall_effectiveness,
-           MAX(CASE WHEN area = 'impact_of_leaders' THEN grade END) AS impact_of_leaders,
-           MAX(CASE WHEN area = 'help_and_protection' THEN grade END) AS help_and_protection,
-           MAX(CASE WHEN area = 'in_care' THEN grade END) AS in_care,
-           MAX(CASE WHEN area = 'care_leavers' THEN grade END) AS care_leavers,
+           COALESCE(MAX(CASE WHEN area = 'overall_effectiveness' THEN grade END), 'not_judged') AS overall_effectiveness,
+           COALESCE(MAX(CASE WHEN area = 'impact_of_leaders' THEN grade END), 'not_judged') AS impact_of_leaders,
+           COALESCE(MAX(CASE WHEN area = 'help_and_protection' THEN grade END), 'not_judged') AS help_and_protection,
+           COALESCE(MAX(CASE WHEN area = 'in_care' THEN grade END), 'not_judged') AS in_care,
+           COALESCE(MAX(CASE WHEN area = 'care_leavers' THEN grade END), 'not_judged') AS care_leavers,
            MAX(CASE WHEN area = 'overall_effectiveness' THEN previous END) AS previous_overall_effectiveness,
            MAX(CASE WHEN area = 'impact_of_leaders' THEN previous END) AS previous_impact_of_leaders,
            MAX(CASE WHEN area = 'help_and_protection' THEN previous END) AS previous_help_and_protection,
@@ -98,32 +99,13 @@ by_council AS (
     FROM directed
     GROUP BY urn, inspected_on
 )
-SELECT
-       b.urn,
-       b.inspected_on,
-       b.report_id,
+SELECT b.*,
        r.framework,
        r.inspection_start,
        r.inspection_end,
        COALESCE(r.published, pub.published) AS published,
        r.lead_inspector,
-       r.url AS report_url,
-       -- inspected under a framework that does not judge the area: not_judged
-       COALESCE(b.overall_effectiveness, 'not_judged') AS overall_effectiveness,
-       COALESCE(b.impact_of_leaders, 'not_judged') AS impact_of_leaders,
-       COALESCE(b.help_and_protection, 'not_judged') AS help_and_protection,
-       COALESCE(b.in_care, 'not_judged') AS in_care,
-       COALESCE(b.care_leavers, 'not_judged') AS care_leavers,
-       b.previous_overall_effectiveness,
-       b.previous_impact_of_leaders,
-       b.previous_help_and_protection,
-       b.previous_in_care,
-       b.previous_care_leavers,
-       b.overall_effectiveness_direction,
-       b.impact_of_leaders_direction,
-       b.help_and_protection_direction,
-       b.in_care_direction,
-       b.care_leavers_direction
+       r.url AS report_url
 FROM by_council b
 JOIN reports r ON r.report_id = b.report_id
 LEFT JOIN publications pub ON pub.url = r.url;
