@@ -172,3 +172,56 @@ def test_a_record_naming_an_unread_area_outside_its_framework_is_refused(wh):
     with pytest.raises(ValueError, match="unread area 'overall_effectiveness' is not judged under ilacs_2026"):
         load.load_reports(wh, [bad], "r")
     assert wh.fetchall("SELECT * FROM reports") == []
+
+
+# -- from the PDF to the rating history ------------------------------------------------------
+def parsed(framework, judgements, n, end, **layout):
+    """A synthetic report parsed as the pipeline parses it, with its listing's provenance."""
+    from datetime import timedelta
+
+    from etl.config import Settings
+    from etl.parse import parse_bytes
+    from etl.records import ListingMeta
+    from tests.support.synth_reports import report_pdf
+
+    data = report_pdf(framework, "Exampleshire", judgements, inspection_start=end - timedelta(days=11),
+                      inspection_end=end, published=end + timedelta(days=40), **layout)
+    url = f"https://files.ofsted.gov.uk/v1/file/9{n}"
+    meta = ListingMeta(urn="9", local_authority="Exampleshire", published=end + timedelta(days=40), url=url,
+                       sha256=f"{n:064x}")
+    return parse_bytes(data, f"/landing/{n}.pdf", meta, Settings.from_env({}))
+
+
+def test_a_rise_read_from_one_source_in_a_new_wording_is_a_change_event(wh):
+    """The 2026 report's table names care leavers in words the parser never saw and leaves
+    in care out: both still count, so the rise to outstanding is an event (and alerts)."""
+    before = parsed("ilacs_2023", {"overall_effectiveness": "good", "impact_of_leaders": "good",
+                                   "help_and_protection": "good", "in_care": "good", "care_leavers": "good"},
+                    1, date(2024, 1, 12))
+    after = parsed("ilacs_2026", {"impact_of_leaders": "good", "help_and_protection": "good",
+                                  "in_care": "outstanding", "care_leavers": "outstanding"}, 2, date(2026, 5, 15),
+                   table_labels={"care_leavers": "How well the council supports young people leaving care"},
+                   omit_table=["in_care"])
+    assert after.review_flags == () and after.review_notes == ("in_care: read from the body only (outstanding)",)
+    load.load_reports(wh, [before, after], "r")
+    result = changes.refresh(wh, "r")
+    assert sorted((e.area, e.previous_grade, e.grade) for e in result.new) == [
+        ("care_leavers", "good", "outstanding"), ("in_care", "good", "outstanding")]
+    assert [i.status for i in review.list_reviews(wh)] == ["noted"]
+
+
+def test_a_sif_report_whose_overall_is_unread_shows_not_read_until_a_reviewer_sets_it(wh):
+    sif = {"overall_effectiveness": "good", "help_and_protection": "good", "looked_after_and_permanence": "good",
+           "care_leavers": "good", "leadership_management_governance": "good"}
+    first = parsed("sif", sif, 1, date(2014, 3, 1))
+    second = parsed("sif", {**sif, "help_and_protection": "inadequate"}, 2, date(2017, 3, 1), sif_headline="")
+    load.load_reports(wh, [first, second], "r")
+    changes.refresh(wh, "r")
+    assert current(wh, "9")["overall_effectiveness"] == "not_read"
+    assert current(wh, "9")["help_and_protection"] == "inadequate"
+    [item] = review.list_reviews(wh)
+    assert (item.status, item.unread_areas, item.url) == ("not_read", ("overall_effectiveness",), second.url)
+    review.set_grades(wh, item.report_id, {"overall_effectiveness": "inadequate"}, who="ann", why="p.1")
+    result = changes.refresh(wh, "r")
+    assert [(e.area, e.previous_grade, e.grade) for e in result.new] == [("overall_effectiveness", "good", "inadequate")]
+    assert current(wh, "9")["overall_effectiveness"] == "inadequate"
