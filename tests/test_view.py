@@ -232,3 +232,10 @@ def test_successor_shows_its_predecessors_history_and_ilacs_2026_reads_not_judge
     north = next(h for h in hexes if h["href"].endswith("/councils/2637539"))
     assert north.polygon["class"] == ["fill-not_judged"] and north["aria-label"].endswith("Not judged")
     assert not [h for h in hexes if h["href"].endswith("/councils/121939")]  # abolished: no cell
+
+
+def test_a_warehouse_without_schema_answers_503_with_the_remedy(empty_warehouse):
+    client = client_for(empty_warehouse)
+    for path in ("/", "/councils", "/councils/80487", "/changes", "/changes.atom", "/reviews"):
+        answer = client.get(path)
+        assert answer.status_code == 503 and "ofsted migrate" in answer.text, path

@@ -54,7 +54,14 @@ def warehouse(request: Request) -> Iterator[Warehouse]:
     except Exception as exc:
         raise HTTPException(503, f"the warehouse is not available: {type(exc).__name__}") from exc
     with wh:
-        yield wh
+        try:
+            yield wh
+        except Exception as exc:
+            # DuckDB's and psycopg's "no such table": a warehouse nothing has migrated yet
+            if type(exc).__name__ in ("CatalogException", "UndefinedTable"):
+                raise HTTPException(503, "the warehouse has no schema yet: run `ofsted migrate`"
+                                         " (or the pipeline)") from exc
+            raise
 
 
 def page(request: Request, template: str, started: float, **context) -> HTMLResponse:
