@@ -20,6 +20,8 @@ COPY etl /opt/ofsted/etl
 RUN pip install --no-deps /opt/ofsted
 COPY scripts /opt/ofsted/scripts
 COPY dags /opt/airflow/dags
+# the ratings view in the Airflow UI (its code is etl/web, installed above)
+COPY plugins /opt/airflow/plugins
 
 # Services run as AIRFLOW_UID:0 (compose's `user:`), as with Airflow's own image: group 0
 # owns and may write the Airflow home, whatever the uid.

@@ -7,9 +7,10 @@ UV := .tools/bin/uv
 # Airflow runs from the project folder: SQLite metadata in .airflow/, DAGs from dags/.
 export AIRFLOW_HOME ?= $(CURDIR)/.airflow
 export AIRFLOW__CORE__DAGS_FOLDER ?= $(CURDIR)/dags
+export AIRFLOW__CORE__PLUGINS_FOLDER ?= $(CURDIR)/plugins
 export AIRFLOW__CORE__LOAD_EXAMPLES ?= False
 
-.PHONY: install run test airflow lock clean
+.PHONY: install run test airflow lock clean browser
 
 install: $(VENV)/.installed
 
@@ -31,11 +32,21 @@ $(AIRFLOW_HOME)/airflow.db: $(VENV)/.installed
 run: install $(AIRFLOW_HOME)/airflow.db
 	$(VENV)/bin/python scripts/run_dag.py $(if $(CONF),--conf '$(CONF)')
 
-# Airflow's UI and scheduler on http://localhost:8080 (login printed at start-up).
+# Airflow's UI and scheduler on http://localhost:8080 (login printed at start-up); the ratings
+# view is under "Ofsted ratings" in its navigation.
 airflow: install $(AIRFLOW_HOME)/airflow.db
 	PATH="$(CURDIR)/$(VENV)/bin:$$PATH" airflow standalone
 
-test: install
+# The view's browser test drives Debian's chromium; install it where missing (CI may be a fresh
+# machine). Only as root with apt-get; elsewhere the test says it skipped.
+browser:
+	@if command -v chromium >/dev/null && command -v chromedriver >/dev/null; then :; \
+	elif [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver) \
+	    > .browser-install.log 2>&1 || (tail -20 .browser-install.log; exit 1); \
+	else echo "chromium and chromium-driver are missing (apt-get install chromium chromium-driver): the browser test will skip"; fi
+
+test: install browser
 	$(VENV)/bin/python -m pytest -n 2 --dist loadgroup $(PYTEST_ARGS)
 
 lock: | $(UV)

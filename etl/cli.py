@@ -19,6 +19,7 @@ HANDLERS = {
     "reference": "etl.reference:reference_command",
     "export": "etl.export:export_command",
     "run": "etl.pipeline:run_command",
+    "serve": "etl.web.serve:serve_command",
     "review": "etl.review:review_command",
     "alerts": "etl.alert.commands:alerts_command",
 }
@@ -97,6 +98,12 @@ def build_parser() -> argparse.ArgumentParser:
     check.add_argument("file", nargs="?", help="rules file (default: OFSTED_ALERT_RULES)")
     preview = actions.add_parser("preview", help="print the messages each target would have received")
     preview.add_argument("--since", metavar="DATE", help="events published on/after DATE (default: 30 days ago)")
+    p = sub.add_parser("serve", help="the ratings view (England map, councils, changes, reviews) in a browser",
+                       description="Serve the ratings view. Loopback only unless OFSTED_VIEW_TOKEN is set: "
+                                   "then every request must carry it (Authorization: Bearer TOKEN, or open "
+                                   "any page once with ?token=TOKEN to set a cookie).")
+    p.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1)")
+    p.add_argument("--port", type=int, default=8765, help="port (default 8765)")
     return ap
 
 

@@ -151,6 +151,7 @@ def test_dockerfile_installs_the_locked_dependencies_then_the_project():
     assert lock < project
     # the paths the compose file relies on
     assert "COPY scripts /opt/ofsted/scripts" in text and "COPY dags /opt/airflow/dags" in text
+    assert "COPY plugins /opt/airflow/plugins" in text  # the ratings view in the Airflow UI
     assert "AIRFLOW_HOME=/opt/airflow" in text
     ignored = (ROOT / ".dockerignore").read_text().splitlines()
     assert "*" in ignored  # everything is left out of the build context unless re-included

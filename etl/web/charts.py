@@ -1,0 +1,102 @@
+"""Geometry for the server-rendered SVG: the England hex map and a council's step chart.
+Templates draw the shapes (autoescaped); this module only computes where they go."""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from datetime import date
+
+# grade -> rung on the step chart (adequate, 2012-13 only, sits where requires improvement does)
+GRADE_LEVEL = {"outstanding": 4, "good": 3, "requires_improvement": 2, "adequate": 2, "inadequate": 1}
+LEVEL_LABELS = {4: ("Outstanding",), 3: ("Good",), 2: ("Requires improvement", "or adequate (2012–13)"),
+                1: ("Inadequate",)}
+FRAMEWORK_SHORT = {"lac": "LAC", "sif": "SIF", "ilacs_2018": "ILACS 2018", "ilacs_2023": "ILACS 2023",
+                   "ilacs_2026": "ILACS 2026"}
+# one line style per tracked area: colour and dash, so lines differ without colour too
+LINE_STYLES = (("#1d3f8f", ""), ("#b1358a", "6 3"), ("#2b7a77", "2 3"), ("#8a5a00", "9 3 2 3"),
+               ("#555555", "12 4"), ("#6b3fa0", "4 4"), ("#9c2f2f", "1 2"), ("#3d7a2f", "8 2 2 2 2 2"))
+
+
+@dataclass
+class Hex:
+    cell: dict  # what the map says about the council: urn, name, grade, label, href, ...
+    points: str
+    x: float
+    y: float
+
+
+def hexagon(cx: float, cy: float, size: float) -> str:
+    """Pointy-top hexagon's points around its centre."""
+    return " ".join(f"{cx + size * math.cos(math.radians(60 * i - 30)):.1f},"
+                    f"{cy + size * math.sin(math.radians(60 * i - 30)):.1f}" for i in range(6))
+
+
+def hex_map(cells: list[dict], size: float = 14.0) -> dict:
+    """Cells (with q, r) laid out "odd-r" (odd rows shifted right; rows count upwards, as
+    HexJSON's do) -> hexagons and the drawing's size."""
+    if not cells:
+        return {"hexes": [], "width": 0, "height": 0}
+    w, h = math.sqrt(3) * size, 1.5 * size
+    top = max(c["r"] for c in cells)
+    left = min(c["q"] for c in cells)
+    hexes = []
+    for c in cells:
+        cx = w * (c["q"] - left + 0.5 * (c["r"] % 2)) + w / 2 + 1
+        cy = h * (top - c["r"]) + size + 1
+        hexes.append(Hex(c, hexagon(cx, cy, size * 0.98), round(cx, 1), round(cy, 1)))
+    width = max(x.x for x in hexes) + w / 2 + 2
+    height = max(x.y for x in hexes) + size + 2
+    return {"hexes": hexes, "width": round(width, 1), "height": round(height, 1)}
+
+
+@dataclass
+class Series:
+    area: str
+    label: str
+    colour: str
+    dash: str
+    path: str
+    points: list[dict] = field(default_factory=list)
+
+
+def step_chart(history: list[dict], inspections: list[dict], labels: dict[str, str], areas: tuple[str, ...], *,
+               today: date | None = None, width: int = 900, start_year: int = 2012) -> dict:
+    """History rows (area, grade, valid_from, valid_to) -> one stepped line per area in `areas`,
+    grade over time; inspections (framework, inspection_end) -> marks saying which framework
+    judged when."""
+    today = today or date.today()
+    left, right, top, rung = 200, 20, 34, 44
+    height = top + rung * 4 + 40
+    first = min([date(start_year, 1, 1)] + [h["valid_from"] for h in history])
+    t0, t1 = date(first.year, 1, 1).toordinal(), date(today.year + 1, 1, 1).toordinal()
+
+    def x(day: date) -> float:
+        return round(left + (width - left - right) * (day.toordinal() - t0) / (t1 - t0), 1)
+
+    areas = [a for a in areas if any(h["area"] == a for h in history)]
+    series = []
+    for i, area in enumerate(areas):
+        offset = (i - (len(areas) - 1) / 2) * 4  # keep equal grades' lines apart
+        colour, dash = LINE_STYLES[i % len(LINE_STYLES)]
+        path, points, previous_end = [], [], None
+        for row in (h for h in history if h["area"] == area):
+            if row["grade"] not in GRADE_LEVEL:  # "not read": a gap in the line (the table says why)
+                previous_end = None
+                continue
+            y = round(top + rung * (4 - GRADE_LEVEL[row["grade"]]) + rung / 2 + offset, 1)
+            x0, x1 = x(row["valid_from"]), x(row["valid_to"] or today)
+            # a step up or down where the previous grade ended; a new start after a gap
+            path.append(f"V{y}" if previous_end == row["valid_from"] else f"M{x0},{y}")
+            path.append(f"H{x1}")
+            previous_end = row["valid_to"]
+            points.append({"x": x0, "y": y, "grade": row["grade"], "since": row["valid_from"],
+                           "framework": row.get("framework") or "", "predecessor": row.get("predecessor")})
+        series.append(Series(area, labels.get(area, area), colour, dash, " ".join(path), points))
+    marks = [{"x": x(i["inspection_end"]), "label": FRAMEWORK_SHORT.get(i["framework"], i["framework"]),
+              "date": i["inspection_end"], "end": x(i["inspection_end"]) > width - right - 80}
+             for i in inspections]
+    years = [{"x": x(date(y, 1, 1)), "year": y} for y in range(first.year, today.year + 1)]
+    rungs = [{"y": top + rung * (4 - level) + rung / 2, "lines": LEVEL_LABELS[level]} for level in (4, 3, 2, 1)]
+    return {"width": width, "height": height, "series": series, "marks": marks, "years": years,
+            "rungs": rungs, "left": left, "right": width - right, "top": top, "bottom": top + rung * 4,
+            "today": x(today)}

@@ -1,0 +1,182 @@
+"""What the pages show, read from the warehouse through `etl` (never written, except by the
+review actions in `etl.review`). Each function returns plain rows for one page."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+
+from etl import grades
+from etl.grades import GRADE_ORDER
+from etl.records import GRADES
+from etl.warehouse import Warehouse
+
+# the tracked areas every current framework judges, in the order the pages show them
+MAIN_AREAS = ("overall_effectiveness", "impact_of_leaders", "help_and_protection", "in_care", "care_leavers")
+AREA_LABELS = {
+    "overall_effectiveness": "Overall effectiveness",
+    "impact_of_leaders": "Impact of leaders",
+    "help_and_protection": "Help and protection",
+    "in_care": "Children in care",
+    "care_leavers": "Care leavers",
+    "adoption_performance": "Adoption performance",
+    "lscb": "LSCB",
+    "lac_outcomes": "LAC outcomes",
+    "lac_capacity_to_improve": "LAC capacity to improve",
+    "lac_quality_of_provision": "LAC quality of provision",
+    "lac_leadership_management": "LAC leadership and management",
+}
+DIRECTIONS = ("improved", "declined")
+REVIEW_GRADES = GRADES  # what a reviewer may set: the contract's scale
+# what the grade filter offers (no data = a council not inspected, or the area never judged)
+GRADE_FILTERS = (*GRADE_ORDER, "none")
+
+
+def grade_rank(grade: str | None) -> int:
+    """Sort key, best first; no data last."""
+    return GRADE_ORDER.index(grade) if grade in GRADE_ORDER else len(GRADE_ORDER)
+
+
+def grade_label(grade: str | None) -> str:
+    """Printed label; `none` (no data) and unknown values (`not_read`) read as words too."""
+    if not grade or grade == "none":
+        return "No data"
+    return grades.label(grade) if grade in grades.GRADE_STYLES else grade.replace("_", " ").capitalize()
+
+
+def area_label(area: str) -> str:
+    return AREA_LABELS.get(area, area.replace("_", " ").capitalize())
+
+
+def select(wh: Warehouse, sql: str, params=()) -> list[dict]:
+    names, rows = wh.query(sql, params)
+    return [dict(zip(names, row)) for row in rows]
+
+
+@dataclass
+class ChangeFilter:
+    since: date | None = None
+    until: date | None = None
+    region: str | None = None
+    area: str | None = None
+    direction: str | None = None
+    urn: str | None = None
+
+    def where(self) -> tuple[str, list]:
+        clauses, params = [], []
+        for clause, value in (("published >= ?", self.since), ("published <= ?", self.until),
+                              ("urn IN (SELECT urn FROM ref_councils WHERE region_name = ?)", self.region),
+                              ("area = ?", self.area), ("direction = ?", self.direction), ("urn = ?", self.urn)):
+            if value:
+                clauses.append(clause)
+                params.append(value)
+        return (" WHERE " + " AND ".join(clauses) if clauses else ""), params
+
+
+def changes(wh: Warehouse, flt: ChangeFilter, limit: int | None = None) -> list[dict]:
+    """Changes of grade, newest first."""
+    where, params = flt.where()
+    sql = ("SELECT urn, local_authority, area, previous_grade, grade, direction, previous_published,"
+           " published, inspection_end, report_url, change_id FROM rating_changes" + where +
+           " ORDER BY published DESC, local_authority, area")
+    if limit:
+        sql += f" LIMIT {int(limit)}"
+    return select(wh, sql, params)
+
+
+def council(wh: Warehouse, urn: str) -> dict | None:
+    """A council's story: its current grades, rating history (with its predecessors'), every
+    publication graded or not, and its statistical neighbours' current grades."""
+    row = wh.fetchone("SELECT c.urn, c.name, c.url, rc.region_name FROM councils c"
+                      " LEFT JOIN ref_councils rc ON rc.urn = c.urn WHERE c.urn = ?", [urn])
+    if row is None:
+        return None
+    return {
+        "urn": row[0], "name": row[1], "url": row[2], "region": row[3],
+        # (not the neighbour_ratings view: it builds latest_inspections twice, for one column)
+        "neighbours": select(
+            wh, "SELECT n.neighbour_urn AS urn, COALESCE(c.name, rc.name) AS name, cr.grade, cr.inspection_end"
+                " FROM ref_statistical_neighbours n JOIN ref_councils rc ON rc.urn = n.neighbour_urn"
+                " LEFT JOIN councils c ON c.urn = n.neighbour_urn"
+                " LEFT JOIN current_ratings cr ON cr.urn = n.neighbour_urn AND cr.area = 'overall_effectiveness'"
+                " WHERE n.urn = ? ORDER BY n.rank", [urn]),
+        "current": {r["area"]: r for r in select(
+            wh, "SELECT area, grade, framework, inspection_end, published, report_url"
+                " FROM current_ratings WHERE urn = ?", [urn])},
+        "history": history(wh, urn),
+        "inspections": select(
+            wh, "SELECT r.urn, r.framework, r.inspection_end, r.url FROM reports r"
+                " LEFT JOIN ref_successions s ON s.predecessor_urn = r.urn AND s.successor_urn = ?"
+                " WHERE (r.urn = ? OR r.inspection_end < s.effective) AND r.is_report AND r.framework IS NOT NULL"
+                " ORDER BY r.inspection_end", [urn, urn]),
+        "publications": select(
+            wh, "SELECT p.published, p.kind, p.title, p.url, r.framework, r.inspection_end, r.needs_review,"
+                " r.is_report FROM publications p LEFT JOIN reports r ON r.url = p.url"
+                " WHERE p.urn = ? ORDER BY p.published DESC, p.url", [urn]),
+    }
+
+
+def history(wh: Warehouse, urn: str) -> list[dict]:
+    """The council's rating history with its predecessors' before it (council_lineage:
+    Northamptonshire's before North Northamptonshire's), theirs marked with their name."""
+    return select(
+        wh, "SELECT area, grade, valid_from, valid_to, framework, is_current, succeeded_on,"
+            " CASE WHEN inherited THEN source_local_authority END AS predecessor"
+            " FROM council_lineage WHERE urn = ? ORDER BY area, valid_from", [urn])
+
+
+def council_name(wh: Warehouse, urn: str) -> str | None:
+    row = wh.fetchone("SELECT name FROM councils WHERE urn = ?", [urn])
+    return row[0] if row else None
+
+
+def reference_regions() -> list[str]:
+    from etl import reference
+
+    return [r.name for r in reference.regions()]
+
+
+def to_csv(rows: list[dict]) -> bytes:
+    """Rows as the export writes CSV (formula-like cells neutralised)."""
+    from etl.export import Dataset, to_csv
+
+    return to_csv(Dataset("latest_inspections", list(rows[0]) if rows else [], [tuple(r.values()) for r in rows]))
+
+
+def latest_inspections(wh: Warehouse) -> list[dict]:
+    """One row per council the site lists (the warehouse view: region, codes, latest graded
+    inspection, and in each main area the grade now, the grade before and the direction)."""
+    return select(wh, "SELECT * FROM latest_inspections ORDER BY local_authority, urn")
+
+
+def filter_councils(rows: list[dict], *, region=None, grade=None, framework=None, since=None,
+                    area="overall_effectiveness") -> list[dict]:
+    """The councils table's filters: region, grade in the chosen area, framework, inspected since."""
+    return [r for r in rows
+            if (not region or r["region"] == region)
+            and (not grade or (r[area] or "none") == grade)
+            and (not framework or r["framework"] == framework)
+            and (not since or (r["inspection_end"] and r["inspection_end"] >= since))]
+
+
+def england_cells(wh: Warehouse, latest: list[dict], area: str, region: str | None, href) -> tuple[list[dict], dict]:
+    """One hex-map cell per current council (from the reference), coloured by its grade in
+    `area`; a council without data is drawn as such. Counts per grade within the region."""
+    by_urn = {r["urn"]: r for r in latest}
+    cells, counts = [], {g: 0 for g in GRADE_FILTERS}
+    for ref in select(wh, "SELECT urn, name, region_name, hex_q, hex_r FROM ref_councils"
+                          " WHERE abolished IS NULL AND hex_q IS NOT NULL"):
+        row = by_urn.get(ref["urn"], {})
+        grade = row.get(area) or "none"
+        inside = not region or ref["region_name"] == region
+        if inside:
+            counts[grade] = counts.get(grade, 0) + 1
+        cells.append({"urn": ref["urn"], "name": row.get("local_authority") or ref["name"], "q": ref["hex_q"],
+                      "r": ref["hex_r"], "grade": grade, "label": GRADE_SHORT.get(grade, "?"),
+                      "href": href(ref["urn"]), "region": ref["region_name"], "inside": inside})
+    return cells, counts
+
+
+# the letters inside a hexagon, so the map does not rely on colour alone ("not read": an area
+# the latest report should judge but the parser could not read; see docs/warehouse.md)
+GRADE_SHORT = {"outstanding": "O", "good": "G", "requires_improvement": "RI", "adequate": "A",
+               "inadequate": "I", "not_judged": "NJ", "not_read": "NR", "none": "–"}

@@ -1,0 +1,51 @@
+"""Atom (RFC 4287) feeds of rating changes, built with ElementTree so every value is escaped."""
+from __future__ import annotations
+
+from datetime import date, datetime, time, timezone
+from typing import Callable
+from xml.etree import ElementTree as ET
+
+from etl.web.data import area_label, grade_label
+
+ATOM = "http://www.w3.org/2005/Atom"
+MAX_ENTRIES = 200  # a feed reader wants what is new, not the whole history
+
+
+def _stamp(day: date | None) -> str:
+    day = day or date(1970, 1, 1)
+    return datetime.combine(day, time(), tzinfo=timezone.utc).isoformat().replace("+00:00", "Z")
+
+
+def entry_title(change: dict) -> str:
+    return (f"{change['local_authority']}: {area_label(change['area'])} {change['direction']}, "
+            f"{grade_label(change['previous_grade'])} to {grade_label(change['grade'])}")
+
+
+def atom_feed(title: str, self_url: str, page_url: str, changes: list[dict],
+              council_url: Callable[[str], str]) -> bytes:
+    ET.register_namespace("", ATOM)
+    feed = ET.Element(f"{{{ATOM}}}feed")
+
+    def add(parent, tag, text=None, **attrs):
+        node = ET.SubElement(parent, f"{{{ATOM}}}{tag}", attrs)
+        node.text = text
+        return node
+
+    add(feed, "title", title)
+    add(feed, "id", self_url)
+    add(feed, "link", rel="self", href=self_url)
+    add(feed, "link", rel="alternate", type="text/html", href=page_url)
+    add(feed, "updated", _stamp(max((c["published"] for c in changes if c["published"]), default=None)))
+    add(add(feed, "author"), "name", "ofsted-ratings")
+    for c in changes:
+        entry = add(feed, "entry")
+        add(entry, "title", entry_title(c))
+        add(entry, "id", f"urn:ofsted-ratings:change:{c['change_id']}")
+        add(entry, "updated", _stamp(c["published"]))
+        add(entry, "link", rel="alternate", type="text/html", href=council_url(c["urn"]))
+        if c["report_url"]:
+            add(entry, "link", rel="related", type="application/pdf", href=c["report_url"])
+        add(entry, "summary", f"{entry_title(c)}. Inspection ended {c['inspection_end'] or 'unknown'}; "
+                              f"report published {c['published'] or 'unknown'} "
+                              f"(previous grade published {c['previous_published'] or 'unknown'}).")
+    return ET.tostring(feed, encoding="utf-8", xml_declaration=True)

@@ -1,0 +1,240 @@
+"""The routes: each page reads the warehouse once through etl.web.data and renders a template."""
+from __future__ import annotations
+
+import time
+from contextlib import contextmanager
+from datetime import date
+from pathlib import Path
+from typing import Iterator
+
+import jinja2
+from fastapi import APIRouter, Form, HTTPException, Request, Response
+from fastapi.responses import HTMLResponse, RedirectResponse
+from fastapi.templating import Jinja2Templates
+from starlette.concurrency import run_in_threadpool
+
+from etl import grades
+from etl.warehouse import Warehouse, connect
+from etl.web import WEB_DIR, charts, data, feeds
+from etl.web.auth import same_origin
+
+router = APIRouter()
+CHANGES_SHOWN = 250
+
+
+def path_for(request: Request, name: str, **params) -> str:
+    """A route's path as the browser must ask for it. Not `request.url_for`: under Airflow this
+    app is mounted, and Starlette resolves names there with Airflow's router, not ours."""
+    return request.scope.get("root_path", "").rstrip("/") + request.app.url_path_for(name, **params)
+
+
+def absolute_url(request: Request, name: str, **params) -> str:
+    return str(request.url.replace(path=path_for(request, name, **params), query=""))
+
+
+@jinja2.pass_context
+def template_path_for(context, name: str, **params) -> str:
+    return path_for(context["request"], name, **params)
+
+
+templates = Jinja2Templates(env=jinja2.Environment(
+    loader=jinja2.FileSystemLoader(WEB_DIR / "templates"), autoescape=True,
+    trim_blocks=True, lstrip_blocks=True, undefined=jinja2.StrictUndefined))
+templates.env.globals.update(area_label=data.area_label, grade_label=data.grade_label, grade_rank=data.grade_rank,
+                             GRADE_STYLES=grades.GRADE_STYLES, path_for=template_path_for,
+                             FRAMEWORK_SHORT=charts.FRAMEWORK_SHORT, MAIN_AREAS=data.MAIN_AREAS)
+
+
+@contextmanager
+def warehouse(request: Request) -> Iterator[Warehouse]:
+    """One connection per request (a DuckDB file is one process's at a time: the pipeline's
+    writes wait a moment, or this page answers 503)."""
+    try:
+        wh = connect(request.app.state.warehouse_url(), lock_wait=10)
+    except Exception as exc:
+        raise HTTPException(503, f"the warehouse is not available: {type(exc).__name__}") from exc
+    with wh:
+        try:
+            yield wh
+        except Exception as exc:
+            # DuckDB's and psycopg's "no such table": a warehouse nothing has migrated yet
+            if type(exc).__name__ in ("CatalogException", "UndefinedTable"):
+                raise HTTPException(503, "the warehouse has no schema yet: run `ofsted migrate`"
+                                         " (or the pipeline)") from exc
+            raise
+
+
+def page(request: Request, template: str, started: float, **context) -> HTMLResponse:
+    context.update(viewer=request.state.viewer, server_ms=round((time.perf_counter() - started) * 1000, 1))
+    return templates.TemplateResponse(request, template, context)
+
+
+def parse_date(value: str | None, name: str) -> date | None:
+    if not value:
+        return None
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        raise HTTPException(400, f"{name} must be a date YYYY-MM-DD, not {value!r}") from None
+
+
+@router.get("/councils/{urn}", response_class=HTMLResponse, name="council")
+def council_page(request: Request, urn: str):
+    started = time.perf_counter()
+    with warehouse(request) as wh:
+        story = data.council(wh, urn)
+    if story is None:
+        raise HTTPException(404, f"no council with URN {urn!r} in the warehouse")
+    chart = charts.step_chart(story["history"], story["inspections"], data.AREA_LABELS, data.MAIN_AREAS)
+    return page(request, "council.html", started, council=story, chart=chart)
+
+
+def change_filter(since, until, region, area, direction, urn=None) -> data.ChangeFilter:
+    if direction and direction not in data.DIRECTIONS:
+        raise HTTPException(400, f"direction must be one of {', '.join(data.DIRECTIONS)}")
+    return data.ChangeFilter(parse_date(since, "since"), parse_date(until, "until"), region or None,
+                             area or None, direction or None, urn)
+
+
+@router.get("/changes", response_class=HTMLResponse, name="changes")
+def changes_page(request: Request, since: str | None = None, until: str | None = None,
+                 region: str | None = None, area: str | None = None, direction: str | None = None):
+    started = time.perf_counter()
+    flt = change_filter(since, until, region, area, direction)
+    with warehouse(request) as wh:
+        rows = data.changes(wh, flt)
+    # the newest first; a page of every change since 2012 would be slow to render and to read
+    return page(request, "changes.html", started, changes=rows[:CHANGES_SHOWN], total=len(rows), flt=flt,
+                regions=data.reference_regions(),
+                areas=data.MAIN_AREAS, directions=data.DIRECTIONS)
+
+
+@router.get("/changes.atom", name="changes_feed")
+def changes_feed(request: Request, since: str | None = None, until: str | None = None,
+                 region: str | None = None, area: str | None = None, direction: str | None = None):
+    flt = change_filter(since, until, region, area, direction)
+    return atom(request, flt, "Ofsted ratings: changes" + (f" in {region}" if region else ""))
+
+
+@router.get("/councils/{urn}/changes.atom", name="council_feed")
+def council_feed(request: Request, urn: str):
+    with warehouse(request) as wh:
+        name = data.council_name(wh, urn)
+    if name is None:
+        raise HTTPException(404, f"no council with URN {urn!r} in the warehouse")
+    return atom(request, data.ChangeFilter(urn=urn), f"Ofsted ratings: {name}")
+
+
+def atom(request: Request, flt: data.ChangeFilter, title: str) -> Response:
+    with warehouse(request) as wh:
+        rows = data.changes(wh, flt, limit=feeds.MAX_ENTRIES)
+    body = feeds.atom_feed(title, str(request.url), absolute_url(request, "changes"), rows,
+                           lambda urn: absolute_url(request, "council", urn=urn))
+    return Response(body, media_type="application/atom+xml; charset=utf-8")
+
+
+@router.get("/", response_class=HTMLResponse, name="england")
+def england_page(request: Request, area: str = "overall_effectiveness", region: str | None = None):
+    started = time.perf_counter()
+    if area not in data.MAIN_AREAS:
+        raise HTTPException(400, f"area must be one of {', '.join(data.MAIN_AREAS)}")
+    with warehouse(request) as wh:
+        latest = data.latest_inspections(wh)
+        recent = data.changes(wh, data.ChangeFilter(region=region or None), limit=12)
+        cells, counts = data.england_cells(wh, latest, area, region or None,
+                                           lambda urn: path_for(request, "council", urn=urn))
+    return page(request, "england.html", started, hexmap=charts.hex_map(cells), counts=counts, area=area,
+                region=region or "", regions=data.reference_regions(), recent=recent, areas=data.MAIN_AREAS)
+
+
+def council_rows(request: Request, region, grade, framework, since, area) -> tuple[list[dict], dict]:
+    flt = {"region": region or None, "grade": grade or None, "framework": framework or None,
+           "since": parse_date(since, "since"), "area": area if area in data.MAIN_AREAS else "overall_effectiveness"}
+    with warehouse(request) as wh:
+        rows = data.latest_inspections(wh)
+    return data.filter_councils(rows, **flt), flt
+
+
+@router.get("/councils", response_class=HTMLResponse, name="councils")
+def councils_page(request: Request, region: str | None = None, grade: str | None = None,
+                  framework: str | None = None, since: str | None = None, area: str | None = None):
+    started = time.perf_counter()
+    rows, flt = council_rows(request, region, grade, framework, since, area)
+    return page(request, "councils.html", started, rows=rows, flt=flt, regions=data.reference_regions(),
+                grades=data.GRADE_FILTERS, frameworks=charts.FRAMEWORK_SHORT, areas=data.MAIN_AREAS)
+
+
+@router.get("/councils.csv", name="councils_csv")
+def councils_csv(request: Request, region: str | None = None, grade: str | None = None,
+                 framework: str | None = None, since: str | None = None, area: str | None = None):
+    rows, _ = council_rows(request, region, grade, framework, since, area)
+    return Response(data.to_csv(rows), media_type="text/csv; charset=utf-8",
+                    headers={"Content-Disposition": 'attachment; filename="latest_inspections.csv"'})
+
+
+@router.get("/ofsted-ratings.xlsx", name="workbook")
+def workbook(request: Request):
+    """The analysts' workbook (`ofsted export`'s: Summary, History, Changes, Publications, About)."""
+    from dataclasses import replace
+    from tempfile import TemporaryDirectory
+
+    from etl import export
+    from etl.config import Settings
+
+    settings = replace(Settings.from_env(), warehouse_url=request.app.state.warehouse_url())
+    with TemporaryDirectory() as folder:
+        export.export(settings, to=folder, formats=("xlsx",))
+        body = (Path(folder) / export.WORKBOOK).read_bytes()
+    return Response(body, media_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+                    headers={"Content-Disposition": f'attachment; filename="{export.WORKBOOK}"'})
+
+
+@router.get("/reviews", response_class=HTMLResponse, name="reviews")
+def reviews_page(request: Request):
+    started = time.perf_counter()
+    from etl import review
+
+    with warehouse(request) as wh:
+        items = review.list_reviews(wh)
+    return page(request, "reviews.html", started, items=items, grades=data.REVIEW_GRADES)
+
+
+def editor(request: Request):
+    """Review actions: only a user allowed to edit, and only from this site's own pages."""
+    if not request.state.viewer.can_edit:
+        raise HTTPException(403, "your account may look but not edit: ask for edit rights on ofsted_ingest")
+    same_origin(request)
+    return request.state.viewer
+
+
+@router.post("/reviews/{report_id}/accept", name="review_accept")
+def review_accept(request: Request, report_id: str, why: str = Form("")):
+    who = editor(request)
+    from etl import review
+
+    with warehouse(request) as wh:
+        if review.get_review(wh, report_id) is None:
+            raise HTTPException(404, "no such report in the review queue")
+        review.accept(wh, report_id, who=who.name, why=why)
+    return RedirectResponse(path_for(request, "reviews"), status_code=303)
+
+
+@router.post("/reviews/{report_id}/grades", name="review_grades")
+async def review_grades(request: Request, report_id: str):
+    who = editor(request)
+    form = await request.form()
+    grades = {k[len("grade_"):]: v for k, v in form.items() if k.startswith("grade_") and v}
+    return await run_in_threadpool(set_grades, request, report_id, grades, str(form.get("why", "")), who.name)
+
+
+def set_grades(request: Request, report_id: str, grades: dict, why: str, who: str):
+    from etl import review
+
+    with warehouse(request) as wh:
+        if review.get_review(wh, report_id) is None:
+            raise HTTPException(404, "no such report in the review queue")
+        try:
+            review.set_grades(wh, report_id, grades, who=who, why=why)
+        except ValueError as exc:
+            raise HTTPException(400, str(exc)) from None
+    return RedirectResponse(path_for(request, "reviews"), status_code=303)

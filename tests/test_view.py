@@ -1,0 +1,241 @@
+"""The ratings view (etl/web) on both engines, served as `ofsted serve` serves it: each page
+shows what the warehouse holds, filters, escapes untrusted text, the Atom feeds validate, and
+the token rules of `ofsted serve` hold. (Airflow's authentication: tests/test_view_airflow.py.)"""
+from __future__ import annotations
+
+from xml.etree import ElementTree as ET
+
+import pytest
+from bs4 import BeautifulSoup
+from fastapi.testclient import TestClient
+
+from etl import reference
+from etl.records import Council
+from etl.web import create_app
+from etl.web.auth import token_viewer
+from tests.support.warehouse_fixtures import load_sample
+
+ATOM = "{http://www.w3.org/2005/Atom}"
+
+
+def client_for(url: str, token: str | None = None) -> TestClient:
+    return TestClient(create_app(viewer=token_viewer(token), warehouse_url=lambda: url))
+
+
+@pytest.fixture
+def client(wh, warehouse_url):
+    load_sample(wh)
+    reference.sync(wh)
+    return client_for(warehouse_url)
+
+
+def soup(response) -> BeautifulSoup:
+    assert response.status_code == 200, response.text[:500]
+    return BeautifulSoup(response.text, "html.parser")
+
+
+def table_rows(page: BeautifulSoup, selector: str = "table.data") -> list[list[str]]:
+    table = page.select_one(selector)
+    return [[td.get_text(" ", strip=True) for td in tr.find_all("td")] for tr in table.tbody.find_all("tr")]
+
+
+def test_england_map_has_a_hexagon_per_current_council_coloured_by_grade(client):
+    page = soup(client.get("/"))
+    hexes = page.select("#hexmap a.hex")
+    assert len(hexes) == len(reference.hex_layout())  # every current council, inspected or not
+    barnet = next(h for h in hexes if h["href"].endswith("/councils/80487"))
+    assert barnet.polygon["class"] == ["fill-outstanding"] and barnet.text.strip().endswith("O")
+    assert sum(1 for h in hexes if h.polygon["class"] == ["fill-none"]) == len(hexes) - 2  # Barnet, Bucks
+    counts = {li.select_one(".grade").text: int(li.strong.text) for li in page.select(".counts li")}
+    assert counts["Outstanding"] == 1 and counts["Requires improvement"] == 1
+    # another area, and a region: cells outside it fade, counts are the region's
+    page = soup(client.get("/", params={"area": "impact_of_leaders", "region": "London"}))
+    barnet = next(h for h in page.select("#hexmap a.hex") if h["href"].endswith("/councils/80487"))
+    assert "out" not in barnet["class"]
+    assert sum(1 for h in page.select("#hexmap a.hex") if "out" not in h["class"]) == 33  # London's boroughs
+    counts = {li.select_one(".grade").text: int(li.strong.text) for li in page.select(".counts li")}
+    assert counts["Outstanding"] == 1 and counts.get("Good", 0) == 0  # Bucks (South East) not counted
+    assert client.get("/", params={"area": "nonsense"}).status_code == 400
+
+
+def test_councils_table_grades_previous_and_direction_with_filters(client):
+    rows = table_rows(soup(client.get("/councils")))
+    by_name = {r[0]: r for r in rows}
+    assert len(rows) == 3
+    barnet = by_name["Barnet"]
+    assert barnet[1] == "London" and barnet[2].startswith("2024-03-08")
+    assert barnet[3].startswith("Outstanding") and "improved from Good" in barnet[3]
+    bath = by_name["Bath & North East Somerset, Council of"]
+    assert bath[3].startswith("Requires improvement") and "declined from Good" in bath[3]
+    assert by_name["King's Lynn % Test?"][1] == ""  # not in the reference: listed all the same
+    filtered = lambda **p: [r[0] for r in table_rows(soup(client.get("/councils", params=p)))]  # noqa: E731
+    assert filtered(region="London") == ["Barnet"]
+    assert filtered(grade="inadequate") == ["King's Lynn % Test?"]
+    assert filtered(grade="good", area="impact_of_leaders") == ["Bath & North East Somerset, Council of"]
+    assert filtered(framework="ilacs_2018") == ["Bath & North East Somerset, Council of"]
+    assert sorted(filtered(since="2023-01-01")) == ["Barnet", "King's Lynn % Test?"]
+    assert client.get("/councils", params={"since": "yesterday"}).status_code == 400
+    csv_text = client.get("/councils.csv", params={"region": "London"}).text
+    assert csv_text.splitlines()[0].startswith("urn,local_authority,") and "Barnet" in csv_text
+    assert len(csv_text.splitlines()) == 2
+    workbook = client.get("/ofsted-ratings.xlsx")
+    assert workbook.status_code == 200 and workbook.content[:2] == b"PK"  # the export's xlsx (a zip)
+    import io
+
+    import openpyxl
+
+    summary = openpyxl.load_workbook(io.BytesIO(workbook.content))["Summary"]
+    assert "Barnet" in [c.value for c in summary["B"]]
+
+
+def test_council_page_tells_the_story(client):
+    page = soup(client.get("/councils/80487"))
+    assert page.h1.text == "Barnet"
+    chart = page.select_one("svg#stepchart")
+    lines = chart.select("path.line")
+    assert {p.title.text for p in lines} >= {"Overall effectiveness", "Children in care", "Care leavers"}
+    assert {t.text for t in chart.select("text.mark-label")} == {"LAC", "SIF", "ILACS 2018", "ILACS 2023"}
+    history = table_rows(page, "details.history table")
+    assert ["Overall effectiveness", "Inadequate", "2013-12-06", "2019-05-24", "SIF"] in history
+    assert ["Overall effectiveness", "Good", "2019-05-24", "2024-03-08", "ILACS 2018"] in history
+    publications = table_rows(page, "section[aria-labelledby=pubs] table")
+    assert len(publications) == 5 and any(r[1] == "focused visit" and r[2] == "not graded" for r in publications)
+    neighbours = table_rows(page, "section[aria-labelledby=neighbours] table")
+    assert len(neighbours) == 10  # DfE's ten statistical neighbours
+    assert client.get("/councils/99999999").status_code == 404
+
+
+def test_changes_page_filters_and_atom_feeds_validate(client, wh):
+    everything = wh.fetchone("SELECT COUNT(*) FROM rating_changes")[0]
+    assert len(table_rows(soup(client.get("/changes")))) == everything > 0
+    declined = table_rows(soup(client.get("/changes", params={"direction": "declined", "region": "South East"})))
+    assert declined and all("declined" in r[4] and r[1] == "Bath & North East Somerset, Council of" for r in declined)
+    assert client.get("/changes", params={"direction": "sideways"}).status_code == 400
+
+    feed = client.get("/changes.atom")
+    assert feed.headers["content-type"].startswith("application/atom+xml")
+    root = ET.fromstring(feed.content)
+    entries = root.findall(f"{ATOM}entry")
+    assert root.tag == f"{ATOM}feed" and len(entries) == everything
+    ids = [e.findtext(f"{ATOM}id") for e in entries]
+    assert len(set(ids)) == len(ids) and all(i.startswith("urn:ofsted-ratings:change:") for i in ids)
+    assert all(e.findtext(f"{ATOM}updated").endswith("Z") for e in entries)
+    barnet = ET.fromstring(client.get("/councils/80487/changes.atom").content).findall(f"{ATOM}entry")
+    assert barnet and all(e.findtext(f"{ATOM}title").startswith("Barnet:") for e in barnet)
+    london = ET.fromstring(client.get("/changes.atom", params={"region": "London"}).content)
+    assert len(london.findall(f"{ATOM}entry")) == len(barnet)
+    assert "in London" in london.findtext(f"{ATOM}title")
+
+
+def test_untrusted_text_is_escaped_everywhere(client, wh):
+    from etl import load
+
+    hostile = "<script>alert('x')</script> & Co"
+    load.load_councils(wh, [Council("80999", hostile, "https://reports.ofsted.gov.uk/provider/44/80999")])
+    for path in ("/councils", "/councils/80999", "/changes", "/"):
+        body = client.get(path).text
+        assert "<script>alert" not in body, path
+    assert "&lt;script&gt;alert(&#39;x&#39;)&lt;/script&gt; &amp; Co" in client.get("/councils/80999").text
+    feed = ET.fromstring(client.get("/councils/80999/changes.atom").content)  # well-formed despite the name
+    assert feed.findtext(f"{ATOM}title") == f"Ofsted ratings: {hostile}"
+
+
+def test_serve_token_rules(warehouse_url):
+    app = client_for(warehouse_url, token="s3cret-token")
+    assert app.get("/changes").status_code == 401
+    assert app.get("/changes", headers={"Authorization": "Bearer wrong"}).status_code == 401
+    assert app.get("/changes", headers={"Authorization": "Bearer s3cret-token"}).status_code == 200
+    first = app.get("/changes?token=s3cret-token&direction=improved", follow_redirects=False)
+    assert first.status_code == 303 and first.headers["location"] == "/changes?direction=improved"
+    assert "HttpOnly" in first.headers["set-cookie"] and "s3cret-token" not in first.headers["set-cookie"]
+    assert app.get("/changes").status_code == 200  # the cookie now
+    assert app.get("/static/view.css").status_code == 200  # no data in it
+
+
+def test_serve_refuses_to_listen_beyond_loopback_without_a_token(monkeypatch, capsys):
+    from etl.cli import main
+
+    monkeypatch.delenv("OFSTED_VIEW_TOKEN", raising=False)
+    assert main(["serve", "--host", "0.0.0.0", "--port", "1"]) == 2
+    assert "OFSTED_VIEW_TOKEN" in capsys.readouterr().err
+
+
+def test_review_actions_change_the_next_refresh_and_need_edit_rights(wh, warehouse_url):
+    from datetime import date
+
+    from etl import changes, load
+    from etl.load import report_id_for
+    from etl.web.auth import Viewer
+    from tests.support.warehouse_fixtures import make_report
+
+    clean = make_report("1", 1, "ilacs_2018", date(2019, 1, 1), {"overall_effectiveness": "good",
+                        "help_and_protection": "good"}, la="<b>Held</b> Council")
+    held = make_report("1", 2, "ilacs_2023", date(2024, 1, 1), {"help_and_protection": "inadequate"},
+                       flags=("help_and_protection: page-1 table says inadequate, body says good",),
+                       readings={"help_and_protection": {"table": "inadequate", "body": "good"}}, la="<b>Held</b> Council")
+    load.load_reports(wh, [clean, held], "r")
+    changes.refresh(wh, "r")
+    rid = report_id_for(held)
+    grade_now = lambda: wh.fetchone("SELECT grade FROM current_ratings WHERE urn = '1'"  # noqa: E731
+                                    " AND area = 'help_and_protection'")[0]
+
+    reader = TestClient(create_app(viewer=lambda: Viewer("reader", False), warehouse_url=lambda: warehouse_url))
+    page = soup(reader.get("/reviews"))
+    item = page.select_one(f"#r-{rid}")
+    assert "held" in item.h2.text and "&lt;b&gt;Held" in str(item.h2)
+    assert ["Help and protection", "Inadequate", "Good", "Inadequate", ""] in table_rows(item)
+    assert not item.select("form")  # a read-only user sees the queue, not the buttons
+    assert reader.post(f"/reviews/{rid}/accept", data={"why": "x"}).status_code == 403
+    assert reader.post(f"/reviews/{rid}/grades", data={"grade_help_and_protection": "good", "why": "x"}).status_code == 403
+
+    editor = client_for(warehouse_url)
+    assert soup(editor.get("/reviews")).select_one(f"#r-{rid}").select("form")
+    bad = editor.post(f"/reviews/{rid}/grades", data={"grade_help_and_protection": "splendid", "why": "p.3"})
+    assert bad.status_code == 400 and "not a grade" in bad.text
+    assert editor.post(f"/reviews/{rid}/grades", data={"grade_help_and_protection": "good"}).status_code == 400
+    assert editor.post("/reviews/nope/accept", data={"why": "x"}).status_code == 404
+    cross_site = editor.post(f"/reviews/{rid}/accept", data={"why": "x"}, headers={"Origin": "https://evil.example"})
+    assert cross_site.status_code == 403
+    done = editor.post(f"/reviews/{rid}/accept", data={"why": "the table is right"}, follow_redirects=False)
+    assert done.status_code == 303 and done.headers["location"] == "/reviews"
+    assert grade_now() == "good"  # the decision waits for the next refresh
+    changes.refresh(wh, "r")
+    assert grade_now() == "inadequate"
+    assert not soup(editor.get("/reviews")).select(f"#r-{rid}")  # resolved: off the queue
+
+
+def test_successor_shows_its_predecessors_history_and_ilacs_2026_reads_not_judged(wh, warehouse_url):
+    from datetime import date
+
+    from etl import changes, load
+    from tests.support.warehouse_fixtures import make_report
+
+    load.load_councils(wh, [Council("121939", "Northamptonshire", "u1"),
+                            Council("2637539", "North Northamptonshire", "u2")])
+    load.load_reports(wh, [
+        make_report("121939", 1, "sif", date(2019, 11, 1), {"overall_effectiveness": "inadequate",
+                    "help_and_protection": "inadequate"}, la="Northamptonshire"),
+        make_report("2637539", 1, "ilacs_2026", date(2026, 6, 5), {"impact_of_leaders": "good",
+                    "help_and_protection": "good", "in_care": "good", "care_leavers": "good"},
+                    la="North Northamptonshire"),
+    ], "r")
+    changes.refresh(wh, "r")
+    reference.sync(wh)
+    client = client_for(warehouse_url)
+    page = soup(client.get("/councils/2637539"))
+    history = table_rows(page, "details.history table")
+    assert ["Help and protection", "Inadequate", "2019-11-01", "2021-04-01 (reorganised)",
+            "SIF · as Northamptonshire"] in history
+    assert ["Help and protection", "Good", "2026-06-05", "now", "ILACS 2026"] in history
+    assert any("as Northamptonshire" in c.title.text for c in page.select("#stepchart circle"))
+    hexes = soup(client.get("/")).select("#hexmap a.hex")
+    north = next(h for h in hexes if h["href"].endswith("/councils/2637539"))
+    assert north.polygon["class"] == ["fill-not_judged"] and north["aria-label"].endswith("Not judged")
+    assert not [h for h in hexes if h["href"].endswith("/councils/121939")]  # abolished: no cell
+
+
+def test_a_warehouse_without_schema_answers_503_with_the_remedy(empty_warehouse):
+    client = client_for(empty_warehouse)
+    for path in ("/", "/councils", "/councils/80487", "/changes", "/changes.atom", "/reviews"):
+        answer = client.get(path)
+        assert answer.status_code == 503 and "ofsted migrate" in answer.text, path

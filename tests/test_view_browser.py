@@ -1,0 +1,134 @@
+"""A real browser on the view: Debian's chromium, headless, driven through chromedriver.
+The England page and a council page render with the map and the chart, fit the window at
+1440 and 360 px wide, sort a table by keyboard, and log no console errors. Screenshots land in
+$OFSTED_SCREENSHOTS (or the test's temporary folder) for a person to look at.
+`make test` installs chromium and chromium-driver where they are missing (as root, apt-get)."""
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import threading
+import time
+from pathlib import Path
+
+import pytest
+
+CHROMIUM = shutil.which("chromium")
+CHROMEDRIVER = shutil.which("chromedriver")
+pytestmark = [pytest.mark.skipif(not (CHROMIUM and CHROMEDRIVER), reason="chromium / chromedriver not installed"),
+              pytest.mark.xdist_group("browser")]
+WIDTHS = (1440, 360)
+
+
+@pytest.fixture(scope="module")
+def site(tmp_path_factory):
+    """`ofsted serve`'s app on a loopback port, over a synthetic England (~600 reports)."""
+    import uvicorn
+
+    from etl.warehouse import connect, migrate
+    from etl.web import create_app
+    from etl.web.auth import token_viewer
+    from tests.support.england import load_england
+
+    url = f"duckdb:///{tmp_path_factory.mktemp('browser')}/warehouse.duckdb"
+    with connect(url) as wh:
+        migrate(wh)
+        load_england(wh)
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    server = uvicorn.Server(uvicorn.Config(create_app(viewer=token_viewer(None), warehouse_url=lambda: url),
+                                           host="127.0.0.1", port=port, log_level="warning"))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 30
+    while not server.started and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert server.started, "the view did not start"
+    yield f"http://127.0.0.1:{port}"
+    server.should_exit = True
+    thread.join(timeout=10)
+
+
+@pytest.fixture(scope="module")
+def browser(tmp_path_factory):
+    from selenium import webdriver
+    from selenium.webdriver.chrome.service import Service
+
+    options = webdriver.ChromeOptions()
+    options.binary_location = CHROMIUM
+    for arg in ("--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                "--disable-background-networking", "--disable-component-update", "--disable-sync",
+                "--disable-dev-shm-usage", f"--user-data-dir={tmp_path_factory.mktemp('chromium-profile')}"):
+        options.add_argument(arg)
+    options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
+    os.environ.setdefault("SE_OFFLINE", "true")  # never let Selenium Manager fetch a driver
+    driver = webdriver.Chrome(service=Service(CHROMEDRIVER), options=options)
+    driver.set_page_load_timeout(60)
+    yield driver
+    driver.quit()
+
+
+@pytest.fixture(scope="module")
+def shots(tmp_path_factory) -> Path:
+    folder = Path(os.environ.get("OFSTED_SCREENSHOTS") or tmp_path_factory.mktemp("screenshots"))
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder
+
+
+def visit(driver, url: str, width: int):
+    driver.set_window_size(width, 1000)
+    driver.get(url)
+    errors = [e for e in driver.get_log("browser") if e["level"] == "SEVERE"]
+    assert errors == [], errors
+    # nothing wider than the window (tables scroll inside their own box)
+    assert driver.execute_script("return document.documentElement.scrollWidth <= window.innerWidth + 1")
+
+
+@pytest.mark.parametrize("width", WIDTHS)
+def test_england_page_shows_the_map(site, browser, shots, width):
+    from selenium.webdriver.common.by import By
+
+    visit(browser, site + "/", width)
+    hexes = browser.find_elements(By.CSS_SELECTOR, "#hexmap a.hex")
+    assert len(hexes) >= 150
+    box = browser.find_element(By.ID, "hexmap").rect
+    assert 150 < box["width"] <= width and box["height"] > 150
+    fills = browser.execute_script(
+        "return [...new Set([...document.querySelectorAll('#hexmap polygon')].map(p => getComputedStyle(p).fill))]")
+    assert len(fills) >= 5  # four grades and "not judged", coloured from the inline grade styles
+    assert browser.find_elements(By.CSS_SELECTOR, ".counts li") and browser.find_elements(By.CSS_SELECTOR, ".recent li")
+    browser.save_screenshot(str(shots / f"england-{width}.png"))
+
+
+@pytest.mark.parametrize("width", WIDTHS)
+def test_council_page_shows_the_chart(site, browser, shots, width):
+    from selenium.webdriver.common.by import By
+
+    visit(browser, site + "/councils/80487", width)
+    assert browser.find_element(By.TAG_NAME, "h1").text == "Barnet"
+    chart = browser.find_element(By.ID, "stepchart")
+    assert chart.rect["width"] >= min(600, width - 40)  # legible: narrow screens scroll it in its box
+    assert browser.find_element(By.CSS_SELECTOR, "figure.chart").rect["width"] <= width
+    lines = browser.find_elements(By.CSS_SELECTOR, "#stepchart path.line")
+    assert len(lines) == 5 and all(line.get_attribute("d").startswith("M") for line in lines)
+    assert browser.find_elements(By.CSS_SELECTOR, "#stepchart text.mark-label")
+    browser.save_screenshot(str(shots / f"council-{width}.png"))
+
+
+def test_councils_table_sorts_from_the_keyboard(site, browser, shots):
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.common.keys import Keys
+
+    visit(browser, site + "/councils", 1440)
+    names = lambda: [td.text for td in browser.find_elements(By.CSS_SELECTOR, "table.data tbody tr td:first-child")]  # noqa: E731
+    before = names()
+    assert len(before) >= 150
+    button = browser.find_element(By.CSS_SELECTOR, "table.data thead th:first-child button")
+    button.send_keys(Keys.ENTER)  # ascending
+    button.send_keys(Keys.ENTER)  # descending
+    assert names() == sorted(before, key=str.lower, reverse=True) or names() == list(reversed(sorted(before)))
+    assert button.find_element(By.XPATH, "..").get_attribute("aria-sort") == "descending"
+    assert [e for e in browser.get_log("browser") if e["level"] == "SEVERE"] == []
+    browser.save_screenshot(str(shots / "councils-1440.png"))
