@@ -15,7 +15,6 @@ import statistics
 import sys
 import tempfile
 import time
-from contextlib import nullcontext
 from datetime import date, timedelta
 from pathlib import Path
 

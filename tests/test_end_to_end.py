@@ -11,7 +11,7 @@ import pytest
 from etl.warehouse import connect
 from tests.support.airflow_fixtures import run_dag
 from tests.support.fakesite import FakeOfstedSite
-from tests.support.synth_reports import letter_pdf, not_found_html, report_pdf
+from tests.support.synth_reports import letter_pdf, report_pdf
 from tests.support.webhook import WebhookReceiver
 
 pytestmark = [pytest.mark.xdist_group("airflow_e2e"), pytest.mark.timeout(1200)]

@@ -8,7 +8,6 @@ import subprocess
 from dataclasses import replace
 from datetime import date
 
-import pytest
 
 from etl.config import Settings
 from etl.parse.isolate import ParsePool
