@@ -8,7 +8,6 @@ import subprocess
 from dataclasses import replace
 from datetime import date
 
-
 from etl.config import Settings
 from etl.parse.isolate import ParsePool
 from tests.support.hostile_pdfs import flate_bomb_pdf
