@@ -8,7 +8,7 @@ import pytest
 
 from etl import changes, load, review
 from etl.load import report_id_for
-from tests.support.warehouse_fixtures import make_report
+from tests.support.warehouse_fixtures import held_reparse, make_report
 
 
 def current(wh, urn):
@@ -228,21 +228,6 @@ def test_a_sif_report_whose_overall_is_unread_shows_not_read_until_a_reviewer_se
 
 
 # -- held re-parses (etl.load holds a re-parse that would lose an area or the report) ----
-def held_reparse(wh, **change):
-    """Council 1's 2024 report parsed by 1.0, then re-parsed by 2.0 with `change` (which
-    loses in_care, so the loader holds it). Returns the stored record."""
-    from dataclasses import replace
-
-    first = make_report("1", 1, "ilacs_2018", date(2019, 1, 1), {"help_and_protection": "good"})
-    second = make_report("1", 2, "ilacs_2023", date(2024, 1, 1), {"help_and_protection": "inadequate",
-                                                                  "in_care": "good"})
-    load.load_reports(wh, [first, second], "r1")
-    changes.refresh(wh, "r1")
-    change = {"judgements": {"help_and_protection": "requires_improvement"}, **change}
-    assert load.load_reports(wh, [replace(second, parser_version="2.0", **change)], "r2").held
-    return second
-
-
 def test_a_held_reparse_is_listed_with_what_it_would_lose_and_accept_applies_it(warehouse_url, monkeypatch, capsys):
     from etl.warehouse import connect
 

@@ -279,7 +279,7 @@ def test_a_reissued_report_shows_once_on_the_council_page_and_not_in_the_review_
 
 
 def test_a_held_reparse_is_on_the_reviews_page_with_what_it_would_lose(wh, warehouse_url):
-    from tests.test_review import held_reparse
+    from tests.support.warehouse_fixtures import held_reparse
 
     second = held_reparse(wh)
     item = soup(client_for(warehouse_url).get("/reviews")).select_one(f"#r-{second.sha256}")
@@ -289,3 +289,7 @@ def test_a_held_reparse_is_on_the_reviews_page_with_what_it_would_lose(wh, wareh
     assert ["Help and protection", "—", "—", "Inadequate", "Requires improvement", ""] in rows
     assert ["Children in care", "—", "—", "Good", "No data", ""] in rows  # what the re-parse would lose
     assert item.select_one("form button").text == "Accept the re-parse"
+    done = client_for(warehouse_url).post(f"/reviews/{second.sha256}/accept", data={"why": "in care is not judged"})
+    assert done.status_code == 200 and not soup(done).select(f"#r-{second.sha256}")  # applied, off the queue
+    assert wh.fetchall("SELECT area, grade FROM judgements WHERE report_id = ?", [second.sha256]) == [
+        ("help_and_protection", "requires_improvement")]
