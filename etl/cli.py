@@ -71,11 +71,12 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("review", help="reports held or noted by the parser, and a reviewer's decisions")
     actions = p.add_subparsers(dest="action", required=True)
-    a = actions.add_parser("list", help="held, not-read and noted reports, with what table and body said")
+    a = actions.add_parser("list", help="held reports and re-parses, not-read and noted reports, with what table and body said")
     a.add_argument("--all", action="store_true", help="resolved ones too")
     a = actions.add_parser("show", help="one report's review")
     a.add_argument("id", help="report id (or its first characters, as `list` prints them)")
-    for name, what in (("accept", "the parse stands as it is"), ("set", "set grades for some areas")):
+    for name, what in (("accept", "the parse stands as it is (a held re-parse is applied)"),
+                       ("set", "set grades for some areas (a held re-parse is applied first)")):
         a = actions.add_parser(name, help=what)
         a.add_argument("id", help="report id (or its first characters)")
         if name == "set":

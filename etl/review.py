@@ -3,6 +3,9 @@
 A report is listed when it is
   held      - a real conflict (table and body disagree; framework, council or date unknown):
               it stays out of the rating history until resolved;
+  reparse   - a re-parse would lose what the stored parse has (the report, or an area), so the
+              loader held it (parse_holds, kind 'review') and the stored judgements stay in
+              force; `accept` applies the re-parse, `set_grades` applies it and then the grades;
   not_read  - an area its framework requires could not be read: the other areas count, the
               council's previous grade in that area ends at this report ("not read");
   noted     - it counts as parsed, with a note worth a glance (an area read from one source).
@@ -21,11 +24,21 @@ import re
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
-from etl.load import resolve_review
+from etl.load import accept_held_parse, resolve_review
 from etl.records import FRAMEWORK_AREAS, GRADES, report_label
 from etl.warehouse import Warehouse
 
-STATUSES = ("held", "not_read", "noted", "resolved", "clear")  # clear: nothing to review
+STATUSES = ("held", "reparse", "not_read", "noted", "resolved", "clear")  # clear: nothing to review
+
+
+@dataclass(frozen=True)
+class HeldParse:
+    """A re-parse the loader held because it would lose what the stored parse has."""
+    parser_version: str
+    reason: str                                   # what it would lose, said for a person
+    is_report: bool
+    framework: str | None
+    judgements: dict[str, str]
 
 
 @dataclass(frozen=True)
@@ -47,25 +60,30 @@ class ReviewItem:
     resolved_by: str | None = None
     resolved_at: datetime | None = None
     resolution_note: str | None = None
+    held: HeldParse | None = None                 # a re-parse waiting for a decision
 
     @property
     def areas(self) -> tuple[str, ...]:
-        """The framework's areas in contract order (what `set_grades` accepts)."""
-        return FRAMEWORK_AREAS.get(self.framework or "", ())
+        """The framework's areas in contract order (what `set_grades` accepts): the held
+        re-parse's framework when there is one, as a decision applies it first."""
+        framework = self.held.framework if self.held else self.framework
+        return FRAMEWORK_AREAS.get(framework or "", ())
 
 
 _SELECT = (
     "SELECT r.report_id, COALESCE(r.urn, p.urn), COALESCE(c.name, r.local_authority, p.local_authority),"
     " COALESCE(r.published, p.published), r.url, r.framework, r.inspection_end, r.needs_review,"
     " r.review_flags, r.review_notes, r.unread_areas, r.readings,"
-    " res.resolved_by, res.resolved_at, res.note"
+    " res.resolved_by, res.resolved_at, res.note, h.record, h.reason"
     " FROM reports r LEFT JOIN publications p ON p.url = r.url"
     " LEFT JOIN councils c ON c.urn = COALESCE(r.urn, p.urn)"
     " LEFT JOIN review_resolutions res ON res.report_id = r.report_id"
+    " LEFT JOIN parse_holds h ON h.report_id = r.report_id AND h.kind = 'review'"
     " WHERE r.is_report")
-# anything a reviewer could act on: held, an area not read, or a note
-_LISTED = (" AND (r.needs_review OR COALESCE(r.unread_areas, '[]') <> '[]'"
-           " OR COALESCE(r.review_notes, '[]') <> '[]')")
+# anything a reviewer could act on (held, a held re-parse, an area not read, or a note) in a
+# current version: a report superseded by a re-issued file counts for nothing, so needs no review
+_LISTED = (" AND r.superseded_by IS NULL AND (r.needs_review OR h.report_id IS NOT NULL"
+           " OR COALESCE(r.unread_areas, '[]') <> '[]' OR COALESCE(r.review_notes, '[]') <> '[]')")
 
 
 def list_reviews(wh: Warehouse, *, include_resolved: bool = False) -> list[ReviewItem]:
@@ -86,15 +104,20 @@ def get_review(wh: Warehouse, report_id: str) -> ReviewItem | None:
 
 def accept(wh: Warehouse, report_id: str, *, who: str, why: str) -> None:
     """The parse stands as it is: a held report's parsed judgements count, a note is
-    acknowledged, an unread area stays "not read". Grades set earlier are withdrawn."""
-    _require_report(wh, report_id)
-    resolve_review(wh, report_id, None, resolved_by=_required(who, "who"), note=_required(why, "why"))
+    acknowledged, an unread area stays "not read"; a held re-parse replaces the stored parse
+    (it may say the file is not a report). Grades set earlier are withdrawn."""
+    item = _require_report(wh, report_id)
+    _decide(wh, item, None, _required(who, "who"), _required(why, "why"))
 
 
 def set_grades(wh: Warehouse, report_id: str, grades: dict[str, str], *, who: str, why: str) -> None:
     """The reviewer's grades for some areas (kept with any set earlier); the parsed grades
-    stand for the other areas. Raises ValueError naming the bad area or grade."""
+    stand for the other areas. A held re-parse is applied first and the grades go on top of it
+    (grades set on the old parse are withdrawn). Raises ValueError naming the bad area or grade."""
     item = _require_report(wh, report_id)
+    if item.held and not item.held.is_report:
+        raise ValueError("the held re-parse says this file is not a report, so it has no grades to set:"
+                         " accept it (`ofsted review accept`) or leave the stored parse in force")
     if not grades:
         raise ValueError("no grades given: name at least one AREA=GRADE")
     clean = {}
@@ -106,8 +129,16 @@ def set_grades(wh: Warehouse, report_id: str, grades: dict[str, str], *, who: st
         if key not in GRADES:
             raise ValueError(f"{grade!r} is not a grade; grades are: {', '.join(GRADES)}")
         clean[area] = key
-    resolve_review(wh, report_id, {**item.reviewed, **clean}, resolved_by=_required(who, "who"),
-                   note=_required(why, "why"))
+    earlier = {} if item.held else item.reviewed
+    _decide(wh, item, {**earlier, **clean}, _required(who, "who"), _required(why, "why"))
+
+
+def _decide(wh: Warehouse, item: ReviewItem, grades: dict[str, str] | None, who: str, why: str) -> None:
+    """Record a decision; a held re-parse is applied first, in the same transaction."""
+    with wh.transaction():
+        if item.held:
+            accept_held_parse(wh, item.report_id)
+        resolve_review(wh, item.report_id, grades, resolved_by=who, note=why)
 
 
 def normalise_grade(text: str) -> str:
@@ -150,9 +181,12 @@ def _grades(wh: Warehouse, table: str, ids: list[str]) -> dict[str, dict[str, st
 
 def _item(row: tuple, judgements: dict[str, str], reviewed: dict[str, str]) -> ReviewItem:
     (rid, urn, council, published, url, framework, end, needs_review, flags, notes, unread,
-     readings, resolved_by, resolved_at, note) = row
+     readings, resolved_by, resolved_at, note, held_record, held_reason) = row
     flags, notes, unread = (tuple(json.loads(v or "[]")) for v in (flags, notes, unread))
-    if resolved_at is not None:
+    held = _held(held_record, held_reason) if held_record else None
+    if held:                                      # newer than any earlier decision
+        status = "reparse"
+    elif resolved_at is not None:
         status = "resolved"
     elif needs_review:
         status = "held"
@@ -161,7 +195,13 @@ def _item(row: tuple, judgements: dict[str, str], reviewed: dict[str, str]) -> R
     else:
         status = "noted" if notes else "clear"
     return ReviewItem(rid, urn, council, published, url, framework, end, status, flags, notes, unread,
-                      json.loads(readings or "{}"), judgements, reviewed, resolved_by, resolved_at, note)
+                      json.loads(readings or "{}"), judgements, reviewed, resolved_by, resolved_at, note, held)
+
+
+def _held(record: str, reason: str) -> HeldParse:
+    r = json.loads(record)  # etl.records.to_dict of the held ReportRecord
+    return HeldParse(r.get("parser_version") or "?", reason, bool(r.get("is_report")), r.get("framework"),
+                     dict(r.get("judgements") or {}))
 
 
 def find_report_id(wh: Warehouse, prefix: str) -> str:
@@ -181,8 +221,19 @@ def find_report_id(wh: Warehouse, prefix: str) -> str:
 SHORT_ID = 12
 
 
+def _grade_list(grades: dict[str, str]) -> str:
+    return ", ".join(f"{area} {grade}" for area, grade in sorted(grades.items())) or "no grades"
+
+
 def _details(item: ReviewItem) -> list[str]:
-    out = [f"  {area}: table {seen.get('table') or '-'}, body {seen.get('body') or '-'}"
+    out = []
+    if item.held:
+        out += [f"  held re-parse: {item.held.reason}",
+                f"  stored parse: {_grade_list(item.judgements)} (in force until a decision)",
+                "  re-parse reads: " + (_grade_list(item.held.judgements) if item.held.is_report
+                                          else "not a report"),
+                "  accept applies the re-parse; set applies it, then the grades given"]
+    out += [f"  {area}: table {seen.get('table') or '-'}, body {seen.get('body') or '-'}"
            for area, seen in item.readings.items()]
     out += [f"  not read: {area}" for area in item.unread_areas]
     out += [f"  flag: {f}" for f in item.flags] + [f"  note: {n}" for n in item.notes]
@@ -220,8 +271,11 @@ def _run(wh: Warehouse, args) -> int:
     elif args.action == "set":
         set_grades(wh, rid, _assignments(args.grades), who=args.by or _user(), why=args.why)
     item = get_review(wh, rid)
-    print(f"{item.status:<9} {item.report_id}  {item.framework or '-'}  {report_label(item.council, item.urn, item.published, item.url)}")
-    print("\n".join(_details(item)))
+    if item is None:  # an accepted re-parse said the file is not a report
+        print(f"accepted: {rid} is no longer counted as a report")
+    else:
+        print(f"{item.status:<9} {item.report_id}  {item.framework or '-'}  {report_label(item.council, item.urn, item.published, item.url)}")
+        print("\n".join(_details(item)))
     if args.action != "show":
         print("recorded: the rating history moves at the next changes refresh (`ofsted run`, or the DAG)")
     return 0

@@ -233,3 +233,8 @@ def test_a_reissued_report_supersedes_the_old_version_and_moves_the_ratings(site
         old_events = [retracted for r, retracted in events if r == old]
         assert old_events and all(old_events)
         assert [r for r, retracted in events if r == new and not retracted]
+        # the council page lists the report once, as its current version
+        from etl.web import data
+        story = data.council(wh, urn)
+        assert [p["url"] for p in story["publications"]].count(url) == 1
+        assert [(i["url"], i["framework"]) for i in story["inspections"]].count((url, "ilacs_2023")) == 1

@@ -8,7 +8,7 @@ import pytest
 
 from etl import changes, load, review
 from etl.load import report_id_for
-from tests.support.warehouse_fixtures import make_report
+from tests.support.warehouse_fixtures import held_reparse, make_report
 
 
 def current(wh, urn):
@@ -225,3 +225,62 @@ def test_a_sif_report_whose_overall_is_unread_shows_not_read_until_a_reviewer_se
     result = changes.refresh(wh, "r")
     assert [(e.area, e.previous_grade, e.grade) for e in result.new] == [("overall_effectiveness", "good", "inadequate")]
     assert current(wh, "9")["overall_effectiveness"] == "inadequate"
+
+
+# -- held re-parses (etl.load holds a re-parse that would lose an area or the report) ----
+def test_a_held_reparse_is_listed_with_what_it_would_lose_and_accept_applies_it(warehouse_url, monkeypatch, capsys):
+    from etl.warehouse import connect
+
+    url = warehouse_url
+    with connect(url) as wh:
+        second = held_reparse(wh)
+    monkeypatch.setenv("OFSTED_WAREHOUSE_URL", url)
+    rid = report_id_for(second)
+    code, out, _ = ofsted(capsys, "list")
+    lines = out.splitlines()
+    assert code == 0 and lines[0].startswith(f"reparse   {rid[:12]}  ilacs_2023")
+    assert "  held re-parse: parser 2.0 finds no in_care, which the stored parse (1.0) has" in lines
+    assert "  stored parse: help_and_protection inadequate, in_care good (in force until a decision)" in lines
+    assert "  re-parse reads: help_and_protection requires_improvement" in lines
+    code, out, _ = ofsted(capsys, "show", rid[:12])
+    assert code == 0 and "finds no in_care" in out
+
+    code, out, _ = ofsted(capsys, "accept", rid[:12], "--by", "ann", "--why", "in care is not judged on p.1")
+    assert code == 0 and out.startswith(f"resolved  {rid}") and "by ann: in care is not judged on p.1" in out
+    with connect(url) as wh:
+        assert wh.fetchall("SELECT COUNT(*) FROM parse_holds") == [(0,)]
+        assert wh.fetchall("SELECT resolved_by, note FROM review_resolutions WHERE report_id = ?", [rid]) == [
+            ("ann", "in care is not judged on p.1")]
+        assert current(wh, "1")["help_and_protection"] == "inadequate"  # not before the refresh
+        changes.refresh(wh, "r3")
+        assert current(wh, "1")["help_and_protection"] == "requires_improvement"
+        assert current(wh, "1").get("in_care") != "good"
+    code, out, _ = ofsted(capsys, "list")
+    assert rid[:12] not in out
+
+
+def test_set_on_a_held_reparse_applies_it_then_the_reviewers_grades(wh):
+    second = held_reparse(wh)
+    rid = report_id_for(second)
+    item = review.get_review(wh, rid)
+    assert (item.status, item.held.parser_version, item.judgements) == (
+        "reparse", "2.0", {"help_and_protection": "inadequate", "in_care": "good"})
+    review.set_grades(wh, rid, {"in_care": "good"}, who="ann", why="in care is on p.9")
+    item = review.get_review(wh, rid)
+    assert (item.status, item.held, item.reviewed) == ("resolved", None, {"in_care": "good"})
+    assert item.judgements == {"help_and_protection": "requires_improvement"}  # the re-parse, applied
+    changes.refresh(wh, "r3")
+    assert current(wh, "1") == {"help_and_protection": "requires_improvement", "in_care": "good"}
+
+
+def test_a_held_not_a_report_reparse_refuses_grades_and_accept_retires_the_report(wh):
+    second = held_reparse(wh, is_report=False, reason="PDF is not an Ofsted report", judgements={})
+    rid = report_id_for(second)
+    assert "re-parse reads: not a report" in "\n".join(review._details(review.get_review(wh, rid)))
+    with pytest.raises(ValueError, match="the held re-parse says this file is not a report"):
+        review.set_grades(wh, rid, {"in_care": "good"}, who="ann", why="x")
+    assert wh.fetchall("SELECT COUNT(*) FROM parse_holds") == [(1,)]  # refused: nothing changed
+    review.accept(wh, rid, who="ann", why="it is a covering letter")
+    assert review.get_review(wh, rid) is None and review.list_reviews(wh) == []
+    changes.refresh(wh, "r3")
+    assert current(wh, "1")["help_and_protection"] == "good"  # the 2019 report again

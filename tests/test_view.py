@@ -239,3 +239,57 @@ def test_a_warehouse_without_schema_answers_503_with_the_remedy(empty_warehouse)
     for path in ("/", "/councils", "/councils/80487", "/changes", "/changes.atom", "/reviews"):
         answer = client.get(path)
         assert answer.status_code == 503 and "ofsted migrate" in answer.text, path
+
+
+def reissue(wh):
+    """Council 1's 2024 report re-issued under the same URL: the first file (with a note worth
+    a review) superseded by a corrected one. Returns (old, new) report records."""
+    from dataclasses import replace
+    from datetime import date, datetime
+
+    from etl import changes, load
+    from tests.support.warehouse_fixtures import make_publication, make_report, stored_file_for
+
+    load.load_councils(wh, [Council("1", "Council 1", "u1")])
+    old = make_report("1", 2, "ilacs_2023", date(2024, 1, 1), {"help_and_protection": "inadequate"},
+                      notes=("help_and_protection: read from the body only (inadequate)",))
+    new = replace(old, sha256="f" * 64, judgements={"help_and_protection": "good"}, review_notes=())
+    first = stored_file_for(make_publication("1", 2, old.published), fetched_at=datetime(2025, 1, 1))
+    load.load_downloads(wh, [first, replace(first, sha256=new.sha256, fetched_at=datetime(2025, 2, 1))], [])
+    load.load_reports(wh, [old, new], "r")
+    changes.refresh(wh, "r")
+    assert wh.fetchall("SELECT report_id, superseded_by FROM reports ORDER BY report_id") == [
+        (old.sha256, new.sha256), (new.sha256, None)]
+    return old, new
+
+
+def test_a_reissued_report_shows_once_on_the_council_page_and_not_in_the_review_queue(wh, warehouse_url):
+    from etl.load import report_id_for
+
+    old, new = reissue(wh)
+    client = client_for(warehouse_url)
+    page = soup(client.get("/councils/1"))
+    publications = table_rows(page, "section[aria-labelledby=pubs] table")
+    assert len(publications) == 1, publications
+    assert len(page.select("#stepchart text.mark-label")) == 1  # one inspection mark
+    assert client.get("/reviews").status_code == 200
+    assert not soup(client.get("/reviews")).select(f"#r-{report_id_for(old)}")
+    from etl import review
+    assert review.list_reviews(wh) == [] and review.get_review(wh, report_id_for(old)).notes  # kept, not listed
+
+
+def test_a_held_reparse_is_on_the_reviews_page_with_what_it_would_lose(wh, warehouse_url):
+    from tests.support.warehouse_fixtures import held_reparse
+
+    second = held_reparse(wh)
+    item = soup(client_for(warehouse_url).get("/reviews")).select_one(f"#r-{second.sha256}")
+    assert "reparse" in item.h2.text
+    assert "Re-parse held (parser 2.0): parser 2.0 finds no in_care, which the stored parse (1.0) has" in item.text
+    rows = table_rows(item)
+    assert ["Help and protection", "—", "—", "Inadequate", "Requires improvement", ""] in rows
+    assert ["Children in care", "—", "—", "Good", "No data", ""] in rows  # what the re-parse would lose
+    assert item.select_one("form button").text == "Accept the re-parse"
+    done = client_for(warehouse_url).post(f"/reviews/{second.sha256}/accept", data={"why": "in care is not judged"})
+    assert done.status_code == 200 and not soup(done).select(f"#r-{second.sha256}")  # applied, off the queue
+    assert wh.fetchall("SELECT area, grade FROM judgements WHERE report_id = ?", [second.sha256]) == [
+        ("help_and_protection", "requires_improvement")]

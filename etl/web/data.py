@@ -103,14 +103,15 @@ def council(wh: Warehouse, urn: str) -> dict | None:
             wh, "SELECT area, grade, framework, inspection_end, published, report_url"
                 " FROM current_ratings WHERE urn = ?", [urn])},
         "history": history(wh, urn),
+        # current versions only: a re-issued file supersedes the report parsed from the old one
         "inspections": select(
             wh, "SELECT r.urn, r.framework, r.inspection_end, r.url FROM reports r"
                 " LEFT JOIN ref_successions s ON s.predecessor_urn = r.urn AND s.successor_urn = ?"
                 " WHERE (r.urn = ? OR r.inspection_end < s.effective) AND r.is_report AND r.framework IS NOT NULL"
-                " ORDER BY r.inspection_end", [urn, urn]),
+                " AND r.superseded_by IS NULL ORDER BY r.inspection_end", [urn, urn]),
         "publications": select(
             wh, "SELECT p.published, p.kind, p.title, p.url, r.framework, r.inspection_end, r.needs_review,"
-                " r.is_report FROM publications p LEFT JOIN reports r ON r.url = p.url"
+                " r.is_report FROM publications p LEFT JOIN reports r ON r.url = p.url AND r.superseded_by IS NULL"
                 " WHERE p.urn = ? ORDER BY p.published DESC, p.url", [urn]),
     }
 

@@ -103,6 +103,24 @@ def make_report(urn: str, n: int, framework: str | None, end, judgements: dict |
         unread_areas=tuple(unread), readings=dict(readings or {}))
 
 
+def held_reparse(wh, **change):
+    """Council 1's 2024 report parsed by 1.0, then re-parsed by 2.0 with `change` (which
+    loses in_care, so the loader holds it). Returns the stored record."""
+    from dataclasses import replace
+    from datetime import date
+
+    from etl import changes, load
+
+    first = make_report("1", 1, "ilacs_2018", date(2019, 1, 1), {"help_and_protection": "good"})
+    second = make_report("1", 2, "ilacs_2023", date(2024, 1, 1), {"help_and_protection": "inadequate",
+                                                                  "in_care": "good"})
+    load.load_reports(wh, [first, second], "r1")
+    changes.refresh(wh, "r1")
+    change = {"judgements": {"help_and_protection": "requires_improvement"}, **change}
+    assert load.load_reports(wh, [replace(second, parser_version="2.0", **change)], "r2").held
+    return second
+
+
 SAMPLE_COUNCILS = {  # names with the awkward characters real council names have
     "80487": "Barnet",
     "80442": "Bath & North East Somerset, Council of",
