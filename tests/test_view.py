@@ -211,7 +211,8 @@ def test_successor_shows_its_predecessors_history_and_ilacs_2026_reads_not_judge
     from tests.support.warehouse_fixtures import make_report
 
     load.load_councils(wh, [Council("121939", "Northamptonshire", "u1"),
-                            Council("2637539", "North Northamptonshire", "u2")])
+                            Council("2637539", "North Northamptonshire", "u2"),
+                            Council("80484", "Neighbour of North Northamptonshire", "u3")])
     load.load_reports(wh, [
         make_report("121939", 1, "sif", date(2019, 11, 1), {"overall_effectiveness": "inadequate",
                     "help_and_protection": "inadequate"}, la="Northamptonshire"),
@@ -232,6 +233,9 @@ def test_successor_shows_its_predecessors_history_and_ilacs_2026_reads_not_judge
     north = next(h for h in hexes if h["href"].endswith("/councils/2637539"))
     assert north.polygon["class"] == ["fill-not_judged"] and north["aria-label"].endswith("Not judged")
     assert not [h for h in hexes if h["href"].endswith("/councils/121939")]  # abolished: no cell
+    # a neighbour's page: not judged (not "no data"), with when it was inspected
+    neighbours = table_rows(soup(client.get("/councils/80484")), "section[aria-labelledby=neighbours] table")
+    assert ["North Northamptonshire", "Not judged", "2026-06-05"] in neighbours
 
 
 def test_a_warehouse_without_schema_answers_503_with_the_remedy(empty_warehouse):

@@ -92,12 +92,14 @@ def council(wh: Warehouse, urn: str) -> dict | None:
         return None
     return {
         "urn": row[0], "name": row[1], "url": row[2], "region": row[3],
-        # (not the neighbour_ratings view: it builds latest_inspections twice, for one column)
+        # (not the neighbour_ratings view: it builds latest_inspections twice, for one column;
+        # latest_grades is its stored base, where an ILACS 2026 council reads `not_judged`)
         "neighbours": select(
-            wh, "SELECT n.neighbour_urn AS urn, COALESCE(c.name, rc.name) AS name, cr.grade, cr.inspection_end"
+            wh, "SELECT n.neighbour_urn AS urn, COALESCE(c.name, rc.name) AS name,"
+                " lg.overall_effectiveness AS grade, lg.inspection_end"
                 " FROM ref_statistical_neighbours n JOIN ref_councils rc ON rc.urn = n.neighbour_urn"
                 " LEFT JOIN councils c ON c.urn = n.neighbour_urn"
-                " LEFT JOIN current_ratings cr ON cr.urn = n.neighbour_urn AND cr.area = 'overall_effectiveness'"
+                " LEFT JOIN latest_grades lg ON lg.urn = n.neighbour_urn"
                 " WHERE n.urn = ? ORDER BY n.rank", [urn]),
         "current": {r["area"]: r for r in select(
             wh, "SELECT area, grade, framework, inspection_end, published, report_url"
