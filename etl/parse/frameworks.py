@@ -331,9 +331,7 @@ def read_sif(pdf: PdfText) -> Reading:
         r.table["overall_effectiveness"] = grade_key(headline.group("grade"))
     # the LSCB is judged where the title names its review (a footnote may mention the
     # review without the report containing it)
-    title = re.split(r"inspection dates?", p1, maxsplit=1, flags=I)[0]
-    has_lscb = bool(re.search(r"review of the (?:effectiveness of the )?local safeguarding "
-                              r"children board", title, I))
+    has_lscb = bool(LSCB_TITLE.search(p1, 0, dates.start() if dates else len(p1)))
     # SIF reports run to 40-50 pages: read the pages the contents list for the judged
     # sections first, and every page only where that leaves something unfound
     for pages in (_sif_section_pages(pdf), range(1, pdf.pages)):
