@@ -346,7 +346,7 @@ def _replace_judgements(wh: Warehouse, chosen: dict[str, ReportRecord]) -> None:
                    [list(chosen), [f"{rid}|{area}" for rid, area, _ in rows]])
 
 
-def _by_chunks(wh: Warehouse, sql: str, ids: list[str]) -> list[tuple]:
+def by_chunks(wh: Warehouse, sql: str, ids: list[str]) -> list[tuple]:
     """Rows of `sql` (with one `{marks}` for an IN list) for every id, 500 at a time."""
     rows: list[tuple] = []
     for i in range(0, len(ids), 500):
@@ -357,15 +357,15 @@ def _by_chunks(wh: Warehouse, sql: str, ids: list[str]) -> list[tuple]:
 
 def _stored_reports(wh: Warehouse, report_ids: list[str]) -> dict[str, _Stored]:
     areas: dict[str, set[str]] = {}
-    for rid, area in _by_chunks(wh, "SELECT report_id, area FROM judgements WHERE report_id IN ({marks})", report_ids):
+    for rid, area in by_chunks(wh, "SELECT report_id, area FROM judgements WHERE report_id IN ({marks})", report_ids):
         areas.setdefault(rid, set()).add(area)
     return {rid: _Stored(version, bool(is_report), frozenset(areas.get(rid, ())))
-            for rid, version, is_report in _by_chunks(
+            for rid, version, is_report in by_chunks(
                 wh, "SELECT report_id, parser_version, is_report FROM reports WHERE report_id IN ({marks})", report_ids)}
 
 
 def _holds(wh: Warehouse, report_ids: list[str]) -> dict[str, tuple]:
-    return {rid: (kind, version, attempts) for rid, kind, version, attempts in _by_chunks(
+    return {rid: (kind, version, attempts) for rid, kind, version, attempts in by_chunks(
         wh, "SELECT report_id, kind, parser_version, attempts FROM parse_holds WHERE report_id IN ({marks})",
         report_ids)}
 

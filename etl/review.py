@@ -24,7 +24,7 @@ import re
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
-from etl.load import accept_held_parse, resolve_review
+from etl.load import accept_held_parse, by_chunks, resolve_review
 from etl.records import FRAMEWORK_AREAS, GRADES, report_label
 from etl.warehouse import Warehouse
 
@@ -171,11 +171,9 @@ def _items(wh: Warehouse, sql: str, params: list) -> list[ReviewItem]:
 def _grades(wh: Warehouse, table: str, ids: list[str]) -> dict[str, dict[str, str]]:
     """{report_id: {area: grade}} from `table` (judgements or review_judgements) for ids."""
     out: dict[str, dict[str, str]] = {}
-    for i in range(0, len(ids), 500):
-        chunk = ids[i:i + 500]
-        for rid, area, grade in wh.fetchall(f"SELECT report_id, area, grade FROM {table} WHERE report_id IN"
-                                            f" ({', '.join('?' * len(chunk))})", chunk):
-            out.setdefault(rid, {})[area] = grade
+    sql = f"SELECT report_id, area, grade FROM {table} WHERE report_id IN ({{marks}})"
+    for rid, area, grade in by_chunks(wh, sql, ids):
+        out.setdefault(rid, {})[area] = grade
     return out
 
 
