@@ -56,7 +56,8 @@ OFSTED = re.compile(r"\bofsted\b|majesty's inspector", I)
 def identify(page1: str) -> str:
     """'lac', 'sif', 'lscb_review', 'ilacs', 'focused_visit', 'monitoring_visit', 'jtai', 'other'
     or 'not_report', from the title at the top of page 1 (never from a date)."""
-    top = flat(page1)[:400]
+    text = flat(page1)
+    top = text[:400]
     if LAC_TITLE.search(top):
         return "lac"
     if SIF_TITLE.search(top):
@@ -65,12 +66,12 @@ def identify(page1: str) -> str:
         return "lscb_review"
     if ILACS_TITLE.search(top[:250]) or ILACS_TABLE.search(top):
         return "ilacs"
-    m = LETTER.search(flat(page1))
+    m = LETTER.search(text)
     if m:
         return f"{(m.group('what') or m.group('what2')).lower()}_visit"
     if JTAI.search(top):
         return "jtai"
-    if OFSTED.search(flat(page1)):
+    if OFSTED.search(text):
         return "other"
     return "not_report"
 
