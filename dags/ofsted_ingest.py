@@ -25,7 +25,8 @@ WAREHOUSE_ASSETS = {
 
 
 def _settings():
-    """Settings from the environment; the Airflow connections, when defined, take precedence."""
+    """Settings from the environment; the Airflow connections, when defined, take precedence
+    (etl.config.airflow_settings). Their secrets are handed to Airflow's log masker."""
     from etl.config import airflow_settings
 
     settings = airflow_settings()

@@ -210,17 +210,17 @@ def crawl_command(args, settings) -> int:
     """`ofsted crawl [--limit N] [--council URN] [--retry-quarantined]`: discover and download,
     then say what is new."""
     from etl.crawl import SiteStructureError, crawl
+    store = LandingStore.from_settings(settings)   # the listing-page cache and the files
     session = PoliteSession.from_settings(settings)
     try:
         try:
             listing = crawl(settings, councils=getattr(args, "council", None),
-                            limit=getattr(args, "limit", None), session=session,
-                            pages=LandingStore.from_settings(settings))
+                            limit=getattr(args, "limit", None), session=session, pages=store)
         except (SiteStructureError, FetchError) as exc:
             print(f"ofsted crawl: {exc}", file=sys.stderr)
             return 2
-        result = download_new(listing.publications, settings, session=session,
-                               retry_quarantined=getattr(args, "retry_quarantined", False))
+        result = download_new(listing.publications, settings, store=store, session=session,
+                              retry_quarantined=getattr(args, "retry_quarantined", False))
     finally:
         session.close()
     print(format_report(listing, result, session.requests_made))

@@ -78,6 +78,9 @@ class LandingStore:
     def _quarantine_path(self, url: str) -> str:
         return self._path("quarantine", f"{url_key(url)}.json")
 
+    def _page_path(self, url: str) -> str:
+        return self._path("pages", f"{url_key(url)}.json")
+
     def _uri(self, path: str) -> str:
         return os.path.abspath(path) if self.local else self.fs.unstrip_protocol(path)
 
@@ -160,12 +163,11 @@ class LandingStore:
 
     def page(self, url: str) -> dict | None:
         """The cached listing page for this URL: {"url", "etag", "last_modified", "body"}."""
-        return self._read_json(self._path("pages", f"{url_key(url)}.json"))
+        return self._read_json(self._page_path(url))
 
     def save_page(self, url: str, body: bytes, *, etag: str | None, last_modified: str | None) -> None:
-        self._write(self._path("pages", f"{url_key(url)}.json"),
-                    _json({"url": url, "etag": etag, "last_modified": last_modified,
-                           "body": body.decode("utf-8", "replace")}))
+        self._write(self._page_path(url), _json({"url": url, "etag": etag, "last_modified": last_modified,
+                                                 "body": body.decode("utf-8", "replace")}))
 
     def _clear_quarantine(self, url: str) -> None:
         path = self._quarantine_path(url)

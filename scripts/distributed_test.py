@@ -286,8 +286,10 @@ class DistributedTest:
             "OFSTED_SITE_URL": self.site.url,
             "OFSTED_ALLOWED_HOSTS": self.site.allowed_hosts,
             "OFSTED_REQUESTS_PER_SECOND": str(args.requests_per_second),
-            # several mapped download tasks, each fetching its two (slow) files one after the other,
-            # so a worker can be killed between a task's first stored file and its return
+            # one file at a time, each slow, so a worker can be killed between a download task's
+            # first stored file and its return. OFSTED_BATCH_SIZE is only a floor: a download batch
+            # holds about pipeline.DOWNLOAD_TASK_SECONDS of requests at the rate (download_batches),
+            # so at the default 10/s every file of the fake site falls in one download task
             "OFSTED_CONCURRENCY": "2" if args.pace else "1",
             "OFSTED_BATCH_SIZE": "25" if args.pace else "2",
             # a schedule that cannot fire during the test (last Feb 29 precedes the DAG's start
