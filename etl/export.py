@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timezone
 
 from etl.config import Settings
-from etl.grades import GRADE_STYLES
+from etl.grades import GRADE_STYLES, HEADLINE_AREAS
 from etl.warehouse import Warehouse, connect
 
 log = logging.getLogger(__name__)
@@ -158,8 +158,7 @@ def _formats(book) -> dict:
 
 
 def _is_grade_column(name: str) -> bool:
-    return name in ("grade", "previous_grade") or name.removeprefix("previous_") in (
-        "overall_effectiveness", "impact_of_leaders", "help_and_protection", "in_care", "care_leavers")
+    return name in ("grade", "previous_grade") or name.removeprefix("previous_") in HEADLINE_AREAS
 
 
 def _write_sheet(ws, ds: Dataset, formats: dict) -> None:

@@ -6,12 +6,11 @@ from dataclasses import dataclass
 from datetime import date
 
 from etl import grades
-from etl.grades import GRADE_ORDER
+from etl.grades import GRADE_ORDER, HEADLINE_AREAS
 from etl.records import GRADES
 from etl.warehouse import Warehouse
 
-# the tracked areas every current framework judges, in the order the pages show them
-MAIN_AREAS = ("overall_effectiveness", "impact_of_leaders", "help_and_protection", "in_care", "care_leavers")
+MAIN_AREAS = HEADLINE_AREAS  # the areas the pages show, in this order
 AREA_LABELS = {
     "overall_effectiveness": "Overall effectiveness",
     "impact_of_leaders": "Impact of leaders",
