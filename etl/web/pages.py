@@ -4,7 +4,6 @@ from __future__ import annotations
 import time
 from contextlib import contextmanager
 from datetime import date
-from pathlib import Path
 from typing import Iterator
 
 import jinja2
@@ -175,17 +174,12 @@ def councils_csv(request: Request, region: str | None = None, grade: str | None 
 
 @router.get("/ofsted-ratings.xlsx", name="workbook")
 def workbook(request: Request):
-    """The analysts' workbook (`ofsted export`'s: Summary, History, Changes, Publications, About)."""
-    from dataclasses import replace
-    from tempfile import TemporaryDirectory
-
+    """The analysts' workbook (`ofsted export`'s: Summary, History, Changes, Publications, About),
+    built in memory from the sheets' datasets alone."""
     from etl import export
-    from etl.config import Settings
 
-    settings = replace(Settings.from_env(), warehouse_url=request.app.state.warehouse_url())
-    with TemporaryDirectory() as folder:
-        export.export(settings, to=folder, formats=("xlsx",))
-        body = (Path(folder) / export.WORKBOOK).read_bytes()
+    with warehouse(request) as wh:
+        body = export.workbook(export.read_datasets(wh, export.SHEETS.values()), wh.engine)
     return Response(body, media_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
                     headers={"Content-Disposition": f'attachment; filename="{export.WORKBOOK}"'})
 
