@@ -13,9 +13,10 @@ import logging
 import sys
 from dataclasses import dataclass
 from datetime import date, datetime, timezone
+from typing import Iterable
 
 from etl.config import Settings
-from etl.grades import GRADE_STYLES
+from etl.grades import GRADE_STYLES, HEADLINE_AREAS
 from etl.warehouse import Warehouse, connect
 
 log = logging.getLogger(__name__)
@@ -86,14 +87,14 @@ class Dataset:
     rows: list[tuple]
 
 
-def read_datasets(wh: Warehouse) -> dict[str, Dataset]:
-    """Every dataset from one consistent snapshot of the warehouse."""
+def read_datasets(wh: Warehouse, names: Iterable[str] = DATASETS) -> dict[str, Dataset]:
+    """The datasets `names` (default: every one) from one consistent snapshot of the warehouse."""
     out = {}
     with wh.transaction():
         if wh.engine == "postgresql":
             wh.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")
-        for name, order in DATASETS.items():
-            columns, rows = wh.query(f"SELECT * FROM {name} ORDER BY {order}")
+        for name in names:
+            columns, rows = wh.query(f"SELECT * FROM {name} ORDER BY {DATASETS[name]}")
             out[name] = Dataset(name, columns, rows)
     return out
 
@@ -129,6 +130,17 @@ def to_parquet(ds: Dataset) -> bytes:
 
 
 # -- the workbook ----------------------------------------------------------------------
+def workbook(datasets: dict[str, Dataset], engine: str) -> bytes:
+    """The analysts' workbook (SHEETS and About) from datasets read by read_datasets, which
+    must hold at least SHEETS' datasets."""
+    from etl.parse import PARSER_VERSION
+
+    extracted = datetime.now(timezone.utc).replace(microsecond=0)
+    about = [("Extracted", extracted.isoformat()), ("Parser version", PARSER_VERSION),
+             ("Warehouse", engine), ("Councils", str(len(datasets["latest_inspections"].rows)))]
+    return to_xlsx(datasets, about)
+
+
 def to_xlsx(datasets: dict[str, Dataset], about: list[tuple[str, str]]) -> bytes:
     import xlsxwriter
 
@@ -158,8 +170,7 @@ def _formats(book) -> dict:
 
 
 def _is_grade_column(name: str) -> bool:
-    return name in ("grade", "previous_grade") or name.removeprefix("previous_") in (
-        "overall_effectiveness", "impact_of_leaders", "help_and_protection", "in_care", "care_leavers")
+    return name in ("grade", "previous_grade") or name.removeprefix("previous_") in HEADLINE_AREAS
 
 
 def _write_sheet(ws, ds: Dataset, formats: dict) -> None:
@@ -245,7 +256,6 @@ def export(settings: Settings, to: str | None = None, formats: tuple[str, ...] =
     import fsspec
 
     from etl.landing import write_atomic
-    from etl.parse import PARSER_VERSION
 
     unknown = set(formats) - set(FORMATS)
     if unknown:
@@ -254,12 +264,9 @@ def export(settings: Settings, to: str | None = None, formats: tuple[str, ...] =
     with connect(settings.warehouse_url) as wh:
         datasets = read_datasets(wh)
         engine = wh.engine
-    extracted = datetime.now(timezone.utc).replace(microsecond=0)
     files: dict[str, bytes] = {}
     if "xlsx" in formats:
-        about = [("Extracted", extracted.isoformat()), ("Parser version", PARSER_VERSION),
-                 ("Warehouse", engine), ("Councils", str(len(datasets["latest_inspections"].rows)))]
-        files[WORKBOOK] = to_xlsx(datasets, about)
+        files[WORKBOOK] = workbook(datasets, engine)
     for name, ds in datasets.items():
         if "csv" in formats:
             files[f"{name}.csv"] = to_csv(ds)

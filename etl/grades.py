@@ -22,6 +22,9 @@ GRADE_STYLES: dict[str, GradeStyle] = {
     "not_judged": GradeStyle("Not judged", "#DEE0E2", "#0B0C0C"),
 }
 GRADE_ORDER: tuple[str, ...] = tuple(GRADE_STYLES)
+# the headline areas (latest_inspections' grade columns), in the order every view shows them
+HEADLINE_AREAS: tuple[str, ...] = ("overall_effectiveness", "impact_of_leaders", "help_and_protection", "in_care",
+                                   "care_leavers")
 
 
 def label(grade: str | None) -> str:

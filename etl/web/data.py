@@ -6,12 +6,11 @@ from dataclasses import dataclass
 from datetime import date
 
 from etl import grades
-from etl.grades import GRADE_ORDER
+from etl.grades import GRADE_ORDER, HEADLINE_AREAS
 from etl.records import GRADES
 from etl.warehouse import Warehouse
 
-# the tracked areas every current framework judges, in the order the pages show them
-MAIN_AREAS = ("overall_effectiveness", "impact_of_leaders", "help_and_protection", "in_care", "care_leavers")
+MAIN_AREAS = HEADLINE_AREAS  # the areas the pages show, in this order
 AREA_LABELS = {
     "overall_effectiveness": "Overall effectiveness",
     "impact_of_leaders": "Impact of leaders",
@@ -29,6 +28,10 @@ DIRECTIONS = ("improved", "declined")
 REVIEW_GRADES = GRADES  # what a reviewer may set: the contract's scale
 # what the grade filter offers (no data = a council not inspected, or the area never judged)
 GRADE_FILTERS = (*GRADE_ORDER, "none")
+# the letters inside a hexagon, so the map does not rely on colour alone ("not read": an area
+# the latest report should judge but the parser could not read; see docs/warehouse.md)
+GRADE_SHORT = {"outstanding": "O", "good": "G", "requires_improvement": "RI", "adequate": "A",
+               "inadequate": "I", "not_judged": "NJ", "not_read": "NR", "none": "–"}
 
 
 def grade_rank(grade: str | None) -> int:
@@ -177,9 +180,3 @@ def england_cells(wh: Warehouse, latest: list[dict], area: str, region: str | No
                       "r": ref["hex_r"], "grade": grade, "label": GRADE_SHORT.get(grade, "?"),
                       "href": href(ref["urn"]), "region": ref["region_name"], "inside": inside})
     return cells, counts
-
-
-# the letters inside a hexagon, so the map does not rely on colour alone ("not read": an area
-# the latest report should judge but the parser could not read; see docs/warehouse.md)
-GRADE_SHORT = {"outstanding": "O", "good": "G", "requires_improvement": "RI", "adequate": "A",
-               "inadequate": "I", "not_judged": "NJ", "not_read": "NR", "none": "–"}

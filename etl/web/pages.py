@@ -4,7 +4,6 @@ from __future__ import annotations
 import time
 from contextlib import contextmanager
 from datetime import date
-from pathlib import Path
 from typing import Iterator
 
 import jinja2
@@ -113,21 +112,22 @@ def changes_page(request: Request, since: str | None = None, until: str | None =
 def changes_feed(request: Request, since: str | None = None, until: str | None = None,
                  region: str | None = None, area: str | None = None, direction: str | None = None):
     flt = change_filter(since, until, region, area, direction)
-    return atom(request, flt, "Ofsted ratings: changes" + (f" in {region}" if region else ""))
+    with warehouse(request) as wh:
+        rows = data.changes(wh, flt, limit=feeds.MAX_ENTRIES)
+    return atom(request, rows, "Ofsted ratings: changes" + (f" in {region}" if region else ""))
 
 
 @router.get("/councils/{urn}/changes.atom", name="council_feed")
 def council_feed(request: Request, urn: str):
-    with warehouse(request) as wh:
+    with warehouse(request) as wh:  # one connection for the name and the changes
         name = data.council_name(wh, urn)
-    if name is None:
-        raise HTTPException(404, f"no council with URN {urn!r} in the warehouse")
-    return atom(request, data.ChangeFilter(urn=urn), f"Ofsted ratings: {name}")
+        if name is None:
+            raise HTTPException(404, f"no council with URN {urn!r} in the warehouse")
+        rows = data.changes(wh, data.ChangeFilter(urn=urn), limit=feeds.MAX_ENTRIES)
+    return atom(request, rows, f"Ofsted ratings: {name}")
 
 
-def atom(request: Request, flt: data.ChangeFilter, title: str) -> Response:
-    with warehouse(request) as wh:
-        rows = data.changes(wh, flt, limit=feeds.MAX_ENTRIES)
+def atom(request: Request, rows: list[dict], title: str) -> Response:
     body = feeds.atom_feed(title, str(request.url), absolute_url(request, "changes"), rows,
                            lambda urn: absolute_url(request, "council", urn=urn))
     return Response(body, media_type="application/atom+xml; charset=utf-8")
@@ -174,17 +174,12 @@ def councils_csv(request: Request, region: str | None = None, grade: str | None 
 
 @router.get("/ofsted-ratings.xlsx", name="workbook")
 def workbook(request: Request):
-    """The analysts' workbook (`ofsted export`'s: Summary, History, Changes, Publications, About)."""
-    from dataclasses import replace
-    from tempfile import TemporaryDirectory
-
+    """The analysts' workbook (`ofsted export`'s: Summary, History, Changes, Publications, About),
+    built in memory from the sheets' datasets alone."""
     from etl import export
-    from etl.config import Settings
 
-    settings = replace(Settings.from_env(), warehouse_url=request.app.state.warehouse_url())
-    with TemporaryDirectory() as folder:
-        export.export(settings, to=folder, formats=("xlsx",))
-        body = (Path(folder) / export.WORKBOOK).read_bytes()
+    with warehouse(request) as wh:
+        body = export.workbook(export.read_datasets(wh, export.SHEETS.values()), wh.engine)
     return Response(body, media_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
                     headers={"Content-Disposition": f'attachment; filename="{export.WORKBOOK}"'})
 
