@@ -39,16 +39,21 @@ def _checked(parse):
 URN, DATE = _checked(records.urn), _checked(records.iso_date)
 
 
+def _crawl_options(p: argparse.ArgumentParser) -> None:
+    """What to crawl: the options `crawl` and `run` share."""
+    p.add_argument("--limit", type=int, help="at most N councils")
+    p.add_argument("--council", action="append", metavar="URN", type=URN, help="only this council (repeatable)")
+    p.add_argument("--retry-quarantined", action="store_true",
+                   help="retry quarantined files now, not when their spacing (1, 2, 4 ... days) is up")
+
+
 def build_parser() -> argparse.ArgumentParser:
     ap = argparse.ArgumentParser(prog="ofsted", description="Ofsted children's services ratings pipeline.")
     ap.add_argument("-v", "--verbose", action="store_true", help="log debug detail to stderr")
     sub = ap.add_subparsers(dest="command", required=True)
 
     p = sub.add_parser("crawl", help="discover councils and publications, download new reports")
-    p.add_argument("--limit", type=int, help="at most N councils")
-    p.add_argument("--council", action="append", metavar="URN", type=URN, help="only this council (repeatable)")
-    p.add_argument("--retry-quarantined", action="store_true",
-                   help="retry quarantined files now, not when their spacing (1, 2, 4 ... days) is up")
+    _crawl_options(p)
 
     p = sub.add_parser("parse", help="parse report files and print the extraction contract")
     p.add_argument("--jsonl", action="store_true", help="JSON Lines, one object per file (default)")
@@ -85,11 +90,9 @@ def build_parser() -> argparse.ArgumentParser:
         a.add_argument("--why", required=True, help="why: recorded with the decision")
 
     p = sub.add_parser("run", help="the whole pipeline once: crawl, download, parse, load, changes, alert")
-    p.add_argument("--limit", type=int, help="at most N councils")
-    p.add_argument("--council", action="append", metavar="URN", type=URN, help="only this council (repeatable)")
+    _crawl_options(p)
     p.add_argument("--since", metavar="DATE", type=DATE, help="only download reports published on/after DATE")
     p.add_argument("--reparse", action="store_true", help="re-parse every stored file")
-    p.add_argument("--retry-quarantined", action="store_true", help="retry quarantined files now")
     p.add_argument("--historic-alerts", action="store_true",
                    help="also alert for changes found by the first (baseline) run")
 
