@@ -101,7 +101,8 @@ def build_parser() -> argparse.ArgumentParser:
     check = actions.add_parser("check", help="validate the rules file (line, rule, key, what is wrong)")
     check.add_argument("file", nargs="?", help="rules file (default: OFSTED_ALERT_RULES)")
     preview = actions.add_parser("preview", help="print the messages each target would have received")
-    preview.add_argument("--since", metavar="DATE", help="events published on/after DATE (default: 30 days ago)")
+    preview.add_argument("--since", metavar="DATE", type=DATE,
+                         help="events published on/after DATE (default: 30 days ago)")
     p = sub.add_parser("serve", help="the ratings view (England map, councils, changes, reviews) in a browser",
                        description="Serve the ratings view. Loopback only unless OFSTED_VIEW_TOKEN is set: "
                                    "then every request must carry it (Authorization: Bearer TOKEN, or open "

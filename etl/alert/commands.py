@@ -33,8 +33,7 @@ def alerts_command(args, settings: Settings) -> int:
             return 1
         if args.action == "check":
             return _check(rules)
-        return _preview(wh, rules, directory, date.fromisoformat(args.since) if args.since else
-                        date.today() - timedelta(days=PREVIEW_DAYS))
+        return _preview(wh, rules, directory, args.since or date.today() - timedelta(days=PREVIEW_DAYS))
 
 
 def _check(rules) -> int:
