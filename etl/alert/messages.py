@@ -40,6 +40,10 @@ def area_label(area: str) -> str:
     return AREA_LABELS.get(area, area.removeprefix("lac_").replace("_", " "))
 
 
+def framework_label(framework: str | None) -> str | None:
+    return FRAMEWORK_LABELS.get(framework, framework)
+
+
 def grade_label(grade: str) -> str:
     return grade.replace("_", " ")
 
@@ -140,7 +144,7 @@ def _facts(event: AlertEvent) -> str:
                 f"these changes announced earlier; the council's ratings are as before them.")
     dates = (f"{day(event.inspection_start)} to {day(event.inspection_end)}" if event.inspection_start
              else f"ending {day(event.inspection_end)}")
-    return (f"{clean(event.council)} (URN {clean(event.urn)}): {FRAMEWORK_LABELS.get(event.framework, event.framework)}"
+    return (f"{clean(event.council)} (URN {clean(event.urn)}): {framework_label(event.framework)}"
             f" inspection {dates}, published {day(event.published)}.")
 
 
@@ -149,7 +153,7 @@ def _framework_note(event: AlertEvent) -> str | None:
     if not event.retired:
         return None
     areas = ", ".join(f"{area_label(a)} (last graded {grade_label(g)})" for a, g in event.retired)
-    return (f"This is the council's first inspection under the {FRAMEWORK_LABELS.get(event.framework, event.framework)},"
+    return (f"This is the council's first inspection under the {framework_label(event.framework)},"
             f" which does not judge {areas}: those grades end here, they did not change.")
 
 
