@@ -39,16 +39,21 @@ def _checked(parse):
 URN, DATE = _checked(records.urn), _checked(records.iso_date)
 
 
+def _crawl_options(p: argparse.ArgumentParser) -> None:
+    """What to crawl: the options `crawl` and `run` share."""
+    p.add_argument("--limit", type=int, help="at most N councils")
+    p.add_argument("--council", action="append", metavar="URN", type=URN, help="only this council (repeatable)")
+    p.add_argument("--retry-quarantined", action="store_true",
+                   help="retry quarantined files now, not when their spacing (1, 2, 4 ... days) is up")
+
+
 def build_parser() -> argparse.ArgumentParser:
     ap = argparse.ArgumentParser(prog="ofsted", description="Ofsted children's services ratings pipeline.")
     ap.add_argument("-v", "--verbose", action="store_true", help="log debug detail to stderr")
     sub = ap.add_subparsers(dest="command", required=True)
 
     p = sub.add_parser("crawl", help="discover councils and publications, download new reports")
-    p.add_argument("--limit", type=int, help="at most N councils")
-    p.add_argument("--council", action="append", metavar="URN", type=URN, help="only this council (repeatable)")
-    p.add_argument("--retry-quarantined", action="store_true",
-                   help="retry quarantined files now, not when their spacing (1, 2, 4 ... days) is up")
+    _crawl_options(p)
 
     p = sub.add_parser("parse", help="parse report files and print the extraction contract")
     p.add_argument("--jsonl", action="store_true", help="JSON Lines, one object per file (default)")
@@ -85,11 +90,9 @@ def build_parser() -> argparse.ArgumentParser:
         a.add_argument("--why", required=True, help="why: recorded with the decision")
 
     p = sub.add_parser("run", help="the whole pipeline once: crawl, download, parse, load, changes, alert")
-    p.add_argument("--limit", type=int, help="at most N councils")
-    p.add_argument("--council", action="append", metavar="URN", type=URN, help="only this council (repeatable)")
+    _crawl_options(p)
     p.add_argument("--since", metavar="DATE", type=DATE, help="only download reports published on/after DATE")
     p.add_argument("--reparse", action="store_true", help="re-parse every stored file")
-    p.add_argument("--retry-quarantined", action="store_true", help="retry quarantined files now")
     p.add_argument("--historic-alerts", action="store_true",
                    help="also alert for changes found by the first (baseline) run")
 
@@ -98,7 +101,8 @@ def build_parser() -> argparse.ArgumentParser:
     check = actions.add_parser("check", help="validate the rules file (line, rule, key, what is wrong)")
     check.add_argument("file", nargs="?", help="rules file (default: OFSTED_ALERT_RULES)")
     preview = actions.add_parser("preview", help="print the messages each target would have received")
-    preview.add_argument("--since", metavar="DATE", help="events published on/after DATE (default: 30 days ago)")
+    preview.add_argument("--since", metavar="DATE", type=DATE,
+                         help="events published on/after DATE (default: 30 days ago)")
     p = sub.add_parser("serve", help="the ratings view (England map, councils, changes, reviews) in a browser",
                        description="Serve the ratings view. Loopback only unless OFSTED_VIEW_TOKEN is set: "
                                    "then every request must carry it (Authorization: Bearer TOKEN, or open "

@@ -25,15 +25,15 @@ def alerts_command(args, settings: Settings) -> int:
     from etl.warehouse import connect, migrate
     with connect(settings.warehouse_url) as wh:
         migrate(wh)  # council names come from the warehouse
+        directory = council_directory(wh)
         try:
-            rules = rules_from_settings(settings, council_directory(wh), getattr(args, "file", None))
+            rules = rules_from_settings(settings, directory, getattr(args, "file", None))
         except RulesError as exc:
             print("\n".join(exc.problems), file=sys.stderr)
             return 1
         if args.action == "check":
             return _check(rules)
-        return _preview(wh, rules, date.fromisoformat(args.since) if args.since else
-                        date.today() - timedelta(days=PREVIEW_DAYS))
+        return _preview(wh, rules, directory, args.since or date.today() - timedelta(days=PREVIEW_DAYS))
 
 
 def _check(rules) -> int:
@@ -46,10 +46,10 @@ def _check(rules) -> int:
     return 0
 
 
-def _preview(wh, rules, since: date) -> int:
+def _preview(wh, rules, directory, since: date) -> int:
     from etl.alert.delivery import preview
     from etl.alert.events import collect_events
-    messages = preview(collect_events(wh, since=since), rules, council_directory(wh))
+    messages = preview(collect_events(wh, since=since), rules, directory)
     names = dict.fromkeys(r.target for r in rules)
     for target in names:
         got = messages.get(target, [])

@@ -102,10 +102,10 @@ class Route:
 def routes(events: list[AlertEvent], rules: list[Rule], directory: CouncilDirectory) -> list[tuple[AlertEvent, Route]]:
     """(event, route) pairs, one per event and channel however many rules match."""
     out: dict[tuple[str, str], tuple[AlertEvent, Route]] = {}
+    routed = [(rule, _route(rule)) for rule in rules]
     for event in events:
-        for rule in rules:
+        for rule, route in routed:
             if rule.matches(event, directory):
-                route = _route(rule)
                 out.setdefault((event.event_id, route.channel), (event, route))
     return list(out.values())
 
@@ -122,7 +122,7 @@ def send_alerts(wh: Warehouse, rules: list[Rule], directory: CouncilDirectory, *
     matched = routes(events, rules, directory)
     summary = AlertSummary(queued=_queue(wh, matched, now))
     by_id = {e.event_id: e for e in events}
-    channels = {rule_channel(r): _route(r) for r in rules}
+    channels = {route.channel: route for route in map(_route, rules)}
     sender = uuid.uuid4().hex[:12]
     for message_id, channel in _due(wh, list(channels), now):
         if not _claim(wh, message_id, channel, sender, now):

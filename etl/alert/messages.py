@@ -16,8 +16,6 @@ from urllib.parse import quote, urlsplit
 from etl import grades
 from etl.alert.events import AlertEvent
 
-FORMATS = ("text", "markdown", "html")
-
 FRAMEWORK_LABELS = {
     "lac": "looked after children framework (2012–2013)",
     "sif": "single inspection framework (2013–2018)",
@@ -40,6 +38,10 @@ class Message:
 
 def area_label(area: str) -> str:
     return AREA_LABELS.get(area, area.removeprefix("lac_").replace("_", " "))
+
+
+def framework_label(framework: str | None) -> str | None:
+    return FRAMEWORK_LABELS.get(framework, framework)
 
 
 def grade_label(grade: str) -> str:
@@ -88,8 +90,7 @@ def safe_url(url: str | None) -> str | None:
 
 # -- one event --------------------------------------------------------------------------
 def render(event: AlertEvent, fmt: str) -> Message:
-    builder = {"text": _Text, "markdown": _Markdown, "html": _Html}[fmt]()
-    return Message(_title(event, fmt), builder.event(event), fmt)
+    return Message(_title(title_text(event), fmt), _BUILDERS[fmt]().event(event), fmt)
 
 
 def title_text(event: AlertEvent) -> str:
@@ -115,9 +116,9 @@ def title_text(event: AlertEvent) -> str:
     return f"Ofsted: {council} inspected, no grade changed{summary}"
 
 
-def _title(event: AlertEvent, fmt: str) -> str:
+def _title(text: str, fmt: str) -> str:
     # a title is plain text in every service (Slack and Teams show it unformatted)
-    return escape(title_text(event), "chat-title" if fmt == "markdown" else "text")
+    return escape(text, "chat-title" if fmt == "markdown" else "text")
 
 
 def _area_order(change) -> tuple:
@@ -143,7 +144,7 @@ def _facts(event: AlertEvent) -> str:
                 f"these changes announced earlier; the council's ratings are as before them.")
     dates = (f"{day(event.inspection_start)} to {day(event.inspection_end)}" if event.inspection_start
              else f"ending {day(event.inspection_end)}")
-    return (f"{clean(event.council)} (URN {clean(event.urn)}): {FRAMEWORK_LABELS.get(event.framework, event.framework)}"
+    return (f"{clean(event.council)} (URN {clean(event.urn)}): {framework_label(event.framework)}"
             f" inspection {dates}, published {day(event.published)}.")
 
 
@@ -152,7 +153,7 @@ def _framework_note(event: AlertEvent) -> str | None:
     if not event.retired:
         return None
     areas = ", ".join(f"{area_label(a)} (last graded {grade_label(g)})" for a, g in event.retired)
-    return (f"This is the council's first inspection under the {FRAMEWORK_LABELS.get(event.framework, event.framework)},"
+    return (f"This is the council's first inspection under the {framework_label(event.framework)},"
             f" which does not judge {areas}: those grades end here, they did not change.")
 
 
@@ -249,6 +250,10 @@ class _Html(_Text):
         return f'<div style="font-family:Arial,Helvetica,sans-serif;font-size:15px;line-height:1.5">\n{body}\n</div>'
 
 
+# the body's builder for each format: text for webhooks, markdown for chat, html for email
+_BUILDERS = {"text": _Text, "markdown": _Markdown, "html": _Html}
+
+
 # -- digests ----------------------------------------------------------------------------
 def render_digest(events: list[AlertEvent], fmt: str, cadence: str, period_start: date, period_end: date) -> Message:
     """One message for a period: a line per event, oldest first."""
@@ -256,5 +261,4 @@ def render_digest(events: list[AlertEvent], fmt: str, cadence: str, period_start
     n = len(events)
     title = f"Ofsted {cadence} digest, {span}: {n} report{'s' if n != 1 else ''}"
     heading = f"What Ofsted published about the councils you follow, {span}:"
-    builder = {"text": _Text, "markdown": _Markdown, "html": _Html}[fmt]()
-    return Message(escape(title, "chat-title" if fmt == "markdown" else "text"), builder.digest(heading, events), fmt)
+    return Message(_title(title, fmt), _BUILDERS[fmt]().digest(heading, events), fmt)

@@ -189,10 +189,8 @@ def _read_rule(reader: _Reader, index: int, node) -> Rule | None:
             reader.problem(vnode, where, str(exc))
     if "target" not in keys:
         reader.problem(node, f"rule {index}: ", "no `target` (a target's name or an Apprise URL)")
-    if "councils" in fields and "neighbours_of" in fields:
-        fields["councils"] = fields["councils"] | fields.pop("neighbours_of")
-    elif "neighbours_of" in fields:
-        fields["councils"] = fields.pop("neighbours_of")
+    if "neighbours_of" in fields:  # councils and neighbours_of name one set of councils
+        fields["councils"] = fields.get("councils", frozenset()) | fields.pop("neighbours_of")
     return Rule(**fields) if len(reader.problems) == before else None
 
 
