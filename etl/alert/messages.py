@@ -26,7 +26,6 @@ FRAMEWORK_LABELS = {
 AREA_LABELS = {"lscb": "Local Safeguarding Children Board", "lac_capacity_to_improve": "capacity to improve"}
 KIND_LABELS = {"focused_visit": "focused visit", "monitoring_visit": "monitoring visit",
                "jtai": "joint targeted area inspection"}
-HEADLINE_ORDER = ("overall_effectiveness", "impact_of_leaders", "help_and_protection", "in_care", "care_leavers")
 
 
 @dataclass(frozen=True)
@@ -122,7 +121,8 @@ def _title(text: str, fmt: str) -> str:
 
 
 def _area_order(change) -> tuple:
-    return (HEADLINE_ORDER.index(change.area) if change.area in HEADLINE_ORDER else len(HEADLINE_ORDER), change.area)
+    order = grades.HEADLINE_AREAS
+    return (order.index(change.area) if change.area in order else len(order), change.area)
 
 
 def _headline(event: AlertEvent):
@@ -131,7 +131,7 @@ def _headline(event: AlertEvent):
 
 def _lead_grade(event: AlertEvent):
     held = dict(event.held)
-    return next(((a, held[a]) for a in HEADLINE_ORDER if a in held), next(iter(event.held), None))
+    return next(((a, held[a]) for a in grades.HEADLINE_AREAS if a in held), next(iter(event.held), None))
 
 
 def _facts(event: AlertEvent) -> str:
