@@ -26,24 +26,9 @@ WAREHOUSE_ASSETS = {
 
 def _settings():
     """Settings from the environment; the Airflow connections, when defined, take precedence
-    (etl.config.airflow_settings). Their secrets are handed to Airflow's log masker."""
+    (etl.config.airflow_settings, which also hands their secrets to Airflow's log masker)."""
     from etl.config import airflow_settings
-
-    settings = airflow_settings()
-    mask_secrets(settings)
-    return settings
-
-
-def mask_secrets(settings) -> None:
-    """Tell Airflow's log masker the secrets that come from the environment: the warehouse
-    password and the alert URLs (Apprise URLs carry their tokens in the path)."""
-    from urllib.parse import urlsplit
-
-    from airflow.sdk.log import mask_secret
-
-    for secret in (urlsplit(settings.warehouse_url).password, *settings.alert_urls, *settings.ops_alert_urls):
-        if secret:
-            mask_secret(secret)
+    return airflow_settings()
 
 
 def notify_failure(context) -> None:

@@ -104,7 +104,8 @@ class Settings:
 
 def airflow_settings() -> Settings:
     """Settings inside an Airflow task: the environment, then the Airflow connections where
-    defined (`ofsted_warehouse` names the warehouse; an Apprise `ofsted_alerts` adds targets)."""
+    defined (`ofsted_warehouse` names the warehouse; an Apprise `ofsted_alerts` adds targets).
+    Their secrets are handed to Airflow's log masker, for every DAG that reads them."""
     import json
     from dataclasses import replace
 
@@ -126,4 +127,15 @@ def airflow_settings() -> Settings:
                            alert_config=json.dumps(rules) if rules else "")
     except AirflowNotFoundException:
         pass
+    mask_secrets(settings)
     return settings
+
+
+def mask_secrets(settings: Settings) -> None:
+    """Tell Airflow's log masker the secrets that come from the environment: the warehouse
+    password and the alert URLs (Apprise URLs carry their tokens in the path)."""
+    from airflow.sdk.log import mask_secret
+
+    for secret in (urlsplit(settings.warehouse_url).password, *settings.alert_urls, *settings.ops_alert_urls):
+        if secret:
+            mask_secret(secret)

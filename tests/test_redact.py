@@ -101,8 +101,7 @@ def test_task_logs_mask_the_secrets_that_come_from_the_environment():
     and the alert URLs (whose tokens sit in the path, beyond what redact() can recognise)."""
     from airflow.sdk._shared.secrets_masker import redact as airflow_redact
 
-    from dags.ofsted_ingest import mask_secrets
-    from etl.config import Settings
+    from etl.config import Settings, mask_secrets
 
     hook = f"slack://T0KEN/B0T/{SECRET}-path"
     settings = Settings.from_env({"OFSTED_WAREHOUSE_URL": f"postgresql://u:{SECRET}x@db/ofsted",
