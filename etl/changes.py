@@ -169,7 +169,7 @@ def build_history(reports: list[GradedReport]) -> tuple[list[HistoryRow], list[C
     rows: list[HistoryRow] = []
     events: list[Change] = []
     for urn in sorted(by_council):
-        ordered = _one_per_date(sorted(by_council[urn], key=lambda r: r.sort_key))
+        ordered = one_per_date(sorted(by_council[urn], key=lambda r: r.sort_key))
         open_rows: dict[str, HistoryRow] = {}
         last_read: dict[str, HistoryRow] = {}  # per area, the latest row with a real grade
         for rep in ordered:
@@ -195,7 +195,7 @@ def build_history(reports: list[GradedReport]) -> tuple[list[HistoryRow], list[C
     return rows, events
 
 
-def _one_per_date(ordered: list[GradedReport]) -> list[GradedReport]:
+def one_per_date(ordered: list[GradedReport]) -> list[GradedReport]:
     """Two files for one council and date judging the same areas (a re-issued report): the
     later-sorted one stands. Files judging different areas (an LSCB review published apart
     from its inspection) both stand."""

@@ -15,7 +15,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from etl.changes import FRAMEWORK_TRACKED, TRACKED_AREAS, GradedReport, _one_per_date, graded_reports
+from etl.changes import FRAMEWORK_TRACKED, TRACKED_AREAS, GradedReport, one_per_date, graded_reports
 from etl.warehouse import Warehouse
 
 EVENT_KINDS = ("grade_change", "inspection", "new_council", "focused_visit", "monitoring_visit", "jtai",
@@ -87,7 +87,7 @@ def _report_events(wh: Warehouse, first_runs: dict[str, str]) -> list[AlertEvent
     events = []
     for urn, reports in by_council.items():
         previous = None
-        for rep in _one_per_date(sorted(reports, key=lambda r: r.sort_key)):  # a re-issued file is not news
+        for rep in one_per_date(sorted(reports, key=lambda r: r.sort_key)):  # a re-issued file is not news
             start, noticed, run = facts.get(rep.report_id, (None, None, None))
             events.append(_report_event(rep, previous, changes.get(rep.report_id, ()), start, noticed,
                                         baseline=run == first_runs.get(urn)))
