@@ -8,8 +8,14 @@ from dataclasses import dataclass, field, asdict
 from datetime import date, datetime
 
 GRADES = ("outstanding", "good", "requires_improvement", "adequate", "inadequate")
-KINDS = ("inspection", "focused_visit", "monitoring_visit", "jtai", "other")
-FRAMEWORKS = ("lac", "sif", "ilacs_2018", "ilacs_2023", "ilacs_2026")
+# area SEND inspections since 2023 end in one of three outcomes, best to worst: a scale of its own,
+# never compared with the grades above
+AREA_SEND_OUTCOMES = ("positive", "inconsistent", "systemic_failings")
+KINDS = ("inspection", "focused_visit", "monitoring_visit", "jtai", "area_send", "other")
+LETTER_KINDS = ("focused_visit", "monitoring_visit", "jtai")   # ungraded letters with a `visit`
+FRAMEWORKS = ("lac", "sif", "ilacs_2018", "ilacs_2023", "ilacs_2026", "area_send_2016", "area_send_2023")
+# the ILACS areas a letter can say it looked at (`Visit.areas`), in their display order
+VISIT_AREAS = ("help_and_protection", "in_care", "care_leavers", "impact_of_leaders")
 
 FRAMEWORK_AREAS: dict[str, tuple[str, ...]] = {
     "lac": ("lac_overall_effectiveness", "lac_capacity_to_improve", "lac_outcomes",
@@ -21,6 +27,8 @@ FRAMEWORK_AREAS: dict[str, tuple[str, ...]] = {
     "ilacs_2023": ("overall_effectiveness", "impact_of_leaders", "help_and_protection",
                    "in_care", "care_leavers"),
     "ilacs_2026": ("impact_of_leaders", "help_and_protection", "in_care", "care_leavers"),
+    "area_send_2016": (),   # letters and revisits before 2023: no outcome
+    "area_send_2023": ("area_send_outcome",),
 }
 # areas every inspection under the framework judges: one not read is shown as "not read" (the
 # others may be absent where a report does not judge them, e.g. a council with no adoption service)
@@ -83,6 +91,17 @@ class ListingMeta:
 
 
 @dataclass(frozen=True)
+class Visit:
+    """What a letter (focused or monitoring visit, JTAI) says it looked at and found."""
+    areas: tuple[str, ...] = ()            # sorted keys from VISIT_AREAS
+    priority_actions: int = 0              # areas for priority action the letter sets out
+    # the first sentence of each area for priority action (for alerts); may be fewer than
+    # `priority_actions` where the items could not be read (a review note says so)
+    priority_action_texts: tuple[str, ...] = ()
+    focus: str | None = None               # the letter's focus sentence, as printed
+
+
+@dataclass(frozen=True)
 class ReportRecord:
     """The parser's output: the extraction contract plus provenance and review flags."""
     source: str
@@ -110,6 +129,7 @@ class ReportRecord:
     unread_areas: tuple[str, ...] = ()
     # what each source said, per area: {"help_and_protection": {"table": "good", "body": None}}
     readings: dict[str, dict[str, str | None]] = field(default_factory=dict)
+    visit: Visit | None = None         # letters only (kind in LETTER_KINDS)
 
     def label(self) -> str:
         return report_label(self.local_authority, self.urn, self.published, self.url)
@@ -123,6 +143,10 @@ class ReportRecord:
             out.pop("reason")
         if not self.failed:
             out.pop("failed")
+        if self.visit is None:
+            out.pop("visit")
+        else:
+            out["visit"] = {k: list(v) if isinstance(v, tuple) else v for k, v in asdict(self.visit).items()}
         return out
 
 
@@ -191,6 +215,8 @@ def from_dict(cls, data: dict):
         v, t = data[f.name], str(f.type)
         if v is not None and f.name == "publication":
             v = from_dict(Publication, v)
+        elif v is not None and f.name == "visit":
+            v = from_dict(Visit, v)
         elif isinstance(v, str) and t.startswith("datetime"):
             v = datetime.fromisoformat(v)
         elif isinstance(v, str) and t.startswith("date"):

@@ -249,6 +249,10 @@ def connect(url: str, *, lock_wait: float = 120.0) -> Warehouse:
 
 
 # -- migrations ------------------------------------------------------------------------
+# (old version, new version, name): migrations renumbered so the files sort in the order they apply
+RENUMBERED = ((17, 9, "summary_views"),)
+
+
 def migrations(directory: Path = MIGRATIONS_DIR) -> list[tuple[int, str, Path]]:
     """(version, name, path) of every `NNN_name.sql`, in order."""
     found = []
@@ -269,6 +273,8 @@ def _lock_and_ensure_table(wh: Warehouse) -> None:
         wh.execute("SELECT pg_advisory_xact_lock(?)", [MIGRATION_LOCK_KEY])
     wh.execute("CREATE TABLE IF NOT EXISTS schema_migrations ("
                " version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TIMESTAMP NOT NULL)")
+    for old, new, name in RENUMBERED:   # a migration applied under its old number keeps its record
+        wh.execute("UPDATE schema_migrations SET version = ? WHERE version = ? AND name = ?", [new, old, name])
 
 
 def schema_version(wh: Warehouse) -> int:

@@ -97,6 +97,18 @@ def test_migrate_creates_the_schema_and_is_repeatable(empty_warehouse):
             [v for v, _, _ in migrations()]
 
 
+def test_a_migration_applied_under_its_old_number_is_not_applied_again(empty_warehouse):
+    """The summary views were 017 before the files were numbered in the order they apply (009):
+    a warehouse that recorded 17 keeps its record, under 9, and nothing runs twice."""
+    with connect(empty_warehouse) as wh:
+        migrate(wh)
+        wh.execute("UPDATE schema_migrations SET version = 17 WHERE version = 9")
+        recorded = wh.fetchone("SELECT name, applied_at FROM schema_migrations WHERE version = 17")
+        assert migrate(wh) == LATEST   # 009 run again would fail: its grade_scale table exists
+        assert wh.fetchone("SELECT name, applied_at FROM schema_migrations WHERE version = 9") == recorded
+        assert wh.fetchone("SELECT COUNT(*) FROM schema_migrations WHERE version = 17") == (0,)
+
+
 V1_HISTORY_COLS = ("urn", "area", "grade", "valid_from", "valid_to", "is_current", "report_id", "source_area",
                    "latest_report_id", "end_reason")
 
@@ -131,7 +143,7 @@ def test_upgrade_from_the_first_version_keeps_the_data(empty_warehouse, tmp_path
         # 008 backfills each council's first listing from its publications: the run that loaded them
         assert set(wh.fetchall("SELECT first_listed_run FROM councils")) == {("run-1",)}
         # the new columns were backfilled: current ratings answer before any refresh
-        upgraded = snapshot(wh, "current_ratings", ignore=("la_code", "ons_code", "region"))  # 17 adds codes
+        upgraded = snapshot(wh, "current_ratings", ignore=("la_code", "ons_code", "region"))  # 009 adds codes
         assert ("80487", "Barnet", "overall_effectiveness", "outstanding", "ilacs_2023", date(2024, 3, 8),
                 date(2024, 4, 17), "https://files.ofsted.gov.uk/v1/file/804870004") in upgraded["current_ratings"]
         changes.refresh(wh, "run-2")
