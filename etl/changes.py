@@ -56,6 +56,8 @@ TRACKED_AREAS: dict[str, dict[str, tuple[str, ...]]] = {
         "in_care": ("in_care",),
         "care_leavers": ("care_leavers",),
     },
+    "area_send_2016": {},
+    "area_send_2023": {"area_send_outcome": ("area_send_outcome",)},
 }
 assert all(set(TRACKED_AREAS[f]) == set(FRAMEWORK_AREAS[f]) for f in FRAMEWORK_AREAS)
 
