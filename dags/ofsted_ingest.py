@@ -107,9 +107,9 @@ def ofsted_ingest():
         from etl.records import iso_date, to_dict
         settings, params = _settings(), _params()
         since = iso_date(params["since"]) if params["since"] else None   # checked before any request
-        councils, publications, unread = pipeline.discover(settings, _run_id(), councils=params["councils"])
+        councils, publications, unread, refused = pipeline.discover(settings, _run_id(), councils=params["councils"])
         wanted = [to_dict(p) for p in pipeline.to_download(publications, since)]
-        get_current_context()["ti"].xcom_push(key="counts", value=[councils, len(publications), unread])
+        get_current_context()["ti"].xcom_push(key="counts", value=[councils, len(publications), unread, refused])
         return pipeline.download_batches(wanted, settings)
 
     @task(retries=4, max_active_tis_per_dag=1)
@@ -186,8 +186,9 @@ def ofsted_ingest():
         from etl.alert import notify_operators
         settings, run_id = _settings(), _run_id()
         pipeline.finish(settings, run_id)
-        councils, publications, unread = get_current_context()["ti"].xcom_pull(task_ids="discover", key="counts")
+        councils, publications, unread, refused = get_current_context()["ti"].xcom_pull(task_ids="discover", key="counts")
         summary = pipeline.RunSummary(run_id, councils=councils, publications=publications, unread_pages=unread,
+                                      refused_links=refused,
                                       downloaded=downloads["downloaded"], quarantined=downloads["quarantined"],
                                       parsed=loaded["parsed"],
                                       not_reports=loaded["not_reports"], flagged=loaded["flagged"],
@@ -201,7 +202,7 @@ def ofsted_ingest():
         # in the summary but does not page them again; parse problems only arise on new parses;
         # a council page that could not be read is reported for each run it fails; a failed
         # parse only once it is given up on (it is retried before that)
-        problems = (downloads["newly_quarantined"], summary.unread_pages, summary.not_reports,
+        problems = (downloads["newly_quarantined"], summary.unread_pages, summary.refused_links, summary.not_reports,
                     summary.flagged, summary.unreadable, summary.alerts_failed, summary.failed_checks)
         if any(problems):
             notify_operators(list(settings.ops_alert_urls), "ofsted_ingest: pages or files need attention",

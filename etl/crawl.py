@@ -22,8 +22,10 @@ from urllib.parse import urlencode, urljoin, urlsplit
 
 from bs4 import BeautifulSoup
 
+from etl.config import allowed_hosts as default_hosts
 from etl.http import FetchError, PoliteSession, validators
 from etl.landing import LandingStore
+from etl.links import clean_text, refusal
 from etl.progress import track
 from etl.records import Council, Publication, urn as valid_urn
 
@@ -74,11 +76,18 @@ def _get_page(session: PoliteSession, url: str, pages: LandingStore | None = Non
 
 
 def _clean(text: str) -> str:
-    return " ".join(text.replace("\u2019", "'").split())
+    return " ".join(clean_text(text).replace("\u2019", "'").split())
 
 
-def parse_search_page(html: bytes | str, page_url: str) -> list[Council]:
-    """Councils listed on one search results page (in page order, without duplicates)."""
+def _hosts(page_url: str, allowed_hosts) -> tuple[str, ...]:
+    """The hosts a link may point to: as configured, or the page's own host and the files host."""
+    return tuple(allowed_hosts) if allowed_hosts is not None else default_hosts(page_url, "")
+
+
+def parse_search_page(html: bytes | str, page_url: str, allowed_hosts=None) -> list[Council]:
+    """Councils listed on one search results page (in page order, without duplicates). A
+    council's link the link rule refuses (etl.links) is replaced by its page on the site
+    itself, built from the URN: the URN is all the link is read for."""
     soup = BeautifulSoup(html, "lxml")
     councils: dict[str, Council] = {}
     for a in soup.find_all("a", href=True):
@@ -86,7 +95,12 @@ def parse_search_page(html: bytes | str, page_url: str) -> list[Council]:
         m = PROVIDER_HREF.search(urlsplit(href).path)
         name = _clean(a.get_text(" "))
         if m and name and m.group(2) not in councils:
-            councils[m.group(2)] = Council(urn=m.group(2), name=name, url=urljoin(page_url, href))
+            url = urljoin(page_url, href)
+            reason = refusal(url, _hosts(page_url, allowed_hosts))
+            if reason:
+                log.warning("council %s: link refused (%s), its page on the site is used instead", m.group(2), reason)
+                url = urljoin(page_url, f"/provider/{m.group(1)}/{m.group(2)}")
+            councils[m.group(2)] = Council(urn=m.group(2), name=name, url=url)
     return list(councils.values())
 
 
@@ -96,7 +110,7 @@ def discover_councils(session: PoliteSession, settings, pages: LandingStore | No
     start = 0
     for page in range(MAX_SEARCH_PAGES):
         url = search_url(settings, start)
-        councils = parse_search_page(_get_page(session, url, pages).body, url)
+        councils = parse_search_page(_get_page(session, url, pages).body, url, settings.allowed_hosts)
         if not councils:
             if page == 0:
                 raise SiteStructureError(
@@ -146,19 +160,24 @@ def parse_date(title: str) -> date | None:
     return None
 
 
-def parse_provider_page(html: bytes | str, council: Council, page_url: str | None = None) -> list[Publication]:
+def parse_provider_page(html: bytes | str, council: Council, page_url: str | None = None,
+                        allowed_hosts=None) -> list[Publication]:
+    """The council's publications. A link the link rule refuses (etl.links) is kept as text
+    with the reason (`link_refused`): it is never fetched, and shown to people only as text."""
     soup = BeautifulSoup(html, "lxml")
+    hosts = _hosts(page_url or council.url, allowed_hosts)
     pubs: list[Publication] = []
     seen: set[tuple[str, str]] = set()
     for a in soup.select("a.publication-link[href]"):
         span = a.select_one("span.nonvisual")
         title = _clean((span or a).get_text(" "))
-        url = urljoin(page_url or council.url, a["href"].strip())
+        url = clean_text(urljoin(page_url or council.url, a["href"].strip()))
         if (url, title) in seen:
             continue
         seen.add((url, title))
         pubs.append(Publication(urn=council.urn, local_authority=council.name, kind=classify(title),
-                                title=title, published=parse_date(title), url=url))
+                                title=title, published=parse_date(title), url=url,
+                                link_refused=refusal(url, hosts)))
     return pubs
 
 
@@ -171,7 +190,7 @@ def provider_name(html: bytes | str) -> str | None:
 def discover_publications(session: PoliteSession, council: Council, settings,
                           pages: LandingStore | None = None) -> list[Publication]:
     fetched = _get_page(session, council.url, pages)
-    pubs = parse_provider_page(fetched.body, council, fetched.url)
+    pubs = parse_provider_page(fetched.body, council, fetched.url, settings.allowed_hosts)
     if not pubs:
         log.info("no publications listed for %s (%s)", council.name, council.urn)
     return pubs
@@ -243,5 +262,5 @@ def _council_by_urn(session: PoliteSession, settings, urn: str,
     url = provider_url(settings, urn)
     fetched = _get_page(session, url, pages)
     council = Council(urn=urn, name=provider_name(fetched.body) or urn, url=url)
-    return council, parse_provider_page(fetched.body, council, fetched.url)
+    return council, parse_provider_page(fetched.body, council, fetched.url, settings.allowed_hosts)
 

@@ -17,6 +17,7 @@ from typing import Iterable
 
 from etl.config import Settings
 from etl.grades import GRADE_STYLES, HEADLINE_AREAS
+from etl.links import safe_link
 from etl.warehouse import Warehouse, connect
 
 log = logging.getLogger(__name__)
@@ -130,18 +131,21 @@ def to_parquet(ds: Dataset) -> bytes:
 
 
 # -- the workbook ----------------------------------------------------------------------
-def workbook(datasets: dict[str, Dataset], engine: str) -> bytes:
+def workbook(datasets: dict[str, Dataset], engine: str, *, allowed_hosts=None) -> bytes:
     """The analysts' workbook (SHEETS and About) from datasets read by read_datasets, which
-    must hold at least SHEETS' datasets."""
+    must hold at least SHEETS' datasets. Links are hyperlinks only where the link rule allows
+    (etl.links, to `allowed_hosts`: default, the settings'); others are text."""
     from etl.parse import PARSER_VERSION
 
     extracted = datetime.now(timezone.utc).replace(microsecond=0)
     about = [("Extracted", extracted.isoformat()), ("Parser version", PARSER_VERSION),
              ("Warehouse", engine), ("Councils", str(len(datasets["latest_inspections"].rows)))]
-    return to_xlsx(datasets, about)
+    if allowed_hosts is None:
+        allowed_hosts = Settings.from_env().allowed_hosts
+    return to_xlsx(datasets, about, allowed_hosts)
 
 
-def to_xlsx(datasets: dict[str, Dataset], about: list[tuple[str, str]]) -> bytes:
+def to_xlsx(datasets: dict[str, Dataset], about: list[tuple[str, str]], allowed_hosts=()) -> bytes:
     import xlsxwriter
 
     buf = io.BytesIO()
@@ -149,7 +153,7 @@ def to_xlsx(datasets: dict[str, Dataset], about: list[tuple[str, str]]) -> bytes
                                      "strings_to_urls": False, "default_date_format": "yyyy-mm-dd"})
     formats = _formats(book)
     for sheet, name in SHEETS.items():
-        _write_sheet(book.add_worksheet(sheet), datasets[name], formats)
+        _write_sheet(book.add_worksheet(sheet), datasets[name], formats, tuple(allowed_hosts))
     _write_about(book.add_worksheet("About"), datasets, about, formats)
     book.close()
     return buf.getvalue()
@@ -173,7 +177,7 @@ def _is_grade_column(name: str) -> bool:
     return name in ("grade", "previous_grade") or name.removeprefix("previous_") in HEADLINE_AREAS
 
 
-def _write_sheet(ws, ds: Dataset, formats: dict) -> None:
+def _write_sheet(ws, ds: Dataset, formats: dict, allowed_hosts: tuple[str, ...] = ()) -> None:
     """Header = the dataset's column names; frozen, filtered; grades coloured; links clickable."""
     ws.write_row(0, 0, ds.columns, formats["header"])
     kinds = [("grade" if _is_grade_column(c) else "link" if c in LINK_COLUMNS else None) for c in ds.columns]
@@ -181,7 +185,7 @@ def _write_sheet(ws, ds: Dataset, formats: dict) -> None:
     for r, row in enumerate(ds.rows, 1):
         for c, value in enumerate(row):
             if value is not None:
-                _write_cell(ws, r, c, value, kinds[c], formats)
+                _write_cell(ws, r, c, value, kinds[c], formats, allowed_hosts)
                 widths[c] = max(widths[c], min(len(str(value)), 60))
     for c, width in enumerate(widths):
         ws.set_column(c, c, width + 2)
@@ -189,12 +193,12 @@ def _write_sheet(ws, ds: Dataset, formats: dict) -> None:
     ws.autofilter(0, 0, max(len(ds.rows), 1), len(ds.columns) - 1)
 
 
-def _write_cell(ws, r: int, c: int, value, kind: str | None, formats: dict) -> None:
+def _write_cell(ws, r: int, c: int, value, kind: str | None, formats: dict, allowed_hosts=()) -> None:
     if isinstance(value, datetime):
         ws.write_datetime(r, c, value, formats["datetime"])
     elif isinstance(value, date):
         ws.write_datetime(r, c, value, formats["date"])
-    elif kind == "link" and value.startswith(("https://", "http://")) and len(value) <= XLSX_MAX_URL:
+    elif kind == "link" and safe_link(value, allowed_hosts) and len(value) <= XLSX_MAX_URL:
         ws.write_url(r, c, value, formats["link"], string=value)
     elif isinstance(value, str):  # never write(): it would turn "=..." into a formula
         ws.write_string(r, c, neutralise(value), formats.get(value) if kind == "grade" else None)
@@ -266,7 +270,7 @@ def export(settings: Settings, to: str | None = None, formats: tuple[str, ...] =
         engine = wh.engine
     files: dict[str, bytes] = {}
     if "xlsx" in formats:
-        files[WORKBOOK] = workbook(datasets, engine)
+        files[WORKBOOK] = workbook(datasets, engine, allowed_hosts=settings.allowed_hosts)
     for name, ds in datasets.items():
         if "csv" in formats:
             files[f"{name}.csv"] = to_csv(ds)

@@ -55,12 +55,13 @@ def _publication_rows(publications, run_id: str | None, now: datetime) -> list[t
     for p in publications:
         if p.kind not in KINDS:
             raise ValueError(f"publication {p.url}: unknown kind {p.kind!r} (expected one of {KINDS})")
-        rows[p.url] = (p.url, p.urn, p.local_authority, p.kind, p.title, p.published, now, run_id, now)
+        rows[p.url] = (p.url, p.urn, p.local_authority, p.kind, p.title, p.published, now, run_id, now,
+                       p.link_refused)
     return list(rows.values())
 
 
 _PUB_COLS = ("url", "urn", "local_authority", "kind", "title", "published",
-             "first_seen", "first_seen_run", "last_seen")
+             "first_seen", "first_seen_run", "last_seen", "link_refused")
 
 
 def load_publications(wh: Warehouse, publications: list[Publication], run_id: str) -> int:
@@ -68,11 +69,19 @@ def load_publications(wh: Warehouse, publications: list[Publication], run_id: st
     rows = _publication_rows(publications, run_id, datetime.now())
     with wh.transaction():
         n = wh.insert_rows("publications", _PUB_COLS, rows, conflict=("url",),
-                           update=("urn", "local_authority", "kind", "title", "published", "last_seen",
+                           update=("urn", "local_authority", "kind", "title", "published", "last_seen", "link_refused",
                                    # recorded earlier by load_downloads without a run: this run found it
                                    "first_seen_run = COALESCE(publications.first_seen_run, EXCLUDED.first_seen_run)"))
     log.info("load: %d publications", n)
     return n
+
+
+def refused_links(wh: Warehouse) -> list[dict]:
+    """Publications whose link the link rule refused (etl.links): the URL as text, and why."""
+    names, rows = wh.query("SELECT p.url, p.urn, COALESCE(c.name, p.local_authority) AS council, p.title,"
+                           " p.published, p.link_refused FROM publications p LEFT JOIN councils c ON c.urn = p.urn"
+                           " WHERE p.link_refused IS NOT NULL ORDER BY council, p.published, p.url")
+    return [dict(zip(names, row)) for row in rows]
 
 
 # -- downloads -------------------------------------------------------------------------

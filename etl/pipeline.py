@@ -29,6 +29,7 @@ class RunSummary:
     unread_pages: list[str] = field(default_factory=list)  # council pages that failed: read next run
     downloaded: int = 0
     quarantined: list[str] = field(default_factory=list)   # "url: reason"
+    refused_links: list[str] = field(default_factory=list)  # links first refused this run: "council: title: reason"
     parsed: int = 0
     not_reports: list[str] = field(default_factory=list)   # "council (urn), published date, url: reason"
     parse_retries: list[str] = field(default_factory=list)  # failed parses, tried again next run
@@ -46,6 +47,7 @@ class RunSummary:
                f"{self.alerts_sent} alerts sent"]
         out += [f"  unread page  {e}" for e in self.unread_pages]
         out += [f"  quarantined  {q}" for q in self.quarantined]
+        out += [f"  link refused {r}" for r in self.refused_links]
         out += [f"  not a report {n}" for n in self.not_reports]
         out += [f"  parse failed {r}" for r in self.parse_retries]
         out += [f"  UNREADABLE   {u}" for u in self.unreadable]
@@ -93,23 +95,29 @@ def begin(settings: Settings, run_id: str) -> None:
 
 
 def discover(settings: Settings, run_id: str, *, councils: list[str] | None = None,
-             limit: int | None = None) -> tuple[int, list[Publication], list[str]]:
+             limit: int | None = None) -> tuple[int, list[Publication], list[str], list[str]]:
     """Crawl the site and record every council and publication. Returns (councils, publications,
-    council pages that could not be read: their publications are picked up next run)."""
+    council pages that could not be read: their publications are picked up next run, links
+    refused for the first time: operators hear of each once)."""
     from etl.crawl import crawl
     from etl.landing import LandingStore
-    from etl.load import load_councils, load_publications
+    from etl.load import load_councils, load_publications, refused_links
     result = crawl(settings, councils=councils or None, limit=limit, pages=LandingStore.from_settings(settings))
     with _warehouse(settings) as wh, wh.transaction():  # a council's first listing and its baseline at once
+        known = {row["url"] for row in refused_links(wh)}
         load_councils(wh, result.councils, run_id, unread=result.unread)
         load_publications(wh, result.publications, run_id)
+    refused = [f"{p.local_authority} ({p.urn}): {p.title}: {p.link_refused}"
+               for p in result.publications if p.link_refused and p.url not in known]
     log.info("discovered %d councils, %d publications", len(result.councils), len(result.publications))
-    return len(result.councils), result.publications, result.errors
+    return len(result.councils), result.publications, result.errors, refused
 
 
 def to_download(publications: list[Publication], since: date | None = None) -> list[Publication]:
-    """Publications worth fetching: every listed file, or those published on/after `since`."""
-    return [p for p in publications if since is None or (p.published and p.published >= since)]
+    """Publications worth fetching: every listed file whose link may be fetched (etl.links), or
+    those published on/after `since`."""
+    return [p for p in publications if not p.link_refused
+            and (since is None or (p.published and p.published >= since))]
 
 
 def download(settings: Settings, publications: list[Publication], *,
@@ -237,8 +245,8 @@ def run_once(settings: Settings, *, run_id: str | None = None, councils: list[st
     summary = RunSummary(run_id or new_run_id())
     begin(settings, summary.run_id)
     try:
-        summary.councils, publications, summary.unread_pages = discover(settings, summary.run_id,
-                                                                        councils=councils, limit=limit)
+        summary.councils, publications, summary.unread_pages, summary.refused_links = discover(
+            settings, summary.run_id, councils=councils, limit=limit)
         summary.publications = len(publications)
         stored, quarantined = download(settings, to_download(publications, since),
                                        retry_quarantined=retry_quarantined)

@@ -54,6 +54,7 @@ class Publication:
     title: str           # the listing text, e.g. "Children's services inspection, pdf - 01 July 2019"
     published: date | None
     url: str             # absolute file URL
+    link_refused: str | None = None   # why the URL may not be a link or fetched (etl.links); None: it may
 
 
 @dataclass(frozen=True)

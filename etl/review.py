@@ -102,6 +102,13 @@ def get_review(wh: Warehouse, report_id: str) -> ReviewItem | None:
     return items[0] if items else None
 
 
+def reviewable(item: ReviewItem | None) -> bool:
+    """A decision applies only to a report in the review queue or one already resolved: report
+    ids are public (the files' sha256), and a report nobody was asked about is not a reviewer's
+    to re-grade."""
+    return item is not None and item.status != "clear"
+
+
 def accept(wh: Warehouse, report_id: str, *, who: str, why: str) -> None:
     """The parse stands as it is: a held report's parsed judgements count, a note is
     acknowledged, an unread area stays "not read"; a held re-parse replaces the stored parse
@@ -158,6 +165,9 @@ def _require_report(wh: Warehouse, report_id: str) -> ReviewItem:
     item = get_review(wh, report_id)
     if item is None:
         raise ValueError(f"no report {report_id!r} in the warehouse")
+    if not reviewable(item):
+        raise ValueError(f"report {report_id[:SHORT_ID]} is not in the review queue (nothing was held or noted"
+                         " for it, and it was never resolved): decisions apply only to listed reports")
     return item
 
 

@@ -29,6 +29,14 @@ def client(wh, warehouse_url):
     return client_for(warehouse_url)
 
 
+def csrf(client: TestClient) -> str:
+    """The review forms' token for this client's viewer, as the reviews page gives it (and the
+    cookie it is tied to, which the client keeps)."""
+    field = BeautifulSoup(client.get("/reviews").text, "html.parser").select_one("input[name=csrf]")
+    assert field is not None, "no review form on the page"
+    return field["value"]
+
+
 def soup(response) -> BeautifulSoup:
     assert response.status_code == 200, response.text[:500]
     return BeautifulSoup(response.text, "html.parser")
@@ -190,13 +198,14 @@ def test_review_actions_change_the_next_refresh_and_need_edit_rights(wh, warehou
 
     editor = client_for(warehouse_url)
     assert soup(editor.get("/reviews")).select_one(f"#r-{rid}").select("form")
-    bad = editor.post(f"/reviews/{rid}/grades", data={"grade_help_and_protection": "splendid", "why": "p.3"})
+    token = csrf(editor)
+    bad = editor.post(f"/reviews/{rid}/grades", data={"grade_help_and_protection": "splendid", "why": "p.3", "csrf": token})
     assert bad.status_code == 400 and "not a grade" in bad.text
-    assert editor.post(f"/reviews/{rid}/grades", data={"grade_help_and_protection": "good"}).status_code == 400
-    assert editor.post("/reviews/nope/accept", data={"why": "x"}).status_code == 404
-    cross_site = editor.post(f"/reviews/{rid}/accept", data={"why": "x"}, headers={"Origin": "https://evil.example"})
+    assert editor.post(f"/reviews/{rid}/grades", data={"grade_help_and_protection": "good", "csrf": token}).status_code == 400
+    assert editor.post("/reviews/nope/accept", data={"why": "x", "csrf": token}).status_code == 404
+    cross_site = editor.post(f"/reviews/{rid}/accept", data={"why": "x", "csrf": token}, headers={"Origin": "https://evil.example"})
     assert cross_site.status_code == 403
-    done = editor.post(f"/reviews/{rid}/accept", data={"why": "the table is right"}, follow_redirects=False)
+    done = editor.post(f"/reviews/{rid}/accept", data={"why": "the table is right", "csrf": token}, follow_redirects=False)
     assert done.status_code == 303 and done.headers["location"] == "/reviews"
     assert grade_now() == "good"  # the decision waits for the next refresh
     changes.refresh(wh, "r")
@@ -293,7 +302,8 @@ def test_a_held_reparse_is_on_the_reviews_page_with_what_it_would_lose(wh, wareh
     assert ["Help and protection", "—", "—", "Inadequate", "Requires improvement", ""] in rows
     assert ["Children in care", "—", "—", "Good", "No data", ""] in rows  # what the re-parse would lose
     assert item.select_one("form button").text == "Accept the re-parse"
-    done = client_for(warehouse_url).post(f"/reviews/{second.sha256}/accept", data={"why": "in care is not judged"})
+    editor = client_for(warehouse_url)
+    done = editor.post(f"/reviews/{second.sha256}/accept", data={"why": "in care is not judged", "csrf": csrf(editor)})
     assert done.status_code == 200 and not soup(done).select(f"#r-{second.sha256}")  # applied, off the queue
     assert wh.fetchall("SELECT area, grade FROM judgements WHERE report_id = ?", [second.sha256]) == [
         ("help_and_protection", "requires_improvement")]

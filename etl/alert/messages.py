@@ -15,6 +15,7 @@ from urllib.parse import quote, urlsplit
 
 from etl import grades
 from etl.alert.events import AlertEvent
+from etl.links import safe_link
 
 FRAMEWORK_LABELS = {
     "lac": "looked after children framework (2012–2013)",
@@ -76,20 +77,22 @@ def escape(value: object, fmt: str) -> str:
     return _MD_SPECIAL.sub(r"\\\1", text) if fmt == "markdown" else text
 
 
-def safe_url(url: str | None) -> str | None:
-    """An http(s) link fit to put in markup, or None: other schemes, and characters that could
-    end a Markdown link or an HTML attribute, are refused or percent-encoded."""
-    if not url:
+def safe_url(url: str | None, allowed_hosts=None) -> str | None:
+    """A link fit to put in markup, or None: only what the link rule allows (etl.links: http(s)
+    to the site or an allowed host; default, the settings' hosts), and characters that could
+    end a Markdown link or an HTML attribute percent-encoded."""
+    if allowed_hosts is None:
+        from etl.config import Settings
+        allowed_hosts = Settings.from_env().allowed_hosts
+    if not safe_link(url, allowed_hosts):
         return None
-    parts = urlsplit(clean(url))
-    if parts.scheme not in ("http", "https") or not parts.hostname:
-        return None
-    return quote(parts.geturl(), safe=":/?#@!$&'*+,;=%-._~")
+    return quote(urlsplit(url).geturl(), safe=":/?#@!$&'*+,;=%-._~")
 
 
 # -- one event --------------------------------------------------------------------------
-def render(event: AlertEvent, fmt: str) -> Message:
-    return Message(_title(title_text(event), fmt), _BUILDERS[fmt]().event(event), fmt)
+def render(event: AlertEvent, fmt: str, allowed_hosts=None) -> Message:
+    """`allowed_hosts`: where a report link may point (etl.links; default, the settings')."""
+    return Message(_title(title_text(event), fmt), _BUILDERS[fmt](allowed_hosts).event(event), fmt)
 
 
 def title_text(event: AlertEvent) -> str:
@@ -161,6 +164,9 @@ class _Text:
     """Plain text: lines and indented lists."""
     fmt = "text"
 
+    def __init__(self, allowed_hosts=None):
+        self.allowed_hosts = allowed_hosts
+
     def esc(self, value) -> str:
         return escape(value, self.fmt)
 
@@ -197,7 +203,7 @@ class _Text:
         note = _framework_note(event)
         if note:
             blocks.append(self.para(self.esc(note)))
-        url = safe_url(event.url)
+        url = safe_url(event.url, self.allowed_hosts)
         blocks.append(self.para(self.link(url, "Read the report") if url else "Report link not available."))
         if event.changes:
             blocks.append(self.para("Change IDs: " + ", ".join(c.change_id for c in event.changes)))
@@ -206,7 +212,7 @@ class _Text:
     def digest(self, heading: str, events: list[AlertEvent]) -> str:
         lines = []
         for e in events:
-            url = safe_url(e.url)
+            url = safe_url(e.url, self.allowed_hosts)
             lines.append(self.esc(title_text(e).removeprefix("Ofsted: ")) + (f" — {self.link(url, 'report')}" if url else ""))
         return self.join([self.para(self.esc(heading)), self.items("", lines)])
 
@@ -255,10 +261,11 @@ _BUILDERS = {"text": _Text, "markdown": _Markdown, "html": _Html}
 
 
 # -- digests ----------------------------------------------------------------------------
-def render_digest(events: list[AlertEvent], fmt: str, cadence: str, period_start: date, period_end: date) -> Message:
+def render_digest(events: list[AlertEvent], fmt: str, cadence: str, period_start: date, period_end: date,
+                  allowed_hosts=None) -> Message:
     """One message for a period: a line per event, oldest first."""
     span = day(period_start) if cadence == "daily" else f"{day(period_start)} to {day(period_end)}"
     n = len(events)
     title = f"Ofsted {cadence} digest, {span}: {n} report{'s' if n != 1 else ''}"
     heading = f"What Ofsted published about the councils you follow, {span}:"
-    return Message(_title(title, fmt), _BUILDERS[fmt]().digest(heading, events), fmt)
+    return Message(_title(title, fmt), _BUILDERS[fmt](allowed_hosts).digest(heading, events), fmt)

@@ -5,6 +5,11 @@
 at /ofsted-ratings with Airflow's authentication) and `ofsted serve` (uvicorn, a shared token).
 Pages are server-rendered with Jinja2 (autoescaped) and SVG; CSS and JS are served from
 `static/`, so nothing is fetched from the internet.
+
+What the view trusts (docs/view.md): nothing the site or a report says. Text is autoescaped;
+every URL from the site is rendered through the link rule (etl.links); and each answer carries
+a Content-Security-Policy (scripts only from `static/`, no inline script or handler, no
+plugins, forms only to this app, framed only where `frame_ancestors` says) and nosniff.
 """
 from __future__ import annotations
 
@@ -17,9 +22,20 @@ from fastapi.staticfiles import StaticFiles
 WEB_DIR = Path(__file__).resolve().parent
 
 
-def create_app(*, viewer: Callable, warehouse_url: Callable[[], str]) -> FastAPI:
+def content_security_policy(frame_ancestors: str) -> str:
+    # styles: view.css and the grade colours' <style> block (no user text reaches either)
+    return ("default-src 'none'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; "
+            "connect-src 'self'; form-action 'self'; base-uri 'none'; object-src 'none'; "
+            f"frame-ancestors {frame_ancestors}")
+
+
+def create_app(*, viewer: Callable, warehouse_url: Callable[[], str], allowed_hosts=None,
+               frame_ancestors: str = "'none'") -> FastAPI:
     """`viewer`: the authentication dependency (etl.web.auth), applied to every route;
-    `warehouse_url`: called per request, so a connection defined later is picked up."""
+    `warehouse_url`: called per request, so a connection defined later is picked up;
+    `allowed_hosts`: the hosts a link from the site may point to (etl.links; default, the
+    settings'); `frame_ancestors`: who may frame the pages (Airflow's own origin: 'self')."""
+    from etl.config import Settings
     from etl.web import pages
 
     def authenticate(request: Request, who=Depends(viewer)) -> None:
@@ -28,6 +44,16 @@ def create_app(*, viewer: Callable, warehouse_url: Callable[[], str]) -> FastAPI
     app = FastAPI(title="Ofsted ratings", dependencies=[Depends(authenticate)],
                   docs_url=None, redoc_url=None, openapi_url=None)
     app.state.warehouse_url = warehouse_url
+    app.state.allowed_hosts = tuple(Settings.from_env().allowed_hosts if allowed_hosts is None else allowed_hosts)
+    policy = content_security_policy(frame_ancestors)
+
+    @app.middleware("http")
+    async def security_headers(request: Request, call_next):
+        response = await call_next(request)
+        response.headers["Content-Security-Policy"] = policy
+        response.headers["X-Content-Type-Options"] = "nosniff"
+        response.headers["Referrer-Policy"] = "same-origin"
+        return response
     # static files are public (no data in them), as Airflow mounts them
     app.mount("/static", StaticFiles(directory=WEB_DIR / "static"), name="static")
     app.include_router(pages.router)

@@ -21,4 +21,5 @@ def warehouse_url() -> str:
 
 
 def create_airflow_app() -> FastAPI:
-    return create_app(viewer=airflow_viewer(), warehouse_url=warehouse_url)
+    # mounted inside Airflow's own app, which frames it: Airflow's origin, and only it, may
+    return create_app(viewer=airflow_viewer(), warehouse_url=warehouse_url, frame_ancestors="'self'")

@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import ipaddress
+import secrets
 from dataclasses import dataclass
 from urllib.parse import urlencode, urlsplit
 
@@ -19,6 +20,8 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 # the DAG whose editors may correct its data (accept a review, set grades)
 PIPELINE_DAG_ID = "ofsted_ingest"
 TOKEN_COOKIE = "ofsted_view_token"
+CSRF_COOKIE = "ofsted_csrf"
+LOOPBACK_NAMES = ("localhost", "127.0.0.1", "::1")
 
 
 @dataclass(frozen=True)
@@ -85,8 +88,53 @@ def _same(given: str | None, expected: str) -> bool:
 
 
 def same_origin(request: Request) -> None:
-    """Refuse a state-changing request sent from another site's page (cross-site form posts
-    carry the session cookie in some browsers); requests without Origin (API clients) pass."""
+    """Refuse a state-changing request sent from another site's page: a browser always sends
+    Origin on a cross-site POST, and `null` from a sandboxed frame, a data: page or a redirect,
+    so only our own origin passes (API clients, which send none, pass too: they cannot ride on a
+    browser's cookie). The Host it is compared with is checked by `host_guard` under `ofsted
+    serve`, and by Airflow's own server configuration under Airflow."""
     origin = request.headers.get("origin")
-    if origin and origin != "null" and urlsplit(origin).netloc != request.headers.get("host"):
+    if origin is not None and (origin == "null" or urlsplit(origin).netloc != request.headers.get("host")):
         raise HTTPException(403, "cross-site request refused")
+    if request.headers.get("sec-fetch-site") in ("cross-site", "same-site"):
+        raise HTTPException(403, "cross-site request refused")
+
+
+# -- CSRF: a double-submit token tied to the viewer -------------------------------------------
+# The browser holds a random value in an HttpOnly, SameSite=Strict cookie; each review form
+# carries HMAC(value, viewer name). Another site's page can neither read the cookie nor the
+# form, so it cannot make the pair; no server secret is needed, so any API worker can check it.
+def csrf_cookie(request: Request) -> tuple[str, bool]:
+    """The viewer's CSRF cookie value, and whether it is new (to be set on the response)."""
+    value = request.cookies.get(CSRF_COOKIE)
+    if value and len(value) == 43:
+        return value, False
+    return secrets.token_urlsafe(32), True
+
+
+def csrf_token(cookie: str, viewer_name: str) -> str:
+    return hmac.new(cookie.encode(), viewer_name.encode(), hashlib.sha256).hexdigest()
+
+
+def check_csrf(request: Request, given: str | None, viewer_name: str) -> None:
+    cookie = request.cookies.get(CSRF_COOKIE)
+    if not cookie or not given or not hmac.compare_digest(csrf_token(cookie, viewer_name), given):
+        raise HTTPException(403, "the form has expired or came from another page: reload the page and try again")
+
+
+def host_guard(bound_host: str):
+    """`ofsted serve`: the Host names a request may carry, against DNS rebinding (a foreign
+    name made to resolve to our address, so that its pages count as our origin). On loopback,
+    the loopback names; on a named address, that name; on a wildcard address (0.0.0.0, ::),
+    any name: the token is required there, and its cookie is never sent to another name."""
+    bound = bound_host.strip("[]").lower()
+    if bound in ("0.0.0.0", "::", ""):
+        return lambda host: True
+    allowed = set(LOOPBACK_NAMES) if is_loopback(bound) else {bound}
+
+    def allowed_host(host: str | None) -> bool:
+        if not host:
+            return False
+        name = urlsplit(f"//{host}").hostname or ""
+        return name.lower() in allowed
+    return allowed_host

@@ -22,7 +22,8 @@ def entry_title(change: dict) -> str:
 
 
 def atom_feed(title: str, self_url: str, page_url: str, changes: list[dict],
-              council_url: Callable[[str], str]) -> bytes:
+              council_url: Callable[[str], str], report_link: Callable[[str | None], str | None]) -> bytes:
+    """`report_link`: the link rule (etl.links), so a refused report URL is left out."""
     ET.register_namespace("", ATOM)
     feed = ET.Element(f"{{{ATOM}}}feed")
 
@@ -43,8 +44,9 @@ def atom_feed(title: str, self_url: str, page_url: str, changes: list[dict],
         add(entry, "id", f"urn:ofsted-ratings:change:{c['change_id']}")
         add(entry, "updated", _stamp(c["published"]))
         add(entry, "link", rel="alternate", type="text/html", href=council_url(c["urn"]))
-        if c["report_url"]:
-            add(entry, "link", rel="related", type="application/pdf", href=c["report_url"])
+        report = report_link(c["report_url"])
+        if report:
+            add(entry, "link", rel="related", type="application/pdf", href=report)
         add(entry, "summary", f"{entry_title(c)}. Inspection ended {c['inspection_end'] or 'unknown'}; "
                               f"report published {c['published'] or 'unknown'} "
                               f"(previous grade published {c['previous_published'] or 'unknown'}).")

@@ -13,9 +13,10 @@ from fastapi.templating import Jinja2Templates
 from starlette.concurrency import run_in_threadpool
 
 from etl import grades
+from etl.links import safe_link
 from etl.warehouse import Warehouse, connect
 from etl.web import WEB_DIR, charts, data, feeds
-from etl.web.auth import same_origin
+from etl.web.auth import CSRF_COOKIE, check_csrf, csrf_cookie, csrf_token, same_origin
 
 router = APIRouter()
 CHANGES_SHOWN = 250
@@ -36,11 +37,22 @@ def template_path_for(context, name: str, **params) -> str:
     return path_for(context["request"], name, **params)
 
 
+def link_for(request: Request, url: str | None) -> str | None:
+    """A URL from the site as a link, or None: the one link rule (etl.links), checked again
+    when shown, so a row stored before the rule is safe too."""
+    return safe_link(url, request.app.state.allowed_hosts)
+
+
+@jinja2.pass_context
+def template_safe_link(context, url: str | None) -> str | None:
+    return link_for(context["request"], url)
+
+
 templates = Jinja2Templates(env=jinja2.Environment(
     loader=jinja2.FileSystemLoader(WEB_DIR / "templates"), autoescape=True,
     trim_blocks=True, lstrip_blocks=True, undefined=jinja2.StrictUndefined))
 templates.env.globals.update(area_label=data.area_label, grade_label=data.grade_label, grade_rank=data.grade_rank,
-                             GRADE_STYLES=grades.GRADE_STYLES, path_for=template_path_for,
+                             GRADE_STYLES=grades.GRADE_STYLES, path_for=template_path_for, safe_link=template_safe_link,
                              FRAMEWORK_SHORT=charts.FRAMEWORK_SHORT, MAIN_AREAS=data.MAIN_AREAS)
 
 
@@ -64,8 +76,14 @@ def warehouse(request: Request) -> Iterator[Warehouse]:
 
 
 def page(request: Request, template: str, started: float, **context) -> HTMLResponse:
-    context.update(viewer=request.state.viewer, server_ms=round((time.perf_counter() - started) * 1000, 1))
-    return templates.TemplateResponse(request, template, context)
+    cookie, new = csrf_cookie(request)
+    context.update(viewer=request.state.viewer, server_ms=round((time.perf_counter() - started) * 1000, 1),
+                   csrf=csrf_token(cookie, request.state.viewer.name))
+    response = templates.TemplateResponse(request, template, context)
+    if new:
+        response.set_cookie(CSRF_COOKIE, cookie, httponly=True, samesite="strict",
+                            path=request.scope.get("root_path", "").rstrip("/") + "/")
+    return response
 
 
 def parse_date(value: str | None, name: str) -> date | None:
@@ -129,7 +147,7 @@ def council_feed(request: Request, urn: str):
 
 def atom(request: Request, rows: list[dict], title: str) -> Response:
     body = feeds.atom_feed(title, str(request.url), absolute_url(request, "changes"), rows,
-                           lambda urn: absolute_url(request, "council", urn=urn))
+                           lambda urn: absolute_url(request, "council", urn=urn), lambda url: link_for(request, url))
     return Response(body, media_type="application/atom+xml; charset=utf-8")
 
 
@@ -179,7 +197,8 @@ def workbook(request: Request):
     from etl import export
 
     with warehouse(request) as wh:
-        body = export.workbook(export.read_datasets(wh, export.SHEETS.values()), wh.engine)
+        body = export.workbook(export.read_datasets(wh, export.SHEETS.values()), wh.engine,
+                               allowed_hosts=request.app.state.allowed_hosts)
     return Response(body, media_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
                     headers={"Content-Disposition": f'attachment; filename="{export.WORKBOOK}"'})
 
@@ -188,36 +207,47 @@ def workbook(request: Request):
 def reviews_page(request: Request):
     started = time.perf_counter()
     from etl import review
+    from etl.load import refused_links
 
     with warehouse(request) as wh:
         items = review.list_reviews(wh)
-    return page(request, "reviews.html", started, items=items, grades=data.REVIEW_GRADES)
+        refused = refused_links(wh)
+    return page(request, "reviews.html", started, items=items, grades=data.REVIEW_GRADES, refused=refused)
 
 
-def editor(request: Request):
-    """Review actions: only a user allowed to edit, and only from this site's own pages."""
+def editor(request: Request, csrf: str | None):
+    """Review actions: only a user allowed to edit, only from this site's own pages, and only
+    with the form's token (tied to the viewer)."""
     if not request.state.viewer.can_edit:
         raise HTTPException(403, "your account may look but not edit: ask for edit rights on ofsted_ingest")
     same_origin(request)
+    check_csrf(request, csrf, request.state.viewer.name)
     return request.state.viewer
 
 
+def require_reviewable(wh: Warehouse, report_id: str) -> None:
+    """Only a report in the review queue, or one already resolved, may be decided (see etl.review)."""
+    from etl import review
+
+    if not review.reviewable(review.get_review(wh, report_id)):
+        raise HTTPException(404, "no such report in the review queue")
+
+
 @router.post("/reviews/{report_id}/accept", name="review_accept")
-def review_accept(request: Request, report_id: str, why: str = Form("")):
-    who = editor(request)
+def review_accept(request: Request, report_id: str, why: str = Form(""), csrf: str = Form("")):
+    who = editor(request, csrf)
     from etl import review
 
     with warehouse(request) as wh:
-        if review.get_review(wh, report_id) is None:
-            raise HTTPException(404, "no such report in the review queue")
+        require_reviewable(wh, report_id)
         review.accept(wh, report_id, who=who.name, why=why)
     return RedirectResponse(path_for(request, "reviews"), status_code=303)
 
 
 @router.post("/reviews/{report_id}/grades", name="review_grades")
 async def review_grades(request: Request, report_id: str):
-    who = editor(request)
     form = await request.form()
+    who = editor(request, str(form.get("csrf", "")))
     grades = {k[len("grade_"):]: v for k, v in form.items() if k.startswith("grade_") and v}
     return await run_in_threadpool(set_grades, request, report_id, grades, str(form.get("why", "")), who.name)
 
@@ -226,8 +256,7 @@ def set_grades(request: Request, report_id: str, grades: dict, why: str, who: st
     from etl import review
 
     with warehouse(request) as wh:
-        if review.get_review(wh, report_id) is None:
-            raise HTTPException(404, "no such report in the review queue")
+        require_reviewable(wh, report_id)
         try:
             review.set_grades(wh, report_id, grades, who=who, why=why)
         except ValueError as exc:

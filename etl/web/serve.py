@@ -1,19 +1,53 @@
-"""`ofsted serve`: the view without Airflow, under uvicorn. Loopback only unless a token is set."""
+"""`ofsted serve`: the view without Airflow, under uvicorn. Loopback only unless a token is set.
+
+No other page may drive it: a request whose Host is not the bound address's is refused (DNS
+rebinding), review actions need this origin and the form's token (etl.web.auth), and the
+access log never shows a query string (where `?token=` would be).
+"""
 from __future__ import annotations
 
+import logging
 import os
 import sys
 
-from fastapi import FastAPI
+from fastapi import FastAPI, Request
+from fastapi.responses import PlainTextResponse
 
+from etl.redact import redact
 from etl.web import create_app
-from etl.web.auth import is_loopback, token_viewer
+from etl.web.auth import host_guard, is_loopback, token_viewer
 
 TOKEN_ENV = "OFSTED_VIEW_TOKEN"
 
 
-def create_standalone_app(settings, token: str | None) -> FastAPI:
-    return create_app(viewer=token_viewer(token), warehouse_url=lambda: settings.warehouse_url)
+def create_standalone_app(settings, token: str | None, host: str = "127.0.0.1") -> FastAPI:
+    app = create_app(viewer=token_viewer(token), warehouse_url=lambda: settings.warehouse_url,
+                     allowed_hosts=settings.allowed_hosts)
+    allowed_host = host_guard(host)
+
+    @app.middleware("http")
+    async def refuse_foreign_host(request: Request, call_next):
+        if not allowed_host(request.headers.get("host")):
+            return PlainTextResponse("this view answers only to the address it was started on", status_code=421)
+        return await call_next(request)
+
+    return app
+
+
+class _PathOnly(logging.Filter):
+    """uvicorn's access log line without the query string (a `?token=` must never be logged)."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        args = record.args
+        if isinstance(args, tuple) and len(args) >= 3 and isinstance(args[2], str):
+            record.args = (*args[:2], args[2].split("?", 1)[0], *args[3:])
+        return True
+
+
+def quiet_access_log() -> None:
+    logger = logging.getLogger("uvicorn.access")
+    if not any(isinstance(f, _PathOnly) for f in logger.filters):
+        logger.addFilter(_PathOnly())
 
 
 def serve_command(args, settings) -> int:
@@ -25,7 +59,11 @@ def serve_command(args, settings) -> int:
         return 2
     import uvicorn
 
-    print(f"Ofsted ratings view on http://{args.host}:{args.port}/ (warehouse: {settings.warehouse_url.split('@')[-1]})"
+    print(f"Ofsted ratings view on http://{args.host}:{args.port}/ (warehouse: {redact(settings.warehouse_url)})"
           + ("; token required" if token else ""), file=sys.stderr)
-    uvicorn.run(create_standalone_app(settings, token), host=args.host, port=args.port, log_level="info")
+    app = create_standalone_app(settings, token, args.host)
+    config = uvicorn.Config(app, host=args.host, port=args.port, log_level="info")
+    server = uvicorn.Server(config)   # the config has set up uvicorn's loggers: filter them now
+    quiet_access_log()
+    server.run()
     return 0

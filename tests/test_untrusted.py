@@ -1,0 +1,197 @@
+"""Everything the site and its files say is untrusted (issue 20): a hostile stand-in of the
+site (tests/support/fakesite.hostile_site: names with formulas, markup, chat mentions and
+terminal escapes; links to javascript:, data: and a foreign host) run through the pipeline,
+then every place that shows what it stored: the view, alerts, the workbook, the terminal."""
+from __future__ import annotations
+
+import io
+from datetime import date
+
+import pytest
+from bs4 import BeautifulSoup
+from fastapi.testclient import TestClient
+
+from etl.config import Settings
+from tests.support.fakesite import HOSTILE_LINKS, HOSTILE_NAMES, hostile_site
+
+FIRST = next(iter(HOSTILE_NAMES))  # the council whose listings carry the hostile links
+SERVED = "http://127.0.0.1:8765"
+
+
+@pytest.fixture(scope="module")
+def hostile(tmp_path_factory):
+    """The hostile site crawled, downloaded, parsed and loaded twice by `ofsted run`'s
+    pipeline (DuckDB); yields (settings, first run's summary, second run's summary, site)."""
+    from etl import pipeline
+    from tests.support.synth_reports import listing_pdf
+
+    tmp = tmp_path_factory.mktemp("hostile")
+    with hostile_site(pdf_factory=listing_pdf) as site:
+        settings = Settings.from_env(site.env(
+            OFSTED_DATA_DIR=str(tmp), OFSTED_LANDING=str(tmp / "landing"),
+            OFSTED_WAREHOUSE_URL=f"duckdb:///{tmp}/warehouse.duckdb"))
+        first = pipeline.run_once(settings)
+        second = pipeline.run_once(settings)
+        yield settings, first, second, site
+
+
+def serve_client(settings, base_url: str = SERVED, token: str | None = None) -> TestClient:
+    from etl.web.serve import create_standalone_app
+
+    host = base_url.split("//")[1].rsplit(":", 1)[0]
+    return TestClient(create_standalone_app(settings, token, host), base_url=base_url)
+
+
+def hrefs(html: str) -> list[str]:
+    page = BeautifulSoup(html, "html.parser")
+    return [a.get("href") or "" for a in page.find_all(["a", "link", "area"])]
+
+
+def foreign_or_script(href: str, settings) -> bool:
+    from etl.http import host_allowed
+
+    lowered = href.strip().lower()
+    if lowered.startswith(("javascript:", "data:", "vbscript:")):
+        return True
+    return "://" in lowered and not host_allowed(href, settings.allowed_hosts) and not href.startswith(SERVED)
+
+
+# -- row 1: one rule for links ---------------------------------------------------------------
+def test_refused_links_are_stored_as_text_with_the_reason_reported_once_and_never_fetched(hostile):
+    from etl.warehouse import connect
+
+    settings, first, second, site = hostile
+    with connect(settings.warehouse_url) as wh:
+        refused = dict(wh.fetchall("SELECT url, link_refused FROM publications WHERE link_refused IS NOT NULL"))
+        council_url = wh.fetchone("SELECT url FROM councils WHERE urn = ?", [FIRST])[0]
+        fetched = {u for (u,) in wh.fetchall("SELECT url FROM stored_files UNION SELECT url FROM quarantined_downloads")}
+    assert set(refused) == set(HOSTILE_LINKS.values())
+    assert "not an http(s) link (javascript:)" in refused[HOSTILE_LINKS["javascript"]]
+    assert "evil.example" in refused[HOSTILE_LINKS["foreign"]] and "not allowed" in refused[HOSTILE_LINKS["foreign"]]
+    assert not fetched & set(refused)                    # never requested, never quarantined
+    # the search result's javascript: link is replaced by the council's page on the site itself
+    assert council_url == f"{site.url}/provider/44/{FIRST}"
+    assert len([r for r in first.refused_links]) == 3 and second.refused_links == []   # reported once
+    assert any("link refused" in line for line in first.lines())
+
+
+def test_the_view_shows_no_script_data_or_foreign_link_and_lists_refused_links_as_text(hostile):
+    settings, *_ = hostile
+    client = serve_client(settings)
+    for path in ("/", "/councils", f"/councils/{FIRST}", "/changes", "/reviews"):
+        answer = client.get(path)
+        assert answer.status_code == 200, (path, answer.text[:300])
+        bad = [h for h in hrefs(answer.text) if foreign_or_script(h, settings)]
+        assert bad == [], (path, bad)
+        page = BeautifulSoup(answer.text, "html.parser")
+        assert [s.get("src", "") for s in page.find_all("script")] == [s.get("src") for s in page.find_all("script", src=True)]
+        assert len(page.find_all("script")) == 1 and not page.find_all("img")
+        assert not [a for tag in page.find_all(True) for a in tag.attrs if a.lower().startswith("on")]
+    reviews = BeautifulSoup(client.get("/reviews").text, "html.parser").select("#refused tbody tr")
+    assert len(reviews) == 3 and all("evil.example" in r.text or ":" in r.text for r in reviews)
+    council = client.get(f"/councils/{FIRST}").text
+    assert council.count("link not shown") == 3
+
+
+def test_a_link_stored_before_the_rule_is_refused_when_shown(hostile, tmp_path):
+    """Rows written before the fix (no reason stored) are checked again wherever they are shown:
+    the view, the Atom feed, alert messages and the workbook."""
+    import openpyxl
+
+    from etl import export
+    from etl.alert.events import AlertEvent
+    from etl.alert.messages import render
+    from etl.warehouse import connect
+
+    settings, *_ = hostile
+    with connect(settings.warehouse_url) as wh:
+        wh.execute("UPDATE publications SET link_refused = NULL")
+        wh.execute("UPDATE councils SET url = ? WHERE urn = ?", [HOSTILE_LINKS["javascript"], FIRST])
+        wh.execute("UPDATE reports SET url = ? WHERE urn = ?", [HOSTILE_LINKS["foreign"], FIRST])
+        wh.execute("UPDATE rating_history SET report_url = ? WHERE urn = ?", [HOSTILE_LINKS["data"], FIRST])
+        datasets = export.read_datasets(wh, export.SHEETS.values())
+    client = serve_client(settings)
+    for path in (f"/councils/{FIRST}", "/changes", "/reviews", "/councils"):
+        assert [h for h in hrefs(client.get(path).text) if foreign_or_script(h, settings)] == [], path
+    from xml.etree import ElementTree as ET
+    feed = ET.fromstring(client.get("/changes.atom").content)
+    links = [link.get("href") for link in feed.iter("{http://www.w3.org/2005/Atom}link")]
+    assert links and not [h for h in links if foreign_or_script(h, settings)]
+    book = openpyxl.load_workbook(io.BytesIO(export.workbook(datasets, "duckdb", allowed_hosts=settings.allowed_hosts)))
+    links = [c.hyperlink.target for ws in book.worksheets for row in ws.iter_rows() for c in row if c.hyperlink]
+    assert links and not [u for u in links if foreign_or_script(u, settings)]
+    event = AlertEvent(kind="focused_visit", event_id="e", urn=FIRST, council="X", published=date(2025, 1, 1), noticed_at=None,
+                       url=HOSTILE_LINKS["foreign"], title="Focused visit")
+    for fmt in ("text", "markdown", "html"):
+        body = render(event, fmt, settings.allowed_hosts).body
+        assert "evil.example" not in body and "Report link not available" in body
+
+
+def test_the_view_sends_a_content_security_policy_and_nosniff(hostile):
+    settings, *_ = hostile
+    client = serve_client(settings)
+    for path in ("/", "/reviews", "/static/view.css", "/councils.csv", "/nope"):
+        headers = client.get(path).headers
+        policy = headers.get("content-security-policy", "")
+        assert "script-src 'self'" in policy and "frame-ancestors 'none'" in policy, path
+        assert "unsafe-inline" not in policy.split("script-src")[1].split(";")[0]
+        assert headers.get("x-content-type-options") == "nosniff", path
+
+
+# -- row 2: `ofsted serve` cannot be driven from another page -------------------------------------
+def held_report_id(settings) -> str:
+    """A report put in the review queue (held) in the hostile warehouse."""
+    from etl.warehouse import connect
+
+    with connect(settings.warehouse_url) as wh:
+        rid = wh.fetchone("SELECT report_id FROM reports WHERE is_report AND framework IS NOT NULL"
+                          " AND urn = ? ORDER BY report_id LIMIT 1", [FIRST])[0]
+        wh.execute("UPDATE reports SET needs_review = TRUE, review_flags = ? WHERE report_id = ?",
+                   ['["overall_effectiveness: table and body disagree"]', rid])
+    return rid
+
+
+def form_token(client: TestClient) -> str:
+    field = BeautifulSoup(client.get("/reviews").text, "html.parser").select_one("input[name=csrf]")
+    return field["value"]
+
+
+def test_serve_refuses_null_and_foreign_origins_foreign_hosts_and_posts_without_the_form_token(hostile):
+    settings, *_ = hostile
+    rid = held_report_id(settings)
+    client = serve_client(settings)
+    token = form_token(client)
+    form = {"why": "checked", "csrf": token, "grade_overall_effectiveness": "inadequate"}
+    url = f"/reviews/{rid}/grades"
+    # a sandboxed iframe sends Origin: null; a page on another local port its own origin
+    assert client.post(url, data=form, headers={"Origin": "null"}).status_code == 403
+    assert client.post(url, data=form, headers={"Origin": "http://127.0.0.1:9999"}).status_code == 403
+    # DNS rebinding: a foreign name resolving to us, with a matching Origin
+    rebound = {"Host": "evil.example:8765", "Origin": "http://evil.example:8765"}
+    assert client.post(url, data=form, headers=rebound).status_code == 421
+    assert client.get("/", headers={"Host": "evil.example:8765"}).status_code == 421
+    # a form without the token (or with another viewer's) is refused, even from our own origin
+    assert client.post(url, data={**form, "csrf": ""}, headers={"Origin": SERVED}).status_code == 403
+    stranger = serve_client(settings)
+    stranger.get("/reviews")  # its own cookie: the token above is not tied to it
+    assert stranger.post(url, data=form, headers={"Origin": SERVED}).status_code == 403
+    # our own page's form goes through; localhost is a loopback name too
+    assert client.post(url, data=form, headers={"Origin": SERVED}, follow_redirects=False).status_code == 303
+    assert serve_client(settings, "http://localhost:8765").get("/").status_code == 200
+
+
+def test_review_actions_apply_only_to_reports_in_the_review_queue(hostile):
+    from etl import review
+    from etl.warehouse import connect
+
+    settings, *_ = hostile
+    with connect(settings.warehouse_url) as wh:
+        clear = wh.fetchone("SELECT report_id FROM reports WHERE is_report AND NOT needs_review"
+                            " AND COALESCE(review_notes, '[]') = '[]' AND COALESCE(unread_areas, '[]') = '[]'"
+                            " AND report_id NOT IN (SELECT report_id FROM review_resolutions) LIMIT 1")[0]
+    client = serve_client(settings)
+    form = {"why": "x", "csrf": form_token(client), "grade_overall_effectiveness": "inadequate"}
+    assert client.post(f"/reviews/{clear}/grades", data=form).status_code == 404
+    assert client.post(f"/reviews/{clear}/accept", data=form).status_code == 404
+    with connect(settings.warehouse_url) as wh, pytest.raises(ValueError, match="not in the review queue"):
+        review.set_grades(wh, clear, {"overall_effectiveness": "inadequate"}, who="x", why="y")
