@@ -36,8 +36,18 @@ for name, (_, password) in users.items():
     out["pages"][name] = {p: [r.status_code, r.text] for p in pages for r in [client.get(p, headers=headers)]}
     # the UI's frame sends the session cookie, not a header
     out["pages"][name]["cookie"] = client.get(pages[0], cookies={"_token": token}).status_code
+    out["pages"][name]["accept_without_form_token"] = client.post(
+        "/ofsted-ratings/reviews/unknown-report/accept", data={"why": "checked"}, headers=headers).status_code
+    # the form's token: tied to the viewer and the cookie the reviews page sets
+    from etl.web.auth import CSRF_COOKIE, csrf_token
+    client.get("/ofsted-ratings/reviews", headers=headers)
+    form = {"why": "checked", "csrf": csrf_token(client.cookies.get(CSRF_COOKIE, ""), name)}
     out["pages"][name]["accept"] = client.post("/ofsted-ratings/reviews/unknown-report/accept",
-                                               data={"why": "checked"}, headers=headers).status_code
+                                               data=form, headers=headers).status_code
+    out["pages"][name]["accept_null_origin"] = client.post("/ofsted-ratings/reviews/unknown-report/accept",
+                                                           data=form, headers={**headers, "Origin": "null"}).status_code
+    answer = client.get(pages[0], headers=headers)
+    out["pages"][name]["headers"] = {k: answer.headers.get(k) for k in ("content-security-policy", "x-content-type-options")}
 out["static"] = client.get("/ofsted-ratings/static/view.css").status_code
 print(json.dumps(out))
 """
@@ -123,3 +133,14 @@ def test_review_actions_are_refused_to_read_only_users(airflow_view):
     out, _ = airflow_view
     assert out["pages"]["reader"]["accept"] == 403
     assert out["pages"]["admin"]["accept"] == 404  # allowed, but there is no such report
+    assert out["pages"]["admin"]["accept_without_form_token"] == 403
+    assert out["pages"]["admin"]["accept_null_origin"] == 403  # a sandboxed frame's post
+
+
+def test_the_view_under_airflow_sends_its_content_security_policy(airflow_view):
+    out, _ = airflow_view
+    headers = out["pages"]["reader"]["headers"]
+    policy = headers["content-security-policy"]
+    # framed by Airflow's UI (the same origin), by no one else; scripts only from static/
+    assert "frame-ancestors 'self'" in policy and "script-src 'self';" in policy
+    assert headers["x-content-type-options"] == "nosniff"

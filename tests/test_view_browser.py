@@ -23,23 +23,25 @@ WIDTHS = (1440, 360)
 
 @pytest.fixture(scope="module")
 def site(tmp_path_factory):
-    """`ofsted serve`'s app on a loopback port, over a synthetic England (~600 reports)."""
+    """`ofsted serve`'s app on a loopback port, over a synthetic England (~600 reports), with
+    hostile links written as a store before the link rule would hold them (etl.links)."""
     import uvicorn
 
+    from etl.config import Settings
     from etl.warehouse import connect, migrate
-    from etl.web import create_app
-    from etl.web.auth import token_viewer
+    from etl.web.serve import create_standalone_app
     from tests.support.england import load_england
 
     url = f"duckdb:///{tmp_path_factory.mktemp('browser')}/warehouse.duckdb"
     with connect(url) as wh:
         migrate(wh)
         load_england(wh)
+        store_hostile_links(wh)
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
-    server = uvicorn.Server(uvicorn.Config(create_app(viewer=token_viewer(None), warehouse_url=lambda: url),
-                                           host="127.0.0.1", port=port, log_level="warning"))
+    app = create_standalone_app(Settings.from_env({"OFSTED_WAREHOUSE_URL": url}), None, "127.0.0.1")
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
     deadline = time.monotonic() + 30
@@ -49,6 +51,23 @@ def site(tmp_path_factory):
     yield f"http://127.0.0.1:{port}"
     server.should_exit = True
     thread.join(timeout=10)
+
+
+def store_hostile_links(wh) -> None:
+    """Barnet's provider link, a publication per hostile link, its reports' and history's links,
+    and one held report (so the review page has forms), as a warehouse from before the rule."""
+    from datetime import date
+
+    from tests.support.fakesite import HOSTILE_LINKS
+
+    wh.execute("UPDATE councils SET url = ? WHERE urn = '80487'", [HOSTILE_LINKS["javascript"]])
+    wh.insert_rows("publications", ("url", "urn", "local_authority", "kind", "title", "published", "first_seen", "last_seen"),
+                   [(link, "80487", "Barnet", "focused_visit", f"Focused visit ({kind})", date(2025, 1, 2),
+                     date(2025, 1, 2), date(2025, 1, 2)) for kind, link in HOSTILE_LINKS.items()])
+    rid = wh.fetchone("SELECT report_id FROM reports WHERE urn = '80487' AND is_report ORDER BY published DESC LIMIT 1")[0]
+    wh.execute("UPDATE reports SET url = ?, needs_review = TRUE, review_flags = ? WHERE report_id = ?",
+               [HOSTILE_LINKS["foreign"], '["overall_effectiveness: table and body disagree"]', rid])
+    wh.execute("UPDATE rating_history SET report_url = ? WHERE urn = '80487'", [HOSTILE_LINKS["data"]])
 
 
 @pytest.fixture(scope="module")
@@ -132,3 +151,26 @@ def test_councils_table_sorts_from_the_keyboard(site, browser, shots):
     assert button.find_element(By.XPATH, "..").get_attribute("aria-sort") == "descending"
     assert [e for e in browser.get_log("browser") if e["level"] == "SEVERE"] == []
     browser.save_screenshot(str(shots / "councils-1440.png"))
+
+
+@pytest.mark.parametrize("path", ["/councils/80487", "/councils", "/changes", "/reviews"])
+def test_no_script_data_or_foreign_link_on_the_pages(site, browser, path):
+    """Every link the browser sees goes to this view or an allowed host, by http(s) (the stored
+    links are hostile: javascript:, data:, a foreign host); the pages log no CSP violation."""
+    import urllib.request
+
+    from etl.config import Settings
+    from etl.http import host_allowed
+
+    visit(browser, site + path, 1440)
+    links = browser.execute_script(
+        "return [...document.querySelectorAll('a[href], area[href], link[href]')].map(a => a.href)")
+    allowed = Settings.from_env({}).allowed_hosts
+    bad = [h for h in links if not (h.startswith(site + "/") or h.startswith(site + "#") or host_allowed(h, allowed))]
+    assert links and bad == [], bad
+    if path == "/councils/80487":
+        assert browser.page_source.count("link not shown") == 3
+    with urllib.request.urlopen(site + path) as answer:
+        policy = answer.headers["Content-Security-Policy"]
+        assert "script-src 'self'" in policy and "frame-ancestors 'none'" in policy
+        assert answer.headers["X-Content-Type-Options"] == "nosniff"
