@@ -134,7 +134,7 @@ def test_digest_lists_each_event_once_with_links():
 def test_channel_id_is_stable_and_keeps_secrets_out():
     url = "slack://TokenA/TokenB/TokenC/#general"
     assert channel_id(url) == channel_id(url)
-    assert "Token" not in channel_id(url) and channel_id(url).startswith("slack://")
+    assert "Token" not in channel_id(url) and channel_id(url).startswith("slack#")
     assert channel_id("mailto://user:secret@example.org") != channel_id("mailto://user:other@example.org")
     assert "secret" not in channel_id("mailto://user:secret@example.org")
 

@@ -195,3 +195,60 @@ def test_review_actions_apply_only_to_reports_in_the_review_queue(hostile):
     assert client.post(f"/reviews/{clear}/accept", data=form).status_code == 404
     with connect(settings.warehouse_url) as wh, pytest.raises(ValueError, match="not in the review queue"):
         review.set_grades(wh, clear, {"overall_effectiveness": "inadequate"}, who="x", why="y")
+
+
+# -- row 3: no secret in a channel name ------------------------------------------------------------
+# Apprise URLs with a key in each place a URL has: host, user, password, path, query
+KEYED_URLS = {
+    "prowl://Kh0stKeyAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA": ["Kh0stKey"],
+    "pbul://Kh0stPushbulletKeyAAAAAAAAAAAAA": ["Kh0stPushbullet"],
+    "opsgenie://Kh0stOpsgenieKey/": ["Kh0stOpsgenie"],
+    "pover://Kus3rKeyAAAAAAAAAAAAAAAAAAAAAA@Kt0kenAAAAAAAAAAAAAAAAAAAAAA": ["Kus3rKey", "Kt0ken"],
+    "mailto://ann:Kpa55word@mail.example.org": ["ann", "Kpa55word", "mail.example"],
+    "slack://KpathA/KpathB/KpathC/#general": ["KpathA", "KpathB", "KpathC", "general"],
+    "discord://123456/KwebhookToken": ["123456", "KwebhookToken"],
+    "json://hooks.example.net:8080/Kp4th?token=Kqu3ry": ["hooks.example", "8080", "Kp4th", "Kqu3ry"],
+}
+
+
+@pytest.mark.parametrize("url", KEYED_URLS)
+def test_channel_id_shows_the_scheme_and_a_fingerprint_only(url):
+    from etl.alert import channel_id
+    from etl.alert.rules import valid_apprise_url
+
+    assert valid_apprise_url(url), url  # each is a real Apprise URL
+    name = channel_id(url)
+    assert name.split("#")[0] == url.split("://")[0] and len(name.split("#")[1]) == 12
+    assert not [secret for secret in KEYED_URLS[url] if secret.lower() in name.lower()]
+    assert channel_id(url) == name and channel_id(url + "x") != name
+
+
+def test_ofsted_alerts_check_and_a_failed_send_name_no_part_of_the_url(tmp_path, monkeypatch, capsys, caplog):
+    from etl.alert import notify_operators
+    from etl.cli import main
+
+    monkeypatch.setenv("OFSTED_WAREHOUSE_URL", f"duckdb:///{tmp_path / 'w.duckdb'}")
+    monkeypatch.setenv("OFSTED_ALERT_URLS", " ".join(KEYED_URLS))
+    monkeypatch.delenv("OFSTED_ALERT_RULES", raising=False)
+    assert main(["alerts", "check"]) == 0
+    out = capsys.readouterr().out
+    secrets = [s for parts in KEYED_URLS.values() for s in parts]
+    assert f"{len(KEYED_URLS)} rule(s), valid" in out
+    assert not [s for s in secrets if s in out], out
+    # a send that fails: the error Apprise wrote may quote its target
+    failing = "json://127.0.0.1:9/Kp4thSecret?token=Kqu3rySecret"
+    notify_operators([failing], "t", "b", send=lambda url, *a: f"could not reach {url} (Kp4thSecret)")
+    logged = caplog.text
+    assert "could not notify operators via json#" in logged
+    assert "Kp4thSecret" not in logged and "Kqu3rySecret" not in logged and "127.0.0.1:9" not in logged
+
+
+def test_migration_012_takes_the_host_out_of_stored_channel_names(empty_warehouse):
+    from etl.warehouse import connect, migrate
+
+    with connect(empty_warehouse) as wh:
+        migrate(wh, target=11)
+        wh.execute("INSERT INTO alert_messages (message_id, channel, kind, status, attempts, updated_at)"
+                   " VALUES ('m', 'prowl://Kh0stKey#0123456789ab/daily', 'digest', 'delivered', 1, CURRENT_TIMESTAMP)")
+        migrate(wh)
+        assert wh.fetchall("SELECT channel FROM alert_messages") == [("prowl#0123456789ab/daily",)]

@@ -13,19 +13,18 @@ by the first run after the period ends.
 """
 from __future__ import annotations
 
-import hashlib
 import logging
 import uuid
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from typing import Callable
-from urllib.parse import urlsplit
+from urllib.parse import unquote, urlsplit
 
 import apprise
 
 from etl.alert.events import AlertEvent, collect_events
 from etl.alert.messages import Message, render, render_digest
-from etl.alert.rules import CouncilDirectory, Rule
+from etl.alert.rules import CouncilDirectory, Rule, channel_id
 from etl.warehouse import Warehouse
 
 log = logging.getLogger(__name__)
@@ -43,13 +42,6 @@ class AlertSummary:
     errors: list[str] = field(default_factory=list)
 
 
-def channel_id(url: str) -> str:
-    """A stable name for a target that keeps its secrets (tokens, passwords) out of the warehouse."""
-    parts = urlsplit(url)
-    digest = hashlib.sha256(url.encode()).hexdigest()[:12]
-    return f"{parts.scheme}://{parts.hostname or ''}#{digest}"
-
-
 def rule_channel(rule: Rule) -> str:
     """Immediate messages and each digest cadence are separate channels of one target."""
     base = channel_id(rule.url)
@@ -64,7 +56,21 @@ def apprise_send(url: str, title: str, body: str, body_format: str = "text") -> 
         return f"not a valid Apprise URL: {channel_id(url)}"
     with apprise.LogCapture(level=logging.WARNING) as captured:
         ok = target.notify(title=title, body=body, body_format=body_format)
-    return None if ok else (captured.getvalue().strip() or "delivery failed")
+    return None if ok else without_url_parts(captured.getvalue().strip() or "delivery failed", url)
+
+
+def without_url_parts(text: str, url: str) -> str:
+    """`text` (an error Apprise wrote, which may quote its target) with every part of `url`
+    that could be a key masked: host, user, password, path segments, query values."""
+    from etl.redact import MASK, redact
+
+    parts = urlsplit(url)
+    pieces = {parts.hostname, parts.username, parts.password, *parts.path.split("/"),
+              *(v for pair in parts.query.split("&") for v in pair.split("=")[1:])}
+    for piece in sorted({p for p in pieces if p and len(p) >= 4} | {unquote(p) for p in pieces if p and len(p) >= 4},
+                        key=len, reverse=True):
+        text = text.replace(piece, MASK)
+    return redact(text)
 
 
 def notify_operators(urls: list[str], title: str, body: str, send: Sender = apprise_send) -> None:
@@ -78,7 +84,7 @@ def notify_operators(urls: list[str], title: str, body: str, send: Sender = appr
         except Exception as exc:  # a broken notifier must not mask the failure it reports
             error = str(exc)
         if error:
-            log.error("could not notify operators via %s: %s", channel_id(url), error)
+            log.error("could not notify operators via %s: %s", channel_id(url), without_url_parts(error, url))
 
 
 def period(now: datetime, cadence: str) -> tuple[datetime, datetime]:

@@ -14,6 +14,7 @@ every filter it sets matches:
 """
 from __future__ import annotations
 
+import hashlib
 import json
 import re
 from dataclasses import dataclass, field
@@ -53,6 +54,15 @@ class CouncilDirectory(Protocol):
     def region_of(self, urn: str) -> str | None: ...
     def neighbours_of(self, urn: str) -> tuple[str, ...]: ...
     def regions(self) -> set[str]: ...
+
+
+def channel_id(url: str) -> str:
+    """A stable name for a target that says only its scheme and a fingerprint: Apprise URLs
+    carry keys in any part (`prowl://KEY`, `pover://user@TOKEN`, `json://host/path?token=`),
+    so no part of the host, user, password, path or query is shown, stored or logged."""
+    scheme = urlsplit(url).scheme.lower() if "://" in url else ""
+    scheme = scheme if re.fullmatch(r"[a-z][a-z0-9+.-]{0,19}", scheme) else "apprise"
+    return f"{scheme}#{hashlib.sha256(url.encode()).hexdigest()[:12]}"
 
 
 def body_format(url: str) -> str:
@@ -218,7 +228,6 @@ def _target(reader: _Reader, value: Any) -> dict:
     if "://" in value:
         if not valid_apprise_url(value):
             raise ValueError("not a valid Apprise URL")
-        from etl.alert.delivery import channel_id
         return {"target": channel_id(value), "url": value}
     known = ", ".join(sorted(reader.targets)) or "none defined"
     raise ValueError(f"no target named {value!r} (targets: {known})")
@@ -278,8 +287,6 @@ def load_rules(directory: CouncilDirectory, *, urls: Iterable[str] = (), rules_f
                connection_extra: str | dict | None = None) -> list[Rule]:
     """The subscriptions in force: OFSTED_ALERT_URLS (everything, immediately), the rules file,
     and the `ofsted_alerts` connection's extra (its `targets` may be used by the file's rules)."""
-    from etl.alert.delivery import channel_id
-
     rules = [Rule(target=channel_id(u), url=u) for u in urls]
     extra = json.loads(connection_extra) if isinstance(connection_extra, str) and connection_extra else \
         connection_extra or {}
