@@ -252,3 +252,37 @@ def test_migration_012_takes_the_host_out_of_stored_channel_names(empty_warehous
                    " VALUES ('m', 'prowl://Kh0stKey#0123456789ab/daily', 'digest', 'delivered', 1, CURRENT_TIMESTAMP)")
         migrate(wh)
         assert wh.fetchall("SELECT channel FROM alert_messages") == [("prowl#0123456789ab/daily",)]
+
+
+# -- row 4: escaping by destination, titles as well as bodies --------------------------------------
+def visible(markdown_text: str) -> tuple[str, BeautifulSoup]:
+    """What a CommonMark renderer shows (zero-width spaces dropped), and its markup."""
+    from markdown_it import MarkdownIt
+
+    from etl.alert.messages import ZWSP
+
+    page = BeautifulSoup(MarkdownIt("commonmark").render(markdown_text), "html.parser")
+    return page.get_text().replace(ZWSP, ""), page
+
+
+@pytest.mark.parametrize("urn", list(HOSTILE_NAMES))
+def test_alert_titles_and_bodies_are_escaped_for_the_format_apprise_is_told(urn):
+    from etl.alert.events import AlertEvent
+    from etl.alert.messages import clean, render
+
+    event = AlertEvent(event_id="e", kind="new_council", urn=urn, council=HOSTILE_NAMES[urn],
+                       published=date(2025, 1, 1), url=None, noticed_at=None, held=(("overall_effectiveness", "good"),))
+    name = clean(HOSTILE_NAMES[urn])
+    md = render(event, "markdown", ())
+    # Discord and Mattermost render the title as Markdown; Google Chat merges it into the body
+    for text in (md.title, md.title + "\n\n" + md.body):
+        shown, page = visible(text)
+        assert name in shown, (name, shown)          # the name reads as it is: no markup taken from it
+        assert not page.find_all(["a", "img", "script", "code", "h1", "h2", "h3"])
+    for message in (md, render(event, "text", ()), render(event, "html", ())):
+        for text in (message.title, message.body):
+            assert "<users/all>" not in text and "<!channel>" not in text
+            assert "@everyone" not in text or message.format == "html" and text is message.body  # email: no mentions
+            assert "\x1b" not in text and "\u202e" not in text and "\x00" not in text
+    html = render(event, "html", ())
+    assert not BeautifulSoup(html.body, "html.parser").find_all(["script", "img", "a"])

@@ -70,7 +70,8 @@ def escape(value: object, fmt: str) -> str:
     text = clean(value)
     if fmt == "html":
         return html.escape(text)
-    text = text.replace("@", "@" + ZWSP)  # a zero-width space after @ breaks every mention
+    # a zero-width space after @ or < breaks every mention (@everyone, <!channel>, <users/all>)
+    text = text.replace("@", "@" + ZWSP).replace("<", "<" + ZWSP)
     if fmt in ("markdown", "chat-title"):
         # and where chat would link a bare address: after "://" and after dots between letters
         text = re.sub(r"\.(?=\w)", "." + ZWSP, text).replace("://", ":" + ZWSP + "//").replace("](", "]" + ZWSP + "(")
@@ -92,12 +93,21 @@ def safe_url(url: str | None, allowed_hosts=None) -> str | None:
 # -- one event --------------------------------------------------------------------------
 def render(event: AlertEvent, fmt: str, allowed_hosts=None) -> Message:
     """`allowed_hosts`: where a report link may point (etl.links; default, the settings')."""
-    return Message(_title(title_text(event), fmt), _BUILDERS[fmt](allowed_hosts).event(event), fmt)
+    return Message(event_title(event, fmt), _BUILDERS[fmt](allowed_hosts).event(event), fmt)
 
 
-def title_text(event: AlertEvent) -> str:
-    """The title as plain words (council name cleaned, not escaped)."""
-    council = clean(event.council)
+def event_title(event: AlertEvent, fmt: str) -> str:
+    """The title for a destination told `fmt`. Markdown services may render the title as
+    Markdown (Discord, Mattermost) or merge it into the body (Google Chat), so what the site
+    said is escaped as Markdown there; elsewhere the title is plain text (an email's subject)."""
+    if fmt == "markdown":
+        return title_text(event, lambda value: escape(value, "markdown"))
+    return _title(title_text(event), fmt)
+
+
+def title_text(event: AlertEvent, name=None) -> str:
+    """The title as plain words (council name cleaned, not escaped; or through `name`)."""
+    council = (name or clean)(event.council)
     if event.kind == "grade_change":
         lead = _headline(event)
         more = len(event.changes) - 1
@@ -119,7 +129,7 @@ def title_text(event: AlertEvent) -> str:
 
 
 def _title(text: str, fmt: str) -> str:
-    # a title is plain text in every service (Slack and Teams show it unformatted)
+    # a title of our own words only (a digest's), or a plain-text destination's
     return escape(text, "chat-title" if fmt == "markdown" else "text")
 
 
