@@ -108,14 +108,20 @@ def neutralise(value):
 
 
 # -- CSV and Parquet -------------------------------------------------------------------
-def to_csv(ds: Dataset) -> bytes:
+def csv_text(columns: list[str], rows: Iterable[tuple]) -> str:
+    """The one CSV writer (exports, the view's /councils.csv, `ofsted query --format csv`):
+    dates as ISO, None as empty, formula-like cells neutralised."""
     buf = io.StringIO()
     writer = csv.writer(buf, lineterminator="\n")
-    writer.writerow(ds.columns)
-    for row in ds.rows:
+    writer.writerow([neutralise(c) for c in columns])
+    for row in rows:
         writer.writerow(["" if v is None else v.isoformat() if isinstance(v, (date, datetime)) else neutralise(v)
                          for v in row])
-    return buf.getvalue().encode("utf-8")
+    return buf.getvalue()
+
+
+def to_csv(ds: Dataset) -> bytes:
+    return csv_text(ds.columns, ds.rows).encode("utf-8")
 
 
 def to_parquet(ds: Dataset) -> bytes:

@@ -2,12 +2,11 @@
 [--format table|csv|json]`: quick answers from the warehouse without writing SQL."""
 from __future__ import annotations
 
-import csv
-import io
 import json
 import sys
 from datetime import date, datetime
 
+from etl.links import for_terminal
 from etl.warehouse import Warehouse, connect
 
 CURRENT_SQL = ("SELECT urn, local_authority, area, grade, framework, inspection_end, published, report_url"
@@ -71,13 +70,11 @@ def render(names: list[str], rows: list[tuple], fmt: str) -> str:
         records = [{n: (_text(v) if isinstance(v, (date, datetime)) else v) for n, v in zip(names, row)}
                    for row in rows]
         return json.dumps(records, indent=2) + "\n"
-    if fmt == "csv":
-        buf = io.StringIO()
-        writer = csv.writer(buf, lineterminator="\n")
-        writer.writerow(names)
-        writer.writerows([[_text(v) for v in row] for row in rows])
-        return buf.getvalue()
-    cells = [names] + [[_text(v) for v in row] for row in rows]
+    if fmt == "csv":  # as the exports write it: a spreadsheet runs no formula from the site
+        from etl.export import csv_text
+        return csv_text(names, [[_text(v) if isinstance(v, bool) else v for v in row] for row in rows])
+    # a table for a terminal: text from the site can carry escape sequences
+    cells = [names] + [[for_terminal(_text(v)) for v in row] for row in rows]
     widths = [max(len(r[i]) for r in cells) for i in range(len(names))]
     lines = ["  ".join(c.ljust(w) for c, w in zip(r, widths)).rstrip() for r in cells]
     lines.insert(1, "  ".join("-" * w for w in widths))

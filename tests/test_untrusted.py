@@ -286,3 +286,25 @@ def test_alert_titles_and_bodies_are_escaped_for_the_format_apprise_is_told(urn)
             assert "\x1b" not in text and "\u202e" not in text and "\x00" not in text
     html = render(event, "html", ())
     assert not BeautifulSoup(html.body, "html.parser").find_all(["script", "img", "a"])
+
+
+# -- row 6 (CSV): one neutraliser for the exports, /councils.csv and `ofsted query` -----------------
+def test_ofsted_query_csv_neutralises_formulas_as_the_exports_do(hostile, monkeypatch, capsys):
+    import csv
+
+    from etl import export
+    from etl.cli import main
+
+    settings, *_ = hostile
+    monkeypatch.setenv("OFSTED_WAREHOUSE_URL", settings.warehouse_url)
+    formula = HOSTILE_NAMES[FIRST]
+    outputs = {}
+    for what in ("summary", "current", "changes"):
+        assert main(["query", what, "--format", "csv"]) == 0
+        outputs[what] = list(csv.reader(io.StringIO(capsys.readouterr().out)))
+    cells = [cell for rows in outputs.values() for row in rows for cell in row]
+    assert "'" + formula in cells and formula not in cells
+    assert not [c for c in cells if c.startswith(export.FORMULA_START)]
+    # the view's CSV and the exports write the same cell
+    view_csv = serve_client(settings).get("/councils.csv").text
+    assert "'" + formula in [c for row in csv.reader(io.StringIO(view_csv)) for c in row]
