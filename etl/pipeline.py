@@ -274,7 +274,8 @@ def run_command(args, settings: Settings) -> int:
     summary = run_once(settings, councils=args.council, limit=args.limit, reparse=args.reparse,
                        since=getattr(args, "since", None), historic_alerts=args.historic_alerts,
                        retry_quarantined=getattr(args, "retry_quarantined", False))
-    print("\n".join(summary.lines()))
+    from etl.links import for_terminal
+    print("\n".join(for_terminal(line) for line in summary.lines()))  # names from the site: no escapes
     print(f"warehouse: {redact(settings.warehouse_url)}")
     return 0
 

@@ -24,6 +24,7 @@ import re
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
+from etl.links import for_terminal
 from etl.load import accept_held_parse, by_chunks, resolve_review
 from etl.records import FRAMEWORK_AREAS, GRADES, report_label
 from etl.warehouse import Warehouse
@@ -269,8 +270,8 @@ def _run(wh: Warehouse, args) -> int:
     if args.action == "list":
         items = list_reviews(wh, include_resolved=args.all)
         for item in items:
-            print(f"{item.status:<9} {item.report_id[:SHORT_ID]}  {item.framework or '-':<10} {report_label(item.council, item.urn, item.published, item.url)}")
-            print("\n".join(_details(item)))
+            _print(f"{item.status:<9} {item.report_id[:SHORT_ID]}  {item.framework or '-':<10} {report_label(item.council, item.urn, item.published, item.url)}")
+            _print(*_details(item))
         print(f"{len(items)} report(s) to review" if not args.all else f"{len(items)} report(s)")
         return 0
     rid = find_report_id(wh, args.id)
@@ -282,11 +283,16 @@ def _run(wh: Warehouse, args) -> int:
     if item is None:  # an accepted re-parse said the file is not a report
         print(f"accepted: {rid} is no longer counted as a report")
     else:
-        print(f"{item.status:<9} {item.report_id}  {item.framework or '-'}  {report_label(item.council, item.urn, item.published, item.url)}")
-        print("\n".join(_details(item)))
+        _print(f"{item.status:<9} {item.report_id}  {item.framework or '-'}  {report_label(item.council, item.urn, item.published, item.url)}")
+        _print(*_details(item))
     if args.action != "show":
         print("recorded: the rating history moves at the next changes refresh (`ofsted run`, or the DAG)")
     return 0
+
+
+def _print(*lines: str) -> None:
+    """Lines from the warehouse (names, flags, who and why) to the terminal, escape sequences shown."""
+    print("\n".join(for_terminal(line) for line in lines))
 
 
 def _user() -> str:

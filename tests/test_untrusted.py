@@ -308,3 +308,99 @@ def test_ofsted_query_csv_neutralises_formulas_as_the_exports_do(hostile, monkey
     # the view's CSV and the exports write the same cell
     view_csv = serve_client(settings).get("/councils.csv").text
     assert "'" + formula in [c for row in csv.reader(io.StringIO(view_csv)) for c in row]
+
+
+# -- the low rows ----------------------------------------------------------------------------------
+def test_control_characters_are_removed_where_names_are_taken_in_and_the_feed_stays_xml(hostile):
+    from xml.etree import ElementTree as ET
+
+    from etl.warehouse import connect
+
+    settings, *_ = hostile
+    bath = "80427"
+    with connect(settings.warehouse_url) as wh:
+        name = wh.fetchone("SELECT name FROM councils WHERE urn = ?", [bath])[0]
+        titles = [t for (t,) in wh.fetchall("SELECT title FROM publications WHERE urn = ?", [bath])]
+    assert name.startswith("Bath ]0;pwned[2J[31mredevil") and name.isprintable()  # (HTML makes the NUL U+FFFD)
+    assert titles and all(t.isprintable() for t in titles)
+    # a row stored before the crawler cleaned names: the feed is still XML
+    with connect(settings.warehouse_url) as wh:
+        wh.execute("UPDATE councils SET name = ? WHERE urn = ?", [HOSTILE_NAMES[bath], bath])
+        wh.execute("UPDATE rating_history SET local_authority = ? WHERE urn = ?", [HOSTILE_NAMES[bath], bath])
+    client = serve_client(settings)
+    for path in ("/changes.atom", f"/councils/{bath}/changes.atom"):
+        answer = client.get(path)
+        assert answer.status_code == 200
+        ET.fromstring(answer.content)  # well-formed
+
+
+def test_terminal_output_shows_escape_sequences_as_text(hostile, monkeypatch, capsys):
+    from etl.cli import main
+    from etl.warehouse import connect
+
+    settings, *_ = hostile
+    bath = "80427"
+    monkeypatch.setenv("OFSTED_WAREHOUSE_URL", settings.warehouse_url)
+    with connect(settings.warehouse_url) as wh:  # stored as before the fix, and a reviewer's hostile words
+        wh.execute("UPDATE councils SET name = ? WHERE urn = ?", [HOSTILE_NAMES[bath], bath])
+        wh.execute("UPDATE rating_history SET local_authority = ? WHERE urn = ?", [HOSTILE_NAMES[bath], bath])
+        rid = wh.fetchone("SELECT r.report_id FROM reports r JOIN publications p ON p.url = r.url"
+                          " WHERE p.urn = ? AND r.is_report AND r.framework IS NOT NULL ORDER BY r.report_id LIMIT 1", [bath])[0]
+        wh.execute("UPDATE reports SET needs_review = TRUE, review_flags = ? WHERE report_id = ?",
+                   ['["flag \\u001b[31m red"]', rid])
+    assert main(["review", "set", rid[:12], "overall_effectiveness=good", "--why", "ok \x1b]0;x\x07", "--by", "\x1b[2Jme"]) == 0
+    assert main(["review", "show", rid[:12]]) == 0
+    assert main(["review", "list", "--all"]) == 0
+    assert main(["query", "current", bath]) == 0
+    out = capsys.readouterr().out
+    assert "\x1b" not in out and "\x07" not in out and "\u202e" not in out
+    assert "\\x1b[31m" in out and "\\x1b]0;x\\x07" in out and "\\x1b[2Jme" in out
+
+
+def test_ofsted_run_prints_its_summary_escaped(hostile, monkeypatch, capsys):
+    import argparse
+
+    from etl import pipeline
+
+    settings, *_ = hostile
+    monkeypatch.setattr(pipeline, "run_once", lambda *a, **k: pipeline.RunSummary(
+        "r", changes=[f"{HOSTILE_NAMES['80427']}: overall effectiveness good"]))
+    args = argparse.Namespace(council=None, limit=None, reparse=False, since=None, historic_alerts=False)
+    assert pipeline.run_command(args, settings) == 0
+    out = capsys.readouterr().out
+    assert "\x1b" not in out and "\\x1b[2J" in out
+
+
+def test_the_view_token_never_reaches_the_access_log_and_serve_prints_the_warehouse_redacted(monkeypatch, capsys):
+    import logging
+
+    from etl.web import serve
+
+    record = logging.LogRecord("uvicorn.access", logging.INFO, __file__, 1, '%s - "%s %s HTTP/%s" %d',
+                               ("127.0.0.1:5", "GET", "/councils?token=s3cr3t-token&region=London", "1.1", 303), None)
+    serve.quiet_access_log()
+    logger = logging.getLogger("uvicorn.access")
+    assert all(f.filter(record) for f in logger.filters)
+    assert "s3cr3t-token" not in record.getMessage() and "/councils" in record.getMessage()
+    # `ofsted serve` names the warehouse without its password, in the userinfo or the query
+    started = []
+    monkeypatch.setattr("uvicorn.Server.run", lambda self: started.append(self))
+    settings = Settings.from_env({"OFSTED_WAREHOUSE_URL": "postgresql://ofsted:pw1@db/ofsted?password=pw2"})
+    import argparse
+    assert serve.serve_command(argparse.Namespace(host="127.0.0.1", port=8765), settings) == 0
+    err = capsys.readouterr().err
+    assert started and "db/ofsted" in err and "pw1" not in err and "pw2" not in err
+
+
+def test_ofsted_alerts_check_reports_a_complex_key_as_a_clear_error(tmp_path, monkeypatch, capsys):
+    from etl.cli import main
+
+    monkeypatch.setenv("OFSTED_WAREHOUSE_URL", f"duckdb:///{tmp_path / 'w.duckdb'}")
+    monkeypatch.delenv("OFSTED_ALERT_URLS", raising=False)
+    for n, text in enumerate(("? [a, b]\n: x\n", "rules:\n  - target: json://h/x\n    ? [a, b]\n    : y\n",
+                              "rules:\n  - target: json://h/x\n    councils: {? [a]: b}\n")):
+        path = tmp_path / f"r{n}.yaml"
+        path.write_text(text)
+        assert main(["alerts", "check", str(path)]) == 1
+        err = capsys.readouterr().err
+        assert "a key must be a plain name" in err and "Traceback" not in err, err

@@ -123,13 +123,27 @@ class _Reader:
         self.problems.append(f"{self.source}{line}: {where}{message}")
 
 
+class _ComplexKey(Exception):
+    """A mapping key that is a list or a mapping (YAML's `? [a, b]`): no rule has such a key."""
+
+    def __init__(self, node):
+        super().__init__("complex key")
+        self.node = node
+
+
 def _mapping(node) -> dict[str, tuple[Any, Any]]:
     """key -> (key node, value node) of a YAML mapping node."""
+    for k, _ in node.value:
+        if not isinstance(k, yaml.ScalarNode):
+            raise _ComplexKey(k)
     return {k.value: (k, v) for k, v in node.value}
 
 
 def _construct(node) -> Any:
-    return yaml.SafeLoader("").construct_object(node, deep=True)
+    try:
+        return yaml.SafeLoader("").construct_object(node, deep=True)
+    except (yaml.YAMLError, TypeError):  # a list or mapping as a key inside the value: unhashable
+        raise _ComplexKey(node) from None
 
 
 def parse_rules(text: str, directory: CouncilDirectory, *, source: str = "rules",
@@ -146,6 +160,14 @@ def parse_rules(text: str, directory: CouncilDirectory, *, source: str = "rules"
         return []
     if not isinstance(root, yaml.MappingNode):
         raise RulesError([f"{source}:{root.start_mark.line + 1}: expected a mapping with `targets` and `rules`"])
+    try:
+        return _read_document(reader, root)
+    except _ComplexKey as exc:
+        raise RulesError([f"{source}:{exc.node.start_mark.line + 1}: a key must be a plain name"
+                          " (this one is a list or a mapping)"]) from None
+
+
+def _read_document(reader: _Reader, root) -> list[Rule]:
     top = _mapping(root)
     for key, (knode, _) in top.items():
         if key not in ("targets", "rules"):

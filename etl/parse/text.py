@@ -11,6 +11,7 @@ import re
 
 import pypdfium2 as pdfium
 
+from etl.links import clean_text
 from etl.parse.guard import Deadline, Refused, check_pages
 
 # typographic characters mapped to the plain ones the rules are written with (a chain of
@@ -21,10 +22,12 @@ _REPLACE = (("\u2019", "'"), ("\u2018", "'"), ("\u201c", '"'), ("\u201d", '"'), 
 
 
 def clean(text: str) -> str:
+    """Typographic characters made plain; control characters and bidi overrides removed (they
+    could reach a terminal, a feed or an alert through a name or a flag read from the file)."""
     for old, new in _REPLACE:
         if old in text:
             text = text.replace(old, new)
-    return text
+    return clean_text(text)
 
 
 def flat(text: str) -> str:

@@ -5,6 +5,7 @@ from datetime import date, datetime, time, timezone
 from typing import Callable
 from xml.etree import ElementTree as ET
 
+from etl.links import clean_text
 from etl.web.data import area_label, grade_label
 
 ATOM = "http://www.w3.org/2005/Atom"
@@ -28,8 +29,10 @@ def atom_feed(title: str, self_url: str, page_url: str, changes: list[dict],
     feed = ET.Element(f"{{{ATOM}}}feed")
 
     def add(parent, tag, text=None, **attrs):
-        node = ET.SubElement(parent, f"{{{ATOM}}}{tag}", attrs)
-        node.text = text
+        # a control character is not allowed in XML at all: one in a stored name would make
+        # the feed unreadable for everyone (rows stored before the crawler removed them)
+        node = ET.SubElement(parent, f"{{{ATOM}}}{tag}", {k: clean_text(v) for k, v in attrs.items()})
+        node.text = clean_text(text) if text else text
         return node
 
     add(feed, "title", title)

@@ -611,6 +611,10 @@ HOSTILE_LINKS = {
 def hostile_site(**kwargs) -> "FakeOfstedSite":
     """Four councils with HOSTILE_NAMES; the first lists a publication per HOSTILE_LINKS and
     its search result links to a `javascript:` URL that still ends in its provider path."""
+    factory = kwargs.pop("pdf_factory", None) or default_pdf_factory
+    # the files carry the names too, as far as a PDF's standard fonts can (Latin-1: escapes included)
+    kwargs["pdf_factory"] = lambda name, kind, published: factory(
+        name.encode("latin-1", "ignore").decode("latin-1"), kind, published)
     site = FakeOfstedSite(councils=0, **kwargs)
     for i, (urn, name) in enumerate(HOSTILE_NAMES.items()):
         site.add_council(urn, name)
