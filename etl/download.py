@@ -21,7 +21,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta, timezone
 
-from etl.http import FetchError, Fetched, PoliteSession, validators
+from etl.http import EXIT_UNREACHABLE, FetchError, Fetched, PoliteSession, SiteUnreachable, validators
 from etl.landing import LandingStore
 from etl.progress import track
 from etl.records import Publication, Quarantined, StoredFile
@@ -104,10 +104,13 @@ def download_new(publications: list[Publication], settings, *, store: LandingSto
                 result.deferred += 1
         log.info("%d publications: %d already stored, %d quarantined and not yet due, %d to fetch or revalidate",
                  len(seen), result.skipped, result.deferred, len(todo))
-        with ThreadPoolExecutor(max_workers=max(settings.concurrency, 1)) as pool:
+        pool = ThreadPoolExecutor(max_workers=max(settings.concurrency, 1))
+        try:
             outcomes = pool.map(lambda item: fetch_one(*item, store, session), todo)
             for outcome in track(outcomes, len(todo), "files", show_bar=progress, logger=log):
                 _tally(result, outcome)
+        finally:    # stopped or failed: files not started yet are not fetched
+            pool.shutdown(wait=True, cancel_futures=True)
     finally:
         result.requests = session.requests_made - before
         if own:
@@ -153,6 +156,8 @@ def revalidate(pub: Publication, stored: StoredFile, store: LandingStore, sessio
     (unchanged, or an answer that is not a good PDF: the stored version stays current)."""
     try:
         fetched = session.get(pub.url, headers=validators(stored.etag, stored.last_modified))
+    except SiteUnreachable:
+        raise
     except FetchError as exc:
         log.warning("could not revalidate %s: %s", pub.url, exc)
         return None
@@ -176,6 +181,8 @@ def download_one(pub: Publication, store: LandingStore, session: PoliteSession) 
     headers = _conditional_headers(rejected)
     try:
         fetched = session.get(pub.url, headers=headers)
+    except SiteUnreachable:          # the site, not this file: nothing to quarantine
+        raise
     except FetchError as exc:        # no answer at all, or a host not on the list (nothing sent)
         return _quarantine(store, None, pub, str(exc))
     if fetched.status == 304:        # the page we rejected last time has not changed
@@ -216,11 +223,14 @@ def crawl_command(args, settings) -> int:
         try:
             listing = crawl(settings, councils=getattr(args, "council", None),
                             limit=getattr(args, "limit", None), session=session, pages=store)
+            result = download_new(listing.publications, settings, store=store, session=session,
+                                  retry_quarantined=getattr(args, "retry_quarantined", False))
+        except SiteUnreachable as exc:
+            print(f"ofsted crawl: {exc}", file=sys.stderr)
+            return EXIT_UNREACHABLE
         except (SiteStructureError, FetchError) as exc:
             print(f"ofsted crawl: {exc}", file=sys.stderr)
             return 2
-        result = download_new(listing.publications, settings, store=store, session=session,
-                              retry_quarantined=getattr(args, "retry_quarantined", False))
     finally:
         session.close()
     print(format_report(listing, result, session.requests_made))
