@@ -1,9 +1,9 @@
 """Download: fetch publications not yet in the landing store, verify each body is a complete PDF,
 store it by content hash, quarantine anything else (with its reason and bytes) to retry later.
 
-- A quarantined file is retried 1, 2, 4 ... days after its last attempt, at most
-  OFSTED_QUARANTINE_RETRY_DAYS apart (at once with `retry_quarantined`): a page the site
-  answers "Report not found" for is not fetched again on every run.
+- A quarantined file is retried on the next run, then 1, 2, 4 ... days after its last attempt,
+  at most OFSTED_QUARANTINE_RETRY_DAYS apart (at once with `retry_quarantined`): a passing fault
+  costs one run, and a page the site answers "Report not found" for is not fetched on every run.
 - Files published in the last OFSTED_REVALIDATE_DAYS are revalidated with a conditional GET
   (If-None-Match / If-Modified-Since): the site sometimes corrects a report under the same URL.
   A changed body is stored as a new version that `supersedes` the old one (kept).
@@ -129,15 +129,26 @@ def _tally(result: DownloadResult, outcome: StoredFile | Quarantined | None) -> 
             result.reissued.append(outcome)
 
 
+def retry_spacing(attempts: int, settings) -> timedelta:
+    """How long after its last attempt a quarantined file waits: not at all after the first
+    (most faults pass within minutes: the next run fetches it), then 1, 2, 4 ... days, at most
+    quarantine_retry_days (a page the site keeps answering "Report not found" for is fetched
+    once more, then waits)."""
+    if attempts <= 1:
+        return timedelta(0)
+    return timedelta(days=min(2 ** min(attempts - 2, 30), max(settings.quarantine_retry_days, 1)))
+
+
 def retry_due(entry: dict | None, settings, now: datetime) -> bool:
-    """A quarantined file is retried 1, 2, 4 ... days (calendar days, so a daily run at the same
-    hour is never a few minutes early) after its last attempt, at most quarantine_retry_days."""
+    """Whether a quarantined file is due for another try on this run. Days are calendar days,
+    so a daily run at the same hour is never a few minutes early."""
     if not entry or not entry.get("fetched_at"):
         return True
-    attempts = max(int(entry.get("attempts", 1)), 1)
-    spacing = min(2 ** min(attempts - 1, 30), max(settings.quarantine_retry_days, 1))
+    spacing = retry_spacing(max(int(entry.get("attempts", 1)), 1), settings)
+    if not spacing:
+        return True
     last = datetime.fromisoformat(entry["fetched_at"]).date()
-    return now.date() >= last + timedelta(days=spacing)
+    return now.date() >= last + spacing
 
 
 def recently_published(pub: Publication, settings, today: date) -> bool:

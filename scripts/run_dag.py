@@ -151,7 +151,7 @@ def reachable_or_exit() -> int | None:
     try:
         check_reachable(Settings.from_env())
     except SiteUnreachable as exc:
-        print(f"make run: {exc}", file=sys.stderr, flush=True)
+        print(f"ofsted_ingest: {exc}", file=sys.stderr, flush=True)
         return EXIT_UNREACHABLE
     return None
 
@@ -237,7 +237,7 @@ def supervise(args) -> int:
     print(f"\n=== {args.dag} {summary['run_id']} finished: {summary['state']} ===")
     print("\n".join(summary["lines"]) or "(no summary: the run did not finish)")
     if unreachable:
-        print(f"make run: {unreachable}", file=sys.stderr, flush=True)
+        print(f"{args.dag}: {unreachable}", file=sys.stderr, flush=True)
         return EXIT_UNREACHABLE
     return 0 if summary["state"] == "success" else EXIT_FAILED
 

@@ -97,6 +97,24 @@ def test_a_run_that_crashes_mid_way_loses_nothing_and_the_next_run_completes(sit
 
 
 
+def test_files_quarantined_by_passing_faults_are_loaded_by_the_next_run(site, tmp_path, warehouse_url):
+    """503s, 429s, resets and cut-off bodies that outlast the retries quarantine their files;
+    with the faults gone, one more run (the same day) leaves the warehouse as a clean run's."""
+    settings = settings_for(site, tmp_path, warehouse_url)
+    expected = snapshot_after_clean_run(site, tmp_path / "reference", warehouse_url)
+    faults = (Fault.http(503, times=None), Fault.http(429, retry_after=0, times=None),
+              Fault.reset(times=None), Fault.truncate(0.5, times=None))
+    faulty = site.all_file_urls()[::3]
+    for url, fault in zip(faulty, faults * len(faulty)):
+        site.inject(url, fault)
+    first = pipeline.run_once(settings)
+    assert len(first.quarantined) == len(faulty) >= 4
+    site.faults.clear()
+    second = pipeline.run_once(settings)
+    assert second.quarantined == [] and second.downloaded == len(faulty)
+    assert snapshot(warehouse_url) == expected
+
+
 def run_killed_after_download(settings, monkeypatch, chosen=lambda pubs: pubs) -> None:
     """A run whose download step stores (the chosen publications) and dies before reporting."""
     real_download = pipeline.download
