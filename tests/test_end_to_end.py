@@ -3,13 +3,15 @@ the embedded DuckDB warehouse and a webhook receiver for alerts. Runs follow one
 baseline, nothing new, a new report that changes grades, a delivery that fails then succeeds."""
 from __future__ import annotations
 
+import signal
 import time
 from datetime import date
+from urllib.parse import urlsplit
 
 import pytest
 
 from etl.warehouse import connect
-from tests.support.airflow_fixtures import run_dag
+from tests.support.airflow_fixtures import run_dag, start_dag
 from tests.support.fakesite import FakeOfstedSite
 from tests.support.synth_reports import letter_pdf, report_pdf
 from tests.support.webhook import WebhookReceiver
@@ -47,6 +49,7 @@ def build_site() -> FakeOfstedSite:
         "ilacs_2023", "Westmorland and Furness", ["requires_improvement"] * 5, date(2024, 3, 15), GRADES5))
     broken = site.add_publication("2733698", "monitoring_visit", date(2024, 9, 1), b"%PDF-never-served")
     site.inject(broken, *[site_fault_html() for _ in range(50)])
+    site.broken = broken
     return site
 
 
@@ -68,6 +71,39 @@ def run(home, env, label, timings, conf=None):
     return done.stdout
 
 
+def stop_mid_download(home, env, conf, timings) -> None:
+    started = time.perf_counter()
+    proc = start_dag(home, env, conf)
+    try:
+        for line in proc.stdout:          # the terminal's task lines: wait for the downloads
+            if "> download[" in line:
+                break
+        time.sleep(0.5)
+        proc.send_signal(signal.SIGTERM)
+        out, err = proc.communicate(timeout=10)
+    finally:
+        proc.kill()
+    timings["stopped run"] = time.perf_counter() - started
+    assert proc.returncode == 130, f"{out[-3000:]}\n{err[-3000:]}"
+    assert "stopped (SIGTERM)" in out and "marked stopped" in out
+
+
+def snapshot(url: str) -> dict[str, int]:
+    return {t: rows(url, f"select count(*) from {t}")[0][0]
+            for t in ("councils", "publications", "reports", "judgements", "rating_history", "change_events",
+                      "stored_files", "current_ratings")}
+
+
+def clean_run_snapshot(site, directory) -> dict[str, int]:
+    """What one uninterrupted run (the same steps, without Airflow) loads from the same site."""
+    from etl.config import Settings
+    from etl.pipeline import run_once
+    directory.mkdir()
+    url = f"duckdb:///{directory / 'warehouse.duckdb'}"
+    run_once(Settings.from_env(site.env(OFSTED_DATA_DIR=str(directory), OFSTED_WAREHOUSE_URL=url)))
+    return snapshot(url)
+
+
 def test_pipeline_story_baseline_repeat_change_and_retried_delivery(airflow_home, tmp_path):
     warehouse = f"duckdb:///{tmp_path / 'warehouse.duckdb'}"
     timings: dict[str, float] = {}
@@ -77,8 +113,17 @@ def test_pipeline_story_baseline_repeat_change_and_retried_delivery(airflow_home
                        OFSTED_WAREHOUSE_URL=warehouse, OFSTED_ALERT_URLS=hook.apprise_url,
                        OFSTED_OPS_ALERT_URLS=ops.apprise_url)
 
+        # 0. a run stopped by SIGTERM in the middle of its downloads (two councils, slowly):
+        # it ends within 10 s, marked stopped; what it stored is picked up by the next run
+        stop_mid_download(airflow_home, {**env, "OFSTED_REQUESTS_PER_SECOND": "1"},
+                          {"councils": ["80487", "2532287"]}, timings)
+        assert rows(warehouse, "select status from pipeline_runs") == [("stopped",)]
+
         # 1. first run: every report loaded, history built, nothing alerted (baseline)
         out = run(airflow_home, env, "first run", timings)
+        assert snapshot(warehouse) == clean_run_snapshot(site, tmp_path / "clean"), \
+            "after the stopped run, the next one leaves the warehouse as an uninterrupted run"
+        assert "No tasks to run" not in out
         assert "=== ofsted_ingest" in out and "rating changes" in out
         assert rows(warehouse, "select count(*) from reports where framework is not null")[0][0] == 4
         assert rows(warehouse, "select count(*) from publications")[0][0] == 6
@@ -89,10 +134,12 @@ def test_pipeline_story_baseline_repeat_change_and_retried_delivery(airflow_home
         assert "quarantined" in out and "Report not found" in out
         assert len(ops.messages) == 1 and "Report not found" in ops.messages[0]["message"]
 
-        # 2. nothing new: no file downloaded, no alert
+        # 2. nothing new: no file downloaded, no alert; the "Report not found" page quarantined
+        # by the first run is fetched once more (a passing fault would have cleared), then waits
         site.reset_counters()
         run(airflow_home, env, "repeat run", timings)
         assert site.files_served == 0
+        assert site.requests[urlsplit(site.broken).path] == 1
         assert hook.messages == []
         assert len(ops.messages) == 1, "a file still quarantined is not reported to operators again"
         ops.down()

@@ -2,14 +2,17 @@
 steps the DAG runs, against the fake site, with alerts to a local webhook receiver."""
 from __future__ import annotations
 
+import signal
 import subprocess
 import sys
+import time
 from datetime import date
 
 import pytest
 
 from etl import pipeline
 from etl.config import Settings
+from etl.landing import LandingStore
 from etl.warehouse import connect
 from tests.support.fakesite import Fault, FakeOfstedSite
 from tests.support.synth_reports import listing_pdf, report_pdf
@@ -157,6 +160,37 @@ def test_an_unreadable_council_page_is_reported_and_read_next_run(site, tmp_path
     site.faults.clear()
     second = pipeline.run_once(settings)
     assert second.unread_pages == [] and second.downloaded == len(site.publications[urn]) > 0
+
+
+def test_sigterm_stops_ofsted_run_which_is_marked_stopped_and_the_next_run_completes(site, tmp_path,
+                                                                                     warehouse_url):
+    expected = snapshot_after_clean_run(site, tmp_path / "reference", warehouse_url)
+    env = {**site.env(OFSTED_DATA_DIR=str(tmp_path), OFSTED_LANDING=str(tmp_path / "landing"),
+                      OFSTED_WAREHOUSE_URL=warehouse_url), "PATH": ""}
+    slow = {**env, "OFSTED_REQUESTS_PER_SECOND": "3"}     # downloads take several seconds
+    proc = subprocess.Popen([sys.executable, "-m", "etl.cli", "run"], env=slow, stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True)
+    try:
+        for line in proc.stderr:          # wait until the downloads have begun
+            if "to fetch or revalidate" in line:
+                break
+        time.sleep(1)
+        proc.send_signal(signal.SIGTERM)
+        out, err = proc.communicate(timeout=10)           # stopped within 10 seconds
+    finally:
+        proc.kill()
+    assert proc.returncode == pipeline.EXIT_STOPPED, err[-3000:]
+    assert "stopped" in err and "Traceback" not in err
+    assert count(warehouse_url, "select count(*) from pipeline_runs where status = 'stopped'") == 1
+    store = LandingStore.from_settings(Settings.from_env(env))
+    landed = sum(store.known(url) is not None for url in site.all_file_urls())
+    assert 0 < landed < len(site.all_file_urls()), "stopped mid-download"
+
+    done = subprocess.run([sys.executable, "-m", "etl.cli", "run"], env=env, capture_output=True, text=True,
+                          timeout=300)
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert snapshot(warehouse_url) == expected
+    assert count(warehouse_url, "select count(*) from pipeline_runs where status = 'running'") == 0
 
 
 def snapshot_after_clean_run(site, directory, warehouse_url) -> dict[str, int]:

@@ -90,3 +90,16 @@ def test_ofsted_run_and_crawl_stop_at_once_with_the_line_and_exit_code(command, 
                           text=True, timeout=UNREACHABLE_LIMIT)
     assert done.returncode == EXIT_UNREACHABLE, done.stderr[-3000:]
     _check_line(done.stderr, url, cause)
+
+
+def test_run_dag_checks_the_site_before_airflow_starts(unreachable_site, tmp_path):
+    """`make run` (scripts/run_dag.py): the same line and exit code, before Airflow starts."""
+    from tests.support.airflow_fixtures import ROOT, airflow_env
+    url, cause = unreachable_site
+    home = tmp_path / "airflow"
+    env = airflow_env(home, OFSTED_SITE_URL=url, OFSTED_DATA_DIR=str(tmp_path))
+    done = subprocess.run([sys.executable, str(ROOT / "scripts" / "run_dag.py")], env=env, cwd=ROOT,
+                          capture_output=True, text=True, timeout=UNREACHABLE_LIMIT)
+    assert done.returncode == EXIT_UNREACHABLE, done.stdout[-3000:] + done.stderr[-3000:]
+    _check_line(done.stderr, url, cause)
+    assert not (home / "run-ofsted_ingest.log").exists(), "Airflow was never started"

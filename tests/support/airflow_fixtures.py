@@ -35,9 +35,17 @@ def airflow_home(tmp_path_factory) -> Path:
 
 
 def run_dag(home: Path, env: dict[str, str], conf: dict | None = None, timeout: int = 600,
-            dag: str = "ofsted_ingest"):
+            dag: str = "ofsted_ingest", args: tuple[str, ...] = ()):
     """One run of the DAG via dag.test() in a subprocess; returns the CompletedProcess."""
     return subprocess.run([sys.executable, str(ROOT / "scripts" / "run_dag.py"), "--dag", dag,
-                           "--conf", json.dumps(conf or {})],
+                           "--conf", json.dumps(conf or {}), *args],
                           cwd=ROOT, env=airflow_env(home, **env), capture_output=True, text=True,
                           timeout=timeout)
+
+
+def start_dag(home: Path, env: dict[str, str], conf: dict | None = None, args: tuple[str, ...] = ()):
+    """One run of ofsted_ingest as run_dag, started and left running (stdout, stderr piped)."""
+    return subprocess.Popen([sys.executable, str(ROOT / "scripts" / "run_dag.py"),
+                             "--conf", json.dumps(conf or {}), *args],
+                            cwd=ROOT, env=airflow_env(home, **env), stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True)
