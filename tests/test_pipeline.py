@@ -193,9 +193,19 @@ def test_sigterm_stops_ofsted_run_which_is_marked_stopped_and_the_next_run_compl
     assert count(warehouse_url, "select count(*) from pipeline_runs where status = 'running'") == 0
 
 
+CLEAN_RUNS: dict[str, dict[str, int]] = {}   # engine -> snapshot: the `site` fixture's content never varies
+
+
 def snapshot_after_clean_run(site, directory, warehouse_url) -> dict[str, int]:
-    """What one clean run loads, measured in a separate warehouse of the same engine."""
+    """What one clean run loads, measured in a separate warehouse of the same engine (once per
+    engine and test process: several tests compare against it)."""
     engine = warehouse_url.split(":", 1)[0]
+    if engine not in CLEAN_RUNS:
+        CLEAN_RUNS[engine] = _clean_run(site, directory, engine)
+    return CLEAN_RUNS[engine]
+
+
+def _clean_run(site, directory, engine) -> dict[str, int]:
     if engine == "duckdb":
         url = f"duckdb:///{directory / 'w.duckdb'}"
         directory.mkdir()
