@@ -101,6 +101,17 @@ def _causes(exc: BaseException):
         exc = wrapped or exc.__cause__ or exc.__context__
 
 
+def _tls_detail(chain: list[BaseException]) -> str:
+    """Why the handshake failed, as the ssl module says it ("certificate verify failed:
+    self-signed certificate"), or nothing."""
+    for cause in reversed(chain):           # innermost first: the ssl module's own error
+        if isinstance(cause, ssl.SSLCertVerificationError) and cause.verify_message:
+            return f": certificate verify failed: {cause.verify_message}"
+        if isinstance(cause, ssl.SSLError) and cause.reason:
+            return f": {cause.reason}"
+    return ""
+
+
 def unreachable_cause(exc: BaseException, url: str, connect_timeout: float) -> str | None:
     """The plain-words reason this exception means the host cannot be reached at all, or None
     when it is a fault of one request (a reset, a read timeout) that a retry may get past."""
@@ -108,13 +119,10 @@ def unreachable_cause(exc: BaseException, url: str, connect_timeout: float) -> s
     host = target[1] if target else url
     where = f"{host}:{target[2]}" if target else url
     chain = list(_causes(exc))
-    for cause in chain:
-        if isinstance(cause, requests.exceptions.ProxyError):
-            return "the proxy refused the connection or could not be reached"
-        if isinstance(cause, (requests.exceptions.SSLError, ssl.SSLError)):
-            detail = getattr(cause, "reason", None) or getattr(cause, "verify_message", None) or ""
-            why = f" ({detail})" if isinstance(detail, str) and detail else ""
-            return f"the secure (TLS) connection to {where} failed{why}"
+    if any(isinstance(c, requests.exceptions.ProxyError) for c in chain):
+        return "the proxy refused the connection or could not be reached"
+    if any(isinstance(c, (requests.exceptions.SSLError, ssl.SSLError)) for c in chain):
+        return f"the secure (TLS) connection to {where} failed{_tls_detail(chain)}"
     for cause in chain:
         if isinstance(cause, socket.gaierror) or type(cause).__name__ == "NameResolutionError":
             return f"the name {host} does not resolve (no DNS answer for it)"

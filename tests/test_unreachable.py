@@ -31,7 +31,7 @@ def unreachable_site(request, tmp_path):
         yield f"http://127.0.0.1:{closed_port()}", "refused"
     else:
         with BadCertificateServer(tmp_path) as server:
-            yield server.url, "secure (TLS) connection"
+            yield server.url, "certificate verify failed: self-signed certificate"
 
 
 def _check_line(text: str, url: str, cause: str) -> None:
