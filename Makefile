@@ -47,7 +47,7 @@ browser:
 	else echo "chromium and chromium-driver are missing (apt-get install chromium chromium-driver): the browser test will skip"; fi
 
 test: install browser
-	$(VENV)/bin/python -m pytest -n 2 --dist loadgroup $(PYTEST_ARGS)
+	$(VENV)/bin/python -m pytest -n 2 --dist loadgroup --durations=10 $(PYTEST_ARGS)
 
 lock: | $(UV)
 	$(UV) pip compile pyproject.toml --all-extras --generate-hashes --no-emit-index-url \

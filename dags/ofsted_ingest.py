@@ -48,10 +48,19 @@ def notify_failure(context) -> None:
     except Exception as exc:  # the warehouse may be what failed: the notice below still goes out
         logging.getLogger("ofsted_ingest").error("could not mark run %s failed: %s", context["run_id"],
                                                  redact(exc))
+    exception = context.get("exception")
+    # the site cannot be reached: the one line that says so (and what to check) is the notice
+    what = str(exception) if _unreachable(exception) else repr(exception)
     notify_operators(list(Settings.from_env().ops_alert_urls),
                      f"ofsted_ingest failed: {ti.task_id}",
                      f"Task {ti.task_id} (map index {ti.map_index}) of run {context['run_id']} failed "
-                     f"after {ti.try_number} tries: {redact(repr(context.get('exception')))}")
+                     f"after {ti.try_number} tries: {redact(what)}")
+
+
+def _unreachable(exception) -> bool:
+    from etl.http import SiteUnreachable
+    return isinstance(exception, SiteUnreachable) or isinstance(getattr(exception, "__cause__", None),
+                                                                 SiteUnreachable)
 
 
 def _params() -> dict:
@@ -103,11 +112,17 @@ def ofsted_ingest():
 
     @task(retries=4, max_active_tis_per_dag=1)
     def discover() -> list[list[dict]]:
+        from airflow.sdk.exceptions import AirflowFailException
+
         from etl import pipeline
+        from etl.http import SiteUnreachable
         from etl.records import iso_date, to_dict
         settings, params = _settings(), _params()
         since = iso_date(params["since"]) if params["since"] else None   # checked before any request
-        councils, publications, unread, refused = pipeline.discover(settings, _run_id(), councils=params["councils"])
+        try:
+            councils, publications, unread, refused = pipeline.discover(settings, _run_id(), councils=params["councils"])
+        except SiteUnreachable as exc:   # a retry minutes later would fail the same way: fail now
+            raise AirflowFailException(str(exc)) from exc
         wanted = [to_dict(p) for p in pipeline.to_download(publications, since)]
         get_current_context()["ti"].xcom_push(key="counts", value=[councils, len(publications), unread, refused])
         return pipeline.download_batches(wanted, settings)

@@ -23,7 +23,7 @@ from urllib.parse import urlencode, urljoin, urlsplit
 from bs4 import BeautifulSoup
 
 from etl.config import allowed_hosts as default_hosts
-from etl.http import FetchError, PoliteSession, validators
+from etl.http import FetchError, PoliteSession, SiteUnreachable, validators
 from etl.landing import LandingStore
 from etl.links import clean_text, refusal
 from etl.progress import track
@@ -223,13 +223,16 @@ def crawl(settings, *, councils: list[str] | None = None, limit: int | None = No
             chosen = discover_councils(session, settings, pages)
             if limit is not None:
                 chosen = chosen[:limit]
-            with ThreadPoolExecutor(max_workers=max(settings.concurrency, 1)) as pool:
+            pool = ThreadPoolExecutor(max_workers=max(settings.concurrency, 1))
+            try:
                 results = pool.map(lambda c: _publications_or_error(session, c, settings, pages), chosen)
                 for council, (pubs, error) in zip(chosen, track(results, len(chosen), "councils", show_bar=progress, logger=log)):
                     publications.extend(pubs)
                     if error:
                         errors.append(f"{council.urn} {council.name}: {error}")
                         unread.append(council.urn)
+            finally:    # stopped or failed: pages not started yet are not fetched
+                pool.shutdown(wait=True, cancel_futures=True)
             _check_structure(chosen, publications, errors)
         return CrawlResult(councils=chosen, publications=publications,
                            requests=session.requests_made - before, errors=errors, unread=unread)
@@ -242,6 +245,8 @@ def _publications_or_error(session, council, settings, pages=None) -> tuple[list
     """One unreadable council page must not stop the others: it is reported and read next run."""
     try:
         return discover_publications(session, council, settings, pages), None
+    except SiteUnreachable:
+        raise
     except FetchError as exc:
         log.error("could not read %s (%s): %s", council.name, council.urn, exc)
         return [], str(exc)

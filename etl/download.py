@@ -1,9 +1,9 @@
 """Download: fetch publications not yet in the landing store, verify each body is a complete PDF,
 store it by content hash, quarantine anything else (with its reason and bytes) to retry later.
 
-- A quarantined file is retried 1, 2, 4 ... days after its last attempt, at most
-  OFSTED_QUARANTINE_RETRY_DAYS apart (at once with `retry_quarantined`): a page the site
-  answers "Report not found" for is not fetched again on every run.
+- A quarantined file is retried on the next run, then 1, 2, 4 ... days after its last attempt,
+  at most OFSTED_QUARANTINE_RETRY_DAYS apart (at once with `retry_quarantined`): a passing fault
+  costs one run, and a page the site answers "Report not found" for is not fetched on every run.
 - Files published in the last OFSTED_REVALIDATE_DAYS are revalidated with a conditional GET
   (If-None-Match / If-Modified-Since): the site sometimes corrects a report under the same URL.
   A changed body is stored as a new version that `supersedes` the old one (kept).
@@ -21,7 +21,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta, timezone
 
-from etl.http import FetchError, Fetched, PoliteSession, validators
+from etl.http import EXIT_UNREACHABLE, FetchError, Fetched, PoliteSession, SiteUnreachable, validators
 from etl.landing import LandingStore
 from etl.progress import track
 from etl.records import Publication, Quarantined, StoredFile
@@ -104,10 +104,13 @@ def download_new(publications: list[Publication], settings, *, store: LandingSto
                 result.deferred += 1
         log.info("%d publications: %d already stored, %d quarantined and not yet due, %d to fetch or revalidate",
                  len(seen), result.skipped, result.deferred, len(todo))
-        with ThreadPoolExecutor(max_workers=max(settings.concurrency, 1)) as pool:
+        pool = ThreadPoolExecutor(max_workers=max(settings.concurrency, 1))
+        try:
             outcomes = pool.map(lambda item: fetch_one(*item, store, session), todo)
             for outcome in track(outcomes, len(todo), "files", show_bar=progress, logger=log):
                 _tally(result, outcome)
+        finally:    # stopped or failed: files not started yet are not fetched
+            pool.shutdown(wait=True, cancel_futures=True)
     finally:
         result.requests = session.requests_made - before
         if own:
@@ -126,15 +129,26 @@ def _tally(result: DownloadResult, outcome: StoredFile | Quarantined | None) -> 
             result.reissued.append(outcome)
 
 
+def retry_spacing(attempts: int, settings) -> timedelta:
+    """How long after its last attempt a quarantined file waits: not at all after the first
+    (most faults pass within minutes: the next run fetches it), then 1, 2, 4 ... days, at most
+    quarantine_retry_days (a page the site keeps answering "Report not found" for is fetched
+    once more, then waits)."""
+    if attempts <= 1:
+        return timedelta(0)
+    return timedelta(days=min(2 ** min(attempts - 2, 30), max(settings.quarantine_retry_days, 1)))
+
+
 def retry_due(entry: dict | None, settings, now: datetime) -> bool:
-    """A quarantined file is retried 1, 2, 4 ... days (calendar days, so a daily run at the same
-    hour is never a few minutes early) after its last attempt, at most quarantine_retry_days."""
+    """Whether a quarantined file is due for another try on this run. Days are calendar days,
+    so a daily run at the same hour is never a few minutes early."""
     if not entry or not entry.get("fetched_at"):
         return True
-    attempts = max(int(entry.get("attempts", 1)), 1)
-    spacing = min(2 ** min(attempts - 1, 30), max(settings.quarantine_retry_days, 1))
+    spacing = retry_spacing(max(int(entry.get("attempts", 1)), 1), settings)
+    if not spacing:
+        return True
     last = datetime.fromisoformat(entry["fetched_at"]).date()
-    return now.date() >= last + timedelta(days=spacing)
+    return now.date() >= last + spacing
 
 
 def recently_published(pub: Publication, settings, today: date) -> bool:
@@ -153,6 +167,8 @@ def revalidate(pub: Publication, stored: StoredFile, store: LandingStore, sessio
     (unchanged, or an answer that is not a good PDF: the stored version stays current)."""
     try:
         fetched = session.get(pub.url, headers=validators(stored.etag, stored.last_modified))
+    except SiteUnreachable:
+        raise
     except FetchError as exc:
         log.warning("could not revalidate %s: %s", pub.url, exc)
         return None
@@ -176,6 +192,8 @@ def download_one(pub: Publication, store: LandingStore, session: PoliteSession) 
     headers = _conditional_headers(rejected)
     try:
         fetched = session.get(pub.url, headers=headers)
+    except SiteUnreachable:          # the site, not this file: nothing to quarantine
+        raise
     except FetchError as exc:        # no answer at all, or a host not on the list (nothing sent)
         return _quarantine(store, None, pub, str(exc))
     if fetched.status == 304:        # the page we rejected last time has not changed
@@ -216,11 +234,14 @@ def crawl_command(args, settings) -> int:
         try:
             listing = crawl(settings, councils=getattr(args, "council", None),
                             limit=getattr(args, "limit", None), session=session, pages=store)
+            result = download_new(listing.publications, settings, store=store, session=session,
+                                  retry_quarantined=getattr(args, "retry_quarantined", False))
+        except SiteUnreachable as exc:
+            print(f"ofsted crawl: {exc}", file=sys.stderr)
+            return EXIT_UNREACHABLE
         except (SiteStructureError, FetchError) as exc:
             print(f"ofsted crawl: {exc}", file=sys.stderr)
             return 2
-        result = download_new(listing.publications, settings, store=store, session=session,
-                              retry_quarantined=getattr(args, "retry_quarantined", False))
     finally:
         session.close()
     print(format_report(listing, result, session.requests_made))

@@ -9,7 +9,12 @@
 - retries 5xx, 429 (honouring Retry-After, capped), resets, timeouts and cut-off bodies with
   exponential backoff and full jitter;
 - only ever talks to allowed hosts: each URL and each redirect hop is checked, since redirects
-  are followed here rather than by requests.
+  are followed here rather than by requests;
+- tells "cannot reach" from "flaky": a name that does not resolve, a refused connection, a TLS
+  failure, a proxy refusal or no connection at all before a session has had any answer is not
+  retried: it raises SiteUnreachable at once (one line: the URL, the cause in plain words, what
+  to check), and every later request of that session fails the same way without being sent.
+  Once the site has answered, the same errors are passing faults and are retried.
 
 Allowed hosts are matched on host name, case-insensitively ("files.ofsted.gov.uk"); an entry
 with a port ("127.0.0.1:8080") matches that port only. The host checked is the one requests
@@ -24,6 +29,9 @@ from __future__ import annotations
 
 import email.utils
 import logging
+import os
+import socket
+import ssl
 import random
 import re
 import threading
@@ -56,6 +64,75 @@ class FetchError(Exception):
 
 class HostNotAllowed(FetchError):
     """A URL (or a redirect) pointing to a host outside the allowed list: never requested."""
+
+
+# the exit code of `ofsted crawl|run` and scripts/run_dag.py when the site cannot be reached
+# (sysexits' EX_UNAVAILABLE): scripts can tell "no network" from a failed run
+EXIT_UNREACHABLE = 69
+PROXY_VARIABLES = ("HTTPS_PROXY", "HTTP_PROXY", "ALL_PROXY", "NO_PROXY")
+
+
+class SiteUnreachable(FetchError):
+    """The site could not be reached at all (name, connection, TLS or proxy): retrying the
+    same request seconds later cannot help, so nothing is retried. Its message is the one line
+    shown to the person or operator."""
+
+    def __init__(self, url: str, cause: str):
+        self.url, self.cause = redact(url), cause
+        super().__init__(f"cannot reach {url}: {cause}. Check the network connection, the proxy "
+                         f"variables ({_proxy_setting()}) and OFSTED_SITE_URL.")
+
+
+def _proxy_setting() -> str:
+    """Which proxy variables are set (names only: their values may hold a password)."""
+    names = [n for n in PROXY_VARIABLES if os.environ.get(n) or os.environ.get(n.lower())]
+    return ", ".join(f"{n} is set" for n in names) if names else "HTTPS_PROXY, HTTP_PROXY, NO_PROXY: none set"
+
+
+def _causes(exc: BaseException):
+    """The exception and what it wraps (requests -> urllib3 -> socket), outermost first."""
+    seen = set()
+    while exc is not None and id(exc) not in seen:
+        seen.add(id(exc))
+        yield exc
+        wrapped = getattr(exc, "reason", None)
+        if not isinstance(wrapped, BaseException):
+            wrapped = next((a for a in getattr(exc, "args", ()) if isinstance(a, BaseException)), None)
+        exc = wrapped or exc.__cause__ or exc.__context__
+
+
+def _tls_detail(chain: list[BaseException]) -> str:
+    """Why the handshake failed, as the ssl module says it ("certificate verify failed:
+    self-signed certificate"), or nothing."""
+    for cause in reversed(chain):           # innermost first: the ssl module's own error
+        if isinstance(cause, ssl.SSLCertVerificationError) and cause.verify_message:
+            return f": certificate verify failed: {cause.verify_message}"
+        if isinstance(cause, ssl.SSLError) and cause.reason:
+            return f": {cause.reason}"
+    return ""
+
+
+def unreachable_cause(exc: BaseException, url: str, connect_timeout: float) -> str | None:
+    """The plain-words reason this exception means the host cannot be reached at all, or None
+    when it is a fault of one request (a reset, a read timeout) that a retry may get past."""
+    target = connection_target(url)
+    host = target[1] if target else url
+    where = f"{host}:{target[2]}" if target else url
+    chain = list(_causes(exc))
+    if any(isinstance(c, requests.exceptions.ProxyError) for c in chain):
+        return "the proxy refused the connection or could not be reached"
+    if any(isinstance(c, (requests.exceptions.SSLError, ssl.SSLError)) for c in chain):
+        return f"the secure (TLS) connection to {where} failed{_tls_detail(chain)}"
+    for cause in chain:
+        if isinstance(cause, socket.gaierror) or type(cause).__name__ == "NameResolutionError":
+            return f"the name {host} does not resolve (no DNS answer for it)"
+        if isinstance(cause, ConnectionRefusedError):
+            return f"the connection to {where} was refused (nothing is listening there)"
+        if isinstance(cause, OSError) and cause.errno in (101, 113):   # ENETUNREACH, EHOSTUNREACH
+            return f"there is no network route to {where}"
+    if isinstance(exc, requests.exceptions.ConnectTimeout):
+        return f"no connection to {where} within {connect_timeout:g} s (OFSTED_CONNECT_TIMEOUT)"
+    return None
 
 
 @dataclass
@@ -203,6 +280,8 @@ class PoliteSession:
         self._count_lock = threading.Lock()
         self.requests_made = 0
         self.refused: list[str] = []
+        self.answered = False                      # some request of this session got an answer
+        self.unreachable: SiteUnreachable | None = None   # once set, nothing more is sent
 
     @classmethod
     def from_settings(cls, settings, **overrides) -> "PoliteSession":
@@ -244,6 +323,8 @@ class PoliteSession:
         deadline = time.monotonic() + self.deadline if self.deadline else None
         for hop in range(MAX_REDIRECTS + 1):
             self.check_host(url)
+            if self.unreachable is not None:
+                raise SiteUnreachable(self.unreachable.url, self.unreachable.cause)
             fetched = self._get_with_retries(url, headers, deadline)
             if fetched.status not in REDIRECT_STATUSES:
                 return fetched
@@ -262,6 +343,7 @@ class PoliteSession:
             try:
                 fetched = self._get_once(url, headers, deadline)
             except (requests.ConnectionError, requests.Timeout, Urllib3Error) as exc:
+                self._stop_if_unreachable(url, exc)
                 if last_try or _past(deadline, self._backoff(attempt)):
                     raise FetchError(f"{url}: {type(exc).__name__}: {exc} (after {attempt} attempts)") from exc
                 log.info("retrying %s after %s (attempt %d)", url, type(exc).__name__, attempt)
@@ -281,6 +363,18 @@ class PoliteSession:
                      fetched.status if fetched.complete else "cut-off body", delay, attempt)
             self._sleep(delay)
 
+    def _stop_if_unreachable(self, url: str, exc: BaseException) -> None:
+        """Before the site has answered once, an error that says it cannot be reached at all
+        ends the session's work at once (and every later request fails the same way)."""
+        if self.answered:
+            return
+        cause = unreachable_cause(exc, url, self.connect_timeout)
+        if cause is None:
+            return
+        with self._count_lock:
+            self.unreachable = self.unreachable or SiteUnreachable(url, cause)
+        raise SiteUnreachable(url, cause) from exc
+
     def _backoff(self, attempt: int) -> float:
         # exponential with full jitter: spreads retries of parallel workers apart
         return random.uniform(0, min(self.backoff_max, self.backoff_base * 2 ** (attempt - 1)))
@@ -298,6 +392,7 @@ class PoliteSession:
                 max(0.001, min(self.read_timeout, deadline - time.monotonic()))
             resp = self.session.get(url, headers=headers, allow_redirects=False, stream=True,
                                     timeout=(self.connect_timeout, read_timeout))
+            self.answered = True
             try:
                 return self._read(url, resp, self.max_body_bytes, deadline, self.read_timeout)
             finally:
@@ -340,6 +435,18 @@ class PoliteSession:
         return Fetched(url=url, status=resp.status_code, headers={k.lower(): v for k, v in resp.headers.items()},
                        body=body, complete=complete, expected_length=expected_length, too_large=too_large,
                        timed_out=timed_out)
+
+
+def check_reachable(settings) -> None:
+    """One request to the site's front page, not retried: raises SiteUnreachable when the site
+    cannot be reached at all. Any answer, even an error page, means it can."""
+    with PoliteSession.from_settings(settings, max_retries=0, deadline=None) as session:
+        try:
+            session.get(settings.site_url.rstrip("/") + "/")
+        except SiteUnreachable:
+            raise
+        except FetchError as exc:       # it answered, or failed in a way a retry may get past
+            log.info("reachability check of %s: %s", settings.site_url, exc)
 
 
 def _past(deadline: float | None, wait: float = 0.0) -> bool:

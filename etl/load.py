@@ -26,14 +26,28 @@ def start_run(wh: Warehouse, run_id: str) -> None:
                        [(run_id, datetime.now(), "running")], conflict=("run_id",))
 
 
+RUN_STATUSES = ("success", "failed", "stopped")   # 'stopped': by a person or a signal
+
+
 def finish_run(wh: Warehouse, run_id: str, status: str = "success") -> None:
-    if status not in ("success", "failed"):
-        raise ValueError(f"run status must be 'success' or 'failed', not {status!r}")
+    if status not in RUN_STATUSES:
+        raise ValueError(f"run status must be one of {', '.join(RUN_STATUSES)}, not {status!r}")
     now = datetime.now()
     with wh.transaction():
         wh.insert_rows("pipeline_runs", ("run_id", "started_at", "finished_at", "status"),
                        [(run_id, now, now, status)], conflict=("run_id",),
                        update=("finished_at", "status"))
+
+
+def stop_run(wh: Warehouse, run_id: str) -> bool:
+    """Mark a run stopped if it is still marked running (a run that got as far as finishing
+    keeps its status). Returns whether it was marked."""
+    with wh.transaction():
+        running = wh.fetchall("SELECT 1 FROM pipeline_runs WHERE run_id = ? AND status = 'running'", [run_id])
+        if running:
+            wh.execute("UPDATE pipeline_runs SET status = 'stopped', finished_at = ? WHERE run_id = ?",
+                       [datetime.now(), run_id])
+    return bool(running)
 
 
 # -- listing ---------------------------------------------------------------------------

@@ -7,11 +7,14 @@ file (one writer at a time) works under any executor; mapped steps only touch th
 from __future__ import annotations
 
 import logging
+import os
+import sys
 import uuid
 from dataclasses import dataclass, field
 from datetime import date
 
 from etl.config import Settings
+from etl.progress import note, track
 from etl.records import Publication, Quarantined, ReportRecord, StoredFile, ListingMeta
 
 log = logging.getLogger(__name__)
@@ -110,6 +113,8 @@ def discover(settings: Settings, run_id: str, *, councils: list[str] | None = No
     refused = [f"{p.local_authority} ({p.urn}): {p.title}: {p.link_refused}"
                for p in result.publications if p.link_refused and p.url not in known]
     log.info("discovered %d councils, %d publications", len(result.councils), len(result.publications))
+    note(f"{len(result.councils)} councils, {len(result.publications)} publications listed"
+         + (f", {len(result.errors)} council pages unread" if result.errors else ""))
     return len(result.councils), result.publications, result.errors, refused
 
 
@@ -125,6 +130,8 @@ def download(settings: Settings, publications: list[Publication], *,
     """Fetch one batch into the landing store (no warehouse writes: safe to map)."""
     from etl.download import download_new
     result = download_new(publications, settings, progress=False, retry_quarantined=retry_quarantined)
+    note(f"{len(result.stored)} files stored, {len(result.quarantined)} quarantined, {result.skipped} already "
+         f"stored, {result.deferred} quarantined and not yet due")
     return result.stored, result.quarantined
 
 
@@ -165,7 +172,7 @@ def parse(settings: Settings, files: list[StoredFile]) -> list[ReportRecord]:
     store = LandingStore.from_settings(settings)
     records = []
     with ParsePool(settings) as pool:
-        for f in files:
+        for f in track(files, len(files), "files", show_bar=False, logger=log):
             p = f.publication
             meta = ListingMeta(urn=p.urn, local_authority=p.local_authority, published=p.published,
                                url=p.url, kind=p.kind, sha256=f.sha256)
@@ -261,22 +268,56 @@ def run_once(settings: Settings, *, run_id: str | None = None, councils: list[st
         summary.failed_checks = check_warehouse(settings)
         alerts = send_alerts(settings, include_baseline=historic_alerts)
         summary.alerts_sent, summary.alerts_failed = alerts.sent, alerts.failed
-    except BaseException:
-        finish(settings, summary.run_id, "failed")
+    except BaseException as exc:
+        finish(settings, summary.run_id, "stopped" if isinstance(exc, KeyboardInterrupt) else "failed")
         raise
     finish(settings, summary.run_id, "success")
     return summary
 
 
+class Stopped(KeyboardInterrupt):
+    """SIGTERM, raised in the main thread like Ctrl-C's KeyboardInterrupt: the run unwinds
+    (files not started are not fetched) and is marked stopped."""
+
+
+def _raise_stopped(signum, frame):
+    raise Stopped(f"stopped by signal {signum}")
+
+
+EXIT_STOPPED = 130   # a shell's code for a command ended by Ctrl-C
+
+
 def run_command(args, settings: Settings) -> int:
-    """`ofsted run`: the pipeline once without Airflow, then what it loaded and what changed."""
+    """`ofsted run`: the pipeline once without Airflow, then what it loaded and what changed.
+    Ctrl-C and SIGTERM stop it: the run is marked stopped and the next one picks up from the
+    landing store and the warehouse, which only ever hold whole files and committed loads."""
+    import signal
+
+    from etl.http import EXIT_UNREACHABLE, SiteUnreachable
     from etl.redact import redact
-    summary = run_once(settings, councils=args.council, limit=args.limit, reparse=args.reparse,
-                       since=getattr(args, "since", None), historic_alerts=args.historic_alerts,
-                       retry_quarantined=getattr(args, "retry_quarantined", False))
+    signal.signal(signal.SIGTERM, _raise_stopped)
+    try:
+        summary = run_once(settings, councils=args.council, limit=args.limit, reparse=args.reparse,
+                           since=getattr(args, "since", None), historic_alerts=args.historic_alerts,
+                           retry_quarantined=getattr(args, "retry_quarantined", False))
+    except SiteUnreachable as exc:
+        print(f"ofsted run: {exc}", file=sys.stderr)
+        return EXIT_UNREACHABLE
+    except KeyboardInterrupt:
+        print("ofsted run: stopped; the run is marked stopped, the next run picks up where it ended",
+              file=sys.stderr)
+        _exit_now(EXIT_STOPPED)
     from etl.links import for_terminal
     print("\n".join(for_terminal(line) for line in summary.lines()))  # names from the site: no escapes
     print(f"warehouse: {redact(settings.warehouse_url)}")
     return 0
+
+
+def _exit_now(code: int) -> None:
+    """Exit without waiting for requests still in flight in worker threads (each could take
+    up to the read timeout): what they would write is written whole or not at all."""
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(code)
 
 

@@ -135,6 +135,38 @@ def test_an_html_page_instead_of_a_pdf_is_quarantined_and_retried_when_asked(sit
     assert [s.publication.url for s in third.stored] == [pubs[0].url] and store.quarantined() == []
 
 
+def test_a_file_cut_off_in_one_run_is_fetched_by_the_next(site, settings):
+    """A passing fault costs one run, not a day: the next run, the same day, retries it first."""
+    pubs = listing(settings)
+    site.inject(pubs[0].url, Fault.truncate(0.5, times=None))
+    first = download_new(pubs, settings)
+    assert [q.publication.url for q in first.quarantined] == [pubs[0].url]
+    site.faults.clear()
+    second = download_new(pubs, settings)
+    assert [s.publication.url for s in second.stored] == [pubs[0].url] and second.deferred == 0
+    assert LandingStore.from_settings(settings).quarantined() == []
+
+
+def test_a_report_not_found_page_is_fetched_once_more_then_waits_for_its_spacing(site, settings, monkeypatch):
+    import etl.landing
+    pubs = listing(settings)
+    path = file_path(pubs[0].url)
+    site.inject(pubs[0].url, Fault.html(times=None))
+    day0 = datetime.now(timezone.utc)
+    fetches = []
+    for day in (0, 0, 0, 1, 1, 2, 3):          # runs: three on the first day, then daily
+        site.reset_counters()
+        now = day0 + timedelta(days=day)
+        monkeypatch.setattr(etl.landing, "now_utc", lambda: now.replace(microsecond=0))   # the attempt's time
+        result = download_new(pubs[:1], settings, now=now)
+        fetches.append(site.requests[path])
+        assert len(result.quarantined) + result.deferred == 1
+    # attempt 1 (day 0), once more on the next run (attempt 2), then 1 day (day 1: attempt 3),
+    # then 2 days (day 3: attempt 4)
+    assert fetches == [1, 1, 0, 1, 0, 0, 1]
+    assert LandingStore.from_settings(settings).quarantined()[0].attempts == 4
+
+
 def test_a_link_to_a_host_not_allowed_is_refused_without_a_request(site, settings):
     evil = site.add_publication("2532283", "inspection", date(2025, 1, 2), host="localhost")
     pubs = listing(settings)

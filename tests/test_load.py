@@ -160,6 +160,15 @@ def test_runs_are_recorded(wh):
         load.finish_run(wh, "r1", "done")
 
 
+def test_a_killed_run_is_marked_stopped_only_while_still_running(wh):
+    load.start_run(wh, "killed")
+    load.start_run(wh, "finished")
+    load.finish_run(wh, "finished", "success")
+    assert load.stop_run(wh, "killed") and not load.stop_run(wh, "finished")
+    assert sorted(wh.fetchall("SELECT run_id, status, finished_at IS NOT NULL FROM pipeline_runs")) == [
+        ("finished", "success", True), ("killed", "stopped", True)]
+
+
 def test_concurrent_loads_of_overlapping_batches_are_safe(warehouse_url, engine):
     if engine == "duckdb":
         pytest.skip("a DuckDB file has one writer process at a time; concurrency is a PostgreSQL concern")

@@ -57,7 +57,7 @@ def quarantined_forever(site, settings):
     return pubs[:1]
 
 
-def test_a_quarantined_file_is_retried_after_1_2_4_days_capped(site, tmp_path, monkeypatch):
+def test_a_quarantined_file_is_retried_next_run_then_after_1_2_4_days_capped(site, tmp_path, monkeypatch):
     settings = settings_for(site, tmp_path, OFSTED_QUARANTINE_RETRY_DAYS="3")
     pubs = quarantined_forever(site, settings)
     day0 = datetime.now(timezone.utc)
@@ -72,17 +72,18 @@ def test_a_quarantined_file_is_retried_after_1_2_4_days_capped(site, tmp_path, m
             assert len(result.quarantined) == 1 and result.deferred == 0
         else:
             assert result.quarantined == [] and result.deferred == 1
-    # after 1, 2, then 3 days (4 is capped at OFSTED_QUARANTINE_RETRY_DAYS=3)
-    assert tried == [0, 1, 3, 6, 9]
-    assert LandingStore.from_settings(settings).quarantined()[0].attempts == 5
+    # the next run (day 1), then after 1, 2, then 3 days (4 is capped at OFSTED_QUARANTINE_RETRY_DAYS=3)
+    assert tried == [0, 1, 2, 4, 7, 10]
+    assert LandingStore.from_settings(settings).quarantined()[0].attempts == 6
 
 
 def test_retry_quarantined_fetches_at_once_from_the_command_line(site, tmp_path, capsys):
     settings = settings_for(site, tmp_path)
     pubs = quarantined_forever(site, settings)
     download_new(pubs, settings)
+    assert download_new(pubs, settings).requests == 1, "the next run tries once more"
     site.reset_counters()
-    assert download_new(pubs, settings).requests == 0, "the same day: not yet due"
+    assert download_new(pubs, settings).requests == 0, "then, the same day: not yet due"
     args = build_parser().parse_args(["crawl", "--retry-quarantined"])
     assert args.retry_quarantined is True
     crawl_command(args, settings)

@@ -2,14 +2,17 @@
 steps the DAG runs, against the fake site, with alerts to a local webhook receiver."""
 from __future__ import annotations
 
+import signal
 import subprocess
 import sys
+import time
 from datetime import date
 
 import pytest
 
 from etl import pipeline
 from etl.config import Settings
+from etl.landing import LandingStore
 from etl.warehouse import connect
 from tests.support.fakesite import Fault, FakeOfstedSite
 from tests.support.synth_reports import listing_pdf, report_pdf
@@ -97,6 +100,24 @@ def test_a_run_that_crashes_mid_way_loses_nothing_and_the_next_run_completes(sit
 
 
 
+def test_files_quarantined_by_passing_faults_are_loaded_by_the_next_run(site, tmp_path, warehouse_url):
+    """503s, 429s, resets and cut-off bodies that outlast the retries quarantine their files;
+    with the faults gone, one more run (the same day) leaves the warehouse as a clean run's."""
+    settings = settings_for(site, tmp_path, warehouse_url)
+    expected = snapshot_after_clean_run(site, tmp_path / "reference", warehouse_url)
+    faults = (Fault.http(503, times=None), Fault.http(429, retry_after=0, times=None),
+              Fault.reset(times=None), Fault.truncate(0.5, times=None))
+    faulty = site.all_file_urls()[::3]
+    for url, fault in zip(faulty, faults * len(faulty)):
+        site.inject(url, fault)
+    first = pipeline.run_once(settings)
+    assert len(first.quarantined) == len(faulty) >= 4
+    site.faults.clear()
+    second = pipeline.run_once(settings)
+    assert second.quarantined == [] and second.downloaded == len(faulty)
+    assert snapshot(warehouse_url) == expected
+
+
 def run_killed_after_download(settings, monkeypatch, chosen=lambda pubs: pubs) -> None:
     """A run whose download step stores (the chosen publications) and dies before reporting."""
     real_download = pipeline.download
@@ -141,9 +162,50 @@ def test_an_unreadable_council_page_is_reported_and_read_next_run(site, tmp_path
     assert second.unread_pages == [] and second.downloaded == len(site.publications[urn]) > 0
 
 
+def test_sigterm_stops_ofsted_run_which_is_marked_stopped_and_the_next_run_completes(site, tmp_path,
+                                                                                     warehouse_url):
+    expected = snapshot_after_clean_run(site, tmp_path / "reference", warehouse_url)
+    env = {**site.env(OFSTED_DATA_DIR=str(tmp_path), OFSTED_LANDING=str(tmp_path / "landing"),
+                      OFSTED_WAREHOUSE_URL=warehouse_url), "PATH": ""}
+    slow = {**env, "OFSTED_REQUESTS_PER_SECOND": "3"}     # downloads take several seconds
+    proc = subprocess.Popen([sys.executable, "-m", "etl.cli", "run"], env=slow, stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True)
+    try:
+        for line in proc.stderr:          # wait until the downloads have begun
+            if "to fetch or revalidate" in line:
+                break
+        time.sleep(1)
+        proc.send_signal(signal.SIGTERM)
+        out, err = proc.communicate(timeout=10)           # stopped within 10 seconds
+    finally:
+        proc.kill()
+    assert proc.returncode == pipeline.EXIT_STOPPED, err[-3000:]
+    assert "stopped" in err and "Traceback" not in err
+    assert count(warehouse_url, "select count(*) from pipeline_runs where status = 'stopped'") == 1
+    store = LandingStore.from_settings(Settings.from_env(env))
+    landed = sum(store.known(url) is not None for url in site.all_file_urls())
+    assert 0 < landed < len(site.all_file_urls()), "stopped mid-download"
+
+    done = subprocess.run([sys.executable, "-m", "etl.cli", "run"], env=env, capture_output=True, text=True,
+                          timeout=300)
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert snapshot(warehouse_url) == expected
+    assert count(warehouse_url, "select count(*) from pipeline_runs where status = 'running'") == 0
+
+
+CLEAN_RUNS: dict[str, dict[str, int]] = {}   # engine -> snapshot: the `site` fixture's content never varies
+
+
 def snapshot_after_clean_run(site, directory, warehouse_url) -> dict[str, int]:
-    """What one clean run loads, measured in a separate warehouse of the same engine."""
+    """What one clean run loads, measured in a separate warehouse of the same engine (once per
+    engine and test process: several tests compare against it)."""
     engine = warehouse_url.split(":", 1)[0]
+    if engine not in CLEAN_RUNS:
+        CLEAN_RUNS[engine] = _clean_run(site, directory, engine)
+    return CLEAN_RUNS[engine]
+
+
+def _clean_run(site, directory, engine) -> dict[str, int]:
     if engine == "duckdb":
         url = f"duckdb:///{directory / 'w.duckdb'}"
         directory.mkdir()

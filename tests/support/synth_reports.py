@@ -32,6 +32,8 @@ Layout options (keyword arguments of `report_pdf`), each mimicking a variant see
 """
 from __future__ import annotations
 
+import functools
+
 from datetime import date
 
 from fpdf import FPDF
@@ -469,9 +471,11 @@ AREAS = {
 }
 
 
+@functools.lru_cache(maxsize=None)
 def listing_pdf(council: str, kind: str, published: date) -> bytes:
     """A plausible report for a listed publication, for whole-site fakes (`pdf_factory`):
-    the framework of its date, grades drawn deterministically from (council, date)."""
+    the framework of its date, grades drawn deterministically from (council, date). Made once
+    per test process (the same fake sites recur across the suite; each report takes a while)."""
     import random
 
     rng = random.Random(f"{council}|{published.isoformat()}")

@@ -18,14 +18,18 @@ ENGINES = ("duckdb", "postgresql")
 
 
 @contextmanager
-def fresh_postgres_url(admin_url: str = PG_ADMIN_URL) -> Iterator[str]:
-    """Create database ofsted_test_<random>, yield its URL, drop it (WITH (FORCE)) afterwards."""
+def fresh_postgres_url(admin_url: str = PG_ADMIN_URL, *, template: str | None = None) -> Iterator[str]:
+    """Create database ofsted_test_<random> (a copy of `template` when given), yield its URL,
+    drop it (WITH (FORCE)) afterwards."""
     import psycopg
     from psycopg import sql
 
     name = f"ofsted_test_{uuid.uuid4().hex[:12]}"
+    create = sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name))
+    if template:
+        create = sql.SQL("{} TEMPLATE {}").format(create, sql.Identifier(template))
     with psycopg.connect(admin_url, autocommit=True) as admin:
-        admin.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+        admin.execute(create)
     base = admin_url.rsplit("/", 1)[0]
     try:
         yield f"{base}/{name}"
@@ -56,14 +60,59 @@ def empty_warehouse(engine, tmp_path) -> Iterator[str]:
         yield url
 
 
-@pytest.fixture
-def warehouse_url(empty_warehouse) -> str:
-    """URL of a migrated, empty warehouse; parametrized over both engines."""
-    from etl.warehouse import connect, migrate
+class MigratedTemplates:
+    """One migrated, empty warehouse per engine for the session (made when first asked for),
+    copied for each test: a DuckDB file copy, a PostgreSQL CREATE DATABASE ... TEMPLATE. Running
+    every migration for each of the suite's few hundred warehouses took minutes."""
 
-    with connect(empty_warehouse) as wh:
-        migrate(wh)
-    return empty_warehouse
+    def __init__(self, directory):
+        self.directory = directory
+        self._duckdb: str | None = None
+        self._postgres = None            # (context manager, database name)
+
+    def duckdb_copy(self, directory) -> str:
+        import shutil
+
+        from etl.warehouse import connect, migrate
+        if self._duckdb is None:
+            path = self.directory / "template.duckdb"
+            with connect(f"duckdb:///{path}") as wh:
+                migrate(wh)
+            self._duckdb = str(path)
+        copy = f"{directory}/warehouse-{uuid.uuid4().hex[:8]}.duckdb"
+        shutil.copyfile(self._duckdb, copy)
+        return f"duckdb:///{copy}"
+
+    def postgres_template(self) -> str:
+        from etl.warehouse import connect, migrate
+        if self._postgres is None:
+            manager = fresh_postgres_url()
+            url = manager.__enter__()
+            with connect(url) as wh:      # closed before it is copied: a template has no sessions
+                migrate(wh)
+            self._postgres = (manager, url.rsplit("/", 1)[-1])
+        return self._postgres[1]
+
+    def close(self) -> None:
+        if self._postgres is not None:
+            self._postgres[0].__exit__(None, None, None)
+
+
+@pytest.fixture(scope="session")
+def migrated_templates(tmp_path_factory) -> Iterator[MigratedTemplates]:
+    templates = MigratedTemplates(tmp_path_factory.mktemp("warehouse_templates"))
+    yield templates
+    templates.close()
+
+
+@pytest.fixture
+def warehouse_url(engine, tmp_path, migrated_templates) -> Iterator[str]:
+    """URL of a migrated, empty warehouse of its own; parametrized over both engines."""
+    if engine == "duckdb":
+        yield migrated_templates.duckdb_copy(tmp_path)
+    else:
+        with fresh_postgres_url(template=migrated_templates.postgres_template()) as url:
+            yield url
 
 
 @pytest.fixture
