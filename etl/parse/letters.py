@@ -108,11 +108,11 @@ def read_focus(opening: list[str]) -> Focus:
                 break
             if AREA_WORDS["impact_of_leaders"].search(following):
                 areas.add("impact_of_leaders")
-        found = tuple(a for a in VISIT_AREAS if a in areas)
+        found = tuple(sorted(areas))
         if not found:
             return Focus(sentence, (), f"visit focus: no area read from {sentence[:200]!r}")
         return Focus(sentence, found)
-    return Focus(None, VISIT_AREAS)
+    return Focus(None, tuple(sorted(VISIT_AREAS)))
 
 
 # --- areas for priority action -----------------------------------------------------------------
@@ -191,13 +191,17 @@ def read_priority_actions(lines: list[str]) -> PriorityActions:
 
 # --- the letter --------------------------------------------------------------------------------
 _COUNCIL = (
-    re.compile(r"\bvisit (?:to|of) (?:the )?(?P<la>.{2,80}?) (?:local authority |council )?(?:(?:children's|young "
+    re.compile(r"\bvisit (?:to|of) (?:the )?(?P<la>(?:(?!children's|\bvisit\b)[^.]){2,80}?) (?:local authority |council )?(?:(?:children's|young "
                r"people's) (?:social care )?services|children's trust)", I),
     re.compile(r"joint targeted area inspection (?:\(JTAI\) )?of (?:the multi-agency response to .{2,200}? in )?"
                r"(?:the )?(?P<la>[^.,]{2,80}?)(?= (?:this|between|from|on|the|her|his|our|ofsted)\b|[.,]|$)", I),
     re.compile(r"local area (?:SEND|special educational needs)[^.]{0,40}? (?:inspection|revisit) (?:in|of) "
                r"(?:the )?(?P<la>[^.,]{2,80}?)(?= (?:this|between|from|on|the|her|his|our|ofsted)\b|[.,]|$)", I),
 )
+# the letter's heading ("Focused visit to X children's services"), which ends in no full stop:
+# up to where its first sentence starts
+_HEADING = re.compile(r"^(?:[\w' ]{0,40}?visit|joint targeted area inspection|joint local area SEND (?:inspection|revisit))"
+                      r" (?:to|of|in)\b[^.]{0,250}?(?=\s(?:This|Her|His|The|Between|From|On|In|During|Ofsted|We)\b)", I)
 _SIGN_OFF = re.compile(r"^your?s?\s+(?:sincerely|faithfully)\b", I)
 _INSPECTOR_LINE = re.compile(r"majesty's inspector|\bHMI\b", I)
 _DATES_INTRO = re.compile(r"\b(?:on|between|from|took place|dates? of (?:the )?(?:visit|inspection)\s*:?)\s+", I)
@@ -248,7 +252,7 @@ def read_letter(pdf: PdfText, kind: str) -> Reading:
         if m:
             r.local_authority = re.sub(r"(?:'s|\s+council(?:'s)?)$", "", m.group("la").strip(" ,"), flags=I)
             break
-    body = sentences(flat(" ".join(body_lines)))
+    body = sentences(_HEADING.sub("", flat(" ".join(body_lines)), count=1))
     year = r.published.year if r.published else None
     r.inspection_start, r.inspection_end = visit_dates(body[:20], year, r.published)
     if r.published and r.inspection_end and r.published < r.inspection_end:
