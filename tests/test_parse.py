@@ -528,3 +528,37 @@ def test_a_letter_whose_council_cannot_be_read_is_held_unless_the_listing_names_
     assert record.review_flags == ("council: not found",)
     listed = parse_bytes(data, "x.pdf", ListingMeta(urn="80487", local_authority="Barnet"), SETTINGS)
     assert listed.review_flags == () and listed.local_authority == "Barnet"
+
+
+def test_a_monitoring_visit_whose_focus_is_a_list_reads_the_areas_from_the_list():
+    data = monitoring_visit_pdf("Exampleshire", visit_start=date(2022, 3, 1), visit_end=date(2022, 3, 2),
+                                focus_items=["the quality of assessments for children in need",
+                                             "the stability of placements for children in care."])
+    record = parse_bytes(data, "m.pdf", settings=SETTINGS)
+    assert record.visit.areas == ("help_and_protection", "in_care")
+    assert record.review_notes == ()
+
+
+@pytest.mark.parametrize("lines, count, texts, noted", [
+    # the heading with its statement on the same line
+    (["Area for priority action: The timeliness of visits to children.", "Main findings"], 1,
+     ("The timeliness of visits to children.",), False),
+    # a lead-in introducing items that carry no marker: cannot be told apart, counted one and noted
+    (["Areas for priority action", "The local authority must address the following:", "The quality of plans.",
+      "The timeliness of visits.", "Main findings"], 1, (), True),
+    # a statement that there are none
+    (["Areas for priority action", "There are no priority actions following this focused visit.",
+      "What needs to improve"], 0, (), False),
+])
+def test_priority_action_sections_in_other_shapes(lines, count, texts, noted):
+    from etl.parse.letters import read_priority_actions
+    found = read_priority_actions(lines)
+    assert (found.count, found.texts, found.note is not None) == (count, texts, noted)
+
+
+def test_an_area_send_report_without_an_outcome_section_is_2023_with_no_outcome_and_not_held():
+    # e.g. a monitoring inspection of a local area partnership: 2023 terms, no outcome stated
+    data = area_send_pdf("Exampleshire", None, inspection_start=date(2024, 2, 12), inspection_end=date(2024, 2, 16))
+    record = parse_bytes(data, "s.pdf", settings=SETTINGS)
+    assert (record.kind, record.framework, record.judgements) == ("area_send", "area_send_2023", {})
+    assert (record.review_flags, record.unread_areas) == ((), ())

@@ -14,7 +14,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from etl.parse.fields import clean_name, find_day_list, first_dated_line, parse_day_list
+from etl.parse.fields import clean_name, find_day_list, first_dated_line, parse_date, parse_day_list
 from etl.parse.frameworks import Reading, _dates
 from etl.parse.text import BULLET, PdfText, flat
 from etl.records import VISIT_AREAS, Visit
@@ -103,6 +103,11 @@ def read_focus(opening: list[str]) -> Focus:
         if not _FOCUS_VERB.search(sentence) or _METHOD.search(sentence):
             continue
         areas = set(areas_named(sentence))
+        if not areas and sentence.endswith(":"):
+            # "Inspectors reviewed the progress made in the following areas:" then a list
+            listed = [s for s in opening[i + 1:i + 12] if s.startswith(BULLET)]
+            sentence = " ".join([sentence, *listed])
+            areas = set(areas_named(sentence))
         for following in opening[i + 1:i + 8]:
             if _PASSAGE_END.search(following) or _FINDINGS_HEADING.match(following):
                 break
@@ -116,7 +121,7 @@ def read_focus(opening: list[str]) -> Focus:
 
 
 # --- areas for priority action -----------------------------------------------------------------
-_PA_HEADING = re.compile(r"^areas?\s*(?P<s>\(s\))?\s+for\s+priority\s+action\s*:?$", I)
+_PA_HEADING = re.compile(r"^areas?\s*(?P<s>\(s\))?\s+for\s+priority\s+action\s*(?::\s*(?P<rest>.*))?$", I)
 _ITEM = re.compile(rf"^(?:{BULLET}|\(?\d{{1,2}}[.)]\s|\(?[a-z][.)]\s)\s*")
 # section headings that may follow the last item without a full stop before them
 _NEXT_SECTION = re.compile(r"^(?:what needs to improve|areas? for improvement|(?:main |headline )?findings|"
@@ -154,7 +159,7 @@ def read_priority_actions(lines: list[str]) -> PriorityActions:
         return PriorityActions()
     heading = _PA_HEADING.match(lines[start])
     singular = not (heading.group("s") or re.match(r"areas", lines[start], I))  # "Area for priority action"
-    lead: list[str] = []
+    lead: list[str] = [heading.group("rest")] if heading.group("rest") else []
     items: list[list[str]] = []
     for line in lines[start + 1:]:
         marker = _ITEM.match(line)
@@ -184,7 +189,7 @@ def read_priority_actions(lines: list[str]) -> PriorityActions:
         return PriorityActions(len(counted), tuple(counted))
     if texts:  # every item is one set out before and still unresolved
         return PriorityActions(0, (), "priority actions: only earlier ones, still unresolved, are listed")
-    if statement and not statement.endswith(":") and not _CARRIED_OVER.search(statement):
+    if statement and ":" not in statement and not _CARRIED_OVER.search(statement):
         return PriorityActions(1, (first_sentence(statement),))
     return PriorityActions(1, (), "priority actions: a heading whose items could not be read (counted as one)")
 
@@ -245,7 +250,7 @@ def read_letter(pdf: PdfText, kind: str) -> Reading:
     r = Reading(kind=kind)
     dear = next((i for i, line in enumerate(lines) if re.match(r"dear\b", line, I)), None)
     head, body_lines = (lines[:dear], lines[dear + 1:]) if dear is not None else (lines[:12], lines)
-    r.published = first_dated_line("\n".join(head))
+    r.published = first_dated_line("\n".join(head)) or parse_date(flat(" ".join(head[-12:])))
     text = flat(" ".join(lines[:dear + 8] if dear is not None else lines[:40]))
     for pattern in _COUNCIL:
         m = pattern.search(text)
@@ -289,20 +294,19 @@ def read_area_send(pdf: PdfText) -> Reading:
     """An area SEND report: its outcome from the "Inspection outcome" section, Ofsted's lead
     inspector from the inspection team, the dates printed on page 1. A report with no such
     section is a letter of the 2016 framework."""
-    raw1 = pdf.page(0)
-    p1 = flat(raw1)
+    p1 = flat(pdf.page(0))
     section = re.search(r"inspection outcome\s*(.{0,600})", p1, I)
-    if not section:
-        return read_letter(pdf, "area_send")
+    if not (section or re.search(r"local area partnership", p1[:400], I)):
+        return read_letter(pdf, "area_send")  # the 2016 framework's letters say "local area"
     r = Reading(kind="area_send", framework="area_send_2023", expected=("area_send_outcome",))
     m = re.search(r"area SEND inspection of (?:the )?(.{2,80}?) local area partnership", p1, I)
     r.local_authority = m.group(1).strip() if m else None
     r.inspection_start, r.inspection_end = _dates(p1)
-    stated = " ".join(sentences(section.group(1))[:2])
+    stated = " ".join(sentences(section.group(1))[:2]) if section else ""
     outcome = next((key for key, words in OUTCOMES if words.search(stated)), None)
     if outcome:
         r.table["area_send_outcome"] = outcome
-    else:
+    elif section:  # a full inspection's outcome not read (a monitoring inspection states none)
         r.notes.append("area_send_outcome: the \"Inspection outcome\" section names no outcome")
     r.lead_inspector = _send_lead(pdf)
     return r

@@ -500,14 +500,17 @@ def focused_visit_pdf(council: str, *, visit_start: date, visit_end: date, publi
                       lead_inspector: str = "Jane Smith", focus: str | None = "in_care",
                       also_leaders: bool = False, priority_actions: list[str] | tuple = (),
                       priority_style: str = "bullets", date_wording: str = "range", date_intro: str = "on",
-                      year_printed: bool = True, kind: str = "focused_visit") -> bytes:
+                      year_printed: bool = True, kind: str = "focused_visit",
+                      focus_items: list[str] | tuple = ()) -> bytes:
     """A focused (or monitoring) visit letter laid out like the real ones: letterhead, the
     letter's date, "Dear ...", heading, opening sentence with the visit's days, the focus
     sentence, "Headline findings", any "Areas for priority action", "What needs to improve",
     findings over a second page (letterhead repeated, page numbers), "Yours sincerely".
 
     focus: a key of FOCUS, or free text completing "Inspectors looked at ..."; None prints no
-    focus sentence (a COVID-era review of the whole service). also_leaders: a second sentence
+    focus sentence (a COVID-era review of the whole service). focus_items: print instead the
+    monitoring visits' "... progress made in the following areas ...:" and these items as a
+    bulleted list. also_leaders: a second sentence
     naming the impact of leaders. priority_actions: the actions' texts, laid out in
     `priority_style` (see PRIORITY_STYLES; "none_stated" and "unreadable" need no texts)."""
     what = {"focused_visit": "focused visit", "monitoring_visit": "monitoring visit"}[kind]
@@ -518,7 +521,12 @@ def focused_visit_pdf(council: str, *, visit_start: date, visit_end: date, publi
     doc.para(f"This letter summarises the findings of the {what} to {council} children's services "
              f"{date_intro} {days}. His Majesty's Inspectors for this visit were {lead_inspector} and "
              f"Alex Example.")
-    if focus is not None:
+    if focus_items:
+        doc.para("Areas covered by the visit", size=12, bold=True)
+        doc.para("Inspectors reviewed the progress made in the following areas of concern identified at the "
+                 "last inspection:", gap=1)
+        doc.bullets(focus_items, glyph="l")
+    elif focus is not None:
         if kind == "monitoring_visit":
             doc.para(f"This visit was the second monitoring visit since the local authority was judged "
                      f"inadequate. Inspectors reviewed the progress made in {FOCUS.get(focus, focus)}.")
@@ -586,20 +594,22 @@ AREA_SEND_OUTCOME_TEXT = {
 }
 
 
-def area_send_pdf(council: str, outcome: str, *, inspection_start: date, inspection_end: date,
+def area_send_pdf(council: str, outcome: str | None, *, inspection_start: date, inspection_end: date,
                   lead_inspector: str = "Jane Smith", cqc_lead: str = "Chris Carer", cqc_first: bool = False) -> bytes:
     """An area SEND report (2023 framework): title, dates, the "Inspection outcome" section in
-    one of AREA_SEND_OUTCOME_TEXT's wordings, and an inspection team naming Ofsted's and the
-    CQC's lead inspectors side by side (`cqc_first`: the CQC's column printed first)."""
+    one of AREA_SEND_OUTCOME_TEXT's wordings (None: no such section, as a monitoring inspection),
+    and an inspection team naming Ofsted's and the CQC's lead inspectors side by side
+    (`cqc_first`: the CQC's column printed first)."""
     doc = _Doc(f"Area SEND inspection report: {council} Local Area Partnership")
     doc.add_page()
     doc.para("Local area partnership report", size=10)
     doc.para(f"Area SEND inspection of {council} Local Area Partnership", size=18, bold=True)
     doc.para(f"Inspection dates: {_date_range(inspection_start, inspection_end)}", gap=0)
     doc.para("Dates of previous inspection: 3 to 7 July 2017", gap=3)
-    doc.para("Inspection outcome", size=13, bold=True)
-    doc.para(AREA_SEND_OUTCOME_TEXT[outcome] + " The next full area SEND inspection will be within "
-             "approximately three years.")
+    if outcome:
+        doc.para("Inspection outcome", size=13, bold=True)
+        doc.para(AREA_SEND_OUTCOME_TEXT[outcome] + " The next full area SEND inspection will be within "
+                 "approximately three years.")
     doc.para("Information about the local area partnership", size=13, bold=True)
     doc.filler(2)
     doc.add_page()
