@@ -11,7 +11,8 @@ from hypothesis import given, settings as hsettings, strategies as st
 from etl.config import Settings
 from etl.parse import PARSER_VERSION, parse_bytes, parse_file
 from etl.records import FRAMEWORK_AREAS, ListingMeta
-from tests.support.synth_reports import letter_pdf, not_found_html, report_pdf
+from tests.support.synth_reports import (area_send_2016_pdf, area_send_pdf, focused_visit_pdf, jtai_pdf, letter_pdf,
+                                       monitoring_visit_pdf, not_found_html, report_pdf)
 
 SETTINGS = Settings.from_env({})
 START, END, PUBLISHED = date(2024, 5, 6), date(2024, 5, 17), date(2024, 7, 1)
@@ -326,3 +327,238 @@ def test_a_report_whose_council_cannot_be_determined_is_held():
     # the listing names it: nothing to hold
     listed = parse_bytes(anonymous, "x.pdf", ListingMeta(urn="80487", local_authority="Barnet"), settings=SETTINGS)
     assert listed.local_authority == "Barnet" and listed.review_flags == ()
+
+
+# --- letters and area SEND reports -----------------------------------------------------------
+
+VISIT_START, VISIT_END, LETTER_DATE = date(2021, 6, 23), date(2021, 6, 24), date(2021, 8, 2)
+
+
+def letter(**opts):
+    opts = {"visit_start": VISIT_START, "visit_end": VISIT_END, "published": LETTER_DATE,
+            "lead_inspector": "Tara Example", **opts}
+    return parse_bytes(focused_visit_pdf("Exampleshire", **opts), "letter.pdf", settings=SETTINGS)
+
+
+def test_a_focused_visit_letter_is_read_for_what_it_says():
+    record = letter()
+    assert (record.is_report, record.kind, record.framework, record.judgements) == (True, "focused_visit", None, {})
+    assert (record.inspection_start, record.inspection_end) == (VISIT_START, VISIT_END)
+    assert record.published == LETTER_DATE                 # the date printed at the top
+    assert record.lead_inspector == "Tara Example"         # the signatory, name alone
+    assert record.local_authority == "Exampleshire"
+    assert record.visit.areas == ("in_care",) and record.visit.priority_actions == 0
+    assert record.visit.focus == "Inspectors looked at the local authority's arrangements for children in care."
+    assert (record.review_flags, record.review_notes) == ((), ())
+    assert record.to_contract()["visit"] == {"areas": ["in_care"], "priority_actions": 0,
+                                             "priority_action_texts": [], "focus": record.visit.focus}
+
+
+@pytest.mark.parametrize("wording, intro, start, end", [
+    ("range", "on", date(2021, 6, 23), date(2021, 6, 24)),          # "on 23 and 24 June 2021"
+    ("range", "between", date(2020, 10, 6), date(2020, 10, 8)),     # "between 6 and 8 October 2020"
+    ("range", "between", date(2020, 9, 29), date(2020, 10, 1)),     # "between 29 September and 1 October 2020"
+    ("dash", "on", date(2021, 10, 22), date(2021, 10, 23)),         # "on 22-23 October 2021"
+    ("list", "on", date(2021, 7, 15), date(2021, 7, 21)),           # "on 15, 16 and 21 July 2021"
+    ("to", "on", date(2021, 3, 1), date(2021, 3, 2)),               # "on 1 to 2 March 2021"
+    ("full", "between", date(2020, 10, 13), date(2020, 10, 15)),    # "between 13 October 2020 to 15 October 2020"
+    ("range", "on", date(2021, 3, 9), date(2021, 3, 9)),            # a one-day visit: "on 9 March 2021"
+])
+@pytest.mark.parametrize("year_printed", [True, False])
+def test_visit_dates_in_every_wording(wording, intro, start, end, year_printed):
+    published = date.fromordinal(end.toordinal() + 40)
+    record = letter(visit_start=start, visit_end=end, published=published, date_wording=wording,
+                    date_intro=intro, year_printed=year_printed)
+    assert (record.inspection_start, record.inspection_end) == (start, end)   # no year: the letter's
+    assert record.review_flags == ()
+
+
+def test_a_visit_without_its_year_in_a_january_letter_was_the_year_before():
+    record = letter(visit_start=date(2019, 12, 18), visit_end=date(2019, 12, 19), published=date(2020, 1, 21),
+                    year_printed=False)
+    assert (record.inspection_start, record.inspection_end) == (date(2019, 12, 18), date(2019, 12, 19))
+
+
+def test_a_letter_dated_before_its_visit_has_slipped_a_year():
+    # January letters printed with the old year: a letter is written after its visit
+    record = letter(visit_start=date(2019, 12, 18), visit_end=date(2019, 12, 19), published=date(2019, 1, 21))
+    assert record.published == date(2020, 1, 21)
+
+
+@pytest.mark.parametrize("day_list, year, start, end", [
+    ("23 and 24 June 2021", None, date(2021, 6, 23), date(2021, 6, 24)),
+    ("6 and 8 October 2020", None, date(2020, 10, 6), date(2020, 10, 8)),
+    ("22-23 October", 2021, date(2021, 10, 22), date(2021, 10, 23)),
+    ("15, 16 and 21 July", 2021, date(2021, 7, 15), date(2021, 7, 21)),
+    ("1 to 2 March", 2021, date(2021, 3, 1), date(2021, 3, 2)),
+    ("29 and 30 September, and 1 October 2020", None, date(2020, 9, 29), date(2020, 10, 1)),
+    ("Monday 8 June 2020 to Friday 12 June 2020", None, date(2020, 6, 8), date(2020, 6, 12)),
+    ("30 December 2019 to 2 January 2020", None, date(2019, 12, 30), date(2020, 1, 2)),
+    ("30 December to 2 January", 2020, date(2019, 12, 30), date(2020, 1, 2)),
+])
+def test_day_lists_in_every_wording(day_list, year, start, end):
+    from etl.parse.fields import find_day_list, parse_day_list
+    m = find_day_list(f"visit to Exampleshire on {day_list}. The inspectors were")
+    assert m and parse_day_list(m.group(), year) == (start, end)
+
+
+@pytest.mark.parametrize("focus, also_leaders, areas", [
+    ("help_and_protection", False, ("help_and_protection",)),
+    ("extra_familial", False, ("help_and_protection",)),
+    ("in_care", False, ("in_care",)),
+    ("care_leavers", True, ("care_leavers", "impact_of_leaders")),
+    ("the local authority's arrangements for children in care and care leavers", False, ("care_leavers", "in_care")),
+    ("the assessment and support of private fostering arrangements for children in need", False,
+     ("help_and_protection",)),
+    (None, False, ("care_leavers", "help_and_protection", "impact_of_leaders", "in_care")),  # whole service
+])
+def test_the_areas_a_letter_looked_at_come_from_its_focus(focus, also_leaders, areas):
+    record = letter(focus=focus, also_leaders=also_leaders)
+    assert record.visit.areas == areas
+    assert (record.review_flags, record.review_notes) == ((), ())
+
+
+def test_a_focus_that_cannot_be_read_counts_with_no_areas_and_a_note():
+    record = letter(focus="the local authority's arrangements for a new widget")
+    assert record.visit.areas == ()
+    assert record.review_flags == ()                        # it counts: not held
+    assert len(record.review_notes) == 1 and record.review_notes[0].startswith("visit focus: no area read")
+
+
+ACTIONS = ["The timeliness of response to contacts and referrals. Too many wait.",
+           "Management oversight of practice with children at risk of harm.",
+           "The quality of supervision"]
+
+
+@pytest.mark.parametrize("style, actions, count, texts", [
+    ("bullets", ACTIONS[:2], 2, ["The timeliness of response to contacts and referrals.",
+                                 "Management oversight of practice with children at risk of harm."]),
+    ("lead_in", ACTIONS, 3, ["The timeliness of response to contacts and referrals.",
+                             "Management oversight of practice with children at risk of harm.",
+                             "The quality of supervision."]),
+    ("single", ACTIONS[:1], 1, ["The timeliness of response to contacts and referrals."]),
+    ("singular_heading", ACTIONS[1:2], 1, ["The local authority needs to take swift and decisive action to address "
+                                           "management oversight of practice with children at risk of harm."]),
+    ("none_stated", [], 0, []),
+])
+def test_areas_for_priority_action_in_each_shape(style, actions, count, texts):
+    record = letter(focus="help_and_protection", priority_actions=actions, priority_style=style)
+    assert record.visit.priority_actions == count
+    assert list(record.visit.priority_action_texts) == texts
+    assert (record.review_flags, record.review_notes) == ((), ())
+
+
+def test_a_priority_action_heading_whose_items_cannot_be_read_counts_one_with_a_note():
+    record = letter(priority_style="unreadable")
+    assert record.visit.priority_actions == 1 and record.visit.priority_action_texts == ()
+    assert record.review_flags == ()
+    assert [n for n in record.review_notes if n.startswith("priority actions: a heading whose items could not be read")]
+
+
+def test_priority_actions_read_from_lines():
+    from etl.parse.letters import read_priority_actions
+    lines = ["Areas for priority action", "\u2022 The quality of plans, which is", "poor", "\u2022 The", "timeliness of visits.",
+             "What needs to improve in this area of social work practice", "\u2022 Supervision."]
+    assert read_priority_actions(lines).count == 2                           # items wrap; the next section stops
+    carried = ["Areas for priority action", "\u2022 The area for priority action set out at the previous visit remains.",
+               "\u2022 The quality of plans.", "Main findings"]
+    assert read_priority_actions(carried).count == 1                         # an earlier, unresolved one: not again
+    assert read_priority_actions(["Overview", "\u2022 Some text."]).count == 0  # no heading
+
+
+def test_a_monitoring_visit_letter():
+    data = monitoring_visit_pdf("Exampleshire", visit_start=date(2022, 3, 1), visit_end=date(2022, 3, 2),
+                                published=date(2022, 4, 4), focus="help_and_protection", lead_inspector="Sam Jones")
+    record = parse_bytes(data, "m.pdf", settings=SETTINGS)
+    assert (record.kind, record.framework, record.published, record.lead_inspector) == (
+        "monitoring_visit", None, date(2022, 4, 4), "Sam Jones")
+    assert (record.inspection_start, record.inspection_end) == (date(2022, 3, 1), date(2022, 3, 2))
+    assert record.visit.areas == ("help_and_protection",) and record.review_flags == ()
+
+
+@pytest.mark.parametrize("wording", ["to", "full"])
+def test_a_joint_targeted_area_inspection_letter(wording):
+    data = jtai_pdf("Exampleshire", inspection_start=date(2020, 6, 8), inspection_end=date(2020, 6, 12),
+                    published=date(2020, 8, 3), lead_inspector="Ann Lead", date_wording=wording)
+    record = parse_bytes(data, "j.pdf", settings=SETTINGS)
+    assert (record.kind, record.framework, record.local_authority) == ("jtai", None, "Exampleshire")
+    assert (record.inspection_start, record.inspection_end) == (date(2020, 6, 8), date(2020, 6, 12))
+    assert (record.published, record.lead_inspector) == (date(2020, 8, 3), "Ann Lead")   # Ofsted's, signing first
+    assert record.visit.areas == ("help_and_protection",) and "domestic abuse" in record.visit.focus
+    assert (record.review_flags, record.review_notes) == ((), ())
+
+
+@pytest.mark.parametrize("outcome", ["positive", "inconsistent", "systemic_failings"])
+@pytest.mark.parametrize("cqc_first", [False, True])
+def test_an_area_send_report_gives_its_outcome_and_ofsteds_lead(outcome, cqc_first):
+    data = area_send_pdf("Exampleshire", outcome, inspection_start=date(2024, 2, 12), inspection_end=date(2024, 2, 16),
+                         lead_inspector="Olive Ofsted", cqc_lead="Carl Cqc", cqc_first=cqc_first)
+    record = parse_bytes(data, "s.pdf", settings=SETTINGS)
+    assert (record.kind, record.framework, record.judgements) == ("area_send", "area_send_2023",
+                                                                  {"area_send_outcome": outcome})
+    assert (record.inspection_start, record.inspection_end) == (date(2024, 2, 12), date(2024, 2, 16))
+    assert record.lead_inspector == "Olive Ofsted" and record.local_authority == "Exampleshire"
+    assert (record.review_flags, record.review_notes, record.visit) == ((), (), None)
+
+
+@pytest.mark.parametrize("revisit", [False, True])
+def test_an_older_area_send_letter_has_no_outcome_and_is_not_held(revisit):
+    data = area_send_2016_pdf("Exampleshire", inspection_start=date(2019, 1, 22), inspection_end=date(2019, 1, 24),
+                              published=date(2019, 3, 1), lead_inspector="Pat Send", revisit=revisit)
+    record = parse_bytes(data, "s.pdf", settings=SETTINGS)
+    assert (record.kind, record.framework, record.judgements) == ("area_send", "area_send_2016", {})
+    assert (record.inspection_start, record.inspection_end, record.published) == (
+        date(2019, 1, 22), date(2019, 1, 24), date(2019, 3, 1))
+    assert record.lead_inspector == "Pat Send"
+    assert (record.review_flags, record.unread_areas) == ((), ())
+
+
+@pytest.mark.parametrize("framework", ["sif", "ilacs_2023"])
+def test_a_one_day_inspection_starts_and_ends_that_day(framework):
+    data = report_pdf(framework, "Exampleshire", JUDGEMENTS[framework], inspection_start=date(2016, 7, 28),
+                      inspection_end=date(2016, 7, 28), published=PUBLISHED)
+    record = parse_bytes(data, "x.pdf", settings=SETTINGS)
+    assert (record.inspection_start, record.inspection_end) == (date(2016, 7, 28), date(2016, 7, 28))
+    assert record.review_flags == ()
+
+
+def test_a_letter_whose_council_cannot_be_read_is_held_unless_the_listing_names_it():
+    data = focused_visit_pdf("", visit_start=VISIT_START, visit_end=VISIT_END, published=LETTER_DATE)
+    record = parse_bytes(data, "x.pdf", settings=SETTINGS)
+    assert record.review_flags == ("council: not found",)
+    listed = parse_bytes(data, "x.pdf", ListingMeta(urn="80487", local_authority="Barnet"), SETTINGS)
+    assert listed.review_flags == () and listed.local_authority == "Barnet"
+
+
+def test_a_monitoring_visit_whose_focus_is_a_list_reads_the_areas_from_the_list():
+    data = monitoring_visit_pdf("Exampleshire", visit_start=date(2022, 3, 1), visit_end=date(2022, 3, 2),
+                                focus_items=["the quality of assessments for children in need",
+                                             "the stability of placements for children in care."])
+    record = parse_bytes(data, "m.pdf", settings=SETTINGS)
+    assert record.visit.areas == ("help_and_protection", "in_care")
+    assert record.review_notes == ()
+
+
+@pytest.mark.parametrize("lines, count, texts, noted", [
+    # the heading with its statement on the same line
+    (["Area for priority action: The timeliness of visits to children.", "Main findings"], 1,
+     ("The timeliness of visits to children.",), False),
+    # a lead-in introducing items that carry no marker: cannot be told apart, counted one and noted
+    (["Areas for priority action", "The local authority must address the following:", "The quality of plans.",
+      "The timeliness of visits.", "Main findings"], 1, (), True),
+    # a statement that there are none
+    (["Areas for priority action", "There are no priority actions following this focused visit.",
+      "What needs to improve"], 0, (), False),
+])
+def test_priority_action_sections_in_other_shapes(lines, count, texts, noted):
+    from etl.parse.letters import read_priority_actions
+    found = read_priority_actions(lines)
+    assert (found.count, found.texts, found.note is not None) == (count, texts, noted)
+
+
+def test_an_area_send_report_without_an_outcome_section_is_2023_with_no_outcome_and_not_held():
+    # e.g. a monitoring inspection of a local area partnership: 2023 terms, no outcome stated
+    data = area_send_pdf("Exampleshire", None, inspection_start=date(2024, 2, 12), inspection_end=date(2024, 2, 16))
+    record = parse_bytes(data, "s.pdf", settings=SETTINGS)
+    assert (record.kind, record.framework, record.judgements) == ("area_send", "area_send_2023", {})
+    assert (record.review_flags, record.unread_areas) == ((), ())

@@ -19,19 +19,20 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from etl.config import Settings
-from etl.parse.frameworks import READERS, Reading, identify, read_letter
+from etl.parse.frameworks import READERS, Reading, identify
+from etl.parse.letters import read_area_send, read_letter
 from etl.parse.guard import Deadline, Refused, TimeLimit, check_size
 from etl.parse.text import PdfText, sniff
-from etl.records import REQUIRED_AREAS, ListingMeta, ReportRecord
+from etl.records import LETTER_KINDS, REQUIRED_AREAS, ListingMeta, ReportRecord
 
 __all__ = ["PARSER_VERSION", "parse_bytes", "parse_file", "parse_command"]
 
-PARSER_VERSION = "1.2.0"
+PARSER_VERSION = "1.3.0"
 log = logging.getLogger(__name__)
 
 
 # areas each layout states once (the page-1 table, or the SIF headline): no second source
-STATED_ONCE = frozenset({"overall_effectiveness", "lscb"})
+STATED_ONCE = frozenset({"overall_effectiveness", "lscb", "area_send_outcome"})
 
 
 @dataclass
@@ -75,7 +76,9 @@ def _read(data: bytes, settings: Settings) -> Reading:
             raise Refused("PDF is not an Ofsted children's services report")
         if what in READERS:
             reading = READERS[what](pdf)
-        elif what.endswith("_visit"):
+        elif what == "area_send":
+            reading = read_area_send(pdf)
+        elif what in LETTER_KINDS:
             reading = read_letter(pdf, what)
         else:
             reading = read_letter(pdf, what)
@@ -102,12 +105,13 @@ def parse_bytes(data: bytes, source: str, meta: ListingMeta | None = None,
         return ReportRecord(is_report=False, reason=f"parser error: {type(exc).__name__}: {exc}",
                             failed=True, **provenance)
     found = reconcile(reading)
+    found.notes += reading.notes
     # the council and dates place a report in a council's history; without them it needs a person
     for name in ("inspection_start", "inspection_end"):
         if getattr(reading, name) is None:
             found.flags.append(f"{name}: not found")
     provenance["local_authority"] = reading.local_authority or meta.local_authority
-    if reading.framework and not (provenance["local_authority"] or meta.urn):
+    if not (provenance["local_authority"] or meta.urn):
         found.flags.append("council: not found")
     provenance["published"] = reading.published or meta.published
     return ReportRecord(
@@ -115,7 +119,7 @@ def parse_bytes(data: bytes, source: str, meta: ListingMeta | None = None,
         inspection_start=reading.inspection_start, inspection_end=reading.inspection_end,
         lead_inspector=reading.lead_inspector, judgements=found.judgements,
         review_flags=tuple(found.flags), review_notes=tuple(found.notes), unread_areas=tuple(found.unread),
-        readings=found.readings, **provenance)
+        readings=found.readings, visit=reading.visit, **provenance)
 
 
 def parse_file(path: str | Path, meta: ListingMeta | None = None,

@@ -88,7 +88,7 @@ DATE_RANGE_TEXT = rf"(?:{_ONE_RANGE})(?:\s*(?:,|and|&)\s*(?:{_ONE_RANGE}))*"
 
 _HONORIFIC = re.compile(
     r"\s*(?:,|-)?\s*(?:\(?\s*(?:His|Her|Their)\s+Majesty'?s?\s+Inspector(?:\s+\(HMI\))?\s*\)?"
-    r"|\(?(?:Senior\s+)?HMI\)?|Ofsted Inspector|Social Care Regulatory Inspector)\.?\s*$", re.I)
+    r"|\(?(?:Senior\s+)?HMI\)?|Ofsted Inspector|Social Care Regulatory Inspector|\(lead inspector\))\.?\s*$", re.I)
 
 
 def clean_name(raw: str) -> str | None:
@@ -112,3 +112,69 @@ def clean_names(raw: str) -> str | None:
     text = _HONORIFIC_ANYWHERE.sub(",", " ".join(raw.split()))
     names = [n for n in (clean_name(p) for p in re.split(r",|\band\b|&", text)) if n]
     return " and ".join(names) if names else None
+
+
+# --- dates as letters print them ---------------------------------------------------------
+# A list of days ending in a month (and usually a year), in any of the letters' wordings:
+# "23 and 24 June 2021", "6 and 8 October 2020", "22-23 October", "15, 16 and 21 July",
+# "1 to 2 March", "29 September, and 1 October 2020", "Monday 8 June 2020 to Friday 12 June 2020"
+_WEEKDAY = r"(?:(?:mon|tues|wednes|thurs|fri|satur|sun)day,?\s+)?"
+_DAY_ITEM = rf"{_WEEKDAY}\d{{1,2}}(?:st|nd|rd|th)?(?:\s+(?:of\s+)?{_MONTH_RE}(?:,?\s+\d{{4}})?)?"
+_DAY_SEP = r"\s*(?:,\s*(?:and\s+|to\s+)?|\band\b|\bto\b|\buntil\b|\bthrough\b|-|&)\s*"
+DAY_LIST_TEXT = rf"{_DAY_ITEM}(?:{_DAY_SEP}{_DAY_ITEM})*"
+_DAY_LIST_RE = re.compile(DAY_LIST_TEXT, re.I)
+
+
+def parse_day_list(text: str, default_year: int | None = None,
+                   before: date | None = None) -> tuple[date | None, date | None]:
+    """First and last date of a printed list of days (see DAY_LIST_TEXT). A day without its
+    month or year takes them from the next day that prints them; a list that prints no year
+    takes `default_year` (a letter's own year), the year before it where that would put the
+    visit after `before` (the letter's date: a December visit in a January letter)."""
+    parts = [(d, m, y) for d, m, y in _parts(re.sub(_WEEKDAY_ANY, " ", text))]
+    if not parts or not parts[-1][1]:
+        return None, None
+    filled: list[list[int | None]] = [list(p) for p in parts]
+    for i in range(len(filled) - 2, -1, -1):  # fill each day's month and year from the next
+        nxt = filled[i + 1]
+        if filled[i][1] is None:
+            filled[i][1] = nxt[1]
+            filled[i][2] = filled[i][2] or nxt[2]
+        elif filled[i][2] is None and nxt[2]:
+            filled[i][2] = nxt[2] if filled[i][1] <= nxt[1] else nxt[2] - 1
+    if filled[-1][2] is None:
+        if default_year is None:
+            return None, None
+        year = default_year
+        if before and (filled[-1][1], filled[-1][0]) > (before.month, before.day):
+            year -= 1
+        for p in filled:
+            if p[2] is None:
+                p[2] = year if p[1] <= filled[-1][1] else year - 1
+    try:
+        return date(filled[0][2], filled[0][1], filled[0][0]), date(filled[-1][2], filled[-1][1], filled[-1][0])
+    except (TypeError, ValueError):
+        return None, None
+
+
+_WEEKDAY_ANY = re.compile(r"\b(?:mon|tues|wednes|thurs|fri|satur|sun)day\b,?", re.I)
+
+
+def find_day_list(text: str) -> re.Match | None:
+    """The first list of days in `text` that names a month."""
+    for m in _DAY_LIST_RE.finditer(text):
+        if re.search(_MONTH_RE, m.group(), re.I):
+            return m
+    return None
+
+
+_FULL_DATE = re.compile(rf"^\s*(?:{_WEEKDAY})?(\d{{1,2}}(?:st|nd|rd|th)?\s+{_MONTH_RE}\s+\d{{4}})\s*$", re.I | re.M)
+
+
+def first_dated_line(raw: str) -> date | None:
+    """The first line that is a date and nothing else (a letter's printed date)."""
+    for m in _FULL_DATE.finditer(raw):
+        found = parse_date(m.group(1))
+        if found:
+            return found
+    return None

@@ -15,7 +15,7 @@ from datetime import date
 from etl.parse.fields import (DATE_RANGE_TEXT, GRADE_PATTERN, GRADE_RE, clean_name, clean_names,
                               grade_key, parse_date, parse_range)
 from etl.parse.text import PdfText, clean, flat
-from etl.records import FRAMEWORK_AREAS, REQUIRED_AREAS
+from etl.records import FRAMEWORK_AREAS, REQUIRED_AREAS, Visit
 
 G = rf"(?P<grade>{GRADE_PATTERN})\b"
 I = re.I
@@ -34,6 +34,8 @@ class Reading:
     body: dict[str, str] = field(default_factory=dict)
     expected: tuple[str, ...] = ()
     flags: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)     # non-blocking: the document counts
+    visit: Visit | None = None                         # letters only
 
 
 # --- recognition -------------------------------------------------------------------------
@@ -49,13 +51,17 @@ ILACS_TABLE = re.compile(r"judgements? grade [^.]{0,80}?\b(?:leaders|help and pr
 LETTER = re.compile(r"\b(?P<what>focused|monitoring) visit (?:to|of)\b|findings of the "
                     r"(?P<what2>focused|monitoring) visit", I)
 JTAI = re.compile(r"joint targeted area inspection", I)
+# area SEND: the 2023 report's title; the older letters' and revisits' headings
+AREA_SEND = re.compile(r"\barea SEND (?:full |monitoring )?(?:re)?inspection (?:of|in)\b", I)
+AREA_SEND_LETTER = re.compile(r"\blocal area (?:SEND|special educational needs)[^.]{0,60}?\b(?:inspection|revisit)\b"
+                              r"|\bjoint (?:local )?area SEND\b|\bSEND (?:re)?visit\b", I)
 LSCB_TITLE = re.compile(r"review of the (?:effectiveness of the )?local safeguarding children board", I)
 OFSTED = re.compile(r"\bofsted\b|majesty's inspector", I)
 
 
 def identify(page1: str) -> str:
-    """'lac', 'sif', 'lscb_review', 'ilacs', 'focused_visit', 'monitoring_visit', 'jtai', 'other'
-    or 'not_report', from the title at the top of page 1 (never from a date)."""
+    """'lac', 'sif', 'lscb_review', 'ilacs', 'area_send', 'focused_visit', 'monitoring_visit',
+    'jtai', 'other' or 'not_report', from the title at the top of page 1 (never from a date)."""
     text = flat(page1)
     top = text[:400]
     if LAC_TITLE.search(top):
@@ -66,11 +72,16 @@ def identify(page1: str) -> str:
         return "lscb_review"
     if ILACS_TITLE.search(top[:250]) or ILACS_TABLE.search(top):
         return "ilacs"
+    if AREA_SEND.search(top):
+        return "area_send"
     m = LETTER.search(text)
     if m:
         return f"{(m.group('what') or m.group('what2')).lower()}_visit"
-    if JTAI.search(top):
+    letter_top = text[:1500]  # a letter's heading follows its letterhead and address
+    if JTAI.search(letter_top):
         return "jtai"
+    if AREA_SEND_LETTER.search(letter_top):
+        return "area_send"
     if OFSTED.search(text):
         return "other"
     return "not_report"
@@ -84,8 +95,15 @@ def _first(pattern: str, text: str) -> str | None:
 
 
 def _dates(text: str) -> tuple[date | None, date | None]:
+    """The printed inspection dates; a one-day inspection ("Inspection date: 28 July 2016")
+    starts and ends that day."""
     m = re.search(rf"inspection dates?\s*:?\s*({DATE_RANGE_TEXT})", text, I)
-    return parse_range(m.group(1)) if m else (None, None)
+    if m:
+        return parse_range(m.group(1))
+    m = re.search(r"inspection dates?\s*:?\s*(\d{1,2}(?:st|nd|rd|th)?\s+[A-Za-z]+\.?\s+\d{4}|\d{1,2}/\d{1,2}/\d{2,4})",
+                  text, I)
+    day = parse_date(m.group(1)) if m else None
+    return day, day
 
 
 def _published(text: str) -> date | None:
@@ -454,24 +472,6 @@ def read_lac(pdf: PdfText) -> Reading:
         if grade:
             r.body[area] = grade
     r.expected = FRAMEWORK_AREAS["lac"]
-    return r
-
-
-# --- ungraded letters ----------------------------------------------------------------------
-
-def read_letter(pdf: PdfText, kind: str) -> Reading:
-    raw1 = pdf.page(0)
-    p1 = flat(raw1)
-    r = Reading(kind=kind)
-    m = re.search(r"visit (?:to|of) (.{2,80}?) (?:local authority )?children's services", p1, I)
-    r.local_authority = m.group(1) if m else None
-    m = re.search(rf"\bon ({DATE_RANGE_TEXT})", p1, I)
-    r.inspection_start, r.inspection_end = parse_range(m.group(1)) if m else _dates(p1)
-    raw = [pdf.page(i) for i in range(pdf.pages)]
-    r.lead_inspector = _inspector(raw)
-    if not r.lead_inspector:
-        m = re.search(r"yours sincerely\s*\n\s*([^\n]+)", "\n".join(raw), I)
-        r.lead_inspector = clean_name(m.group(1)) if m else None
     return r
 
 

@@ -18,7 +18,11 @@ from etl.parse.guard import Deadline, Refused, check_pages
 # str.replace is several times faster than str.translate on whole pages)
 _REPLACE = (("\u2019", "'"), ("\u2018", "'"), ("\u201c", '"'), ("\u201d", '"'), ("\u2013", "-"),
             ("\u2014", "-"), ("\u2500", "-"), ("\u2012", "-"), ("\u2212", "-"), ("\u00a0", " "),
-            ("\ufffe", "-"), ("\u00ad", ""), ("\r", "\n"), ("\u25fc", " "), ("\uf0b7", " "))
+            ("\ufffe", "-"), ("\u00ad", ""), ("\r", "\n"))
+# list markers: the bullet glyphs, and symbol-font glyphs (Private Use Area) that the reports
+# use as bullets, all become one BULLET, so that a list's items can be counted
+BULLET = "\u2022"
+_BULLETS = re.compile("[\u25aa\u25a0\u25cf\u25e6\u25fc\u2023\u2043\u2219\ue000-\uf8ff]")
 
 
 def clean(text: str) -> str:
@@ -27,7 +31,7 @@ def clean(text: str) -> str:
     for old, new in _REPLACE:
         if old in text:
             text = text.replace(old, new)
-    return clean_text(text)
+    return clean_text(_BULLETS.sub(BULLET, text))
 
 
 def flat(text: str) -> str:

@@ -38,7 +38,8 @@ from datetime import date
 
 from fpdf import FPDF
 
-__all__ = ["report_pdf", "letter_pdf", "lscb_review_pdf", "not_found_html", "GRADE_TEXT"]
+__all__ = ["report_pdf", "letter_pdf", "focused_visit_pdf", "monitoring_visit_pdf", "jtai_pdf", "area_send_pdf",
+           "area_send_2016_pdf", "visit_days", "lscb_review_pdf", "not_found_html", "GRADE_TEXT"]
 
 GRADE_TEXT = {
     "outstanding": "Outstanding",
@@ -97,6 +98,8 @@ def _long(d: date) -> str:
 
 
 def _date_range(start: date, end: date, style: str = "short") -> str:
+    if start == end:  # a one-day inspection prints one date
+        return _long(start) if style != "numeric" else f"{start.day}/{start.month:02d}/{start.year}"
     if style == "long":
         return f"{_long(start)} to {_long(end)}"
     if style == "dash":
@@ -393,25 +396,270 @@ def report_pdf(framework: str, council: str, judgements: dict[str, str], *,
     raise ValueError(f"unknown framework {framework!r}")
 
 
-def letter_pdf(kind: str, council: str, *, visit_start: date, visit_end: date,
-               lead_inspector: str = "Jane Smith") -> bytes:
-    """An ungraded visit letter: `kind` is "focused_visit" or "monitoring_visit"."""
-    what = {"focused_visit": "focused visit", "monitoring_visit": "monitoring visit"}[kind]
-    doc = _Doc()
+LETTERHEAD = "Ofsted\nPiccadilly Gate\nStore Street\nManchester\nM1 2WD\nT 0300 123 1231\nwww.gov.uk/ofsted"
+# what a focus sentence names, by area (the wording of real letters' focus sentences)
+FOCUS = {
+    "help_and_protection": "the local authority's arrangements for the 'front door'",
+    "in_care": "the local authority's arrangements for children in care",
+    "care_leavers": "the local authority's arrangements for care leavers",
+    "extra_familial": "the local authority's arrangements for children at risk of extra-familial harm",
+}
+VISIT_DATE_WORDINGS = ("on {days}", "between {days}")
+PRIORITY_STYLES = ("bullets", "lead_in", "single", "singular_heading", "none_stated", "unreadable")
+
+
+class _Letter(_Doc):
+    """A letter: the letterhead on every page (as real letters print it), a page number below."""
+
+    def header(self):
+        if self.page_no() > 1:
+            self.set_font("Helvetica", size=8)
+            self.multi_cell(0, 3.5, LETTERHEAD, new_x="LMARGIN", new_y="NEXT")
+            self.set_font("Helvetica", size=11)
+            self.ln(2)
+
+    def bullets(self, items, glyph: str = "n"):
+        """A bulleted list: ZapfDingbats "n" (a black square) or "l" (a dot), as the real letters'
+        symbol-font bullets."""
+        for item in items:
+            self.set_font("ZapfDingbats", size=8)
+            self.cell(6, 5.5, glyph)
+            self.set_font("Helvetica", size=11)
+            self.multi_cell(0, 5.5, _ascii(item), new_x="LMARGIN", new_y="NEXT")
+        self.ln(2)
+
+
+def visit_days(start: date, end: date, wording: str = "range", year: bool = True) -> str:
+    """The visit's days as letters print them. wording: "range" ("23 and 24 June 2021", "29
+    September and 1 October 2020"), "to" ("1 to 2 March 2021"), "dash" ("22-23 October 2021"),
+    "list" ("15, 16 and 21 July 2021": start, the day after, end), "full" ("8 June 2020 to 12
+    June 2020"); `year=False` leaves the year out (the letter's year applies)."""
+    y = f" {end.year}" if year else ""
+    month = MONTHS[end.month - 1]
+    if wording == "full":
+        return f"{_long(start)} to {_long(end)}" if year else f"{start.day} {MONTHS[start.month - 1]} to {end.day} {month}"
+    if start == end:
+        return f"{end.day} {month}{y}"
+    first = f"{start.day}" if start.month == end.month else f"{start.day} {MONTHS[start.month - 1]}"
+    if wording == "to":
+        return f"{first} to {end.day} {month}{y}"
+    if wording == "dash":
+        return f"{first}-{end.day} {month}{y}"
+    if wording == "list":
+        middle = date.fromordinal(start.toordinal() + 1)
+        return f"{first}, {middle.day} and {end.day} {month}{y}"
+    return f"{first} and {end.day} {month}{y}"
+
+
+def _letter_head(doc: _Letter, published: date, council: str, heading: str) -> None:
     doc.add_page()
-    doc.para("Ofsted\nPiccadilly Gate\nStore Street\nManchester\nM1 2WD", size=9)
-    doc.para(f"{_long(visit_end)}", gap=3)
-    doc.para("Director of Children's Services\n" f"{council} Council", gap=3)
+    doc.para(LETTERHEAD, size=9)
+    doc.para(_long(published), gap=3)
+    doc.para("Director of Children's Services\n" f"{council} Council\nTown Hall\nEX1 1AA", gap=3)
     doc.para("Dear Director", gap=3)
-    doc.para(f"{what.capitalize()} to {council} children's services", size=12, bold=True)
-    doc.para(f"This letter summarises the findings of the {what} to {council} children's services "
-             f"on {_date_range(visit_start, visit_end)}. His Majesty's Inspectors for this visit "
-             f"were {lead_inspector} and Alex Example.")
-    doc.para("Headline findings", size=12, bold=True)
-    doc.filler(3)
+    doc.para(heading, size=12, bold=True)
+
+
+def _sign(doc: _Letter, lead_inspector: str) -> None:
+    doc.para("Ofsted will take the findings from this visit into account when planning the next "
+             "inspection or visit.")
     doc.para("Yours sincerely", gap=1)
     doc.para(f"{lead_inspector}\nHis Majesty's Inspector")
+
+
+def _priority_section(doc: _Letter, actions: list[str], style: str) -> None:
+    """An "Area(s) for priority action" section in one of the real letters' shapes:
+    bullets: the heading, then one bullet per action;
+    lead_in: "The local authority needs to take swift and decisive action ... in:", then bullets;
+    single: the plural heading followed by one statement (no list);
+    singular_heading: "Area for priority action", a statement "..., including:" and sub-bullets;
+    none_stated: the heading, then a statement that there are none (`actions` unused);
+    unreadable: the heading and a lead-in ending in a colon, with no readable items."""
+    singular = style == "singular_heading"
+    doc.para("Area for priority action" if singular else "Areas for priority action", size=12, bold=True)
+    if style == "bullets":
+        doc.bullets(actions)
+    elif style == "lead_in":
+        doc.para("The local authority needs to take swift and decisive action to address the following "
+                 "areas of weakness in:", gap=1)
+        doc.bullets([a[0].lower() + a[1:] for a in actions], glyph="l")
+    elif style == "single":
+        doc.para(actions[0])
+    elif style == "singular_heading":
+        doc.para(f"The local authority needs to take swift and decisive action to address {actions[0][0].lower()}"
+                 f"{actions[0][1:].rstrip('.')}, including:", gap=1)
+        doc.bullets(["the timeliness of plans for children", "the oversight of managers."])
+    elif style == "none_stated":
+        doc.para("There are no priority actions following this focused visit.")
+    elif style == "unreadable":
+        doc.para("The local authority needs to take swift and decisive action to address the following "
+                 "areas of weakness:")
+    else:
+        raise ValueError(f"unknown priority action style {style!r}")
+
+
+def focused_visit_pdf(council: str, *, visit_start: date, visit_end: date, published: date | None = None,
+                      lead_inspector: str = "Jane Smith", focus: str | None = "in_care",
+                      also_leaders: bool = False, priority_actions: list[str] | tuple = (),
+                      priority_style: str = "bullets", date_wording: str = "range", date_intro: str = "on",
+                      year_printed: bool = True, kind: str = "focused_visit",
+                      focus_items: list[str] | tuple = ()) -> bytes:
+    """A focused (or monitoring) visit letter laid out like the real ones: letterhead, the
+    letter's date, "Dear ...", heading, opening sentence with the visit's days, the focus
+    sentence, "Headline findings", any "Areas for priority action", "What needs to improve",
+    findings over a second page (letterhead repeated, page numbers), "Yours sincerely".
+
+    focus: a key of FOCUS, or free text completing "Inspectors looked at ..."; None prints no
+    focus sentence (a COVID-era review of the whole service). focus_items: print instead the
+    monitoring visits' "... progress made in the following areas ...:" and these items as a
+    bulleted list. also_leaders: a second sentence
+    naming the impact of leaders. priority_actions: the actions' texts, laid out in
+    `priority_style` (see PRIORITY_STYLES; "none_stated" and "unreadable" need no texts)."""
+    what = {"focused_visit": "focused visit", "monitoring_visit": "monitoring visit"}[kind]
+    published = published or date.fromordinal(visit_end.toordinal() + 35)
+    doc = _Letter()
+    _letter_head(doc, published, council, f"{what.capitalize()} to {council} children's services")
+    days = visit_days(visit_start, visit_end, date_wording, year_printed)
+    doc.para(f"This letter summarises the findings of the {what} to {council} children's services "
+             f"{date_intro} {days}. His Majesty's Inspectors for this visit were {lead_inspector} and "
+             f"Alex Example.")
+    if focus_items:
+        doc.para("Areas covered by the visit", size=12, bold=True)
+        doc.para("Inspectors reviewed the progress made in the following areas of concern identified at the "
+                 "last inspection:", gap=1)
+        doc.bullets(focus_items, glyph="l")
+    elif focus is not None:
+        if kind == "monitoring_visit":
+            doc.para(f"This visit was the second monitoring visit since the local authority was judged "
+                     f"inadequate. Inspectors reviewed the progress made in {FOCUS.get(focus, focus)}.")
+        else:
+            doc.para(f"Inspectors looked at {FOCUS.get(focus, focus)}.")
+        if also_leaders:
+            doc.para("They also looked at the impact of leaders on social work practice in this area of the service.")
+    doc.para("This visit was carried out in line with the inspection of local authority children's services "
+             "(ILACS) framework. Inspectors considered a range of evidence, including children's records.")
+    doc.para("Headline findings", size=12, bold=True)
+    doc.filler(2)
+    if priority_actions or priority_style in ("none_stated", "unreadable"):
+        _priority_section(doc, list(priority_actions), priority_style)
+    doc.para("What needs to improve in this area of social work practice?", size=12, bold=True)
+    doc.bullets(["The quality of supervision.", "The timeliness of assessments."])
+    doc.para("Main findings", size=12, bold=True)
+    doc.filler(6)
+    _sign(doc, lead_inspector)
     return bytes(doc.output())
+
+
+def monitoring_visit_pdf(council: str, **kwargs) -> bytes:
+    """A monitoring visit letter (a council judged inadequate): as `focused_visit_pdf`, its focus
+    stated as the progress inspectors reviewed."""
+    return focused_visit_pdf(council, kind="monitoring_visit", **kwargs)
+
+
+JTAI_THEMES = {"domestic_abuse": "children living with domestic abuse",
+               "exploitation": "children at risk of criminal exploitation",
+               "neglect": "children living with neglect"}
+
+
+def jtai_pdf(council: str, *, inspection_start: date, inspection_end: date, published: date | None = None,
+             lead_inspector: str = "Jane Smith", theme: str = "domestic_abuse", date_wording: str = "to") -> bytes:
+    """A joint targeted area inspection letter: headed "Joint targeted area inspection of
+    <council>", the multi-agency response it looked at, "The inspection took place from ..."
+    (date_wording "to": "8 to 12 June 2020"; "full": each date written out in full), signed by
+    Ofsted's lead inspector above the other inspectorates' signatories."""
+    published = published or date.fromordinal(inspection_end.toordinal() + 50)
+    doc = _Letter()
+    _letter_head(doc, published, council, f"Joint targeted area inspection of {council}")
+    doc.para(f"This letter summarises the findings of a joint targeted area inspection (JTAI) of the "
+             f"multi-agency response to {JTAI_THEMES.get(theme, theme)} in {council}.")
+    doc.para(f"The inspection took place from {visit_days(inspection_start, inspection_end, date_wording)}. "
+             f"It was carried out by inspectors from Ofsted, the Care Quality Commission (CQC) and His "
+             f"Majesty's Inspectorate of Constabulary and Fire & Rescue Services (HMICFRS).")
+    doc.para("Headline findings", size=12, bold=True)
+    doc.filler(3)
+    doc.para("What needs to improve?", size=12, bold=True)
+    doc.bullets(["The quality of information sharing between agencies."])
+    doc.filler(5)
+    doc.para("Yours sincerely", gap=1)
+    doc.para(f"{lead_inspector}\nHis Majesty's Inspector, Ofsted\n\nSam Sample\nChief Inspector, CQC")
+    return bytes(doc.output())
+
+
+AREA_SEND_OUTCOME_TEXT = {
+    "positive": "The local area partnership's special educational needs and/or disabilities (SEND) arrangements "
+                "typically lead to positive experiences and outcomes for children and young people with SEND.",
+    "inconsistent": "The local area partnership's arrangements lead to inconsistent experiences and outcomes for "
+                    "children and young people with special educational needs and/or disabilities (SEND).",
+    "systemic_failings": "There are widespread and/or systemic failings leading to significant concerns about the "
+                         "experiences and outcomes of children and young people with special educational needs "
+                         "and/or disabilities (SEND).",
+}
+
+
+def area_send_pdf(council: str, outcome: str | None, *, inspection_start: date, inspection_end: date,
+                  lead_inspector: str = "Jane Smith", cqc_lead: str = "Chris Carer", cqc_first: bool = False) -> bytes:
+    """An area SEND report (2023 framework): title, dates, the "Inspection outcome" section in
+    one of AREA_SEND_OUTCOME_TEXT's wordings (None: no such section, as a monitoring inspection),
+    and an inspection team naming Ofsted's and the CQC's lead inspectors side by side
+    (`cqc_first`: the CQC's column printed first)."""
+    doc = _Doc(f"Area SEND inspection report: {council} Local Area Partnership")
+    doc.add_page()
+    doc.para("Local area partnership report", size=10)
+    doc.para(f"Area SEND inspection of {council} Local Area Partnership", size=18, bold=True)
+    doc.para(f"Inspection dates: {_date_range(inspection_start, inspection_end)}", gap=0)
+    doc.para("Dates of previous inspection: 3 to 7 July 2017", gap=3)
+    if outcome:
+        doc.para("Inspection outcome", size=13, bold=True)
+        doc.para(AREA_SEND_OUTCOME_TEXT[outcome] + " The next full area SEND inspection will be within "
+                 "approximately three years.")
+    doc.para("Information about the local area partnership", size=13, bold=True)
+    doc.filler(2)
+    doc.add_page()
+    doc.para("What is it like to be a child or young person with SEND in this area?", size=13, bold=True)
+    doc.filler(4)
+    doc.add_page()
+    doc.para("Inspection team", size=13, bold=True)
+    ofsted = [f"{lead_inspector} HMI, Ofsted lead inspector", "Alex Example, Ofsted HMI"]
+    cqc = [f"{cqc_lead}, CQC lead inspector", "Sam Sample, CQC inspector"]
+    left, right = (cqc, ofsted) if cqc_first else (ofsted, cqc)
+    doc.para(("Care Quality Commission    Ofsted" if cqc_first else "Ofsted    Care Quality Commission"), gap=0)
+    for a, b in zip(left, right):
+        doc.set_font("Helvetica", size=10)
+        doc.cell(85, 6, _ascii(a))
+        doc.cell(0, 6, _ascii(b), new_x="LMARGIN", new_y="NEXT")
+    return bytes(doc.output())
+
+
+def area_send_2016_pdf(council: str, *, inspection_start: date, inspection_end: date, published: date,
+                       lead_inspector: str = "Jane Smith", revisit: bool = False) -> bytes:
+    """An area SEND letter of the 2016 framework (or its revisit): a letter with the days in its
+    opening sentence ("Between 22 January 2020 and 24 January 2020, Ofsted and the CQC ..."),
+    ending in whether a written statement of action is required; no outcome."""
+    doc = _Letter()
+    what = "revisit" if revisit else "inspection"
+    _letter_head(doc, published, council, f"Joint local area SEND {what} in {council}")
+    doc.para(f"Between {_long(inspection_start)} and {_long(inspection_end)}, Ofsted and the Care Quality "
+             f"Commission (CQC) {'revisited' if revisit else 'conducted a joint inspection of'} the local area "
+             f"of {council} to judge the effectiveness of the area in implementing the special educational "
+             f"needs and disability reforms.")
+    doc.para("This inspection was led by one of Her Majesty's Inspectors from Ofsted, with a team of "
+             "inspectors including a children's services inspector from the CQC.")
+    doc.filler(4)
+    doc.para("As a result of the findings of this inspection, a Written Statement of Action is required.")
+    doc.para("Yours sincerely", gap=1)
+    doc.para(f"{lead_inspector}\nHer Majesty's Inspector")
+    return bytes(doc.output())
+
+
+def letter_pdf(kind: str, council: str, *, visit_start: date, visit_end: date,
+               lead_inspector: str = "Jane Smith", **kwargs) -> bytes:
+    """An ungraded letter of `kind` ("focused_visit", "monitoring_visit" or "jtai"): see
+    focused_visit_pdf and jtai_pdf for the keyword options."""
+    if kind == "jtai":
+        return jtai_pdf(council, inspection_start=visit_start, inspection_end=visit_end,
+                        lead_inspector=lead_inspector, **kwargs)
+    return focused_visit_pdf(council, visit_start=visit_start, visit_end=visit_end, lead_inspector=lead_inspector,
+                             kind=kind, **kwargs)
 
 
 def lscb_review_pdf(council: str, grade: str, *, inspection_start: date, inspection_end: date,
@@ -481,9 +729,12 @@ def listing_pdf(council: str, kind: str, published: date) -> bytes:
     rng = random.Random(f"{council}|{published.isoformat()}")
     end = date.fromordinal(published.toordinal() - 40)
     start = date.fromordinal(end.toordinal() - 11)
+    if kind == "area_send":
+        outcome = rng.choice(sorted(AREA_SEND_OUTCOME_TEXT))
+        return area_send_pdf(council, outcome, inspection_start=start, inspection_end=end)
     if kind != "inspection":
-        letter = kind if kind in ("focused_visit", "monitoring_visit") else "monitoring_visit"
-        return letter_pdf(letter, council, visit_start=start, visit_end=end)
+        letter = kind if kind in ("focused_visit", "monitoring_visit", "jtai") else "monitoring_visit"
+        return letter_pdf(letter, council, visit_start=start, visit_end=end, published=published)
     framework = [f for first, f in FRAMEWORK_ERAS if published >= first][-1]
     scale = (["outstanding", "good", "adequate", "inadequate"] if framework == "lac" else
              ["outstanding", "good", "requires_improvement", "requires_improvement", "inadequate"])
