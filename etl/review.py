@@ -26,7 +26,7 @@ import re
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
-from etl.load import accept_held_parse, by_chunks, resolve_review
+from etl.load import accept_held_parse, by_chunks, resolve_review, scale_of
 from etl.records import FRAMEWORK_AREAS, GRADES, report_label
 from etl.warehouse import Warehouse
 
@@ -131,8 +131,8 @@ def set_grades(wh: Warehouse, report_id: str, grades: dict[str, str], *, who: st
             raise ValueError(f"{area!r} is not an area of the {item.framework or 'unknown'} framework; "
                              f"its areas are: {', '.join(item.areas) or 'none (ungraded report)'}")
         key = normalise_grade(grade)
-        if key not in GRADES:
-            raise ValueError(f"{grade!r} is not a grade; grades are: {', '.join(GRADES)}")
+        if key not in scale_of(area):
+            raise ValueError(f"{grade!r} is not a grade; grades are: {', '.join(scale_of(area))}")
         clean[area] = key
     earlier = {} if item.held else item.reviewed
     _decide(wh, item, {**earlier, **clean}, _required(who, "who"), _required(why, "why"))
