@@ -119,3 +119,36 @@ def test_latest_inspections_names_the_latest_visit_its_date_areas_and_priority_a
         {"latest_visit_kind": "focused_visit", "latest_visit_published": date(2026, 1, 12),
          "latest_visit_date": date(2026, 1, 8), "latest_visit_areas": "care_leavers",
          "latest_visit_priority_actions": 2, "area_send_outcome": None}]
+
+
+def test_the_exports_carry_the_visits_and_the_new_summary_columns(wh, warehouse_url, tmp_path):
+    import openpyxl
+    import pandas as pd
+
+    from etl.config import Settings
+    from etl.export import WORKBOOK, export
+
+    load_all(wh, [make_report("1", 1, "ilacs_2018", date(2019, 5, 24), ILACS),
+                  letter("1", 2, date(2026, 1, 8), areas=("care_leavers", "in_care"), actions=("=HYPERLINK(x)",),
+                         published=date(2026, 1, 12)),
+                  area_send("1", 3, date(2024, 11, 22), "systemic_failings")])
+    settings = Settings.from_env({"OFSTED_WAREHOUSE_URL": warehouse_url, "OFSTED_DATA_DIR": str(tmp_path)})
+    export(settings, str(tmp_path / "out"))
+    book = openpyxl.load_workbook(tmp_path / "out" / WORKBOOK)
+    assert "Visits" in book.sheetnames
+    visits = book["Visits"]
+    header = [c.value for c in visits[1]]
+    assert header[:10] == ["report_id", "urn", "kind", "inspection_start", "inspection_end", "published",
+                           "lead_inspector", "areas", "priority_actions", "url"]
+    row = dict(zip(header, [c.value for c in visits[2]]))
+    assert (row["areas"], row["priority_actions"]) == ("care_leavers,in_care", 1)
+    assert row["priority_action_texts"] == '["=HYPERLINK(x)"]' and visits.cell(2, 11).data_type == "s"
+    summary = book["Summary"]
+    cells = dict(zip([c.value for c in summary[1]], [c for c in summary[2]]))
+    assert cells["area_send_outcome"].value == "systemic_failings"
+    assert cells["area_send_outcome"].fill.fgColor.rgb.endswith("D4351C")  # coloured as its scale's worst
+    assert (cells["latest_visit_areas"].value, cells["latest_visit_priority_actions"].value) == (
+        "care_leavers,in_care", 1)
+    frame = pd.read_parquet(tmp_path / "out" / "visits.parquet")
+    assert list(frame["areas"]) == ["care_leavers,in_care"] and list(frame["priority_actions"]) == [1]
+    assert (tmp_path / "out" / "visits.csv").read_text().count("\n") == 2
