@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 
 from etl import reference
-from etl.records import FRAMEWORK_AREAS, ChangeEvent
+from etl.records import AREA_SEND_OUTCOMES, FRAMEWORK_AREAS, ChangeEvent
 from etl.warehouse import Warehouse
 
 log = logging.getLogger(__name__)
@@ -61,16 +61,36 @@ TRACKED_AREAS: dict[str, dict[str, tuple[str, ...]]] = {
 }
 assert all(set(TRACKED_AREAS[f]) == set(FRAMEWORK_AREAS[f]) for f in FRAMEWORK_AREAS)
 
-# tracked areas a framework judges; a council's open rating in any other area is retired
-# (closed without a change event) by its first inspection under that framework
+# tracked areas a framework judges; a council's open rating in any other area of the same
+# inspection (see FAMILIES) is retired (closed without a change event) by its first inspection
+# under that framework
 FRAMEWORK_TRACKED = {f: frozenset(t for ts in keys.values() for t in ts) for f, keys in TRACKED_AREAS.items()}
+
+# Two inspections of different things, each with its own line of frameworks: the council's
+# children's services, and (jointly with the CQC) the local area's SEND arrangements. A report
+# of one never retires, nor is compared with, the other's areas.
+AREA_SEND_FRAMEWORKS = frozenset({"area_send_2016", "area_send_2023"})
+
+
+def family(framework: str) -> str:
+    return "area_send" if framework in AREA_SEND_FRAMEWORKS else "childrens_services"
+
+
+AREA_FAMILY = {a: family(f) for f, areas in FRAMEWORK_TRACKED.items() for a in areas}
 
 # the grade of a tracked area whose required judgement this report's text did not yield:
 # it ends the previous grade (no one reads an outdated grade as current) without an event
 NOT_READ = "not_read"
 
-# direction of a change: higher is better; adequate (2012-13) sits between good and RI
+# direction of a change: higher is better; adequate (2012-13) sits between good and RI. The area
+# SEND outcome is ranked on its own scale (best to worst): an area's grades are on one scale, so
+# ranks are compared within it only
 GRADE_RANK = {"outstanding": 5, "good": 4, "adequate": 3, "requires_improvement": 2, "inadequate": 1}
+OUTCOME_RANK = {outcome: len(AREA_SEND_OUTCOMES) - i for i, outcome in enumerate(AREA_SEND_OUTCOMES)}
+
+
+def rank(area: str, grade: str) -> int:
+    return (OUTCOME_RANK if AREA_FAMILY.get(area) == "area_send" else GRADE_RANK)[grade]
 
 
 @dataclass
@@ -175,7 +195,7 @@ def build_history(reports: list[GradedReport]) -> tuple[list[HistoryRow], list[C
         open_rows: dict[str, HistoryRow] = {}
         last_read: dict[str, HistoryRow] = {}  # per area, the latest row with a real grade
         for rep in ordered:
-            for area in [a for a in open_rows if a not in FRAMEWORK_TRACKED[rep.framework]]:
+            for area in retired_by(rep.framework, open_rows):
                 _close(open_rows.pop(area), rep.effective_date, "retired")
                 last_read.pop(area, None)
             grades = {**rep.judgements, **dict.fromkeys(rep.not_read, NOT_READ)}
@@ -195,6 +215,12 @@ def build_history(reports: list[GradedReport]) -> tuple[list[HistoryRow], list[C
                     if grade != NOT_READ:
                         last_read[area] = open_rows[area]
     return rows, events
+
+
+def retired_by(framework: str, areas) -> list[str]:
+    """Of a council's open areas, those a report under `framework` retires: the areas of the
+    same inspection (family) that the framework no longer judges."""
+    return [a for a in areas if AREA_FAMILY.get(a) == family(framework) and a not in FRAMEWORK_TRACKED[framework]]
 
 
 def one_per_date(ordered: list[GradedReport]) -> list[GradedReport]:
@@ -217,7 +243,7 @@ def _close(row: HistoryRow, on: date, reason: str) -> None:
 
 
 def _event(previous: HistoryRow, rep: GradedReport, area: str, grade: str) -> Change:
-    better = GRADE_RANK[grade] > GRADE_RANK[previous.grade]
+    better = rank(area, grade) > rank(area, previous.grade)
     return Change(rep.report_id, previous.latest.report_id, ChangeEvent(
         change_id=change_id_for(rep.urn, area, rep.report_id), urn=rep.urn,
         local_authority=rep.local_authority, area=area, previous_grade=previous.grade, grade=grade,

@@ -42,17 +42,19 @@ def _listed_councils_summarised(wh: Warehouse) -> list[str]:
 
 
 def _current_grades_from_latest_report(wh: Warehouse) -> list[str]:
-    """Each area the council's latest graded report judges must hold that report's grade now."""
-    from etl.changes import TRACKED_AREAS, graded_reports
+    """Each area the council's latest graded report judges must hold that report's grade now
+    (the latest of each inspection: children's services, area SEND)."""
+    from etl.changes import TRACKED_AREAS, family, graded_reports
 
     latest = {}
     for rep in graded_reports(wh):
-        if rep.urn not in latest or rep.sort_key > latest[rep.urn].sort_key:
-            latest[rep.urn] = rep
+        key = (rep.urn, family(rep.framework))
+        if key not in latest or rep.sort_key > latest[key].sort_key:
+            latest[key] = rep
     current = {(urn, area): rid for urn, area, rid in wh.fetchall(
         "SELECT urn, area, latest_report_id FROM rating_history WHERE is_current")}
     problems = []
-    for urn, rep in sorted(latest.items()):
+    for (urn, _), rep in sorted(latest.items()):
         areas = sorted({a for key in rep.judgements for a in TRACKED_AREAS[rep.framework].get(key, ())})
         stale = [a for a in areas if current.get((urn, a)) != rep.report_id]
         if stale:
@@ -87,7 +89,8 @@ CHECKS = (
      "reorganisation explains it", _listed_councils_summarised),
     ("current_grades_from_latest_report", "a current grade is older than its council's latest graded report",
      _current_grades_from_latest_report),
-    ("grades_within_scale", "a grade outside outstanding/good/adequate/requires_improvement/inadequate",
+    ("grades_within_scale", "a grade outside outstanding/good/adequate/requires_improvement/inadequate"
+     " (or, for the area SEND outcome, positive/inconsistent/systemic_failings)",
      _grades_within_scale),
     ("one_current_row_per_council_area", "more than one current rating for a council and area",
      _one_current_row),

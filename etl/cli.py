@@ -60,8 +60,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("paths", nargs="+", metavar="PATH")
 
     p = sub.add_parser("query", help="quick answers from the warehouse without SQL")
-    p.add_argument("what", choices=("current", "history", "changes", "summary"),
-                   help="summary: one row per council, its latest inspection (the latest_inspections view)")
+    p.add_argument("what", choices=("current", "history", "changes", "summary", "visits"),
+                   help="summary: one row per council, its latest inspection (the latest_inspections view);"
+                        " visits: the letters (focused and monitoring visits, JTAIs), what each looked at and"
+                        " its areas for priority action (history shows a council's too, as a second table)")
     p.add_argument("urn", nargs="?", help="council URN (for history; optional filter otherwise)")
     p.add_argument("--since", help="changes published on or after this date (YYYY-MM-DD)")
     p.add_argument("--region", help="summary: only this region (name or ONS code, e.g. London, E12000007)")

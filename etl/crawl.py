@@ -127,22 +127,24 @@ def discover_councils(session: PoliteSession, settings, pages: LandingStore | No
     return list(found.values())
 
 
+# listing wordings (../shared/ofsted-reports.md), tried in order: SEND first, since "Joint area
+# SEND revisit" is an area SEND document and "Joint area child protection inspection" a JTAI
+LISTING_KINDS = (
+    ("area_send", re.compile(r"\bsend\b|special educational needs")),
+    ("jtai", re.compile(r"joint targeted area|\bjtai\b|joint area child protection")),
+    ("focused_visit", re.compile(r"focused visit")),
+    ("monitoring_visit", re.compile(r"monitoring visit")),
+    ("inspection", re.compile(r"children's services inspection|local authority children's services"
+                              r"|children in need of help and protection|looked after children"
+                              r"|safeguarding.*inspection|inspection.*safeguarding")),
+)
+
+
 def classify(title: str) -> str:
-    """The publication kind from its listing text."""
+    """The publication kind from its listing text; a wording not known here is `other` (it is
+    still downloaded and read, and listed once for review with its title)."""
     t = _clean(title).lower()
-    if "joint targeted area" in t or re.search(r"\bjtai\b", t):
-        return "jtai"
-    if "send" in re.findall(r"[a-z]+", t):      # area SEND inspections: another inspectorate's remit
-        return "other"
-    if "focused visit" in t:
-        return "focused_visit"
-    if "monitoring visit" in t:
-        return "monitoring_visit"
-    if ("children's services inspection" in t or "local authority children's services" in t
-            or "children in need of help and protection" in t or "looked after children" in t
-            or "safeguarding" in t and "inspection" in t):
-        return "inspection"
-    return "other"
+    return next((kind for kind, pattern in LISTING_KINDS if pattern.search(t)), "other")
 
 
 def parse_date(title: str) -> date | None:

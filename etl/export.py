@@ -1,6 +1,6 @@
 """The export stage: the warehouse's analyst tables and views as files analysts open directly.
 
-`ofsted-ratings.xlsx` (sheets Summary, History, Changes, Publications, About), and one CSV and
+`ofsted-ratings.xlsx` (sheets Summary, History, Changes, Publications, Visits, About), and one CSV and
 one Parquet file per dataset, named after its table or view. Every dataset is read in one
 snapshot, every file is written whole (etl.landing.write_atomic) to a folder or any fsspec URL.
 CSV and xlsx cells that a spreadsheet would run as a formula are neutralised.
@@ -16,7 +16,7 @@ from datetime import date, datetime, timezone
 from typing import Iterable
 
 from etl.config import Settings
-from etl.grades import GRADE_STYLES, HEADLINE_AREAS
+from etl.grades import HEADLINE_AREAS, STYLES
 from etl.links import safe_link
 from etl.warehouse import Warehouse, connect
 
@@ -34,10 +34,11 @@ DATASETS = {
     "neighbour_ratings": "local_authority, urn, neighbour_rank",
     "council_lineage": "urn, area, valid_from, source_urn",
     "publications": "urn, published, url",
+    "visits": "urn, inspection_end, url",
     "ref_councils": "name",
 }
 SHEETS = {"Summary": "latest_inspections", "History": "rating_history", "Changes": "rating_changes",
-          "Publications": "publications"}
+          "Publications": "publications", "Visits": "visits"}
 
 ABOUT = {
     "Summary": "One row per council the Ofsted site lists: its latest graded inspection, the grade in each "
@@ -47,6 +48,8 @@ ABOUT = {
                "(table rating_history, a type-2 slowly changing dimension).",
     "Changes": "Every change of grade between a council's consecutive graded inspections (view rating_changes).",
     "Publications": "Every publication listed on the councils' pages, graded or not (table publications).",
+    "Visits": "Every letter read (focused and monitoring visits, joint targeted area inspections): the visit's "
+              "dates, what it looked at and how many areas for priority action it set out (view visits).",
 }
 SOURCES = [
     ("Inspection reports", "Ofsted, reports.ofsted.gov.uk. Crown copyright; Open Government Licence v3.0."),
@@ -73,6 +76,14 @@ COLUMN_NOTES = {
     "valid_to": "end of the period (exclusive); empty while current",
     "days_since_inspection": "days from the latest inspection's end to the extraction date",
     "report_url": "the report file on files.ofsted.gov.uk",
+    "area_send_outcome": "the latest area SEND inspection's outcome (since 2023): positive, inconsistent or "
+                         "systemic_failings; its own scale, never compared with the grades",
+    "area_send_date": "end of the area SEND inspection that set the outcome",
+    "areas": "what a letter says the visit looked at: help_and_protection, in_care, care_leavers, "
+             "impact_of_leaders (sorted, comma-separated; empty where the letter states no focus that could be read)",
+    "priority_actions": "the number of areas for priority action the letter sets out (0: none)",
+    "latest_visit_date, latest_visit_areas, latest_visit_priority_actions":
+        "the latest focused or monitoring visit's end date, what it looked at, its areas for priority action",
 }
 # values written as links in the workbook
 LINK_COLUMNS = {"report_url", "latest_visit_url", "url"}
@@ -167,7 +178,7 @@ def to_xlsx(datasets: dict[str, Dataset], about: list[tuple[str, str]], allowed_
 
 def _formats(book) -> dict:
     formats = {grade: book.add_format({"bg_color": s.fill, "font_color": s.text, "border": 1, "border_color": "#FFFFFF"})
-               for grade, s in GRADE_STYLES.items()}
+               for grade, s in STYLES.items()}
     formats["header"] = book.add_format({"bold": True, "bg_color": "#0B0C0C", "font_color": "#FFFFFF",
                                          "text_wrap": True, "valign": "top"})
     formats["date"] = book.add_format({"num_format": "yyyy-mm-dd"})
@@ -180,7 +191,8 @@ def _formats(book) -> dict:
 
 
 def _is_grade_column(name: str) -> bool:
-    return name in ("grade", "previous_grade") or name.removeprefix("previous_") in HEADLINE_AREAS
+    return (name in ("grade", "previous_grade", "area_send_outcome")
+            or name.removeprefix("previous_") in HEADLINE_AREAS)
 
 
 def _write_sheet(ws, ds: Dataset, formats: dict, allowed_hosts: tuple[str, ...] = ()) -> None:
@@ -246,7 +258,7 @@ def _write_about(ws, datasets: dict[str, Dataset], about: list[tuple[str, str]],
                           "unchanged since", formats["wrap"])
     r += 2
     ws.write_row(r, 0, ["Grade", "Colour"], formats["header"])
-    for grade, style in GRADE_STYLES.items():
+    for grade, style in STYLES.items():
         r += 1
         ws.write_string(r, 0, grade, formats[grade])
         ws.write_string(r, 1, style.label)

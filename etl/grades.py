@@ -22,6 +22,14 @@ GRADE_STYLES: dict[str, GradeStyle] = {
     "not_judged": GradeStyle("Not judged", "#DEE0E2", "#0B0C0C"),
 }
 GRADE_ORDER: tuple[str, ...] = tuple(GRADE_STYLES)
+# the area SEND outcome's own scale, best first (etl.records.AREA_SEND_OUTCOMES): coloured like
+# the grades for reading at a glance, never ranked with them
+OUTCOME_STYLES: dict[str, GradeStyle] = {
+    "positive": GradeStyle("Positive", "#A3D9C9", "#0B0C0C"),
+    "inconsistent": GradeStyle("Inconsistent", "#F8B133", "#0B0C0C"),
+    "systemic_failings": GRADE_STYLES["inadequate"]._replace(label="Systemic failings"),
+}
+STYLES: dict[str, GradeStyle] = {**GRADE_STYLES, **OUTCOME_STYLES}   # every value an area can hold
 # the headline areas (latest_inspections' grade columns), in the order every view shows them
 HEADLINE_AREAS: tuple[str, ...] = ("overall_effectiveness", "impact_of_leaders", "help_and_protection", "in_care",
                                    "care_leavers")
@@ -31,9 +39,9 @@ def label(grade: str | None) -> str:
     """'requires_improvement' -> 'Requires improvement'; unknown values pass through; None -> ''."""
     if grade is None:
         return ""
-    style = GRADE_STYLES.get(grade)
+    style = STYLES.get(grade)
     return style.label if style else grade
 
 
 def style(grade: str | None) -> GradeStyle | None:
-    return GRADE_STYLES.get(grade) if grade else None
+    return STYLES.get(grade) if grade else None

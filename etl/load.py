@@ -11,8 +11,8 @@ from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta
 from typing import Iterable
 
-from etl.records import (FRAMEWORK_AREAS, FRAMEWORKS, GRADES, KINDS, Council, Publication,
-                         Quarantined, ReportRecord, StoredFile, from_dict, to_dict)
+from etl.records import (AREA_SEND_OUTCOMES, FRAMEWORK_AREAS, FRAMEWORKS, GRADES, KINDS, VISIT_AREAS, Council,
+                         Publication, Quarantined, ReportRecord, StoredFile, from_dict, to_dict)
 from etl.warehouse import Warehouse
 
 log = logging.getLogger(__name__)
@@ -188,13 +188,20 @@ def _validate(record: ReportRecord) -> None:
     for area, grade in record.judgements.items():
         if area not in FRAMEWORK_AREAS[record.framework]:
             raise ValueError(f"report {where}: area {area!r} is not judged under {record.framework}")
-        if grade not in GRADES:
+        if grade not in scale_of(area):
             raise ValueError(f"report {where}: unknown grade {grade!r} for {area}")
+    if record.visit is not None and not set(record.visit.areas) <= set(VISIT_AREAS):
+        raise ValueError(f"report {where}: unknown visit areas {sorted(set(record.visit.areas) - set(VISIT_AREAS))}")
     for area in record.unread_areas:
         if area not in FRAMEWORK_AREAS.get(record.framework, ()):
             raise ValueError(f"report {where}: unread area {area!r} is not judged under {record.framework}")
     if not record.parser_version:
         raise ValueError(f"report {where}: no parser_version")
+
+
+def scale_of(area: str) -> tuple[str, ...]:
+    """The values an area is graded on: the area SEND outcome has its own scale."""
+    return AREA_SEND_OUTCOMES if area == "area_send_outcome" else GRADES
 
 
 def version_key(version: str) -> tuple:
@@ -354,7 +361,17 @@ def _write_reports(wh: Warehouse, chosen: dict[str, ReportRecord], run_id: str |
     wh.insert_rows("reports", _REPORT_COLS, rows, conflict=("report_id",), update=_REPORT_UPDATE,
                    update_where="reports.record_hash <> EXCLUDED.record_hash")
     _replace_judgements(wh, chosen)
+    _replace_visit_findings(wh, chosen)
     mark_superseded_reports(wh)
+
+
+def _replace_visit_findings(wh: Warehouse, chosen: dict[str, ReportRecord]) -> None:
+    """What each letter says it looked at and found, replaced by its new parse. (A row left by a
+    parse that is no longer a letter is harmless: the `visits` view takes current letters only.)"""
+    rows = [(rid, ",".join(sorted(v.areas)), v.priority_actions, json.dumps(list(v.priority_action_texts)), v.focus)
+            for rid, r in chosen.items() if (v := r.visit) is not None]
+    wh.insert_rows("visit_findings", ("report_id", "areas", "priority_actions", "priority_action_texts", "focus"),
+                   rows, conflict=("report_id",), update=("areas", "priority_actions", "priority_action_texts", "focus"))
 
 
 def _replace_judgements(wh: Warehouse, chosen: dict[str, ReportRecord]) -> None:
@@ -403,7 +420,7 @@ def resolve_review(wh: Warehouse, report_id: str, judgements: dict[str, str] | N
     if row is None:
         raise ValueError(f"no report {report_id!r} in the warehouse")
     for area, grade in (judgements or {}).items():
-        if row[0] is None or area not in FRAMEWORK_AREAS[row[0]] or grade not in GRADES:
+        if row[0] is None or area not in FRAMEWORK_AREAS[row[0]] or grade not in scale_of(area):
             raise ValueError(f"report {report_id}: cannot resolve {area!r} = {grade!r} under {row[0]}")
     with wh.transaction():
         wh.insert_rows("review_resolutions", ("report_id", "resolved_at", "resolved_by", "note"),

@@ -16,6 +16,8 @@ HISTORY_SQL = ("SELECT h.urn, COALESCE(c.name, r.local_authority) AS local_autho
                " FROM rating_history h JOIN reports r ON r.report_id = h.report_id"
                " LEFT JOIN councils c ON c.urn = h.urn WHERE h.urn = ?"
                " ORDER BY h.area, h.valid_from")
+VISITS_SQL = ("SELECT urn, local_authority, kind, inspection_start, inspection_end, published, areas,"
+              " priority_actions, lead_inspector, url FROM visits")
 CHANGES_SQL = ("SELECT urn, local_authority, area, previous_grade, grade, previous_published, published,"
                " direction, report_url FROM rating_changes")
 
@@ -29,6 +31,12 @@ def current(wh: Warehouse, urn: str | None = None) -> tuple[list[str], list[tupl
 def history(wh: Warehouse, urn: str) -> tuple[list[str], list[tuple]]:
     """One council's full rating history, area by area, oldest first."""
     return wh.query(HISTORY_SQL, [urn])
+
+
+def visits(wh: Warehouse, urn: str | None = None) -> tuple[list[str], list[tuple]]:
+    """Every current letter (or one council's): what it looked at, its areas for priority action."""
+    where, params = (" WHERE urn = ?", [urn]) if urn else ("", [])
+    return wh.query(VISITS_SQL + where + " ORDER BY local_authority, urn, inspection_end, url", params)
 
 
 def changes(wh: Warehouse, since: date | None = None, urn: str | None = None) -> tuple[list[str], list[tuple]]:
@@ -104,6 +112,11 @@ def query_command(args, settings) -> int:
             names, rows = summary(wh, getattr(args, "region", None))
         elif args.what == "history":
             names, rows = history(wh, args.urn)
+            if args.format == "table":  # a person reading a council's story sees its letters too
+                sys.stdout.write(render(names, rows, "table") + "\nVisits\n")
+                names, rows = visits(wh, args.urn)
+        elif args.what == "visits":
+            names, rows = visits(wh, args.urn)
         else:
             names, rows = changes(wh, since, args.urn)
     sys.stdout.write(render(names, rows, args.format))

@@ -8,7 +8,9 @@ A report is listed when it is
               force; `accept` applies the re-parse, `set_grades` applies it and then the grades;
   not_read  - an area its framework requires could not be read: the other areas count, the
               council's previous grade in that area ends at this report ("not read");
-  noted     - it counts as parsed, with a note worth a glance (an area read from one source).
+  noted     - it counts as parsed, with a note worth a glance (an area read from one source);
+  other_kind - the site lists it with a wording the crawler does not know (its listing title is
+              shown): it was downloaded and read all the same, and is listed once, until accepted.
 Resolving (`accept`, or `set_grades` with the right grades) records who and why, and takes
 effect at the next changes refresh. Plain functions on a `Warehouse`, used by `ofsted review`
 and the web page alike.
@@ -25,11 +27,11 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 
 from etl.links import for_terminal
-from etl.load import accept_held_parse, by_chunks, resolve_review
+from etl.load import accept_held_parse, by_chunks, resolve_review, scale_of
 from etl.records import FRAMEWORK_AREAS, GRADES, report_label
 from etl.warehouse import Warehouse
 
-STATUSES = ("held", "reparse", "not_read", "noted", "resolved", "clear")  # clear: nothing to review
+STATUSES = ("held", "reparse", "not_read", "noted", "other_kind", "resolved", "clear")  # clear: nothing to review
 
 
 @dataclass(frozen=True)
@@ -62,6 +64,7 @@ class ReviewItem:
     resolved_at: datetime | None = None
     resolution_note: str | None = None
     held: HeldParse | None = None                 # a re-parse waiting for a decision
+    listed_as: str | None = None                  # the listing title, for a kind the crawler does not know
 
     @property
     def areas(self) -> tuple[str, ...]:
@@ -75,7 +78,8 @@ _SELECT = (
     "SELECT r.report_id, COALESCE(r.urn, p.urn), COALESCE(c.name, r.local_authority, p.local_authority),"
     " COALESCE(r.published, p.published), r.url, r.framework, r.inspection_end, r.needs_review,"
     " r.review_flags, r.review_notes, r.unread_areas, r.readings,"
-    " res.resolved_by, res.resolved_at, res.note, h.record, h.reason"
+    " res.resolved_by, res.resolved_at, res.note, h.record, h.reason,"
+    " CASE WHEN p.kind = 'other' THEN p.title END"
     " FROM reports r LEFT JOIN publications p ON p.url = r.url"
     " LEFT JOIN councils c ON c.urn = COALESCE(r.urn, p.urn)"
     " LEFT JOIN review_resolutions res ON res.report_id = r.report_id"
@@ -84,7 +88,8 @@ _SELECT = (
 # anything a reviewer could act on (held, a held re-parse, an area not read, or a note) in a
 # current version: a report superseded by a re-issued file counts for nothing, so needs no review
 _LISTED = (" AND r.superseded_by IS NULL AND (r.needs_review OR h.report_id IS NOT NULL"
-           " OR COALESCE(r.unread_areas, '[]') <> '[]' OR COALESCE(r.review_notes, '[]') <> '[]')")
+           " OR COALESCE(r.unread_areas, '[]') <> '[]' OR COALESCE(r.review_notes, '[]') <> '[]'"
+           " OR p.kind = 'other')")
 
 
 def list_reviews(wh: Warehouse, *, include_resolved: bool = False) -> list[ReviewItem]:
@@ -134,8 +139,8 @@ def set_grades(wh: Warehouse, report_id: str, grades: dict[str, str], *, who: st
             raise ValueError(f"{area!r} is not an area of the {item.framework or 'unknown'} framework; "
                              f"its areas are: {', '.join(item.areas) or 'none (ungraded report)'}")
         key = normalise_grade(grade)
-        if key not in GRADES:
-            raise ValueError(f"{grade!r} is not a grade; grades are: {', '.join(GRADES)}")
+        if key not in scale_of(area):
+            raise ValueError(f"{grade!r} is not a grade; grades are: {', '.join(scale_of(area))}")
         clean[area] = key
     earlier = {} if item.held else item.reviewed
     _decide(wh, item, {**earlier, **clean}, _required(who, "who"), _required(why, "why"))
@@ -190,7 +195,7 @@ def _grades(wh: Warehouse, table: str, ids: list[str]) -> dict[str, dict[str, st
 
 def _item(row: tuple, judgements: dict[str, str], reviewed: dict[str, str]) -> ReviewItem:
     (rid, urn, council, published, url, framework, end, needs_review, flags, notes, unread,
-     readings, resolved_by, resolved_at, note, held_record, held_reason) = row
+     readings, resolved_by, resolved_at, note, held_record, held_reason, listed_as) = row
     flags, notes, unread = (tuple(json.loads(v or "[]")) for v in (flags, notes, unread))
     held = _held(held_record, held_reason) if held_record else None
     if held:                                      # newer than any earlier decision
@@ -202,9 +207,10 @@ def _item(row: tuple, judgements: dict[str, str], reviewed: dict[str, str]) -> R
     elif unread:
         status = "not_read"
     else:
-        status = "noted" if notes else "clear"
+        status = "noted" if notes else "other_kind" if listed_as else "clear"
     return ReviewItem(rid, urn, council, published, url, framework, end, status, flags, notes, unread,
-                      json.loads(readings or "{}"), judgements, reviewed, resolved_by, resolved_at, note, held)
+                      json.loads(readings or "{}"), judgements, reviewed, resolved_by, resolved_at, note, held,
+                      listed_as)
 
 
 def _held(record: str, reason: str) -> HeldParse:
@@ -235,7 +241,7 @@ def _grade_list(grades: dict[str, str]) -> str:
 
 
 def _details(item: ReviewItem) -> list[str]:
-    out = []
+    out = [f"  listed as: {item.listed_as} (a kind of publication the crawler does not know)"] if item.listed_as else []
     if item.held:
         out += [f"  held re-parse: {item.held.reason}",
                 f"  stored parse: {_grade_list(item.judgements)} (in force until a decision)",

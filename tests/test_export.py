@@ -71,7 +71,7 @@ def test_xlsx_and_parquet_match_the_warehouse(loaded, tmp_path):
     assert sorted(p.name for p in out.iterdir()) == sorted(
         [WORKBOOK] + [f"{n}.{ext}" for n in DATASETS for ext in ("csv", "parquet")])
     sheets = pd.read_excel(out / WORKBOOK, sheet_name=None, dtype=str)
-    assert list(sheets) == ["Summary", "History", "Changes", "Publications", "About"]
+    assert list(sheets) == ["Summary", "History", "Changes", "Publications", "Visits", "About"]
     for sheet, name in export_stage.SHEETS.items():
         names, rows = warehouse_rows(loaded, name)
         assert list(sheets[sheet].columns) == names, sheet
@@ -165,8 +165,8 @@ def test_export_command(loaded, tmp_path, monkeypatch, capsys):
     monkeypatch.setenv("OFSTED_WAREHOUSE_URL", loaded)
     monkeypatch.setenv("OFSTED_EXPORT_URL", str(tmp_path / "default"))
     assert main(["export", "--format", "csv"]) == 0
-    assert "exported 8 files" in capsys.readouterr().out
-    assert sorted(p.suffix for p in (tmp_path / "default").iterdir()) == [".csv"] * 8
+    assert "exported 9 files" in capsys.readouterr().out
+    assert sorted(p.suffix for p in (tmp_path / "default").iterdir()) == [".csv"] * 9
     assert main(["export", "--to", str(tmp_path / "x"), "--format", "xlsx,pdf"]) == 2
     assert "unknown export format(s) ['pdf']" in capsys.readouterr().err
     assert not (tmp_path / "x").exists()

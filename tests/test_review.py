@@ -284,3 +284,25 @@ def test_a_held_not_a_report_reparse_refuses_grades_and_accept_retires_the_repor
     assert review.get_review(wh, rid) is None and review.list_reviews(wh) == []
     changes.refresh(wh, "r3")
     assert current(wh, "1")["help_and_protection"] == "good"  # the 2019 report again
+
+
+def test_a_publication_of_an_unknown_kind_is_listed_once_with_its_listing_title_and_never_held(wh):
+    from dataclasses import replace
+
+    from etl.crawl import classify
+    from tests.support.warehouse_fixtures import make_publication, stored_file_for
+
+    title = "Annual engagement meeting summary, pdf - 04 May 2025"
+    pub = replace(make_publication("7", 1, date(2025, 5, 4), kind=classify(title)), title=title)
+    jtai = replace(make_publication("7", 2, date(2025, 6, 4), kind=classify("Joint area child protection "
+                                                                            "inspection, pdf - 04 June 2025")))
+    load.load_publications(wh, [pub, jtai], "r")
+    load.load_downloads(wh, [stored_file_for(pub), stored_file_for(jtai)], [])
+    other = make_report("7", 1, None, date(2025, 4, 1), kind="other")
+    letter = make_report("7", 2, None, date(2025, 5, 1), kind="jtai")
+    load.load_reports(wh, [other, letter, replace(other, source="again.pdf")], "r")
+    items = review.list_reviews(wh)
+    assert [(i.report_id, i.status, i.listed_as, i.flags) for i in items] == [
+        (report_id_for(other), "other_kind", title, ())]
+    review.accept(wh, report_id_for(other), who="ann", why="a meeting note, not an inspection")
+    assert review.list_reviews(wh) == []

@@ -20,7 +20,8 @@ LATEST_COLUMNS = [
     "previous_in_care", "previous_care_leavers",
     "overall_effectiveness_direction", "impact_of_leaders_direction", "help_and_protection_direction",
     "in_care_direction", "care_leavers_direction",
-    "days_since_inspection", "latest_visit_kind", "latest_visit_published", "latest_visit_url"]
+    "days_since_inspection", "latest_visit_kind", "latest_visit_published", "latest_visit_url",
+    "area_send_outcome", "area_send_date", "latest_visit_date", "latest_visit_areas", "latest_visit_priority_actions"]
 
 
 def rows_of(wh, view: str, where: str = "", params=()) -> list[dict]:

@@ -3,7 +3,10 @@
 Derived from what the warehouse holds, never stored as such (the deliveries are):
 - a graded inspection: `grade_change` (every area it changed, and the grades that held), else
   `new_council` (the council's first graded inspection), else `inspection` (nothing changed);
-- an ungraded publication: `focused_visit`, `monitoring_visit`, `jtai` (from its listing);
+  an area SEND outcome is compared with the council's previous area SEND outcome only;
+- an ungraded publication: `focused_visit`, `monitoring_visit`, `jtai` (from its listing), with
+  what its letter says it looked at once read; `priority_action` instead where the letter sets out
+  areas for priority action (a rule choosing the letter's kind receives it too);
 - `retraction`: a correction removed changes that an earlier report had been said to make.
 
 Baseline, per council: what was already published when the pipeline first read a council's
@@ -12,14 +15,16 @@ make the next full run announce every other council's past.
 """
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from etl.changes import FRAMEWORK_TRACKED, TRACKED_AREAS, GradedReport, one_per_date, graded_reports
+from etl.changes import (TRACKED_AREAS, GradedReport, family, graded_reports, one_per_date,
+                         retired_by)
 from etl.warehouse import Warehouse
 
 EVENT_KINDS = ("grade_change", "inspection", "new_council", "focused_visit", "monitoring_visit", "jtai",
-               "retraction")
+               "priority_action", "retraction")
 VISIT_KINDS = ("focused_visit", "monitoring_visit", "jtai")  # publication kinds that are events
 
 
@@ -50,6 +55,12 @@ class AlertEvent:
     retired: tuple[tuple[str, str], ...] = ()   # (area, last grade) this framework no longer judges
     previous_framework: str | None = None
     baseline: bool = False
+    # a letter (once read): its listing kind, the areas it looked at (None: not read yet), the
+    # areas for priority action it sets out and the first sentence of each it could read
+    letter_kind: str | None = None
+    visit_areas: tuple[str, ...] | None = None
+    priority_actions: int = 0
+    priority_action_texts: tuple[str, ...] = ()
 
     @property
     def directions(self) -> set[str]:
@@ -86,27 +97,30 @@ def _report_events(wh: Warehouse, first_runs: dict[str, str]) -> list[AlertEvent
         by_council.setdefault(rep.urn, []).append(rep)
     events = []
     for urn, reports in by_council.items():
-        previous = None
+        previous: dict[str, GradedReport] = {}   # per inspection (children's services, area SEND)
         for rep in one_per_date(sorted(reports, key=lambda r: r.sort_key)):  # a re-issued file is not news
             start, noticed, run = facts.get(rep.report_id, (None, None, None))
-            events.append(_report_event(rep, previous, changes.get(rep.report_id, ()), start, noticed,
-                                        baseline=run == first_runs.get(urn)))
-            previous = rep
+            events.append(_report_event(rep, previous.get(family(rep.framework)), changes.get(rep.report_id, ()),
+                                        start, noticed, baseline=run == first_runs.get(urn), first=not previous))
+            previous[family(rep.framework)] = rep
     return events
 
 
 def _report_event(rep: GradedReport, previous: GradedReport | None, changed: tuple[AreaChange, ...],
-                  start: date | None, noticed: datetime | None, *, baseline: bool) -> AlertEvent:
+                  start: date | None, noticed: datetime | None, *, baseline: bool, first: bool) -> AlertEvent:
+    """`previous`: the council's previous report of the same inspection; `first`: no graded
+    report of the council before this one (a first area SEND outcome of a council inspected
+    before is an `inspection`)."""
     grades = _tracked_grades(rep)
     changed_areas = {c.area for c in changed}
     before = _tracked_grades(previous) if previous else {}
-    kind = "grade_change" if changed else "inspection" if previous else "new_council"
+    kind = "grade_change" if changed else "new_council" if first else "inspection"
     return AlertEvent(
         event_id=f"report:{rep.report_id}", kind=kind, urn=rep.urn, council=rep.local_authority or rep.urn,
         published=rep.published, url=rep.url, noticed_at=noticed, framework=rep.framework,
         inspection_start=start, inspection_end=rep.inspection_end, changes=changed,
         held=tuple((a, g) for a, g in grades.items() if a not in changed_areas),
-        retired=tuple((a, g) for a, g in before.items() if a not in FRAMEWORK_TRACKED[rep.framework]),
+        retired=tuple((a, before[a]) for a in retired_by(rep.framework, before)),
         previous_framework=previous.framework if previous else None, baseline=baseline)
 
 
@@ -128,13 +142,23 @@ def _changes_by_report(wh: Warehouse) -> dict[str, tuple[AreaChange, ...]]:
 
 
 def _visit_events(wh: Warehouse, first_runs: dict[str, str]) -> list[AlertEvent]:
+    """One event per listed letter, with what its current parse says it looked at and found."""
     rows = wh.fetchall(
         "SELECT p.url, p.kind, p.urn, COALESCE(c.name, p.local_authority, p.urn), p.published, p.title,"
-        " p.first_seen, p.first_seen_run FROM publications p LEFT JOIN councils c ON c.urn = p.urn"
+        " p.first_seen, p.first_seen_run, v.inspection_start, v.inspection_end, v.areas, v.priority_actions,"
+        " v.priority_action_texts FROM publications p LEFT JOIN councils c ON c.urn = p.urn"
+        " LEFT JOIN visits v ON v.url = p.url"
         f" WHERE p.kind IN ({', '.join('?' for _ in VISIT_KINDS)})", list(VISIT_KINDS))
-    return [AlertEvent(event_id=f"{kind}:{url}", kind=kind, urn=urn, council=name, published=published,
-                       url=url, noticed_at=noticed, title=title, baseline=run == first_runs.get(urn))
-            for url, kind, urn, name, published, title, noticed, run in rows]
+    events = []
+    for url, kind, urn, name, published, title, noticed, run, start, end, areas, actions, texts in rows:
+        event_kind = "priority_action" if actions else kind
+        events.append(AlertEvent(
+            event_id=f"{event_kind}:{url}", kind=event_kind, urn=urn, council=name, published=published, url=url,
+            noticed_at=noticed, title=title, baseline=run == first_runs.get(urn), inspection_start=start,
+            inspection_end=end, letter_kind=kind,
+            visit_areas=None if areas is None else tuple(a for a in areas.split(",") if a),
+            priority_actions=actions or 0, priority_action_texts=tuple(json.loads(texts or "[]"))))
+    return events
 
 
 def _retraction_events(wh: Warehouse, first_runs: dict[str, str]) -> list[AlertEvent]:

@@ -23,8 +23,14 @@ FRAMEWORK_LABELS = {
     "ilacs_2018": "ILACS (2018 framework)",
     "ilacs_2023": "ILACS (2023 framework)",
     "ilacs_2026": "ILACS (2026 framework)",
+    "area_send_2016": "area SEND framework (2016)",
+    "area_send_2023": "area SEND framework (2023)",
 }
-AREA_LABELS = {"lscb": "Local Safeguarding Children Board", "lac_capacity_to_improve": "capacity to improve"}
+AREA_LABELS = {"lscb": "Local Safeguarding Children Board", "lac_capacity_to_improve": "capacity to improve",
+               "area_send_outcome": "area SEND outcome"}
+# what a letter says the visit looked at (etl.records.VISIT_AREAS), as a sentence names it
+VISIT_AREA_LABELS = {"help_and_protection": "help and protection", "in_care": "children in care",
+                     "care_leavers": "care leavers", "impact_of_leaders": "the impact of leaders"}
 KIND_LABELS = {"focused_visit": "focused visit", "monitoring_visit": "monitoring visit",
                "jtai": "joint targeted area inspection"}
 
@@ -46,6 +52,17 @@ def framework_label(framework: str | None) -> str | None:
 
 def grade_label(grade: str) -> str:
     return grade.replace("_", " ")
+
+
+def visit_focus(areas: tuple[str, ...] | None) -> str | None:
+    """'children in care, care leavers'; None while the letter is not read (or its focus was not)."""
+    order = list(VISIT_AREA_LABELS)
+    ordered = sorted(areas or (), key=lambda a: (order.index(a) if a in order else len(order), a))
+    return ", ".join(VISIT_AREA_LABELS.get(a, a.replace("_", " ")) for a in ordered) or None
+
+
+def priority_action_count(n: int) -> str:
+    return f"{n} area{'s' if n != 1 else ''} for priority action"
 
 
 def day(value: date | None) -> str:
@@ -119,8 +136,13 @@ def title_text(event: AlertEvent, name=None) -> str:
     if event.kind == "retraction":
         n = len(event.changes)
         return f"Ofsted: correction — {n} earlier change{'s' if n > 1 else ''} for {council} retracted"
+    if event.kind == "priority_action":
+        focus = visit_focus(event.visit_areas)
+        what = KIND_LABELS.get(event.letter_kind, "letter") + (f": {focus}" if focus else "")
+        return f"Ofsted: {council} — {priority_action_count(event.priority_actions)} ({what})"
     if event.kind in KIND_LABELS:
-        return f"Ofsted: {KIND_LABELS[event.kind]} of {council} published"
+        focus = visit_focus(event.visit_areas)
+        return f"Ofsted: {KIND_LABELS[event.kind]} of {council} published" + (f" — {focus}" if focus else "")
     lead = _lead_grade(event)
     summary = f" — {area_label(lead[0])} {grade_label(lead[1])}" if lead else ""
     if event.kind == "new_council":
@@ -149,9 +171,8 @@ def _lead_grade(event: AlertEvent):
 
 def _facts(event: AlertEvent) -> str:
     """The report's framework, dates and publication in one sentence (plain words)."""
-    if event.kind in KIND_LABELS:
-        listed = f" (listed as “{clean(event.title)}”)" if event.title else ""
-        return f"A {KIND_LABELS[event.kind]} of {clean(event.council)} was published on {day(event.published)}{listed}."
+    if event.kind in KIND_LABELS or event.kind == "priority_action":
+        return _letter_facts(event)
     if event.kind == "retraction":
         return (f"A corrected reading of the report published on {day(event.published)} no longer supports "
                 f"these changes announced earlier; the council's ratings are as before them.")
@@ -159,6 +180,25 @@ def _facts(event: AlertEvent) -> str:
              else f"ending {day(event.inspection_end)}")
     return (f"{clean(event.council)} (URN {clean(event.urn)}): {framework_label(event.framework)}"
             f" inspection {dates}, published {day(event.published)}.")
+
+
+def _letter_facts(event: AlertEvent) -> str:
+    """A letter: its kind, council, visit dates and publication, what it looked at and whether it
+    set out areas for priority action (plain words)."""
+    kind = KIND_LABELS.get(event.letter_kind or event.kind, "letter")
+    listed = f" (listed as “{clean(event.title)}”)" if event.title else ""
+    visited = ""
+    if event.inspection_end:
+        visited = (f", visit {day(event.inspection_start)} to {day(event.inspection_end)}"
+                   if event.inspection_start and event.inspection_start != event.inspection_end
+                   else f", visit {day(event.inspection_end)}")
+    out = f"A {kind} of {clean(event.council)}{visited} was published on {day(event.published)}{listed}."
+    if event.visit_areas is None:
+        return out
+    focus = visit_focus(event.visit_areas)
+    out += f" It looked at {focus}." if focus else " What it looked at could not be read from the letter."
+    n = event.priority_actions
+    return out + (f" It sets out {priority_action_count(n)}." if n else " It set out no areas for priority action.")
 
 
 def _framework_note(event: AlertEvent) -> str | None:
@@ -210,6 +250,12 @@ class _Text:
         if event.held:
             heading = "Grades that held:" if event.kind == "grade_change" else "Grades:"
             blocks.append(self.items(heading, [f"{self.esc(area_label(a))}: {self.grade(g)}" for a, g in event.held]))
+        if event.kind == "priority_action":
+            texts = [self.esc(t) for t in event.priority_action_texts]
+            unread = event.priority_actions - len(texts)
+            if unread > 0:
+                texts.append(f"{unread} more could not be read: see the letter")
+            blocks.append(self.items("Areas for priority action:", texts))
         note = _framework_note(event)
         if note:
             blocks.append(self.para(self.esc(note)))

@@ -8,7 +8,8 @@ every filter it sets matches:
 - which changes: `areas`, `direction` and `grades` must all hold for one changed area of the
   report (the message still lists all its changes); an event with no changes matches no rule
   that sets them (`direction: any` sets nothing);
-- `events`: the event kinds (default: every kind).
+- `events`: the event kinds (default: every kind); a `priority_action` letter also goes to
+  rules that choose its kind (`focused_visit`, `monitoring_visit`, `jtai`).
 `cadence` is immediate (default), daily or weekly (one digest per period). Every URL in
 `OFSTED_ALERT_URLS` is a rule with no filters: everything, immediately.
 """
@@ -26,7 +27,7 @@ import yaml
 
 from etl.alert.events import EVENT_KINDS, AlertEvent
 from etl.changes import FRAMEWORK_TRACKED
-from etl.records import GRADES
+from etl.records import AREA_SEND_OUTCOMES, GRADES
 
 CADENCES = ("immediate", "daily", "weekly")
 DIRECTIONS = ("improved", "declined", "any")
@@ -93,7 +94,8 @@ class Rule:
         return bool(self.areas or self.direction != "any" or self.grades_to or self.grades_from or self.grades_either)
 
     def matches(self, event: AlertEvent, directory: CouncilDirectory) -> bool:
-        if self.events and event.kind not in self.events:
+        # a letter setting out areas for priority action is news to whoever follows its kind too
+        if self.events and event.kind not in self.events and event.letter_kind not in self.events:
             return False
         if self.councils is not None and event.urn not in self.councils:
             return False
@@ -281,8 +283,8 @@ def _grades(reader: _Reader, value: Any) -> dict:
         wrong = set(value) - {"to", "from"}
         if wrong:
             raise ValueError(f"grades takes `to` and `from`, not {', '.join(sorted(wrong))}")
-        return {f"grades_{k}": frozenset(_one_of(v, GRADES, "grades")) for k, v in value.items()}
-    return {"grades_either": frozenset(_one_of(value, GRADES, "grades"))}
+        return {f"grades_{k}": frozenset(_one_of(v, GRADES + AREA_SEND_OUTCOMES, "grades")) for k, v in value.items()}
+    return {"grades_either": frozenset(_one_of(value, GRADES + AREA_SEND_OUTCOMES, "grades"))}
 
 
 def _single(value: Any, allowed: tuple[str, ...], key: str) -> dict:

@@ -12,6 +12,9 @@ LEVEL_LABELS = {4: ("Outstanding",), 3: ("Good",), 2: ("Requires improvement", "
                 1: ("Inadequate",)}
 FRAMEWORK_SHORT = {"lac": "LAC", "sif": "SIF", "ilacs_2018": "ILACS 2018", "ilacs_2023": "ILACS 2023",
                    "ilacs_2026": "ILACS 2026"}
+# every framework as a page names it (the area SEND inspections beside the children's services ones)
+FRAMEWORK_LABELS = {**FRAMEWORK_SHORT, "area_send_2016": "Area SEND", "area_send_2023": "Area SEND"}
+VISIT_SHORT = {"focused_visit": "FV", "monitoring_visit": "MV", "jtai": "JTAI"}
 # one line style per tracked area: colour and dash, so lines differ without colour too
 LINE_STYLES = (("#1d3f8f", ""), ("#b1358a", "6 3"), ("#2b7a77", "2 3"), ("#8a5a00", "9 3 2 3"),
                ("#555555", "12 4"), ("#6b3fa0", "4 4"), ("#9c2f2f", "1 2"), ("#3d7a2f", "8 2 2 2 2 2"))
@@ -60,10 +63,12 @@ class Series:
 
 
 def step_chart(history: list[dict], inspections: list[dict], labels: dict[str, str], areas: tuple[str, ...], *,
-               today: date | None = None, width: int = 900, start_year: int = 2012) -> dict:
+               today: date | None = None, width: int = 900, start_year: int = 2012,
+               visits: list[dict] = ()) -> dict:
     """History rows (area, grade, valid_from, valid_to) -> one stepped line per area in `areas`,
     grade over time; inspections (framework, inspection_end) -> marks saying which framework
-    judged when."""
+    judged when; visits (kind, inspection_end or published, priority_actions) -> ticks along the
+    foot of the chart, those that set out areas for priority action marked as such."""
     today = today or date.today()
     left, right, top, rung = 200, 20, 34, 44
     height = top + rung * 4 + 40
@@ -92,11 +97,25 @@ def step_chart(history: list[dict], inspections: list[dict], labels: dict[str, s
             points.append({"x": x0, "y": y, "grade": row["grade"], "since": row["valid_from"],
                            "framework": row.get("framework") or "", "predecessor": row.get("predecessor")})
         series.append(Series(area, labels.get(area, area), colour, dash, " ".join(path), points))
-    marks = [{"x": x(i["inspection_end"]), "label": FRAMEWORK_SHORT.get(i["framework"], i["framework"]),
+    marks = [{"x": x(i["inspection_end"]), "label": FRAMEWORK_LABELS.get(i["framework"], i["framework"]),
               "date": i["inspection_end"], "end": x(i["inspection_end"]) > width - right - 80}
              for i in inspections]
+    _stagger(marks)
+    visit_marks = [{"x": x(day), "label": VISIT_SHORT.get(v["kind"], v["kind"]), "date": day, "kind": v["kind"],
+                    "areas": v.get("areas"), "actions": v.get("priority_actions") or 0}
+                   for v in visits if (day := v.get("inspection_end") or v.get("published")) and day.toordinal() >= t0]
     years = [{"x": x(date(y, 1, 1)), "year": y} for y in range(first.year, today.year + 1)]
     rungs = [{"y": top + rung * (4 - level) + rung / 2, "lines": LEVEL_LABELS[level]} for level in (4, 3, 2, 1)]
     return {"width": width, "height": height, "series": series, "marks": marks, "years": years,
-            "rungs": rungs, "left": left, "right": width - right, "top": top, "bottom": top + rung * 4,
+            "rungs": rungs, "visits": visit_marks, "left": left, "right": width - right, "top": top, "bottom": top + rung * 4,
             "today": x(today)}
+
+
+def _stagger(marks: list[dict], label_width: float = 72) -> None:
+    """Each mark's label row (0 or 1): one that would overlap the label before it on its row
+    (an area SEND inspection months after an ILACS one) goes up a row."""
+    ends: list[float] = [float("-inf"), float("-inf")]
+    for m in sorted(marks, key=lambda m: m["x"]):
+        left = m["x"] - label_width if m["end"] else m["x"]
+        m["row"] = 0 if left >= ends[0] else 1
+        ends[m["row"]] = max(ends[m["row"]], (m["x"] if m["end"] else m["x"] + label_width))

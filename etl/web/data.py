@@ -2,12 +2,13 @@
 review actions in `etl.review`). Each function returns plain rows for one page."""
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 
 from etl import grades
 from etl.grades import GRADE_ORDER, HEADLINE_AREAS
-from etl.records import GRADES
+from etl.records import AREA_SEND_OUTCOMES, GRADES
 from etl.warehouse import Warehouse
 
 MAIN_AREAS = HEADLINE_AREAS  # the areas the pages show, in this order
@@ -23,7 +24,24 @@ AREA_LABELS = {
     "lac_capacity_to_improve": "LAC capacity to improve",
     "lac_quality_of_provision": "LAC quality of provision",
     "lac_leadership_management": "LAC leadership and management",
+    "area_send_outcome": "Area SEND outcome",
+    "priority_actions": "Areas for priority action in the last 12 months",
 }
+# what a letter says the visit looked at (etl.records.VISIT_AREAS)
+VISIT_AREA_LABELS = {"help_and_protection": "help and protection", "in_care": "children in care",
+                     "care_leavers": "care leavers", "impact_of_leaders": "impact of leaders"}
+KIND_LABELS = {"focused_visit": "Focused visit", "monitoring_visit": "Monitoring visit",
+               "jtai": "Joint targeted area inspection"}
+# the England map's choices beyond the headline areas: the area SEND outcome (its own scale) and
+# the areas for priority action set out in letters published in the last PRIORITY_ACTION_DAYS
+SEND_AREA, PRIORITY_AREA = "area_send_outcome", "priority_actions"
+MAP_AREAS = (*HEADLINE_AREAS, SEND_AREA, PRIORITY_AREA)
+PRIORITY_ACTION_DAYS = 365
+# a council's count of areas for priority action, as map values (none, one, two or more)
+PRIORITY_STYLES = {"pa_0": grades.GradeStyle("None", "#DEE0E2", "#0B0C0C"),
+                   "pa_1": grades.GradeStyle("1 area", "#F8B133", "#0B0C0C"),
+                   "pa_2": grades.GradeStyle("2 or more areas", "#D4351C", "#FFFFFF")}
+STYLES = {**grades.STYLES, **PRIORITY_STYLES}   # every value a badge or hexagon shows
 DIRECTIONS = ("improved", "declined")
 REVIEW_GRADES = GRADES  # what a reviewer may set: the contract's scale
 # what the grade filter offers (no data = a council not inspected, or the area never judged)
@@ -31,7 +49,11 @@ GRADE_FILTERS = (*GRADE_ORDER, "none")
 # the letters inside a hexagon, so the map does not rely on colour alone ("not read": an area
 # the latest report should judge but the parser could not read; see docs/warehouse.md)
 GRADE_SHORT = {"outstanding": "O", "good": "G", "requires_improvement": "RI", "adequate": "A",
-               "inadequate": "I", "not_judged": "NJ", "not_read": "NR", "none": "–"}
+               "inadequate": "I", "not_judged": "NJ", "not_read": "NR", "none": "–",
+               "positive": "P", "inconsistent": "IC", "systemic_failings": "SF", "pa_0": "0", "pa_1": "1", "pa_2": "2+"}
+# the values the map counts for each choice
+MAP_VALUES = {**{a: GRADE_FILTERS for a in HEADLINE_AREAS},
+              SEND_AREA: (*AREA_SEND_OUTCOMES, "none"), PRIORITY_AREA: tuple(PRIORITY_STYLES)}
 
 
 def grade_rank(grade: str | None) -> int:
@@ -43,7 +65,7 @@ def grade_label(grade: str | None) -> str:
     """Printed label; `none` (no data) and unknown values (`not_read`) read as words too."""
     if not grade or grade == "none":
         return "No data"
-    return grades.label(grade) if grade in grades.GRADE_STYLES else grade.replace("_", " ").capitalize()
+    return STYLES[grade].label if grade in STYLES else grade.replace("_", " ").capitalize()
 
 
 def area_label(area: str) -> str:
@@ -108,6 +130,10 @@ def council(wh: Warehouse, urn: str) -> dict | None:
             wh, "SELECT area, grade, framework, inspection_end, published, report_url"
                 " FROM current_ratings WHERE urn = ?", [urn])},
         "history": history(wh, urn),
+        "visits": select(
+            wh, "SELECT kind, inspection_start, inspection_end, published, areas, priority_actions,"
+                " priority_action_texts, url FROM visits WHERE urn = ?"
+                " ORDER BY COALESCE(inspection_end, published) DESC, url", [urn]),
         # current versions only: a re-issued file supersedes the report parsed from the old one
         "inspections": select(
             wh, "SELECT r.urn, r.framework, r.inspection_end, r.url FROM reports r"
@@ -119,6 +145,28 @@ def council(wh: Warehouse, urn: str) -> dict | None:
                 " r.is_report FROM publications p LEFT JOIN reports r ON r.url = p.url AND r.superseded_by IS NULL"
                 " WHERE p.urn = ? ORDER BY p.published DESC, p.url", [urn]),
     }
+
+
+def visit_areas(areas: str | None) -> str:
+    """'care_leavers,in_care' -> 'children in care, care leavers' (in VISIT_AREAS order)."""
+    keys = [a for a in (areas or "").split(",") if a]
+    order = list(VISIT_AREA_LABELS)
+    keys.sort(key=lambda a: (order.index(a) if a in order else len(order), a))
+    return ", ".join(VISIT_AREA_LABELS.get(a, a.replace("_", " ")) for a in keys)
+
+
+def priority_actions(wh: Warehouse, flt: "ChangeFilter", limit: int | None = None) -> list[dict]:
+    """Letters that set out areas for priority action, newest first, with the changes' filters
+    (none match an area or an `improved` filter: they are no grade)."""
+    if flt.area or flt.direction == "improved":
+        return []
+    where, params = ChangeFilter(flt.since, flt.until, flt.region, urn=flt.urn).where()
+    sql = ("SELECT report_id, urn, local_authority, kind, inspection_start, inspection_end, published, areas,"
+           " priority_actions, priority_action_texts, url FROM visits" + where +
+           (" AND" if where else " WHERE") + " priority_actions > 0 ORDER BY published DESC, local_authority")
+    if limit:
+        sql += f" LIMIT {int(limit)}"
+    return [{**r, "texts": json.loads(r["priority_action_texts"] or "[]")} for r in select(wh, sql, params)]
 
 
 def history(wh: Warehouse, urn: str) -> list[dict]:
@@ -164,15 +212,26 @@ def filter_councils(rows: list[dict], *, region=None, grade=None, framework=None
             and (not since or (r["inspection_end"] and r["inspection_end"] >= since))]
 
 
+def priority_action_counts(wh: Warehouse, today: date | None = None) -> dict[str, str]:
+    """URN -> its areas for priority action in letters published in the last
+    PRIORITY_ACTION_DAYS, as a map value (pa_0, pa_1, pa_2: two or more)."""
+    since = (today or date.today()) - timedelta(days=PRIORITY_ACTION_DAYS)
+    return {urn: f"pa_{min(int(n), 2)}" for urn, n in wh.fetchall(
+        "SELECT urn, SUM(priority_actions) FROM visits WHERE published >= ? AND priority_actions > 0"
+        " GROUP BY urn", [since])}
+
+
 def england_cells(wh: Warehouse, latest: list[dict], area: str, region: str | None, href) -> tuple[list[dict], dict]:
     """One hex-map cell per current council (from the reference), coloured by its grade in
-    `area`; a council without data is drawn as such. Counts per grade within the region."""
+    `area` (or its area SEND outcome, or its recent areas for priority action); a council
+    without data is drawn as such. Counts per value within the region."""
     by_urn = {r["urn"]: r for r in latest}
-    cells, counts = [], {g: 0 for g in GRADE_FILTERS}
+    actions = priority_action_counts(wh) if area == PRIORITY_AREA else {}
+    cells, counts = [], {g: 0 for g in MAP_VALUES[area]}
     for ref in select(wh, "SELECT urn, name, region_name, hex_q, hex_r FROM ref_councils"
                           " WHERE abolished IS NULL AND hex_q IS NOT NULL"):
         row = by_urn.get(ref["urn"], {})
-        grade = row.get(area) or "none"
+        grade = actions.get(ref["urn"], "pa_0") if area == PRIORITY_AREA else row.get(area) or "none"
         inside = not region or ref["region_name"] == region
         if inside:
             counts[grade] = counts.get(grade, 0) + 1

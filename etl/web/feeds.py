@@ -1,4 +1,5 @@
-"""Atom (RFC 4287) feeds of rating changes, built with ElementTree so every value is escaped."""
+"""Atom (RFC 4287) feeds of rating changes and of letters setting out areas for priority action,
+built with ElementTree so every value is escaped."""
 from __future__ import annotations
 
 from datetime import date, datetime, time, timezone
@@ -6,7 +7,7 @@ from typing import Callable
 from xml.etree import ElementTree as ET
 
 from etl.links import clean_text
-from etl.web.data import area_label, grade_label
+from etl.web.data import KIND_LABELS, area_label, grade_label, visit_areas
 
 ATOM = "http://www.w3.org/2005/Atom"
 MAX_ENTRIES = 200  # a feed reader wants what is new, not the whole history
@@ -22,8 +23,18 @@ def entry_title(change: dict) -> str:
             f"{grade_label(change['previous_grade'])} to {grade_label(change['grade'])}")
 
 
+def action_title(letter: dict) -> str:
+    from etl.alert.messages import clean  # the alerts' helpers for text from the site (imported when used)
+
+    n = letter["priority_actions"]
+    focus = visit_areas(letter["areas"])
+    what = KIND_LABELS.get(letter["kind"], "Letter").lower() + (f": {focus}" if focus else "")
+    return f"{clean(letter['local_authority'])}: {n} area{'s' if n != 1 else ''} for priority action ({what})"
+
+
 def atom_feed(title: str, self_url: str, page_url: str, changes: list[dict],
-              council_url: Callable[[str], str], report_link: Callable[[str | None], str | None]) -> bytes:
+              council_url: Callable[[str], str], report_link: Callable[[str | None], str | None],
+              actions: list[dict] = ()) -> bytes:
     """`report_link`: the link rule (etl.links), so a refused report URL is left out."""
     ET.register_namespace("", ATOM)
     feed = ET.Element(f"{{{ATOM}}}feed")
@@ -39,7 +50,7 @@ def atom_feed(title: str, self_url: str, page_url: str, changes: list[dict],
     add(feed, "id", self_url)
     add(feed, "link", rel="self", href=self_url)
     add(feed, "link", rel="alternate", type="text/html", href=page_url)
-    add(feed, "updated", _stamp(max((c["published"] for c in changes if c["published"]), default=None)))
+    add(feed, "updated", _stamp(max((c["published"] for c in [*changes, *actions] if c["published"]), default=None)))
     add(add(feed, "author"), "name", "ofsted-ratings")
     for c in changes:
         entry = add(feed, "entry")
@@ -53,4 +64,17 @@ def atom_feed(title: str, self_url: str, page_url: str, changes: list[dict],
         add(entry, "summary", f"{entry_title(c)}. Inspection ended {c['inspection_end'] or 'unknown'}; "
                               f"report published {c['published'] or 'unknown'} "
                               f"(previous grade published {c['previous_published'] or 'unknown'}).")
+    if actions:
+        from etl.alert.messages import clean
+    for a in actions:
+        entry = add(feed, "entry")
+        add(entry, "title", action_title(a))
+        add(entry, "id", f"urn:ofsted-ratings:priority-action:{a['report_id']}")
+        add(entry, "updated", _stamp(a["published"]))
+        add(entry, "link", rel="alternate", type="text/html", href=council_url(a["urn"]))
+        letter = report_link(a["url"])
+        if letter:
+            add(entry, "link", rel="related", type="application/pdf", href=letter)
+        add(entry, "summary", f"{action_title(a)}. Visit ended {a['inspection_end'] or 'unknown'}; letter published "
+                              f"{a['published'] or 'unknown'}. " + " ".join(clean(t) for t in a["texts"]))
     return ET.tostring(feed, encoding="utf-8", xml_declaration=True)

@@ -52,8 +52,9 @@ templates = Jinja2Templates(env=jinja2.Environment(
     loader=jinja2.FileSystemLoader(WEB_DIR / "templates"), autoescape=True,
     trim_blocks=True, lstrip_blocks=True, undefined=jinja2.StrictUndefined))
 templates.env.globals.update(area_label=data.area_label, grade_label=data.grade_label, grade_rank=data.grade_rank,
-                             GRADE_STYLES=grades.GRADE_STYLES, path_for=template_path_for, safe_link=template_safe_link,
-                             FRAMEWORK_SHORT=charts.FRAMEWORK_SHORT, MAIN_AREAS=data.MAIN_AREAS)
+                             GRADE_STYLES=data.STYLES, path_for=template_path_for, safe_link=template_safe_link,
+                             visit_areas=data.visit_areas, KIND_LABELS=data.KIND_LABELS,
+                             FRAMEWORK_SHORT=charts.FRAMEWORK_LABELS, MAIN_AREAS=data.MAIN_AREAS)
 
 
 @contextmanager
@@ -102,7 +103,8 @@ def council_page(request: Request, urn: str):
         story = data.council(wh, urn)
     if story is None:
         raise HTTPException(404, f"no council with URN {urn!r} in the warehouse")
-    chart = charts.step_chart(story["history"], story["inspections"], data.AREA_LABELS, data.MAIN_AREAS)
+    chart = charts.step_chart(story["history"], story["inspections"], data.AREA_LABELS, data.MAIN_AREAS,
+                              visits=story["visits"])
     return page(request, "council.html", started, council=story, chart=chart)
 
 
@@ -120,8 +122,10 @@ def changes_page(request: Request, since: str | None = None, until: str | None =
     flt = change_filter(since, until, region, area, direction)
     with warehouse(request) as wh:
         rows = data.changes(wh, flt)
+        actions = data.priority_actions(wh, flt, limit=CHANGES_SHOWN)
     # the newest first; a page of every change since 2012 would be slow to render and to read
     return page(request, "changes.html", started, changes=rows[:CHANGES_SHOWN], total=len(rows), flt=flt,
+                actions=actions,
                 regions=data.reference_regions(),
                 areas=data.MAIN_AREAS, directions=data.DIRECTIONS)
 
@@ -132,7 +136,8 @@ def changes_feed(request: Request, since: str | None = None, until: str | None =
     flt = change_filter(since, until, region, area, direction)
     with warehouse(request) as wh:
         rows = data.changes(wh, flt, limit=feeds.MAX_ENTRIES)
-    return atom(request, rows, "Ofsted ratings: changes" + (f" in {region}" if region else ""))
+        actions = data.priority_actions(wh, flt, limit=feeds.MAX_ENTRIES)
+    return atom(request, rows, "Ofsted ratings: changes" + (f" in {region}" if region else ""), actions)
 
 
 @router.get("/councils/{urn}/changes.atom", name="council_feed")
@@ -142,27 +147,29 @@ def council_feed(request: Request, urn: str):
         if name is None:
             raise HTTPException(404, f"no council with URN {urn!r} in the warehouse")
         rows = data.changes(wh, data.ChangeFilter(urn=urn), limit=feeds.MAX_ENTRIES)
-    return atom(request, rows, f"Ofsted ratings: {name}")
+        actions = data.priority_actions(wh, data.ChangeFilter(urn=urn), limit=feeds.MAX_ENTRIES)
+    return atom(request, rows, f"Ofsted ratings: {name}", actions)
 
 
-def atom(request: Request, rows: list[dict], title: str) -> Response:
+def atom(request: Request, rows: list[dict], title: str, actions: list[dict] = ()) -> Response:
     body = feeds.atom_feed(title, str(request.url), absolute_url(request, "changes"), rows,
-                           lambda urn: absolute_url(request, "council", urn=urn), lambda url: link_for(request, url))
+                           lambda urn: absolute_url(request, "council", urn=urn), lambda url: link_for(request, url),
+                           actions)
     return Response(body, media_type="application/atom+xml; charset=utf-8")
 
 
 @router.get("/", response_class=HTMLResponse, name="england")
 def england_page(request: Request, area: str = "overall_effectiveness", region: str | None = None):
     started = time.perf_counter()
-    if area not in data.MAIN_AREAS:
-        raise HTTPException(400, f"area must be one of {', '.join(data.MAIN_AREAS)}")
+    if area not in data.MAP_AREAS:
+        raise HTTPException(400, f"area must be one of {', '.join(data.MAP_AREAS)}")
     with warehouse(request) as wh:
         latest = data.latest_inspections(wh)
         recent = data.changes(wh, data.ChangeFilter(region=region or None), limit=12)
         cells, counts = data.england_cells(wh, latest, area, region or None,
                                            lambda urn: path_for(request, "council", urn=urn))
     return page(request, "england.html", started, hexmap=charts.hex_map(cells), counts=counts, area=area,
-                region=region or "", regions=data.reference_regions(), recent=recent, areas=data.MAIN_AREAS)
+                region=region or "", regions=data.reference_regions(), recent=recent, areas=data.MAP_AREAS)
 
 
 def council_rows(request: Request, region, grade, framework, since, area) -> tuple[list[dict], dict]:

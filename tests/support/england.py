@@ -1,13 +1,17 @@
 """A synthetic England the size of the real one, on the real council reference: every council
 (and its predecessors before a reorganisation) inspected under each framework since 2012, grades
-drifting from one inspection to the next, with focused visits between. ~600 graded reports and
-~150 councils: what the view's browser test looks at and its bench measures."""
+drifting from one inspection to the next, with focused visits between (what each looked at; about
+one in seventeen sets out areas for priority action), some joint targeted area inspections and,
+since 2023, area SEND outcomes. ~600 graded reports and ~150 councils: what the view's browser
+test looks at and its bench measures."""
 from __future__ import annotations
 
 import random
 from datetime import date, timedelta
 
-from etl.records import FRAMEWORK_AREAS, Council
+from dataclasses import replace
+
+from etl.records import AREA_SEND_OUTCOMES, FRAMEWORK_AREAS, VISIT_AREAS, Council, Visit
 
 # framework, first and last inspection end date under it
 FRAMEWORKS = [("lac", date(2012, 3, 1), date(2013, 10, 31)), ("sif", date(2013, 12, 1), date(2017, 12, 31)),
@@ -23,6 +27,7 @@ def england_records(seed: int = 13):
     from tests.support.warehouse_fixtures import make_publication, make_report
 
     rnd = random.Random(seed)
+    letters = random.Random(seed + 1)  # the letters' details: the grades above stay as they were
     councils, publications, reports = [], [], []
     successions = {s.successor_urn: s.effective for s in reference.successions()}
     for ref in reference.councils():
@@ -49,10 +54,33 @@ def england_records(seed: int = 13):
                 n += 1
                 visit = end + timedelta(days=rnd.randrange(200, 600))
                 if visit < date(2026, 11, 1) and not (ref.abolished and visit >= ref.abolished):
-                    reports.append(make_report(ref.urn, n, None, visit, kind="focused_visit", la=ref.name))
+                    reports.append(with_visit(make_report(ref.urn, n, None, visit, kind="focused_visit",
+                                                          la=ref.name), letters))
                     publications.append(make_publication(ref.urn, n, reports[-1].published, kind="focused_visit",
                                                          la=ref.name))
+        if ref.abolished:
+            continue
+        for kind, chance, first in (("jtai", 0.2, date(2018, 6, 1)), ("area_send", 0.45, date(2023, 3, 1))):
+            if letters.random() < chance:
+                n += 1
+                end = first + timedelta(days=letters.randrange((date(2026, 10, 31) - first).days))
+                if kind == "jtai":
+                    report = with_visit(make_report(ref.urn, n, None, end, kind="jtai", la=ref.name), letters)
+                else:
+                    outcome = letters.choices(AREA_SEND_OUTCOMES, weights=(45, 40, 15))[0]
+                    report = make_report(ref.urn, n, "area_send_2023", end, {"area_send_outcome": outcome},
+                                         kind="area_send", la=ref.name)
+                reports.append(report)
+                publications.append(make_publication(ref.urn, n, report.published, kind=kind, la=ref.name))
     return councils, publications, reports
+
+
+def with_visit(report, rnd: random.Random):
+    """A letter's record with what it looked at and, one in seventeen, areas for priority action."""
+    areas = tuple(sorted(rnd.sample(VISIT_AREAS[:3], rnd.choice((1, 1, 2)))))
+    actions = rnd.choice((1, 1, 2, 3)) if rnd.random() < 1 / 17 else 0
+    texts = tuple(f"Leaders have not ensured that {a.replace('_', ' ')} is good enough." for a in areas[:actions])
+    return replace(report, visit=Visit(areas=areas, priority_actions=actions, priority_action_texts=texts))
 
 
 def load_england(wh, seed: int = 13) -> int:

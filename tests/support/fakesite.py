@@ -47,8 +47,9 @@ KIND_LABELS = {
     "inspection": "Children's services inspection",
     "focused_visit": "Focused visit",
     "monitoring_visit": "Monitoring visit",
-    "jtai": "Joint targeted area inspection",
-    "other": "Area SEND inspection",
+    "jtai": "Joint area child protection inspection",   # how the site lists a JTAI
+    "area_send": "Area SEND full inspection",
+    "other": "Annual engagement meeting summary",       # a wording the crawler does not know
 }
 
 # Real councils (name, URN) to start the list; reorganised councils have 7-digit URNs.

@@ -1,0 +1,122 @@
+"""Alerts for letters and area SEND outcomes (issue 17), from the warehouse on both engines:
+areas for priority action as their own event, on by default; every other letter saying what it
+looked at; area SEND outcomes compared with the council's previous outcome only."""
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import date
+
+from etl import changes, load
+from etl.alert import send_alerts
+from etl.alert.events import collect_events
+from etl.alert.messages import render
+from etl.alert.rules import council_directory, load_rules, parse_rules
+from etl.records import Council, Visit
+from tests.support.warehouse_fixtures import make_publication, make_report, stored_file_for
+
+SLOUGH = Council("80553", "Slough", "https://reports.ofsted.gov.uk/provider/44/80553")
+BARNET = Council("80487", "Barnet", "https://reports.ofsted.gov.uk/provider/44/80487")
+ACTION = ("Leaders have not ensured that care leavers have up-to-date pathway plans. They should act now.")
+GOOD5 = dict.fromkeys(("overall_effectiveness", "impact_of_leaders", "help_and_protection", "in_care",
+                       "care_leavers"), "good")
+
+
+def letter(council, n, start, end, published, areas, actions=(), kind="focused_visit"):
+    record = make_report(council.urn, n, None, end, kind=kind, published=published, la=council.name)
+    return replace(record, inspection_start=start, visit=Visit(
+        areas=tuple(sorted(areas)), priority_actions=len(actions),
+        priority_action_texts=tuple(a.split(". ")[0].rstrip(".") + "." for a in actions)))
+
+
+def publish(wh, run_id, councils, *records):
+    """A run that lists `councils` (their baseline: nothing yet), then one that publishes `records`."""
+    load.start_run(wh, "baseline")
+    load.load_councils(wh, councils, "baseline")
+    load.finish_run(wh, "baseline")
+    load.start_run(wh, run_id)
+    pubs = [replace(make_publication(r.urn, int(r.source.split("/")[1].split(".")[0]), r.published, kind=r.kind,
+                                     la=r.local_authority)) for r in records]
+    load.load_publications(wh, pubs, run_id)
+    load.load_downloads(wh, [stored_file_for(p) for p in pubs], [])
+    load.load_reports(wh, list(records), run_id)
+    changes.refresh(wh, run_id)
+    load.finish_run(wh, run_id)
+
+
+def sent(wh, rules):
+    outbox = []
+    send_alerts(wh, rules, council_directory(wh), send=lambda url, title, body, body_format="text":
+                outbox.append((url, title, body)))
+    return outbox
+
+
+def test_a_letter_with_areas_for_priority_action_is_its_own_event_on_by_default(wh):
+    publish(wh, "r1", [SLOUGH], letter(SLOUGH, 1, date(2025, 12, 2), date(2025, 12, 4), date(2026, 1, 12),
+                                       ("care_leavers",), (ACTION,)))
+    [event] = collect_events(wh)
+    assert (event.kind, event.letter_kind, event.priority_actions) == ("priority_action", "focused_visit", 1)
+    directory = council_directory(wh)
+    rules = load_rules(directory, urls=["json://127.0.0.1:9/everything"]) + parse_rules(
+        "rules:\n  - target: json://h/no-events\n  - target: json://h/pa\n    events: [priority_action]\n"
+        "  - target: json://h/visits\n    events: [focused_visit]\n"
+        "  - target: json://h/grades\n    events: [grade_change]\n", directory)
+    outbox = sent(wh, rules)
+    assert sorted(u for u, _, _ in outbox) == ["json://127.0.0.1:9/everything", "json://h/no-events", "json://h/pa",
+                                               "json://h/visits"]
+    _, title, body = outbox[0]
+    assert title == "Ofsted: Slough — 1 area for priority action (focused visit: care leavers)"
+    assert "visit 2 December 2025 to 4 December 2025 was published on 12 January 2026" in body
+    assert "It looked at care leavers. It sets out 1 area for priority action." in body
+    assert "Areas for priority action:\n  - Leaders have not ensured that care leavers have up-to-date pathway plans." \
+        in body and "They should act now" not in body
+    assert f"Read the report: {event.url}" in body
+
+
+def test_every_other_letter_says_what_it_looked_at_and_that_it_set_out_no_priority_action(wh):
+    publish(wh, "r1", [BARNET], letter(BARNET, 1, date(2021, 6, 23), date(2021, 6, 24), date(2021, 8, 2),
+                                       ("in_care",)),
+            letter(BARNET, 2, date(2024, 1, 8), date(2024, 1, 12), date(2024, 3, 1), (), kind="jtai"))
+    titles = {e.kind: render(e, "text") for e in collect_events(wh)}
+    assert set(titles) == {"focused_visit", "jtai"}
+    visit, jtai = titles["focused_visit"], titles["jtai"]
+    assert visit.title == "Ofsted: focused visit of Barnet published — children in care"
+    assert "visit 23 June 2021 to 24 June 2021 was published on 2 August 2021" in visit.body
+    assert "It looked at children in care. It set out no areas for priority action." in visit.body
+    assert "priority action" not in visit.title.lower() and "priority action" not in jtai.title.lower()
+    assert "What it looked at could not be read from the letter. It set out no areas for priority action." \
+        in jtai.body
+
+
+def test_priority_action_text_from_the_letter_is_escaped_in_every_format(wh):
+    hostile = "Act now @channel <script>x</script> [click](http://evil.example/x)"
+    publish(wh, "r1", [SLOUGH], letter(SLOUGH, 1, date(2025, 12, 2), date(2025, 12, 4), date(2026, 1, 12),
+                                       ("care_leavers",), (hostile,)))
+    [event] = collect_events(wh)
+    bodies = {fmt: render(event, fmt).body for fmt in ("markdown", "html", "text")}
+    assert "@channel" not in bodies["text"] + bodies["markdown"]         # a chat mention is broken
+    assert "<script>" not in bodies["html"] and "&lt;script&gt;" in bodies["html"]
+    assert "<script>" not in bodies["markdown"] and "](http://evil" not in bodies["markdown"]
+
+
+def test_area_send_outcomes_a_first_is_an_inspection_a_later_different_one_a_grade_change(wh):
+    ilacs = make_report(BARNET.urn, 1, "ilacs_2023", date(2024, 3, 1), GOOD5, la="Barnet")
+    first = make_report(BARNET.urn, 2, "area_send_2023", date(2024, 11, 22), {"area_send_outcome": "positive"},
+                        kind="area_send", la="Barnet")
+    second = make_report(BARNET.urn, 3, "area_send_2023", date(2025, 11, 21),
+                         {"area_send_outcome": "systemic_failings"}, kind="area_send", la="Barnet")
+    later = make_report(BARNET.urn, 4, "ilacs_2023", date(2026, 1, 20), GOOD5, la="Barnet")
+    publish(wh, "r1", [BARNET], ilacs, first, second, later)
+    events = {e.inspection_end: e for e in collect_events(wh)}
+    assert [events[d].kind for d in sorted(events)] == ["new_council", "inspection", "grade_change", "inspection"]
+    change = events[date(2025, 11, 21)].changes
+    assert [(c.area, c.previous_grade, c.grade, c.direction) for c in change] == [
+        ("area_send_outcome", "positive", "systemic_failings", "declined")]
+    assert all(not e.retired for e in events.values()), "an area SEND report retires no ILACS grade, nor back"
+    assert render(events[date(2025, 11, 21)], "text").title == \
+        "Ofsted: Barnet declined — area SEND outcome positive → systemic failings"
+    rules = parse_rules("rules:\n  - target: json://h/send\n    areas: [area_send_outcome]\n"
+                        "  - target: json://h/worse\n    grades: {to: [systemic_failings]}\n", council_directory(wh))
+    outbox = sent(wh, rules)
+    assert sorted((u, t) for u, t, _ in outbox) == [
+        ("json://h/send", "Ofsted: Barnet declined — area SEND outcome positive → systemic failings"),
+        ("json://h/worse", "Ofsted: Barnet declined — area SEND outcome positive → systemic failings")]
