@@ -36,6 +36,7 @@ BUCKET = {**{g: g for g in COUNTED}, "adequate": "requires_improvement", NOT_JUD
 ENGLAND = "England"
 FIRST_MONTH_END = date(2012, 4, 30)
 DISTRIBUTION_COLUMNS = ("group", "as_at", "area", "councils", *COUNTED, NOT_JUDGED, "good_or_outstanding_pct")
+TABLE_COLUMNS = ("group_name", *DISTRIBUTION_COLUMNS[1:])  # grade_distribution's ("group" is an SQL keyword)
 MOVEMENT_COLUMNS = ("councils", "improved", "kept_good_or_outstanding", "declined", "unchanged_below_good")
 MOVEMENT_COUNCIL_COLUMNS = ("movement", "urn", "local_authority", "region", "first_inspection_end", "first_grade",
                             "latest_inspection_end", "latest_grade")
@@ -218,8 +219,7 @@ def rewrite(wh: Warehouse, today: date | None = None) -> None:
     wh.execute("DELETE FROM grade_timeline")
     wh.insert_rows("grade_timeline", _TIMELINE_COLS, timeline)
     wh.execute("DELETE FROM grade_distribution")
-    cols = ("group_name", *DISTRIBUTION_COLUMNS[1:])
-    wh.insert_rows("grade_distribution", cols, distribution_rows(timeline, regions(wh), today or date.today()))
+    wh.insert_rows("grade_distribution", TABLE_COLUMNS, distribution_rows(timeline, regions(wh), today or date.today()))
 
 
 # -- the queries -----------------------------------------------------------------------------
@@ -292,9 +292,9 @@ def movement_councils(wh: Warehouse, day: date) -> tuple[list[str], list[tuple]]
 
 def distribution(wh: Warehouse, area: str, group: str = ENGLAND) -> list[dict]:
     """grade_distribution's rows for one area and group, oldest first."""
-    names, rows = wh.query("SELECT * FROM grade_distribution WHERE area = ? AND group_name = ? ORDER BY as_at",
-                           [area, group])
-    return [dict(zip(names, r)) for r in rows]
+    rows = wh.fetchall(f"SELECT {', '.join(TABLE_COLUMNS)} FROM grade_distribution WHERE area = ? AND group_name = ?"
+                       " ORDER BY as_at", [area, group])
+    return [dict(zip(DISTRIBUTION_COLUMNS, r)) for r in rows]
 
 
 # -- `ofsted query england|movement` -------------------------------------------------------------
