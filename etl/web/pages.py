@@ -264,7 +264,7 @@ def england_over_time(request: Request, area: str = "overall_effectiveness", reg
     columns = england.DISTRIBUTION_COLUMNS
     return page(request, "england_time.html", started, area=area, region=region or "", day=day, regions=regions,
                 areas=england.AREAS, chart=charts.share_chart(series, mark=day),
-                march=[r for r in series if r["as_at"].month == 3],
+                march=[r for r in series if r["as_at"].month == 3 and (r["councils"] or r["not_judged"])],
                 counts=[dict(zip(columns, r)) for r in counts], moves=moves,
                 movements=england.MOVEMENT_COLUMNS[1:], bands=charts.SHARE_BANDS)
 
