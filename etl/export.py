@@ -34,9 +34,13 @@ DATASETS = {
     "council_lineage": "urn, area, valid_from, source_urn",
     "publications": "urn, published, url",
     "ref_councils": "name",
+    "grade_distribution": "area, group_name <> 'England', group_name, as_at",
 }
 SHEETS = {"Summary": "latest_inspections", "History": "rating_history", "Changes": "rating_changes",
-          "Publications": "publications"}
+          "Publications": "publications", "England over time": "grade_distribution"}
+# a sheet showing part of its dataset: England over time at quarter ends (the files: every month end)
+SHEET_ROWS = {"England over time": lambda ds: Dataset(ds.name, ds.columns, [
+    r for r in ds.rows if r[ds.columns.index("as_at")].month in (3, 6, 9, 12)])}
 
 ABOUT = {
     "Summary": "One row per council the Ofsted site lists: its latest graded inspection, the grade in each "
@@ -46,6 +50,9 @@ ABOUT = {
                "(table rating_history, a type-2 slowly changing dimension).",
     "Changes": "Every change of grade between a council's consecutive graded inspections (view rating_changes).",
     "Publications": "Every publication listed on the councils' pages, graded or not (table publications).",
+    "England over time": "Councils by grade at each quarter end since 2012, in England and each region, for overall "
+                         "effectiveness and every tracked area: each council's most recent inspection ended by "
+                         "then, as Ofsted's official statistics count (table grade_distribution: every month end).",
 }
 SOURCES = [
     ("Inspection reports", "Ofsted, reports.ofsted.gov.uk. Crown copyright; Open Government Licence v3.0."),
@@ -72,6 +79,10 @@ COLUMN_NOTES = {
     "valid_to": "end of the period (exclusive); empty while current",
     "days_since_inspection": "days from the latest inspection's end to the extraction date",
     "report_url": "the report file on files.ofsted.gov.uk",
+    "group_name, as_at": "England over time: England or a region, as at this date",
+    "councils ... not_judged": "councils graded in the area (adequate counted as requires improvement), by grade; "
+                               "not_judged: councils whose latest inspection does not judge the area (ILACS 2026: "
+                               "overall effectiveness), out of the percentage",
 }
 # values written as links in the workbook
 LINK_COLUMNS = {"report_url", "latest_visit_url", "url"}
@@ -149,10 +160,14 @@ def to_xlsx(datasets: dict[str, Dataset], about: list[tuple[str, str]]) -> bytes
                                      "strings_to_urls": False, "default_date_format": "yyyy-mm-dd"})
     formats = _formats(book)
     for sheet, name in SHEETS.items():
-        _write_sheet(book.add_worksheet(sheet), datasets[name], formats)
+        _write_sheet(book.add_worksheet(sheet), sheet_rows(sheet, datasets[name]), formats)
     _write_about(book.add_worksheet("About"), datasets, about, formats)
     book.close()
     return buf.getvalue()
+
+
+def sheet_rows(sheet: str, ds: Dataset) -> Dataset:
+    return SHEET_ROWS[sheet](ds) if sheet in SHEET_ROWS else ds
 
 
 def _formats(book) -> dict:
@@ -216,7 +231,7 @@ def _write_about(ws, datasets: dict[str, Dataset], about: list[tuple[str, str]],
     for sheet, name in SHEETS.items():
         r += 1
         ws.write(r, 0, sheet, formats["bold"])
-        ws.write_string(r, 1, f"{ABOUT[sheet]} {len(datasets[name].rows)} rows; also {name}.csv and "
+        ws.write_string(r, 1, f"{ABOUT[sheet]} {len(sheet_rows(sheet, datasets[name]).rows)} rows; also {name}.csv and "
                               f"{name}.parquet.", formats["wrap"])
     r += 2
     ws.write_row(r, 0, ["Source", "Licence"], formats["header"])
