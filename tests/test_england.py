@@ -142,6 +142,13 @@ def test_movement_worked_by_hand(synthetic):
     assert s1[4:] == (d(2019, 3, 20), "good", d(2023, 10, 31), "inadequate")
 
 
+def assert_agree(stored: list, queried: list) -> None:
+    """The table's rows are the query's, but for groups never inspected in the area (no rows)."""
+    groups = {r[0] for r in stored}
+    assert [tuple(r) for r in stored] == [r for r in queried if r[0] in groups]
+    assert all(r[3] == r[8] == 0 for r in queried if r[0] not in groups)
+
+
 def test_distribution_table_agrees_with_the_query(synthetic):
     for day in (d(2019, 3, 31), d(2021, 3, 31), d(2024, 3, 31), d(2026, 9, 30)):
         for area in england.AREAS:
@@ -149,8 +156,7 @@ def test_distribution_table_agrees_with_the_query(synthetic):
                 "SELECT group_name, as_at, area, councils, outstanding, good, requires_improvement, inadequate,"
                 " not_judged, good_or_outstanding_pct FROM grade_distribution WHERE as_at = ? AND area = ?"
                 " ORDER BY group_name = 'England' DESC, group_name", [day, area])
-            queried = england.as_at(synthetic, day, area)[1] + england.as_at(synthetic, day, area, True)[1]
-            assert [tuple(r) for r in stored] == [r for r in queried if r[3] or r[8]], (day, area)
+            assert_agree(stored, england.as_at(synthetic, day, area)[1] + england.as_at(synthetic, day, area, True)[1])
     first = synthetic.fetchone("SELECT MIN(as_at) FROM grade_distribution")[0]
     assert first == d(2012, 4, 30)
     assert not synthetic.fetchall("SELECT 1 FROM grade_distribution WHERE area = 'area_send_outcome'")
@@ -188,3 +194,20 @@ def test_an_area_send_inspection_neither_sets_nor_retires_a_councils_grades():
     rows = england.timeline_rows([ilacs_2023, send], {}, [])
     assert {(r[3], r[4], r[5], r[6]) for r in rows} == {("overall_effectiveness", "good", d(2024, 5, 31), None),
                                                         ("in_care", "good", d(2024, 5, 31), None)}
+
+
+def test_table_and_query_agree_on_a_synthetic_england(wh):
+    """The whole of England (tests/support/england.py): the month-end table (SQL) and the query
+    (any date) count the same, for every area, England and each region."""
+    from tests.support.england import load_england
+
+    load_england(wh)
+    for day in (d(2014, 3, 31), d(2019, 3, 31), d(2023, 4, 30), d(2026, 9, 30)):
+        for area in england.AREAS:
+            stored = wh.fetchall(
+                f"SELECT {', '.join(england.TABLE_COLUMNS)} FROM grade_distribution WHERE as_at = ? AND area = ?"
+                " ORDER BY group_name = 'England' DESC, group_name", [day, area])
+            assert_agree(stored, england.as_at(wh, day, area)[1] + england.as_at(wh, day, area, True)[1])
+    # councils existing at 2026-09-30: 153, each graded or not_judged overall
+    row = england.as_at(wh, d(2026, 9, 30))[1][0]
+    assert row[3] + row[8] == 153
