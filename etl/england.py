@@ -217,6 +217,12 @@ LEFT JOIN counted c ON c.group_name = p.group_name AND c.area = p.area AND c.as_
 def as_at(wh: Warehouse, day: date, area: str = "overall_effectiveness",
           by_region: bool = False) -> tuple[list[str], list[tuple]]:
     """One row per group (England, or each region) of DISTRIBUTION_COLUMNS as at `day`."""
+    rows = as_at_groups(wh, day, area)
+    return list(DISTRIBUTION_COLUMNS), rows[1:] if by_region else rows[:1]
+
+
+def as_at_groups(wh: Warehouse, day: date, area: str = "overall_effectiveness") -> list[tuple]:
+    """England's row, then each region's (DISTRIBUTION_COLUMNS), as at `day`, from one query."""
     if area not in AREAS:
         raise ValueError(f"area must be one of {', '.join(AREAS)}")
     counts: dict[str | None, dict[str, int]] = {}
@@ -225,11 +231,10 @@ def as_at(wh: Warehouse, day: date, area: str = "overall_effectiveness",
             " AND (valid_to IS NULL OR valid_to > ?) GROUP BY region, grade", [area, day, day]):
         bucket = BUCKET.get(grade)
         if bucket:
-            for group in ((region,) if by_region else (ENGLAND,)):
+            for group in (ENGLAND, region):
                 counts.setdefault(group, {}).setdefault(bucket, 0)
                 counts[group][bucket] += n
-    groups = regions(wh) if by_region else [ENGLAND]
-    return list(DISTRIBUTION_COLUMNS), [count_row(g, day, area, counts.get(g, {})) for g in groups]
+    return [count_row(g, day, area, counts.get(g, {})) for g in (ENGLAND, *regions(wh))]
 
 
 @dataclass(frozen=True)

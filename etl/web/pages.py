@@ -258,11 +258,11 @@ def england_over_time(request: Request, area: str = "overall_effectiveness", reg
     with warehouse(request) as wh:
         group = england_choice(wh, area, region)
         series = england.distribution(wh, area, group)
-        counts = england.as_at(wh, day, area)[1] + england.as_at(wh, day, area, by_region=True)[1]
+        counts = england.as_at_groups(wh, day, area)
         moves = [m for m in england.moves(wh, day) if not region or m.region == region]
-        regions = england.regions(wh)
     columns = england.DISTRIBUTION_COLUMNS
-    return page(request, "england_time.html", started, area=area, region=region or "", day=day, regions=regions,
+    return page(request, "england_time.html", started, area=area, region=region or "", day=day,
+                regions=[r[0] for r in counts[1:]],
                 areas=england.AREAS, chart=charts.share_chart(series, mark=day),
                 march=[r for r in series if r["as_at"].month == 3 and (r["councils"] or r["not_judged"])],
                 counts=[dict(zip(columns, r)) for r in counts], moves=moves,
