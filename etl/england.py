@@ -294,7 +294,7 @@ def distribution(wh: Warehouse, area: str, group: str = ENGLAND) -> list[dict]:
 
 
 # -- `ofsted query england|movement` -------------------------------------------------------------
-def query_command(args, wh: Warehouse) -> tuple[list[str], list[tuple]]:
+def answer(args, wh: Warehouse) -> tuple[list[str], list[tuple]]:
     day = args.as_at or date.today()
     if args.what == "england":
         return as_at(wh, day, args.area or "overall_effectiveness", args.by == "region")

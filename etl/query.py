@@ -127,6 +127,6 @@ def _england_command(args, settings) -> int:
             print("ofsted query: the warehouse has no England timeline yet; run `ofsted migrate` or `ofsted run`",
                   file=sys.stderr)
             return 1
-        names, rows = england.query_command(args, wh)
+        names, rows = england.answer(args, wh)
     sys.stdout.write(render(names, rows, args.format))
     return 0
