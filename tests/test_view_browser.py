@@ -144,8 +144,8 @@ def test_england_over_time_shows_the_chart_and_tables(site, browser, shots, widt
     chart = browser.find_element(By.ID, "sharechart")
     assert chart.rect["width"] >= min(600, width - 40) and chart.rect["height"] > 150
     assert browser.find_element(By.CSS_SELECTOR, "figure.chart").rect["width"] <= width
-    fills = browser.execute_script(
-        "return [...new Set([...document.querySelectorAll('#sharechart polygon.band')].map(p => getComputedStyle(p).fill))]")
+    fills = browser.execute_script("return [...new Set([...document.querySelectorAll('#sharechart polygon.band')]"
+                                   ".map(p => getComputedStyle(p).fill))]")
     assert len(fills) == 4  # one colour per grade
     assert len(browser.find_elements(By.CSS_SELECTOR, "#as-at tbody tr")) == 10  # England and nine regions
     assert browser.find_elements(By.CSS_SELECTOR, "#movement tbody a")
