@@ -10,9 +10,11 @@ since April 2012, rewritten with the history (`rewrite`, in the refresh's transa
 """
 from __future__ import annotations
 
+import bisect
 from dataclasses import dataclass, replace
 from datetime import date, timedelta
 from decimal import ROUND_HALF_UP, Decimal
+from itertools import accumulate
 
 from etl.changes import FRAMEWORK_TRACKED, GRADE_RANK, TRACKED_AREAS, GradedReport, graded_reports, one_per_date
 from etl.grades import HEADLINE_AREAS
@@ -168,49 +170,46 @@ def month_ends(first: date, last: date) -> list[date]:
     return out
 
 
+def distribution_rows(timeline: list[tuple], groups: list[str], today: date) -> list[tuple]:
+    """grade_distribution's rows (TABLE_COLUMNS): every month end from April 2012 to today,
+    every area, England then each region (but an area and group no council was ever inspected
+    in). A span counts at the month ends it covers: +1 where it starts, -1 where it ends."""
+    ends = month_ends(FIRST_MONTH_END, today)
+    col = {c: i for i, c in enumerate(_TIMELINE_COLS)}
+    steps: dict[tuple[str, str, str], list[int]] = {}
+    for row in timeline:
+        bucket = BUCKET.get(row[col["grade"]])
+        start, end = row[col["valid_from"]], row[col["valid_to"]]
+        first = bisect.bisect_left(ends, start)
+        last = bisect.bisect_left(ends, end) if end else len(ends)  # valid_to is exclusive
+        if bucket is None or first >= last:
+            continue
+        for group in (ENGLAND, row[col["region"]]):
+            if group is not None:
+                step = steps.setdefault((row[col["area"]], group, bucket), [0] * (len(ends) + 1))
+                step[first] += 1
+                step[last] -= 1
+    running = {key: list(accumulate(step)) for key, step in steps.items()}
+    present = {(area, group) for area, group, _ in running}
+    out = []
+    for area in AREAS:
+        for group in [g for g in (ENGLAND, *groups) if (area, g) in present]:
+            series = {b: running.get((area, group, b)) for b in (*COUNTED, NOT_JUDGED)}
+            out.extend(count_row(group, day, area, {b: s[i] for b, s in series.items() if s})
+                       for i, day in enumerate(ends))
+    return out
+
+
 def rewrite(wh: Warehouse, today: date | None = None) -> None:
-    """Rewrite grade_timeline from the history's inputs and the reference, then
-    grade_distribution from it (in the caller's transaction: etl.reference.refresh_derived)."""
+    """Rewrite grade_timeline and grade_distribution from the history's inputs and the reference
+    (in the caller's transaction: etl.reference.refresh_derived). The distribution is counted
+    here, not in SQL: PostgreSQL plans the month-by-span range join poorly (seconds)."""
     councils, successions = read_councils(wh)
+    timeline = timeline_rows(graded_reports(wh), councils, successions)
     wh.execute("DELETE FROM grade_timeline")
-    wh.insert_rows("grade_timeline", _TIMELINE_COLS, timeline_rows(graded_reports(wh), councils, successions))
+    wh.insert_rows("grade_timeline", _TIMELINE_COLS, timeline)
     wh.execute("DELETE FROM grade_distribution")
-    wh.execute(DISTRIBUTION_SQL, [month_ends(FIRST_MONTH_END, today or date.today())])
-
-
-# grade_distribution from grade_timeline: at every month end, the spans covering it counted by
-# bucket (BUCKET: adequate as requires improvement, not_read nowhere), for England and each
-# region; an area and group with no span at any month end gets no rows
-_COUNT = ", ".join(f"SUM(CASE WHEN bucket = '{b}' THEN 1 ELSE 0 END) AS {b}" for b in (*COUNTED, NOT_JUDGED))
-_GRADED = " + ".join(f"c.{b}" for b in COUNTED)
-DISTRIBUTION_SQL = f"""
-INSERT INTO grade_distribution ({', '.join(TABLE_COLUMNS)})
-WITH months AS (SELECT unnest(CAST(? AS DATE[])) AS as_at),
-spans AS (
-    SELECT area, region, valid_from, COALESCE(valid_to, DATE '9999-12-31') AS valid_to,
-           CASE WHEN grade = 'adequate' THEN 'requires_improvement' ELSE grade END AS bucket
-    FROM grade_timeline
-    WHERE grade IN ({', '.join(f"'{g}'" for g in BUCKET)})
-),
-grouped AS (
-    SELECT area, '{ENGLAND}' AS group_name, bucket, valid_from, valid_to FROM spans
-    UNION ALL
-    SELECT area, region, bucket, valid_from, valid_to FROM spans WHERE region IS NOT NULL
-),
-counted AS (
-    SELECT g.group_name, m.as_at, g.area, {_COUNT}
-    FROM grouped g JOIN months m ON g.valid_from <= m.as_at AND g.valid_to > m.as_at
-    GROUP BY g.group_name, m.as_at, g.area
-),
-present AS (SELECT DISTINCT group_name, area FROM counted)
-SELECT p.group_name, m.as_at, p.area, COALESCE({_GRADED}, 0),
-       {', '.join(f"COALESCE(c.{b}, 0)" for b in (*COUNTED, NOT_JUDGED))},
-       CASE WHEN {_GRADED} > 0
-            THEN CAST(ROUND(CAST(100 * (c.outstanding + c.good) AS NUMERIC) / ({_GRADED}), 1) AS DOUBLE PRECISION)
-       END
-FROM present p CROSS JOIN months m
-LEFT JOIN counted c ON c.group_name = p.group_name AND c.area = p.area AND c.as_at = m.as_at
-"""
+    wh.insert_rows("grade_distribution", TABLE_COLUMNS, distribution_rows(timeline, regions(wh), today or date.today()))
 
 
 # -- the queries -----------------------------------------------------------------------------
