@@ -26,7 +26,9 @@ from tests.support.england import load_england  # noqa: E402
 
 PAGES = ["/", "/?area=help_and_protection&region=London", "/councils", "/councils?region=North+West&grade=good",
          "/councils/80487", "/councils/2637539", "/changes", "/changes?direction=declined&since=2024-01-01",
-         "/changes.atom", "/councils/80487/changes.atom", "/councils.csv", "/reviews"]
+         "/changes.atom", "/councils/80487/changes.atom", "/councils.csv", "/reviews",
+         "/england/over-time", "/england/over-time?area=help_and_protection&region=London&as_at=2020-03-31",
+         "/england/over-time.csv"]
 GOAL_MS = 150
 
 

@@ -60,13 +60,18 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("paths", nargs="+", metavar="PATH")
 
     p = sub.add_parser("query", help="quick answers from the warehouse without SQL")
-    p.add_argument("what", choices=("current", "history", "changes", "summary", "visits"),
+    p.add_argument("what", choices=("current", "history", "changes", "summary", "visits", "england", "movement"),
                    help="summary: one row per council, its latest inspection (the latest_inspections view);"
                         " visits: the letters (focused and monitoring visits, JTAIs), what each looked at and"
-                        " its areas for priority action (history shows a council's too, as a second table)")
+                        " its areas for priority action (history shows a council's too, as a second table);"
+                        " england: grades' spread as at a date; movement: first against latest ILACS grade")
     p.add_argument("urn", nargs="?", help="council URN (for history; optional filter otherwise)")
     p.add_argument("--since", help="changes published on or after this date (YYYY-MM-DD)")
     p.add_argument("--region", help="summary: only this region (name or ONS code, e.g. London, E12000007)")
+    p.add_argument("--as-at", metavar="DATE", type=DATE, help="england, movement: as at this date (default today)")
+    p.add_argument("--area", help="england: the tracked area (default overall_effectiveness)")
+    p.add_argument("--by", choices=("region",), help="england: one row per region instead of England")
+    p.add_argument("--councils", action="store_true", help="movement: who is in each movement")
     p.add_argument("--format", choices=("table", "csv", "json"), default="table")
 
     sub.add_parser("migrate", help="create or upgrade the warehouse schema")

@@ -36,9 +36,13 @@ DATASETS = {
     "publications": "urn, published, url",
     "visits": "urn, inspection_end, url",
     "ref_councils": "name",
+    "grade_distribution": "area, group_name <> 'England', group_name, as_at",
 }
 SHEETS = {"Summary": "latest_inspections", "History": "rating_history", "Changes": "rating_changes",
-          "Publications": "publications", "Visits": "visits"}
+          "Publications": "publications", "Visits": "visits", "England over time": "grade_distribution"}
+# a sheet showing part of its dataset: England over time at quarter ends (the files: every month end)
+SHEET_ROWS = {"England over time": lambda ds: Dataset(ds.name, ds.columns, [
+    r for r in ds.rows if r[ds.columns.index("as_at")].month in (3, 6, 9, 12)])}
 
 ABOUT = {
     "Summary": "One row per council the Ofsted site lists: its latest graded inspection, the grade in each "
@@ -50,6 +54,9 @@ ABOUT = {
     "Publications": "Every publication listed on the councils' pages, graded or not (table publications).",
     "Visits": "Every letter read (focused and monitoring visits, joint targeted area inspections): the visit's "
               "dates, what it looked at and how many areas for priority action it set out (view visits).",
+    "England over time": "Councils by grade at each quarter end since 2012, in England and each region, for overall "
+                         "effectiveness and every tracked area: each council's most recent inspection ended by "
+                         "then, as Ofsted's official statistics count (table grade_distribution: every month end).",
 }
 SOURCES = [
     ("Inspection reports", "Ofsted, reports.ofsted.gov.uk. Crown copyright; Open Government Licence v3.0."),
@@ -84,6 +91,10 @@ COLUMN_NOTES = {
     "priority_actions": "the number of areas for priority action the letter sets out (0: none)",
     "latest_visit_date, latest_visit_areas, latest_visit_priority_actions":
         "the latest focused or monitoring visit's end date, what it looked at, its areas for priority action",
+    "group_name, as_at": "England over time: England or a region, as at this date",
+    "councils ... not_judged": "councils graded in the area (adequate counted as requires improvement), by grade; "
+                               "not_judged: councils whose latest inspection does not judge the area (ILACS 2026: "
+                               "overall effectiveness), out of the percentage",
 }
 # values written as links in the workbook
 LINK_COLUMNS = {"report_url", "latest_visit_url", "url"}
@@ -170,10 +181,14 @@ def to_xlsx(datasets: dict[str, Dataset], about: list[tuple[str, str]], allowed_
                                      "strings_to_urls": False, "default_date_format": "yyyy-mm-dd"})
     formats = _formats(book)
     for sheet, name in SHEETS.items():
-        _write_sheet(book.add_worksheet(sheet), datasets[name], formats, tuple(allowed_hosts))
+        _write_sheet(book.add_worksheet(sheet), sheet_rows(sheet, datasets[name]), formats, tuple(allowed_hosts))
     _write_about(book.add_worksheet("About"), datasets, about, formats)
     book.close()
     return buf.getvalue()
+
+
+def sheet_rows(sheet: str, ds: Dataset) -> Dataset:
+    return SHEET_ROWS[sheet](ds) if sheet in SHEET_ROWS else ds
 
 
 def _formats(book) -> dict:
@@ -238,7 +253,7 @@ def _write_about(ws, datasets: dict[str, Dataset], about: list[tuple[str, str]],
     for sheet, name in SHEETS.items():
         r += 1
         ws.write(r, 0, sheet, formats["bold"])
-        ws.write_string(r, 1, f"{ABOUT[sheet]} {len(datasets[name].rows)} rows; also {name}.csv and "
+        ws.write_string(r, 1, f"{ABOUT[sheet]} {len(sheet_rows(sheet, datasets[name]).rows)} rows; also {name}.csv and "
                               f"{name}.parquet.", formats["wrap"])
     r += 2
     ws.write_row(r, 0, ["Source", "Licence"], formats["header"])

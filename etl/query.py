@@ -100,6 +100,8 @@ def query_command(args, settings) -> int:
     if args.what == "history" and not args.urn:
         print("ofsted query history: give a council URN, e.g. `ofsted query history 80487`", file=sys.stderr)
         return 2
+    if args.what in ("england", "movement"):
+        return _england_command(args, settings)
     with connect(settings.warehouse_url) as wh:
         needed = "latest_inspections" if args.what == "summary" else "rating_history"
         if not wh.fetchall("SELECT 1 FROM information_schema.tables WHERE table_name = ?", [needed]):
@@ -119,5 +121,22 @@ def query_command(args, settings) -> int:
             names, rows = visits(wh, args.urn)
         else:
             names, rows = changes(wh, since, args.urn)
+    sys.stdout.write(render(names, rows, args.format))
+    return 0
+
+
+def _england_command(args, settings) -> int:
+    """`ofsted query england|movement` (etl.england): England at any date."""
+    from etl import england
+
+    if args.area and args.area not in england.AREAS:
+        print(f"ofsted query england: --area must be one of {', '.join(england.AREAS)}", file=sys.stderr)
+        return 2
+    with connect(settings.warehouse_url) as wh:
+        if not wh.fetchall("SELECT 1 FROM information_schema.tables WHERE table_name = 'grade_timeline'"):
+            print("ofsted query: the warehouse has no England timeline yet; run `ofsted migrate` or `ofsted run`",
+                  file=sys.stderr)
+            return 1
+        names, rows = england.answer(args, wh)
     sys.stdout.write(render(names, rows, args.format))
     return 0

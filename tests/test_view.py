@@ -140,7 +140,7 @@ def test_untrusted_text_is_escaped_everywhere(client, wh):
 
     hostile = "<script>alert('x')</script> & Co"
     load.load_councils(wh, [Council("80999", hostile, "https://reports.ofsted.gov.uk/provider/44/80999")])
-    for path in ("/councils", "/councils/80999", "/changes", "/"):
+    for path in ("/councils", "/councils/80999", "/changes", "/", "/england/over-time"):
         body = client.get(path).text
         assert "<script>alert" not in body, path
     assert "&lt;script&gt;alert(&#39;x&#39;)&lt;/script&gt; &amp; Co" in client.get("/councils/80999").text
@@ -151,6 +151,7 @@ def test_untrusted_text_is_escaped_everywhere(client, wh):
 def test_serve_token_rules(warehouse_url):
     app = client_for(warehouse_url, token="s3cret-token")
     assert app.get("/changes").status_code == 401
+    assert app.get("/england/over-time").status_code == 401 and app.get("/england/over-time.csv").status_code == 401
     assert app.get("/changes", headers={"Authorization": "Bearer wrong"}).status_code == 401
     assert app.get("/changes", headers={"Authorization": "Bearer s3cret-token"}).status_code == 200
     first = app.get("/changes?token=s3cret-token&direction=improved", follow_redirects=False)
@@ -307,3 +308,44 @@ def test_a_held_reparse_is_on_the_reviews_page_with_what_it_would_lose(wh, wareh
     assert done.status_code == 200 and not soup(done).select(f"#r-{second.sha256}")  # applied, off the queue
     assert wh.fetchall("SELECT area, grade FROM judgements WHERE report_id = ?", [second.sha256]) == [
         ("help_and_protection", "requires_improvement")]
+
+
+def test_england_over_time_chart_as_at_movement_and_csv(client):
+    """On the sample (Barnet: SIF inadequate 2013, ILACS 2018 good, ILACS 2023 outstanding
+    2024-03-08; "Bath" (URN 80442: Buckinghamshire, South East, in the reference): SIF good, ILACS
+    2018 requires improvement 2022-11-18; King's
+    Lynn, in no region: ILACS 2023 inadequate 2023-09-15), worked out by hand."""
+    england_page = soup(client.get("/"))
+    link = next(a for a in england_page.select("a") if a.get_text().startswith("England over time"))
+    page = soup(client.get(link["href"].replace("&amp;", "&"), params={"as_at": "2024-06-30"}))
+    assert page.h1.get_text(strip=True) == "England over time: overall effectiveness"
+    chart = page.select_one("svg#sharechart")
+    assert chart["role"] == "img" and chart.title.get_text().startswith("Overall effectiveness")
+    assert {p["class"][1] for p in chart.select("polygon.band")} == {"fill-outstanding", "fill-good",
+                                                                      "fill-requires_improvement", "fill-inadequate"}
+    march = table_rows(page, "details.history table")  # the chart's text alternative
+    assert march[0] == ["2014-03-31", "1", "0", "0", "0", "1", "0", "0.0%"]  # Barnet's SIF inadequate
+    assert ["2024-03-31", "3", "1", "0", "1", "1", "0", "33.3%"] in march
+    as_at = {tr.th.get_text(strip=True): [td.get_text(strip=True) for td in tr.find_all("td")]
+             for tr in page.select("#as-at tbody tr")}
+    assert as_at["England"] == ["3", "1", "0", "1", "1", "0", "33.3%"]
+    assert as_at["London"] == ["1", "1", "0", "0", "0", "0", "100.0%"]
+    assert as_at["South East"] == ["1", "0", "0", "1", "0", "0", "0.0%"]
+    assert as_at["North East"] == ["0", "0", "0", "0", "0", "0", "–"]
+    movement = {tr.th.get_text(strip=True): tr for tr in page.select("#movement tbody tr")}
+    assert movement["Improved"].td.get_text() == "1"  # Barnet good -> outstanding; the others once only
+    assert [a["href"] for a in movement["Improved"].select("a")] == ["/councils/80487"]
+    assert movement["Declined"].td.get_text() == "0"
+    # a region, another area; the CSV: every month end since April 2012 for the chosen group
+    page = soup(client.get("/england/over-time", params={"region": "London", "area": "help_and_protection",
+                                                         "as_at": "2024-06-30"}))
+    assert "Help and protection in London" in page.select_one("svg#sharechart title").get_text()
+    csv_link = next(a for a in page.select("a") if a.get_text() == "Every month as CSV")
+    lines = client.get(csv_link["href"]).text.splitlines()
+    assert lines[0] == "group,as_at,area,councils,outstanding,good,requires_improvement,inadequate,not_judged," \
+                       "good_or_outstanding_pct"
+    assert lines[1] == "London,2012-04-30,help_and_protection,0,0,0,0,0,0,"
+    assert "London,2024-03-31,help_and_protection,1,0,1,0,0,0,100.0" in lines
+    for bad in ({"area": "nonsense"}, {"region": "Atlantis"}, {"as_at": "31/03/2024"}):
+        assert client.get("/england/over-time", params=bad).status_code == 400, bad
+    assert client.get("/england/over-time.csv", params={"area": "area_send_outcome"}).status_code == 400

@@ -18,7 +18,8 @@ pytestmark = pytest.mark.xdist_group("airflow_view")
 USERS = {"admin": ("admin", "admin-pw"), "reader": ("viewer", "reader-pw")}
 PAGES = ["/ofsted-ratings/", "/ofsted-ratings/councils", "/ofsted-ratings/councils/80487",
          "/ofsted-ratings/changes", "/ofsted-ratings/changes.atom", "/ofsted-ratings/councils/80487/changes.atom",
-         "/ofsted-ratings/councils.csv", "/ofsted-ratings/ofsted-ratings.xlsx", "/ofsted-ratings/reviews"]
+         "/ofsted-ratings/councils.csv", "/ofsted-ratings/ofsted-ratings.xlsx", "/ofsted-ratings/reviews",
+         "/ofsted-ratings/england/over-time", "/ofsted-ratings/england/over-time.csv"]
 
 PROBE = r"""
 import json, sys

@@ -174,3 +174,28 @@ def test_no_script_data_or_foreign_link_on_the_pages(site, browser, path):
         policy = answer.headers["Content-Security-Policy"]
         assert "script-src 'self'" in policy and "frame-ancestors 'none'" in policy
         assert answer.headers["X-Content-Type-Options"] == "nosniff"
+@pytest.mark.parametrize("width", WIDTHS)
+def test_england_over_time_shows_the_chart_and_tables(site, browser, shots, width):
+    from selenium.webdriver.common.by import By
+
+    visit(browser, site + "/", width)
+    browser.find_element(By.PARTIAL_LINK_TEXT, "England over time").click()
+    assert browser.find_element(By.TAG_NAME, "h1").text.startswith("England over time")
+    chart = browser.find_element(By.ID, "sharechart")
+    assert chart.rect["width"] >= min(600, width - 40) and chart.rect["height"] > 150
+    assert browser.find_element(By.CSS_SELECTOR, "figure.chart").rect["width"] <= width
+    fills = browser.execute_script("return [...new Set([...document.querySelectorAll('#sharechart polygon.band')]"
+                                   ".map(p => getComputedStyle(p).fill))]")
+    assert len(fills) == 4  # one colour per grade
+    assert len(browser.find_elements(By.CSS_SELECTOR, "#as-at tbody tr")) == 10  # England and nine regions
+    assert browser.find_elements(By.CSS_SELECTOR, "#movement tbody a")
+    # another date and region through the choosers
+    browser.find_element(By.NAME, "region").send_keys("London")
+    browser.execute_script("document.querySelector('input[name=as_at]').value = '2020-03-31'")
+    browser.find_element(By.CSS_SELECTOR, ".filters button").click()
+    assert browser.find_element(By.TAG_NAME, "h1").text.endswith("London")
+    assert browser.find_element(By.CSS_SELECTOR, "#as-at").find_element(By.XPATH, "preceding::h2[1]").text \
+        == "As at 2020-03-31"
+    assert [e for e in browser.get_log("browser") if e["level"] == "SEVERE"] == []
+    assert browser.execute_script("return document.documentElement.scrollWidth <= window.innerWidth + 1")
+    browser.save_screenshot(str(shots / f"england-over-time-{width}.png"))

@@ -119,3 +119,45 @@ def _stagger(marks: list[dict], label_width: float = 72) -> None:
         left = m["x"] - label_width if m["end"] else m["x"]
         m["row"] = 0 if left >= ends[0] else 1
         ends[m["row"]] = max(ends[m["row"]], (m["x"] if m["end"] else m["x"] + label_width))
+# the bands of the grade-share chart, bottom up: good or better at the bottom, so the top of the
+# "good" band reads as the share of councils good or outstanding
+SHARE_BANDS = ("outstanding", "good", "requires_improvement", "inadequate")
+
+
+def share_chart(rows: list[dict], *, mark: date | None = None, width: int = 900, start_year: int = 2012) -> dict:
+    """grade_distribution rows (as_at, councils, a count per grade), oldest first -> one stacked
+    band per grade, its share of the councils graded at each month end (months with none graded
+    leave a gap); `mark`: a date to draw a vertical line at."""
+    left, right, top, height = 48, 16, 12, 240
+    bottom = top + height
+    last = max([r["as_at"] for r in rows] + [mark or date(start_year, 12, 31)])
+    t0, t1 = date(start_year, 1, 1).toordinal(), date(last.year + 1, 1, 1).toordinal()
+
+    def x(day: date) -> float:
+        return round(left + (width - left - right) * (day.toordinal() - t0) / (t1 - t0), 1)
+
+    def y(share: float) -> float:
+        return round(bottom - height * share, 1)
+
+    runs, run = [], []  # runs of consecutive months with councils graded
+    for r in rows:
+        if r["councils"]:
+            run.append(r)
+        elif run:
+            runs.append(run)
+            run = []
+    if run:
+        runs.append(run)
+    bands = []
+    for grade in SHARE_BANDS:
+        below = SHARE_BANDS[:SHARE_BANDS.index(grade)]
+        polygons = []
+        for run in runs:
+            lower = [(x(r["as_at"]), y(sum(r[g] for g in below) / r["councils"])) for r in run]
+            upper = [(x(r["as_at"]), y(sum(r[g] for g in (*below, grade)) / r["councils"])) for r in run]
+            polygons.append(" ".join(f"{px},{py}" for px, py in upper + lower[::-1]))
+        bands.append({"grade": grade, "polygons": polygons})
+    return {"width": width, "height": bottom + 28, "left": left, "right": width - right, "top": top,
+            "bottom": bottom, "bands": bands, "mark": x(mark) if mark else None,
+            "gridlines": [{"y": y(p / 100), "label": f"{p}%"} for p in (0, 25, 50, 75, 100)],
+            "years": [{"x": x(date(yr, 1, 1)), "year": yr} for yr in range(start_year, last.year + 1)]}

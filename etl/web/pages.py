@@ -269,3 +269,50 @@ def set_grades(request: Request, report_id: str, grades: dict, why: str, who: st
         except ValueError as exc:
             raise HTTPException(400, str(exc)) from None
     return RedirectResponse(path_for(request, "reviews"), status_code=303)
+
+
+def england_choice(wh: Warehouse, area: str, region: str | None) -> str:
+    """The England-over-time choosers, checked: the group (England or a region) shown."""
+    from etl import england
+
+    if area not in england.AREAS:
+        raise HTTPException(400, f"area must be one of {', '.join(england.AREAS)}")
+    if region and region not in england.regions(wh):
+        raise HTTPException(400, f"no region {region!r}")
+    return region or england.ENGLAND
+
+
+@router.get("/england/over-time", response_class=HTMLResponse, name="england_over_time")
+def england_over_time(request: Request, area: str = "overall_effectiveness", region: str | None = None,
+                      as_at: str | None = None):
+    """Grade shares by month since 2012, the counts as at a date, and the movement since each
+    council's first ILACS inspection (etl.england; docs/warehouse.md, "England at any date")."""
+    from etl import england
+
+    started = time.perf_counter()
+    day = parse_date(as_at, "as_at") or date.today()
+    with warehouse(request) as wh:
+        group = england_choice(wh, area, region)
+        series = england.distribution(wh, area, group)
+        counts = england.as_at_groups(wh, day, area)
+        moves = [m for m in england.moves(wh, day) if not region or m.region == region]
+    columns = england.DISTRIBUTION_COLUMNS
+    return page(request, "england_time.html", started, area=area, region=region or "", day=day,
+                regions=[r[0] for r in counts[1:]],
+                areas=england.AREAS, chart=charts.share_chart(series, mark=day),
+                march=[r for r in series if r["as_at"].month == 3 and (r["councils"] or r["not_judged"])],
+                counts=[dict(zip(columns, r)) for r in counts], moves=moves,
+                movements=england.MOVEMENT_COLUMNS[1:], bands=charts.SHARE_BANDS)
+
+
+@router.get("/england/over-time.csv", name="england_over_time_csv")
+def england_over_time_csv(request: Request, area: str = "overall_effectiveness", region: str | None = None):
+    """Every month end's counts for one area and group (grade_distribution's rows), as CSV."""
+    from etl import england
+    from etl.export import Dataset, to_csv
+
+    with warehouse(request) as wh:
+        rows = england.distribution(wh, area, england_choice(wh, area, region))
+    body = to_csv(Dataset("grade_distribution", list(england.DISTRIBUTION_COLUMNS), [tuple(r.values()) for r in rows]))
+    return Response(body, media_type="text/csv; charset=utf-8",
+                    headers={"Content-Disposition": 'attachment; filename="grade_distribution.csv"'})
