@@ -105,12 +105,28 @@ def test_a_link_stored_before_the_rule_is_refused_when_shown(hostile, tmp_path):
 
     settings, *_ = hostile
     with connect(settings.warehouse_url) as wh:
+        refused = wh.fetchall("SELECT url, link_refused FROM publications WHERE link_refused IS NOT NULL")
         wh.execute("UPDATE publications SET link_refused = NULL")
         wh.execute("UPDATE councils SET url = ? WHERE urn = ?", [HOSTILE_LINKS["javascript"], FIRST])
         wh.execute("UPDATE reports SET url = ? WHERE urn = ?", [HOSTILE_LINKS["foreign"], FIRST])
         wh.execute("UPDATE rating_history SET report_url = ? WHERE urn = ?", [HOSTILE_LINKS["data"], FIRST])
         datasets = export.read_datasets(wh, export.SHEETS.values())
     client = serve_client(settings)
+    try:
+        check_shown_links(settings, client, datasets)
+    finally:  # the module's warehouse, as the crawler left it, for the other tests
+        with connect(settings.warehouse_url) as wh:
+            for url, reason in refused:
+                wh.execute("UPDATE publications SET link_refused = ? WHERE url = ?", [reason, url])
+
+
+def check_shown_links(settings, client, datasets) -> None:
+    import openpyxl
+
+    from etl import export
+    from etl.alert.events import AlertEvent
+    from etl.alert.messages import render
+
     for path in (f"/councils/{FIRST}", "/changes", "/reviews", "/councils"):
         assert [h for h in hrefs(client.get(path).text) if foreign_or_script(h, settings)] == [], path
     from xml.etree import ElementTree as ET
@@ -351,8 +367,10 @@ def test_terminal_output_shows_escape_sequences_as_text(hostile, monkeypatch, ca
     assert main(["review", "set", rid[:12], "overall_effectiveness=good", "--why", "ok \x1b]0;x\x07", "--by", "\x1b[2Jme"]) == 0
     assert main(["review", "show", rid[:12]]) == 0
     assert main(["review", "list", "--all"]) == 0
+    listed = capsys.readouterr().out
+    assert "3 publication link(s) refused" in listed and HOSTILE_LINKS["foreign"] in listed
     assert main(["query", "current", bath]) == 0
-    out = capsys.readouterr().out
+    out = listed + capsys.readouterr().out
     assert "\x1b" not in out and "\x07" not in out and "\u202e" not in out
     assert "\\x1b[31m" in out and "\\x1b]0;x\\x07" in out and "\\x1b[2Jme" in out
 
