@@ -93,14 +93,10 @@ def test_the_view_shows_no_script_data_or_foreign_link_and_lists_refused_links_a
     assert council.count("link not shown") == 3
 
 
-def test_a_link_stored_before_the_rule_is_refused_when_shown(hostile, tmp_path):
+def test_a_link_stored_before_the_rule_is_refused_when_shown(hostile):
     """Rows written before the fix (no reason stored) are checked again wherever they are shown:
     the view, the Atom feed, alert messages and the workbook."""
-    import openpyxl
-
     from etl import export
-    from etl.alert.events import AlertEvent
-    from etl.alert.messages import render
     from etl.warehouse import connect
 
     settings, *_ = hostile
@@ -121,6 +117,8 @@ def test_a_link_stored_before_the_rule_is_refused_when_shown(hostile, tmp_path):
 
 
 def check_shown_links(settings, client, datasets) -> None:
+    from xml.etree import ElementTree as ET
+
     import openpyxl
 
     from etl import export
@@ -129,7 +127,6 @@ def check_shown_links(settings, client, datasets) -> None:
 
     for path in (f"/councils/{FIRST}", "/changes", "/reviews", "/councils"):
         assert [h for h in hrefs(client.get(path).text) if foreign_or_script(h, settings)] == [], path
-    from xml.etree import ElementTree as ET
     feed = ET.fromstring(client.get("/changes.atom").content)
     links = [link.get("href") for link in feed.iter("{http://www.w3.org/2005/Atom}link")]
     assert links and not [h for h in links if foreign_or_script(h, settings)]
@@ -422,3 +419,22 @@ def test_ofsted_alerts_check_reports_a_complex_key_as_a_clear_error(tmp_path, mo
         assert main(["alerts", "check", str(path)]) == 1
         err = capsys.readouterr().err
         assert "a key must be a plain name" in err and "Traceback" not in err, err
+
+
+def test_the_link_rule_agrees_with_the_downloaders_host_check():
+    """safe_link's fast path for plain URLs gives the downloader's answer (etl.http.host_allowed)."""
+    import random
+
+    from etl.http import host_allowed
+    from etl.links import safe_link
+
+    allowed = ("reports.ofsted.gov.uk", "files.ofsted.gov.uk", "127.0.0.1:8080")
+    pieces = ["https://", "http://", "HTTPS://", "javascript:", "data:", "//", "files.ofsted.gov.uk",
+              "FILES.ofsted.gov.uk", "evil.example", "127.0.0.1", ":8080", ":443", ":80", ":0443", "@", "\\",
+              "/v1/file/1", "?a=b", "#x", " ", "\t", "%2e", "[::1]", ".", "user:pw@", "\x00", "é"]
+    rng = random.Random(20)
+    urls = ["".join(rng.choice(pieces) for _ in range(rng.randint(1, 6))) for _ in range(20000)]
+    urls += ["https://files.ofsted.gov.uk/v1/file/50001", "http://127.0.0.1:8080/v1/file/1", HOSTILE_LINKS["foreign"],
+             *HOSTILE_LINKS.values(), "https://files.ofsted.gov.uk\\@evil.example/x"]
+    disagree = [u for u in urls if bool(safe_link(u, allowed)) != host_allowed(u, allowed)]
+    assert disagree == []
