@@ -182,6 +182,11 @@ def host_allowed(url: str, allowed: tuple[str, ...] | list[str]) -> bool:
     if target is None:
         return False
     _, host, port = target
+    return host_port_allowed(host, port, allowed)
+
+
+def host_port_allowed(host: str, port: int, allowed) -> bool:
+    """`host` (lower case) and `port` against the allowed entries (`host` or `host:port`)."""
     for entry in allowed:
         entry = entry.strip().lower()
         if ":" in entry and not entry.startswith("["):

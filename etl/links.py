@@ -16,24 +16,41 @@ drive a terminal, or make text read other than it is.
 from __future__ import annotations
 
 import re
-from urllib.parse import urlsplit
+from functools import lru_cache
 
-from etl.http import connection_target, host_allowed
+from etl.http import connection_target, host_port_allowed
 
 # C0 except tab and newline, DEL, C1; bidi embeddings, overrides and isolates (LRE..RLO, LRI..PDI)
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
 _TERMINAL = re.compile(r"[\x00-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
 
 
+# an http(s) URL every parser reads alike: a plain host (no userinfo), then printable ASCII
+# without backslash or space; others take the full check (etl.http.connection_target), ~1 ms
+_SCHEME = re.compile(r"\s*([a-z][a-z0-9+.-]*):", re.I)
+_PLAIN_URL = re.compile(r"(https?)://([a-z0-9.-]+)(?::(\d{1,5}))?(?:[/?#][\x21-\x5b\x5d-\x7e]*)?\Z", re.I)
+
+
 def refusal(url: str | None, allowed_hosts) -> str | None:
     """Why `url` may not be a link (None when it may)."""
     if not url:
         return "no link"
-    if host_allowed(url, tuple(allowed_hosts)):
+    return _refusal(url, tuple(allowed_hosts))
+
+
+@lru_cache(maxsize=8192)  # a page shows the same few hundred links again and again
+def _refusal(url: str, allowed_hosts: tuple[str, ...]) -> str | None:
+    plain = _PLAIN_URL.match(url)
+    target = None
+    if plain:
+        scheme, host = plain[1].lower(), plain[2].lower()
+        target = (scheme, host, int(plain[3]) if plain[3] else 443 if scheme == "https" else 80)
+    else:
+        target = connection_target(url)
+    if target is not None and host_port_allowed(target[1], target[2], allowed_hosts):
         return None
-    target = connection_target(url)
     if target is None:
-        scheme = urlsplit(url).scheme.lower() if ":" in url else ""
+        scheme = (_SCHEME.match(url) or [None, ""])[1].lower()
         return (f"not an http(s) link ({clean_text(scheme)[:20]}:)" if scheme not in ("http", "https")
                 else "an ambiguous http(s) link (parsers disagree on its host)")
     return f"host {target[1]!r} is not allowed (OFSTED_ALLOWED_HOSTS)"

@@ -279,6 +279,7 @@ def _run(wh: Warehouse, args) -> int:
             _print(f"{item.status:<9} {item.report_id[:SHORT_ID]}  {item.framework or '-':<10} {report_label(item.council, item.urn, item.published, item.url)}")
             _print(*_details(item))
         print(f"{len(items)} report(s) to review" if not args.all else f"{len(items)} report(s)")
+        _print_refused_links(wh)
         return 0
     rid = find_report_id(wh, args.id)
     if args.action == "accept":
@@ -294,6 +295,16 @@ def _run(wh: Warehouse, args) -> int:
     if args.action != "show":
         print("recorded: the rating history moves at the next changes refresh (`ofsted run`, or the DAG)")
     return 0
+
+
+def _print_refused_links(wh: Warehouse) -> None:
+    """Publications listed with a link the link rule refused (etl.links): never fetched."""
+    from etl.load import refused_links
+
+    refused = refused_links(wh)
+    if refused:
+        print(f"{len(refused)} publication link(s) refused (not fetched; shown as text):")
+        _print(*(f"  {r['council'] or r['urn']}: {r['title']}: {r['url'][:200]} ({r['link_refused']})" for r in refused))
 
 
 def _print(*lines: str) -> None:

@@ -93,27 +93,40 @@ def test_the_view_shows_no_script_data_or_foreign_link_and_lists_refused_links_a
     assert council.count("link not shown") == 3
 
 
-def test_a_link_stored_before_the_rule_is_refused_when_shown(hostile, tmp_path):
+def test_a_link_stored_before_the_rule_is_refused_when_shown(hostile):
     """Rows written before the fix (no reason stored) are checked again wherever they are shown:
     the view, the Atom feed, alert messages and the workbook."""
-    import openpyxl
-
     from etl import export
-    from etl.alert.events import AlertEvent
-    from etl.alert.messages import render
     from etl.warehouse import connect
 
     settings, *_ = hostile
     with connect(settings.warehouse_url) as wh:
+        refused = wh.fetchall("SELECT url, link_refused FROM publications WHERE link_refused IS NOT NULL")
         wh.execute("UPDATE publications SET link_refused = NULL")
         wh.execute("UPDATE councils SET url = ? WHERE urn = ?", [HOSTILE_LINKS["javascript"], FIRST])
         wh.execute("UPDATE reports SET url = ? WHERE urn = ?", [HOSTILE_LINKS["foreign"], FIRST])
         wh.execute("UPDATE rating_history SET report_url = ? WHERE urn = ?", [HOSTILE_LINKS["data"], FIRST])
         datasets = export.read_datasets(wh, export.SHEETS.values())
     client = serve_client(settings)
+    try:
+        check_shown_links(settings, client, datasets)
+    finally:  # the module's warehouse, as the crawler left it, for the other tests
+        with connect(settings.warehouse_url) as wh:
+            for url, reason in refused:
+                wh.execute("UPDATE publications SET link_refused = ? WHERE url = ?", [reason, url])
+
+
+def check_shown_links(settings, client, datasets) -> None:
+    from xml.etree import ElementTree as ET
+
+    import openpyxl
+
+    from etl import export
+    from etl.alert.events import AlertEvent
+    from etl.alert.messages import render
+
     for path in (f"/councils/{FIRST}", "/changes", "/reviews", "/councils"):
         assert [h for h in hrefs(client.get(path).text) if foreign_or_script(h, settings)] == [], path
-    from xml.etree import ElementTree as ET
     feed = ET.fromstring(client.get("/changes.atom").content)
     links = [link.get("href") for link in feed.iter("{http://www.w3.org/2005/Atom}link")]
     assert links and not [h for h in links if foreign_or_script(h, settings)]
@@ -351,8 +364,10 @@ def test_terminal_output_shows_escape_sequences_as_text(hostile, monkeypatch, ca
     assert main(["review", "set", rid[:12], "overall_effectiveness=good", "--why", "ok \x1b]0;x\x07", "--by", "\x1b[2Jme"]) == 0
     assert main(["review", "show", rid[:12]]) == 0
     assert main(["review", "list", "--all"]) == 0
+    listed = capsys.readouterr().out
+    assert "3 publication link(s) refused" in listed and HOSTILE_LINKS["foreign"] in listed
     assert main(["query", "current", bath]) == 0
-    out = capsys.readouterr().out
+    out = listed + capsys.readouterr().out
     assert "\x1b" not in out and "\x07" not in out and "\u202e" not in out
     assert "\\x1b[31m" in out and "\\x1b]0;x\\x07" in out and "\\x1b[2Jme" in out
 
@@ -404,3 +419,22 @@ def test_ofsted_alerts_check_reports_a_complex_key_as_a_clear_error(tmp_path, mo
         assert main(["alerts", "check", str(path)]) == 1
         err = capsys.readouterr().err
         assert "a key must be a plain name" in err and "Traceback" not in err, err
+
+
+def test_the_link_rule_agrees_with_the_downloaders_host_check():
+    """safe_link's fast path for plain URLs gives the downloader's answer (etl.http.host_allowed)."""
+    import random
+
+    from etl.http import host_allowed
+    from etl.links import safe_link
+
+    allowed = ("reports.ofsted.gov.uk", "files.ofsted.gov.uk", "127.0.0.1:8080")
+    pieces = ["https://", "http://", "HTTPS://", "javascript:", "data:", "//", "files.ofsted.gov.uk",
+              "FILES.ofsted.gov.uk", "evil.example", "127.0.0.1", ":8080", ":443", ":80", ":0443", "@", "\\",
+              "/v1/file/1", "?a=b", "#x", " ", "\t", "%2e", "[::1]", ".", "user:pw@", "\x00", "é"]
+    rng = random.Random(20)
+    urls = ["".join(rng.choice(pieces) for _ in range(rng.randint(1, 6))) for _ in range(20000)]
+    urls += ["https://files.ofsted.gov.uk/v1/file/50001", "http://127.0.0.1:8080/v1/file/1", HOSTILE_LINKS["foreign"],
+             *HOSTILE_LINKS.values(), "https://files.ofsted.gov.uk\\@evil.example/x"]
+    disagree = [u for u in urls if bool(safe_link(u, allowed)) != host_allowed(u, allowed)]
+    assert disagree == []

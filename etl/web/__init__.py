@@ -22,6 +22,27 @@ from fastapi.staticfiles import StaticFiles
 WEB_DIR = Path(__file__).resolve().parent
 
 
+class SecurityHeaders:
+    """ASGI middleware: the policy headers on every answer (pages, errors, static files)."""
+
+    def __init__(self, app, policy: str):
+        self.app = app
+        self.headers = [(b"content-security-policy", policy.encode()), (b"x-content-type-options", b"nosniff"),
+                        (b"referrer-policy", b"same-origin")]
+
+    async def __call__(self, scope, receive, send):
+        if scope["type"] != "http":
+            return await self.app(scope, receive, send)
+
+        async def send_with_headers(message):
+            if message["type"] == "http.response.start":
+                names = {name for name, _ in self.headers}
+                message["headers"] = [h for h in message.get("headers", []) if h[0].lower() not in names] + self.headers
+            await send(message)
+
+        await self.app(scope, receive, send_with_headers)
+
+
 def content_security_policy(frame_ancestors: str) -> str:
     # styles: view.css and the grade colours' <style> block (no user text reaches either)
     return ("default-src 'none'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; "
@@ -45,15 +66,7 @@ def create_app(*, viewer: Callable, warehouse_url: Callable[[], str], allowed_ho
                   docs_url=None, redoc_url=None, openapi_url=None)
     app.state.warehouse_url = warehouse_url
     app.state.allowed_hosts = tuple(Settings.from_env().allowed_hosts if allowed_hosts is None else allowed_hosts)
-    policy = content_security_policy(frame_ancestors)
-
-    @app.middleware("http")
-    async def security_headers(request: Request, call_next):
-        response = await call_next(request)
-        response.headers["Content-Security-Policy"] = policy
-        response.headers["X-Content-Type-Options"] = "nosniff"
-        response.headers["Referrer-Policy"] = "same-origin"
-        return response
+    app.add_middleware(SecurityHeaders, policy=content_security_policy(frame_ancestors))
     # static files are public (no data in them), as Airflow mounts them
     app.mount("/static", StaticFiles(directory=WEB_DIR / "static"), name="static")
     app.include_router(pages.router)

@@ -10,7 +10,7 @@ import logging
 import os
 import sys
 
-from fastapi import FastAPI, Request
+from fastapi import FastAPI
 from fastapi.responses import PlainTextResponse
 
 from etl.redact import redact
@@ -23,15 +23,23 @@ TOKEN_ENV = "OFSTED_VIEW_TOKEN"
 def create_standalone_app(settings, token: str | None, host: str = "127.0.0.1") -> FastAPI:
     app = create_app(viewer=token_viewer(token), warehouse_url=lambda: settings.warehouse_url,
                      allowed_hosts=settings.allowed_hosts)
-    allowed_host = host_guard(host)
-
-    @app.middleware("http")
-    async def refuse_foreign_host(request: Request, call_next):
-        if not allowed_host(request.headers.get("host")):
-            return PlainTextResponse("this view answers only to the address it was started on", status_code=421)
-        return await call_next(request)
-
+    app.add_middleware(HostGuard, allowed_host=host_guard(host))
     return app
+
+
+class HostGuard:
+    """ASGI middleware: a request whose Host is not the bound address's is answered 421."""
+
+    def __init__(self, app, allowed_host):
+        self.app, self.allowed_host = app, allowed_host
+
+    async def __call__(self, scope, receive, send):
+        if scope["type"] == "http":
+            host = dict(scope["headers"]).get(b"host", b"").decode("latin-1")
+            if not self.allowed_host(host):
+                answer = PlainTextResponse("this view answers only to the address it was started on", status_code=421)
+                return await answer(scope, receive, send)
+        await self.app(scope, receive, send)
 
 
 class _PathOnly(logging.Filter):
