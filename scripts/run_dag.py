@@ -256,8 +256,12 @@ def main() -> int:
     ap.add_argument("--dag", default="ofsted_ingest", choices=sorted(SUMMARY_TASK))
     ap.add_argument("--conf", default="{}", help='run parameters, e.g. {"councils": ["80487"]}')
     ap.add_argument("--no-check", action="store_true", help="skip the reachability check of the site")
+    ap.add_argument("--check-only", action="store_true",
+                    help="only check that the site can be reached (exit 0, or 69 with the reason)")
     ap.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
     args = ap.parse_args()
+    if args.check_only:
+        return reachable_or_exit() or 0
     return child(args) if args.child else supervise(args)
 
 
