@@ -33,7 +33,7 @@ $(AIRFLOW_HOME)/airflow.db: $(VENV)/.installed
 # first: without a route to it, one line says why within seconds, before Airflow is set up.
 run: install
 	@$(VENV)/bin/python scripts/run_dag.py --check-only
-	@$(MAKE) --no-print-directory $(AIRFLOW_HOME)/airflow.db
+	@$(MAKE) -s --no-print-directory $(AIRFLOW_HOME)/airflow.db
 	@$(VENV)/bin/python scripts/run_dag.py --no-check $(if $(CONF),--conf '$(CONF)')
 
 # Airflow's UI and scheduler on http://localhost:8080 (login printed at start-up); the ratings
