@@ -20,6 +20,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -97,6 +98,15 @@ def child(args) -> int:
 
 
 # -- the parent: what the person at the terminal sees -----------------------------------------
+CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+
+
+def printable(text: str) -> str:
+    """Site text (council names, titles, error messages quoting it) as the terminal shows it:
+    control characters, an escape sequence's start among them, become U+FFFD."""
+    return CONTROL.sub("\ufffd", text)
+
+
 class Screen:
     """Task lines, notes and a bar; plain lines when stdout is not a terminal."""
 
@@ -107,7 +117,7 @@ class Screen:
 
     def line(self, text: str) -> None:
         self.close_bar()
-        print(text, flush=True)
+        print(printable(text), flush=True)
 
     def progress(self, task: str, done: int, total: int) -> None:
         if not self.tty or total <= 0:
@@ -237,9 +247,9 @@ def supervise(args) -> int:
         print(f"\n=== {args.dag} did not finish (exit {code}): see {log} ===", flush=True)
         return EXIT_UNREACHABLE if unreachable else (code or EXIT_FAILED)
     print(f"\n=== {args.dag} {summary['run_id']} finished: {summary['state']} ===")
-    print("\n".join(summary["lines"]) or "(no summary: the run did not finish)")
+    print(printable("\n".join(summary["lines"])) or "(no summary: the run did not finish)")
     if unreachable:
-        print(f"{args.dag}: {unreachable}", file=sys.stderr, flush=True)
+        print(f"{args.dag}: {printable(unreachable)}", file=sys.stderr, flush=True)
         return EXIT_UNREACHABLE
     return 0 if summary["state"] == "success" else EXIT_FAILED
 
