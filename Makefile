@@ -25,12 +25,16 @@ $(VENV)/.installed: requirements.lock pyproject.toml | $(UV)
 	touch $@
 
 $(AIRFLOW_HOME)/airflow.db: $(VENV)/.installed
-	mkdir -p $(AIRFLOW_HOME)
-	$(VENV)/bin/airflow db migrate > $(AIRFLOW_HOME)/db-migrate.log 2>&1 || (tail -20 $(AIRFLOW_HOME)/db-migrate.log; exit 1)
+	@mkdir -p $(AIRFLOW_HOME)
+	@echo "Setting up Airflow's metadata database ($(AIRFLOW_HOME)/airflow.db, once; log: $(AIRFLOW_HOME)/db-migrate.log)"
+	@$(VENV)/bin/airflow db migrate > $(AIRFLOW_HOME)/db-migrate.log 2>&1 || (tail -20 $(AIRFLOW_HOME)/db-migrate.log; exit 1)
 
-# One run of ofsted_ingest through Airflow (dag.test), then its summary.
-run: install $(AIRFLOW_HOME)/airflow.db
-	$(VENV)/bin/python scripts/run_dag.py $(if $(CONF),--conf '$(CONF)')
+# One run of ofsted_ingest through Airflow (dag.test), then its summary. The site is checked
+# first: without a route to it, one line says why within seconds, before Airflow is set up.
+run: install
+	@$(VENV)/bin/python scripts/run_dag.py --check-only
+	@$(MAKE) -s --no-print-directory $(AIRFLOW_HOME)/airflow.db
+	@$(VENV)/bin/python scripts/run_dag.py --no-check $(if $(CONF),--conf '$(CONF)')
 
 # Airflow's UI and scheduler on http://localhost:8080 (login printed at start-up); the ratings
 # view is under "Ofsted ratings" in its navigation.

@@ -30,10 +30,10 @@ from __future__ import annotations
 import email.utils
 import logging
 import os
-import socket
-import ssl
 import random
 import re
+import socket
+import ssl
 import threading
 import time
 from dataclasses import dataclass

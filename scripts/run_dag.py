@@ -20,6 +20,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -97,6 +98,15 @@ def child(args) -> int:
 
 
 # -- the parent: what the person at the terminal sees -----------------------------------------
+CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+
+
+def printable(text: str) -> str:
+    """Site text (council names, titles, error messages quoting it) as the terminal shows it:
+    control characters, an escape sequence's start among them, become U+FFFD."""
+    return CONTROL.sub("\ufffd", text)
+
+
 class Screen:
     """Task lines, notes and a bar; plain lines when stdout is not a terminal."""
 
@@ -107,7 +117,7 @@ class Screen:
 
     def line(self, text: str) -> None:
         self.close_bar()
-        print(text, flush=True)
+        print(printable(text), flush=True)
 
     def progress(self, task: str, done: int, total: int) -> None:
         if not self.tty or total <= 0:
@@ -237,9 +247,9 @@ def supervise(args) -> int:
         print(f"\n=== {args.dag} did not finish (exit {code}): see {log} ===", flush=True)
         return EXIT_UNREACHABLE if unreachable else (code or EXIT_FAILED)
     print(f"\n=== {args.dag} {summary['run_id']} finished: {summary['state']} ===")
-    print("\n".join(summary["lines"]) or "(no summary: the run did not finish)")
+    print(printable("\n".join(summary["lines"])) or "(no summary: the run did not finish)")
     if unreachable:
-        print(f"{args.dag}: {unreachable}", file=sys.stderr, flush=True)
+        print(f"{args.dag}: {printable(unreachable)}", file=sys.stderr, flush=True)
         return EXIT_UNREACHABLE
     return 0 if summary["state"] == "success" else EXIT_FAILED
 
@@ -256,8 +266,12 @@ def main() -> int:
     ap.add_argument("--dag", default="ofsted_ingest", choices=sorted(SUMMARY_TASK))
     ap.add_argument("--conf", default="{}", help='run parameters, e.g. {"councils": ["80487"]}')
     ap.add_argument("--no-check", action="store_true", help="skip the reachability check of the site")
+    ap.add_argument("--check-only", action="store_true",
+                    help="only check that the site can be reached (exit 0, or 69 with the reason)")
     ap.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
     args = ap.parse_args()
+    if args.check_only:
+        return reachable_or_exit() or 0
     return child(args) if args.child else supervise(args)
 
 

@@ -103,3 +103,15 @@ def test_run_dag_checks_the_site_before_airflow_starts(unreachable_site, tmp_pat
     assert done.returncode == EXIT_UNREACHABLE, done.stdout[-3000:] + done.stderr[-3000:]
     _check_line(done.stderr, url, cause)
     assert not (home / "run-ofsted_ingest.log").exists(), "Airflow was never started"
+
+
+def test_make_run_says_so_before_setting_up_airflow(tmp_path):
+    from tests.support.airflow_fixtures import ROOT, airflow_env
+    url = f"http://127.0.0.1:{closed_port()}"
+    home = tmp_path / "airflow"
+    env = airflow_env(home, OFSTED_SITE_URL=url, OFSTED_DATA_DIR=str(tmp_path))
+    done = subprocess.run(["make", "--no-print-directory", "-C", str(ROOT), "run"], env=env,
+                          capture_output=True, text=True, timeout=UNREACHABLE_LIMIT)
+    assert done.returncode != 0 and "Error 69" in done.stderr, done.stdout[-3000:] + done.stderr[-3000:]
+    _check_line(done.stderr, url, "refused")
+    assert not (home / "airflow.db").exists(), "Airflow's metadata database was not set up"
