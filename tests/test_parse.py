@@ -562,3 +562,16 @@ def test_an_area_send_report_without_an_outcome_section_is_2023_with_no_outcome_
     record = parse_bytes(data, "s.pdf", settings=SETTINGS)
     assert (record.kind, record.framework, record.judgements) == ("area_send", "area_send_2023", {})
     assert (record.review_flags, record.unread_areas) == ((), ())
+
+
+def test_an_ofsted_document_of_unknown_kind_is_read_and_noted_never_held_for_its_kind():
+    from fpdf import FPDF
+    pdf = FPDF()
+    pdf.add_page()
+    pdf.set_font("Helvetica", size=12)
+    pdf.multi_cell(0, 8, "Ofsted\nA note on the annual conversation with Exampleshire children's services.\n"
+                         "Yours sincerely\nJane Smith\nHis Majesty's Inspector")
+    record = parse_bytes(bytes(pdf.output()), "other.pdf", ListingMeta(urn="80487"), SETTINGS)
+    assert record.is_report and record.kind == "other" and record.visit is None
+    assert record.review_flags == ()
+    assert record.review_notes == ("kind: an Ofsted document of a kind not recognised from its title",)

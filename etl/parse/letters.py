@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from etl.parse.fields import clean_name, find_day_list, first_dated_line, parse_date, parse_day_list
 from etl.parse.frameworks import Reading, _dates
 from etl.parse.text import BULLET, PdfText, flat
-from etl.records import VISIT_AREAS, Visit
+from etl.records import LETTER_KINDS, VISIT_AREAS, Visit
 
 I = re.I
 
@@ -267,6 +267,7 @@ def read_letter(pdf: PdfText, kind: str) -> Reading:
     r.lead_inspector = signatory(lines)
     if kind == "area_send":
         r.framework = "area_send_2016"
+    if kind not in LETTER_KINDS:
         return r
     opening = []
     for sentence in body[:30]:
