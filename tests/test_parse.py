@@ -575,3 +575,40 @@ def test_an_ofsted_document_of_unknown_kind_is_read_and_noted_never_held_for_its
     assert record.is_report and record.kind == "other" and record.visit is None
     assert record.review_flags == ()
     assert record.review_notes == ("kind: an Ofsted document of a kind not recognised from its title",)
+
+
+_LETTER = focused_visit_pdf("Exampleshire", visit_start=VISIT_START, visit_end=VISIT_END, published=LETTER_DATE,
+                            priority_actions=ACTIONS[:2])
+
+
+@hsettings(max_examples=40, deadline=None)
+@given(st.integers(min_value=0, max_value=len(_LETTER) - 1), st.binary(min_size=1, max_size=64))
+def test_a_damaged_letter_fails_alone_without_a_parser_error(offset, junk):
+    damaged = _LETTER[:offset] + junk + _LETTER[offset + len(junk):]
+    record = parse_bytes(damaged, "fuzz.pdf", settings=SETTINGS)
+    assert not (record.reason or "").startswith("parser error"), record.reason
+    assert record.is_report or record.reason
+
+
+_LINE = st.one_of(st.text(max_size=80), st.sampled_from(
+    ["Areas for priority action", "Area for priority action", "Area(s) for priority action:", "\u2022 ", "\u2022 The x.",
+     "1. An item", "What needs to improve", "The local authority must address the following:", "There are none.", ""]))
+
+
+@hsettings(max_examples=200, deadline=None)
+@given(st.lists(_LINE, max_size=12))
+def test_priority_action_reading_never_fails_and_never_gives_more_texts_than_actions(lines):
+    from etl.parse.letters import read_focus, read_priority_actions, sentences
+    found = read_priority_actions(lines)
+    assert found.count >= 0 and len(found.texts) <= max(found.count, 0)
+    read_focus(sentences(" ".join(lines)))
+
+
+@hsettings(max_examples=200, deadline=None)
+@given(st.text(alphabet="0123456789 ,-andtoJuneDecmbrFbuy", max_size=40), st.integers(1990, 2030))
+def test_day_list_reading_never_fails(text, year):
+    from etl.parse.fields import find_day_list, parse_day_list
+    m = find_day_list(text)
+    if m:
+        start, end = parse_day_list(m.group(), year)
+        assert (start is None) == (end is None)
