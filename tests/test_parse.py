@@ -612,3 +612,33 @@ def test_day_list_reading_never_fails(text, year):
     if m:
         start, end = parse_day_list(m.group(), year)
         assert (start is None) == (end is None)
+
+
+@pytest.mark.parametrize("line", [
+    "Adam Example HMI, Ofsted lead inspector Kaye Other, CQC lead inspector",
+    "Kaye Other, CQC lead inspector Adam Example, Ofsted HMI lead inspector",
+    "Mr Adam Example, His Majesty's Inspector, Ofsted lead inspector",
+    "Ofsted lead inspector: Adam Example, HMI",
+    "Adam Example, HMI, Ofsted Lead Inspector",
+])
+def test_area_send_lead_is_ofsteds_in_every_team_layout(line):
+    from etl.parse.letters import send_lead
+    assert send_lead(["Inspection team", "Ofsted Care Quality Commission", line]) == "Adam Example"
+
+
+@pytest.mark.parametrize("lines", [
+    ["Yours sincerely", "Jane Example", "His Majesty's Inspector"],
+    ["Yours sincerely,", "Jane Example HMI"],
+    ["Your sincerely", "Jane Example (Lead Inspector)", "Her Majesty's Inspector"],
+    ["Yours sincerely, Jane Example", "Her Majesty's Inspector"],
+    ["Ofsted will take the findings into account.", "Jane Example", "Her Majesty's Inspector"],
+])
+def test_a_letters_signatory_in_every_layout(lines):
+    from etl.parse.letters import signatory
+    assert signatory(lines) == "Jane Example"
+
+
+def test_a_letters_printed_date_may_follow_a_label():
+    from etl.parse.fields import first_dated_line, first_full_date
+    head = "Ofsted\nM1 2WD\nDate: 2 August 2021\nDirector"
+    assert first_dated_line(head) is None and first_full_date(head) == LETTER_DATE
