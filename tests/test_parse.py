@@ -642,3 +642,18 @@ def test_a_letters_printed_date_may_follow_a_label():
     from etl.parse.fields import first_dated_line, first_full_date
     head = "Ofsted\nM1 2WD\nDate: 2 August 2021\nDirector"
     assert first_dated_line(head) is None and first_full_date(head) == LETTER_DATE
+
+
+def test_a_sentence_wrapped_onto_its_own_line_is_not_a_priority_action_heading():
+    from etl.parse.letters import read_priority_actions
+    lines = ["Although weaknesses in practice have not led to", "areas for priority action",
+             "\u2022 some plans are weak."]
+    assert read_priority_actions(lines).count == 0
+
+
+def test_a_focus_sentence_that_also_mentions_evidence_is_the_focus():
+    from etl.parse.letters import read_focus
+    opening = ["This letter summarises the findings of the focused visit on 1 and 2 March 2022.",
+               "Inspectors looked at the local authority's arrangements for care leavers, and the evidence of their "
+               "progress.", "Inspectors considered a range of evidence, including children's records."]
+    assert read_focus(opening).areas == ("care_leavers",)

@@ -100,9 +100,11 @@ def read_focus(opening: list[str]) -> Focus:
     of leaders where the passage that follows names it too. No focus sentence at all: a review
     of the whole service (all four areas). A focus sentence naming no area: none, with a note."""
     for i, sentence in enumerate(opening):
-        if not _FOCUS_VERB.search(sentence) or _METHOD.search(sentence):
+        if not _FOCUS_VERB.search(sentence):
             continue
         areas = set(areas_named(sentence))
+        if _METHOD.search(sentence) and not areas:
+            continue  # how inspectors worked, not what they looked at
         if not areas and sentence.endswith(":"):
             # "Inspectors reviewed the progress made in the following areas:" then a list
             listed = [s for s in opening[i + 1:i + 12] if s.startswith(BULLET)]
@@ -154,7 +156,8 @@ def read_priority_actions(lines: list[str]) -> PriorityActions:
     where a single statement follows it (or the heading is singular); 0 without a heading or
     where the statement says there are none. A heading whose items cannot be read counts one,
     with a note."""
-    start = next((i for i, line in enumerate(lines) if _PA_HEADING.match(line)), None)
+    # a heading starts with its capital (a sentence wrapped onto a line of its own does not)
+    start = next((i for i, line in enumerate(lines) if line[:1] == "A" and _PA_HEADING.match(line)), None)
     if start is None:
         return PriorityActions()
     heading = _PA_HEADING.match(lines[start])
