@@ -5,7 +5,9 @@ contract in ../shared/ofsted-reports.md plus provenance and review flags).
     record = parse_file(path, meta, settings)            # never raises
 
 The framework is recognised from the report's title and table; each judgement is read from
-the page-1 table and again from the body. Only a real conflict (the two disagree; framework,
+the page-1 table and again from the body. Letters (focused and monitoring visits, JTAIs) and
+area SEND reports are read by `letters` (a letter's `visit`: what it looked at, its areas for
+priority action; a SEND report's outcome); they are never held for their kind. Only a real conflict (the two disagree; framework,
 council or dates unknown) is a review flag that holds the report; an area read once is a
 note, an area the report does not judge is absent, a required area not read is "unread".
 Files that are not reports (HTML error pages, empty, truncated, corrupt, password-protected,

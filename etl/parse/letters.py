@@ -15,7 +15,7 @@ import re
 from dataclasses import dataclass
 
 from etl.parse.fields import clean_name, find_day_list, first_dated_line, first_full_date, parse_day_list
-from etl.parse.frameworks import Reading, _dates
+from etl.parse.frameworks import Reading, printed_dates
 from etl.parse.text import BULLET, PdfText, flat
 from etl.records import LETTER_KINDS, VISIT_AREAS, Visit
 
@@ -306,7 +306,7 @@ def read_area_send(pdf: PdfText) -> Reading:
     r = Reading(kind="area_send", framework="area_send_2023", expected=("area_send_outcome",))
     m = re.search(r"area SEND inspection of (?:the )?(.{2,80}?) local area partnership", p1, I)
     r.local_authority = m.group(1).strip() if m else None
-    r.inspection_start, r.inspection_end = _dates(p1)
+    r.inspection_start, r.inspection_end = printed_dates(p1)
     stated = " ".join(sentences(section.group(1))[:2]) if section else ""
     outcome = next((key for key, words in OUTCOMES if words.search(stated)), None)
     if outcome:
