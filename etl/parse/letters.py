@@ -32,7 +32,7 @@ def letter_lines(pdf: PdfText) -> list[str]:
     """Every line of the letter in reading order, without page numbers and letterheads."""
     out: list[str] = []
     for n in range(pdf.pages):
-        lines = pdf.page(n).split("\n")
+        lines = pdf.page(n, bullets=True).split("\n")
         i = 0
         while i < len(lines):
             if _LETTERHEAD.match(lines[i]):
