@@ -476,10 +476,11 @@ def test_a_monitoring_visit_letter():
     assert record.visit.areas == ("help_and_protection",) and record.review_flags == ()
 
 
-@pytest.mark.parametrize("wording", ["to", "full"])
-def test_a_joint_targeted_area_inspection_letter(wording):
+@pytest.mark.parametrize("wording, older", [("to", False), ("full", False), ("range", True)])
+def test_a_joint_targeted_area_inspection_letter(wording, older):
     data = jtai_pdf("Exampleshire", inspection_start=date(2020, 6, 8), inspection_end=date(2020, 6, 12),
-                    published=date(2020, 8, 3), lead_inspector="Ann Lead", date_wording=wording)
+                    published=date(2020, 8, 3), lead_inspector="Ann Lead", date_wording=wording,
+                    heading_names_theme=older)
     record = parse_bytes(data, "j.pdf", settings=SETTINGS)
     assert (record.kind, record.framework, record.local_authority) == ("jtai", None, "Exampleshire")
     assert (record.inspection_start, record.inspection_end) == (date(2020, 6, 8), date(2020, 6, 12))

@@ -209,7 +209,7 @@ _COUNCIL = (
 # the letter's heading ("Focused visit to X children's services"), which ends in no full stop:
 # up to where its first sentence starts
 _HEADING = re.compile(r"^(?:[\w' ]{0,40}?visit|joint targeted area inspection|joint local area SEND (?:inspection|revisit))"
-                      r" (?:to|of|in)\b[^.]{0,250}?(?=\s(?:This|Her|His|The|Between|From|On|In|During|Ofsted|We)\b)", I)
+                      r" (?:to|of|in)\b[^.]{0,250}?(?=\s(?-i:This|Her|His|The|Between|From|On|In|During|Ofsted|We)\b)", I)
 _SIGN_OFF = re.compile(r"^your?s?\s+(?:sincerely|faithfully)\b", I)
 _INSPECTOR_LINE = re.compile(r"majesty's inspector|\bHMI\b", I)
 _DATES_INTRO = re.compile(r"\b(?:on|between|from|took place|dates? of (?:the )?(?:visit|inspection)\s*:?)\s+(?:the\s+)?", I)
