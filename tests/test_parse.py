@@ -476,10 +476,11 @@ def test_a_monitoring_visit_letter():
     assert record.visit.areas == ("help_and_protection",) and record.review_flags == ()
 
 
-@pytest.mark.parametrize("wording", ["to", "full"])
-def test_a_joint_targeted_area_inspection_letter(wording):
+@pytest.mark.parametrize("wording, older", [("to", False), ("full", False), ("range", True)])
+def test_a_joint_targeted_area_inspection_letter(wording, older):
     data = jtai_pdf("Exampleshire", inspection_start=date(2020, 6, 8), inspection_end=date(2020, 6, 12),
-                    published=date(2020, 8, 3), lead_inspector="Ann Lead", date_wording=wording)
+                    published=date(2020, 8, 3), lead_inspector="Ann Lead", date_wording=wording,
+                    heading_names_theme=older)
     record = parse_bytes(data, "j.pdf", settings=SETTINGS)
     assert (record.kind, record.framework, record.local_authority) == ("jtai", None, "Exampleshire")
     assert (record.inspection_start, record.inspection_end) == (date(2020, 6, 8), date(2020, 6, 12))
@@ -562,3 +563,98 @@ def test_an_area_send_report_without_an_outcome_section_is_2023_with_no_outcome_
     record = parse_bytes(data, "s.pdf", settings=SETTINGS)
     assert (record.kind, record.framework, record.judgements) == ("area_send", "area_send_2023", {})
     assert (record.review_flags, record.unread_areas) == ((), ())
+
+
+def test_an_ofsted_document_of_unknown_kind_is_read_and_noted_never_held_for_its_kind():
+    from fpdf import FPDF
+    pdf = FPDF()
+    pdf.add_page()
+    pdf.set_font("Helvetica", size=12)
+    pdf.multi_cell(0, 8, "Ofsted\nA note on the annual conversation with Exampleshire children's services.\n"
+                         "Yours sincerely\nJane Smith\nHis Majesty's Inspector")
+    record = parse_bytes(bytes(pdf.output()), "other.pdf", ListingMeta(urn="80487"), SETTINGS)
+    assert record.is_report and record.kind == "other" and record.visit is None
+    assert record.review_flags == ()
+    assert record.review_notes == ("kind: an Ofsted document of a kind not recognised from its title",)
+
+
+_LETTER = focused_visit_pdf("Exampleshire", visit_start=VISIT_START, visit_end=VISIT_END, published=LETTER_DATE,
+                            priority_actions=ACTIONS[:2])
+
+
+@hsettings(max_examples=40, deadline=None)
+@given(st.integers(min_value=0, max_value=len(_LETTER) - 1), st.binary(min_size=1, max_size=64))
+def test_a_damaged_letter_fails_alone_without_a_parser_error(offset, junk):
+    damaged = _LETTER[:offset] + junk + _LETTER[offset + len(junk):]
+    record = parse_bytes(damaged, "fuzz.pdf", settings=SETTINGS)
+    assert not (record.reason or "").startswith("parser error"), record.reason
+    assert record.is_report or record.reason
+
+
+_LINE = st.one_of(st.text(max_size=80), st.sampled_from(
+    ["Areas for priority action", "Area for priority action", "Area(s) for priority action:", "\u2022 ", "\u2022 The x.",
+     "1. An item", "What needs to improve", "The local authority must address the following:", "There are none.", ""]))
+
+
+@hsettings(max_examples=200, deadline=None)
+@given(st.lists(_LINE, max_size=12))
+def test_priority_action_reading_never_fails_and_never_gives_more_texts_than_actions(lines):
+    from etl.parse.letters import read_focus, read_priority_actions, sentences
+    found = read_priority_actions(lines)
+    assert found.count >= 0 and len(found.texts) <= max(found.count, 0)
+    read_focus(sentences(" ".join(lines)))
+
+
+@hsettings(max_examples=200, deadline=None)
+@given(st.text(alphabet="0123456789 ,-andtoJuneDecmbrFbuy", max_size=40), st.integers(1990, 2030))
+def test_day_list_reading_never_fails(text, year):
+    from etl.parse.fields import find_day_list, parse_day_list
+    m = find_day_list(text)
+    if m:
+        start, end = parse_day_list(m.group(), year)
+        assert (start is None) == (end is None)
+
+
+@pytest.mark.parametrize("line", [
+    "Adam Example HMI, Ofsted lead inspector Kaye Other, CQC lead inspector",
+    "Kaye Other, CQC lead inspector Adam Example, Ofsted HMI lead inspector",
+    "Mr Adam Example, His Majesty's Inspector, Ofsted lead inspector",
+    "Ofsted lead inspector: Adam Example, HMI",
+    "Adam Example, HMI, Ofsted Lead Inspector",
+])
+def test_area_send_lead_is_ofsteds_in_every_team_layout(line):
+    from etl.parse.letters import send_lead
+    assert send_lead(["Inspection team", "Ofsted Care Quality Commission", line]) == "Adam Example"
+
+
+@pytest.mark.parametrize("lines", [
+    ["Yours sincerely", "Jane Example", "His Majesty's Inspector"],
+    ["Yours sincerely,", "Jane Example HMI"],
+    ["Your sincerely", "Jane Example (Lead Inspector)", "Her Majesty's Inspector"],
+    ["Yours sincerely, Jane Example", "Her Majesty's Inspector"],
+    ["Ofsted will take the findings into account.", "Jane Example", "Her Majesty's Inspector"],
+])
+def test_a_letters_signatory_in_every_layout(lines):
+    from etl.parse.letters import signatory
+    assert signatory(lines) == "Jane Example"
+
+
+def test_a_letters_printed_date_may_follow_a_label():
+    from etl.parse.fields import first_dated_line, first_full_date
+    head = "Ofsted\nM1 2WD\nDate: 2 August 2021\nDirector"
+    assert first_dated_line(head) is None and first_full_date(head) == LETTER_DATE
+
+
+def test_a_sentence_wrapped_onto_its_own_line_is_not_a_priority_action_heading():
+    from etl.parse.letters import read_priority_actions
+    lines = ["Although weaknesses in practice have not led to", "areas for priority action",
+             "\u2022 some plans are weak."]
+    assert read_priority_actions(lines).count == 0
+
+
+def test_a_focus_sentence_that_also_mentions_evidence_is_the_focus():
+    from etl.parse.letters import read_focus
+    opening = ["This letter summarises the findings of the focused visit on 1 and 2 March 2022.",
+               "Inspectors looked at the local authority's arrangements for care leavers, and the evidence of their "
+               "progress.", "Inspectors considered a range of evidence, including children's records."]
+    assert read_focus(opening).areas == ("care_leavers",)

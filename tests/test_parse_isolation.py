@@ -98,3 +98,13 @@ def test_a_hostile_file_in_a_run_fails_alone_is_retried_then_reported_unreadable
     assert second.parsed == 1 and "attempt 2 of 3" in second.parse_retries[0]
     assert third.parse_retries == [] and bomb in third.unreadable[0]
     assert runs == [("success",)]
+
+
+def test_a_letters_visit_and_notes_come_back_from_the_child_process():
+    from tests.support.synth_reports import focused_visit_pdf
+    with ParsePool(SETTINGS) as pool:
+        record = pool.parse_bytes(focused_visit_pdf("Exampleshire", visit_start=date(2021, 6, 23),
+                                                    visit_end=date(2021, 6, 24), priority_style="unreadable"), "l.pdf")
+    assert record.visit.areas == ("in_care",) and record.visit.priority_actions == 1
+    assert record.visit.priority_action_texts == () and record.visit.focus.startswith("Inspectors looked at")
+    assert record.review_notes and record.review_flags == ()

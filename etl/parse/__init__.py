@@ -5,7 +5,9 @@ contract in ../shared/ofsted-reports.md plus provenance and review flags).
     record = parse_file(path, meta, settings)            # never raises
 
 The framework is recognised from the report's title and table; each judgement is read from
-the page-1 table and again from the body. Only a real conflict (the two disagree; framework,
+the page-1 table and again from the body. Letters (focused and monitoring visits, JTAIs) and
+area SEND reports are read by `letters` (a letter's `visit`: what it looked at, its areas for
+priority action; a SEND report's outcome); they are never held for their kind. Only a real conflict (the two disagree; framework,
 council or dates unknown) is a review flag that holds the report; an area read once is a
 note, an area the report does not judge is absent, a required area not read is "unread".
 Files that are not reports (HTML error pages, empty, truncated, corrupt, password-protected,
@@ -80,9 +82,9 @@ def _read(data: bytes, settings: Settings) -> Reading:
             reading = read_area_send(pdf)
         elif what in LETTER_KINDS:
             reading = read_letter(pdf, what)
-        else:
+        else:  # an Ofsted document of a kind not told by its title: read, listed, never held for it
             reading = read_letter(pdf, what)
-            reading.flags.append(f"Ofsted document of an unrecognised kind ({what})")
+            reading.notes.append("kind: an Ofsted document of a kind not recognised from its title")
         deadline.check()
         return reading
     finally:
@@ -107,8 +109,9 @@ def parse_bytes(data: bytes, source: str, meta: ListingMeta | None = None,
     found = reconcile(reading)
     found.notes += reading.notes
     # the council and dates place a report in a council's history; without them it needs a person
+    # (a document of no known kind has no place there to hold it from)
     for name in ("inspection_start", "inspection_end"):
-        if getattr(reading, name) is None:
+        if getattr(reading, name) is None and reading.kind != "other":
             found.flags.append(f"{name}: not found")
     provenance["local_authority"] = reading.local_authority or meta.local_authority
     if not (provenance["local_authority"] or meta.urn):

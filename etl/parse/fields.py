@@ -178,3 +178,15 @@ def first_dated_line(raw: str) -> date | None:
         if found:
             return found
     return None
+
+
+_ANY_FULL_DATE = re.compile(rf"\b\d{{1,2}}(?:st|nd|rd|th)?\s+{_MONTH_RE}\s+\d{{4}}\b", re.I)
+
+
+def first_full_date(text: str) -> date | None:
+    """The first date printed with its day, month and year anywhere in `text`."""
+    for m in _ANY_FULL_DATE.finditer(text):
+        found = parse_date(m.group())
+        if found:
+            return found
+    return None

@@ -94,7 +94,7 @@ def _first(pattern: str, text: str) -> str | None:
     return grade_key(m.group("grade")) if m else None
 
 
-def _dates(text: str) -> tuple[date | None, date | None]:
+def printed_dates(text: str) -> tuple[date | None, date | None]:
     """The printed inspection dates; a one-day inspection ("Inspection date: 28 July 2016")
     starts and ends that day."""
     m = re.search(rf"inspection dates?\s*:?\s*({DATE_RANGE_TEXT})", text, I)
@@ -266,7 +266,7 @@ def read_ilacs(pdf: PdfText) -> Reading:
     else:  # a title naming a trust or other body: everything up to the dates
         m = re.match(r"(?:\d+ )?inspection of (.{2,120}?) inspection dates?", p1, I)
         r.local_authority = m.group(1) if m else None
-    r.inspection_start, r.inspection_end = _dates(p1)
+    r.inspection_start, r.inspection_end = printed_dates(p1)
     r.lead_inspector = _inspector([raw1])
     r.table, spill = read_page1_table(pdf, p1, ILACS_KEYS)
     # body: the section headings ("<label>: <grade>", "<label> is <grade>", "<label> <grade>")
@@ -341,7 +341,7 @@ def read_sif(pdf: PdfText) -> Reading:
     above = re.sub(r"^\d+\s*", "", p1[:m.start()]).strip() if m else ""
     m = re.search(r"children's services in (.{2,60}?) (?:are|is|requires?)\b", p1, I)
     r.local_authority = above or (m.group(1) if m else None)
-    r.inspection_start, r.inspection_end = _dates(p1)
+    r.inspection_start, r.inspection_end = printed_dates(p1)
     r.published = _published(p1)
     r.table, _ = read_page1_table(pdf, p1, SIF_KEYS)
     dates = re.search(r"inspection dates?", p1, I)
@@ -430,7 +430,7 @@ def read_lscb_review(pdf: PdfText) -> Reading:
     m = LSCB_TITLE.search(p1)
     above = re.sub(r"^\d+\s*", "", p1[:m.start()]) if m else ""
     r.local_authority = re.sub(r"\s*(?:local )?safeguarding children'?s? board\s*$", "", above, flags=I).strip() or None
-    r.inspection_start, r.inspection_end = _dates(p1)
+    r.inspection_start, r.inspection_end = printed_dates(p1)
     r.published = _published(p1)
     rest = flat("\n".join(pdf.page(i) for i in range(1, pdf.pages)))
     for found, text in ((r.table, p1), (r.body, rest)):
@@ -458,7 +458,7 @@ def read_lac(pdf: PdfText) -> Reading:
     r = Reading(kind="inspection", framework="lac")
     m = re.search(r"looked after children'?s? services (.{2,80}?) inspection dates?", p1, I)
     r.local_authority = m.group(1).strip() if m else None
-    r.inspection_start, r.inspection_end = _dates(p1)
+    r.inspection_start, r.inspection_end = printed_dates(p1)
     r.published = _published(p1)
     r.lead_inspector = _inspector([raw1])
     text = flat(pdf.all_text())

@@ -14,10 +14,10 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from etl.parse.fields import clean_name, find_day_list, first_dated_line, parse_date, parse_day_list
-from etl.parse.frameworks import Reading, _dates
+from etl.parse.fields import clean_name, find_day_list, first_dated_line, first_full_date, parse_day_list
+from etl.parse.frameworks import Reading, printed_dates
 from etl.parse.text import BULLET, PdfText, flat
-from etl.records import VISIT_AREAS, Visit
+from etl.records import LETTER_KINDS, VISIT_AREAS, Visit
 
 I = re.I
 
@@ -32,7 +32,7 @@ def letter_lines(pdf: PdfText) -> list[str]:
     """Every line of the letter in reading order, without page numbers and letterheads."""
     out: list[str] = []
     for n in range(pdf.pages):
-        lines = pdf.page(n).split("\n")
+        lines = pdf.page(n, bullets=True).split("\n")
         i = 0
         while i < len(lines):
             if _LETTERHEAD.match(lines[i]):
@@ -100,9 +100,11 @@ def read_focus(opening: list[str]) -> Focus:
     of leaders where the passage that follows names it too. No focus sentence at all: a review
     of the whole service (all four areas). A focus sentence naming no area: none, with a note."""
     for i, sentence in enumerate(opening):
-        if not _FOCUS_VERB.search(sentence) or _METHOD.search(sentence):
+        if not _FOCUS_VERB.search(sentence):
             continue
         areas = set(areas_named(sentence))
+        if _METHOD.search(sentence) and not areas:
+            continue  # how inspectors worked, not what they looked at
         if not areas and sentence.endswith(":"):
             # "Inspectors reviewed the progress made in the following areas:" then a list
             listed = [s for s in opening[i + 1:i + 12] if s.startswith(BULLET)]
@@ -154,7 +156,8 @@ def read_priority_actions(lines: list[str]) -> PriorityActions:
     where a single statement follows it (or the heading is singular); 0 without a heading or
     where the statement says there are none. A heading whose items cannot be read counts one,
     with a note."""
-    start = next((i for i, line in enumerate(lines) if _PA_HEADING.match(line)), None)
+    # a heading starts with its capital (a sentence wrapped onto a line of its own does not)
+    start = next((i for i, line in enumerate(lines) if line[:1] == "A" and _PA_HEADING.match(line)), None)
     if start is None:
         return PriorityActions()
     heading = _PA_HEADING.match(lines[start])
@@ -206,22 +209,23 @@ _COUNCIL = (
 # the letter's heading ("Focused visit to X children's services"), which ends in no full stop:
 # up to where its first sentence starts
 _HEADING = re.compile(r"^(?:[\w' ]{0,40}?visit|joint targeted area inspection|joint local area SEND (?:inspection|revisit))"
-                      r" (?:to|of|in)\b[^.]{0,250}?(?=\s(?:This|Her|His|The|Between|From|On|In|During|Ofsted|We)\b)", I)
+                      r" (?:to|of|in)\b[^.]{0,250}?(?=\s(?-i:This|Her|His|The|Between|From|On|In|During|Ofsted|We)\b)", I)
 _SIGN_OFF = re.compile(r"^your?s?\s+(?:sincerely|faithfully)\b", I)
 _INSPECTOR_LINE = re.compile(r"majesty's inspector|\bHMI\b", I)
-_DATES_INTRO = re.compile(r"\b(?:on|between|from|took place|dates? of (?:the )?(?:visit|inspection)\s*:?)\s+", I)
+_DATES_INTRO = re.compile(r"\b(?:on|between|from|took place|dates? of (?:the )?(?:visit|inspection)\s*:?)\s+(?:the\s+)?", I)
 
 
 def signatory(lines: list[str]) -> str | None:
     """The name under "Yours sincerely" (or above the last "His/Her Majesty's Inspector")."""
     for i, line in enumerate(lines):
-        if _SIGN_OFF.match(line):
-            for name in lines[i + 1:i + 3]:
+        m = _SIGN_OFF.match(line)
+        if m:
+            for name in [line[m.end():].lstrip(" ,"), *lines[i + 1:i + 3]]:
                 found = clean_name(name)
                 if found and not _INSPECTOR_LINE.fullmatch(name.strip()):
                     return _no_title(found)
     for i in range(len(lines) - 1, 0, -1):
-        if _INSPECTOR_LINE.search(lines[i]) and len(lines[i]) < 60:
+        if _INSPECTOR_LINE.search(lines[i]) and len(lines[i]) < 60 and not _SIGN_OFF.match(lines[i - 1]):
             found = clean_name(lines[i - 1])
             if found:
                 return _no_title(found)
@@ -250,7 +254,7 @@ def read_letter(pdf: PdfText, kind: str) -> Reading:
     r = Reading(kind=kind)
     dear = next((i for i, line in enumerate(lines) if re.match(r"dear\b", line, I)), None)
     head, body_lines = (lines[:dear], lines[dear + 1:]) if dear is not None else (lines[:12], lines)
-    r.published = first_dated_line("\n".join(head)) or parse_date(flat(" ".join(head[-12:])))
+    r.published = first_dated_line("\n".join(head)) or first_full_date(" ".join(head))
     text = flat(" ".join(lines[:dear + 8] if dear is not None else lines[:40]))
     for pattern in _COUNCIL:
         m = pattern.search(text)
@@ -267,6 +271,7 @@ def read_letter(pdf: PdfText, kind: str) -> Reading:
     r.lead_inspector = signatory(lines)
     if kind == "area_send":
         r.framework = "area_send_2016"
+    if kind not in LETTER_KINDS:
         return r
     opening = []
     for sentence in body[:30]:
@@ -301,27 +306,29 @@ def read_area_send(pdf: PdfText) -> Reading:
     r = Reading(kind="area_send", framework="area_send_2023", expected=("area_send_outcome",))
     m = re.search(r"area SEND inspection of (?:the )?(.{2,80}?) local area partnership", p1, I)
     r.local_authority = m.group(1).strip() if m else None
-    r.inspection_start, r.inspection_end = _dates(p1)
+    r.inspection_start, r.inspection_end = printed_dates(p1)
     stated = " ".join(sentences(section.group(1))[:2]) if section else ""
     outcome = next((key for key, words in OUTCOMES if words.search(stated)), None)
     if outcome:
         r.table["area_send_outcome"] = outcome
     elif section:  # a full inspection's outcome not read (a monitoring inspection states none)
         r.notes.append("area_send_outcome: the \"Inspection outcome\" section names no outcome")
-    r.lead_inspector = _send_lead(pdf)
+    last_pages = range(pdf.pages - 1, max(-1, pdf.pages - 4), -1)  # the inspection team is at the end
+    r.lead_inspector = send_lead([line for n in last_pages for line in pdf.page(n).split("\n")])
     return r
 
 
-def _send_lead(pdf: PdfText) -> str | None:
-    """Ofsted's lead inspector (not the CQC's), named in the inspection team on the last pages."""
-    for n in range(pdf.pages - 1, max(-1, pdf.pages - 4), -1):
-        for line in pdf.page(n).split("\n"):
-            m = _OFSTED_LEAD.search(line)
-            if not m:
-                continue
-            before = line[:m.start()]
-            before = re.split(r"\binspector\b", before, flags=I)[-1]  # after a CQC colleague's role
-            name = clean_name(before)
-            if name:
-                return _no_title(name)
+def send_lead(lines: list[str]) -> str | None:
+    """Ofsted's lead inspector (not the CQC's), from the inspection team's lines."""
+    for line in lines:
+        m = _OFSTED_LEAD.search(line)
+        if not m:
+            continue
+        before = line[:m.start()]
+        # after a CQC colleague printed first on the line ("A, CQC lead inspector B, Ofsted ...")
+        before = re.split(r"\b(?:CQC|care quality commission)\b[^,]*?\binspector\b", before, flags=I)[-1]
+        after = re.split(r"[,(]", line[m.end():].lstrip(" :"))[0]  # "Ofsted lead inspector: A"
+        name = clean_name(before) or clean_name(after)
+        if name:
+            return _no_title(name)
     return None

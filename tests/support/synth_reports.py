@@ -562,19 +562,28 @@ JTAI_THEMES = {"domestic_abuse": "children living with domestic abuse",
 
 
 def jtai_pdf(council: str, *, inspection_start: date, inspection_end: date, published: date | None = None,
-             lead_inspector: str = "Jane Smith", theme: str = "domestic_abuse", date_wording: str = "to") -> bytes:
+             lead_inspector: str = "Jane Smith", theme: str = "domestic_abuse", date_wording: str = "to",
+             heading_names_theme: bool = False) -> bytes:
     """A joint targeted area inspection letter: headed "Joint targeted area inspection of
     <council>", the multi-agency response it looked at, "The inspection took place from ..."
     (date_wording "to": "8 to 12 June 2020"; "full": each date written out in full), signed by
-    Ofsted's lead inspector above the other inspectorates' signatories."""
+    Ofsted's lead inspector above the other inspectorates' signatories. heading_names_theme: the
+    older letters' heading and opening ("Joint targeted area inspection of the multi-agency
+    response to <theme> in <council>", "Between 4 and 8 March 2019, Ofsted, ... undertook ...")."""
     published = published or date.fromordinal(inspection_end.toordinal() + 50)
     doc = _Letter()
-    _letter_head(doc, published, council, f"Joint targeted area inspection of {council}")
-    doc.para(f"This letter summarises the findings of a joint targeted area inspection (JTAI) of the "
-             f"multi-agency response to {JTAI_THEMES.get(theme, theme)} in {council}.")
-    doc.para(f"The inspection took place from {visit_days(inspection_start, inspection_end, date_wording)}. "
-             f"It was carried out by inspectors from Ofsted, the Care Quality Commission (CQC) and His "
-             f"Majesty's Inspectorate of Constabulary and Fire & Rescue Services (HMICFRS).")
+    response = f"the multi-agency response to {JTAI_THEMES.get(theme, theme)} in {council}"
+    days = visit_days(inspection_start, inspection_end, date_wording)
+    if heading_names_theme:
+        _letter_head(doc, published, council, f"Joint targeted area inspection of {response}")
+        doc.para(f"Between {days}, Ofsted, the Care Quality Commission (CQC) and His Majesty's Inspectorate "
+                 f"of Constabulary and Fire & Rescue Services (HMICFRS) undertook a joint inspection of {response}.")
+    else:
+        _letter_head(doc, published, council, f"Joint targeted area inspection of {council}")
+        doc.para(f"This letter summarises the findings of a joint targeted area inspection (JTAI) of {response}.")
+        doc.para(f"The inspection took place from {days}. It was carried out by inspectors from Ofsted, the Care "
+                 f"Quality Commission (CQC) and His Majesty's Inspectorate of Constabulary and Fire & Rescue "
+                 f"Services (HMICFRS).")
     doc.para("Headline findings", size=12, bold=True)
     doc.filler(3)
     doc.para("What needs to improve?", size=12, bold=True)
