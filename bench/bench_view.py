@@ -1,5 +1,6 @@
 """Page speed of the ratings view: each page's server time on the full history (a synthetic
-England on the real council reference: ~600 graded reports, ~150 councils), on both engines.
+England on the real council reference: ~600 graded reports, ~150 councils, with ~350 focused
+visits, ~30 JTAIs and ~80 area SEND outcomes), on both engines.
 
 Goal (issue 13): every page in at most 150 ms. Measured in process (FastAPI's TestClient: the
 whole request, opening the warehouse, the queries and the template; no network).
@@ -24,7 +25,8 @@ from etl.web import create_app  # noqa: E402
 from etl.web.auth import token_viewer  # noqa: E402
 from tests.support.england import load_england  # noqa: E402
 
-PAGES = ["/", "/?area=help_and_protection&region=London", "/councils", "/councils?region=North+West&grade=good",
+PAGES = ["/", "/?area=help_and_protection&region=London", "/?area=area_send_outcome", "/?area=priority_actions",
+         "/councils", "/councils?region=North+West&grade=good",
          "/councils/80487", "/councils/2637539", "/changes", "/changes?direction=declined&since=2024-01-01",
          "/changes.atom", "/councils/80487/changes.atom", "/councils.csv", "/reviews",
          "/england/over-time", "/england/over-time?area=help_and_protection&region=London&as_at=2020-03-31",
@@ -37,8 +39,10 @@ def bench(url: str, label: str, repeat: int) -> bool:
         migrate(wh)
         graded = load_england(wh)
         councils = wh.fetchone("SELECT COUNT(*) FROM councils")[0]
+        letters, actions = wh.fetchone("SELECT COUNT(*), SUM(priority_actions) FROM visits")
     client = TestClient(create_app(viewer=token_viewer(None), warehouse_url=lambda: url))
-    print(f"\n{label}: {graded} graded reports, {councils} councils; median of {repeat} requests (max in brackets)")
+    print(f"\n{label}: {graded} graded reports, {councils} councils, {letters} letters ({actions} areas for "
+          f"priority action); median of {repeat} requests (max in brackets)")
     ok = True
     for page in PAGES:
         assert client.get(page).status_code == 200, page  # warm up

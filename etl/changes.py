@@ -62,7 +62,7 @@ TRACKED_AREAS: dict[str, dict[str, tuple[str, ...]]] = {
 assert all(set(TRACKED_AREAS[f]) == set(FRAMEWORK_AREAS[f]) for f in FRAMEWORK_AREAS)
 
 # tracked areas a framework judges; a council's open rating in any other area of the same
-# inspection (see FAMILIES) is retired (closed without a change event) by its first inspection
+# inspection (see `family`) is retired (closed without a change event) by its first inspection
 # under that framework
 FRAMEWORK_TRACKED = {f: frozenset(t for ts in keys.values() for t in ts) for f, keys in TRACKED_AREAS.items()}
 

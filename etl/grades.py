@@ -30,6 +30,21 @@ OUTCOME_STYLES: dict[str, GradeStyle] = {
     "systemic_failings": GRADE_STYLES["inadequate"]._replace(label="Systemic failings"),
 }
 STYLES: dict[str, GradeStyle] = {**GRADE_STYLES, **OUTCOME_STYLES}   # every value an area can hold
+# what a letter says a visit looked at (etl.records.VISIT_AREAS, in that order), as a sentence
+# names it, and the letters' kinds
+VISIT_AREA_LABELS: dict[str, str] = {"help_and_protection": "help and protection", "in_care": "children in care",
+                                     "care_leavers": "care leavers", "impact_of_leaders": "the impact of leaders"}
+LETTER_LABELS: dict[str, str] = {"focused_visit": "focused visit", "monitoring_visit": "monitoring visit",
+                                 "jtai": "joint targeted area inspection"}
+
+
+def visit_focus(areas) -> str | None:
+    """('care_leavers', 'in_care') -> 'children in care, care leavers'; None for no areas."""
+    order = list(VISIT_AREA_LABELS)
+    ordered = sorted(areas or (), key=lambda a: (order.index(a) if a in order else len(order), a))
+    return ", ".join(VISIT_AREA_LABELS.get(a, a.replace("_", " ")) for a in ordered) or None
+
+
 # the headline areas (latest_inspections' grade columns), in the order every view shows them
 HEADLINE_AREAS: tuple[str, ...] = ("overall_effectiveness", "impact_of_leaders", "help_and_protection", "in_care",
                                    "care_leavers")

@@ -38,6 +38,7 @@ class RunSummary:
     parse_retries: list[str] = field(default_factory=list)  # failed parses, tried again next run
     unreadable: list[str] = field(default_factory=list)    # failed parses given up on
     flagged: list[str] = field(default_factory=list)       # "council (urn), published date, url: flags"
+    priority_actions: list[str] = field(default_factory=list)  # letters read that set out areas for priority action
     changes: list[str] = field(default_factory=list)       # one line per new change
     retracted: int = 0
     alerts_sent: int = 0
@@ -55,6 +56,7 @@ class RunSummary:
         out += [f"  parse failed {r}" for r in self.parse_retries]
         out += [f"  UNREADABLE   {u}" for u in self.unreadable]
         out += [f"  needs review {f}" for f in self.flagged]
+        out += [f"  PRIORITY ACTION {p}" for p in self.priority_actions]
         out += [f"  change       {c}" for c in self.changes[:SHOWN_CHANGES]]
         if len(self.changes) > SHOWN_CHANGES:
             out.append(f"  ... and {len(self.changes) - SHOWN_CHANGES} more changes: `ofsted query changes`")
@@ -239,6 +241,8 @@ def summarise_records(summary: RunSummary, records: list[ReportRecord], loaded=N
     summary.not_reports += [f"{r.label()}: {r.reason}" for r in records if not r.is_report and not r.failed]
     summary.flagged += [f"{r.label()}: {'; '.join(r.review_flags + tuple(f'{a}: not read' for a in r.unread_areas))}"
                         for r in records if r.review_flags or r.unread_areas]
+    summary.priority_actions += [f"{r.label()}: {r.kind} sets out {r.visit.priority_actions} area(s) for priority action"
+                                 for r in records if r.is_report and r.visit and r.visit.priority_actions]
     if loaded is not None:
         summary.parse_retries += loaded.retrying
         summary.unreadable += loaded.unreadable

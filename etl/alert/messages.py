@@ -28,11 +28,7 @@ FRAMEWORK_LABELS = {
 }
 AREA_LABELS = {"lscb": "Local Safeguarding Children Board", "lac_capacity_to_improve": "capacity to improve",
                "area_send_outcome": "area SEND outcome"}
-# what a letter says the visit looked at (etl.records.VISIT_AREAS), as a sentence names it
-VISIT_AREA_LABELS = {"help_and_protection": "help and protection", "in_care": "children in care",
-                     "care_leavers": "care leavers", "impact_of_leaders": "the impact of leaders"}
-KIND_LABELS = {"focused_visit": "focused visit", "monitoring_visit": "monitoring visit",
-               "jtai": "joint targeted area inspection"}
+KIND_LABELS = grades.LETTER_LABELS
 
 
 @dataclass(frozen=True)
@@ -52,13 +48,6 @@ def framework_label(framework: str | None) -> str | None:
 
 def grade_label(grade: str) -> str:
     return grade.replace("_", " ")
-
-
-def visit_focus(areas: tuple[str, ...] | None) -> str | None:
-    """'children in care, care leavers'; None while the letter is not read (or its focus was not)."""
-    order = list(VISIT_AREA_LABELS)
-    ordered = sorted(areas or (), key=lambda a: (order.index(a) if a in order else len(order), a))
-    return ", ".join(VISIT_AREA_LABELS.get(a, a.replace("_", " ")) for a in ordered) or None
 
 
 def priority_action_count(n: int) -> str:
@@ -137,11 +126,11 @@ def title_text(event: AlertEvent, name=None) -> str:
         n = len(event.changes)
         return f"Ofsted: correction — {n} earlier change{'s' if n > 1 else ''} for {council} retracted"
     if event.kind == "priority_action":
-        focus = visit_focus(event.visit_areas)
+        focus = grades.visit_focus(event.visit_areas)
         what = KIND_LABELS.get(event.letter_kind, "letter") + (f": {focus}" if focus else "")
         return f"Ofsted: {council} — {priority_action_count(event.priority_actions)} ({what})"
     if event.kind in KIND_LABELS:
-        focus = visit_focus(event.visit_areas)
+        focus = grades.visit_focus(event.visit_areas)
         return f"Ofsted: {KIND_LABELS[event.kind]} of {council} published" + (f" — {focus}" if focus else "")
     lead = _lead_grade(event)
     summary = f" — {area_label(lead[0])} {grade_label(lead[1])}" if lead else ""
@@ -195,7 +184,7 @@ def _letter_facts(event: AlertEvent) -> str:
     out = f"A {kind} of {clean(event.council)}{visited} was published on {day(event.published)}{listed}."
     if event.visit_areas is None:
         return out
-    focus = visit_focus(event.visit_areas)
+    focus = grades.visit_focus(event.visit_areas)
     out += f" It looked at {focus}." if focus else " What it looked at could not be read from the letter."
     n = event.priority_actions
     return out + (f" It sets out {priority_action_count(n)}." if n else " It set out no areas for priority action.")

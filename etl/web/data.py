@@ -27,11 +27,7 @@ AREA_LABELS = {
     "area_send_outcome": "Area SEND outcome",
     "priority_actions": "Areas for priority action in the last 12 months",
 }
-# what a letter says the visit looked at (etl.records.VISIT_AREAS)
-VISIT_AREA_LABELS = {"help_and_protection": "help and protection", "in_care": "children in care",
-                     "care_leavers": "care leavers", "impact_of_leaders": "impact of leaders"}
-KIND_LABELS = {"focused_visit": "Focused visit", "monitoring_visit": "Monitoring visit",
-               "jtai": "Joint targeted area inspection"}
+KIND_LABELS = {kind: label.capitalize() for kind, label in grades.LETTER_LABELS.items()}
 # the England map's choices beyond the headline areas: the area SEND outcome (its own scale) and
 # the areas for priority action set out in letters published in the last PRIORITY_ACTION_DAYS
 SEND_AREA, PRIORITY_AREA = "area_send_outcome", "priority_actions"
@@ -148,11 +144,8 @@ def council(wh: Warehouse, urn: str) -> dict | None:
 
 
 def visit_areas(areas: str | None) -> str:
-    """'care_leavers,in_care' -> 'children in care, care leavers' (in VISIT_AREAS order)."""
-    keys = [a for a in (areas or "").split(",") if a]
-    order = list(VISIT_AREA_LABELS)
-    keys.sort(key=lambda a: (order.index(a) if a in order else len(order), a))
-    return ", ".join(VISIT_AREA_LABELS.get(a, a.replace("_", " ")) for a in keys)
+    """'care_leavers,in_care' (the warehouse's text) -> 'children in care, care leavers'."""
+    return grades.visit_focus([a for a in (areas or "").split(",") if a]) or ""
 
 
 def priority_actions(wh: Warehouse, flt: "ChangeFilter", limit: int | None = None) -> list[dict]:

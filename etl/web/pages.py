@@ -127,7 +127,7 @@ def changes_page(request: Request, since: str | None = None, until: str | None =
     return page(request, "changes.html", started, changes=rows[:CHANGES_SHOWN], total=len(rows), flt=flt,
                 actions=actions,
                 regions=data.reference_regions(),
-                areas=data.MAIN_AREAS, directions=data.DIRECTIONS)
+                areas=(*data.MAIN_AREAS, data.SEND_AREA), directions=data.DIRECTIONS)
 
 
 @router.get("/changes.atom", name="changes_feed")

@@ -180,9 +180,10 @@ SAMPLE_COUNCILS = {  # names with the awkward characters real council names have
 def sample_records():
     """A small England: three councils' inspections across every framework, plus an ungraded
     letter. Returns (councils, publications, reports)."""
+    from dataclasses import replace
     from datetime import date as d
 
-    from etl.records import Council
+    from etl.records import Council, Visit
 
     councils = [Council(urn, name, f"https://reports.ofsted.gov.uk/provider/44/{urn}")
                 for urn, name in SAMPLE_COUNCILS.items()]
@@ -202,7 +203,8 @@ def sample_records():
         make_report("80487", 4, "ilacs_2023", d(2024, 3, 8), {"overall_effectiveness": "outstanding",
                     "impact_of_leaders": "outstanding", "help_and_protection": "good",
                     "in_care": "outstanding", "care_leavers": "good"}, la=la["80487"]),
-        make_report("80487", 5, None, d(2021, 2, 1), kind="focused_visit", la=la["80487"]),
+        replace(make_report("80487", 5, None, d(2021, 2, 1), kind="focused_visit", la=la["80487"]),
+                visit=Visit(areas=("in_care",), priority_actions=0)),
         # Bath: SIF good, then ILACS 2018 requires improvement (a decline in every area)
         make_report("80442", 1, "sif", d(2016, 3, 4), {"overall_effectiveness": "good",
                     "help_and_protection": "good", "looked_after_and_permanence": "good",
@@ -232,12 +234,17 @@ def stored_file_for(publication, fetched_at=None):
                       fetched_at=fetched_at or datetime(2025, 1, 1, 12, 0))
 
 
-def load_sample(wh, run_id: str = "run-1", *, refresh: bool = True, councils: bool = True):
-    """Load sample_records() into `wh` as one successful run (without the councils, for a
-    schema older than theirs); returns the refresh result."""
+def load_sample(wh, run_id: str = "run-1", *, refresh: bool = True, councils: bool = True,
+                letters_read: bool = True):
+    """Load sample_records() into `wh` as one successful run (without the councils, or without
+    what the letters say, for a schema older than theirs); returns the refresh result."""
+    from dataclasses import replace
+
     from etl import changes, load
 
     council_rows, publications, reports = sample_records()
+    if not letters_read:
+        reports = [replace(r, visit=None) for r in reports]
     load.start_run(wh, run_id)
     if councils:
         load.load_councils(wh, council_rows, run_id)
@@ -259,7 +266,7 @@ def load_sample_before_008(wh, run_id: str = "run-1") -> None:
     wh.execute("ALTER TABLE publications ADD COLUMN IF NOT EXISTS link_refused TEXT")
     wh.insert_rows("councils", ("urn", "name", "url", "first_seen", "last_seen"),
                    [(c.urn, c.name, c.url, now, now) for c in sample_records()[0]])
-    load_sample(wh, run_id, refresh=False, councils=False)
+    load_sample(wh, run_id, refresh=False, councils=False, letters_read=False)
 
 
 def snapshot(wh, *tables: str, ignore=()) -> dict:
