@@ -15,7 +15,7 @@ from urllib.parse import quote, urlsplit
 
 from etl import grades
 from etl.alert.events import AlertEvent
-from etl.links import safe_link
+from etl.links import clean_text, safe_link
 
 FRAMEWORK_LABELS = {
     "lac": "looked after children framework (2012–2013)",
@@ -59,7 +59,6 @@ def day(value: date | None) -> str:
 
 
 # -- escaping ---------------------------------------------------------------------------
-_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f\u202a-\u202e\u2066-\u2069]")
 # CommonMark's markup characters; '.' only where it would make "1." a list item
 _MD_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-!|<>~&]|(?<=\d)\.)")
 ZWSP = "\u200b"
@@ -67,7 +66,7 @@ ZWSP = "\u200b"
 
 def clean(value: object) -> str:
     """Untrusted text on one line: no control or bidi-override characters, no line breaks."""
-    return re.sub(r"\s+", " ", _CONTROL.sub("", str(value))).strip()
+    return " ".join(clean_text(str(value)).split())
 
 
 def escape(value: object, fmt: str) -> str:
