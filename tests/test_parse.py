@@ -658,3 +658,14 @@ def test_a_focus_sentence_that_also_mentions_evidence_is_the_focus():
                "Inspectors looked at the local authority's arrangements for care leavers, and the evidence of their "
                "progress.", "Inspectors considered a range of evidence, including children's records."]
     assert read_focus(opening).areas == ("care_leavers",)
+
+
+@pytest.mark.parametrize("kind", ["focused_visit", "monitoring_visit", "jtai", "area_send"])
+def test_fake_site_documents_of_every_kind_read_back_as_that_kind(kind):
+    from tests.support.synth_reports import listing_pdf
+    record = parse_bytes(listing_pdf("Exampleshire", kind, date(2024, 7, 1)), "x.pdf", settings=SETTINGS)
+    assert record.kind == kind and record.review_flags == ()
+    if kind != "area_send":   # a letter prints the listing's date
+        assert record.published == date(2024, 7, 1) and record.visit is not None
+    else:
+        assert record.judgements["area_send_outcome"] in ("positive", "inconsistent", "systemic_failings")
