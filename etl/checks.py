@@ -64,9 +64,11 @@ def _current_grades_from_latest_report(wh: Warehouse) -> list[str]:
 
 
 def _grades_within_scale(wh: Warehouse) -> list[str]:
+    from etl.changes import NOT_READ   # a required area the report did not yield: shown, not wrong
+
     rows = wh.fetchall(
         "SELECT 'rating_history', urn, area, grade FROM rating_history"
-        " WHERE grade NOT IN (SELECT grade FROM grade_scale)"
+        f" WHERE grade NOT IN (SELECT grade FROM grade_scale) AND grade <> '{NOT_READ}'"
         " UNION ALL SELECT 'judgements', r.urn, j.area, j.grade FROM judgements j"
         " JOIN reports r ON r.report_id = j.report_id WHERE j.grade NOT IN (SELECT grade FROM grade_scale)"
         " ORDER BY 1, 2, 3")

@@ -32,6 +32,8 @@ def test_a_current_grade_older_than_the_latest_report_fails_until_the_refresh(wh
 def test_grades_off_the_scale_and_duplicate_current_rows_fail(wh):
     load_reference_sample(wh)
     wh.execute("UPDATE rating_history SET grade = 'brilliant' WHERE urn = '80487' AND area = 'in_care' AND is_current")
+    # an area the report did not yield is held as not_read until reviewed: on the scale's terms
+    wh.execute("UPDATE rating_history SET grade = 'not_read' WHERE urn = '80487' AND area = 'care_leavers' AND is_current")
     wh.execute("INSERT INTO rating_history (urn, area, grade, valid_from, is_current, report_id, source_area,"
                " latest_report_id) SELECT urn, area, grade, DATE '2030-01-01', is_current, report_id, source_area,"
                " latest_report_id FROM rating_history WHERE urn = '80442' AND area = 'care_leavers' AND is_current")
