@@ -315,6 +315,10 @@ def test_england_over_time_chart_as_at_movement_and_csv(client):
     2024-03-08; "Bath" (URN 80442: Buckinghamshire, South East, in the reference): SIF good, ILACS
     2018 requires improvement 2022-11-18; King's
     Lynn, in no region: ILACS 2023 inadequate 2023-09-15), worked out by hand."""
+    for choice in ("area_send_outcome", "priority_actions"):  # map choices with no grade shares: overall's
+        other = soup(client.get("/", params={"area": choice}))
+        href = next(a for a in other.select("a") if a.get_text().startswith("England over time"))["href"]
+        assert "area=overall_effectiveness" in href and client.get(href).status_code == 200
     england_page = soup(client.get("/"))
     link = next(a for a in england_page.select("a") if a.get_text().startswith("England over time"))
     page = soup(client.get(link["href"].replace("&amp;", "&"), params={"as_at": "2024-06-30"}))

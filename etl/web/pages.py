@@ -160,6 +160,8 @@ def atom(request: Request, rows: list[dict], title: str, actions: list[dict] = (
 
 @router.get("/", response_class=HTMLResponse, name="england")
 def england_page(request: Request, area: str = "overall_effectiveness", region: str | None = None):
+    from etl import england   # the England-over-time link keeps the area where that page has it
+
     started = time.perf_counter()
     if area not in data.MAP_AREAS:
         raise HTTPException(400, f"area must be one of {', '.join(data.MAP_AREAS)}")
@@ -169,7 +171,8 @@ def england_page(request: Request, area: str = "overall_effectiveness", region: 
         cells, counts = data.england_cells(wh, latest, area, region or None,
                                            lambda urn: path_for(request, "council", urn=urn))
     return page(request, "england.html", started, hexmap=charts.hex_map(cells), counts=counts, area=area,
-                region=region or "", regions=data.reference_regions(), recent=recent, areas=data.MAP_AREAS)
+                region=region or "", regions=data.reference_regions(), recent=recent, areas=data.MAP_AREAS,
+                over_time_areas=england.AREAS)
 
 
 def council_rows(request: Request, region, grade, framework, since, area) -> tuple[list[dict], dict]:
