@@ -10,10 +10,8 @@ Goal (issue 18): each query within 50 ms.
 """
 from __future__ import annotations
 
-import argparse
 import statistics
 import sys
-import tempfile
 import time
 from datetime import date
 from pathlib import Path
@@ -23,7 +21,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from etl import england  # noqa: E402
 from etl.query import render  # noqa: E402
 from etl.warehouse import connect, migrate  # noqa: E402
-from tests.support.england import load_england  # noqa: E402
+from tests.support.england import bench_on_engines, load_england  # noqa: E402
 
 GOAL_MS = 50
 DAY = date(2024, 3, 31)
@@ -77,22 +75,5 @@ def _with_connection(url, query) -> None:
         render(*query(wh), "json")
 
 
-def main() -> int:
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--postgres", action="store_true", help="also on a fresh PostgreSQL database")
-    ap.add_argument("--repeat", type=int, default=15)
-    args = ap.parse_args()
-    ok = True
-    with tempfile.TemporaryDirectory() as tmp:
-        ok &= bench(f"duckdb:///{tmp}/england.duckdb", "DuckDB", args.repeat)
-    if args.postgres:
-        from tests.support.warehouse_fixtures import fresh_postgres_url
-
-        with fresh_postgres_url() as url:
-            ok &= bench(url, "PostgreSQL", args.repeat)
-    print(f"\ngoal: each query at most {GOAL_MS} ms: {'met' if ok else 'NOT met'}")
-    return 0
-
-
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(bench_on_engines(bench, __doc__.splitlines()[0], f"each query at most {GOAL_MS} ms"))

@@ -9,10 +9,8 @@ whole request, opening the warehouse, the queries and the template; no network).
 """
 from __future__ import annotations
 
-import argparse
 import statistics
 import sys
-import tempfile
 import time
 from pathlib import Path
 
@@ -23,7 +21,7 @@ from fastapi.testclient import TestClient  # noqa: E402
 from etl.warehouse import connect, migrate  # noqa: E402
 from etl.web import create_app  # noqa: E402
 from etl.web.auth import token_viewer  # noqa: E402
-from tests.support.england import load_england  # noqa: E402
+from tests.support.england import bench_on_engines, load_england  # noqa: E402
 
 PAGES = ["/", "/?area=help_and_protection&region=London", "/?area=area_send_outcome", "/?area=priority_actions",
          "/councils", "/councils?region=North+West&grade=good",
@@ -58,22 +56,5 @@ def bench(url: str, label: str, repeat: int) -> bool:
     return ok
 
 
-def main() -> int:
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--postgres", action="store_true", help="also on a fresh PostgreSQL database")
-    ap.add_argument("--repeat", type=int, default=15)
-    args = ap.parse_args()
-    ok = True
-    with tempfile.TemporaryDirectory() as tmp:
-        ok &= bench(f"duckdb:///{tmp}/view.duckdb", "DuckDB", args.repeat)
-    if args.postgres:
-        from tests.support.warehouse_fixtures import fresh_postgres_url
-
-        with fresh_postgres_url() as url:
-            ok &= bench(url, "PostgreSQL", args.repeat)
-    print(f"\ngoal: every page at most {GOAL_MS} ms: {'met' if ok else 'NOT met'}")
-    return 0
-
-
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(bench_on_engines(bench, __doc__.splitlines()[0], f"every page at most {GOAL_MS} ms"))

@@ -98,3 +98,24 @@ def load_england(wh, seed: int = 13) -> int:
     reference.sync(wh)
     load.finish_run(wh, "england")
     return sum(1 for r in reports if r.framework)
+
+
+def bench_on_engines(bench, description: str, goal: str) -> int:
+    """A bench script's command line: `bench(url, engine label, repeat) -> goal met` on a fresh
+    DuckDB file, then on a fresh PostgreSQL database with --postgres; prints whether `goal` held."""
+    import argparse
+    import tempfile
+
+    ap = argparse.ArgumentParser(description=description)
+    ap.add_argument("--postgres", action="store_true", help="also on a fresh PostgreSQL database")
+    ap.add_argument("--repeat", type=int, default=15)
+    args = ap.parse_args()
+    with tempfile.TemporaryDirectory() as tmp:
+        ok = bench(f"duckdb:///{tmp}/england.duckdb", "DuckDB", args.repeat)
+    if args.postgres:
+        from tests.support.warehouse_fixtures import fresh_postgres_url
+
+        with fresh_postgres_url() as url:
+            ok &= bench(url, "PostgreSQL", args.repeat)
+    print(f"\ngoal: {goal}: {'met' if ok else 'NOT met'}")
+    return 0
