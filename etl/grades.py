@@ -38,6 +38,10 @@ LETTER_LABELS: dict[str, str] = {"focused_visit": "focused visit", "monitoring_v
                                  "jtai": "joint targeted area inspection"}
 
 
+def priority_action_count(n: int) -> str:
+    return f"{n} area{'s' if n != 1 else ''} for priority action"
+
+
 def visit_focus(areas) -> str | None:
     """('care_leavers', 'in_care') -> 'children in care, care leavers'; None for no areas."""
     order = list(VISIT_AREA_LABELS)

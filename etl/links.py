@@ -66,6 +66,11 @@ def clean_text(text: str) -> str:
     return _CONTROL.sub("", text)
 
 
+def one_line(value: object) -> str:
+    """Untrusted text on one line: `clean_text`, and no line breaks or runs of spaces."""
+    return " ".join(clean_text(str(value)).split())
+
+
 def for_terminal(value: object) -> str:
     """Warehouse text for a terminal line: every control character shown as an escape, so
     text from the site can never move the cursor, recolour or retitle the terminal."""

@@ -15,7 +15,8 @@ from urllib.parse import quote, urlsplit
 
 from etl import grades
 from etl.alert.events import AlertEvent
-from etl.links import clean_text, safe_link
+from etl.grades import priority_action_count
+from etl.links import one_line, safe_link
 
 FRAMEWORK_LABELS = {
     "lac": "looked after children framework (2012–2013)",
@@ -50,10 +51,6 @@ def grade_label(grade: str) -> str:
     return grade.replace("_", " ")
 
 
-def priority_action_count(n: int) -> str:
-    return f"{n} area{'s' if n != 1 else ''} for priority action"
-
-
 def day(value: date | None) -> str:
     return value.strftime("%-d %B %Y") if value else "date unknown"
 
@@ -64,9 +61,7 @@ _MD_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-!|<>~&]|(?<=\d)\.)")
 ZWSP = "\u200b"
 
 
-def clean(value: object) -> str:
-    """Untrusted text on one line: no control or bidi-override characters, no line breaks."""
-    return " ".join(clean_text(str(value)).split())
+clean = one_line   # untrusted text on one line (etl.links)
 
 
 def escape(value: object, fmt: str) -> str:

@@ -6,7 +6,8 @@ from datetime import date, datetime, time, timezone
 from typing import Callable
 from xml.etree import ElementTree as ET
 
-from etl.links import clean_text
+from etl.grades import priority_action_count
+from etl.links import clean_text, one_line
 from etl.web.data import KIND_LABELS, area_label, grade_label, visit_areas
 
 ATOM = "http://www.w3.org/2005/Atom"
@@ -24,12 +25,9 @@ def entry_title(change: dict) -> str:
 
 
 def action_title(letter: dict) -> str:
-    from etl.alert.messages import clean  # the alerts' helpers for text from the site (imported when used)
-
-    n = letter["priority_actions"]
     focus = visit_areas(letter["areas"])
     what = KIND_LABELS.get(letter["kind"], "Letter").lower() + (f": {focus}" if focus else "")
-    return f"{clean(letter['local_authority'])}: {n} area{'s' if n != 1 else ''} for priority action ({what})"
+    return f"{one_line(letter['local_authority'])}: {priority_action_count(letter['priority_actions'])} ({what})"
 
 
 def atom_feed(title: str, self_url: str, page_url: str, changes: list[dict],
@@ -46,6 +44,17 @@ def atom_feed(title: str, self_url: str, page_url: str, changes: list[dict],
         node.text = clean_text(text) if text else text
         return node
 
+    def add_entry(entry_id: str, title: str, row: dict, pdf_url: str | None, summary: str) -> None:
+        entry = add(feed, "entry")
+        add(entry, "title", title)
+        add(entry, "id", f"urn:ofsted-ratings:{entry_id}")
+        add(entry, "updated", _stamp(row["published"]))
+        add(entry, "link", rel="alternate", type="text/html", href=council_url(row["urn"]))
+        pdf = report_link(pdf_url)
+        if pdf:
+            add(entry, "link", rel="related", type="application/pdf", href=pdf)
+        add(entry, "summary", summary)
+
     add(feed, "title", title)
     add(feed, "id", self_url)
     add(feed, "link", rel="self", href=self_url)
@@ -53,28 +62,12 @@ def atom_feed(title: str, self_url: str, page_url: str, changes: list[dict],
     add(feed, "updated", _stamp(max((c["published"] for c in [*changes, *actions] if c["published"]), default=None)))
     add(add(feed, "author"), "name", "ofsted-ratings")
     for c in changes:
-        entry = add(feed, "entry")
-        add(entry, "title", entry_title(c))
-        add(entry, "id", f"urn:ofsted-ratings:change:{c['change_id']}")
-        add(entry, "updated", _stamp(c["published"]))
-        add(entry, "link", rel="alternate", type="text/html", href=council_url(c["urn"]))
-        report = report_link(c["report_url"])
-        if report:
-            add(entry, "link", rel="related", type="application/pdf", href=report)
-        add(entry, "summary", f"{entry_title(c)}. Inspection ended {c['inspection_end'] or 'unknown'}; "
-                              f"report published {c['published'] or 'unknown'} "
-                              f"(previous grade published {c['previous_published'] or 'unknown'}).")
-    if actions:
-        from etl.alert.messages import clean
+        add_entry(f"change:{c['change_id']}", entry_title(c), c, c["report_url"],
+                  f"{entry_title(c)}. Inspection ended {c['inspection_end'] or 'unknown'}; "
+                  f"report published {c['published'] or 'unknown'} "
+                  f"(previous grade published {c['previous_published'] or 'unknown'}).")
     for a in actions:
-        entry = add(feed, "entry")
-        add(entry, "title", action_title(a))
-        add(entry, "id", f"urn:ofsted-ratings:priority-action:{a['report_id']}")
-        add(entry, "updated", _stamp(a["published"]))
-        add(entry, "link", rel="alternate", type="text/html", href=council_url(a["urn"]))
-        letter = report_link(a["url"])
-        if letter:
-            add(entry, "link", rel="related", type="application/pdf", href=letter)
-        add(entry, "summary", f"{action_title(a)}. Visit ended {a['inspection_end'] or 'unknown'}; letter published "
-                              f"{a['published'] or 'unknown'}. " + " ".join(clean(t) for t in a["texts"]))
+        add_entry(f"priority-action:{a['report_id']}", action_title(a), a, a["url"],
+                  f"{action_title(a)}. Visit ended {a['inspection_end'] or 'unknown'}; letter published "
+                  f"{a['published'] or 'unknown'}. " + " ".join(one_line(t) for t in a["texts"]))
     return ET.tostring(feed, encoding="utf-8", xml_declaration=True)
