@@ -170,7 +170,8 @@ def ofsted_ingest():
         summary = pipeline.RunSummary(_run_id())
         pipeline.summarise_records(summary, records, loaded)
         return {"parsed": summary.parsed, "not_reports": summary.not_reports, "flagged": summary.flagged,
-                "parse_retries": summary.parse_retries, "unreadable": summary.unreadable}
+                "parse_retries": summary.parse_retries, "unreadable": summary.unreadable,
+                "priority_actions": summary.priority_actions}
 
     @task(trigger_rule="none_failed",
           outlets=[WAREHOUSE_ASSETS["rating_history"], WAREHOUSE_ASSETS["rating_changes"]])
@@ -208,6 +209,7 @@ def ofsted_ingest():
                                       parsed=loaded["parsed"],
                                       not_reports=loaded["not_reports"], flagged=loaded["flagged"],
                                       parse_retries=loaded["parse_retries"], unreadable=loaded["unreadable"],
+                                      priority_actions=loaded["priority_actions"],
                                       changes=changes["changes"], retracted=changes["retracted"],
                                       alerts_sent=alerts["sent"], alerts_failed=alerts["failed"],
                                       failed_checks=failed_checks)
