@@ -11,6 +11,7 @@ from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta
 from typing import Iterable
 
+from etl.links import one_line
 from etl.records import (AREA_SEND_OUTCOMES, FRAMEWORK_AREAS, FRAMEWORKS, GRADES, KINDS, VISIT_AREAS, Council,
                          Publication, Quarantined, ReportRecord, StoredFile, from_dict, to_dict)
 from etl.warehouse import Warehouse
@@ -362,6 +363,7 @@ def _write_reports(wh: Warehouse, chosen: dict[str, ReportRecord], run_id: str |
                    update_where="reports.record_hash <> EXCLUDED.record_hash")
     _replace_judgements(wh, chosen)
     _replace_visit_findings(wh, chosen)
+    _replace_improvements(wh, chosen)
     mark_superseded_reports(wh)
 
 
@@ -372,6 +374,22 @@ def _replace_visit_findings(wh: Warehouse, chosen: dict[str, ReportRecord]) -> N
             for rid, r in chosen.items() if (v := r.visit) is not None]
     wh.insert_rows("visit_findings", ("report_id", "areas", "priority_actions", "priority_action_texts", "focus"),
                    rows, conflict=("report_id",), update=("areas", "priority_actions", "priority_action_texts", "focus"))
+
+
+def _replace_improvements(wh: Warehouse, chosen: dict[str, ReportRecord]) -> None:
+    """Each document's improvement points, replaced by its new parse: upserted by position, then
+    the positions the new parse no longer has dropped (an upsert, not delete-then-insert, so two
+    workers loading the same file on Postgres do not collide on the key). Text from a PDF is
+    taken on one line without control characters (PostgreSQL refuses a NUL), blank points left out."""
+    rows = [(rid, n, text) for rid, r in chosen.items()
+            for n, text in enumerate(filter(None, map(one_line, r.improvements)), 1)]
+    wh.insert_rows("improvement_points", ("report_id", "position", "text"), rows,
+                   conflict=("report_id", "position"), update=("text",),
+                   update_where="improvement_points.text <> EXCLUDED.text")
+    if chosen:
+        wh.execute("DELETE FROM improvement_points WHERE report_id IN (SELECT unnest(CAST(? AS TEXT[])))"
+                   " AND report_id || '|' || CAST(position AS TEXT) NOT IN (SELECT unnest(CAST(? AS TEXT[])))",
+                   [list(chosen), [f"{rid}|{n}" for rid, n, _ in rows]])
 
 
 def _replace_judgements(wh: Warehouse, chosen: dict[str, ReportRecord]) -> None:

@@ -1,0 +1,102 @@
+"""What each report and letter says must improve (issue 24), wherever it is shown: the
+`improvements` and `current_improvements` views, `ofsted query improvements`, the council page,
+alerts and exports. Warehouse tests run on both engines."""
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import date
+
+import pytest
+
+from etl import changes, load
+from etl.load import report_id_for
+from etl.records import Council, Visit
+from tests.support.warehouse_fixtures import make_publication, make_report, stored_file_for
+
+ILACS = {"overall_effectiveness": "requires_improvement", "impact_of_leaders": "good",
+         "help_and_protection": "requires_improvement", "in_care": "good", "care_leavers": "good"}
+POINTS = ("Return home interviews informing safety plans for children who go missing.",
+          "The quality and timeliness of private fostering assessments.",
+          "Oversight by the designated officer (LADO) of allegations against adults.")
+
+
+def inspection(urn, n, end, points=POINTS, framework="ilacs_2023", judgements=ILACS, **kw):
+    return replace(make_report(urn, n, framework, end, judgements, **kw), improvements=tuple(points))
+
+
+def letter(urn, n, end, points, kind="focused_visit"):
+    return replace(make_report(urn, n, None, end, kind=kind), improvements=tuple(points),
+                   visit=Visit(areas=("in_care",), focus="Inspectors looked at children in care."))
+
+
+def load_all(wh, records, run="r"):
+    pubs = [make_publication(r.urn, int(r.source.split("/")[1].split(".")[0]), r.published, kind=r.kind,
+                             la=r.local_authority) for r in records]
+    load.load_councils(wh, [Council(u, f"Council {u}", f"https://reports.ofsted.gov.uk/provider/44/{u}")
+                            for u in sorted({r.urn for r in records})], run)
+    load.load_publications(wh, pubs, run)
+    load.load_downloads(wh, [stored_file_for(p) for p in pubs], [])
+    load.load_reports(wh, records, run)
+    changes.refresh(wh, run)
+
+
+def rows(wh, sql, params=()):
+    names, data = wh.query(sql, params)
+    return [dict(zip(names, r)) for r in data]
+
+
+def test_improvements_holds_every_current_documents_points_in_order(wh):
+    old = inspection("1", 1, date(2019, 5, 24), ("Old point.",), framework="ilacs_2018", judgements={
+        "overall_effectiveness": "good", "impact_of_leaders": "good", "help_and_protection": "good",
+        "in_care_and_care_leavers": "good"})
+    new = inspection("1", 2, date(2024, 3, 8))
+    visit = letter("1", 3, date(2025, 2, 7), ("Care plans for children in care.",))
+    load_all(wh, [old, new, visit, inspection("2", 1, date(2023, 9, 15), ())])
+    got = rows(wh, "SELECT report_id, urn, kind, framework, published, position, text, local_authority, url"
+                   " FROM improvements ORDER BY published, position")
+    assert [(r["urn"], r["kind"], r["framework"], r["position"], r["text"]) for r in got] == [
+        ("1", "inspection", "ilacs_2018", 1, "Old point."),
+        *[("1", "inspection", "ilacs_2023", n, t) for n, t in enumerate(POINTS, 1)],
+        ("1", "focused_visit", None, 1, "Care plans for children in care.")]
+    assert got[1]["report_id"] == report_id_for(new) and got[1]["published"] == new.published
+    assert got[1]["local_authority"] == "Council 1" and got[1]["url"] == new.url
+
+
+def test_a_reparse_replaces_the_points_and_a_superseded_file_drops_out(wh):
+    first = inspection("1", 1, date(2024, 3, 8))
+    load_all(wh, [first])
+    rid = report_id_for(first)
+    load.load_reports(wh, [replace(first, parser_version="2.0", improvements=("Fewer, plainer points.",))], "r2")
+    assert wh.fetchall("SELECT position, text FROM improvement_points WHERE report_id = ?", [rid]) == [
+        (1, "Fewer, plainer points.")]
+    load.load_reports(wh, [replace(first, parser_version="3.0", improvements=())], "r3")
+    assert wh.fetchall("SELECT * FROM improvement_points") == []
+    # the same reading loaded twice leaves the same rows
+    again = replace(first, parser_version="4.0", improvements=POINTS[:2])
+    load.load_reports(wh, [again], "r4")
+    load.load_reports(wh, [again], "r5")
+    assert wh.fetchall("SELECT position FROM improvements ORDER BY position") == [(1,), (2,)]
+    # a re-issued file: the old version's report is superseded, its points leave the view
+    wh.execute("UPDATE reports SET superseded_by = 'other' WHERE report_id = ?", [rid])
+    assert wh.fetchall("SELECT * FROM improvements") == []
+
+
+def test_points_are_kept_on_one_line_without_control_characters(wh):
+    load_all(wh, [inspection("1", 1, date(2024, 3, 8), ("Return\x00 home\ninterviews\x1b[31m.", "  ", "\u202eTwo."))])
+    assert wh.fetchall("SELECT position, text FROM improvements ORDER BY position") == [
+        (1, "Return home interviews[31m."), (2, "Two.")]
+
+
+def test_current_improvements_are_each_councils_latest_graded_inspections(wh):
+    load_all(wh, [inspection("1", 1, date(2019, 5, 24), ("Old point.",)),
+                  inspection("1", 2, date(2024, 3, 8)),
+                  letter("1", 3, date(2025, 2, 7), ("A letter's point.",)),
+                  replace(make_report("1", 4, "area_send_2023", date(2025, 6, 1), {"area_send_outcome": "positive"},
+                                      kind="area_send"), improvements=("The area's point.",)),
+                  inspection("2", 1, date(2023, 9, 15), ("Council 2's point.",))])
+    got = rows(wh, "SELECT urn, local_authority, framework, inspection_end, position, text, report_url"
+                   " FROM current_improvements ORDER BY urn, position")
+    assert [(r["urn"], r["inspection_end"], r["position"], r["text"]) for r in got] == [
+        *[("1", date(2024, 3, 8), n, t) for n, t in enumerate(POINTS, 1)],
+        ("2", date(2023, 9, 15), 1, "Council 2's point.")]
+    assert got[0]["report_url"] == make_publication("1", 2, None).url and got[0]["framework"] == "ilacs_2023"
