@@ -60,10 +60,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("paths", nargs="+", metavar="PATH")
 
     p = sub.add_parser("query", help="quick answers from the warehouse without SQL")
-    p.add_argument("what", choices=("current", "history", "changes", "summary", "visits", "england", "movement"),
+    p.add_argument("what", choices=("current", "history", "changes", "summary", "visits", "improvements", "england",
+                                    "movement"),
                    help="summary: one row per council, its latest inspection (the latest_inspections view);"
                         " visits: the letters (focused and monitoring visits, JTAIs), what each looked at and"
                         " its areas for priority action (history shows a council's too, as a second table);"
+                        " improvements: what each council's latest graded inspection says must improve;"
                         " england: grades' spread as at a date; movement: first against latest ILACS grade")
     p.add_argument("urn", nargs="?", help="council URN (for history; optional filter otherwise)")
     p.add_argument("--since", help="changes published on or after this date (YYYY-MM-DD)")

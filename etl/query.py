@@ -1,4 +1,4 @@
-"""`ofsted query current|history URN|changes|summary [--since DATE] [--region R]
+"""`ofsted query current|history URN|changes|summary|visits|improvements [--since DATE] [--region R]
 [--format table|csv|json]`: quick answers from the warehouse without writing SQL."""
 from __future__ import annotations
 
@@ -6,6 +6,7 @@ import json
 import sys
 from datetime import date, datetime
 
+from etl import records
 from etl.links import for_terminal
 from etl.warehouse import Warehouse, connect
 
@@ -18,6 +19,8 @@ HISTORY_SQL = ("SELECT h.urn, COALESCE(c.name, r.local_authority) AS local_autho
                " ORDER BY h.area, h.valid_from")
 VISITS_SQL = ("SELECT urn, local_authority, kind, inspection_start, inspection_end, published, areas,"
               " priority_actions, lead_inspector, url FROM visits")
+IMPROVEMENTS_SQL = ("SELECT urn, local_authority, framework, inspection_end, published, position, text, report_url"
+                    " FROM current_improvements")
 CHANGES_SQL = ("SELECT urn, local_authority, area, previous_grade, grade, previous_published, published,"
                " direction, report_url FROM rating_changes")
 
@@ -37,6 +40,13 @@ def visits(wh: Warehouse, urn: str | None = None) -> tuple[list[str], list[tuple
     """Every current letter (or one council's): what it looked at, its areas for priority action."""
     where, params = (" WHERE urn = ?", [urn]) if urn else ("", [])
     return wh.query(VISITS_SQL + where + " ORDER BY local_authority, urn, inspection_end, url", params)
+
+
+def improvements(wh: Warehouse, urn: str | None = None) -> tuple[list[str], list[tuple]]:
+    """What every council's latest graded inspection says must improve (or one council's), point
+    by point in the report's order."""
+    where, params = (" WHERE urn = ?", [urn]) if urn else ("", [])
+    return wh.query(IMPROVEMENTS_SQL + where + " ORDER BY local_authority, urn, position", params)
 
 
 def changes(wh: Warehouse, since: date | None = None, urn: str | None = None) -> tuple[list[str], list[tuple]]:
@@ -102,8 +112,15 @@ def query_command(args, settings) -> int:
         return 2
     if args.what in ("england", "movement"):
         return _england_command(args, settings)
+    if args.what == "improvements" and args.urn:
+        try:
+            records.urn(args.urn)
+        except ValueError as exc:
+            print(f"ofsted query improvements: {exc}", file=sys.stderr)
+            return 2
     with connect(settings.warehouse_url) as wh:
-        needed = "latest_inspections" if args.what == "summary" else "rating_history"
+        needed = {"summary": "latest_inspections", "improvements": "current_improvements"}.get(args.what,
+                                                                                              "rating_history")
         if not wh.fetchall("SELECT 1 FROM information_schema.tables WHERE table_name = ?", [needed]):
             print("ofsted query: the warehouse has no schema yet; run `ofsted migrate` or `ofsted run`",
                   file=sys.stderr)
@@ -119,6 +136,11 @@ def query_command(args, settings) -> int:
                 names, rows = visits(wh, args.urn)
         elif args.what == "visits":
             names, rows = visits(wh, args.urn)
+        elif args.what == "improvements":
+            names, rows = improvements(wh, args.urn)
+            if args.urn and not rows and not wh.fetchone("SELECT 1 FROM councils WHERE urn = ?", [args.urn]):
+                print(f"ofsted query improvements: no council with URN {args.urn} in the warehouse", file=sys.stderr)
+                return 2
         else:
             names, rows = changes(wh, since, args.urn)
     sys.stdout.write(render(names, rows, args.format))

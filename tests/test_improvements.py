@@ -100,3 +100,64 @@ def test_current_improvements_are_each_councils_latest_graded_inspections(wh):
         *[("1", date(2024, 3, 8), n, t) for n, t in enumerate(POINTS, 1)],
         ("2", date(2023, 9, 15), 1, "Council 2's point.")]
     assert got[0]["report_url"] == make_publication("1", 2, None).url and got[0]["framework"] == "ilacs_2023"
+
+
+# -- ofsted query improvements ----------------------------------------------------------
+@pytest.fixture
+def queried(warehouse_url, monkeypatch):
+    """The sample England with points on Barnet's 2024 and King's Lynn's 2023 reports (one of
+    them hostile for a spreadsheet and a terminal), queried through the real command line."""
+    from etl.warehouse import connect
+    from tests.support.warehouse_fixtures import load_sample, sample_records
+
+    _, _, reports = sample_records()
+    barnet = next(r for r in reports if r.urn == "80487" and r.framework == "ilacs_2023")
+    lynn = next(r for r in reports if r.urn == "80999")
+    with connect(warehouse_url) as wh:
+        load_sample(wh)
+        load.load_reports(wh, [replace(barnet, parser_version="2.0", improvements=POINTS),
+                               replace(lynn, parser_version="2.0", improvements=("=HYPERLINK(\"x\")  \u202egnol",))],
+                          "r2")
+    monkeypatch.delenv("AIRFLOW_CONN_OFSTED_WAREHOUSE", raising=False)
+    monkeypatch.setenv("OFSTED_WAREHOUSE_URL", warehouse_url)
+    return barnet
+
+
+def query(capsys, *argv):
+    from etl.cli import main
+
+    code = main(["query", "improvements", *argv])
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def test_query_improvements_gives_one_councils_latest_points_or_every_councils(queried, capsys):
+    import csv
+    import io
+    import json
+
+    code, out, _ = query(capsys, "80487", "--format", "json")
+    got = json.loads(out)
+    assert code == 0 and [(r["position"], r["text"]) for r in got] == list(enumerate(POINTS, 1))
+    assert got[0] == {"urn": "80487", "local_authority": "Barnet", "framework": "ilacs_2023",
+                      "inspection_end": "2024-03-08", "published": queried.published.isoformat(), "position": 1,
+                      "text": POINTS[0], "report_url": queried.url}
+    code, out, _ = query(capsys, "--format", "csv")
+    table = list(csv.DictReader(io.StringIO(out)))
+    assert [(r["local_authority"], r["position"]) for r in table] == [("Barnet", "1"), ("Barnet", "2"),
+                                                                      ("Barnet", "3"), ("King's Lynn % Test?", "1")]
+    assert table[3]["text"] == "'=HYPERLINK(\"x\") gnol"    # a spreadsheet shows it, never runs it
+    code, out, _ = query(capsys)
+    lines = out.splitlines()
+    assert code == 0 and lines[0].split() == ["urn", "local_authority", "framework", "inspection_end", "published",
+                                              "position", "text", "report_url"]
+    assert POINTS[1] in out and lines[-1] == "(4 rows)"
+
+
+def test_query_improvements_refuses_a_bad_or_unknown_council(queried, capsys):
+    code, _, err = query(capsys, "80487x")
+    assert code == 2 and "80487x" in err and "Traceback" not in err
+    code, _, err = query(capsys, "99999999")
+    assert code == 2 and "no council with URN 99999999" in err
+    code, out, _ = query(capsys, "80442")        # a council whose latest report lists none
+    assert code == 0 and out.endswith("(0 rows)\n")
