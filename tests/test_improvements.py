@@ -161,3 +161,41 @@ def test_query_improvements_refuses_a_bad_or_unknown_council(queried, capsys):
     assert code == 2 and "no council with URN 99999999" in err
     code, out, _ = query(capsys, "80442")        # a council whose latest report lists none
     assert code == 0 and out.endswith("(0 rows)\n")
+
+
+# -- the council page -------------------------------------------------------------------
+HOSTILE = '<script>alert("x")</script><img src=x onerror=alert(1)> {{ 7*7 }} ' + "W" * 300
+
+
+def test_the_council_page_shows_the_latest_points_and_folds_each_letters_under_it(wh, warehouse_url):
+    from bs4 import BeautifulSoup
+    from fastapi.testclient import TestClient
+
+    from etl.web import create_app
+    from etl.web.auth import token_viewer
+
+    latest = inspection("1", 2, date(2024, 3, 8), (*POINTS, HOSTILE))
+    load_all(wh, [inspection("1", 1, date(2019, 5, 24), ("An older report's point.",)), latest,
+                  letter("1", 3, date(2025, 2, 7), ("Care plans for children in care.", HOSTILE)),
+                  letter("1", 4, date(2025, 9, 1), ()), inspection("2", 1, date(2023, 9, 15), ())])
+    client = TestClient(create_app(viewer=token_viewer(None), warehouse_url=lambda: warehouse_url))
+    answer = client.get("/councils/1")
+    assert answer.status_code == 200
+    page = BeautifulSoup(answer.text, "html.parser")
+    section = page.find(id="improve").parent
+    assert [li.get_text() for li in section.select("ol.points li")] == [*POINTS, HOSTILE]
+    meta = section.select_one(".meta").get_text(" ", strip=True)
+    assert "ILACS 2023" in meta and "ended 2024-03-08" in meta and f"published {latest.published}" in meta
+    assert section.select_one(".meta a")["href"] == latest.url
+    assert "older report" not in section.get_text()
+    # the letters: the one with points has them folded in the row under it; the other has none
+    body = page.find(id="visits").parent.select("tbody tr")
+    assert [tr.get("class") for tr in body] == [None, ["has-points"], ["letter-points"]]
+    folded = body[2].select_one("details")
+    assert folded.summary.get_text() == "What needs to improve: 2 points" and not folded.has_attr("open")
+    assert [li.get_text() for li in folded.select("li")] == ["Care plans for children in care.", HOSTILE]
+    # what the PDF said is text, never markup or a template
+    assert not page.select("main script, main img") and answer.text.count("{{ 7*7 }}") == 2
+    assert answer.text.count("&lt;script&gt;") == 2
+    page = BeautifulSoup(client.get("/councils/2").text, "html.parser")
+    assert "No improvement points were read from this report." in page.find(id="improve").parent.get_text()

@@ -37,6 +37,7 @@ def site(tmp_path_factory):
         migrate(wh)
         load_england(wh)
         store_hostile_links(wh)
+        store_hostile_points(wh)
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
@@ -68,6 +69,21 @@ def store_hostile_links(wh) -> None:
     wh.execute("UPDATE reports SET url = ?, needs_review = TRUE, review_flags = ? WHERE report_id = ?",
                [HOSTILE_LINKS["foreign"], '["overall_effectiveness: table and body disagree"]', rid])
     wh.execute("UPDATE rating_history SET report_url = ? WHERE urn = '80487'", [HOSTILE_LINKS["data"]])
+
+
+HOSTILE_POINT = ('<script>alert("point")</script><img src=x onerror=alert(1)> a point longer than any screen: '
+                 + "multi-agency" * 30)
+
+
+def store_hostile_points(wh) -> None:
+    """A hostile point (markup, and a word wider than a phone) last on Barnet's latest graded
+    inspection and on its latest letter that lists points."""
+    for sql in ("SELECT report_id FROM latest_grades WHERE urn = '80487'",
+                "SELECT report_id FROM improvements WHERE urn = '80487' AND kind = 'focused_visit'"
+                " ORDER BY published DESC LIMIT 1"):
+        rid = wh.fetchone(sql)[0]
+        wh.execute("INSERT INTO improvement_points (report_id, position, text)"
+                   " SELECT ?, MAX(position) + 1, ? FROM improvement_points WHERE report_id = ?", [rid, HOSTILE_POINT, rid])
 
 
 @pytest.fixture(scope="module")
@@ -134,6 +150,29 @@ def test_council_page_shows_the_chart(site, browser, shots, width):
     assert len(lines) == 5 and all(line.get_attribute("d").startswith("M") for line in lines)
     assert browser.find_elements(By.CSS_SELECTOR, "#stepchart text.mark-label")
     browser.save_screenshot(str(shots / f"council-{width}.png"))
+
+
+@pytest.mark.parametrize("width", (1440, 390))
+def test_council_page_shows_what_needs_to_improve_and_each_letters_points_folded(site, browser, shots, width):
+    from selenium.webdriver.common.by import By
+
+    visit(browser, site + "/councils/80487", width)
+    section = browser.find_element(By.CSS_SELECTOR, "section[aria-labelledby=improve]")
+    points = [li.text for li in section.find_elements(By.CSS_SELECTOR, "ol.points li")]
+    assert len(points) >= 3 and points[-1] == HOSTILE_POINT   # shown as text, wrapped inside the page
+    assert section.find_element(By.CSS_SELECTOR, ".meta a").text == "the report (PDF)"
+    assert all(li.rect["width"] <= width for li in section.find_elements(By.CSS_SELECTOR, "ol.points li"))
+    folded = browser.find_elements(By.CSS_SELECTOR, "#visits ~ .scroll tr.letter-points details")
+    assert folded and not folded[0].find_element(By.TAG_NAME, "ol").is_displayed()
+    browser.execute_script("arguments[0].scrollIntoView({block: 'start'})", section)
+    browser.save_screenshot(str(shots / f"council-improvements-{width}.png"))
+    folded[0].find_element(By.TAG_NAME, "summary").click()      # unfolds the letter's points
+    browser.execute_script("document.getElementById('visits').scrollIntoView({block: 'start'})")
+    assert folded[0].get_attribute("open") is not None and folded[0].find_element(By.TAG_NAME, "ol").is_displayed()
+    assert not browser.find_elements(By.CSS_SELECTOR, "main script, main img")
+    assert [e for e in browser.get_log("browser") if e["level"] == "SEVERE"] == []
+    assert browser.execute_script("return document.documentElement.scrollWidth <= window.innerWidth + 1")
+    browser.save_screenshot(str(shots / f"council-letter-points-{width}.png"))
 
 
 def test_councils_table_sorts_from_the_keyboard(site, browser, shots):

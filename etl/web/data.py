@@ -111,8 +111,17 @@ def council(wh: Warehouse, urn: str) -> dict | None:
                       " LEFT JOIN ref_councils rc ON rc.urn = c.urn WHERE c.urn = ?", [urn])
     if row is None:
         return None
+    points = improvement_points(wh, urn)
+    latest = select(wh, "SELECT report_id, framework, inspection_end, published, report_url FROM latest_grades"
+                        " WHERE urn = ?", [urn])
+    visits = [{**v, "points": points.get(v["report_id"], [])} for v in select(
+        wh, "SELECT report_id, kind, inspection_start, inspection_end, published, areas, priority_actions,"
+            " priority_action_texts, url FROM visits WHERE urn = ?"
+            " ORDER BY COALESCE(inspection_end, published) DESC, url", [urn])]
     return {
         "urn": row[0], "name": row[1], "url": row[2], "region": row[3],
+        # what the latest graded inspection says must improve (none before one is read)
+        "latest": {**latest[0], "points": points.get(latest[0]["report_id"], [])} if latest else None,
         # (not the neighbour_ratings view: it builds latest_inspections twice, for one column;
         # latest_grades is its stored base, where an ILACS 2026 council reads `not_judged`)
         "neighbours": select(
@@ -126,10 +135,7 @@ def council(wh: Warehouse, urn: str) -> dict | None:
             wh, "SELECT area, grade, framework, inspection_end, published, report_url"
                 " FROM current_ratings WHERE urn = ?", [urn])},
         "history": history(wh, urn),
-        "visits": select(
-            wh, "SELECT kind, inspection_start, inspection_end, published, areas, priority_actions,"
-                " priority_action_texts, url FROM visits WHERE urn = ?"
-                " ORDER BY COALESCE(inspection_end, published) DESC, url", [urn]),
+        "visits": visits,
         # current versions only: a re-issued file supersedes the report parsed from the old one
         "inspections": select(
             wh, "SELECT r.urn, r.framework, r.inspection_end, r.url FROM reports r"
@@ -141,6 +147,15 @@ def council(wh: Warehouse, urn: str) -> dict | None:
                 " r.is_report FROM publications p LEFT JOIN reports r ON r.url = p.url AND r.superseded_by IS NULL"
                 " WHERE p.urn = ? ORDER BY p.published DESC, p.url", [urn]),
     }
+
+
+def improvement_points(wh: Warehouse, urn: str) -> dict[str, list[str]]:
+    """Report id -> its improvement points in order, for every current document of the council."""
+    points: dict[str, list[str]] = {}
+    for rid, text in wh.fetchall("SELECT report_id, text FROM improvements WHERE urn = ?"
+                                 " ORDER BY report_id, position", [urn]):
+        points.setdefault(rid, []).append(text)
+    return points
 
 
 def visit_areas(areas: str | None) -> str:

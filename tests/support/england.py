@@ -2,8 +2,8 @@
 (and its predecessors before a reorganisation) inspected under each framework since 2012, grades
 drifting from one inspection to the next, with focused visits between (what each looked at; about
 one in seventeen sets out areas for priority action), some joint targeted area inspections and,
-since 2023, area SEND outcomes. ~600 graded reports and ~150 councils: what the view's browser
-test looks at and its bench measures."""
+since 2023, area SEND outcomes; every document lists improvement points. ~600 graded reports and
+~150 councils: what the view's browser test looks at and its bench measures."""
 from __future__ import annotations
 
 import random
@@ -72,7 +72,22 @@ def england_records(seed: int = 13):
                                          kind="area_send", la=ref.name)
                 reports.append(report)
                 publications.append(make_publication(ref.urn, n, report.published, kind=kind, la=ref.name))
-    return councils, publications, reports
+    points = random.Random(seed + 2)  # the improvement points: everything above stays as it was
+    return councils, publications, [with_improvements(r, points) for r in reports]
+
+
+# improvement points in the words such a list uses (made up here, not taken from any report)
+POINT_TOPICS = ("the timeliness of assessments for children in need", "management oversight of casework",
+                "return home interviews for children who go missing", "the quality of private fostering arrangements",
+                "planning for permanence for children in care", "support for care leavers aged 21 to 25",
+                "the response to children at risk of exploitation", "the stability of the social work workforce",
+                "the recording of children's views in their plans", "the sufficiency of local placements")
+
+
+def with_improvements(report, rnd: random.Random):
+    """A record with two to five improvement points (a letter or area SEND report: one to three)."""
+    n = rnd.randint(2, 5) if report.kind == "inspection" else rnd.randint(1, 3)
+    return replace(report, improvements=tuple(f"{t[0].upper()}{t[1:]}." for t in rnd.sample(POINT_TOPICS, n)))
 
 
 def with_visit(report, rnd: random.Random):
