@@ -291,7 +291,7 @@ def load_reports(wh: Warehouse, records: list[ReportRecord], run_id: str) -> Loa
                 r = None
             if r is not None:
                 apply[rid] = r
-        _write_reports(wh, apply, run_id, now)
+        _write_reports(wh, apply, run_id, now, reparsed=set(stored))
         if apply:
             wh.execute("DELETE FROM parse_holds WHERE report_id IN (SELECT unnest(CAST(? AS TEXT[])))",
                        [list(apply)])
@@ -348,11 +348,14 @@ def accept_held_parse(wh: Warehouse, report_id: str, *, run_id: str | None = Non
     if row is None:
         raise ValueError(f"no re-parse of {report_id!r} is held for review")
     with wh.transaction():
-        _write_reports(wh, {report_id: from_dict(ReportRecord, json.loads(row[0]))}, run_id, datetime.now())
+        _write_reports(wh, {report_id: from_dict(ReportRecord, json.loads(row[0]))}, run_id, datetime.now(),
+                       reparsed={report_id})
         wh.execute("DELETE FROM parse_holds WHERE report_id = ?", [report_id])
 
 
-def _write_reports(wh: Warehouse, chosen: dict[str, ReportRecord], run_id: str | None, now: datetime) -> None:
+def _write_reports(wh: Warehouse, chosen: dict[str, ReportRecord], run_id: str | None, now: datetime, *,
+                   reparsed: set[str]) -> None:
+    """`reparsed`: the reports among `chosen` stored before (whose earlier parse may hold rows)."""
     rows = [(rid, r.urn, r.local_authority, r.is_report, r.reason, r.kind, r.framework,
              r.inspection_start, r.inspection_end, r.published, r.lead_inspector, r.url, r.sha256,
              r.source, r.parser_version, now, json.dumps(list(r.review_flags)), bool(r.review_flags),
@@ -363,7 +366,7 @@ def _write_reports(wh: Warehouse, chosen: dict[str, ReportRecord], run_id: str |
                    update_where="reports.record_hash <> EXCLUDED.record_hash")
     _replace_judgements(wh, chosen)
     _replace_visit_findings(wh, chosen)
-    _replace_improvements(wh, chosen)
+    _replace_improvements(wh, chosen, reparsed)
     mark_superseded_reports(wh)
 
 
@@ -376,9 +379,9 @@ def _replace_visit_findings(wh: Warehouse, chosen: dict[str, ReportRecord]) -> N
                    rows, conflict=("report_id",), update=("areas", "priority_actions", "priority_action_texts", "focus"))
 
 
-def _replace_improvements(wh: Warehouse, chosen: dict[str, ReportRecord]) -> None:
+def _replace_improvements(wh: Warehouse, chosen: dict[str, ReportRecord], reparsed: set[str]) -> None:
     """Each document's improvement points, replaced by its new parse: upserted by position, then
-    the positions the new parse no longer has dropped (an upsert, not delete-then-insert, so two
+    the positions a re-parse no longer has dropped (an upsert, not delete-then-insert, so two
     workers loading the same file on Postgres do not collide on the key). Text from a PDF is
     taken on one line without control characters (PostgreSQL refuses a NUL), blank points left out."""
     rows = [(rid, n, text) for rid, r in chosen.items()
@@ -386,10 +389,10 @@ def _replace_improvements(wh: Warehouse, chosen: dict[str, ReportRecord]) -> Non
     wh.insert_rows("improvement_points", ("report_id", "position", "text"), rows,
                    conflict=("report_id", "position"), update=("text",),
                    update_where="improvement_points.text <> EXCLUDED.text")
-    if chosen:
+    if stale := sorted(reparsed & set(chosen)):   # a first parse has nothing to drop
         wh.execute("DELETE FROM improvement_points WHERE report_id IN (SELECT unnest(CAST(? AS TEXT[])))"
                    " AND report_id || '|' || CAST(position AS TEXT) NOT IN (SELECT unnest(CAST(? AS TEXT[])))",
-                   [list(chosen), [f"{rid}|{n}" for rid, n, _ in rows]])
+                   [stale, [f"{rid}|{n}" for rid, n, _ in rows]])
 
 
 def _replace_judgements(wh: Warehouse, chosen: dict[str, ReportRecord]) -> None:

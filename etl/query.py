@@ -49,6 +49,16 @@ def improvements(wh: Warehouse, urn: str | None = None) -> tuple[list[str], list
     return wh.query(IMPROVEMENTS_SQL + where + " ORDER BY local_authority, urn, position", params)
 
 
+def points_by_report(wh: Warehouse, urn: str | None = None) -> dict[str, tuple[str, ...]]:
+    """Report id -> its improvement points in order, for every current document (or one council's)."""
+    where, params = (" WHERE urn = ?", [urn]) if urn else ("", [])
+    out: dict[str, list[str]] = {}
+    for rid, text in wh.fetchall("SELECT report_id, text FROM improvements" + where + " ORDER BY report_id, position",
+                                 params):
+        out.setdefault(rid, []).append(text)
+    return {rid: tuple(texts) for rid, texts in out.items()}
+
+
 def changes(wh: Warehouse, since: date | None = None, urn: str | None = None) -> tuple[list[str], list[tuple]]:
     """Changes of grade, optionally published on or after `since` and for one council."""
     clauses, params = [], []

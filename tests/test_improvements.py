@@ -199,3 +199,46 @@ def test_the_council_page_shows_the_latest_points_and_folds_each_letters_under_i
     assert answer.text.count("&lt;script&gt;") == 2
     page = BeautifulSoup(client.get("/councils/2").text, "html.parser")
     assert "No improvement points were read from this report." in page.find(id="improve").parent.get_text()
+
+
+# -- alerts -----------------------------------------------------------------------------
+CHAT_HOSTILE = "Evil @channel <!here> [click](http://evil.example/x) <script>alert(1)</script> *bold* 1. list"
+
+
+def test_an_inspections_alert_lists_five_points_then_counts_the_rest_escaped_for_each_format():
+    from etl.alert.events import AlertEvent
+    from etl.alert.messages import render
+
+    event = AlertEvent(event_id="report:r", kind="inspection", urn="1", council="Barnet", published=date(2024, 5, 1),
+                       url="https://files.ofsted.gov.uk/v1/file/1", noticed_at=None, framework="ilacs_2023",
+                       inspection_end=date(2024, 3, 8), held=(("overall_effectiveness", "good"),),
+                       improvements=(CHAT_HOSTILE, *[f"Point {n}." for n in range(2, 8)]))
+    text = render(event, "text").body.splitlines()
+    at = text.index("What needs to improve:")
+    assert text[at + 1:at + 7] == ["  - Evil @\u200bchannel <\u200b!here> [click](http://evil.example/x) "
+                                   "<\u200bscript>alert(1)<\u200b/script> *bold* 1. list",
+                                   "  - Point 2.", "  - Point 3.", "  - Point 4.", "  - Point 5.",
+                                   "  - and 2 more: see the report"]
+    markdown = render(event, "markdown").body
+    assert "**What needs to improve:**\n- Evil @\u200bchannel" in markdown and "- and 2 more: see the report" in markdown
+    point = next(line for line in markdown.splitlines() if line.startswith("- Evil"))
+    assert "](http" not in point and "\\[click\\]" in point and "\\*bold\\*" in point
+    assert "\\<\u200bscript\\>" in point and "1\\. list" in point
+    html = render(event, "html").body
+    assert "<p><strong>What needs to improve:</strong></p><ul><li>Evil @channel &lt;!here&gt;" in html
+    assert "<script>" not in html and html.count("<li>Point") == 4
+    # five or fewer: every one, nothing counted
+    few = render(AlertEvent(**{**event.__dict__, "improvements": ("Only one.",)}), "text").body
+    assert "  - Only one." in few and "more: see the report" not in few
+
+
+def test_alert_events_carry_the_points_of_each_report_and_letter(wh):
+    from etl.alert.events import collect_events
+
+    latest = inspection("1", 2, date(2024, 3, 8))
+    visit = letter("1", 3, date(2025, 2, 7), ("Care plans for children in care.",))
+    load_all(wh, [inspection("1", 1, date(2019, 5, 24), ()), latest, visit])
+    events = {e.event_id: e for e in collect_events(wh)}
+    assert events[f"report:{report_id_for(latest)}"].improvements == POINTS
+    assert events[f"report:{report_id_for(inspection('1', 1, date(2019, 5, 24), ()))}"].improvements == ()
+    assert events[f"focused_visit:{visit.url}"].improvements == ("Care plans for children in care.",)

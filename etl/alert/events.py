@@ -21,6 +21,7 @@ from datetime import date, datetime
 
 from etl.changes import (TRACKED_AREAS, GradedReport, family, graded_reports, one_per_date,
                          retired_by)
+from etl.query import points_by_report
 from etl.warehouse import Warehouse
 
 EVENT_KINDS = ("grade_change", "inspection", "new_council", "focused_visit", "monitoring_visit", "jtai",
@@ -61,6 +62,7 @@ class AlertEvent:
     visit_areas: tuple[str, ...] | None = None
     priority_actions: int = 0
     priority_action_texts: tuple[str, ...] = ()
+    improvements: tuple[str, ...] = ()   # what the report or letter says must improve, in order
 
     @property
     def directions(self) -> set[str]:
@@ -69,8 +71,9 @@ class AlertEvent:
 
 def collect_events(wh: Warehouse, *, since: date | None = None) -> list[AlertEvent]:
     """Every event the warehouse supports (published on or after `since`), oldest first."""
-    first_runs = _council_first_runs(wh)
-    events = _report_events(wh, first_runs) + _visit_events(wh, first_runs) + _retraction_events(wh, first_runs)
+    first_runs, points = _council_first_runs(wh), points_by_report(wh)
+    events = (_report_events(wh, first_runs, points) + _visit_events(wh, first_runs, points)
+              + _retraction_events(wh, first_runs))
     events = [e for e in events if since is None or (e.published or date.min) >= since]
     return sorted(events, key=lambda e: (e.published or date.min, e.council, e.event_id))
 
@@ -87,7 +90,8 @@ def _council_first_runs(wh: Warehouse) -> dict[str, str]:
     return out
 
 
-def _report_events(wh: Warehouse, first_runs: dict[str, str]) -> list[AlertEvent]:
+def _report_events(wh: Warehouse, first_runs: dict[str, str],
+                   points: dict[str, tuple[str, ...]]) -> list[AlertEvent]:
     facts = {rid: rest for rid, *rest in wh.fetchall(
         "SELECT r.report_id, r.inspection_start, r.first_seen, COALESCE(p.first_seen_run, r.first_seen_run)"
         " FROM reports r LEFT JOIN publications p ON p.url = r.url WHERE r.framework IS NOT NULL")}
@@ -101,13 +105,15 @@ def _report_events(wh: Warehouse, first_runs: dict[str, str]) -> list[AlertEvent
         for rep in one_per_date(sorted(reports, key=lambda r: r.sort_key)):  # a re-issued file is not news
             start, noticed, run = facts.get(rep.report_id, (None, None, None))
             events.append(_report_event(rep, previous.get(family(rep.framework)), changes.get(rep.report_id, ()),
-                                        start, noticed, baseline=run == first_runs.get(urn), first=not previous))
+                                        start, noticed, baseline=run == first_runs.get(urn), first=not previous,
+                                        improvements=points.get(rep.report_id, ())))
             previous[family(rep.framework)] = rep
     return events
 
 
 def _report_event(rep: GradedReport, previous: GradedReport | None, changed: tuple[AreaChange, ...],
-                  start: date | None, noticed: datetime | None, *, baseline: bool, first: bool) -> AlertEvent:
+                  start: date | None, noticed: datetime | None, *, baseline: bool, first: bool,
+                  improvements: tuple[str, ...] = ()) -> AlertEvent:
     """`previous`: the council's previous report of the same inspection; `first`: no graded
     report of the council before this one (a first area SEND outcome of a council inspected
     before is an `inspection`)."""
@@ -121,7 +127,8 @@ def _report_event(rep: GradedReport, previous: GradedReport | None, changed: tup
         inspection_start=start, inspection_end=rep.inspection_end, changes=changed,
         held=tuple((a, g) for a, g in grades.items() if a not in changed_areas),
         retired=tuple((a, before[a]) for a in retired_by(rep.framework, before)),
-        previous_framework=previous.framework if previous else None, baseline=baseline)
+        previous_framework=previous.framework if previous else None, baseline=baseline,
+        improvements=improvements)
 
 
 def _tracked_grades(rep: GradedReport) -> dict[str, str]:
@@ -141,23 +148,25 @@ def _changes_by_report(wh: Warehouse) -> dict[str, tuple[AreaChange, ...]]:
     return {rid: tuple(cs) for rid, cs in out.items()}
 
 
-def _visit_events(wh: Warehouse, first_runs: dict[str, str]) -> list[AlertEvent]:
+def _visit_events(wh: Warehouse, first_runs: dict[str, str],
+                  points: dict[str, tuple[str, ...]]) -> list[AlertEvent]:
     """One event per listed letter, with what its current parse says it looked at and found."""
     rows = wh.fetchall(
         "SELECT p.url, p.kind, p.urn, COALESCE(c.name, p.local_authority, p.urn), p.published, p.title,"
         " p.first_seen, p.first_seen_run, v.inspection_start, v.inspection_end, v.areas, v.priority_actions,"
-        " v.priority_action_texts FROM publications p LEFT JOIN councils c ON c.urn = p.urn"
+        " v.priority_action_texts, v.report_id FROM publications p LEFT JOIN councils c ON c.urn = p.urn"
         " LEFT JOIN visits v ON v.url = p.url"
         f" WHERE p.kind IN ({', '.join('?' for _ in VISIT_KINDS)})", list(VISIT_KINDS))
     events = []
-    for url, kind, urn, name, published, title, noticed, run, start, end, areas, actions, texts in rows:
+    for url, kind, urn, name, published, title, noticed, run, start, end, areas, actions, texts, rid in rows:
         event_kind = "priority_action" if actions else kind
         events.append(AlertEvent(
             event_id=f"{event_kind}:{url}", kind=event_kind, urn=urn, council=name, published=published, url=url,
             noticed_at=noticed, title=title, baseline=run == first_runs.get(urn), inspection_start=start,
             inspection_end=end, letter_kind=kind,
             visit_areas=None if areas is None else tuple(a for a in areas.split(",") if a),
-            priority_actions=actions or 0, priority_action_texts=tuple(json.loads(texts or "[]"))))
+            priority_actions=actions or 0, priority_action_texts=tuple(json.loads(texts or "[]")),
+            improvements=points.get(rid, ())))
     return events
 
 

@@ -30,6 +30,7 @@ FRAMEWORK_LABELS = {
 AREA_LABELS = {"lscb": "Local Safeguarding Children Board", "lac_capacity_to_improve": "capacity to improve",
                "area_send_outcome": "area SEND outcome"}
 KIND_LABELS = grades.LETTER_LABELS
+MAX_POINTS = 5   # improvement points quoted in a message; the rest are counted
 
 
 @dataclass(frozen=True)
@@ -239,6 +240,8 @@ class _Text:
             if unread > 0:
                 texts.append(f"{unread} more could not be read: see the letter")
             blocks.append(self.items("Areas for priority action:", texts))
+        if event.improvements:
+            blocks.append(self.items("What needs to improve:", self.points(event.improvements)))
         note = _framework_note(event)
         if note:
             blocks.append(self.para(self.esc(note)))
@@ -247,6 +250,12 @@ class _Text:
         if event.changes:
             blocks.append(self.para("Change IDs: " + ", ".join(c.change_id for c in event.changes)))
         return self.join(blocks)
+
+    def points(self, texts: tuple[str, ...]) -> list[str]:
+        """The first MAX_POINTS improvement points, escaped, then how many more the report has."""
+        shown = [self.esc(t) for t in texts[:MAX_POINTS]]
+        more = len(texts) - MAX_POINTS
+        return shown + ([f"and {more} more: see the report"] if more > 0 else [])
 
     def digest(self, heading: str, events: list[AlertEvent]) -> str:
         lines = []

@@ -8,6 +8,7 @@ from datetime import date, timedelta
 
 from etl import grades
 from etl.grades import GRADE_ORDER, HEADLINE_AREAS
+from etl.query import points_by_report
 from etl.records import AREA_SEND_OUTCOMES, GRADES
 from etl.warehouse import Warehouse
 
@@ -111,17 +112,17 @@ def council(wh: Warehouse, urn: str) -> dict | None:
                       " LEFT JOIN ref_councils rc ON rc.urn = c.urn WHERE c.urn = ?", [urn])
     if row is None:
         return None
-    points = improvement_points(wh, urn)
+    points = points_by_report(wh, urn)
     latest = select(wh, "SELECT report_id, framework, inspection_end, published, report_url FROM latest_grades"
                         " WHERE urn = ?", [urn])
-    visits = [{**v, "points": points.get(v["report_id"], [])} for v in select(
+    visits = [{**v, "points": points.get(v["report_id"], ())} for v in select(
         wh, "SELECT report_id, kind, inspection_start, inspection_end, published, areas, priority_actions,"
             " priority_action_texts, url FROM visits WHERE urn = ?"
             " ORDER BY COALESCE(inspection_end, published) DESC, url", [urn])]
     return {
         "urn": row[0], "name": row[1], "url": row[2], "region": row[3],
         # what the latest graded inspection says must improve (none before one is read)
-        "latest": {**latest[0], "points": points.get(latest[0]["report_id"], [])} if latest else None,
+        "latest": {**latest[0], "points": points.get(latest[0]["report_id"], ())} if latest else None,
         # (not the neighbour_ratings view: it builds latest_inspections twice, for one column;
         # latest_grades is its stored base, where an ILACS 2026 council reads `not_judged`)
         "neighbours": select(
@@ -147,15 +148,6 @@ def council(wh: Warehouse, urn: str) -> dict | None:
                 " r.is_report FROM publications p LEFT JOIN reports r ON r.url = p.url AND r.superseded_by IS NULL"
                 " WHERE p.urn = ? ORDER BY p.published DESC, p.url", [urn]),
     }
-
-
-def improvement_points(wh: Warehouse, urn: str) -> dict[str, list[str]]:
-    """Report id -> its improvement points in order, for every current document of the council."""
-    points: dict[str, list[str]] = {}
-    for rid, text in wh.fetchall("SELECT report_id, text FROM improvements WHERE urn = ?"
-                                 " ORDER BY report_id, position", [urn]):
-        points.setdefault(rid, []).append(text)
-    return points
 
 
 def visit_areas(areas: str | None) -> str:
