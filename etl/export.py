@@ -1,8 +1,9 @@
 """The export stage: the warehouse's analyst tables and views as files analysts open directly.
 
-`ofsted-ratings.xlsx` (sheets Summary, History, Changes, Publications, Visits, About), and one CSV and
-one Parquet file per dataset, named after its table or view. Every dataset is read in one
-snapshot, every file is written whole (etl.landing.write_atomic) to a folder or any fsspec URL.
+`ofsted-ratings.xlsx` (sheets Summary, History, Changes, Publications, Visits, Improvements,
+England over time, About), and one CSV and one Parquet file per dataset, named after its table or
+view. Every dataset is read in one snapshot, every file is written whole
+(etl.landing.write_atomic) to a folder or any fsspec URL.
 CSV and xlsx cells that a spreadsheet would run as a formula are neutralised.
 """
 from __future__ import annotations
@@ -35,14 +36,30 @@ DATASETS = {
     "council_lineage": "urn, area, valid_from, source_urn",
     "publications": "urn, published, url",
     "visits": "urn, inspection_end, url",
+    "improvements": "local_authority, urn, published, report_id, position",
     "ref_councils": "name",
     "grade_distribution": "area, group_name <> 'England', group_name, as_at",
 }
 SHEETS = {"Summary": "latest_inspections", "History": "rating_history", "Changes": "rating_changes",
-          "Publications": "publications", "Visits": "visits", "England over time": "grade_distribution"}
+          "Publications": "publications", "Visits": "visits", "Improvements": "improvements",
+          "England over time": "grade_distribution"}
+# a sheet headed for people: these of its dataset's columns, in this order, under these headings
+SHEET_HEADINGS = {"Improvements": {"local_authority": "Council", "urn": "URN", "kind": "Kind",
+                                   "framework": "Framework", "inspection_end": "Inspection ended",
+                                   "published": "Published", "position": "Point",
+                                   "text": "What needs to improve", "url": "Report"}}
+
+
+def _columns(ds: "Dataset", names) -> "Dataset":
+    at = [ds.columns.index(n) for n in names]
+    return Dataset(ds.name, list(names), [tuple(r[i] for i in at) for r in ds.rows])
+
+
 # a sheet showing part of its dataset: England over time at quarter ends (the files: every month end)
 SHEET_ROWS = {"England over time": lambda ds: Dataset(ds.name, ds.columns, [
-    r for r in ds.rows if r[ds.columns.index("as_at")].month in (3, 6, 9, 12)])}
+    r for r in ds.rows if r[ds.columns.index("as_at")].month in (3, 6, 9, 12)]),
+    "Improvements": lambda ds: _columns(ds, SHEET_HEADINGS["Improvements"])}
+WRAP_COLUMNS = {"text"}   # long text, wrapped in a wide column
 
 ABOUT = {
     "Summary": "One row per council the Ofsted site lists: its latest graded inspection, the grade in each "
@@ -54,6 +71,9 @@ ABOUT = {
     "Publications": "Every publication listed on the councils' pages, graded or not (table publications).",
     "Visits": "Every letter read (focused and monitoring visits, joint targeted area inspections): the visit's "
               "dates, what it looked at and how many areas for priority action it set out (view visits).",
+    "Improvements": "What every current report and letter says must improve, point by point in its order: the "
+                    "council, the document's kind, framework and dates, and a link to it (view improvements; "
+                    "current_improvements in the warehouse: each council's latest graded inspection's).",
     "England over time": "Councils by grade at each quarter end since 2012, in England and each region, for overall "
                          "effectiveness and every tracked area: each council's most recent inspection ended by "
                          "then, as Ofsted's official statistics count (table grade_distribution: every month end).",
@@ -91,6 +111,7 @@ COLUMN_NOTES = {
     "priority_actions": "the number of areas for priority action the letter sets out (0: none)",
     "latest_visit_date, latest_visit_areas, latest_visit_priority_actions":
         "the latest focused or monitoring visit's end date, what it looked at, its areas for priority action",
+    "position, text": "an improvement point's place in its document's list (1 first) and its words, on one line",
     "group_name, as_at": "England over time: England or a region, as at this date",
     "councils ... not_judged": "councils graded in the area (adequate counted as requires improvement), by grade; "
                                "not_judged: councils whose latest inspection does not judge the area (ILACS 2026: "
@@ -181,7 +202,8 @@ def to_xlsx(datasets: dict[str, Dataset], about: list[tuple[str, str]], allowed_
                                      "strings_to_urls": False, "default_date_format": "yyyy-mm-dd"})
     formats = _formats(book)
     for sheet, name in SHEETS.items():
-        _write_sheet(book.add_worksheet(sheet), sheet_rows(sheet, datasets[name]), formats, tuple(allowed_hosts))
+        _write_sheet(book.add_worksheet(sheet), sheet_rows(sheet, datasets[name]), formats, tuple(allowed_hosts),
+                     SHEET_HEADINGS.get(sheet, {}))
     _write_about(book.add_worksheet("About"), datasets, about, formats)
     book.close()
     return buf.getvalue()
@@ -210,11 +232,15 @@ def _is_grade_column(name: str) -> bool:
             or name.removeprefix("previous_") in HEADLINE_AREAS)
 
 
-def _write_sheet(ws, ds: Dataset, formats: dict, allowed_hosts: tuple[str, ...] = ()) -> None:
-    """Header = the dataset's column names; frozen, filtered; grades coloured; links clickable."""
-    ws.write_row(0, 0, ds.columns, formats["header"])
-    kinds = [("grade" if _is_grade_column(c) else "link" if c in LINK_COLUMNS else None) for c in ds.columns]
-    widths = [max(len(c), 8) for c in ds.columns]
+def _write_sheet(ws, ds: Dataset, formats: dict, allowed_hosts: tuple[str, ...] = (),
+                 headings: dict[str, str] | None = None) -> None:
+    """Header = the dataset's column names (or their `headings`); frozen, filtered; grades
+    coloured; links clickable; long text wrapped."""
+    header = [(headings or {}).get(c, c) for c in ds.columns]
+    ws.write_row(0, 0, header, formats["header"])
+    kinds = [("grade" if _is_grade_column(c) else "link" if c in LINK_COLUMNS else "wrap" if c in WRAP_COLUMNS
+              else None) for c in ds.columns]
+    widths = [80 if kind == "wrap" else max(len(h), 8) for kind, h in zip(kinds, header)]
     for r, row in enumerate(ds.rows, 1):
         for c, value in enumerate(row):
             if value is not None:
@@ -234,7 +260,8 @@ def _write_cell(ws, r: int, c: int, value, kind: str | None, formats: dict, allo
     elif kind == "link" and safe_link(value, allowed_hosts) and len(value) <= XLSX_MAX_URL:
         ws.write_url(r, c, value, formats["link"], string=value)
     elif isinstance(value, str):  # never write(): it would turn "=..." into a formula
-        ws.write_string(r, c, neutralise(value), formats.get(value) if kind == "grade" else None)
+        look = formats.get(value) if kind == "grade" else formats["wrap"] if kind == "wrap" else None
+        ws.write_string(r, c, neutralise(value), look)
     else:
         ws.write(r, c, value)
 

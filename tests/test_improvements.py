@@ -242,3 +242,41 @@ def test_alert_events_carry_the_points_of_each_report_and_letter(wh):
     assert events[f"report:{report_id_for(latest)}"].improvements == POINTS
     assert events[f"report:{report_id_for(inspection('1', 1, date(2019, 5, 24), ()))}"].improvements == ()
     assert events[f"focused_visit:{visit.url}"].improvements == ("Care plans for children in care.",)
+
+
+# -- exports ----------------------------------------------------------------------------
+def test_the_exports_carry_every_current_point_with_readable_headers_and_formulas_neutralised(wh, warehouse_url,
+                                                                                            tmp_path):
+    import csv
+    import io
+
+    import openpyxl
+    import pandas as pd
+
+    from etl.config import Settings
+    from etl.export import WORKBOOK, export
+
+    latest = inspection("1", 2, date(2024, 3, 8), ("=HYPERLINK(\"http://evil.example\",\"x\")", *POINTS[:2]))
+    visit = letter("1", 3, date(2025, 2, 7), ("@SUM(A1) the letter's point.",))
+    load_all(wh, [latest, visit])
+    settings = Settings.from_env({"OFSTED_WAREHOUSE_URL": warehouse_url, "OFSTED_DATA_DIR": str(tmp_path)})
+    export(settings, str(tmp_path / "out"))
+    sheet = openpyxl.load_workbook(tmp_path / "out" / WORKBOOK)["Improvements"]
+    assert [c.value for c in sheet[1]] == ["Council", "URN", "Kind", "Framework", "Inspection ended", "Published",
+                                           "Point", "What needs to improve", "Report"]
+    body = [[c.value for c in row] for row in sheet.iter_rows(min_row=2)]
+    assert [(r[1], r[2], r[6], r[7]) for r in body] == [
+        ("1", "inspection", 1, "'=HYPERLINK(\"http://evil.example\",\"x\")"), ("1", "inspection", 2, POINTS[0]),
+        ("1", "inspection", 3, POINTS[1]), ("1", "focused_visit", 1, "'@SUM(A1) the letter's point.")]
+    assert all(sheet.cell(r, 8).data_type == "s" for r in range(2, 6))     # text, never a formula
+    assert sheet.cell(2, 8).alignment.wrap_text and sheet.column_dimensions["H"].width > 60
+    assert sheet.cell(2, 9).hyperlink.target == latest.url and sheet.cell(2, 5).value.date() == date(2024, 3, 8)
+    about = [r[0].value for r in openpyxl.load_workbook(tmp_path / "out" / WORKBOOK)["About"].iter_rows()]
+    assert "Improvements" in about
+    table = list(csv.DictReader(io.StringIO((tmp_path / "out" / "improvements.csv").read_text())))
+    assert [r["text"] for r in table] == ["'=HYPERLINK(\"http://evil.example\",\"x\")", *POINTS[:2],
+                                          "'@SUM(A1) the letter's point."]
+    assert table[0]["report_id"] == report_id_for(latest) and table[0]["local_authority"] == "Council 1"
+    frame = pd.read_parquet(tmp_path / "out" / "improvements.parquet")
+    assert list(frame["text"])[0] == "=HYPERLINK(\"http://evil.example\",\"x\")"   # Parquet keeps values as they are
+    assert list(frame["position"]) == [1, 2, 3, 1]
