@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import threading
+from dataclasses import replace
 from datetime import date, datetime
 from pathlib import Path
 
@@ -203,6 +204,7 @@ def populate_everything(wh) -> None:
     bath = make_report("80442", 2, "ilacs_2018", date(2022, 11, 18), {"overall_effectiveness": "good",
                        "impact_of_leaders": "good", "help_and_protection": "requires_improvement",
                        "in_care_and_care_leavers": "requires_improvement"}, parser_version="2.0")
+    bath = replace(bath, improvements=("The quality of private fostering assessments.", "Return home interviews."))
     load.load_reports(wh, [flagged, bath], "run-2")
     load.load_downloads(wh, [], [Quarantined(make_publication("80487", 8, date(2025, 3, 1)), "HTML page",
                                              None, datetime(2025, 3, 2))])
