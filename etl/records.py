@@ -131,7 +131,7 @@ class ReportRecord:
     # what each source said, per area: {"help_and_protection": {"table": "good", "body": None}}
     readings: dict[str, dict[str, str | None]] = field(default_factory=dict)
     visit: Visit | None = None         # letters only (kind in LETTER_KINDS)
-    # what the document says must improve, in order: each point's whole text on one line
+    # what the document says must improve, its points in order (etl.parse.improvements)
     improvements: tuple[str, ...] = ()
 
     def label(self) -> str:

@@ -8,10 +8,11 @@ from datetime import date
 
 import pytest
 
-from etl import changes, load
+from etl import load
 from etl.load import report_id_for
-from etl.records import Council, Visit
-from tests.support.warehouse_fixtures import make_publication, make_report, stored_file_for
+from etl.records import Visit
+from tests.support.warehouse_fixtures import load_records as load_all, make_publication, make_report
+from tests.support.warehouse_fixtures import rows_of as rows
 
 ILACS = {"overall_effectiveness": "requires_improvement", "impact_of_leaders": "good",
          "help_and_protection": "requires_improvement", "in_care": "good", "care_leavers": "good"}
@@ -27,22 +28,6 @@ def inspection(urn, n, end, points=POINTS, framework="ilacs_2023", judgements=IL
 def letter(urn, n, end, points, kind="focused_visit"):
     return replace(make_report(urn, n, None, end, kind=kind), improvements=tuple(points),
                    visit=Visit(areas=("in_care",), focus="Inspectors looked at children in care."))
-
-
-def load_all(wh, records, run="r"):
-    pubs = [make_publication(r.urn, int(r.source.split("/")[1].split(".")[0]), r.published, kind=r.kind,
-                             la=r.local_authority) for r in records]
-    load.load_councils(wh, [Council(u, f"Council {u}", f"https://reports.ofsted.gov.uk/provider/44/{u}")
-                            for u in sorted({r.urn for r in records})], run)
-    load.load_publications(wh, pubs, run)
-    load.load_downloads(wh, [stored_file_for(p) for p in pubs], [])
-    load.load_reports(wh, records, run)
-    changes.refresh(wh, run)
-
-
-def rows(wh, sql, params=()):
-    names, data = wh.query(sql, params)
-    return [dict(zip(names, r)) for r in data]
 
 
 def test_improvements_holds_every_current_documents_points_in_order(wh):

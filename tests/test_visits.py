@@ -6,10 +6,10 @@ from __future__ import annotations
 from dataclasses import replace
 from datetime import date
 
-from etl import changes, checks, load
+from etl import checks, load
 from etl.load import report_id_for
-from etl.records import Council, Visit
-from tests.support.warehouse_fixtures import make_publication, make_report, stored_file_for
+from etl.records import Visit
+from tests.support.warehouse_fixtures import load_records as load_all, make_report, rows_of as rows
 
 ILACS = {"overall_effectiveness": "good", "impact_of_leaders": "good", "help_and_protection": "good",
          "in_care_and_care_leavers": "requires_improvement"}
@@ -24,22 +24,6 @@ def letter(urn, n, end, *, areas=("in_care",), actions=(), kind="focused_visit",
 
 def area_send(urn, n, end, outcome):
     return make_report(urn, n, "area_send_2023", end, {"area_send_outcome": outcome}, kind="area_send")
-
-
-def load_all(wh, records, run="r"):
-    pubs = [make_publication(r.urn, int(r.source.split("/")[1].split(".")[0]), r.published, kind=r.kind)
-            for r in records]
-    load.load_councils(wh, [Council(u, f"Council {u}", f"https://reports.ofsted.gov.uk/provider/44/{u}")
-                            for u in sorted({r.urn for r in records})], run)
-    load.load_publications(wh, pubs, run)
-    load.load_downloads(wh, [stored_file_for(p) for p in pubs], [])
-    load.load_reports(wh, records, run)
-    changes.refresh(wh, run)
-
-
-def rows(wh, sql, params=()):
-    names, data = wh.query(sql, params)
-    return [dict(zip(names, r)) for r in data]
 
 
 def test_visits_has_one_row_per_current_letter_with_its_sorted_areas_and_priority_actions(wh):

@@ -152,6 +152,27 @@ def make_report(urn: str, n: int, framework: str | None, end, judgements: dict |
         unread_areas=tuple(unread), readings=dict(readings or {}))
 
 
+def load_records(wh, records, run: str = "r") -> None:
+    """Load report records (made by make_report) with their councils, publications and files as
+    one run, then refresh the history."""
+    from etl import changes, load
+    from etl.records import Council
+
+    pubs = [make_publication(r.urn, int(r.source.split("/")[1].split(".")[0]), r.published, kind=r.kind)
+            for r in records]
+    load.load_councils(wh, [Council(u, f"Council {u}", f"https://reports.ofsted.gov.uk/provider/44/{u}")
+                            for u in sorted({r.urn for r in records})], run)
+    load.load_publications(wh, pubs, run)
+    load.load_downloads(wh, [stored_file_for(p) for p in pubs], [])
+    load.load_reports(wh, records, run)
+    changes.refresh(wh, run)
+
+
+def rows_of(wh, sql: str, params=()) -> list[dict]:
+    names, data = wh.query(sql, params)
+    return [dict(zip(names, r)) for r in data]
+
+
 def held_reparse(wh, **change):
     """Council 1's 2024 report parsed by 1.0, then re-parsed by 2.0 with `change` (which
     loses in_care, so the loader holds it). Returns the stored record."""
