@@ -195,17 +195,25 @@ def parse(settings: Settings, files: list[StoredFile]) -> list[ReportRecord]:
             except OSError as exc:                   # missing or damaged: a failure, retried
                 records.append(failed_record(source, f"cannot read the stored file: {exc}", meta))
                 continue
-            records.append(pool.parse_bytes(data, source, meta))
+            record, pages = pool.parse_with_text(data, source, meta)
+            if pages:   # the load stores it for search: kept beside the file, not passed along
+                store.save_text(f.sha256, record.parser_version, pages)
+            records.append(record)
     return records
 
 
 def load_reports(settings: Settings, records: list[ReportRecord], run_id: str):
-    """Load parsed records, one transaction per batch. Returns an etl.load.LoadResult."""
+    """Load parsed records, one transaction per batch, with the page text their parse kept in
+    the landing store (for search). Returns an etl.load.LoadResult."""
     from etl import load
+    from etl.landing import LandingStore
+    from etl.search import sync_index
+    store = LandingStore.from_settings(settings)
     total = load.LoadResult()
     with _warehouse(settings) as wh:
         for batch in batches(records, 200):
-            total += load.load_reports(wh, batch, run_id)
+            total += load.load_reports(wh, batch, run_id, texts=store.read_text)
+        sync_index(wh)
     return total
 
 

@@ -1,0 +1,338 @@
+"""Full-text search over every publication's text, on both engines, with one query syntax.
+
+    result = search(wh, '"return home interviews" -LADO', kind="ilacs", since=date(2023, 1, 1))
+    result.total, result.documents, result.counts["year"], result.hits[0].snippet
+
+The text is stored when a file is parsed (`publication_text`, one row per page, replaced by a
+re-parse); search never reads a PDF. One analyser in this module turns text and queries into
+terms for both engines (words of letters and digits, folded to ASCII lower case, the Snowball
+English stop words dropped, Snowball English stems), so the same query finds the same pages:
+
+- PostgreSQL: a `tsvector` of those terms (config `simple`: taken as they are) under a GIN index,
+  matched with a `tsquery` built from the parsed query;
+- DuckDB: a tantivy index beside the DuckDB file (etl/search_index.py), its terms split on
+  spaces, fed from `publication_text` (rebuildable from it at any time).
+
+The query is parsed here, not by `websearch_to_tsquery`, because PostgreSQL's parser reads URLs,
+hyphenated words and numbers its own way, which tantivy could not match; the syntax is the same
+(words, "quoted phrases", OR, -exclusion). Hits come newest first (published, council, page), so
+a limit keeps the same hits on both engines; snippets are cut from the stored text here too, as
+(text, marked) segments with no markup: each surface escapes them for itself.
+"""
+from __future__ import annotations
+
+import logging
+import re
+import unicodedata
+from dataclasses import dataclass, field
+from datetime import date
+from functools import lru_cache
+from typing import Iterable, Mapping, Sequence
+
+from etl.warehouse import Warehouse
+
+log = logging.getLogger(__name__)
+
+MAX_QUERY_CHARS = 500
+MAX_LIMIT = 1000
+MAX_TERM_CHARS = 40          # longer runs are codes or garbage, not words anyone searches for
+SNIPPET_WORDS = 32
+SNIPPET_LEAD = 8             # words shown before the first match
+
+# Snowball's English stop words (PostgreSQL's english.stop): common words are no search
+STOP_WORDS = frozenset("""
+i me my myself we our ours ourselves you your yours yourself yourselves he him his himself she her
+hers herself it its itself they them their theirs themselves what which who whom this that these
+those am is are was were be been being have has had having do does did doing a an the and but if or
+because as until while of at by for with about against between into through during before after
+above below to from up down in out on off over under again further then once here there when where
+why how all any both each few more most other some such no nor not only own same so than too very s
+t can will just don should now
+""".split())
+
+
+class QueryError(ValueError):
+    """A query that cannot be searched: the message says why, for the person who typed it."""
+
+
+# -- the analyser: text -> terms, the same for every engine ----------------------------------
+_WORD = re.compile(r"[^\W_]+")
+_ASCII_WORD = re.compile(r"[a-z0-9]+")
+_SPACE = re.compile(r"\s+")
+
+
+@lru_cache(maxsize=1)
+def _stemmer():
+    import Stemmer
+    return Stemmer.Stemmer("english")
+
+
+@lru_cache(maxsize=200_000)
+def word_terms(word: str) -> tuple[str, ...]:
+    """The terms of one word of text (none for a stop word; two for "co2e"-like runs folded apart)."""
+    folded = word.casefold()
+    if not folded.isascii():   # accents dropped (naïve -> naive); other scripts split the word
+        folded = "".join(c for c in unicodedata.normalize("NFKD", folded) if not unicodedata.combining(c))
+    return tuple(_stemmer().stemWord(t) for t in _ASCII_WORD.findall(folded)
+                 if t not in STOP_WORDS and len(t) <= MAX_TERM_CHARS)
+
+
+def terms(text: str) -> list[str]:
+    """Every term of `text`, in order (what both engines index)."""
+    return [t for w in _WORD.findall(text) for t in word_terms(w)]
+
+
+# -- the query ---------------------------------------------------------------------------
+@dataclass(frozen=True)
+class Query:
+    """AND over `groups` (each an OR of phrases: a phrase is a tuple of terms in order), none
+    of the `excluded` phrases."""
+    groups: tuple[tuple[tuple[str, ...], ...], ...]
+    excluded: tuple[tuple[str, ...], ...] = ()
+
+    def phrases(self) -> list[tuple[str, ...]]:
+        return [p for g in self.groups for p in g]
+
+    def tsquery(self) -> str:
+        """The query as PostgreSQL `to_tsquery('simple', ...)` text (terms are [a-z0-9]+)."""
+        def phrase(p):
+            return " <-> ".join(f"'{t}'" for t in p)
+        parts = ["(" + " | ".join(f"({phrase(p)})" for p in g) + ")" for g in self.groups]
+        parts += [f"!({phrase(p)})" for p in self.excluded]
+        return " & ".join(parts)
+
+
+_QUERY_ITEM = re.compile(r'(-)?(?:"([^"]*)"|([^\s"]+))')
+
+
+def parse_query(text: str) -> Query:
+    """A search box's text -> Query: words (all must appear), "quoted phrases", OR between two
+    words or phrases, -word or -"phrase" to exclude. QueryError says what is wrong."""
+    if text is None or not text.strip():
+        raise QueryError("empty query: type a word or a \"quoted phrase\" to find")
+    if len(text) > MAX_QUERY_CHARS:
+        raise QueryError(f"query too long: {len(text)} characters (the limit is {MAX_QUERY_CHARS})")
+    if text.count('"') % 2:
+        raise QueryError('unbalanced quotes: close the "quoted phrase" with a second "')
+    groups: list[list[tuple[str, ...]]] = []
+    excluded: list[tuple[str, ...]] = []
+    join_next = False            # the previous item was OR: the next phrase joins the last group
+    for m in _QUERY_ITEM.finditer(text):
+        negated, quoted, word = m.group(1), m.group(2), m.group(3)
+        if word == "OR" and not negated:
+            join_next = bool(groups)
+            continue
+        phrase = tuple(terms(quoted if quoted is not None else word))
+        if not phrase:            # stop words only, or punctuation
+            continue
+        if negated:
+            excluded.append(phrase)
+        elif join_next:
+            groups[-1].append(phrase)
+        else:
+            groups.append([phrase])
+        join_next = False
+    if not groups:
+        if excluded:
+            raise QueryError("nothing to find: add a word or phrase to look for, not only -exclusions")
+        raise QueryError("only common words (such as 'the', 'of', 'and'), which are not searched: "
+                         "add a word that says what to find")
+    return Query(tuple(tuple(dict.fromkeys(g)) for g in groups), tuple(dict.fromkeys(excluded)))
+
+
+# -- snippets ----------------------------------------------------------------------------
+Segment = tuple[str, bool]      # (text, marked)
+
+
+def snippet(text: str, query: Query, words: int = SNIPPET_WORDS) -> tuple[Segment, ...]:
+    """About `words` words of `text` around the first match, every word of a matched phrase
+    marked; plain text segments (no markup, not escaped)."""
+    found = [(m.start(), m.end(), word_terms(m.group())) for m in _WORD.finditer(text)]
+    stream = [(i, t) for i, (_, _, ts) in enumerate(found) for t in ts]
+    terms_only = [t for _, t in stream]
+    marked: set[int] = set()
+    for phrase in query.phrases():
+        n = len(phrase)
+        for k in range(len(terms_only) - n + 1):
+            if tuple(terms_only[k:k + n]) == phrase:
+                marked.update(stream[j][0] for j in range(k, k + n))
+    if not found:
+        return ((" ".join(text.split())[:200], False),) if text.strip() else ()
+    first = min(marked, default=0)
+    start = max(0, first - SNIPPET_LEAD)
+    end = min(len(found), start + words)
+    segments: list[list] = []
+
+    def add(piece: str, is_marked: bool) -> None:
+        if not piece:
+            return
+        if segments and segments[-1][1] == is_marked:
+            segments[-1][0] += piece
+        else:
+            segments.append([piece, is_marked])
+
+    if start > 0:
+        add("… ", False)
+    for i in range(start, end):
+        a, b, _ = found[i]
+        if i > start:   # what lies between two words, its whitespace collapsed
+            gap = _SPACE.sub(" ", text[found[i - 1][1]:a])
+            add(gap, i in marked and i - 1 in marked and gap.strip() in ("", "-"))
+        add(text[a:b], i in marked)
+    if end < len(found):
+        add(" …", False)
+    return tuple((s, m) for s, m in segments)
+
+
+def snippet_text(segments: Iterable[Segment], mark: tuple[str, str] = ("«", "»")) -> str:
+    """Segments as one line of plain text, matches between `mark`s (terminal, CSV)."""
+    return "".join(f"{mark[0]}{s}{mark[1]}" if m else s for s, m in segments)
+
+
+# -- storing the text ------------------------------------------------------------------------
+def replace_text(wh: Warehouse, pages: Mapping[str, Sequence[str]]) -> None:
+    """Store each report's page texts (report_id -> pages, page 1 first), replacing what a
+    previous parse stored; call inside the load's transaction. On DuckDB the reports are queued
+    for the text index (synced by `sync_index` once the transaction has committed)."""
+    if not pages:
+        return
+    ids = sorted(pages)
+    wh.execute("DELETE FROM publication_text WHERE report_id IN (SELECT unnest(CAST(? AS TEXT[])))", [ids])
+    rows = [(rid, n, text) for rid in ids for n, text in enumerate(pages[rid], 1)]
+    if wh.engine == "postgresql":
+        if rows:
+            wh.execute("INSERT INTO publication_text (report_id, page, text, terms)"
+                       " SELECT r, p, t, to_tsvector('simple', a) FROM unnest(CAST(? AS TEXT[]),"
+                       " CAST(? AS INTEGER[]), CAST(? AS TEXT[]), CAST(? AS TEXT[])) AS u(r, p, t, a)",
+                       [[r[0] for r in rows], [r[1] for r in rows], [r[2] for r in rows],
+                        [" ".join(terms(r[2])) for r in rows]])
+    else:
+        wh.insert_rows("publication_text", ("report_id", "page", "text"), rows)
+        wh.insert_rows("search_pending", ("report_id",), [(rid,) for rid in ids], conflict=("report_id",))
+
+
+def sync_index(wh: Warehouse) -> None:
+    """Bring the DuckDB text index in step with publication_text (a no-op on PostgreSQL)."""
+    if wh.engine == "duckdb":
+        from etl.search_index import TextIndex
+        TextIndex.of(wh).sync(wh)
+
+
+def index_drift(wh: Warehouse) -> list[str]:
+    """Where the text index and publication_text disagree (none on PostgreSQL: one table)."""
+    if wh.engine != "duckdb":
+        return []
+    from etl.search_index import TextIndex
+    return TextIndex.of(wh).drift(wh)
+
+
+def rebuild_index(wh: Warehouse) -> int:
+    """Rebuild the DuckDB text index from publication_text; returns the pages indexed."""
+    if wh.engine != "duckdb":
+        return 0
+    from etl.search_index import TextIndex
+    return TextIndex.of(wh).rebuild(wh)
+
+
+# -- searching ---------------------------------------------------------------------------
+@dataclass(frozen=True)
+class Hit:
+    report_id: str
+    urn: str | None
+    council: str | None
+    kind: str | None
+    published: date | None
+    page: int
+    snippet: tuple[Segment, ...]
+    url: str | None               # the PDF at that page (#page=N), when the link rule allows it
+
+
+@dataclass
+class SearchResult:
+    query: Query
+    hits: list[Hit] = field(default_factory=list)
+    total: int = 0                # pages that match
+    documents: int = 0            # publications with a matching page
+    counts: dict[str, dict[str, int]] = field(default_factory=dict)   # documents by year, kind, region
+
+
+UNKNOWN = "unknown"
+
+_DOCS = ("SELECT report_id, urn, council, kind, published, region, region_code, url FROM search_documents")
+
+
+def _filters(kind, urn, region, since, until) -> tuple[str, list]:
+    from etl.records import KINDS
+    if kind is not None and kind not in KINDS:
+        raise QueryError(f"unknown kind {kind!r}: one of {', '.join(KINDS)}")
+    clauses, params = [], []
+    for sql, value in (("kind = ?", kind), ("urn = ?", urn), ("published >= ?", since), ("published <= ?", until)):
+        if value is not None:
+            clauses.append(sql)
+            params.append(value)
+    if region:
+        clauses.append("(LOWER(region) = LOWER(?) OR LOWER(region_code) = LOWER(?))")
+        params += [region, region]
+    return (" WHERE " + " AND ".join(clauses)) if clauses else "", params
+
+
+def _matches(wh: Warehouse, query: Query) -> tuple[str, list]:
+    """SQL of the matching (report_id, page) pairs, and its parameters."""
+    if wh.engine == "postgresql":
+        return ("SELECT report_id, page FROM publication_text WHERE terms @@ to_tsquery('simple', ?)",
+                [query.tsquery()])
+    from etl.search_index import TextIndex
+    index = TextIndex.of(wh)
+    index.sync(wh)
+    ids, pages = index.matches(wh, query)
+    return ("SELECT unnest(CAST(? AS TEXT[])) AS report_id, unnest(CAST(? AS INTEGER[])) AS page", [ids, pages])
+
+
+def search(wh: Warehouse, query: str, *, kind: str | None = None, urn: str | None = None,
+           region: str | None = None, since: date | None = None, until: date | None = None,
+           limit: int = 50, allowed_hosts: Sequence[str] | None = None) -> SearchResult:
+    """Pages of current publications that match `query` (parse_query's syntax), newest first,
+    with counts of matching publications by year, kind and region. QueryError for a query or
+    filter that cannot be searched."""
+    parsed = parse_query(query)
+    if not 1 <= limit <= MAX_LIMIT:
+        raise QueryError(f"limit must be between 1 and {MAX_LIMIT}, not {limit}")
+    if since and until and since > until:
+        raise QueryError(f"--since {since} is after --until {until}")
+    where, fparams = _filters(kind, urn, region, since, until)
+    match_sql, mparams = _matches(wh, parsed)
+    base = f"WITH m AS ({match_sql}), d AS ({_DOCS}{where}) "
+    params = mparams + fparams
+    result = SearchResult(parsed)
+    by = {"year": {}, "kind": {}, "region": {}}
+    for kind_, published, region_, pages in wh.fetchall(
+            base + "SELECT d.kind, d.published, d.region, COUNT(*) FROM m JOIN d ON d.report_id = m.report_id"
+                   " GROUP BY d.report_id, d.kind, d.published, d.region", params):
+        result.total += pages
+        result.documents += 1
+        for key, value in (("year", published.year if published else None), ("kind", kind_), ("region", region_)):
+            name = UNKNOWN if value is None else str(value)
+            by[key][name] = by[key].get(name, 0) + 1
+    result.counts = {key: dict(sorted(v.items(), reverse=key == "year")) for key, v in by.items()}
+    if not result.total:
+        return result
+    rows = wh.fetchall(base + "SELECT d.report_id, d.urn, d.council, d.kind, d.published, m.page, t.text, d.url"
+                              " FROM m JOIN d ON d.report_id = m.report_id"
+                              " JOIN publication_text t ON t.report_id = m.report_id AND t.page = m.page"
+                              " ORDER BY d.published DESC NULLS LAST, d.council, d.report_id, m.page LIMIT ?",
+                       params + [limit])
+    hosts = allowed_hosts if allowed_hosts is not None else _allowed_hosts()
+    result.hits = [Hit(rid, urn_, council, kind_, published, page, snippet(text, parsed), _page_link(url, page, hosts))
+                   for rid, urn_, council, kind_, published, page, text, url in rows]
+    return result
+
+
+def _allowed_hosts() -> tuple[str, ...]:
+    from etl.config import Settings
+    return Settings.from_env().allowed_hosts
+
+
+def _page_link(url: str | None, page: int, hosts) -> str | None:
+    from etl.links import safe_link
+    link = safe_link(url, hosts)
+    return f"{link.split('#', 1)[0]}#page={page}" if link else None
