@@ -21,6 +21,7 @@ MAX_INPUT = 100      # characters: longer is no council's name
 CLOSEST = 5          # councils an error names
 AMBIGUOUS_SHOWN = 10  # councils an ambiguous name's error lists
 FUZZY_CUTOFF = 0.6   # difflib ratio below which a name is not "close"
+SEARCH_CUTOFF = 0.75  # the same for the view's search box, where most text is not a name
 
 
 def name_key(name: str) -> str:
@@ -144,7 +145,7 @@ class CouncilDirectory:
         describe = how(best) if how else ("name" if best.how == "name" else f"{best.how} {best.text!r}")
         return Found(self.by_urn[urns[0]], describe)
 
-    def closest(self, text: str, n: int = CLOSEST) -> list[Council]:
+    def closest(self, text: str, n: int = CLOSEST, cutoff: float = FUZZY_CUTOFF) -> list[Council]:
         """The councils `text` most likely meant, best first: names it begins or has as a word,
         then names within difflib's ratio (a name's later words too: "Fulham")."""
         key = name_key(text)
@@ -159,7 +160,7 @@ class CouncilDirectory:
                 score = max(self._ratio(matcher, tail) for tail in _tails(name_text))
             for entry in names:
                 scores[entry.urn] = max(scores.get(entry.urn, 0.0), score)
-        ranked = sorted((s, self.by_urn[u].name, u) for u, s in scores.items() if s >= FUZZY_CUTOFF)
+        ranked = sorted((s, self.by_urn[u].name, u) for u, s in scores.items() if s >= cutoff)
         return [self.by_urn[u] for _, _, u in sorted(ranked, key=lambda r: (-r[0], r[1]))[:n]]
 
     @staticmethod
@@ -172,15 +173,16 @@ class CouncilDirectory:
     def _closest_urns(self, urn: str, n: int = 3) -> list[Council]:
         return [self.by_urn[u] for u in difflib.get_close_matches(urn, list(self.by_urn), n=n, cutoff=0.6)]
 
-    def search(self, text: str, limit: int = 10) -> list[Found]:
+    def search(self, text: str, limit: int = 10, cutoff: float = SEARCH_CUTOFF) -> list[Found]:
         """Councils for a search box, best first: the one `resolve` finds, then every other
-        name that begins with, holds or is close to the text."""
+        name that begins with, holds or is close to the text (closer than an error's
+        suggestions need be: a box also gets words meant for the reports' text)."""
         try:
             first = [self.resolve(text)]
         except CouncilNotFound as exc:   # an ambiguous name: every council it names
             first = [Found(c, "named") for c in exc.closest] if exc.ambiguous else []
         seen = {f.council.urn for f in first}
-        rest = [Found(c, "close") for c in self.closest(text, n=limit) if c.urn not in seen]
+        rest = [Found(c, "close") for c in self.closest(text, n=limit, cutoff=cutoff) if c.urn not in seen]
         return (first + rest)[:limit]
 
 
