@@ -22,6 +22,7 @@ HANDLERS = {
     "serve": "etl.web.serve:serve_command",
     "review": "etl.review:review_command",
     "alerts": "etl.alert.commands:alerts_command",
+    "search": "etl.search:search_command",
 }
 
 
@@ -101,6 +102,21 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--by", choices=("region",), help="england: one row per region instead of England")
     p.add_argument("--councils", action="store_true", help="movement: who is in each movement")
     p.add_argument("--format", choices=("table", "csv", "json"), default="table")
+
+    p = sub.add_parser("search", help="search what Ofsted wrote: every page of every current publication",
+                       description='Words (all must appear), "quoted phrases", OR between two of them, '
+                                   '-word or -"phrase" to exclude. Newest first, with counts by year, kind '
+                                   'and region.')
+    p.add_argument("query", nargs="*", help='e.g. \'"return home interviews" -missing\' (words after -- may start with -)')
+    p.add_argument("--kind", choices=records.KINDS, help="only publications of this kind")
+    p.add_argument("--council", metavar="URN", help="only this council's publications")
+    p.add_argument("--region", help="only this region (name or ONS code, e.g. London, E12000007)")
+    p.add_argument("--since", metavar="DATE", type=DATE, help="published on or after DATE")
+    p.add_argument("--until", metavar="DATE", type=DATE, help="published on or before DATE")
+    p.add_argument("--limit", type=int, default=20, help="pages shown (default 20; the counts cover all)")
+    p.add_argument("--format", choices=("table", "csv", "json"), default="table")
+    p.add_argument("--rebuild-index", action="store_true",
+                   help="rebuild the DuckDB text index from the warehouse's stored text (drift, a restored file)")
 
     sub.add_parser("migrate", help="create or upgrade the warehouse schema")
     p = sub.add_parser("export", help="write the summary, history and changes as xlsx, CSV and Parquet files")

@@ -336,3 +336,82 @@ def _page_link(url: str | None, page: int, hosts) -> str | None:
     from etl.links import safe_link
     link = safe_link(url, hosts)
     return f"{link.split('#', 1)[0]}#page={page}" if link else None
+
+
+# -- `ofsted search` ---------------------------------------------------------------------
+def resolve_council(wh: Warehouse, value: str) -> str:
+    """--council's value -> a URN (for now a URN only; council names come with issue 24's lookup)."""
+    from etl.records import urn
+    try:
+        return urn(value)
+    except ValueError as exc:
+        raise QueryError(f"--council: {exc}") from None
+
+
+HIT_COLUMNS = ("published", "council", "urn", "kind", "page", "snippet", "url", "report_id")
+
+
+def _hit_row(hit: Hit) -> tuple:
+    return (hit.published, hit.council, hit.urn, hit.kind, hit.page, snippet_text(hit.snippet), hit.url, hit.report_id)
+
+
+def render_json(result: SearchResult) -> str:
+    import json
+
+    hits = [dict(zip(HIT_COLUMNS, _hit_row(h)), published=h.published.isoformat() if h.published else None,
+                 snippet=snippet_text(h.snippet), segments=[[s, m] for s, m in h.snippet]) for h in result.hits]
+    return json.dumps({"total": result.total, "documents": result.documents, "shown": len(result.hits),
+                       "counts": result.counts, "hits": hits}, indent=2, ensure_ascii=False) + "\n"
+
+
+def render_table(result: SearchResult) -> str:
+    """Hits for a person at a terminal: a block per page, then the counts (every line through
+    for_terminal: the text is the PDF's)."""
+    from etl.links import for_terminal
+
+    if not result.total:
+        return "no page matches\n"
+    lines = [f"{result.total} page(s) in {result.documents} publication(s) match; "
+             f"{'all' if len(result.hits) == result.total else f'the newest {len(result.hits)}'} shown"]
+    for h in result.hits:
+        lines += ["", f"{h.published or 'undated'}  {h.council or '?'} ({h.urn or '?'})  {h.kind}  page {h.page}",
+                  f"    {snippet_text(h.snippet)}", f"    {h.url or '(no link: the address is not allowed)'}"]
+    lines.append("")
+    for key, label in (("year", "by year"), ("kind", "by kind"), ("region", "by region")):
+        lines.append(f"publications {label}: " + ", ".join(f"{k} {n}" for k, n in result.counts[key].items()))
+    return "\n".join(for_terminal(line) for line in lines) + "\n"
+
+
+def search_command(args, settings) -> int:
+    """`ofsted search QUERY [--kind K] [--council C] [--region R] [--since D] [--until D]
+    [--limit N] [--format table|csv|json]`, or `--rebuild-index`."""
+    import sys
+
+    from etl.warehouse import connect
+    with connect(settings.warehouse_url) as wh:
+        if not wh.fetchall("SELECT 1 FROM information_schema.tables WHERE table_name = 'publication_text'"):
+            print("ofsted search: the warehouse has no text yet; run `ofsted migrate` or `ofsted run`", file=sys.stderr)
+            return 1
+        if args.rebuild_index:
+            print(f"text index rebuilt: {rebuild_index(wh)} pages" if wh.engine == "duckdb"
+                  else "PostgreSQL keeps its text index in the warehouse: nothing to rebuild")
+            return 0
+        query = " ".join(args.query or ())
+        if not query:
+            print("ofsted search: give a query, e.g. ofsted search '\"return home interviews\"'", file=sys.stderr)
+            return 2
+        try:
+            urn = resolve_council(wh, args.council) if args.council else None
+            result = search(wh, query, kind=args.kind, urn=urn, region=args.region, since=args.since,
+                            until=args.until, limit=args.limit, allowed_hosts=settings.allowed_hosts)
+        except QueryError as exc:
+            print(f"ofsted search: {exc}", file=sys.stderr)
+            return 2
+    if args.format == "json":
+        sys.stdout.write(render_json(result))
+    elif args.format == "csv":    # the one CSV writer: a spreadsheet runs no formula from a PDF
+        from etl.export import csv_text
+        sys.stdout.write(csv_text(list(HIT_COLUMNS), [_hit_row(h) for h in result.hits]))
+    else:
+        sys.stdout.write(render_table(result))
+    return 0
