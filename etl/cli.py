@@ -109,7 +109,8 @@ def build_parser() -> argparse.ArgumentParser:
                                    'and region.')
     p.add_argument("query", nargs="*", help='e.g. \'"return home interviews" -missing\' (words after -- may start with -)')
     p.add_argument("--kind", choices=records.KINDS, help="only publications of this kind")
-    p.add_argument("--council", metavar="URN", help="only this council's publications")
+    p.add_argument("--council", metavar="COUNCIL", type=COUNCIL,
+                   help="only this council's publications: URN, name, its beginning or a name it was known by")
     p.add_argument("--region", help="only this region (name or ONS code, e.g. London, E12000007)")
     p.add_argument("--since", metavar="DATE", type=DATE, help="published on or after DATE")
     p.add_argument("--until", metavar="DATE", type=DATE, help="published on or before DATE")

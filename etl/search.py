@@ -339,15 +339,6 @@ def _page_link(url: str | None, page: int, hosts) -> str | None:
 
 
 # -- `ofsted search` ---------------------------------------------------------------------
-def resolve_council(wh: Warehouse, value: str) -> str:
-    """--council's value -> a URN (for now a URN only; council names come with issue 24's lookup)."""
-    from etl.records import urn
-    try:
-        return urn(value)
-    except ValueError as exc:
-        raise QueryError(f"--council: {exc}") from None
-
-
 HIT_COLUMNS = ("published", "council", "urn", "kind", "page", "snippet", "url", "report_id")
 
 
@@ -401,8 +392,8 @@ def search_command(args, settings) -> int:
             print("ofsted search: give a query, e.g. ofsted search '\"return home interviews\"'", file=sys.stderr)
             return 2
         try:
-            urn = resolve_council(wh, args.council) if args.council else None
-            result = search(wh, query, kind=args.kind, urn=urn, region=args.region, since=args.since,
+            result = search(wh, query, kind=args.kind, urn=args.council,   # a URN: etl.cli resolved the name
+                            region=args.region, since=args.since,
                             until=args.until, limit=args.limit, allowed_hosts=settings.allowed_hosts)
         except QueryError as exc:
             print(f"ofsted search: {exc}", file=sys.stderr)

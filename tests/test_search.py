@@ -146,6 +146,8 @@ def test_the_command_prints_hits_csv_and_json_and_refuses_bad_input_without_a_tr
     out = capsys.readouterr().out
     assert "\x1b" not in out and "\x07" not in out and "\\x1b[31m" in out   # the PDF's escapes shown, not run
     assert "«fostering»" in out and "publications by year:" in out and "#page=2" in out
+    assert main(["search", "fostering", "--council", "barnet", "--until", "2024-12-31"]) == 0
+    assert capsys.readouterr().out == out, "a council by name, as by URN"
 
     assert main(["search", "fostering", "--format", "csv"]) == 0
     rows = capsys.readouterr().out.splitlines()
@@ -159,7 +161,7 @@ def test_the_command_prints_hits_csv_and_json_and_refuses_bad_input_without_a_tr
     assert [s for s, marked in answer["hits"][0]["segments"] if marked] == ["fostering"]
 
     for argv, says in ((["search", '"open'], "unbalanced quotes"), (["search", "the"], "only common words"),
-                       (["search", "x" * 600], "the limit is 500"), (["search", "a", "--council", "Barnet"], "--council"),
+                       (["search", "x" * 600], "the limit is 500"), (["search", "a", "--council", "Barnt"], "no council named 'Barnt'; closest: Barnet (80487)"),
                        (["search", "fostering", "--limit", "0"], "limit")):
         assert main(argv) == 2, argv
         err = capsys.readouterr().err
