@@ -145,21 +145,29 @@ Segment = tuple[str, bool]      # (text, marked)
 
 
 def snippet(text: str, query: Query, words: int = SNIPPET_WORDS) -> tuple[Segment, ...]:
-    """About `words` words of `text` around the first match, every word of a matched phrase
-    marked; plain text segments (no markup, not escaped)."""
-    found = [(m.start(), m.end(), word_terms(m.group())) for m in _WORD.finditer(text)]
-    stream = [(i, t) for i, (_, _, ts) in enumerate(found) for t in ts]
-    terms_only = [t for _, t in stream]
-    marked: set[int] = set()
+    """About `words` words of `text` from just before the first match, every word of a matched
+    phrase marked; plain text segments (no markup, not escaped). Reads only as far as it shows."""
+    ending: dict[str, list[tuple[str, ...]]] = {}     # a phrase's last term -> the phrases
     for phrase in query.phrases():
-        n = len(phrase)
-        for k in range(len(terms_only) - n + 1):
-            if tuple(terms_only[k:k + n]) == phrase:
-                marked.update(stream[j][0] for j in range(k, k + n))
+        ending.setdefault(phrase[-1], []).append(phrase)
+    found: list[tuple[int, int]] = []                  # each word's span
+    stream: list[tuple[int, str]] = []                 # (word number, term)
+    marked: set[int] = set()
+    first = None
+    for m in _WORD.finditer(text):
+        if first is not None and len(found) >= max(0, first - SNIPPET_LEAD) + words + 1:
+            break                                      # one word past the window: there is more
+        found.append(m.span())
+        for term in word_terms(m.group()):
+            stream.append((len(found) - 1, term))
+            for phrase in ending.get(term, ()):
+                n = len(phrase)
+                if len(stream) >= n and all(stream[-n + k][1] == phrase[k] for k in range(n)):
+                    marked.update(w for w, _ in stream[-n:])
+                    first = stream[-n][0] if first is None else first
     if not found:
         return ((" ".join(text.split())[:200], False),) if text.strip() else ()
-    first = min(marked, default=0)
-    start = max(0, first - SNIPPET_LEAD)
+    start = max(0, (first or 0) - SNIPPET_LEAD)
     end = min(len(found), start + words)
     segments: list[list] = []
 
@@ -174,7 +182,7 @@ def snippet(text: str, query: Query, words: int = SNIPPET_WORDS) -> tuple[Segmen
     if start > 0:
         add("… ", False)
     for i in range(start, end):
-        a, b, _ = found[i]
+        a, b = found[i]
         if i > start:   # what lies between two words, its whitespace collapsed
             gap = _SPACE.sub(" ", text[found[i - 1][1]:a])
             add(gap, i in marked and i - 1 in marked and gap.strip() in ("", "-"))
@@ -258,7 +266,7 @@ class SearchResult:
 
 UNKNOWN = "unknown"
 
-_DOCS = ("SELECT report_id, urn, council, kind, published, region, region_code, url FROM search_documents")
+_DOCS = "SELECT report_id, published, council, kind, region, urn, url FROM search_documents"
 
 
 def _filters(kind, urn, region, since, until) -> tuple[str, list]:
@@ -276,16 +284,29 @@ def _filters(kind, urn, region, since, until) -> tuple[str, list]:
     return (" WHERE " + " AND ".join(clauses)) if clauses else "", params
 
 
-def _matches(wh: Warehouse, query: Query) -> tuple[str, list]:
-    """SQL of the matching (report_id, page) pairs, and its parameters."""
+def _matching_pages(wh: Warehouse, query: Query, report_ids: Iterable[str]) -> list[tuple[str, int]]:
+    """(report_id, page) of every page that matches, among these reports'."""
     if wh.engine == "postgresql":
-        return ("SELECT report_id, page FROM publication_text WHERE terms @@ to_tsquery('simple', ?)",
-                [query.tsquery()])
-    from etl.search_index import TextIndex
+        wanted = set(report_ids)
+        return [(rid, page) for rid, page in wh.fetchall(
+            "SELECT report_id, page FROM publication_text WHERE terms @@ to_tsquery('simple', ?)",
+            [query.tsquery()]) if rid in wanted]
+    from etl.search_index import TextIndex, report_key
     index = TextIndex.of(wh)
     index.sync(wh)
-    ids, pages = index.matches(wh, query)
-    return ("SELECT unnest(CAST(? AS TEXT[])) AS report_id, unnest(CAST(? AS INTEGER[])) AS page", [ids, pages])
+    by_key = {report_key(rid): rid for rid in report_ids}
+    return [(by_key[key], page) for key, page in index.matches(query) if key in by_key]
+
+
+def _page_texts(wh: Warehouse, pages: list[tuple[str, int]]) -> dict[tuple[str, int], str]:
+    """The stored text of these pages, looked up by key (50 at a time)."""
+    texts = {}
+    for i in range(0, len(pages), 50):
+        chunk = pages[i:i + 50]
+        texts.update(((rid, page), text) for rid, page, text in wh.fetchall(
+            "SELECT report_id, page, text FROM publication_text WHERE "
+            + " OR ".join("(report_id = ? AND page = ?)" for _ in chunk), [v for key in chunk for v in key]))
+    return texts
 
 
 def search(wh: Warehouse, query: str, *, kind: str | None = None, urn: str | None = None,
@@ -299,31 +320,27 @@ def search(wh: Warehouse, query: str, *, kind: str | None = None, urn: str | Non
         raise QueryError(f"limit must be between 1 and {MAX_LIMIT}, not {limit}")
     if since and until and since > until:
         raise QueryError(f"--since {since} is after --until {until}")
-    where, fparams = _filters(kind, urn, region, since, until)
-    match_sql, mparams = _matches(wh, parsed)
-    base = f"WITH m AS ({match_sql}), d AS ({_DOCS}{where}) "
-    params = mparams + fparams
-    result = SearchResult(parsed)
+    where, params = _filters(kind, urn, region, since, until)
+    docs = {row[0]: row for row in wh.fetchall(_DOCS + where, params)}   # ~1,100 in all England
+    pages = _matching_pages(wh, parsed, docs)
+    result = SearchResult(parsed, total=len(pages))
     by = {"year": {}, "kind": {}, "region": {}}
-    for kind_, published, region_, pages in wh.fetchall(
-            base + "SELECT d.kind, d.published, d.region, COUNT(*) FROM m JOIN d ON d.report_id = m.report_id"
-                   " GROUP BY d.report_id, d.kind, d.published, d.region", params):
-        result.total += pages
-        result.documents += 1
+    for rid in {rid for rid, _ in pages}:
+        _, published, _, kind_, region_, _, _ = docs[rid]
         for key, value in (("year", published.year if published else None), ("kind", kind_), ("region", region_)):
             name = UNKNOWN if value is None else str(value)
             by[key][name] = by[key].get(name, 0) + 1
-    result.counts = {key: dict(sorted(v.items(), reverse=key == "year")) for key, v in by.items()}
-    if not result.total:
-        return result
-    rows = wh.fetchall(base + "SELECT d.report_id, d.urn, d.council, d.kind, d.published, m.page, t.text, d.url"
-                              " FROM m JOIN d ON d.report_id = m.report_id"
-                              " JOIN publication_text t ON t.report_id = m.report_id AND t.page = m.page"
-                              " ORDER BY d.published DESC NULLS LAST, d.council, d.report_id, m.page LIMIT ?",
-                       params + [limit])
+        result.documents += 1
+    result.counts = {key: dict(sorted(v.items(), key=lambda kv: (-kv[1], kv[0]) if key != "year" else kv[0],
+                                      reverse=key == "year")) for key, v in by.items()}
+    # newest first; then council, report and page: one order on both engines
+    shown = sorted(pages, key=lambda p: (-(docs[p[0]][1] or date.min).toordinal(), docs[p[0]][2] or "", p))[:limit]
+    texts = _page_texts(wh, shown)
     hosts = allowed_hosts if allowed_hosts is not None else _allowed_hosts()
-    result.hits = [Hit(rid, urn_, council, kind_, published, page, snippet(text, parsed), _page_link(url, page, hosts))
-                   for rid, urn_, council, kind_, published, page, text, url in rows]
+    for rid, page in shown:
+        _, published, council, kind_, _, urn_, url = docs[rid]
+        result.hits.append(Hit(rid, urn_, council, kind_, published, page, snippet(texts[rid, page], parsed),
+                               _page_link(url, page, hosts)))
     return result
 
 

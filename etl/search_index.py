@@ -129,26 +129,16 @@ class TextIndex:
         clauses += [(tantivy.Occur.MustNot, phrase(p)) for p in query.excluded]
         return tantivy.Query.boolean_query(clauses)
 
-    def matches(self, wh: Warehouse, query: Query) -> tuple[list[str], list[int]]:
-        """(report ids, pages) of every matching page."""
+    def matches(self, query: Query) -> list[tuple[int, int]]:
+        """(report key, page) of every matching page."""
         searcher = self.index.searcher()
         if not searcher.num_docs:
-            return [], []
+            return []
         found = searcher.search(self._query(query), limit=searcher.num_docs, count=False).hits
         if not found:
-            return [], []
+            return []
         addresses = [address for _, address in found]
-        keys = searcher.fast_field_values("rkey", addresses)
-        pages = searcher.fast_field_values("page", addresses)
-        ids = self._report_ids(wh, set(keys))
-        pairs = [(ids[k], p) for k, p in zip(keys, pages) if k in ids]
-        return [r for r, _ in pairs], [p for _, p in pairs]
-
-    @staticmethod
-    def _report_ids(wh: Warehouse, keys: set[int]) -> dict[int, str]:
-        """Report key -> report id, for the reports that have text."""
-        return {k: rid for (rid,) in wh.fetchall("SELECT report_id FROM reports WHERE is_report")
-                if (k := report_key(rid)) in keys}
+        return list(zip(searcher.fast_field_values("rkey", addresses), searcher.fast_field_values("page", addresses)))
 
     def page_counts(self) -> dict[int, int]:
         import tantivy
