@@ -59,6 +59,8 @@ class QueryError(ValueError):
 _WORD = re.compile(r"[^\W_]+")
 _ASCII_WORD = re.compile(r"[a-z0-9]+")
 _SPACE = re.compile(r"\s+")
+_EDGE_BEFORE = re.compile(r"\S*\Z")         # the non-space run touching a word
+_EDGE_AFTER = re.compile(r"\S*")
 
 
 @lru_cache(maxsize=1)
@@ -181,12 +183,14 @@ def snippet(text: str, query: Query, words: int = SNIPPET_WORDS) -> tuple[Segmen
 
     if start > 0:
         add("… ", False)
+    add(_EDGE_BEFORE.search(text, 0, found[start][0]).group(), False)   # punctuation the first word starts with
     for i in range(start, end):
         a, b = found[i]
         if i > start:   # what lies between two words, its whitespace collapsed
             gap = _SPACE.sub(" ", text[found[i - 1][1]:a])
             add(gap, i in marked and i - 1 in marked and gap.strip() in ("", "-"))
         add(text[a:b], i in marked)
+    add(_EDGE_AFTER.match(text, found[end - 1][1]).group(), False)   # and the punctuation it ends with
     if end < len(found):
         add(" …", False)
     return tuple((s, m) for s, m in segments)

@@ -87,7 +87,7 @@ def test_hits_carry_council_kind_date_page_link_and_a_marked_snippet(searchable)
     assert (hit.council, hit.urn, hit.published, hit.page) == ("Barnet", "80487", REPORTS[4].published, 1)
     assert hit.url == f"{REPORTS[4].url}#page=1"
     assert [s for s, marked in hit.snippet if marked] == ["private fostering"]
-    assert search.snippet_text(hit.snippet) == "The focused visit looked at «private fostering» and the LADO"
+    assert search.snippet_text(hit.snippet) == "The focused visit looked at «private fostering» and the LADO."
     # a link the link rule refuses is no link
     assert all(h.url is None for h in search.search(searchable, "fostering", allowed_hosts=()).hits)
 
@@ -124,6 +124,17 @@ def test_a_reparse_replaces_the_text(searchable):
     assert found(search.search(searchable, '"return home interviews"')) == {(0, 1), (1, 2)}
     assert found(search.search(searchable, "missing episodes")) == {(6, 1)}
     assert search.index_drift(searchable) == []
+
+
+def test_a_snippet_shows_the_words_around_the_first_match_marked_and_says_what_it_cut():
+    text = " ".join(f"w{i}" for i in range(100)) + ' ("Return-home interviews"), then ' + " ".join(f"v{i}" for i in range(100))
+    segments = search.snippet(text, search.parse_query('"return home interviews" w5'))
+    assert [s for s, marked in segments if marked] == ["w5"]       # the phrase is far past the window
+    assert segments[0] == ("w0 w1 w2 w3 w4 ", False) and segments[-1][0].endswith("w31 …")
+    later = search.snippet(text, search.parse_query('"return home interviews"'))
+    assert later[0][0] == "… w92 w93 w94 w95 w96 w97 w98 w99 (\""
+    assert later[1] == ("Return-home interviews", True) and later[2][0].startswith('"), then v0 v1')
+    assert later[-1][0].endswith(" …") and sum(len(s.split()) for s, _ in later) < 40
 
 
 @pytest.mark.parametrize("query, says", [
