@@ -4,14 +4,15 @@
     result.total, result.documents, result.counts["year"], result.hits[0].snippet
 
 The text is stored when a file is parsed (`publication_text`, one row per page, replaced by a
-re-parse); search never reads a PDF. One analyser in this module turns text and queries into
-terms for both engines (words of letters and digits, folded to ASCII lower case, the Snowball
-English stop words dropped, Snowball English stems), so the same query finds the same pages:
+re-parse); search never reads a PDF. One analyser (tantivy's, in Rust, configured here) turns
+text and queries into terms for both engines (words of letters and digits, folded to ASCII lower
+case, Snowball's English stop words dropped, Snowball English stems), each at its position, so
+the same query finds the same pages:
 
-- PostgreSQL: a `tsvector` of those terms (config `simple`: taken as they are) under a GIN index,
-  matched with a `tsquery` built from the parsed query;
-- DuckDB: a tantivy index beside the DuckDB file (etl/search_index.py), its terms split on
-  spaces, fed from `publication_text` (rebuildable from it at any time).
+- PostgreSQL: a `tsvector` of those terms at those positions under a GIN index, matched with a
+  `tsquery` built from the parsed query;
+- DuckDB: a tantivy index beside the DuckDB file (etl/search_index.py) with the same analyser,
+  fed from `publication_text` (rebuildable from it at any time).
 
 The query is parsed here, not by `websearch_to_tsquery`, because PostgreSQL's parser reads URLs,
 hyphenated words and numbers its own way, which tantivy could not match; the syntax is the same
@@ -23,7 +24,6 @@ from __future__ import annotations
 
 import logging
 import re
-import unicodedata
 from dataclasses import dataclass, field
 from datetime import date
 from functools import lru_cache
@@ -36,8 +36,8 @@ log = logging.getLogger(__name__)
 MAX_QUERY_CHARS = 500
 MAX_LIMIT = 1000
 MAX_TERM_CHARS = 40          # longer runs are codes or garbage, not words anyone searches for
-SNIPPET_WORDS = 32
-SNIPPET_LEAD = 8             # words shown before the first match
+SNIPPET_WORDS = 24           # terms shown (the stop words between them come too)
+SNIPPET_LEAD = 6             # terms shown before the first match
 
 # Snowball's English stop words (PostgreSQL's english.stop): common words are no search
 STOP_WORDS = frozenset("""
@@ -56,49 +56,71 @@ class QueryError(ValueError):
 
 
 # -- the analyser: text -> terms, the same for every engine ----------------------------------
-_WORD = re.compile(r"[^\W_]+")
-_ASCII_WORD = re.compile(r"[a-z0-9]+")
 _SPACE = re.compile(r"\s+")
 _EDGE_BEFORE = re.compile(r"\S*\Z")         # the non-space run touching a word
 _EDGE_AFTER = re.compile(r"\S*")
 
+Phrase = tuple[tuple[int, str], ...]        # (position from the phrase's first term, term)
+
 
 @lru_cache(maxsize=1)
-def _stemmer():
-    import Stemmer
-    return Stemmer.Stemmer("english")
+def analyzer():
+    """tantivy's analyser, run in Rust for both engines: words split at anything not a letter or
+    digit, over-long ones dropped, lower case, folded to ASCII (naïve -> naive), words left with
+    anything else dropped, stop words dropped, Snowball English stems. A dropped word keeps its
+    place, so phrases match across it the same way on both engines."""
+    import tantivy
+    return (tantivy.TextAnalyzerBuilder(tantivy.Tokenizer.simple())
+            .filter(tantivy.Filter.remove_long(MAX_TERM_CHARS + 1))
+            .filter(tantivy.Filter.lowercase())
+            .filter(tantivy.Filter.ascii_fold())
+            .filter(tantivy.Filter.alphanum_only())
+            .filter(tantivy.Filter.custom_stopword(sorted(STOP_WORDS)))
+            .filter(tantivy.Filter.stemmer("english"))
+            .build())
 
 
-@lru_cache(maxsize=200_000)
-def word_terms(word: str) -> tuple[str, ...]:
-    """The terms of one word of text (none for a stop word; two for "co2e"-like runs folded apart)."""
-    folded = word.casefold()
-    if not folded.isascii():   # accents dropped (naïve -> naive); other scripts split the word
-        folded = "".join(c for c in unicodedata.normalize("NFKD", folded) if not unicodedata.combining(c))
-    return tuple(_stemmer().stemWord(t) for t in _ASCII_WORD.findall(folded)
-                 if t not in STOP_WORDS and len(t) <= MAX_TERM_CHARS)
+def tokens(text: str) -> list[tuple[int, str, int, int]]:
+    """(position, term, start, end) of every term of `text` (start and end: character offsets)."""
+    return [(t.position, t.text, t.char_offset_from, t.char_offset_to) for t in analyzer().pre_tokenize(text).tokens]
 
 
 def terms(text: str) -> list[str]:
-    """Every term of `text`, in order (what both engines index)."""
-    return [t for w in _WORD.findall(text) for t in word_terms(w)]
+    """Every term of `text`, in order."""
+    return analyzer().analyze(text)
+
+
+def tsvector(text: str) -> str:
+    """`text` as a PostgreSQL tsvector literal, each term at the position tantivy gives it."""
+    positions: dict[str, list[str]] = {}
+    for position, term, _, _ in tokens(text):
+        positions.setdefault(term, []).append(str(min(position + 1, 16383)))   # tsvector's limit
+    return " ".join(f"'{term}':{','.join(p)}" for term, p in positions.items())
+
+
+def _phrase(text: str) -> Phrase:
+    found = tokens(text)
+    return tuple((position - found[0][0], term) for position, term, _, _ in found)
 
 
 # -- the query ---------------------------------------------------------------------------
 @dataclass(frozen=True)
 class Query:
-    """AND over `groups` (each an OR of phrases: a phrase is a tuple of terms in order), none
-    of the `excluded` phrases."""
-    groups: tuple[tuple[tuple[str, ...], ...], ...]
-    excluded: tuple[tuple[str, ...], ...] = ()
+    """AND over `groups` (each an OR of phrases), none of the `excluded` phrases; a phrase is
+    its terms with their positions from its first."""
+    groups: tuple[tuple[Phrase, ...], ...]
+    excluded: tuple[Phrase, ...] = ()
 
-    def phrases(self) -> list[tuple[str, ...]]:
+    def phrases(self) -> list[Phrase]:
         return [p for g in self.groups for p in g]
 
     def tsquery(self) -> str:
         """The query as PostgreSQL `to_tsquery('simple', ...)` text (terms are [a-z0-9]+)."""
         def phrase(p):
-            return " <-> ".join(f"'{t}'" for t in p)
+            out = f"'{p[0][1]}'"
+            for (before, _), (position, term) in zip(p, p[1:]):
+                out += f" <{position - before}> '{term}'"
+            return out
         parts = ["(" + " | ".join(f"({phrase(p)})" for p in g) + ")" for g in self.groups]
         parts += [f"!({phrase(p)})" for p in self.excluded]
         return " & ".join(parts)
@@ -116,15 +138,15 @@ def parse_query(text: str) -> Query:
         raise QueryError(f"query too long: {len(text)} characters (the limit is {MAX_QUERY_CHARS})")
     if text.count('"') % 2:
         raise QueryError('unbalanced quotes: close the "quoted phrase" with a second "')
-    groups: list[list[tuple[str, ...]]] = []
-    excluded: list[tuple[str, ...]] = []
+    groups: list[list[Phrase]] = []
+    excluded: list[Phrase] = []
     join_next = False            # the previous item was OR: the next phrase joins the last group
     for m in _QUERY_ITEM.finditer(text):
         negated, quoted, word = m.group(1), m.group(2), m.group(3)
         if word == "OR" and not negated:
             join_next = bool(groups)
             continue
-        phrase = tuple(terms(quoted if quoted is not None else word))
+        phrase = _phrase(quoted if quoted is not None else word)
         if not phrase:            # stop words only, or punctuation
             continue
         if negated:
@@ -147,33 +169,28 @@ Segment = tuple[str, bool]      # (text, marked)
 
 
 def snippet(text: str, query: Query, words: int = SNIPPET_WORDS) -> tuple[Segment, ...]:
-    """About `words` words of `text` from just before the first match, every word of a matched
-    phrase marked; plain text segments (no markup, not escaped). Reads only as far as it shows."""
-    ending: dict[str, list[tuple[str, ...]]] = {}     # a phrase's last term -> the phrases
-    for phrase in query.phrases():
-        ending.setdefault(phrase[-1], []).append(phrase)
-    found: list[tuple[int, int]] = []                  # each word's span
-    stream: list[tuple[int, str]] = []                 # (word number, term)
-    marked: set[int] = set()
-    first = None
-    for m in _WORD.finditer(text):
-        if first is not None and len(found) >= max(0, first - SNIPPET_LEAD) + words + 1:
-            break                                      # one word past the window: there is more
-        found.append(m.span())
-        for term in word_terms(m.group()):
-            stream.append((len(found) - 1, term))
-            for phrase in ending.get(term, ()):
-                n = len(phrase)
-                if len(stream) >= n and all(stream[-n + k][1] == phrase[k] for k in range(n)):
-                    marked.update(w for w, _ in stream[-n:])
-                    first = stream[-n][0] if first is None else first
+    """About `words` terms of `text` from just before the first match (the stop words between
+    them shown too), each matched phrase marked whole; plain text segments (no markup, not
+    escaped)."""
+    found = tokens(text)
     if not found:
         return ((" ".join(text.split())[:200], False),) if text.strip() else ()
-    start = max(0, (first or 0) - SNIPPET_LEAD)
-    end = min(len(found), start + words)
+    at = {position: i for i, (position, _, _, _) in enumerate(found)}
+    spans: list[tuple[int, int]] = []                  # token ranges of the matches, in order
+    for i, (position, term, _, _) in enumerate(found):
+        for phrase in query.phrases():
+            if phrase[0][1] != term:
+                continue
+            ends = [at.get(position + offset) for offset, _ in phrase]
+            if all(e is not None and found[e][1] == t for e, (_, t) in zip(ends, phrase)):
+                spans.append((i, ends[-1]))
+    start = max(0, (spans[0][0] if spans else 0) - SNIPPET_LEAD)
+    end = min(len(found), start + words)               # tokens start .. end - 1 are shown
+    marked = [(found[a][2], found[b][3]) for a, b in spans if a >= start and b < end]
     segments: list[list] = []
 
     def add(piece: str, is_marked: bool) -> None:
+        piece = _SPACE.sub(" ", piece)
         if not piece:
             return
         if segments and segments[-1][1] == is_marked:
@@ -181,19 +198,25 @@ def snippet(text: str, query: Query, words: int = SNIPPET_WORDS) -> tuple[Segmen
         else:
             segments.append([piece, is_marked])
 
+    first = found[start][2] if start else 0                 # from the text's start, or its end,
+    last = found[end - 1][3] if end < len(found) else len(text)   # when shown to there
     if start > 0:
         add("… ", False)
-    add(_EDGE_BEFORE.search(text, 0, found[start][0]).group(), False)   # punctuation the first word starts with
-    for i in range(start, end):
-        a, b = found[i]
-        if i > start:   # what lies between two words, its whitespace collapsed
-            gap = _SPACE.sub(" ", text[found[i - 1][1]:a])
-            add(gap, i in marked and i - 1 in marked and gap.strip() in ("", "-"))
-        add(text[a:b], i in marked)
-    add(_EDGE_AFTER.match(text, found[end - 1][1]).group(), False)   # and the punctuation it ends with
+    add(_EDGE_BEFORE.search(text, 0, first).group(), False)    # punctuation the first word starts with
+    cursor = first
+    for a, b in marked:
+        if a < cursor:                                 # overlapping matches: one mark
+            a = cursor
+        add(text[cursor:a], False)
+        add(text[a:b], True)
+        cursor = max(cursor, b)
+    add(text[cursor:last], False)
+    add(_EDGE_AFTER.match(text, last).group(), False)           # and the punctuation it ends with
     if end < len(found):
         add(" …", False)
-    return tuple((s, m) for s, m in segments)
+    if segments:
+        segments[0][0], segments[-1][0] = segments[0][0].lstrip(), segments[-1][0].rstrip()
+    return tuple((s, m) for s, m in segments if s)
 
 
 def snippet_text(segments: Iterable[Segment], mark: tuple[str, str] = ("«", "»")) -> str:
@@ -214,10 +237,10 @@ def replace_text(wh: Warehouse, pages: Mapping[str, Sequence[str]]) -> None:
     if wh.engine == "postgresql":
         if rows:
             wh.execute("INSERT INTO publication_text (report_id, page, text, terms)"
-                       " SELECT r, p, t, to_tsvector('simple', a) FROM unnest(CAST(? AS TEXT[]),"
-                       " CAST(? AS INTEGER[]), CAST(? AS TEXT[]), CAST(? AS TEXT[])) AS u(r, p, t, a)",
+                       " SELECT r, p, t, CAST(v AS tsvector) FROM unnest(CAST(? AS TEXT[]),"
+                       " CAST(? AS INTEGER[]), CAST(? AS TEXT[]), CAST(? AS TEXT[])) AS u(r, p, t, v)",
                        [[r[0] for r in rows], [r[1] for r in rows], [r[2] for r in rows],
-                        [" ".join(terms(r[2])) for r in rows]])
+                        [tsvector(r[2]) for r in rows]])
     else:
         wh.insert_rows("publication_text", ("report_id", "page", "text"), rows)
         wh.insert_rows("search_pending", ("report_id",), [(rid,) for rid in ids], conflict=("report_id",))

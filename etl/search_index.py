@@ -1,5 +1,5 @@
 """The DuckDB warehouse's text index: tantivy, in a folder beside the DuckDB file
-(`warehouse.duckdb` -> `warehouse.duckdb.search/`), one document per page of publication_text.
+(`warehouse.duckdb` -> `warehouse.duckdb.search/`), one document per page of publication_text, analysed by etl.search's analyser.
 
 publication_text is the truth; the index follows it and can always be rebuilt from it:
 - the load replaces a report's pages and queues its id in `search_pending` in one transaction;
@@ -18,7 +18,7 @@ import logging
 import threading
 from pathlib import Path
 
-from etl.search import Query, terms
+from etl.search import Query, analyzer
 from etl.warehouse import Warehouse, _duckdb_path
 
 log = logging.getLogger(__name__)
@@ -43,7 +43,7 @@ class TextIndex:
         import tantivy
 
         builder = tantivy.SchemaBuilder()
-        builder.add_text_field("terms", tokenizer_name="whitespace", index_option="position")
+        builder.add_text_field("text", tokenizer_name="ofsted", index_option="position")
         builder.add_text_field("report_id", tokenizer_name="raw", index_option="basic")
         builder.add_integer_field("rkey", fast=True)
         builder.add_integer_field("page", fast=True)
@@ -51,6 +51,7 @@ class TextIndex:
         if path:
             Path(path).mkdir(parents=True, exist_ok=True)
         self.index = tantivy.Index(self.schema, path=path, reuse=True)
+        self.index.register_tokenizer("ofsted", analyzer())    # etl.search's, for PostgreSQL too
         self.path = path
 
     @classmethod
@@ -85,8 +86,7 @@ class TextIndex:
                 for rid in report_ids:
                     writer.delete_documents_by_term("report_id", rid)
             for rid, page, text in rows:
-                writer.add_document(tantivy.Document(terms=" ".join(terms(text)), report_id=rid,
-                                                     rkey=report_key(rid), page=page))
+                writer.add_document(tantivy.Document(text=text, report_id=rid, rkey=report_key(rid), page=page))
             writer.commit()
             writer.wait_merging_threads()
         except BaseException:
@@ -122,8 +122,8 @@ class TextIndex:
 
         def phrase(p):
             if len(p) == 1:
-                return tantivy.Query.term_query(self.schema, "terms", p[0])
-            return tantivy.Query.phrase_query(self.schema, "terms", list(p))
+                return tantivy.Query.term_query(self.schema, "text", p[0][1])
+            return tantivy.Query.phrase_query(self.schema, "text", list(p))
         clauses = [(tantivy.Occur.Must, tantivy.Query.boolean_query([(tantivy.Occur.Should, phrase(p)) for p in group]))
                    for group in query.groups]
         clauses += [(tantivy.Occur.MustNot, phrase(p)) for p in query.excluded]
