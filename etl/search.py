@@ -176,11 +176,12 @@ def snippet(text: str, query: Query, words: int = SNIPPET_WORDS) -> tuple[Segmen
     if not found:
         return ((" ".join(text.split())[:200], False),) if text.strip() else ()
     at = {position: i for i, (position, _, _, _) in enumerate(found)}
+    starting: dict[str, list[Phrase]] = {}             # a phrase's first term -> the phrases
+    for phrase in query.phrases():
+        starting.setdefault(phrase[0][1], []).append(phrase)
     spans: list[tuple[int, int]] = []                  # token ranges of the matches, in order
     for i, (position, term, _, _) in enumerate(found):
-        for phrase in query.phrases():
-            if phrase[0][1] != term:
-                continue
+        for phrase in starting.get(term, ()):
             ends = [at.get(position + offset) for offset, _ in phrase]
             if all(e is not None and found[e][1] == t for e, (_, t) in zip(ends, phrase)):
                 spans.append((i, ends[-1]))
@@ -311,29 +312,31 @@ def _filters(kind, urn, region, since, until) -> tuple[str, list]:
     return (" WHERE " + " AND ".join(clauses)) if clauses else "", params
 
 
-def _matching_pages(wh: Warehouse, query: Query, report_ids: Iterable[str]) -> list[tuple[str, int]]:
-    """(report_id, page) of every page that matches, among these reports'."""
+def _matching_pages(wh: Warehouse, query: Query, report_ids: Iterable[str]):
+    """(report_id, page) of every page that matches, among these reports', and a function from
+    some of those pages to their text."""
     if wh.engine == "postgresql":
         wanted = set(report_ids)
         return [(rid, page) for rid, page in wh.fetchall(
             "SELECT report_id, page FROM publication_text WHERE terms @@ to_tsquery('simple', ?)",
-            [query.tsquery()]) if rid in wanted]
+            [query.tsquery()]) if rid in wanted], lambda pages: _page_texts(wh, pages)
     from etl.search_index import TextIndex, report_key
     index = TextIndex.of(wh)
     index.sync(wh)
     by_key = {report_key(rid): rid for rid in report_ids}
-    return [(by_key[key], page) for key, page in index.matches(query) if key in by_key]
+    texts, found = index.matches(query)
+    addresses = {(by_key[key], page): address for key, page, address in found if key in by_key}
+    return list(addresses), lambda pages: dict(zip(pages, texts([addresses[p] for p in pages])))
 
 
 def _page_texts(wh: Warehouse, pages: list[tuple[str, int]]) -> dict[tuple[str, int], str]:
-    """The stored text of these pages, looked up by key (50 at a time)."""
-    texts = {}
-    for i in range(0, len(pages), 50):
-        chunk = pages[i:i + 50]
-        texts.update(((rid, page), text) for rid, page, text in wh.fetchall(
-            "SELECT report_id, page, text FROM publication_text WHERE "
-            + " OR ".join("(report_id = ? AND page = ?)" for _ in chunk), [v for key in chunk for v in key]))
-    return texts
+    """The stored text of these pages, looked up by key."""
+    if not pages:
+        return {}
+    return {(rid, page): text for rid, page, text in wh.fetchall(
+        "SELECT t.report_id, t.page, t.text FROM publication_text t JOIN (SELECT unnest(CAST(? AS TEXT[])) AS r,"
+        " unnest(CAST(? AS INTEGER[])) AS p) k ON t.report_id = k.r AND t.page = k.p",
+        [[r for r, _ in pages], [p for _, p in pages]])}
 
 
 def search(wh: Warehouse, query: str, *, kind: str | None = None, urn: str | None = None,
@@ -349,7 +352,7 @@ def search(wh: Warehouse, query: str, *, kind: str | None = None, urn: str | Non
         raise QueryError(f"--since {since} is after --until {until}")
     where, params = _filters(kind, urn, region, since, until)
     docs = {row[0]: row for row in wh.fetchall(_DOCS + where, params)}   # ~1,100 in all England
-    pages = _matching_pages(wh, parsed, docs)
+    pages, texts_of = _matching_pages(wh, parsed, docs)
     result = SearchResult(parsed, total=len(pages))
     by = {"year": {}, "kind": {}, "region": {}}
     for rid in {rid for rid, _ in pages}:
@@ -362,7 +365,7 @@ def search(wh: Warehouse, query: str, *, kind: str | None = None, urn: str | Non
                                       reverse=key == "year")) for key, v in by.items()}
     # newest first; then council, report and page: one order on both engines
     shown = sorted(pages, key=lambda p: (-(docs[p[0]][1] or date.min).toordinal(), docs[p[0]][2] or "", p))[:limit]
-    texts = _page_texts(wh, shown)
+    texts = texts_of(shown)
     hosts = allowed_hosts if allowed_hosts is not None else _allowed_hosts()
     for rid, page in shown:
         _, published, council, kind_, _, urn_, url = docs[rid]
