@@ -170,7 +170,7 @@ class LandingStore:
     def save_text(self, sha: str, parser_version: str, pages: list[str]) -> None:
         """Keep a parse's page text beside the file (replacing an earlier parse's)."""
         body = json.dumps({"sha256": sha, "parser_version": parser_version, "pages": pages}, ensure_ascii=False)
-        self._write(self._text_path(sha), gzip.compress(body.encode("utf-8"), compresslevel=5, mtime=0))
+        self._write(self._text_path(sha), gzip.compress(body.encode("utf-8"), compresslevel=1, mtime=0))
 
     def read_text(self, sha: str) -> list[str] | None:
         """The page text the last parse of this file kept, or None (not parsed since search began)."""

@@ -4,14 +4,15 @@
     result.total, result.documents, result.counts["year"], result.hits[0].snippet
 
 The text is stored when a file is parsed (`publication_text`, one row per page, replaced by a
-re-parse); search never reads a PDF. One analyser in this module turns text and queries into
-terms for both engines (words of letters and digits, folded to ASCII lower case, the Snowball
-English stop words dropped, Snowball English stems), so the same query finds the same pages:
+re-parse); search never reads a PDF. One analyser (tantivy's, in Rust, configured here) turns
+text and queries into terms for both engines (words of letters and digits, folded to ASCII lower
+case, Snowball's English stop words dropped, Snowball English stems), each at its position, so
+the same query finds the same pages:
 
-- PostgreSQL: a `tsvector` of those terms (config `simple`: taken as they are) under a GIN index,
-  matched with a `tsquery` built from the parsed query;
-- DuckDB: a tantivy index beside the DuckDB file (etl/search_index.py), its terms split on
-  spaces, fed from `publication_text` (rebuildable from it at any time).
+- PostgreSQL: a `tsvector` of those terms at those positions under a GIN index, matched with a
+  `tsquery` built from the parsed query;
+- DuckDB: a tantivy index beside the DuckDB file (etl/search_index.py) with the same analyser,
+  fed from `publication_text` (rebuildable from it at any time).
 
 The query is parsed here, not by `websearch_to_tsquery`, because PostgreSQL's parser reads URLs,
 hyphenated words and numbers its own way, which tantivy could not match; the syntax is the same
@@ -23,7 +24,6 @@ from __future__ import annotations
 
 import logging
 import re
-import unicodedata
 from dataclasses import dataclass, field
 from datetime import date
 from functools import lru_cache
@@ -36,8 +36,8 @@ log = logging.getLogger(__name__)
 MAX_QUERY_CHARS = 500
 MAX_LIMIT = 1000
 MAX_TERM_CHARS = 40          # longer runs are codes or garbage, not words anyone searches for
-SNIPPET_WORDS = 32
-SNIPPET_LEAD = 8             # words shown before the first match
+SNIPPET_WORDS = 24           # terms shown (the stop words between them come too)
+SNIPPET_LEAD = 6             # terms shown before the first match
 
 # Snowball's English stop words (PostgreSQL's english.stop): common words are no search
 STOP_WORDS = frozenset("""
@@ -56,47 +56,71 @@ class QueryError(ValueError):
 
 
 # -- the analyser: text -> terms, the same for every engine ----------------------------------
-_WORD = re.compile(r"[^\W_]+")
-_ASCII_WORD = re.compile(r"[a-z0-9]+")
 _SPACE = re.compile(r"\s+")
+_EDGE_BEFORE = re.compile(r"\S*\Z")         # the non-space run touching a word
+_EDGE_AFTER = re.compile(r"\S*")
+
+Phrase = tuple[tuple[int, str], ...]        # (position from the phrase's first term, term)
 
 
 @lru_cache(maxsize=1)
-def _stemmer():
-    import Stemmer
-    return Stemmer.Stemmer("english")
+def analyzer():
+    """tantivy's analyser, run in Rust for both engines: words split at anything not a letter or
+    digit, over-long ones dropped, lower case, folded to ASCII (naïve -> naive), words left with
+    anything else dropped, stop words dropped, Snowball English stems. A dropped word keeps its
+    place, so phrases match across it the same way on both engines."""
+    import tantivy
+    return (tantivy.TextAnalyzerBuilder(tantivy.Tokenizer.simple())
+            .filter(tantivy.Filter.remove_long(MAX_TERM_CHARS + 1))
+            .filter(tantivy.Filter.lowercase())
+            .filter(tantivy.Filter.ascii_fold())
+            .filter(tantivy.Filter.alphanum_only())
+            .filter(tantivy.Filter.custom_stopword(sorted(STOP_WORDS)))
+            .filter(tantivy.Filter.stemmer("english"))
+            .build())
 
 
-@lru_cache(maxsize=200_000)
-def word_terms(word: str) -> tuple[str, ...]:
-    """The terms of one word of text (none for a stop word; two for "co2e"-like runs folded apart)."""
-    folded = word.casefold()
-    if not folded.isascii():   # accents dropped (naïve -> naive); other scripts split the word
-        folded = "".join(c for c in unicodedata.normalize("NFKD", folded) if not unicodedata.combining(c))
-    return tuple(_stemmer().stemWord(t) for t in _ASCII_WORD.findall(folded)
-                 if t not in STOP_WORDS and len(t) <= MAX_TERM_CHARS)
+def tokens(text: str) -> list[tuple[int, str, int, int]]:
+    """(position, term, start, end) of every term of `text` (start and end: character offsets)."""
+    return [(t.position, t.text, t.char_offset_from, t.char_offset_to) for t in analyzer().pre_tokenize(text).tokens]
 
 
 def terms(text: str) -> list[str]:
-    """Every term of `text`, in order (what both engines index)."""
-    return [t for w in _WORD.findall(text) for t in word_terms(w)]
+    """Every term of `text`, in order."""
+    return analyzer().analyze(text)
+
+
+def tsvector(text: str) -> str:
+    """`text` as a PostgreSQL tsvector literal, each term at the position tantivy gives it."""
+    positions: dict[str, list[str]] = {}
+    for position, term, _, _ in tokens(text):
+        positions.setdefault(term, []).append(str(min(position + 1, 16383)))   # tsvector's limit
+    return " ".join(f"'{term}':{','.join(p)}" for term, p in positions.items())
+
+
+def _phrase(text: str) -> Phrase:
+    found = tokens(text)
+    return tuple((position - found[0][0], term) for position, term, _, _ in found)
 
 
 # -- the query ---------------------------------------------------------------------------
 @dataclass(frozen=True)
 class Query:
-    """AND over `groups` (each an OR of phrases: a phrase is a tuple of terms in order), none
-    of the `excluded` phrases."""
-    groups: tuple[tuple[tuple[str, ...], ...], ...]
-    excluded: tuple[tuple[str, ...], ...] = ()
+    """AND over `groups` (each an OR of phrases), none of the `excluded` phrases; a phrase is
+    its terms with their positions from its first."""
+    groups: tuple[tuple[Phrase, ...], ...]
+    excluded: tuple[Phrase, ...] = ()
 
-    def phrases(self) -> list[tuple[str, ...]]:
+    def phrases(self) -> list[Phrase]:
         return [p for g in self.groups for p in g]
 
     def tsquery(self) -> str:
         """The query as PostgreSQL `to_tsquery('simple', ...)` text (terms are [a-z0-9]+)."""
         def phrase(p):
-            return " <-> ".join(f"'{t}'" for t in p)
+            out = f"'{p[0][1]}'"
+            for (before, _), (position, term) in zip(p, p[1:]):
+                out += f" <{position - before}> '{term}'"
+            return out
         parts = ["(" + " | ".join(f"({phrase(p)})" for p in g) + ")" for g in self.groups]
         parts += [f"!({phrase(p)})" for p in self.excluded]
         return " & ".join(parts)
@@ -114,15 +138,15 @@ def parse_query(text: str) -> Query:
         raise QueryError(f"query too long: {len(text)} characters (the limit is {MAX_QUERY_CHARS})")
     if text.count('"') % 2:
         raise QueryError('unbalanced quotes: close the "quoted phrase" with a second "')
-    groups: list[list[tuple[str, ...]]] = []
-    excluded: list[tuple[str, ...]] = []
+    groups: list[list[Phrase]] = []
+    excluded: list[Phrase] = []
     join_next = False            # the previous item was OR: the next phrase joins the last group
     for m in _QUERY_ITEM.finditer(text):
         negated, quoted, word = m.group(1), m.group(2), m.group(3)
         if word == "OR" and not negated:
             join_next = bool(groups)
             continue
-        phrase = tuple(terms(quoted if quoted is not None else word))
+        phrase = _phrase(quoted if quoted is not None else word)
         if not phrase:            # stop words only, or punctuation
             continue
         if negated:
@@ -145,25 +169,29 @@ Segment = tuple[str, bool]      # (text, marked)
 
 
 def snippet(text: str, query: Query, words: int = SNIPPET_WORDS) -> tuple[Segment, ...]:
-    """About `words` words of `text` around the first match, every word of a matched phrase
-    marked; plain text segments (no markup, not escaped)."""
-    found = [(m.start(), m.end(), word_terms(m.group())) for m in _WORD.finditer(text)]
-    stream = [(i, t) for i, (_, _, ts) in enumerate(found) for t in ts]
-    terms_only = [t for _, t in stream]
-    marked: set[int] = set()
-    for phrase in query.phrases():
-        n = len(phrase)
-        for k in range(len(terms_only) - n + 1):
-            if tuple(terms_only[k:k + n]) == phrase:
-                marked.update(stream[j][0] for j in range(k, k + n))
+    """About `words` terms of `text` from just before the first match (the stop words between
+    them shown too), each matched phrase marked whole; plain text segments (no markup, not
+    escaped)."""
+    found = tokens(text)
     if not found:
         return ((" ".join(text.split())[:200], False),) if text.strip() else ()
-    first = min(marked, default=0)
-    start = max(0, first - SNIPPET_LEAD)
-    end = min(len(found), start + words)
+    at = {position: i for i, (position, _, _, _) in enumerate(found)}
+    starting: dict[str, list[Phrase]] = {}             # a phrase's first term -> the phrases
+    for phrase in query.phrases():
+        starting.setdefault(phrase[0][1], []).append(phrase)
+    spans: list[tuple[int, int]] = []                  # token ranges of the matches, in order
+    for i, (position, term, _, _) in enumerate(found):
+        for phrase in starting.get(term, ()):
+            ends = [at.get(position + offset) for offset, _ in phrase]
+            if all(e is not None and found[e][1] == t for e, (_, t) in zip(ends, phrase)):
+                spans.append((i, ends[-1]))
+    start = max(0, (spans[0][0] if spans else 0) - SNIPPET_LEAD)
+    end = min(len(found), start + words)               # tokens start .. end - 1 are shown
+    marked = [(found[a][2], found[b][3]) for a, b in spans if a >= start and b < end]
     segments: list[list] = []
 
     def add(piece: str, is_marked: bool) -> None:
+        piece = _SPACE.sub(" ", piece)
         if not piece:
             return
         if segments and segments[-1][1] == is_marked:
@@ -171,17 +199,25 @@ def snippet(text: str, query: Query, words: int = SNIPPET_WORDS) -> tuple[Segmen
         else:
             segments.append([piece, is_marked])
 
+    first = found[start][2] if start else 0                 # from the text's start, or its end,
+    last = found[end - 1][3] if end < len(found) else len(text)   # when shown to there
     if start > 0:
         add("… ", False)
-    for i in range(start, end):
-        a, b, _ = found[i]
-        if i > start:   # what lies between two words, its whitespace collapsed
-            gap = _SPACE.sub(" ", text[found[i - 1][1]:a])
-            add(gap, i in marked and i - 1 in marked and gap.strip() in ("", "-"))
-        add(text[a:b], i in marked)
+    add(_EDGE_BEFORE.search(text, 0, first).group(), False)    # punctuation the first word starts with
+    cursor = first
+    for a, b in marked:
+        if a < cursor:                                 # overlapping matches: one mark
+            a = cursor
+        add(text[cursor:a], False)
+        add(text[a:b], True)
+        cursor = max(cursor, b)
+    add(text[cursor:last], False)
+    add(_EDGE_AFTER.match(text, last).group(), False)           # and the punctuation it ends with
     if end < len(found):
         add(" …", False)
-    return tuple((s, m) for s, m in segments)
+    if segments:
+        segments[0][0], segments[-1][0] = segments[0][0].lstrip(), segments[-1][0].rstrip()
+    return tuple((s, m) for s, m in segments if s)
 
 
 def snippet_text(segments: Iterable[Segment], mark: tuple[str, str] = ("«", "»")) -> str:
@@ -202,10 +238,10 @@ def replace_text(wh: Warehouse, pages: Mapping[str, Sequence[str]]) -> None:
     if wh.engine == "postgresql":
         if rows:
             wh.execute("INSERT INTO publication_text (report_id, page, text, terms)"
-                       " SELECT r, p, t, to_tsvector('simple', a) FROM unnest(CAST(? AS TEXT[]),"
-                       " CAST(? AS INTEGER[]), CAST(? AS TEXT[]), CAST(? AS TEXT[])) AS u(r, p, t, a)",
+                       " SELECT r, p, t, CAST(v AS tsvector) FROM unnest(CAST(? AS TEXT[]),"
+                       " CAST(? AS INTEGER[]), CAST(? AS TEXT[]), CAST(? AS TEXT[])) AS u(r, p, t, v)",
                        [[r[0] for r in rows], [r[1] for r in rows], [r[2] for r in rows],
-                        [" ".join(terms(r[2])) for r in rows]])
+                        [tsvector(r[2]) for r in rows]])
     else:
         wh.insert_rows("publication_text", ("report_id", "page", "text"), rows)
         wh.insert_rows("search_pending", ("report_id",), [(rid,) for rid in ids], conflict=("report_id",))
@@ -258,7 +294,7 @@ class SearchResult:
 
 UNKNOWN = "unknown"
 
-_DOCS = ("SELECT report_id, urn, council, kind, published, region, region_code, url FROM search_documents")
+_DOCS = "SELECT report_id, published, council, kind, region, urn, url FROM search_documents"
 
 
 def _filters(kind, urn, region, since, until) -> tuple[str, list]:
@@ -276,16 +312,31 @@ def _filters(kind, urn, region, since, until) -> tuple[str, list]:
     return (" WHERE " + " AND ".join(clauses)) if clauses else "", params
 
 
-def _matches(wh: Warehouse, query: Query) -> tuple[str, list]:
-    """SQL of the matching (report_id, page) pairs, and its parameters."""
+def _matching_pages(wh: Warehouse, query: Query, report_ids: Iterable[str]):
+    """(report_id, page) of every page that matches, among these reports', and a function from
+    some of those pages to their text."""
     if wh.engine == "postgresql":
-        return ("SELECT report_id, page FROM publication_text WHERE terms @@ to_tsquery('simple', ?)",
-                [query.tsquery()])
-    from etl.search_index import TextIndex
+        wanted = set(report_ids)
+        return [(rid, page) for rid, page in wh.fetchall(
+            "SELECT report_id, page FROM publication_text WHERE terms @@ to_tsquery('simple', ?)",
+            [query.tsquery()]) if rid in wanted], lambda pages: _page_texts(wh, pages)
+    from etl.search_index import TextIndex, report_key
     index = TextIndex.of(wh)
     index.sync(wh)
-    ids, pages = index.matches(wh, query)
-    return ("SELECT unnest(CAST(? AS TEXT[])) AS report_id, unnest(CAST(? AS INTEGER[])) AS page", [ids, pages])
+    by_key = {report_key(rid): rid for rid in report_ids}
+    texts, found = index.matches(query)
+    addresses = {(by_key[key], page): address for key, page, address in found if key in by_key}
+    return list(addresses), lambda pages: dict(zip(pages, texts([addresses[p] for p in pages])))
+
+
+def _page_texts(wh: Warehouse, pages: list[tuple[str, int]]) -> dict[tuple[str, int], str]:
+    """The stored text of these pages, looked up by key."""
+    if not pages:
+        return {}
+    return {(rid, page): text for rid, page, text in wh.fetchall(
+        "SELECT t.report_id, t.page, t.text FROM publication_text t JOIN (SELECT unnest(CAST(? AS TEXT[])) AS r,"
+        " unnest(CAST(? AS INTEGER[])) AS p) k ON t.report_id = k.r AND t.page = k.p",
+        [[r for r, _ in pages], [p for _, p in pages]])}
 
 
 def search(wh: Warehouse, query: str, *, kind: str | None = None, urn: str | None = None,
@@ -299,31 +350,27 @@ def search(wh: Warehouse, query: str, *, kind: str | None = None, urn: str | Non
         raise QueryError(f"limit must be between 1 and {MAX_LIMIT}, not {limit}")
     if since and until and since > until:
         raise QueryError(f"--since {since} is after --until {until}")
-    where, fparams = _filters(kind, urn, region, since, until)
-    match_sql, mparams = _matches(wh, parsed)
-    base = f"WITH m AS ({match_sql}), d AS ({_DOCS}{where}) "
-    params = mparams + fparams
-    result = SearchResult(parsed)
+    where, params = _filters(kind, urn, region, since, until)
+    docs = {row[0]: row for row in wh.fetchall(_DOCS + where, params)}   # ~1,100 in all England
+    pages, texts_of = _matching_pages(wh, parsed, docs)
+    result = SearchResult(parsed, total=len(pages))
     by = {"year": {}, "kind": {}, "region": {}}
-    for kind_, published, region_, pages in wh.fetchall(
-            base + "SELECT d.kind, d.published, d.region, COUNT(*) FROM m JOIN d ON d.report_id = m.report_id"
-                   " GROUP BY d.report_id, d.kind, d.published, d.region", params):
-        result.total += pages
-        result.documents += 1
+    for rid in {rid for rid, _ in pages}:
+        _, published, _, kind_, region_, _, _ = docs[rid]
         for key, value in (("year", published.year if published else None), ("kind", kind_), ("region", region_)):
             name = UNKNOWN if value is None else str(value)
             by[key][name] = by[key].get(name, 0) + 1
-    result.counts = {key: dict(sorted(v.items(), reverse=key == "year")) for key, v in by.items()}
-    if not result.total:
-        return result
-    rows = wh.fetchall(base + "SELECT d.report_id, d.urn, d.council, d.kind, d.published, m.page, t.text, d.url"
-                              " FROM m JOIN d ON d.report_id = m.report_id"
-                              " JOIN publication_text t ON t.report_id = m.report_id AND t.page = m.page"
-                              " ORDER BY d.published DESC NULLS LAST, d.council, d.report_id, m.page LIMIT ?",
-                       params + [limit])
+        result.documents += 1
+    result.counts = {key: dict(sorted(v.items(), key=lambda kv: (-kv[1], kv[0]) if key != "year" else kv[0],
+                                      reverse=key == "year")) for key, v in by.items()}
+    # newest first; then council, report and page: one order on both engines
+    shown = sorted(pages, key=lambda p: (-(docs[p[0]][1] or date.min).toordinal(), docs[p[0]][2] or "", p))[:limit]
+    texts = texts_of(shown)
     hosts = allowed_hosts if allowed_hosts is not None else _allowed_hosts()
-    result.hits = [Hit(rid, urn_, council, kind_, published, page, snippet(text, parsed), _page_link(url, page, hosts))
-                   for rid, urn_, council, kind_, published, page, text, url in rows]
+    for rid, page in shown:
+        _, published, council, kind_, _, urn_, url = docs[rid]
+        result.hits.append(Hit(rid, urn_, council, kind_, published, page, snippet(texts[rid, page], parsed),
+                               _page_link(url, page, hosts)))
     return result
 
 

@@ -1,5 +1,6 @@
 """The DuckDB warehouse's text index: tantivy, in a folder beside the DuckDB file
-(`warehouse.duckdb` -> `warehouse.duckdb.search/`), one document per page of publication_text.
+(`warehouse.duckdb` -> `warehouse.duckdb.search/`), one document per page of publication_text,
+analysed by etl.search's analyser (the one PostgreSQL's tsvector is written with).
 
 publication_text is the truth; the index follows it and can always be rebuilt from it:
 - the load replaces a report's pages and queues its id in `search_pending` in one transaction;
@@ -17,8 +18,9 @@ import hashlib
 import logging
 import threading
 from pathlib import Path
+from typing import Callable
 
-from etl.search import Query, terms
+from etl.search import Query, analyzer
 from etl.warehouse import Warehouse, _duckdb_path
 
 log = logging.getLogger(__name__)
@@ -43,14 +45,22 @@ class TextIndex:
         import tantivy
 
         builder = tantivy.SchemaBuilder()
-        builder.add_text_field("terms", tokenizer_name="whitespace", index_option="position")
+        # stored too: a snippet is cut from the text the index found (read in one call per hit)
+        builder.add_text_field("text", stored=True, tokenizer_name="ofsted", index_option="position")
         builder.add_text_field("report_id", tokenizer_name="raw", index_option="basic")
         builder.add_integer_field("rkey", fast=True)
         builder.add_integer_field("page", fast=True)
         self.schema = builder.build()
         if path:
             Path(path).mkdir(parents=True, exist_ok=True)
-        self.index = tantivy.Index(self.schema, path=path, reuse=True)
+        try:
+            self.index = tantivy.Index(self.schema, path=path, reuse=True)
+        except ValueError as exc:      # an index from an older release: the warehouse rebuilds it
+            if "schema does not match" not in str(exc):
+                raise
+            log.warning("text index %s has another schema: made anew, rebuilt from the warehouse", path)
+            self.index = tantivy.Index(self.schema, path=path, reuse=False)
+        self.index.register_tokenizer("ofsted", analyzer())    # etl.search's, for PostgreSQL too
         self.path = path
 
     @classmethod
@@ -85,8 +95,7 @@ class TextIndex:
                 for rid in report_ids:
                     writer.delete_documents_by_term("report_id", rid)
             for rid, page, text in rows:
-                writer.add_document(tantivy.Document(terms=" ".join(terms(text)), report_id=rid,
-                                                     rkey=report_key(rid), page=page))
+                writer.add_document(tantivy.Document(text=text, report_id=rid, rkey=report_key(rid), page=page))
             writer.commit()
             writer.wait_merging_threads()
         except BaseException:
@@ -122,33 +131,28 @@ class TextIndex:
 
         def phrase(p):
             if len(p) == 1:
-                return tantivy.Query.term_query(self.schema, "terms", p[0])
-            return tantivy.Query.phrase_query(self.schema, "terms", list(p))
+                return tantivy.Query.term_query(self.schema, "text", p[0][1])
+            return tantivy.Query.phrase_query(self.schema, "text", list(p))
         clauses = [(tantivy.Occur.Must, tantivy.Query.boolean_query([(tantivy.Occur.Should, phrase(p)) for p in group]))
                    for group in query.groups]
         clauses += [(tantivy.Occur.MustNot, phrase(p)) for p in query.excluded]
         return tantivy.Query.boolean_query(clauses)
 
-    def matches(self, wh: Warehouse, query: Query) -> tuple[list[str], list[int]]:
-        """(report ids, pages) of every matching page."""
+    def matches(self, query: Query) -> tuple[Callable[[list], list[str]], list[tuple[int, int, object]]]:
+        """(report key, page, address) of every matching page, and a function from addresses to
+        those pages' text (read from the same snapshot of the index)."""
         searcher = self.index.searcher()
-        if not searcher.num_docs:
-            return [], []
-        found = searcher.search(self._query(query), limit=searcher.num_docs, count=False).hits
-        if not found:
-            return [], []
-        addresses = [address for _, address in found]
-        keys = searcher.fast_field_values("rkey", addresses)
-        pages = searcher.fast_field_values("page", addresses)
-        ids = self._report_ids(wh, set(keys))
-        pairs = [(ids[k], p) for k, p in zip(keys, pages) if k in ids]
-        return [r for r, _ in pairs], [p for _, p in pairs]
 
-    @staticmethod
-    def _report_ids(wh: Warehouse, keys: set[int]) -> dict[int, str]:
-        """Report key -> report id, for the reports that have text."""
-        return {k: rid for (rid,) in wh.fetchall("SELECT report_id FROM reports WHERE is_report")
-                if (k := report_key(rid)) in keys}
+        def texts(addresses: list) -> list[str]:
+            return [searcher.doc(a)["text"][0] for a in addresses]
+        if not searcher.num_docs:
+            return texts, []
+        found = [address for _, address in
+                 searcher.search(self._query(query), limit=searcher.num_docs, count=False).hits]
+        if not found:
+            return texts, []
+        keys, pages = searcher.fast_field_values("rkey", found), searcher.fast_field_values("page", found)
+        return texts, list(zip(keys, pages, found))
 
     def page_counts(self) -> dict[int, int]:
         import tantivy

@@ -87,7 +87,7 @@ def test_hits_carry_council_kind_date_page_link_and_a_marked_snippet(searchable)
     assert (hit.council, hit.urn, hit.published, hit.page) == ("Barnet", "80487", REPORTS[4].published, 1)
     assert hit.url == f"{REPORTS[4].url}#page=1"
     assert [s for s, marked in hit.snippet if marked] == ["private fostering"]
-    assert search.snippet_text(hit.snippet) == "The focused visit looked at «private fostering» and the LADO"
+    assert search.snippet_text(hit.snippet) == "The focused visit looked at «private fostering» and the LADO."
     # a link the link rule refuses is no link
     assert all(h.url is None for h in search.search(searchable, "fostering", allowed_hosts=()).hits)
 
@@ -126,6 +126,19 @@ def test_a_reparse_replaces_the_text(searchable):
     assert search.index_drift(searchable) == []
 
 
+def test_a_snippet_shows_the_words_around_the_first_match_marked_and_says_what_it_cut():
+    text = " ".join(f"w{i}" for i in range(100)) + ' ("Children in care" interviews), then ' + \
+        " ".join(f"v{i}" for i in range(100))
+    segments = search.snippet(text, search.parse_query("w3"))
+    assert segments[:2] == (("w0 w1 w2 ", False), ("w3", True)) and segments[-1][0].endswith(" w23 …")
+    later = search.snippet(text, search.parse_query('"children in care"'))
+    assert later[0] == ("… w94 w95 w96 w97 w98 w99 (\"", False)      # six terms before, and the bracket
+    assert later[1] == ("Children in care", True)                      # the phrase marked whole
+    # 24 terms in all ("in" and "then" are stop words)
+    assert later[2][0].startswith('" interviews), then v0 v1') and later[2][0].endswith(" v14 …")
+    assert search.snippet("the of", search.parse_query("care")) == (("the of", False),)
+
+
 @pytest.mark.parametrize("query, says", [
     ("", "empty query"), ("   ", "empty query"), ("the of and", "only common words"),
     ('"return home', "unbalanced quotes"), ("-fostering", "nothing to find"),
@@ -161,27 +174,31 @@ def test_the_command_prints_hits_csv_and_json_and_refuses_bad_input_without_a_tr
     assert [s for s, marked in answer["hits"][0]["segments"] if marked] == ["fostering"]
 
     for argv, says in ((["search", '"open'], "unbalanced quotes"), (["search", "the"], "only common words"),
-                       (["search", "x" * 600], "the limit is 500"), (["search", "a", "--council", "Barnt"], "no council named 'Barnt'; closest: Barnet (80487)"),
+                       (["search", "x" * 600], "the limit is 500"),
+                       (["search", "a", "--council", "Barnt"], "no council named 'Barnt'; closest: Barnet (80487)"),
                        (["search", "fostering", "--limit", "0"], "limit")):
         assert main(argv) == 2, argv
         err = capsys.readouterr().err
         assert says in err and "Traceback" not in err
 
 
-def test_the_analyser_feeds_postgresql_exactly_the_terms_tantivy_gets(tmp_path):
-    """to_tsvector('simple') keeps every term where the analyser put it, whatever the text."""
+def test_postgresql_holds_every_term_where_tantivy_does(tmp_path):
+    """The tsvector stored on PostgreSQL has the analyser's terms at tantivy's positions (a
+    dropped word keeps its place), whatever the text."""
     rnd = random.Random(3)
     pieces = ["Return-home", "interviews", "naïve", "LADO's", "2024", "co2e", "1e10", "x86_64", "e-mail",
-              "www.gov.uk/ofsted", "Ωmega", "straße", "don't", "the", "…", "12th", "O'Neill", "3.5%", "a" * 45]
+              "www.gov.uk/ofsted", "Ωmega", "straße", "don't", "the", "…", "12th", "O'Neill", "3.5%", "a" * 45,
+              "'quoted'", "back\\slash", ":colon", "children"]
     with fresh_postgres_url() as url, connect(url) as wh:
         for _ in range(40):
             text = " ".join(rnd.choice(pieces) for _ in range(rnd.randrange(1, 30)))
             expected: dict[str, list[int]] = {}
-            for n, term in enumerate(search.terms(text), 1):
-                expected.setdefault(term, []).append(n)
+            for position, term, _, _ in search.tokens(text):
+                expected.setdefault(term, []).append(position + 1)
             got = {lexeme: list(positions) for lexeme, positions in wh.fetchall(
-                "SELECT lexeme, positions FROM unnest(to_tsvector('simple', ?))", [" ".join(search.terms(text))])}
+                "SELECT lexeme, positions FROM unnest(CAST(? AS tsvector))", [search.tsvector(text)])}
             assert got == expected, text
+    assert search.terms("The naïve Café's return-home INTERVIEWS") == ["naiv", "cafe", "return", "home", "interview"]
 
 
 def test_random_queries_match_the_same_pages_and_snippets_on_both_engines(tmp_path):
@@ -270,6 +287,15 @@ def test_a_lost_or_stale_index_is_rebuilt_from_the_stored_text(duck, tmp_path):
     assert len(search.index_drift(duck)) == 2
     assert search.rebuild_index(duck) == sum(len(p) for p in TEXTS.values())
     assert search.index_drift(duck) == []
+    assert (5, 9) in found(search.search(duck, "fostering"))
+    # an index left by a release with another schema is made anew
+    import tantivy
+    search_index._OPEN.clear()
+    shutil.rmtree(tmp_path / "w.duckdb.search")
+    builder = tantivy.SchemaBuilder()
+    builder.add_text_field("terms")
+    (tmp_path / "w.duckdb.search").mkdir()
+    tantivy.Index(builder.build(), path=str(tmp_path / "w.duckdb.search"))
     assert (5, 9) in found(search.search(duck, "fostering"))
 
 
