@@ -250,6 +250,10 @@ def test_the_search_box_on_every_page_and_the_search_page(site, browser, shots, 
     assert len(browser.find_elements(By.CSS_SELECTOR, "ol.hits > li")) == 20
     assert browser.find_element(By.CSS_SELECTOR, "nav.pager a[rel=next]").is_displayed()
     browser.save_screenshot(str(shots / f"search-{width}.png"))
+    browser.find_element(By.CSS_SELECTOR, ".search-more summary").send_keys(Keys.ENTER)   # the filters, by keyboard
+    assert browser.find_element(By.NAME, "council").is_displayed()
+    assert browser.execute_script("return document.documentElement.scrollWidth <= window.innerWidth + 1")
+    browser.save_screenshot(str(shots / f"search-filters-{width}.png"))
     # a query that cannot be searched: said on the page (a 400, which is all the console says)
     browser.get(site + '/search?q="unclosed')
     assert "unbalanced quotes" in browser.find_element(By.CSS_SELECTOR, ".problem").text
