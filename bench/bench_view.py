@@ -28,7 +28,7 @@ PAGES = ["/", "/?area=help_and_protection&region=London", "/?area=area_send_outc
          "/councils/80487", "/councils/2637539", "/changes", "/changes?direction=declined&since=2024-01-01",
          "/changes.atom", "/councils/80487/changes.atom", "/councils.csv", "/reviews",
          "/england/over-time", "/england/over-time?area=help_and_protection&region=London&as_at=2020-03-31",
-         "/england/over-time.csv"]
+         "/england/over-time.csv", "/search?q=Barnt", "/search?q=%22return+home+interviews%22&region=London"]
 GOAL_MS = 150
 
 

@@ -97,7 +97,8 @@ def _collect(mapped) -> list:
         "since": Param(None, type=["null", "string"], format="date",
                        description="Backfill: only download reports published on or after this date."),
         "reparse": Param(False, type="boolean", description="Re-parse every stored file with this parser."),
-        "councils": Param([], type="array", description="Only these council URNs (empty: all)."),
+        "councils": Param([], type="array",
+                          description="Only these councils: URNs or names, e.g. [\"Barnet\", \"80488\"] (empty: all)."),
         "historic_alerts": Param(False, type="boolean",
                                  description="Also alert for changes found by the first (baseline) run."),
         "retry_quarantined": Param(False, type="boolean",
@@ -115,13 +116,14 @@ def ofsted_ingest():
         from airflow.sdk.exceptions import AirflowFailException
 
         from etl import pipeline
+        from etl.councils import CouncilNotFound
         from etl.http import SiteUnreachable
         from etl.records import iso_date, to_dict
         settings, params = _settings(), _params()
         since = iso_date(params["since"]) if params["since"] else None   # checked before any request
         try:
             councils, publications, unread, refused = pipeline.discover(settings, _run_id(), councils=params["councils"])
-        except SiteUnreachable as exc:   # a retry minutes later would fail the same way: fail now
+        except (SiteUnreachable, CouncilNotFound) as exc:   # a retry minutes later would fail the same way: fail now
             raise AirflowFailException(str(exc)) from exc
         wanted = [to_dict(p) for p in pipeline.to_download(publications, since)]
         get_current_context()["ti"].xcom_push(key="counts", value=[councils, len(publications), unread, refused])

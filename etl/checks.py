@@ -86,6 +86,11 @@ def _reference_coverage(wh: Warehouse) -> list[str]:
     return [f"{name} ({urn})" for urn, name in unknown_councils(wh)]
 
 
+def _search_index_in_step(wh: Warehouse) -> list[str]:
+    from etl.search import index_drift
+    return index_drift(wh)
+
+
 CHECKS = (
     ("listed_councils_summarised", "a council the site lists has no row in latest_inspections and no "
      "reorganisation explains it", _listed_councils_summarised),
@@ -98,6 +103,8 @@ CHECKS = (
      _one_current_row),
     ("reference_coverage", "a council the site lists is not in the shipped reference (no codes, region, "
      "neighbours): add it to etl/reference/councils.csv", _reference_coverage),
+    ("search_index_in_step", "the DuckDB text index disagrees with publication_text (the next search "
+     "repairs it; `ofsted search --rebuild-index` rebuilds it whole)", _search_index_in_step),
 )
 
 

@@ -22,6 +22,7 @@ HANDLERS = {
     "serve": "etl.web.serve:serve_command",
     "review": "etl.review:review_command",
     "alerts": "etl.alert.commands:alerts_command",
+    "search": "etl.search:search_command",
 }
 
 
@@ -39,10 +40,36 @@ def _checked(parse):
 URN, DATE = _checked(records.urn), _checked(records.iso_date)
 
 
+class CouncilArg(str):
+    """A council as typed (URN, name, its beginning, a name it was known by): `main` resolves
+    every one to its URN through etl.councils before the command runs."""
+    site_decides = False   # True: a URN nobody knows yet is passed on (the site is asked)
+
+
+class SiteCouncilArg(CouncilArg):
+    """--council of crawl and run: a name must resolve, but a URN the reference and the
+    warehouse lack is still crawled (the site may list a council the reference does not yet;
+    the crawl says when the site has no such council)."""
+    site_decides = True
+
+
+def _council_type(kind: type[CouncilArg]):
+    def council(value: str) -> CouncilArg:
+        text = " ".join(str(value).split())
+        if not text:
+            raise argparse.ArgumentTypeError("give a council: its URN (e.g. 80487) or name (e.g. Barnet)")
+        return kind(text)
+    return council
+
+
+COUNCIL, SITE_COUNCIL = _council_type(CouncilArg), _council_type(SiteCouncilArg)
+
+
 def _crawl_options(p: argparse.ArgumentParser) -> None:
     """What to crawl: the options `crawl` and `run` share."""
     p.add_argument("--limit", type=int, help="at most N councils")
-    p.add_argument("--council", action="append", metavar="URN", type=URN, help="only this council (repeatable)")
+    p.add_argument("--council", action="append", metavar="COUNCIL", type=SITE_COUNCIL,
+                   help="only this council: URN or name (repeatable)")
     p.add_argument("--retry-quarantined", action="store_true",
                    help="retry quarantined files now, not when their spacing (1, 2, 4 ... days) is up")
 
@@ -67,7 +94,9 @@ def build_parser() -> argparse.ArgumentParser:
                         " its areas for priority action (history shows a council's too, as a second table);"
                         " improvements: what each council's latest graded inspection says must improve;"
                         " england: grades' spread as at a date; movement: first against latest ILACS grade")
-    p.add_argument("urn", nargs="?", help="council URN (for history; optional filter otherwise)")
+    p.add_argument("urn", nargs="?", metavar="COUNCIL", type=COUNCIL,
+                   help="a council: URN, name, a unique beginning of its name, or a name it was known by"
+                        " (for history; optional filter otherwise)")
     p.add_argument("--since", help="changes published on or after this date (YYYY-MM-DD)")
     p.add_argument("--region", help="summary: only this region (name or ONS code, e.g. London, E12000007)")
     p.add_argument("--as-at", metavar="DATE", type=DATE, help="england, movement: as at this date (default today)")
@@ -75,6 +104,22 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--by", choices=("region",), help="england: one row per region instead of England")
     p.add_argument("--councils", action="store_true", help="movement: who is in each movement")
     p.add_argument("--format", choices=("table", "csv", "json"), default="table")
+
+    p = sub.add_parser("search", help="search what Ofsted wrote: every page of every current publication",
+                       description='Words (all must appear), "quoted phrases", OR between two of them, '
+                                   '-word or -"phrase" to exclude. Newest first, with counts by year, kind '
+                                   'and region.')
+    p.add_argument("query", nargs="*", help='e.g. \'"return home interviews" -missing\' (words after -- may start with -)')
+    p.add_argument("--kind", choices=records.KINDS, help="only publications of this kind")
+    p.add_argument("--council", metavar="COUNCIL", type=COUNCIL,
+                   help="only this council's publications: URN, name, its beginning or a name it was known by")
+    p.add_argument("--region", help="only this region (name or ONS code, e.g. London, E12000007)")
+    p.add_argument("--since", metavar="DATE", type=DATE, help="published on or after DATE")
+    p.add_argument("--until", metavar="DATE", type=DATE, help="published on or before DATE")
+    p.add_argument("--limit", type=int, default=20, help="pages shown (default 20; the counts cover all)")
+    p.add_argument("--format", choices=("table", "csv", "json"), default="table")
+    p.add_argument("--rebuild-index", action="store_true",
+                   help="rebuild the DuckDB text index from the warehouse's stored text (drift, a restored file)")
 
     sub.add_parser("migrate", help="create or upgrade the warehouse schema")
     p = sub.add_parser("export", help="write the summary, history and changes as xlsx, CSV and Parquet files")
@@ -87,6 +132,7 @@ def build_parser() -> argparse.ArgumentParser:
     actions = p.add_subparsers(dest="action", required=True)
     a = actions.add_parser("list", help="held reports and re-parses, not-read and noted reports, with what table and body said")
     a.add_argument("--all", action="store_true", help="resolved ones too")
+    a.add_argument("--council", metavar="COUNCIL", type=COUNCIL, help="only this council's reports: URN or name")
     a = actions.add_parser("show", help="one report's review")
     a.add_argument("id", help="report id (or its first characters, as `list` prints them)")
     for name, what in (("accept", "the parse stands as it is (a held re-parse is applied)"),
@@ -126,8 +172,42 @@ def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(level=logging.DEBUG if args.verbose else logging.INFO,
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s", stream=sys.stderr)
     redact.install()   # no password or token in any log line or traceback
+    settings = Settings.from_env()
+    if not resolve_councils(args, settings):
+        return 2
     module, func = HANDLERS[args.command].split(":")
-    return getattr(importlib.import_module(module), func)(args, Settings.from_env()) or 0
+    return getattr(importlib.import_module(module), func)(args, settings) or 0
+
+
+def resolve_councils(args: argparse.Namespace, settings: Settings) -> bool:
+    """Every council argument, resolved in place to its URN through one directory (the
+    reference and the warehouse's councils); False, with the closest councils said on
+    stderr, when one names no council or several."""
+    given = {dest: value for dest, value in vars(args).items()
+             if isinstance(value, CouncilArg) or (isinstance(value, list) and value and isinstance(value[0], CouncilArg))}
+    if not given:
+        return True
+    from etl.councils import CouncilNotFound, directory_for, run_councils
+    from etl.links import for_terminal
+
+    directory = directory_for(settings.warehouse_url)
+    for dest, value in given.items():
+        urns = []
+        for text in value if isinstance(value, list) else [value]:
+            try:
+                if text.site_decides:   # the rule for a run's councils (etl.councils.run_councils)
+                    urns += run_councils([text], directory)
+                    continue
+                found = directory.resolve(text)
+            except CouncilNotFound as exc:
+                print(for_terminal(f"ofsted {args.command}: {exc}"), file=sys.stderr)   # names the site gave
+                return False
+            if not found.exact:   # say which council a beginning or another name chose
+                print(for_terminal(f"ofsted {args.command}: {text!r} is {found.council.label()}: {found.how}"),
+                      file=sys.stderr)
+            urns.append(found.council.urn)
+        setattr(args, dest, urns if isinstance(value, list) else urns[0])
+    return True
 
 
 if __name__ == "__main__":

@@ -8,6 +8,8 @@ ObjectStoragePath), so tasks on different workers can share it. Layout under the
                                         URLs); a re-issued file's entry names the version it supersedes
     quarantine/<url key>.json           the current (unresolved) Quarantined entry for a URL
     quarantine/bytes/<sha256>.bin       rejected bodies, kept for inspection even once resolved
+    text/<sha[:2]>/<sha256>.json.gz     the file's text, page by page, as its last parse read it: the
+                                        load stores it for search (tasks pass references, not text)
     pages/<url key>.json                the last listing page (search, council) the site gave
                                         validators for, to answer its 304 Not Modified
 
@@ -22,6 +24,7 @@ skipped.
 from __future__ import annotations
 
 import contextlib
+import gzip
 import hashlib
 import json
 import os
@@ -160,6 +163,21 @@ class LandingStore:
         record = to_dict(entry) | {"etag": etag, "last_modified": last_modified}
         self._write(self._quarantine_path(publication.url), _json(record))
         return entry
+
+    def _text_path(self, sha: str) -> str:
+        return self._path("text", sha[:2], f"{sha}.json.gz")
+
+    def save_text(self, sha: str, parser_version: str, pages: list[str]) -> None:
+        """Keep a parse's page text beside the file (replacing an earlier parse's)."""
+        body = json.dumps({"sha256": sha, "parser_version": parser_version, "pages": pages}, ensure_ascii=False)
+        self._write(self._text_path(sha), gzip.compress(body.encode("utf-8"), compresslevel=1, mtime=0))
+
+    def read_text(self, sha: str) -> list[str] | None:
+        """The page text the last parse of this file kept, or None (not parsed since search began)."""
+        try:
+            return json.loads(gzip.decompress(self.fs.cat_file(self._text_path(sha))))["pages"]
+        except FileNotFoundError:
+            return None
 
     def page(self, url: str) -> dict | None:
         """The cached listing page for this URL: {"url", "etag", "last_modified", "body"}."""

@@ -9,7 +9,7 @@ import logging
 import re
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta
-from typing import Iterable
+from typing import Callable, Iterable, Sequence
 
 from etl.links import one_line
 from etl.records import (AREA_SEND_OUTCOMES, FRAMEWORK_AREAS, FRAMEWORKS, GRADES, KINDS, VISIT_AREAS, Council,
@@ -259,7 +259,8 @@ class _Stored:
     areas: frozenset[str]
 
 
-def load_reports(wh: Warehouse, records: list[ReportRecord], run_id: str) -> LoadResult:
+def load_reports(wh: Warehouse, records: list[ReportRecord], run_id: str,
+                 texts: Callable[[str], Sequence[str] | None] | None = None) -> LoadResult:
     """Upsert parsed reports and their judgements. A record replaces the stored parse of the same
     file unless that one came from a newer parser version (so load order does not matter);
     reloading identical content changes nothing, not even parsed_at.
@@ -291,7 +292,7 @@ def load_reports(wh: Warehouse, records: list[ReportRecord], run_id: str) -> Loa
                 r = None
             if r is not None:
                 apply[rid] = r
-        _write_reports(wh, apply, run_id, now, reparsed=set(stored))
+        _write_reports(wh, apply, run_id, now, texts, reparsed=set(stored))
         if apply:
             wh.execute("DELETE FROM parse_holds WHERE report_id IN (SELECT unnest(CAST(? AS TEXT[])))",
                        [list(apply)])
@@ -353,8 +354,8 @@ def accept_held_parse(wh: Warehouse, report_id: str, *, run_id: str | None = Non
         wh.execute("DELETE FROM parse_holds WHERE report_id = ?", [report_id])
 
 
-def _write_reports(wh: Warehouse, chosen: dict[str, ReportRecord], run_id: str | None, now: datetime, *,
-                   reparsed: set[str]) -> None:
+def _write_reports(wh: Warehouse, chosen: dict[str, ReportRecord], run_id: str | None, now: datetime,
+                   texts: Callable[[str], Sequence[str] | None] | None = None, *, reparsed: set[str]) -> None:
     """`reparsed`: the reports among `chosen` stored before (whose earlier parse may hold rows)."""
     rows = [(rid, r.urn, r.local_authority, r.is_report, r.reason, r.kind, r.framework,
              r.inspection_start, r.inspection_end, r.published, r.lead_inspector, r.url, r.sha256,
@@ -367,7 +368,23 @@ def _write_reports(wh: Warehouse, chosen: dict[str, ReportRecord], run_id: str |
     _replace_judgements(wh, chosen)
     _replace_visit_findings(wh, chosen)
     _replace_improvements(wh, chosen, reparsed)
+    if texts is not None:
+        _replace_text(wh, chosen, texts)
     mark_superseded_reports(wh)
+
+
+def _replace_text(wh: Warehouse, chosen: dict[str, ReportRecord], texts: Callable[[str], Sequence[str] | None]) -> None:
+    """Each report's page text (`texts`: the file's sha256 -> its pages, None if its parse kept
+    none), replacing a previous parse's; a parse that is no longer a report has none."""
+    from etl.search import replace_text
+    pages = {}
+    for rid, r in chosen.items():
+        kept = texts(r.sha256 or rid) if r.is_report else ()
+        if kept is None:
+            log.warning("no page text kept for %s: it is not searchable until its next parse", r.url or r.source)
+        else:
+            pages[rid] = list(kept)
+    replace_text(wh, pages)
 
 
 def _replace_visit_findings(wh: Warehouse, chosen: dict[str, ReportRecord]) -> None:

@@ -88,6 +88,15 @@ def _warehouse(settings: Settings):
     return connect(settings.warehouse_url)
 
 
+def council_urns(settings: Settings, councils: list[str] | None) -> list[str] | None:
+    """A run's councils, as a person named them (URNs or names), as URNs (etl.councils);
+    CouncilNotFound, naming the closest, for a name that names no council or several."""
+    if not councils:
+        return councils
+    from etl.councils import directory_for, run_councils
+    return run_councils(councils, directory_for(settings.warehouse_url))
+
+
 def begin(settings: Settings, run_id: str) -> None:
     """Create or upgrade the warehouse schema, load the shipped council reference, open the run."""
     from etl import reference
@@ -107,6 +116,7 @@ def discover(settings: Settings, run_id: str, *, councils: list[str] | None = No
     from etl.crawl import crawl
     from etl.landing import LandingStore
     from etl.load import load_councils, load_publications, refused_links
+    councils = council_urns(settings, councils)
     result = crawl(settings, councils=councils or None, limit=limit, pages=LandingStore.from_settings(settings))
     with _warehouse(settings) as wh, wh.transaction():  # a council's first listing and its baseline at once
         known = {row["url"] for row in refused_links(wh)}
@@ -162,6 +172,7 @@ def plan_parse(settings: Settings, *, reparse: bool = False,
     """Stored files that have no report at the current parser version (all of them with reparse)."""
     from etl.load import files_to_parse
     from etl.parse import PARSER_VERSION
+    councils = council_urns(settings, councils)
     with _warehouse(settings) as wh:
         return files_to_parse(wh, PARSER_VERSION, reparse_all=reparse, councils=councils or None)
 
@@ -184,17 +195,25 @@ def parse(settings: Settings, files: list[StoredFile]) -> list[ReportRecord]:
             except OSError as exc:                   # missing or damaged: a failure, retried
                 records.append(failed_record(source, f"cannot read the stored file: {exc}", meta))
                 continue
-            records.append(pool.parse_bytes(data, source, meta))
+            record, pages = pool.parse_with_text(data, source, meta)
+            if pages:   # the load stores it for search: kept beside the file, not passed along
+                store.save_text(f.sha256, record.parser_version, pages)
+            records.append(record)
     return records
 
 
 def load_reports(settings: Settings, records: list[ReportRecord], run_id: str):
-    """Load parsed records, one transaction per batch. Returns an etl.load.LoadResult."""
+    """Load parsed records, one transaction per batch, with the page text their parse kept in
+    the landing store (for search). Returns an etl.load.LoadResult."""
     from etl import load
+    from etl.landing import LandingStore
+    from etl.search import sync_index
+    store = LandingStore.from_settings(settings)
     total = load.LoadResult()
     with _warehouse(settings) as wh:
         for batch in batches(records, 200):
-            total += load.load_reports(wh, batch, run_id)
+            total += load.load_reports(wh, batch, run_id, texts=store.read_text)
+        sync_index(wh)
     return total
 
 

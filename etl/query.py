@@ -1,5 +1,6 @@
-"""`ofsted query current|history URN|changes|summary|visits|improvements [--since DATE] [--region R]
-[--format table|csv|json]`: quick answers from the warehouse without writing SQL."""
+"""`ofsted query current|history COUNCIL|changes|summary|visits [COUNCIL]|improvements [COUNCIL]
+[--since DATE] [--region R] [--format table|csv|json]`: quick answers from the warehouse without
+writing SQL. A COUNCIL arrives here as a URN: etl.cli resolved the name (etl.councils)."""
 from __future__ import annotations
 
 import json
@@ -72,14 +73,18 @@ def changes(wh: Warehouse, since: date | None = None, urn: str | None = None) ->
     return wh.query(CHANGES_SQL + where + " ORDER BY published, local_authority, area", params)
 
 
-def summary(wh: Warehouse, region: str | None = None) -> tuple[list[str], list[tuple]]:
+def summary(wh: Warehouse, region: str | None = None, urn: str | None = None) -> tuple[list[str], list[tuple]]:
     """`latest_inspections`: one row per council, optionally of one region (its name or ONS
-    code, any case)."""
-    where, params = "", []
+    code, any case) or one council."""
+    clauses, params = [], []
     if region:
-        where = (" WHERE LOWER(region) = LOWER(?)"
-                 " OR urn IN (SELECT urn FROM ref_councils WHERE LOWER(region_code) = LOWER(?))")
-        params = [region, region]
+        clauses.append("(LOWER(region) = LOWER(?)"
+                       " OR urn IN (SELECT urn FROM ref_councils WHERE LOWER(region_code) = LOWER(?)))")
+        params += [region, region]
+    if urn:
+        clauses.append("urn = ?")
+        params.append(urn)
+    where = " WHERE " + " AND ".join(clauses) if clauses else ""
     return wh.query("SELECT * FROM latest_inspections" + where + " ORDER BY local_authority, urn", params)
 
 
@@ -118,7 +123,8 @@ def query_command(args, settings) -> int:
             print(f"ofsted query: --since must be a date YYYY-MM-DD, not {args.since!r}", file=sys.stderr)
             return 2
     if args.what == "history" and not args.urn:
-        print("ofsted query history: give a council URN, e.g. `ofsted query history 80487`", file=sys.stderr)
+        print("ofsted query history: give a council, e.g. `ofsted query history Barnet` (or its URN, 80487)",
+              file=sys.stderr)
         return 2
     if args.what in ("england", "movement"):
         return _england_command(args, settings)
@@ -138,7 +144,7 @@ def query_command(args, settings) -> int:
         if args.what == "current":
             names, rows = current(wh, args.urn)
         elif args.what == "summary":
-            names, rows = summary(wh, getattr(args, "region", None))
+            names, rows = summary(wh, getattr(args, "region", None), args.urn)
         elif args.what == "history":
             names, rows = history(wh, args.urn)
             if args.format == "table":  # a person reading a council's story sees its letters too
@@ -148,13 +154,21 @@ def query_command(args, settings) -> int:
             names, rows = visits(wh, args.urn)
         elif args.what == "improvements":
             names, rows = improvements(wh, args.urn)
-            if args.urn and not rows and not wh.fetchone("SELECT 1 FROM councils WHERE urn = ?", [args.urn]):
-                print(f"ofsted query improvements: no council with URN {args.urn} in the warehouse", file=sys.stderr)
-                return 2
         else:
             names, rows = changes(wh, since, args.urn)
+        if args.urn and not rows:   # a council the reference knows that the warehouse has nothing on
+            print(f"ofsted query {args.what}: nothing on {for_terminal(council_label(wh, args.urn))} in the warehouse"
+                  " (not crawled yet, or nothing published in this)", file=sys.stderr)
     sys.stdout.write(render(names, rows, args.format))
     return 0
+
+
+def council_label(wh: Warehouse, urn: str) -> str:
+    from etl.reference import by_urn
+
+    row = wh.fetchone("SELECT name FROM councils WHERE urn = ?", [urn])
+    name = row[0] if row else getattr(by_urn().get(urn), "name", None)
+    return f"{name} ({urn})" if name else urn
 
 
 def _england_command(args, settings) -> int:

@@ -275,6 +275,8 @@ def review_command(args, settings) -> int:
 def _run(wh: Warehouse, args) -> int:
     if args.action == "list":
         items = list_reviews(wh, include_resolved=args.all)
+        if getattr(args, "council", None):   # a URN: etl.cli resolved the name
+            items = [i for i in items if i.urn == args.council]
         for item in items:
             _print(f"{item.status:<9} {item.report_id[:SHORT_ID]}  {item.framework or '-':<10} {report_label(item.council, item.urn, item.published, item.url)}")
             _print(*_details(item))

@@ -4,7 +4,8 @@
 All SQL in the project uses `?` placeholders and a dialect subset both engines run; the
 adapter rewrites placeholders for psycopg. Values are always bound, never formatted in.
 Migrations are the numbered files in `etl/sql/migrations/` (`NNN_name.sql`), applied in order
-and recorded in `schema_migrations`.
+and recorded in `schema_migrations`; a sibling `NNN_name.duckdb.sql` or `NNN_name.postgresql.sql`
+holds what only one engine has (PostgreSQL's text search columns), applied right after it.
 """
 from __future__ import annotations
 
@@ -257,6 +258,8 @@ def migrations(directory: Path = MIGRATIONS_DIR) -> list[tuple[int, str, Path]]:
     """(version, name, path) of every `NNN_name.sql`, in order."""
     found = []
     for path in sorted(directory.glob("*.sql")):
+        if re.fullmatch(r"\d+_\w+\.(duckdb|postgresql)\.sql", path.name):
+            continue     # one engine's part of a migration: applied with it
         m = re.fullmatch(r"(\d+)_(\w+)\.sql", path.name)
         if not m:
             raise WarehouseError(f"migration file name not NNN_name.sql: {path.name}")
@@ -300,6 +303,9 @@ def migrate(wh: Warehouse, *, target: int | None = None) -> int:
                 continue
             log.info("warehouse: applying migration %03d_%s", number, name)
             wh.executescript(path.read_text(encoding="utf-8"))
+            engine_part = path.with_suffix(f".{wh.engine}.sql")
+            if engine_part.exists():
+                wh.executescript(engine_part.read_text(encoding="utf-8"))
             wh._types_cache.clear()  # columns may have changed
             wh.execute("INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)",
                        [number, name, datetime.now()])

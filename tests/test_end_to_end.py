@@ -92,7 +92,7 @@ def stop_mid_download(home, env, conf, timings) -> None:
 def snapshot(url: str) -> dict[str, int]:
     return {t: rows(url, f"select count(*) from {t}")[0][0]
             for t in ("councils", "publications", "reports", "judgements", "rating_history", "change_events",
-                      "stored_files", "current_ratings")}
+                      "stored_files", "current_ratings", "publication_text")}
 
 
 def clean_run_snapshot(site, directory) -> dict[str, int]:
@@ -128,6 +128,11 @@ def test_pipeline_story_baseline_repeat_change_and_retried_delivery(airflow_home
         assert "=== ofsted_ingest" in out and "rating changes" in out
         assert rows(warehouse, "select count(*) from reports where framework is not null")[0][0] == 4
         assert rows(warehouse, "select count(*) from publications")[0][0] == 6
+        # every page's text came from the parse tasks through the landing store, searchable
+        assert rows(warehouse, "select count(*) from publication_text")[0][0] >= 4
+        from etl import search
+        with connect(warehouse) as wh:
+            assert search.search(wh, '"local authority"').documents >= 4 and search.index_drift(wh) == []
         current = dict(rows(warehouse, "select area, grade from current_ratings where urn = ? ", ("80487",)))
         assert current["overall_effectiveness"] == "good"
         assert rows(warehouse, "select count(*) from rating_changes where urn = ?", ("80487",))[0][0] >= 1

@@ -295,6 +295,15 @@ def test_a_reissued_report_supersedes_the_old_version_and_moves_the_ratings(site
         old_events = [retracted for r, retracted in events if r == old]
         assert old_events and all(old_events)
         assert [r for r, retracted in events if r == new and not retracted]
+        # its text came through the parse stage (kept beside the file) and the load: only the
+        # current version is searched, page by page, with a link to the page
+        from etl.search import index_drift, search
+        assert LandingStore.from_settings(settings).read_text(new)[0].startswith("Inspection of")
+        hits = [h for h in search(wh, "outstanding", urn=urn, limit=1000, allowed_hosts=settings.allowed_hosts).hits
+                if h.report_id in files]
+        assert hits and {h.report_id for h in hits} == {new} and hits[0].url == f"{url}#page={hits[0].page}"
+        assert old not in {h.report_id for h in search(wh, "inadequate", urn=urn, limit=1000).hits}
+        assert index_drift(wh) == []
         # the council page lists the report once, as its current version
         from etl.web import data
         story = data.council(wh, urn)

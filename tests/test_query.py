@@ -68,7 +68,7 @@ def test_changes_as_a_table_and_since_filters(populated, capsys):
 
 def test_history_without_urn_and_bad_dates_are_clear_errors(populated, capsys):
     code, _, err = run(capsys, "history")
-    assert code == 2 and "give a council URN" in err
+    assert code == 2 and "give a council" in err
     code, _, err = run(capsys, "changes", "--since", "last week")
     assert code == 2 and "YYYY-MM-DD" in err
 
@@ -78,3 +78,44 @@ def test_an_unmigrated_warehouse_says_what_to_do(empty_warehouse, monkeypatch, c
     monkeypatch.setenv("OFSTED_WAREHOUSE_URL", empty_warehouse)
     code, _, err = run(capsys, "current")
     assert code == 1 and "ofsted migrate" in err
+
+
+def test_a_council_by_name_prefix_or_other_name_everywhere_a_urn_goes(populated, capsys):
+    code, by_name, err = run(capsys, "history", "Barnet", "--format", "json")
+    assert code == 0 and err == ""
+    _, by_urn, _ = run(capsys, "history", "80487", "--format", "json")
+    assert by_name == by_urn and {r["urn"] for r in json.loads(by_name)} == {"80487"}
+    code, out, err = run(capsys, "summary", "barne", "--format", "json")
+    assert code == 0 and [r["urn"] for r in json.loads(out)] == ["80487"], "summary takes the council too"
+    assert err == "ofsted query: 'barne' is Barnet (80487): beginning of 'Barnet'\n", "a beginning says what it chose"
+    code, out, _ = run(capsys, "visits", "Barnet", "--format", "json")
+    assert code == 0 and {r["urn"] for r in json.loads(out)} == {"80487"}
+    # a name only the site lists (the reference lacks the council), punctuation aside
+    code, out, _ = run(capsys, "current", "Kings Lynn % Test", "--format", "json")
+    assert code == 0 and {r["urn"] for r in json.loads(out)} == {"80999"}
+
+
+def test_an_unknown_or_ambiguous_council_names_the_closest_and_exits_2(populated, capsys):
+    code, out, err = run(capsys, "history", "Barnt")
+    assert (code, out) == (2, "") and "(0 rows)" not in err
+    assert err.startswith("ofsted query: no council named 'Barnt'; closest: Barnet (80487)")
+    code, out, err = run(capsys, "history", "99999")
+    assert (code, out) == (2, "") and err.startswith("ofsted query: no council with URN 99999; closest: ")
+    code, out, err = run(capsys, "changes", "Barn")
+    assert (code, out) == (2, "") and "Barnet (80487), Barnsley (80426); say which" in err
+    # a council the reference knows but the warehouse has nothing on: said, not a bare "(0 rows)"
+    code, out, err = run(capsys, "history", "Leeds")
+    assert code == 0 and "nothing on Leeds (80481) in the warehouse" in err
+
+
+def test_crawl_and_run_take_names_and_pass_on_a_urn_only_the_site_may_know(populated, capsys):
+    from etl.cli import build_parser, resolve_councils
+    from etl.config import Settings
+
+    args = build_parser().parse_args(["run", "--council", "Barnet", "--council", "Hull", "--council", "2999999"])
+    assert resolve_councils(args, Settings.from_env()) and args.council == ["80487", "80477", "2999999"]
+    assert main(["crawl", "--council", "Barnt"]) == 2   # before any request to the site
+    assert "ofsted crawl: no council named 'Barnt'; closest: Barnet (80487)" in capsys.readouterr().err
+    assert main(["review", "list", "--council", "Barnt"]) == 2
+    assert main(["review", "list", "--council", "Barnet"]) == 0
+    assert capsys.readouterr().out.startswith("0 report(s) to review")

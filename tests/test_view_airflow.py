@@ -19,7 +19,8 @@ USERS = {"admin": ("admin", "admin-pw"), "reader": ("viewer", "reader-pw")}
 PAGES = ["/ofsted-ratings/", "/ofsted-ratings/councils", "/ofsted-ratings/councils/80487",
          "/ofsted-ratings/changes", "/ofsted-ratings/changes.atom", "/ofsted-ratings/councils/80487/changes.atom",
          "/ofsted-ratings/councils.csv", "/ofsted-ratings/ofsted-ratings.xlsx", "/ofsted-ratings/reviews",
-         "/ofsted-ratings/england/over-time", "/ofsted-ratings/england/over-time.csv"]
+         "/ofsted-ratings/england/over-time", "/ofsted-ratings/england/over-time.csv",
+         "/ofsted-ratings/search?q=Barnet"]
 
 PROBE = r"""
 import json, sys
@@ -115,6 +116,8 @@ def test_every_page_answers_with_a_token_and_shows_the_warehouse(airflow_view):
         assert pages["cookie"] == 200
     barnet = out["pages"]["reader"]["/ofsted-ratings/councils/80487"][1]
     assert "<h1>Barnet</h1>" in barnet and 'id="stepchart"' in barnet
+    assert 'action="/ofsted-ratings/search"' in barnet, "the search box on every page, under the mount"
+    assert 'href="/ofsted-ratings/councils/80487"' in out["pages"]["reader"]["/ofsted-ratings/search?q=Barnet"][1]
     # inadequate from the 2013 SIF inspection until the 2019 ILACS one (so in 2017), good from 2019
     rows = history_rows(barnet)
     assert ["Overall effectiveness", "Inadequate", "2013-12-06", "2019-05-24", "SIF"] in rows

@@ -38,6 +38,7 @@ def site(tmp_path_factory):
         load_england(wh)
         store_hostile_links(wh)
         store_hostile_points(wh)
+        store_search_text(wh)
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
@@ -52,6 +53,21 @@ def site(tmp_path_factory):
     yield f"http://127.0.0.1:{port}"
     server.should_exit = True
     thread.join(timeout=10)
+
+
+def store_search_text(wh) -> None:
+    """Page text for one report in three, so the search has hits across the years, and a hostile
+    page (markup that would run if a snippet were not escaped)."""
+    from etl import search
+
+    rows = wh.fetchall("SELECT report_id FROM reports WHERE is_report ORDER BY published, report_id")
+    pages = {rid: ["Summary of the inspection.", f"Return home interviews were reviewed ({n}); private fostering too."]
+             for n, (rid,) in enumerate(rows[::3])}
+    pages[rows[-1][0]] = ['Return home interviews <img src=x onerror="document.title=\'pwned\'"><script>'
+                         'document.title="pwned"</script> late.']
+    with wh.transaction():
+        search.replace_text(wh, pages)
+    search.sync_index(wh)
 
 
 def store_hostile_links(wh) -> None:
@@ -238,3 +254,47 @@ def test_england_over_time_shows_the_chart_and_tables(site, browser, shots, widt
     assert [e for e in browser.get_log("browser") if e["level"] == "SEVERE"] == []
     assert browser.execute_script("return document.documentElement.scrollWidth <= window.innerWidth + 1")
     browser.save_screenshot(str(shots / f"england-over-time-{width}.png"))
+
+
+@pytest.mark.parametrize("width", (1440, 390))
+def test_the_search_box_on_every_page_and_the_search_page(site, browser, shots, width):
+    """The header's box from the keyboard (Tab reaches it after the navigation, Enter
+    searches), councils by name first, then marked snippets, the year chart and the pager,
+    at a desktop's width and a phone's, nothing wider than the window, no script run from a page."""
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.common.keys import Keys
+
+    visit(browser, site + "/councils/80487", width)   # (/councils at 390 px is issue 28's)
+    box = browser.find_element(By.ID, "site-q")
+    assert box.is_displayed() and box.rect["x"] + box.rect["width"] <= width
+    assert browser.find_element(By.CSS_SELECTOR, "label[for=site-q]").get_attribute("textContent").strip()
+    browser.find_elements(By.CSS_SELECTOR, "header nav a")[-1].send_keys(Keys.TAB)
+    assert browser.switch_to.active_element.get_attribute("id") == "site-q", "Tab reaches the box after the nav"
+    browser.switch_to.active_element.send_keys("Barnt", Keys.ENTER)
+    assert "/search?q=Barnt" in browser.current_url
+    visit(browser, browser.current_url, width)
+    assert browser.find_element(By.CSS_SELECTOR, ".found-councils li a").text == "Barnet"
+    browser.save_screenshot(str(shots / f"search-council-{width}.png"))
+
+    visit(browser, site + '/search?q="return home interviews"', width)
+    marks = browser.find_elements(By.CSS_SELECTOR, "ol.hits .snippet mark")
+    assert marks and {m.text.lower() for m in marks} == {"return home interviews"}
+    assert browser.execute_script("return getComputedStyle(document.querySelector('mark')).backgroundColor") \
+        != "rgba(0, 0, 0, 0)", "the match stands out"
+    assert browser.title != "pwned" and not browser.find_elements(By.CSS_SELECTOR, ".snippet img, .snippet script")
+    assert any("<script>" in s.text for s in browser.find_elements(By.CSS_SELECTOR, ".snippet")), "shown as text"
+    bars = browser.find_elements(By.CSS_SELECTOR, "#yearchart rect.bar")
+    chart = browser.find_element(By.ID, "yearchart").rect
+    assert len(bars) >= 10 and 0 < chart["width"] <= width and chart["height"] > 60
+    assert len(browser.find_elements(By.CSS_SELECTOR, "ol.hits > li")) == 20
+    assert browser.find_element(By.CSS_SELECTOR, "nav.pager a[rel=next]").is_displayed()
+    browser.save_screenshot(str(shots / f"search-{width}.png"))
+    browser.find_element(By.CSS_SELECTOR, ".search-more summary").send_keys(Keys.ENTER)   # the filters, by keyboard
+    assert browser.find_element(By.NAME, "council").is_displayed()
+    assert browser.execute_script("return document.documentElement.scrollWidth <= window.innerWidth + 1")
+    browser.save_screenshot(str(shots / f"search-filters-{width}.png"))
+    # a query that cannot be searched: said on the page (a 400, which is all the console says)
+    browser.get(site + '/search?q="unclosed')
+    assert "unbalanced quotes" in browser.find_element(By.CSS_SELECTOR, ".problem").text
+    assert [e["message"].split(" - ")[-1] for e in browser.get_log("browser") if e["level"] == "SEVERE"] == [
+        "Failed to load resource: the server responded with a status of 400 (Bad Request)"]

@@ -27,6 +27,8 @@ import yaml
 
 from etl.alert.events import EVENT_KINDS, AlertEvent
 from etl.changes import FRAMEWORK_TRACKED
+from etl.councils import Council, CouncilNotFound
+from etl.councils import CouncilDirectory as CouncilLookup
 from etl.records import AREA_SEND_OUTCOMES, GRADES
 
 CADENCES = ("immediate", "daily", "weekly")
@@ -51,6 +53,7 @@ class CouncilDirectory(Protocol):
     """What the rules need to know about councils (names, regions, statistical neighbours)."""
 
     def urn_for(self, key: str) -> str | None: ...
+    def closest(self, key: str) -> list[str]: ...
     def with_successors(self, urn: str) -> set[str]: ...
     def region_of(self, urn: str) -> str | None: ...
     def neighbours_of(self, urn: str) -> tuple[str, ...]: ...
@@ -263,7 +266,9 @@ def _councils(reader: _Reader, value: Any) -> dict:
         urn = reader.directory.urn_for(key)
         (urns.update(reader.directory.with_successors(urn)) if urn else unknown.append(key))
     if unknown:
-        raise ValueError(f"unknown council(s): {', '.join(map(repr, unknown))}")
+        hints = [f"{k!r} (closest: {', '.join(close)})" if (close := reader.directory.closest(k)) else repr(k)
+                 for k in unknown]
+        raise ValueError(f"unknown council(s): {', '.join(hints)}")
     return {"councils": frozenset(urns)}
 
 
@@ -334,13 +339,6 @@ def rules_from_settings(settings, directory: CouncilDirectory, rules_file: str |
 
 
 # -- councils by name ---------------------------------------------------------------------
-def name_key(name: str) -> str:
-    """Names compared as people write them: case, '&'/'and', punctuation and 'City of' ignored."""
-    text = re.sub(r"&", " and ", name.casefold())
-    text = re.sub(r"\b(city of|council of|the)\b", " ", text)
-    return " ".join(re.findall(r"[a-z0-9]+", text))
-
-
 @dataclass
 class Directory:
     """A CouncilDirectory from plain mappings: names (URN -> names), regions, neighbours, and
@@ -351,13 +349,22 @@ class Directory:
     successors: dict[str, tuple[str, ...]] = field(default_factory=dict)
 
     def __post_init__(self):
-        self._by_name = {name_key(n): urn for urn, ns in self.names.items() for n in ns}
+        self._lookup = CouncilLookup([Council(urn, ns[0]) for urn, ns in self.names.items() if ns],
+                                        [(n, urn, "also known as") for urn, ns in self.names.items() for n in ns])
 
     def urn_for(self, key: str) -> str | None:
+        """A URN as given (a rule may name a council before the site lists it), or the council
+        a name names exactly: a rules file keeps its meaning, so no prefixes here."""
         key = str(key).strip()
         if key.isdigit():
             return key
-        return self._by_name.get(name_key(key))
+        try:
+            return self._lookup.resolve(key, prefix=False).council.urn
+        except CouncilNotFound:
+            return None
+
+    def closest(self, key: str) -> list[str]:
+        return [c.label() for c in self._lookup.closest(key)]
 
     def with_successors(self, urn: str) -> set[str]:
         found, todo = set(), [urn]

@@ -27,9 +27,9 @@ from etl.parse.guard import Deadline, Refused, TimeLimit, check_size
 from etl.parse.text import PdfText, sniff
 from etl.records import LETTER_KINDS, REQUIRED_AREAS, ListingMeta, ReportRecord
 
-__all__ = ["PARSER_VERSION", "parse_bytes", "parse_file", "parse_command"]
+__all__ = ["PARSER_VERSION", "parse_bytes", "parse_with_text", "parse_file", "parse_command"]
 
-PARSER_VERSION = "1.3.0"
+PARSER_VERSION = "1.4.0"   # 1.4: every page's text kept for search (a re-parse fills it in)
 log = logging.getLogger(__name__)
 
 
@@ -67,7 +67,8 @@ def reconcile(reading: Reading) -> Reconciled:
     return out
 
 
-def _read(data: bytes, settings: Settings) -> Reading:
+def _read(data: bytes, settings: Settings, pages: list[str] | None = None) -> Reading:
+    """The file's reading; with `pages`, every page's text is appended to it (for search)."""
     check_size(data, settings.parse_max_bytes)
     sniff(data)
     deadline = Deadline(settings.parse_timeout)
@@ -85,6 +86,8 @@ def _read(data: bytes, settings: Settings) -> Reading:
         else:  # an Ofsted document of a kind not told by its title: read, listed, never held for it
             reading = read_letter(pdf, what)
             reading.notes.append("kind: an Ofsted document of a kind not recognised from its title")
+        if pages is not None:
+            pages += [pdf.page(i) for i in range(pdf.pages)]   # pages already read are cached
         deadline.check()
         return reading
     finally:
@@ -94,12 +97,25 @@ def _read(data: bytes, settings: Settings) -> Reading:
 def parse_bytes(data: bytes, source: str, meta: ListingMeta | None = None,
                 settings: Settings | None = None) -> ReportRecord:
     """Parse one file's bytes. Never raises: any failure is a not-a-report record."""
+    return _parse(data, source, meta, settings)
+
+
+def parse_with_text(data: bytes, source: str, meta: ListingMeta | None = None,
+                    settings: Settings | None = None) -> tuple[ReportRecord, list[str]]:
+    """parse_bytes, and every page's cleaned text (none for a file that is not a report)."""
+    pages: list[str] = []
+    record = _parse(data, source, meta, settings, pages)
+    return record, pages if record.is_report else []
+
+
+def _parse(data: bytes, source: str, meta: ListingMeta | None, settings: Settings | None,
+           pages: list[str] | None = None) -> ReportRecord:
     meta = meta or ListingMeta()
     provenance = dict(source=source, parser_version=PARSER_VERSION, urn=meta.urn, url=meta.url,
                       sha256=meta.sha256, published=meta.published, local_authority=meta.local_authority)
     try:
         settings = settings or Settings.from_env()
-        reading = _read(data, settings)
+        reading = _read(data, settings, pages)
     except Refused as exc:
         return ReportRecord(is_report=False, reason=str(exc), failed=isinstance(exc, TimeLimit), **provenance)
     except Exception as exc:  # a parser bug must not stop a batch; say what happened (and retry)

@@ -10,6 +10,7 @@ child; the rest of the batch goes on.
 
     with ParsePool(settings) as pool:
         record = pool.parse_bytes(data, source, meta)
+        record, pages = pool.parse_with_text(data, source, meta)   # and each page's text
         record = pool.parse_file(path, meta)
 
 The child is a plain `python -m etl.parse.isolate` subprocess (not a fork), so it is safe from
@@ -92,10 +93,16 @@ class ParsePool:
     def parse_bytes(self, data: bytes, source: str, meta: ListingMeta | None = None) -> ReportRecord:
         return self._parse(("bytes", data, source, meta, self.settings), source, meta)
 
+    def parse_with_text(self, data: bytes, source: str,
+                        meta: ListingMeta | None = None) -> tuple[ReportRecord, list[str]]:
+        """The record and every page's text (none when the file is not a report or failed)."""
+        answer = self._parse(("text", data, source, meta, self.settings), source, meta)
+        return answer if isinstance(answer, tuple) else (answer, [])
+
     def parse_file(self, path: str | Path, meta: ListingMeta | None = None) -> ReportRecord:
         return self._parse(("file", str(path), meta, self.settings), str(path), meta)
 
-    def _parse(self, job: tuple, source: str, meta: ListingMeta | None) -> ReportRecord:
+    def _parse(self, job: tuple, source: str, meta: ListingMeta | None):
         try:
             proc = self._worker()
             _write_frame(proc.stdin, pickle.dumps(job, protocol=pickle.HIGHEST_PROTOCOL))
@@ -170,7 +177,7 @@ def _child(max_memory: int) -> int:
     os.dup2(sys.stderr.fileno(), sys.stdout.fileno())      # a stray print must not corrupt a frame
     logging.basicConfig(level=logging.WARNING, stream=sys.stderr,
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    from etl.parse import parse_bytes, parse_file       # imported before the cap: counted in it
+    from etl.parse import parse_bytes, parse_file, parse_with_text   # imported before the cap: counted in it
 
     if max_memory > 0:
         import resource
@@ -183,8 +190,8 @@ def _child(max_memory: int) -> int:
         except EOFError:
             return 0
         kind, *args = job
-        record = parse_file(*args) if kind == "file" else parse_bytes(*args)
-        _write_frame(frames, pickle.dumps(record, protocol=pickle.HIGHEST_PROTOCOL))
+        answer = {"file": parse_file, "text": parse_with_text}.get(kind, parse_bytes)(*args)
+        _write_frame(frames, pickle.dumps(answer, protocol=pickle.HIGHEST_PROTOCOL))
 
 
 if __name__ == "__main__":

@@ -161,3 +161,22 @@ def share_chart(rows: list[dict], *, mark: date | None = None, width: int = 900,
             "bottom": bottom, "bands": bands, "mark": x(mark) if mark else None,
             "gridlines": [{"y": y(p / 100), "label": f"{p}%"} for p in (0, 25, 50, 75, 100)],
             "years": [{"x": x(date(yr, 1, 1)), "year": yr} for yr in range(start_year, last.year + 1)]}
+
+
+def year_bars(counts: dict[str, int], *, height: int = 90, bar: int = 26, gap: int = 6) -> dict:
+    """Publications by year (year -> count, as etl.search's counts give them) -> one bar per
+    year from the first to the last, empty years included, so a phrase's spread reads at a
+    glance. Years not known ("unknown") are left to the table beside the chart."""
+    years = sorted(int(y) for y in counts if str(y).isdigit())
+    if not years:
+        return {"bars": [], "width": 0, "height": 0}
+    top, left, base = 16, 4, height + 16
+    most = max(counts[str(y)] for y in years)
+    bars = []
+    for i, year in enumerate(range(years[0], years[-1] + 1)):
+        n = counts.get(str(year), 0)
+        h = round(height * n / most, 1) if most else 0
+        bars.append({"year": year, "count": n, "x": left + i * (bar + gap), "y": round(base - h, 1), "h": h,
+                     "label_y": round(base - h - 4, 1), "width": bar})
+    return {"bars": bars, "width": left + len(bars) * (bar + gap), "height": base + 18 + top - 16,
+            "base": base, "top": top}

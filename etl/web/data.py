@@ -29,6 +29,9 @@ AREA_LABELS = {
     "priority_actions": "Areas for priority action in the last 12 months",
 }
 KIND_LABELS = {kind: label.capitalize() for kind, label in grades.LETTER_LABELS.items()}
+# every kind of publication (etl.records.KINDS), as the search page's filter and hits name it
+PUBLICATION_KINDS = {"inspection": "Inspection report", **KIND_LABELS, "area_send": "Area SEND inspection",
+                     "other": "Other publication"}
 # the England map's choices beyond the headline areas: the area SEND outcome (its own scale) and
 # the areas for priority action set out in letters published in the last PRIORITY_ACTION_DAYS
 SEND_AREA, PRIORITY_AREA = "area_send_outcome", "priority_actions"

@@ -5,9 +5,10 @@ import time
 from contextlib import contextmanager
 from datetime import date
 from typing import Iterator
+from urllib.parse import urlencode
 
 import jinja2
-from fastapi import APIRouter, Form, HTTPException, Request, Response
+from fastapi import APIRouter, Form, HTTPException, Query, Request, Response
 from fastapi.responses import HTMLResponse, RedirectResponse
 from fastapi.templating import Jinja2Templates
 from starlette.concurrency import run_in_threadpool
@@ -54,6 +55,7 @@ templates = Jinja2Templates(env=jinja2.Environment(
 templates.env.globals.update(area_label=data.area_label, grade_label=data.grade_label, grade_rank=data.grade_rank,
                              GRADE_STYLES=data.STYLES, path_for=template_path_for, safe_link=template_safe_link,
                              visit_areas=data.visit_areas, KIND_LABELS=data.KIND_LABELS,
+                             PUBLICATION_KINDS=data.PUBLICATION_KINDS,
                              FRAMEWORK_SHORT=charts.FRAMEWORK_LABELS, MAIN_AREAS=data.MAIN_AREAS)
 
 
@@ -76,11 +78,11 @@ def warehouse(request: Request) -> Iterator[Warehouse]:
             raise
 
 
-def page(request: Request, template: str, started: float, **context) -> HTMLResponse:
+def page(request: Request, template: str, started: float, status_code: int = 200, **context) -> HTMLResponse:
     cookie, new = csrf_cookie(request)
     context.update(viewer=request.state.viewer, server_ms=round((time.perf_counter() - started) * 1000, 1),
                    csrf=csrf_token(cookie, request.state.viewer.name))
-    response = templates.TemplateResponse(request, template, context)
+    response = templates.TemplateResponse(request, template, context, status_code=status_code)
     if new:
         response.set_cookie(CSRF_COOKIE, cookie, httponly=True, samesite="strict",
                             path=request.scope.get("root_path", "").rstrip("/") + "/")
@@ -319,3 +321,55 @@ def england_over_time_csv(request: Request, area: str = "overall_effectiveness",
     body = to_csv(Dataset("grade_distribution", list(england.DISTRIBUTION_COLUMNS), [tuple(r.values()) for r in rows]))
     return Response(body, media_type="text/csv; charset=utf-8",
                     headers={"Content-Disposition": 'attachment; filename="grade_distribution.csv"'})
+
+
+SEARCH_PER_PAGE = 20
+COUNCILS_FOUND = 8
+
+
+@router.get("/search", response_class=HTMLResponse, name="search")
+def search_page(request: Request, q: str = "", kind: str = "", region: str = "", council: str = "",
+                since: str = "", until: str = "", page_no: str = Query("1", alias="page")):
+    """Councils by name first (etl.councils), then the pages of reports and letters that say
+    the words (etl.search), newest first, with counts by year, kind and region. A query or
+    filter that cannot be searched is said on the page (400), never a traceback."""
+    from etl import search
+    from etl.councils import CouncilDirectory, CouncilNotFound
+
+    started = time.perf_counter()
+    text, problem, result, urn = q.strip(), None, None, None
+    number = int(page_no) if page_no.isdigit() and 0 < int(page_no) <= search.MAX_LIMIT // SEARCH_PER_PAGE else 1
+    try:
+        days = parse_date(since, "since"), parse_date(until, "until")
+    except HTTPException as exc:
+        days, problem = (None, None), exc.detail
+    with warehouse(request) as wh:
+        directory = CouncilDirectory.from_reference(wh)
+        listed = {urn for (urn,) in wh.fetchall("SELECT urn FROM councils")}
+        councils = directory.search(text, limit=COUNCILS_FOUND) if text and not council.strip() else []
+        if council.strip() and not problem:
+            try:
+                urn = directory.resolve(council).council.urn
+            except CouncilNotFound as exc:
+                problem = f"council: {exc}"
+        if text and not problem:
+            try:
+                result = search.search(wh, text, kind=kind or None, urn=urn, region=region or None, since=days[0],
+                                       until=days[1], limit=number * SEARCH_PER_PAGE,
+                                       allowed_hosts=request.app.state.allowed_hosts)
+            except search.QueryError as exc:
+                problem = str(exc)
+    shown = result.hits[(number - 1) * SEARCH_PER_PAGE:] if result else []
+    params = {k: v for k, v in (("q", text), ("kind", kind), ("region", region), ("council", council),
+                                ("since", since), ("until", until)) if v}
+    more = bool(result) and result.total > number * SEARCH_PER_PAGE
+    return page(request, "search.html", started, status_code=400 if problem else 200,
+                q=text, kind=kind, region=region, council=council, since=since, until=until,
+                problem=problem, councils=councils, listed=listed, result=result, hits=shown,
+                first=(number - 1) * SEARCH_PER_PAGE + 1, per_page=SEARCH_PER_PAGE,
+                previous=urlencode({**params, "page": number - 1}) if number > 1 else None,
+                next=urlencode({**params, "page": number + 1})
+                if more and number < search.MAX_LIMIT // SEARCH_PER_PAGE else None,
+                capped=more and number >= search.MAX_LIMIT // SEARCH_PER_PAGE,
+                years=charts.year_bars(result.counts.get("year", {})) if result else None,
+                regions=data.reference_regions(), kinds=data.PUBLICATION_KINDS)
