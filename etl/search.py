@@ -1,6 +1,6 @@
 """Full-text search over every publication's text, on both engines, with one query syntax.
 
-    result = search(wh, '"return home interviews" -LADO', kind="ilacs", since=date(2023, 1, 1))
+    result = search(wh, '"return home interviews" -LADO', kind="inspection", since=date(2023, 1, 1))
     result.total, result.documents, result.counts["year"], result.hits[0].snippet
 
 The text is stored when a file is parsed (`publication_text`, one row per page, replaced by a
