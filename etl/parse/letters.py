@@ -494,16 +494,52 @@ def read_area_send(pdf: PdfText) -> Reading:
 
 
 def send_lead(lines: list[str]) -> str | None:
-    """Ofsted's lead inspector (not the CQC's), from the inspection team's lines."""
-    for line in lines:
+    """Ofsted's lead inspector (not the CQC's), from the inspection team's lines: the lead whose
+    role names Ofsted ("A HMI, Ofsted lead inspector", "Ofsted lead inspector: A"), else, in a
+    table under the inspectorates' column headings whose roles say only "Lead inspector", the
+    lead in the Ofsted column."""
+    columns: list[str] = []
+    for i, line in enumerate(lines):
         m = _OFSTED_LEAD.search(line)
         if not m:
+            if not columns and _is_heading_row(line):
+                columns = [c.group().lower() for c in _INSPECTORATE.finditer(line)]
             continue
         before = line[:m.start()]
         # after a CQC colleague printed first on the line ("A, CQC lead inspector B, Ofsted ...")
         before = re.split(r"\b(?:CQC|care quality commission)\b[^,]*?\binspector\b", before, flags=I)[-1]
         after = re.split(r"[,(]", line[m.end():].lstrip(" :"))[0]  # "Ofsted lead inspector: A"
-        name = clean_name(before) or clean_name(after)
+        # or the name on the line above its role ("Jane Smith" / "Ofsted lead inspector")
+        above = lines[i - 1] if i and not (m.start() or _INSPECTORATE.search(lines[i - 1])
+                                         or re.search(r"inspect|team", lines[i - 1], I)) else ""
+        name = clean_name(before) or clean_name(after) or clean_name(above)
+        if name:
+            return _no_title(name)
+    return _lead_by_column(lines, columns)
+
+
+_LEAD_ROLE = re.compile(r"\blead inspector\b", I)
+
+
+def _lead_by_column(lines: list[str], columns: list[str]) -> str | None:
+    """The lead in the Ofsted column of a team table whose row gives each column's lead
+    ("Jane Smith HMI, Lead inspector    Chris Carer, Lead inspector")."""
+    if "ofsted" not in columns:
+        return None
+    for line in lines:
+        leads, at = [], 0
+        for m in _LEAD_ROLE.finditer(line):
+            leads.append(line[at:m.start()])
+            at = m.end()
+        if not leads:
+            continue
+        if len(leads) == len(columns):
+            entry = leads[columns.index("ofsted")]
+        elif columns[0] == "ofsted" and not re.search(r"\b(?:CQC|care quality commission)\b", leads[0], I):
+            entry = leads[0]
+        else:
+            continue
+        name = clean_name(re.split(r",|\bHMI\b", entry.strip(" ,:"))[0])
         if name:
             return _no_title(name)
     return None
