@@ -226,7 +226,7 @@ def read_priority_actions(lines: list[str]) -> PriorityActions:
         return PriorityActions(len(counted), tuple(counted))
     if texts or (said and not new_said and any(_earlier(t) for t in said)):
         return PriorityActions(0, (), "priority actions: only earlier ones, still unresolved, are set out")
-    if new_said and not new_said[-1].endswith(":"):
+    if new_said and not any(":" in t for t in new_said):   # a colon: a lead-in over items not told apart
         return PriorityActions(1, (first_sentence(new_said[0]),))
     if (said and not new_said) or (stated_none and not said):
         return PriorityActions()                                  # "There are no priority actions ..."
@@ -240,7 +240,7 @@ _COUNCIL = (
     re.compile(r"\bvisit (?:to|of) (?:the )?(?P<la>(?:(?!children's|\bvisit\b)[^.]){2,80}?) (?:local authority |council )?(?:(?:children's|young "
                r"people's) (?:social care )?services|children's trust)", I),
     re.compile(r"joint targeted area inspection (?:\(JTAI\) )?of (?:the multi-agency response to .{2,200}? in )?"
-               r"(?:the )?(?P<la>[^.,]{2,80}?)(?= (?:this|between|from|on|the|her|his|our|ofsted)\b|[.,]|$)", I),
+               r"(?:the )?(?P<la>(?-i:[A-Z])[^.,]{1,79}?)(?= (?:this|between|from|on|the|her|his|our|ofsted)\b|[.,]|$)", I),
     re.compile(r"local area (?:SEND|special educational needs)[^.]{0,40}? (?:inspection|revisit) (?:in|of) "
                r"(?:the )?(?P<la>[^.,]{2,80}?)(?= (?:this|between|from|on|the|her|his|our|ofsted)\b|[.,]|$)", I),
 )
@@ -372,7 +372,8 @@ def fit_dates(start: date, end: date, letter: date | None) -> tuple:
             if s2 and e2 and (s2, e2) != (start, end) and _fits(s2, e2, letter):
                 return s2, e2, letter, (f"visit dates: printed {start:%-d %B %Y} to {end:%-d %B %Y}, read as "
                                         f"{s2:%-d %B %Y} to {e2:%-d %B %Y} (the years that fit the letter)")
-    return None, None, letter, None
+    letter_said = f" for a letter of {letter:%-d %B %Y}" if letter else ""
+    return None, None, letter, f"{start:%-d %B %Y} to {end:%-d %B %Y} cannot be right{letter_said}"
 
 
 def _year(day: date, year: int) -> date | None:
@@ -431,11 +432,13 @@ def read_letter(pdf: PdfText, kind: str) -> Reading:
     body = sentences(_HEADING.sub("", flat(" ".join(body_lines)), count=1))
     year = r.published.year if r.published else None
     start, end, tried = visit_dates(body[:20], year, r.published)
+    why = None
     if start:
-        start, end, r.published, note = fit_dates(start, end, r.published)
-        r.notes += [note] if note else []
+        start, end, r.published, why = fit_dates(start, end, r.published)
+        r.notes += [why] if why and start else []
     if start is None and kind != "other":   # a document of no known kind has no history to hold it from
-        r.flags.append("visit dates not read: " + (f"tried {tried[:200]!r}" if tried else "no sentence gives them"))
+        tried = f"tried \u201c{tried[:200]}\u201d" if tried else "no sentence gives them"
+        r.flags.append(f"visit dates not read: {why + ', ' if why else ''}{tried}")
     r.inspection_start, r.inspection_end = start, end
     r.lead_inspector, note = signatory(lines)
     r.notes += [note] if note else []
