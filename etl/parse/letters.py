@@ -241,6 +241,9 @@ _COUNCIL = (
                r"people's) (?:social care )?services|children's trust)", I),
     re.compile(r"joint targeted area inspection (?:\(JTAI\) )?of (?:the multi-agency response to .{2,200}? in )?"
                r"(?:the )?(?P<la>(?-i:[A-Z])[^.,]{1,79}?)(?= (?:this|between|from|on|the|her|his|our|ofsted)\b|[.,]|$)", I),
+    # the older JTAIs' second paragraph ("... and of the work of individual agencies in Greenwich."),
+    # where the heading names the response and no council
+    re.compile(r"work of individual agencies in (?:the )?(?P<la>(?-i:[A-Z])[^.,]{1,79}?)(?=[.,]|$)", I),
     re.compile(r"local area (?:SEND|special educational needs)[^.]{0,40}? (?:inspection|revisit) (?:in|of) "
                r"(?:the )?(?P<la>[^.,]{2,80}?)(?= (?:this|between|from|on|the|her|his|our|ofsted)\b|[.,]|$)", I),
 )
@@ -423,11 +426,11 @@ def read_letter(pdf: PdfText, kind: str) -> Reading:
     dear = next((i for i, line in enumerate(lines) if re.match(r"dear\b", line, I)), None)
     head, body_lines = (lines[:dear], lines[dear + 1:]) if dear is not None else (lines[:12], lines)
     r.published = first_dated_line("\n".join(head)) or first_full_date(" ".join(head))
-    text = flat(" ".join(lines[:dear + 8] if dear is not None else lines[:40]))
+    text = flat(" ".join(lines[:dear + 24] if dear is not None else lines[:40]))
     for pattern in _COUNCIL:
         m = pattern.search(text)
         if m:
-            r.local_authority = re.sub(r"(?:'s|\s+council(?:'s)?)$", "", m.group("la").strip(" ,"), flags=I)
+            r.local_authority = re.sub(r"(?:'s|\s+(?:local authority|council)(?:'s)?)$", "", m.group("la").strip(" ,"), flags=I)
             break
     body = sentences(_HEADING.sub("", flat(" ".join(body_lines)), count=1))
     year = r.published.year if r.published else None
