@@ -61,6 +61,7 @@ class AlertEvent:
     visit_areas: tuple[str, ...] | None = None
     priority_actions: int = 0
     priority_action_texts: tuple[str, ...] = ()
+    visit_theme: str | None = None              # a JTAI's theme (etl.records.JTAI_THEMES)
 
     @property
     def directions(self) -> set[str]:
@@ -146,18 +147,18 @@ def _visit_events(wh: Warehouse, first_runs: dict[str, str]) -> list[AlertEvent]
     rows = wh.fetchall(
         "SELECT p.url, p.kind, p.urn, COALESCE(c.name, p.local_authority, p.urn), p.published, p.title,"
         " p.first_seen, p.first_seen_run, v.inspection_start, v.inspection_end, v.areas, v.priority_actions,"
-        " v.priority_action_texts FROM publications p LEFT JOIN councils c ON c.urn = p.urn"
+        " v.priority_action_texts, v.theme FROM publications p LEFT JOIN councils c ON c.urn = p.urn"
         " LEFT JOIN visits v ON v.url = p.url"
         f" WHERE p.kind IN ({', '.join('?' for _ in VISIT_KINDS)})", list(VISIT_KINDS))
     events = []
-    for url, kind, urn, name, published, title, noticed, run, start, end, areas, actions, texts in rows:
+    for url, kind, urn, name, published, title, noticed, run, start, end, areas, actions, texts, theme in rows:
         event_kind = "priority_action" if actions else kind
         events.append(AlertEvent(
             event_id=f"{event_kind}:{url}", kind=event_kind, urn=urn, council=name, published=published, url=url,
             noticed_at=noticed, title=title, baseline=run == first_runs.get(urn), inspection_start=start,
             inspection_end=end, letter_kind=kind,
             visit_areas=None if areas is None else tuple(a for a in areas.split(",") if a),
-            priority_actions=actions or 0, priority_action_texts=tuple(json.loads(texts or "[]"))))
+            priority_actions=actions or 0, priority_action_texts=tuple(json.loads(texts or "[]")), visit_theme=theme))
     return events
 
 
