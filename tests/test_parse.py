@@ -553,6 +553,13 @@ def test_a_monitoring_visit_whose_focus_is_a_list_reads_the_areas_from_the_list(
     # a statement that there are none
     (["Areas for priority action", "There are no priority actions following this focused visit.",
       "What needs to improve"], 0, (), False),
+    # an item whose colon introduces dashed sub-items (a JTAI's): the item's own words are its text
+    (["Area for priority action", "Priority action should be taken across the following areas:",
+      "\u2022 Leaders should act now.", "\u2022 Across the partnership, leaders should ensure that practice reduces",
+      "risk of exploitation:", "- The police should improve recording.", "- All partners should act.",
+      "What needs to improve?"], 2,
+     ("Leaders should act now.", "Across the partnership, leaders should ensure that practice reduces risk of "
+                                 "exploitation."), False),
 ])
 def test_priority_action_sections_in_other_shapes(lines, count, texts, noted):
     from etl.parse.letters import read_priority_actions

@@ -215,7 +215,8 @@ def read_priority_actions(lines: list[str]) -> PriorityActions:
     new_said = [t for t in said if not (_earlier(t) or _NONE_SET.search(t))]
     if said and _earlier(said[0]):
         new_said = [t for t in new_said if re.search(r"priority action|in addition", t, I)][:1]
-    texts = [first_sentence(" ".join(item)) for item in items if flat(" ".join(item))]
+    # an item's own words, without the dashed sub-items its colon introduces ("...: - The police ...")
+    texts = [first_sentence(re.split(r":\s+-\s", " ".join(item), maxsplit=1)[0]) for item in items if flat(" ".join(item))]
     stated_none = [t for t in texts if _NONE_SET.search(t)]      # "• There are no areas for priority action"
     texts = [t for t in texts if t not in stated_none]
     listed_earlier = bool(said) and _earlier(said[-1])           # "The areas ... set at the last visit remain:"
