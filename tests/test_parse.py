@@ -810,3 +810,21 @@ def test_ofsteds_lead_in_a_send_team_table_whose_roles_name_no_inspectorate(cqc_
 
 def test_only_a_jtai_has_a_theme_in_the_contract():
     assert "theme" not in letter().to_contract()["visit"]
+
+
+_SIGN_LINE = st.one_of(st.text(max_size=60), st.sampled_from(
+    ["Yours sincerely", "Ofsted Care Quality Commission", "HMI Constabulary HMI Probation", "Jane Smith",
+     "National Director, Social Care", "Deputy Chief Inspector, CQC", "Her Majesty's Inspector", "Ofsted",
+     "Inspection team", "Jane Smith HMI, Lead inspector Carl Carey, Lead inspector", "Services", ""]))
+
+
+@hsettings(max_examples=150, deadline=None)
+@given(st.lists(_SIGN_LINE, max_size=14))
+def test_signature_team_and_theme_reading_never_fail(lines):
+    from etl.parse.letters import _is_heading_row, read_theme, send_lead, signatory
+    name, note = signatory(lines)
+    assert name is None or (name.strip() and not _is_heading_row(name))   # never a row of column headings
+    assert note is None or name is None
+    send_lead(lines)
+    theme, _ = read_theme(" ".join(["the multi-agency response to", *lines, "'deep dive' focus on", *lines]))
+    assert theme is None or theme in __import__("etl.records", fromlist=["JTAI_THEMES"]).JTAI_THEMES

@@ -285,10 +285,11 @@ def signatory(lines: list[str]) -> tuple[str | None, str | None]:
             return (name, None) if name else (None, "lead inspector: the signature block names no Ofsted signatory")
         for name in block[:3]:
             found = clean_name(name)
-            if found and not _INSPECTOR_LINE.fullmatch(name.strip()):
+            if found and not (_INSPECTOR_LINE.fullmatch(name.strip()) or _is_heading_row(name)):
                 return _no_title(found), None
     for i in range(len(lines) - 1, 0, -1):
-        if _INSPECTOR_LINE.search(lines[i]) and len(lines[i]) < 60 and not _SIGN_OFF.match(lines[i - 1]):
+        if (_INSPECTOR_LINE.search(lines[i]) and len(lines[i]) < 60 and not _SIGN_OFF.match(lines[i - 1])
+                and not _OTHER_INSPECTORATE.search(lines[i]) and not _is_heading_row(lines[i - 1])):
             found = clean_name(lines[i - 1])
             if found:
                 return _no_title(found), None
