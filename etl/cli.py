@@ -103,6 +103,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--area", help="england: the tracked area (default overall_effectiveness)")
     p.add_argument("--by", choices=("region",), help="england: one row per region instead of England")
     p.add_argument("--councils", action="store_true", help="movement: who is in each movement")
+    p.add_argument("--kind", choices=records.LETTER_KINDS, help="visits: only letters of this kind (jtai: joint targeted"
+                                                        " area inspections, with their themes)")
     p.add_argument("--format", choices=("table", "csv", "json"), default="table")
 
     p = sub.add_parser("search", help="search what Ofsted wrote: every page of every current publication",

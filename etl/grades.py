@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from typing import NamedTuple
 
+from etl.records import JTAI_THEMES
+
 
 class GradeStyle(NamedTuple):
     label: str
@@ -40,6 +42,21 @@ LETTER_LABELS: dict[str, str] = {"focused_visit": "focused visit", "monitoring_v
 
 def priority_action_count(n: int) -> str:
     return f"{n} area{'s' if n != 1 else ''} for priority action"
+
+
+def theme_label(theme: str | None) -> str | None:
+    """'domestic_abuse' -> 'the response to domestic abuse' (a JTAI's theme); None for none."""
+    return f"the response to {JTAI_THEMES[theme]}" if theme in JTAI_THEMES else None
+
+
+def letter_subject(kind: str | None, areas, theme: str | None = None) -> str:
+    """What a letter is, in words: a JTAI by its theme ("joint inspection of the response to
+    initial need and risk"), another letter by its kind and what it looked at ("focused visit:
+    care leavers")."""
+    if kind == "jtai" and theme_label(theme):
+        return f"joint inspection of {theme_label(theme)}"
+    focus = visit_focus(areas)
+    return LETTER_LABELS.get(kind or "", "letter") + (f": {focus}" if focus else "")
 
 
 def visit_focus(areas) -> str | None:

@@ -12,8 +12,8 @@ from datetime import date, datetime, timedelta
 from typing import Callable, Iterable, Sequence
 
 from etl.links import one_line
-from etl.records import (AREA_SEND_OUTCOMES, FRAMEWORK_AREAS, FRAMEWORKS, GRADES, KINDS, VISIT_AREAS, Council,
-                         Publication, Quarantined, ReportRecord, StoredFile, from_dict, to_dict)
+from etl.records import (AREA_SEND_OUTCOMES, FRAMEWORK_AREAS, FRAMEWORKS, GRADES, JTAI_THEMES, KINDS, VISIT_AREAS,
+                         Council, Publication, Quarantined, ReportRecord, StoredFile, from_dict, to_dict)
 from etl.warehouse import Warehouse
 
 log = logging.getLogger(__name__)
@@ -193,6 +193,10 @@ def _validate(record: ReportRecord) -> None:
             raise ValueError(f"report {where}: unknown grade {grade!r} for {area}")
     if record.visit is not None and not set(record.visit.areas) <= set(VISIT_AREAS):
         raise ValueError(f"report {where}: unknown visit areas {sorted(set(record.visit.areas) - set(VISIT_AREAS))}")
+    if record.visit is not None and record.visit.theme is not None and (
+            record.kind != "jtai" or record.visit.theme not in JTAI_THEMES):
+        raise ValueError(f"report {where}: a visit theme must be a JTAI's, one of {sorted(JTAI_THEMES)}, "
+                         f"not {record.visit.theme!r}")
     for area in record.unread_areas:
         if area not in FRAMEWORK_AREAS.get(record.framework, ()):
             raise ValueError(f"report {where}: unread area {area!r} is not judged under {record.framework}")
@@ -390,10 +394,10 @@ def _replace_text(wh: Warehouse, chosen: dict[str, ReportRecord], texts: Callabl
 def _replace_visit_findings(wh: Warehouse, chosen: dict[str, ReportRecord]) -> None:
     """What each letter says it looked at and found, replaced by its new parse. (A row left by a
     parse that is no longer a letter is harmless: the `visits` view takes current letters only.)"""
-    rows = [(rid, ",".join(sorted(v.areas)), v.priority_actions, json.dumps(list(v.priority_action_texts)), v.focus)
-            for rid, r in chosen.items() if (v := r.visit) is not None]
-    wh.insert_rows("visit_findings", ("report_id", "areas", "priority_actions", "priority_action_texts", "focus"),
-                   rows, conflict=("report_id",), update=("areas", "priority_actions", "priority_action_texts", "focus"))
+    rows = [(rid, ",".join(sorted(v.areas)), v.priority_actions, json.dumps(list(v.priority_action_texts)), v.focus,
+             v.theme) for rid, r in chosen.items() if (v := r.visit) is not None]
+    columns = ("areas", "priority_actions", "priority_action_texts", "focus", "theme")
+    wh.insert_rows("visit_findings", ("report_id", *columns), rows, conflict=("report_id",), update=columns)
 
 
 def _replace_improvements(wh: Warehouse, chosen: dict[str, ReportRecord], reparsed: set[str]) -> None:

@@ -18,7 +18,7 @@ HISTORY_SQL = ("SELECT h.urn, COALESCE(c.name, r.local_authority) AS local_autho
                " FROM rating_history h JOIN reports r ON r.report_id = h.report_id"
                " LEFT JOIN councils c ON c.urn = h.urn WHERE h.urn = ?"
                " ORDER BY h.area, h.valid_from")
-VISITS_SQL = ("SELECT urn, local_authority, kind, inspection_start, inspection_end, published, areas,"
+VISITS_SQL = ("SELECT urn, local_authority, kind, inspection_start, inspection_end, published, areas, theme,"
               " priority_actions, lead_inspector, url FROM visits")
 IMPROVEMENTS_SQL = ("SELECT urn, local_authority, framework, inspection_end, published, position, text, report_url"
                     " FROM current_improvements")
@@ -37,10 +37,12 @@ def history(wh: Warehouse, urn: str) -> tuple[list[str], list[tuple]]:
     return wh.query(HISTORY_SQL, [urn])
 
 
-def visits(wh: Warehouse, urn: str | None = None) -> tuple[list[str], list[tuple]]:
-    """Every current letter (or one council's): what it looked at, its areas for priority action."""
-    where, params = (" WHERE urn = ?", [urn]) if urn else ("", [])
-    return wh.query(VISITS_SQL + where + " ORDER BY local_authority, urn, inspection_end, url", params)
+def visits(wh: Warehouse, urn: str | None = None, kind: str | None = None) -> tuple[list[str], list[tuple]]:
+    """Every current letter (or one council's, or of one kind): what it looked at (a JTAI's
+    theme too), its areas for priority action."""
+    clauses = [(c, v) for c, v in (("urn = ?", urn), ("kind = ?", kind)) if v]
+    where = " WHERE " + " AND ".join(c for c, _ in clauses) if clauses else ""
+    return wh.query(VISITS_SQL + where + " ORDER BY local_authority, urn, inspection_end, url", [v for _, v in clauses])
 
 
 def improvements(wh: Warehouse, urn: str | None = None) -> tuple[list[str], list[tuple]]:
@@ -151,7 +153,7 @@ def query_command(args, settings) -> int:
                 sys.stdout.write(render(names, rows, "table") + "\nVisits\n")
                 names, rows = visits(wh, args.urn)
         elif args.what == "visits":
-            names, rows = visits(wh, args.urn)
+            names, rows = visits(wh, args.urn, getattr(args, "kind", None))
         elif args.what == "improvements":
             names, rows = improvements(wh, args.urn)
         else:

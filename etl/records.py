@@ -17,6 +17,18 @@ FRAMEWORKS = ("lac", "sif", "ilacs_2018", "ilacs_2023", "ilacs_2026", "area_send
 # the ILACS areas a letter can say it looked at (`Visit.areas`), in their display order
 VISIT_AREAS = ("help_and_protection", "in_care", "care_leavers", "impact_of_leaders")
 
+# what a joint targeted area inspection looked at (`Visit.theme`), as a person says it
+JTAI_THEMES = {
+    "cse_and_missing": "child sexual exploitation and children missing",
+    "domestic_abuse": "domestic abuse",
+    "neglect": "neglect",
+    "exploitation": "child exploitation",
+    "sexual_abuse_in_family": "child sexual abuse in the family",
+    "mental_health": "children's mental health",
+    "initial_need_and_risk": "initial need and risk",
+    "serious_youth_violence": "serious youth violence",
+}
+
 FRAMEWORK_AREAS: dict[str, tuple[str, ...]] = {
     "lac": ("lac_overall_effectiveness", "lac_capacity_to_improve", "lac_outcomes",
             "lac_quality_of_provision", "lac_leadership_management"),
@@ -100,6 +112,7 @@ class Visit:
     # `priority_actions` where the items could not be read (a review note says so)
     priority_action_texts: tuple[str, ...] = ()
     focus: str | None = None               # the letter's focus sentence, as printed
+    theme: str | None = None               # a JTAI's theme, a key of JTAI_THEMES (None for other letters)
 
 
 @dataclass(frozen=True)
@@ -150,6 +163,8 @@ class ReportRecord:
             out.pop("visit")
         else:
             out["visit"] = {k: list(v) if isinstance(v, tuple) else v for k, v in asdict(self.visit).items()}
+            if self.kind != "jtai":
+                out["visit"].pop("theme")   # the contract: only a JTAI has a theme
         return out
 
 

@@ -65,6 +65,7 @@ class ReviewItem:
     resolution_note: str | None = None
     held: HeldParse | None = None                 # a re-parse waiting for a decision
     listed_as: str | None = None                  # the listing title, for a kind the crawler does not know
+    kind: str | None = None                       # what the document is (etl.records.KINDS): a letter has no framework
 
     @property
     def areas(self) -> tuple[str, ...]:
@@ -79,7 +80,7 @@ _SELECT = (
     " COALESCE(r.published, p.published), r.url, r.framework, r.inspection_end, r.needs_review,"
     " r.review_flags, r.review_notes, r.unread_areas, r.readings,"
     " res.resolved_by, res.resolved_at, res.note, h.record, h.reason,"
-    " CASE WHEN p.kind = 'other' THEN p.title END"
+    " CASE WHEN p.kind = 'other' THEN p.title END, r.kind"
     " FROM reports r LEFT JOIN publications p ON p.url = r.url"
     " LEFT JOIN councils c ON c.urn = COALESCE(r.urn, p.urn)"
     " LEFT JOIN review_resolutions res ON res.report_id = r.report_id"
@@ -195,7 +196,7 @@ def _grades(wh: Warehouse, table: str, ids: list[str]) -> dict[str, dict[str, st
 
 def _item(row: tuple, judgements: dict[str, str], reviewed: dict[str, str]) -> ReviewItem:
     (rid, urn, council, published, url, framework, end, needs_review, flags, notes, unread,
-     readings, resolved_by, resolved_at, note, held_record, held_reason, listed_as) = row
+     readings, resolved_by, resolved_at, note, held_record, held_reason, listed_as, kind) = row
     flags, notes, unread = (tuple(json.loads(v or "[]")) for v in (flags, notes, unread))
     held = _held(held_record, held_reason) if held_record else None
     if held:                                      # newer than any earlier decision
@@ -210,7 +211,7 @@ def _item(row: tuple, judgements: dict[str, str], reviewed: dict[str, str]) -> R
         status = "noted" if notes else "other_kind" if listed_as else "clear"
     return ReviewItem(rid, urn, council, published, url, framework, end, status, flags, notes, unread,
                       json.loads(readings or "{}"), judgements, reviewed, resolved_by, resolved_at, note, held,
-                      listed_as)
+                      listed_as, kind)
 
 
 def _held(record: str, reason: str) -> HeldParse:
@@ -278,7 +279,7 @@ def _run(wh: Warehouse, args) -> int:
         if getattr(args, "council", None):   # a URN: etl.cli resolved the name
             items = [i for i in items if i.urn == args.council]
         for item in items:
-            _print(f"{item.status:<9} {item.report_id[:SHORT_ID]}  {item.framework or '-':<10} {report_label(item.council, item.urn, item.published, item.url)}")
+            _print(f"{item.status:<9} {item.report_id[:SHORT_ID]}  {item.framework or item.kind or '-':<10} {report_label(item.council, item.urn, item.published, item.url)}")
             _print(*_details(item))
         print(f"{len(items)} report(s) to review" if not args.all else f"{len(items)} report(s)")
         _print_refused_links(wh)
@@ -292,7 +293,7 @@ def _run(wh: Warehouse, args) -> int:
     if item is None:  # an accepted re-parse said the file is not a report
         print(f"accepted: {rid} is no longer counted as a report")
     else:
-        _print(f"{item.status:<9} {item.report_id}  {item.framework or '-'}  {report_label(item.council, item.urn, item.published, item.url)}")
+        _print(f"{item.status:<9} {item.report_id}  {item.framework or item.kind or '-'}  {report_label(item.council, item.urn, item.published, item.url)}")
         _print(*_details(item))
     if args.action != "show":
         print("recorded: the rating history moves at the next changes refresh (`ofsted run`, or the DAG)")

@@ -439,7 +439,10 @@ ACTIONS = ["The timeliness of response to contacts and referrals. Too many wait.
     ("single", ACTIONS[:1], 1, ["The timeliness of response to contacts and referrals."]),
     ("singular_heading", ACTIONS[1:2], 1, ["The local authority needs to take swift and decisive action to address "
                                            "management oversight of practice with children at risk of harm."]),
+    ("singular_lead_in", ACTIONS[:2], 2, ["The timeliness of response to contacts and referrals.",
+                                          "Management oversight of practice with children at risk of harm."]),
     ("none_stated", [], 0, []),
+    ("none_bullet", [], 0, []),
 ])
 def test_areas_for_priority_action_in_each_shape(style, actions, count, texts):
     record = letter(focus="help_and_protection", priority_actions=actions, priority_style=style)
@@ -550,6 +553,13 @@ def test_a_monitoring_visit_whose_focus_is_a_list_reads_the_areas_from_the_list(
     # a statement that there are none
     (["Areas for priority action", "There are no priority actions following this focused visit.",
       "What needs to improve"], 0, (), False),
+    # an item whose colon introduces dashed sub-items (a JTAI's): the item's own words are its text
+    (["Area for priority action", "Priority action should be taken across the following areas:",
+      "\u2022 Leaders should act now.", "\u2022 Across the partnership, leaders should ensure that practice reduces",
+      "risk of exploitation:", "- The police should improve recording.", "- All partners should act.",
+      "What needs to improve?"], 2,
+     ("Leaders should act now.", "Across the partnership, leaders should ensure that practice reduces risk of "
+                                 "exploitation."), False),
 ])
 def test_priority_action_sections_in_other_shapes(lines, count, texts, noted):
     from etl.parse.letters import read_priority_actions
@@ -636,7 +646,7 @@ def test_area_send_lead_is_ofsteds_in_every_team_layout(line):
 ])
 def test_a_letters_signatory_in_every_layout(lines):
     from etl.parse.letters import signatory
-    assert signatory(lines) == "Jane Example"
+    assert signatory(lines) == ("Jane Example", None)
 
 
 def test_a_letters_printed_date_may_follow_a_label():
@@ -669,3 +679,152 @@ def test_fake_site_documents_of_every_kind_read_back_as_that_kind(kind):
         assert record.published == date(2024, 7, 1) and record.visit is not None
     else:
         assert record.judgements["area_send_outcome"] in ("positive", "inconsistent", "systemic_failings")
+
+
+# --- issue 25: every letter read as it is written ---------------------------------------------
+
+@pytest.mark.parametrize("style", ["earlier_remain", "earlier_listed"])
+def test_earlier_areas_for_priority_action_that_remain_are_not_new_ones(style):
+    # "The areas for priority action identified at the focused visit in March 2023 remain. There
+    # are no additional areas for priority action." (or the earlier ones listed under that lead-in)
+    record = letter(focus="help_and_protection", priority_actions=ACTIONS[:2], priority_style=style)
+    assert (record.visit.priority_actions, record.visit.priority_action_texts) == (0, ())
+    assert record.review_flags == ()
+    assert record.review_notes == ("priority actions: only earlier ones, still unresolved, are set out",)
+
+
+@pytest.mark.parametrize("lines, count", [
+    # an earlier action remains and a new one is set out beside it
+    (["Areas for priority action", "The area for priority action identified at the last visit remains. In",
+      "addition, the local authority must urgently improve the timeliness of visits.", "Main findings"], 1),
+    # an earlier action remains; what follows is a finding, not an action
+    (["Areas for priority action", "The area for priority action identified at the last visit remains.",
+      "Children wait too long for their assessments.", "Main findings"], 0),
+])
+def test_what_follows_an_earlier_action_counts_only_where_it_sets_out_a_new_one(lines, count):
+    from etl.parse.letters import read_priority_actions
+    assert read_priority_actions(lines).count == count
+
+
+@pytest.mark.parametrize("theme", ["cse_and_missing", "domestic_abuse", "neglect", "exploitation",
+                                   "sexual_abuse_in_family", "mental_health", "initial_need_and_risk",
+                                   "serious_youth_violence"])
+def test_a_jtai_of_either_era_gives_its_theme_and_ofsteds_signatory(theme):
+    older = theme in ("cse_and_missing", "neglect", "sexual_abuse_in_family", "mental_health")
+    data = jtai_pdf("Exampleshire", inspection_start=date(2019, 3, 4), inspection_end=date(2019, 3, 8),
+                    published=date(2019, 4, 26), lead_inspector="Yvonne Stanhope", theme=theme,
+                    heading_names_theme=older, date_wording="range" if older else "to")
+    record = parse_bytes(data, "j.pdf", settings=SETTINGS)
+    assert (record.kind, record.local_authority, record.published) == ("jtai", "Exampleshire", date(2019, 4, 26))
+    assert (record.inspection_start, record.inspection_end) == (date(2019, 3, 4), date(2019, 3, 8))
+    assert record.lead_inspector == "Yvonne Stanhope"      # never "Ofsted Care Quality Commission"
+    assert (record.visit.theme, record.visit.areas, record.visit.priority_actions) == (
+        theme, ("help_and_protection",), 0)
+    assert record.to_contract()["visit"]["theme"] == theme
+    assert (record.review_flags, record.review_notes) == ((), ())
+
+
+@pytest.mark.parametrize("theme, ofsted_column", [("domestic_abuse", 1), ("neglect", 0), ("cse_and_missing", 1)])
+def test_an_older_jtai_about_abuse_and_neglect_takes_its_deep_dive_and_ofsteds_column(theme, ofsted_column):
+    data = jtai_pdf("Exampleshire", inspection_start=date(2017, 2, 27), inspection_end=date(2017, 3, 3),
+                    published=date(2017, 4, 21), lead_inspector="Ella Schofield", theme=theme, date_wording="range",
+                    heading_names_theme=True, deep_dive=True, ofsted_column=ofsted_column)
+    record = parse_bytes(data, "j.pdf", settings=SETTINGS)
+    assert (record.visit.theme, record.lead_inspector) == (theme, "Ella Schofield")
+    assert record.review_notes == ()
+
+
+def test_a_jtai_whose_theme_fits_no_key_counts_with_no_theme_and_a_note():
+    data = jtai_pdf("Exampleshire", inspection_start=date(2024, 3, 4), inspection_end=date(2024, 3, 8),
+                    theme="children who are electively home educated")
+    record = parse_bytes(data, "j.pdf", settings=SETTINGS)
+    assert record.visit.theme is None and record.visit.areas == ("help_and_protection",)
+    assert record.review_flags == () and record.review_notes[0].startswith("visit theme: no theme read from")
+
+
+@pytest.mark.parametrize("older", [False, True])
+def test_a_joint_signature_block_with_no_ofsted_name_gives_no_lead_inspector_and_a_note(older):
+    data = jtai_pdf("Exampleshire", inspection_start=date(2019, 3, 4), inspection_end=date(2019, 3, 8),
+                    heading_names_theme=older, date_wording="range", ofsted_signs=False)
+    record = parse_bytes(data, "j.pdf", settings=SETTINGS)
+    assert record.lead_inspector is None    # never a heading, nor the CQC's or the police's signatory
+    assert record.review_flags == ()
+    assert record.review_notes == ("lead inspector: the signature block names no Ofsted signatory",)
+
+
+def test_a_jtai_sets_out_each_area_for_priority_action_under_a_singular_heading():
+    data = jtai_pdf("Exampleshire", inspection_start=date(2023, 11, 13), inspection_end=date(2023, 11, 17),
+                    theme="initial_need_and_risk", priority_actions=ACTIONS[:2])
+    record = parse_bytes(data, "j.pdf", settings=SETTINGS)
+    assert record.visit.priority_actions == 2   # not the written statement of action every JTAI asks for
+    assert record.visit.priority_action_texts[1] == "Management oversight of practice with children at risk of harm."
+
+
+def test_visit_days_written_the_15_and_16_of_may_are_read():
+    record = letter(days_text="the 15 and 16 of May 2018", published=date(2018, 6, 20))
+    assert (record.inspection_start, record.inspection_end) == (date(2018, 5, 15), date(2018, 5, 16))
+    assert record.review_flags == ()
+
+
+def test_visit_dates_whose_year_slips_are_read_with_the_year_that_fits_the_letter_and_noted():
+    record = letter(days_text="24 October 2022 to 25 October 2023", published=date(2022, 11, 28))
+    assert (record.inspection_start, record.inspection_end) == (date(2022, 10, 24), date(2022, 10, 25))
+    assert record.review_flags == ()
+    assert record.review_notes == ("visit dates: printed 24 October 2022 to 25 October 2023, read as "
+                                   "24 October 2022 to 25 October 2022 (the years that fit the letter)",)
+
+
+@pytest.mark.parametrize("days_text, tried", [
+    ("24 and 25 March 2019", True),   # no year fits the letter of 28 November 2022 (within six months)
+    ("the autumn term", False),
+])
+def test_a_letter_whose_dates_cannot_be_right_is_held_for_its_dates(days_text, tried):
+    record = letter(days_text=days_text, published=date(2022, 11, 28))
+    assert (record.inspection_start, record.inspection_end) == (None, None)
+    assert len(record.review_flags) == 1 and record.review_flags[0].startswith("visit dates not read: ")
+    assert ("tried \u201cThis letter summarises" in record.review_flags[0]) == tried
+    assert ("cannot be right for a letter of 28 November 2022" in record.review_flags[0]) == tried
+
+
+def test_a_signatorys_trailing_full_stop_is_not_part_of_the_name():
+    assert letter(lead_inspector="Jane Smith.").lead_inspector == "Jane Smith"
+
+
+@pytest.mark.parametrize("printed", ["2nd of August, 2021", "Monday 2 August, 2021"])
+def test_a_letters_printed_date_in_other_wordings(printed):
+    assert letter(printed_date=printed, published=LETTER_DATE).published == LETTER_DATE
+
+
+def test_a_finding_about_leaders_after_the_focus_adds_no_area():
+    assert letter(focus="in_care", leaders_finding=True).visit.areas == ("in_care",)
+    assert letter(focus="in_care", also_leaders=True).visit.areas == ("impact_of_leaders", "in_care")
+
+
+@pytest.mark.parametrize("cqc_first", [False, True])
+def test_ofsteds_lead_in_a_send_team_table_whose_roles_name_no_inspectorate(cqc_first):
+    data = area_send_pdf("Exampleshire", "positive", inspection_start=date(2024, 2, 12),
+                         inspection_end=date(2024, 2, 16), lead_inspector="Olive Oakes", cqc_lead="Carl Carey",
+                         cqc_first=cqc_first, roles_name_inspectorate=False)
+    assert parse_bytes(data, "s.pdf", settings=SETTINGS).lead_inspector == "Olive Oakes"
+
+
+def test_only_a_jtai_has_a_theme_in_the_contract():
+    assert "theme" not in letter().to_contract()["visit"]
+
+
+_SIGN_LINE = st.one_of(st.text(max_size=60), st.sampled_from(
+    ["Yours sincerely", "Ofsted Care Quality Commission", "HMI Constabulary HMI Probation", "Jane Smith",
+     "National Director, Social Care", "Deputy Chief Inspector, CQC", "Her Majesty's Inspector", "Ofsted",
+     "Inspection team", "Jane Smith HMI, Lead inspector Carl Carey, Lead inspector", "Services", ""]))
+
+
+@hsettings(max_examples=150, deadline=None)
+@given(st.lists(_SIGN_LINE, max_size=14))
+def test_signature_team_and_theme_reading_never_fail(lines):
+    from etl.parse.letters import _is_heading_row, read_theme, send_lead, signatory
+    name, note = signatory(lines)
+    assert name is None or (name.strip() and not _is_heading_row(name))   # never a row of column headings
+    assert note is None or name is None
+    send_lead(lines)
+    theme, _ = read_theme(" ".join(["the multi-agency response to", *lines, "'deep dive' focus on", *lines]))
+    assert theme is None or theme in __import__("etl.records", fromlist=["JTAI_THEMES"]).JTAI_THEMES

@@ -1,5 +1,6 @@
-"""Accuracy on the real documents in ../shared/corpus (graded reports) and
-../shared/corpus-visits (focused-visit letters and area SEND reports), scored by the shared
+"""Accuracy on the real documents in ../shared/corpus (graded reports),
+../shared/corpus-visits (focused-visit letters and area SEND reports) and ../shared/corpus-jtai
+(joint targeted area inspection letters), scored by the shared
 scorer (skips where a corpus is absent; CI has them): 100% on every field, and no document held
 back from the rating history."""
 from __future__ import annotations
@@ -21,6 +22,7 @@ from etl.parse import parse_file
 THRESHOLDS = dict.fromkeys(("framework", "judgement accuracy", "inspection_start", "inspection_end", "published",
                             "lead_inspector", "is_report", "reports_all_judgements_right"), 100.0)
 VISIT_THRESHOLDS = {**THRESHOLDS, **dict.fromkeys(("kind", "visit.areas", "visit.priority_actions"), 100.0)}
+JTAI_THRESHOLDS = {**VISIT_THRESHOLDS, "visit.theme": 100.0}
 
 
 def _score(corpus: Path, tmp_path: Path, thresholds: dict[str, float]) -> list:
@@ -78,3 +80,13 @@ def test_visit_letters_and_area_send_reports_score_every_field(corpus_dir: Path,
     assert letters and all(r.visit and r.published for r in letters)
     # the letters that set out areas for priority action give the first sentence of each
     assert all(len(r.visit.priority_action_texts) == r.visit.priority_actions for r in letters)
+
+
+def test_jtai_letters_score_every_field_theme_included(corpus_dir: Path, tmp_path: Path):
+    jtais = corpus_dir.parent / "corpus-jtai"
+    if not (jtais / "labels.jsonl").exists():
+        pytest.skip(f"JTAI corpus not found at {jtais}")
+    records = _score(jtais, tmp_path, JTAI_THRESHOLDS)
+    # none held or noted; each names its council and Ofsted's signatory, never a column heading
+    assert [(r.source, r.review_flags, r.review_notes) for r in records if r.review_flags or r.review_notes] == []
+    assert all(r.local_authority and r.lead_inspector and "Commission" not in r.lead_inspector for r in records)

@@ -119,3 +119,23 @@ def test_crawl_and_run_take_names_and_pass_on_a_urn_only_the_site_may_know(popul
     assert main(["review", "list", "--council", "Barnt"]) == 2
     assert main(["review", "list", "--council", "Barnet"]) == 0
     assert capsys.readouterr().out.startswith("0 report(s) to review")
+def test_visits_has_a_theme_column_and_takes_a_kind(warehouse_url, monkeypatch, capsys):
+    from dataclasses import replace
+    from datetime import date
+
+    from etl.records import Visit
+    from tests.test_visits import load_all, letter
+
+    with connect(warehouse_url) as wh:
+        load_all(wh, [letter("1", 1, date(2024, 1, 12), kind="jtai", areas=("help_and_protection",),
+                             theme="serious_youth_violence"),
+                      replace(letter("1", 2, date(2025, 6, 24)), visit=Visit(areas=("in_care",)))])
+    monkeypatch.delenv("AIRFLOW_CONN_OFSTED_WAREHOUSE", raising=False)
+    monkeypatch.setenv("OFSTED_WAREHOUSE_URL", warehouse_url)
+    code, out, _ = run(capsys, "visits", "--kind", "jtai", "--format", "json")
+    rows = json.loads(out)
+    assert code == 0 and [(r["kind"], r["theme"]) for r in rows] == [("jtai", "serious_youth_violence")]
+    code, out, _ = run(capsys, "visits", "1", "--format", "csv")
+    assert [r["theme"] for r in csv.DictReader(io.StringIO(out))] == ["serious_youth_violence", ""]
+    with pytest.raises(SystemExit):
+        main(["query", "visits", "--kind", "graded"])

@@ -21,7 +21,8 @@ LATEST_COLUMNS = [
     "overall_effectiveness_direction", "impact_of_leaders_direction", "help_and_protection_direction",
     "in_care_direction", "care_leavers_direction",
     "days_since_inspection", "latest_visit_kind", "latest_visit_published", "latest_visit_url",
-    "area_send_outcome", "area_send_date", "latest_visit_date", "latest_visit_areas", "latest_visit_priority_actions"]
+    "area_send_outcome", "area_send_date", "latest_visit_date", "latest_visit_areas", "latest_visit_priority_actions",
+    "latest_jtai_date", "latest_jtai_theme"]
 
 
 def rows_of(wh, view: str, where: str = "", params=()) -> list[dict]:

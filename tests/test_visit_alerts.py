@@ -21,11 +21,11 @@ GOOD5 = dict.fromkeys(("overall_effectiveness", "impact_of_leaders", "help_and_p
                        "care_leavers"), "good")
 
 
-def letter(council, n, start, end, published, areas, actions=(), kind="focused_visit"):
+def letter(council, n, start, end, published, areas, actions=(), kind="focused_visit", theme=None):
     record = make_report(council.urn, n, None, end, kind=kind, published=published, la=council.name)
     return replace(record, inspection_start=start, visit=Visit(
         areas=tuple(sorted(areas)), priority_actions=len(actions),
-        priority_action_texts=tuple(a.split(". ")[0].rstrip(".") + "." for a in actions)))
+        priority_action_texts=tuple(a.split(". ")[0].rstrip(".") + "." for a in actions), theme=theme))
 
 
 def publish(wh, run_id, councils, *records):
@@ -85,6 +85,21 @@ def test_every_other_letter_says_what_it_looked_at_and_that_it_set_out_no_priori
     assert "priority action" not in visit.title.lower() and "priority action" not in jtai.title.lower()
     assert "What it looked at could not be read from the letter. It set out no areas for priority action." \
         in jtai.body
+
+
+def test_a_jtais_alerts_name_its_theme_in_words(wh):
+    solihull = Council("80554", "Solihull", "https://reports.ofsted.gov.uk/provider/44/80554")
+    publish(wh, "r1", [solihull, BARNET],
+            letter(solihull, 1, date(2022, 1, 10), date(2022, 1, 14), date(2022, 3, 1), ("help_and_protection",),
+                   (ACTION, "Managers do not oversee the front door. Now."), kind="jtai", theme="initial_need_and_risk"),
+            letter(BARNET, 2, date(2024, 1, 8), date(2024, 1, 12), date(2024, 3, 1), ("help_and_protection",),
+                   kind="jtai", theme="domestic_abuse"))
+    rendered = {e.council: render(e, "text") for e in collect_events(wh)}
+    assert rendered["Solihull"].title == ("Ofsted: Solihull — joint inspection of the response to initial need "
+                                          "and risk: 2 areas for priority action")
+    assert rendered["Barnet"].title == ("Ofsted: joint targeted area inspection of Barnet published — the response "
+                                        "to domestic abuse")
+    assert "It looked at the response to domestic abuse (help and protection)." in rendered["Barnet"].body
 
 
 def test_priority_action_text_from_the_letter_is_escaped_in_every_format(wh):

@@ -15,11 +15,13 @@ ILACS = {"overall_effectiveness": "good", "impact_of_leaders": "good", "help_and
          "in_care_and_care_leavers": "requires_improvement"}
 
 
-def letter(urn, n, end, *, areas=("in_care",), actions=(), kind="focused_visit", published=None):
-    """A parsed letter: a visit ending `end` that looked at `areas` and set out `actions`."""
+def letter(urn, n, end, *, areas=("in_care",), actions=(), kind="focused_visit", published=None, theme=None):
+    """A parsed letter: a visit ending `end` that looked at `areas` and set out `actions` (a
+    JTAI: on `theme`)."""
     record = make_report(urn, n, None, end, kind=kind, published=published)
     return replace(record, visit=Visit(areas=tuple(sorted(areas)), priority_actions=len(actions),
-                                       priority_action_texts=tuple(actions), focus="Inspectors looked at ..."))
+                                       priority_action_texts=tuple(actions), focus="Inspectors looked at ...",
+                                       theme=theme))
 
 
 def area_send(urn, n, end, outcome):
@@ -135,4 +137,30 @@ def test_the_exports_carry_the_visits_and_the_new_summary_columns(wh, warehouse_
         "care_leavers,in_care", 1)
     frame = pd.read_parquet(tmp_path / "out" / "visits.parquet")
     assert list(frame["areas"]) == ["care_leavers,in_care"] and list(frame["priority_actions"]) == [1]
+    assert "theme" in header and "theme" in frame.columns   # a JTAI's theme (null here: a focused visit)
+    assert "theme" in (tmp_path / "out" / "visits.csv").read_text().splitlines()[0].split(",")
     assert (tmp_path / "out" / "visits.csv").read_text().count("\n") == 2
+
+
+def test_a_jtais_theme_is_in_visits_and_the_latest_one_in_latest_inspections(wh):
+    load_all(wh, [make_report("1", 1, "ilacs_2018", date(2019, 5, 24), ILACS),
+                  letter("1", 2, date(2019, 3, 8), kind="jtai", areas=("help_and_protection",), theme="neglect"),
+                  letter("1", 3, date(2024, 1, 12), kind="jtai", areas=("help_and_protection",),
+                         theme="initial_need_and_risk", actions=("One.", "Two.")),
+                  letter("1", 4, date(2025, 6, 24))])
+    assert rows(wh, "SELECT kind, inspection_end, theme FROM visits WHERE urn = '1' ORDER BY inspection_end") == [
+        {"kind": "jtai", "inspection_end": date(2019, 3, 8), "theme": "neglect"},
+        {"kind": "jtai", "inspection_end": date(2024, 1, 12), "theme": "initial_need_and_risk"},
+        {"kind": "focused_visit", "inspection_end": date(2025, 6, 24), "theme": None}]
+    assert rows(wh, "SELECT latest_visit_kind, latest_jtai_date, latest_jtai_theme FROM latest_inspections"
+                    " WHERE urn = '1'") == [
+        {"latest_visit_kind": "focused_visit", "latest_jtai_date": date(2024, 1, 12),
+         "latest_jtai_theme": "initial_need_and_risk"}]
+
+
+def test_a_theme_off_its_keys_or_on_a_letter_that_is_no_jtai_is_refused(wh):
+    import pytest
+    for record in (letter("1", 2, date(2024, 1, 12), kind="jtai", theme="gangs"),
+                   letter("1", 3, date(2024, 1, 12), theme="neglect")):
+        with pytest.raises(ValueError, match="visit theme must be a JTAI's"):
+            load_all(wh, [record])

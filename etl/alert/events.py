@@ -63,6 +63,7 @@ class AlertEvent:
     priority_actions: int = 0
     priority_action_texts: tuple[str, ...] = ()
     improvements: tuple[str, ...] = ()   # what the report or letter says must improve, in order
+    visit_theme: str | None = None              # a JTAI's theme (etl.records.JTAI_THEMES)
 
     @property
     def directions(self) -> set[str]:
@@ -154,11 +155,11 @@ def _visit_events(wh: Warehouse, first_runs: dict[str, str],
     rows = wh.fetchall(
         "SELECT p.url, p.kind, p.urn, COALESCE(c.name, p.local_authority, p.urn), p.published, p.title,"
         " p.first_seen, p.first_seen_run, v.inspection_start, v.inspection_end, v.areas, v.priority_actions,"
-        " v.priority_action_texts, v.report_id FROM publications p LEFT JOIN councils c ON c.urn = p.urn"
+        " v.priority_action_texts, v.report_id, v.theme FROM publications p LEFT JOIN councils c ON c.urn = p.urn"
         " LEFT JOIN visits v ON v.url = p.url"
         f" WHERE p.kind IN ({', '.join('?' for _ in VISIT_KINDS)})", list(VISIT_KINDS))
     events = []
-    for url, kind, urn, name, published, title, noticed, run, start, end, areas, actions, texts, rid in rows:
+    for url, kind, urn, name, published, title, noticed, run, start, end, areas, actions, texts, rid, theme in rows:
         event_kind = "priority_action" if actions else kind
         events.append(AlertEvent(
             event_id=f"{event_kind}:{url}", kind=event_kind, urn=urn, council=name, published=published, url=url,
@@ -166,7 +167,7 @@ def _visit_events(wh: Warehouse, first_runs: dict[str, str],
             inspection_end=end, letter_kind=kind,
             visit_areas=None if areas is None else tuple(a for a in areas.split(",") if a),
             priority_actions=actions or 0, priority_action_texts=tuple(json.loads(texts or "[]")),
-            improvements=points.get(rid, ())))
+            improvements=points.get(rid, ()), visit_theme=theme))
     return events
 
 

@@ -121,11 +121,13 @@ def title_text(event: AlertEvent, name=None) -> str:
         n = len(event.changes)
         return f"Ofsted: correction — {n} earlier change{'s' if n > 1 else ''} for {council} retracted"
     if event.kind == "priority_action":
-        focus = grades.visit_focus(event.visit_areas)
-        what = KIND_LABELS.get(event.letter_kind, "letter") + (f": {focus}" if focus else "")
-        return f"Ofsted: {council} — {priority_action_count(event.priority_actions)} ({what})"
+        count = priority_action_count(event.priority_actions)
+        subject = grades.letter_subject(event.letter_kind, event.visit_areas, event.visit_theme)
+        if event.letter_kind == "jtai" and grades.theme_label(event.visit_theme):
+            return f"Ofsted: {council} — {subject}: {count}"   # "... — joint inspection of the response to ...: 2 areas"
+        return f"Ofsted: {council} — {count} ({subject})"
     if event.kind in KIND_LABELS:
-        focus = grades.visit_focus(event.visit_areas)
+        focus = (event.kind == "jtai" and grades.theme_label(event.visit_theme)) or grades.visit_focus(event.visit_areas)
         return f"Ofsted: {KIND_LABELS[event.kind]} of {council} published" + (f" — {focus}" if focus else "")
     lead = _lead_grade(event)
     summary = f" — {area_label(lead[0])} {grade_label(lead[1])}" if lead else ""
@@ -180,6 +182,8 @@ def _letter_facts(event: AlertEvent) -> str:
     if event.visit_areas is None:
         return out
     focus = grades.visit_focus(event.visit_areas)
+    theme = grades.theme_label(event.visit_theme) if (event.letter_kind or event.kind) == "jtai" else None
+    focus = f"{theme} ({focus})" if theme and focus else theme or focus
     out += f" It looked at {focus}." if focus else " What it looked at could not be read from the letter."
     n = event.priority_actions
     return out + (f" It sets out {priority_action_count(n)}." if n else " It set out no areas for priority action.")

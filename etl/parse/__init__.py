@@ -29,7 +29,7 @@ from etl.records import LETTER_KINDS, REQUIRED_AREAS, ListingMeta, ReportRecord
 
 __all__ = ["PARSER_VERSION", "parse_bytes", "parse_with_text", "parse_file", "parse_command"]
 
-PARSER_VERSION = "1.4.0"   # 1.4: every page's text kept for search (a re-parse fills it in)
+PARSER_VERSION = "1.5.0"   # 1.4: every page's text kept for search; JTAIs read; 1.5: improvement points
 log = logging.getLogger(__name__)
 
 
@@ -126,8 +126,9 @@ def _parse(data: bytes, source: str, meta: ListingMeta | None, settings: Setting
     found.notes += reading.notes
     # the council and dates place a report in a council's history; without them it needs a person
     # (a document of no known kind has no place there to hold it from)
+    dates_flagged = any(flag.startswith("visit dates") for flag in found.flags)   # a letter's, with the sentence tried
     for name in ("inspection_start", "inspection_end"):
-        if getattr(reading, name) is None and reading.kind != "other":
+        if getattr(reading, name) is None and reading.kind != "other" and not dates_flagged:
             found.flags.append(f"{name}: not found")
     provenance["local_authority"] = reading.local_authority or meta.local_authority
     if not (provenance["local_authority"] or meta.urn):

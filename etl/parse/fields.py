@@ -32,7 +32,7 @@ def _month(word: str) -> int | None:
 
 _PART = re.compile(
     r"(?P<nd>\d{1,2})/(?P<nm>\d{1,2})/(?P<ny>\d{2,4})"
-    rf"|(?P<d>\d{{1,2}})(?:st|nd|rd|th)?(?:\s+(?P<m>{_MONTH_RE}))?(?:\s+(?P<y>\d{{4}}))?", re.I)
+    rf"|(?P<d>\d{{1,2}})(?:st|nd|rd|th)?(?:\s+(?:of\s+)?(?P<m>{_MONTH_RE}))?(?:,?\s+(?P<y>\d{{4}}))?", re.I)
 
 
 def _parts(text: str) -> list[tuple[int, int | None, int | None]]:
@@ -98,6 +98,7 @@ def clean_name(raw: str) -> str | None:
     while prev != name:
         prev = name
         name = _HONORIFIC.sub("", name).strip(" ,;:-")
+    name = re.sub(r"(?<=[a-z]{2})\.$", "", name)   # a sentence's full stop, not an initial's ("Jane Smith.")
     if not re.search(r"[A-Za-z]{2}", name) or len(name) > 60:
         return None
     return name
@@ -168,7 +169,9 @@ def find_day_list(text: str) -> re.Match | None:
     return None
 
 
-_FULL_DATE = re.compile(rf"^\s*(?:{_WEEKDAY})?(\d{{1,2}}(?:st|nd|rd|th)?\s+{_MONTH_RE}\s+\d{{4}})\s*$", re.I | re.M)
+# a date as letters print it at the top: "8 March 2019", "8th of March 2019", "Friday 8 March, 2019"
+_PRINTED = rf"\d{{1,2}}(?:st|nd|rd|th)?\s+(?:of\s+)?{_MONTH_RE},?\s+\d{{4}}"
+_FULL_DATE = re.compile(rf"^\s*(?:{_WEEKDAY})?({_PRINTED})\s*$", re.I | re.M)
 
 
 def first_dated_line(raw: str) -> date | None:
@@ -180,7 +183,7 @@ def first_dated_line(raw: str) -> date | None:
     return None
 
 
-_ANY_FULL_DATE = re.compile(rf"\b\d{{1,2}}(?:st|nd|rd|th)?\s+{_MONTH_RE}\s+\d{{4}}\b", re.I)
+_ANY_FULL_DATE = re.compile(rf"\b{_PRINTED}\b", re.I)
 
 
 def first_full_date(text: str) -> date | None:

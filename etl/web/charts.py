@@ -6,6 +6,8 @@ import math
 from dataclasses import dataclass, field
 from datetime import date
 
+from etl.web.data import looked_at
+
 # grade -> rung on the step chart (adequate, 2012-13 only, sits where requires improvement does)
 GRADE_LEVEL = {"outstanding": 4, "good": 3, "requires_improvement": 2, "adequate": 2, "inadequate": 1}
 LEVEL_LABELS = {4: ("Outstanding",), 3: ("Good",), 2: ("Requires improvement", "or adequate (2012–13)"),
@@ -102,7 +104,7 @@ def step_chart(history: list[dict], inspections: list[dict], labels: dict[str, s
              for i in inspections]
     _stagger(marks)
     visit_marks = [{"x": x(day), "label": VISIT_SHORT.get(v["kind"], v["kind"]), "date": day, "kind": v["kind"],
-                    "areas": v.get("areas"), "actions": v.get("priority_actions") or 0}
+                    "ended": v.get("inspection_end"), "looked_at": looked_at(v), "actions": v.get("priority_actions") or 0}
                    for v in visits if (day := v.get("inspection_end") or v.get("published")) and day.toordinal() >= t0]
     years = [{"x": x(date(y, 1, 1)), "year": y} for y in range(first.year, today.year + 1)]
     rungs = [{"y": top + rung * (4 - level) + rung / 2, "lines": LEVEL_LABELS[level]} for level in (4, 3, 2, 1)]

@@ -118,8 +118,9 @@ def council(wh: Warehouse, urn: str) -> dict | None:
     points = points_by_report(wh, urn)
     latest = select(wh, "SELECT report_id, framework, inspection_end, published, report_url FROM latest_grades"
                         " WHERE urn = ?", [urn])
-    visits = [{**v, "points": points.get(v["report_id"], ())} for v in select(
-        wh, "SELECT report_id, kind, inspection_start, inspection_end, published, areas, priority_actions,"
+    visits = [{**v, "points": points.get(v["report_id"], ()), "texts": json.loads(v["priority_action_texts"] or "[]")}
+              for v in select(
+        wh, "SELECT report_id, kind, inspection_start, inspection_end, published, areas, theme, priority_actions,"
             " priority_action_texts, url FROM visits WHERE urn = ?"
             " ORDER BY COALESCE(inspection_end, published) DESC, url", [urn])]
     return {
@@ -155,7 +156,22 @@ def council(wh: Warehouse, urn: str) -> dict | None:
 
 def visit_areas(areas: str | None) -> str:
     """'care_leavers,in_care' (the warehouse's text) -> 'children in care, care leavers'."""
-    return grades.visit_focus([a for a in (areas or "").split(",") if a]) or ""
+    return grades.visit_focus(_area_keys(areas)) or ""
+
+
+def _area_keys(areas: str | None) -> list[str]:
+    return [a for a in (areas or "").split(",") if a]
+
+
+def looked_at(letter: dict) -> str:
+    """What a letter looked at, in words: a JTAI's theme ("the response to domestic abuse"),
+    another letter's areas."""
+    return (letter.get("kind") == "jtai" and grades.theme_label(letter.get("theme"))) or visit_areas(letter.get("areas"))
+
+
+def letter_subject(letter: dict) -> str:
+    """'joint inspection of the response to domestic abuse', 'focused visit: care leavers'."""
+    return grades.letter_subject(letter.get("kind"), _area_keys(letter.get("areas")), letter.get("theme"))
 
 
 def priority_actions(wh: Warehouse, flt: "ChangeFilter", limit: int | None = None) -> list[dict]:
@@ -164,7 +180,7 @@ def priority_actions(wh: Warehouse, flt: "ChangeFilter", limit: int | None = Non
     if flt.area or flt.direction == "improved":
         return []
     where, params = ChangeFilter(flt.since, flt.until, flt.region, urn=flt.urn).where()
-    sql = ("SELECT report_id, urn, local_authority, kind, inspection_start, inspection_end, published, areas,"
+    sql = ("SELECT report_id, urn, local_authority, kind, inspection_start, inspection_end, published, areas, theme,"
            " priority_actions, priority_action_texts, url FROM visits" + where +
            (" AND" if where else " WHERE") + " priority_actions > 0 ORDER BY published DESC, local_authority")
     if limit:

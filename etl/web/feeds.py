@@ -8,7 +8,7 @@ from xml.etree import ElementTree as ET
 
 from etl.grades import priority_action_count
 from etl.links import clean_text, one_line
-from etl.web.data import KIND_LABELS, area_label, grade_label, visit_areas
+from etl.web.data import area_label, grade_label, letter_subject
 
 ATOM = "http://www.w3.org/2005/Atom"
 MAX_ENTRIES = 200  # a feed reader wants what is new, not the whole history
@@ -25,9 +25,8 @@ def entry_title(change: dict) -> str:
 
 
 def action_title(letter: dict) -> str:
-    focus = visit_areas(letter["areas"])
-    what = KIND_LABELS.get(letter["kind"], "Letter").lower() + (f": {focus}" if focus else "")
-    return f"{one_line(letter['local_authority'])}: {priority_action_count(letter['priority_actions'])} ({what})"
+    """'Solihull: 2 areas for priority action (joint inspection of the response to initial need and risk)'."""
+    return f"{one_line(letter['local_authority'])}: {priority_action_count(letter['priority_actions'])} ({letter_subject(letter)})"
 
 
 def atom_feed(title: str, self_url: str, page_url: str, changes: list[dict],

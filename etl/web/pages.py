@@ -54,7 +54,7 @@ templates = Jinja2Templates(env=jinja2.Environment(
     trim_blocks=True, lstrip_blocks=True, undefined=jinja2.StrictUndefined))
 templates.env.globals.update(area_label=data.area_label, grade_label=data.grade_label, grade_rank=data.grade_rank,
                              GRADE_STYLES=data.STYLES, path_for=template_path_for, safe_link=template_safe_link,
-                             visit_areas=data.visit_areas, KIND_LABELS=data.KIND_LABELS,
+                             visit_areas=data.visit_areas, looked_at=data.looked_at, KIND_LABELS=data.KIND_LABELS,
                              PUBLICATION_KINDS=data.PUBLICATION_KINDS,
                              FRAMEWORK_SHORT=charts.FRAMEWORK_LABELS, MAIN_AREAS=data.MAIN_AREAS)
 

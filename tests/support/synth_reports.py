@@ -405,7 +405,8 @@ FOCUS = {
     "extra_familial": "the local authority's arrangements for children at risk of extra-familial harm",
 }
 VISIT_DATE_WORDINGS = ("on {days}", "between {days}")
-PRIORITY_STYLES = ("bullets", "lead_in", "single", "singular_heading", "none_stated", "unreadable")
+PRIORITY_STYLES = ("bullets", "lead_in", "single", "singular_heading", "singular_lead_in", "none_stated",
+                   "none_bullet", "earlier_remain", "earlier_listed", "unreadable")
 
 
 class _Letter(_Doc):
@@ -451,10 +452,10 @@ def visit_days(start: date, end: date, wording: str = "range", year: bool = True
     return f"{first} and {end.day} {month}{y}"
 
 
-def _letter_head(doc: _Letter, published: date, council: str, heading: str) -> None:
+def _letter_head(doc: _Letter, published: date, council: str, heading: str, printed: str | None = None) -> None:
     doc.add_page()
     doc.para(LETTERHEAD, size=9)
-    doc.para(_long(published), gap=3)
+    doc.para(printed or _long(published), gap=3)
     doc.para("Director of Children's Services\n" f"{council} Council\nTown Hall\nEX1 1AA", gap=3)
     doc.para("Dear Director", gap=3)
     doc.para(heading, size=12, bold=True)
@@ -473,9 +474,16 @@ def _priority_section(doc: _Letter, actions: list[str], style: str) -> None:
     lead_in: "The local authority needs to take swift and decisive action ... in:", then bullets;
     single: the plural heading followed by one statement (no list);
     singular_heading: "Area for priority action", a statement "..., including:" and sub-bullets;
+    singular_lead_in: "Area for priority action" over a lead-in "... the following areas:" and one
+    bullet per action (each counts, as in the JTAIs);
     none_stated: the heading, then a statement that there are none (`actions` unused);
+    none_bullet: the heading over one bullet saying there are none (the older JTAIs);
+    earlier_remain: a statement that the areas set at the last visit remain, then that there are
+    no additional ones (`actions` unused: none is new);
+    earlier_listed: "The areas for priority action identified at the previous visit remain:"
+    over the actions (earlier ones, listed: none is new);
     unreadable: the heading and a lead-in ending in a colon, with no readable items."""
-    singular = style == "singular_heading"
+    singular = style in ("singular_heading", "singular_lead_in")
     doc.para("Area for priority action" if singular else "Areas for priority action", size=12, bold=True)
     if style == "bullets":
         doc.bullets(actions)
@@ -489,8 +497,20 @@ def _priority_section(doc: _Letter, actions: list[str], style: str) -> None:
         doc.para(f"The local authority needs to take swift and decisive action to address {actions[0][0].lower()}"
                  f"{actions[0][1:].rstrip('.')}, including:", gap=1)
         doc.bullets(["the timeliness of plans for children", "the oversight of managers."])
+    elif style == "singular_lead_in":
+        doc.para("Urgent action is required, as too many children remain in situations of risk and harm. "
+                 "Priority action should be taken to address the following areas:", gap=1)
+        doc.bullets(actions)
     elif style == "none_stated":
         doc.para("There are no priority actions following this focused visit.")
+    elif style == "none_bullet":
+        doc.bullets(["There are no areas for priority action"])
+    elif style == "earlier_remain":
+        doc.para("The areas for priority action identified at the focused visit in March 2023 remain. "
+                 "There are no additional areas for priority action.")
+    elif style == "earlier_listed":
+        doc.para("The areas for priority action identified at the previous visit remain:", gap=1)
+        doc.bullets(actions)
     elif style == "unreadable":
         doc.para("The local authority needs to take swift and decisive action to address the following "
                  "areas of weakness:")
@@ -503,7 +523,8 @@ def focused_visit_pdf(council: str, *, visit_start: date, visit_end: date, publi
                       also_leaders: bool = False, priority_actions: list[str] | tuple = (),
                       priority_style: str = "bullets", date_wording: str = "range", date_intro: str = "on",
                       year_printed: bool = True, kind: str = "focused_visit",
-                      focus_items: list[str] | tuple = ()) -> bytes:
+                      focus_items: list[str] | tuple = (), days_text: str | None = None,
+                      printed_date: str | None = None, leaders_finding: bool = False) -> bytes:
     """A focused (or monitoring) visit letter laid out like the real ones: letterhead, the
     letter's date, "Dear ...", heading, opening sentence with the visit's days, the focus
     sentence, "Headline findings", any "Areas for priority action", "What needs to improve",
@@ -513,13 +534,16 @@ def focused_visit_pdf(council: str, *, visit_start: date, visit_end: date, publi
     focus sentence (a COVID-era review of the whole service). focus_items: print instead the
     monitoring visits' "... progress made in the following areas ...:" and these items as a
     bulleted list. also_leaders: a second sentence
-    naming the impact of leaders. priority_actions: the actions' texts, laid out in
-    `priority_style` (see PRIORITY_STYLES; "none_stated" and "unreadable" need no texts)."""
+    naming the impact of leaders. leaders_finding: a second sentence that is a finding about the
+    impact of leaders (not what inspectors looked at). priority_actions: the actions' texts, laid out in
+    `priority_style` (see PRIORITY_STYLES; "none_stated" and "unreadable" need no texts).
+    days_text: the visit's days printed as given ("the 15 and 16 of May 2018", "24 October 2022 to
+    25 October 2023"); printed_date: the letter's date printed as given ("8th of March, 2019")."""
     what = {"focused_visit": "focused visit", "monitoring_visit": "monitoring visit"}[kind]
     published = published or date.fromordinal(visit_end.toordinal() + 35)
     doc = _Letter()
-    _letter_head(doc, published, council, f"{what.capitalize()} to {council} children's services")
-    days = visit_days(visit_start, visit_end, date_wording, year_printed)
+    _letter_head(doc, published, council, f"{what.capitalize()} to {council} children's services", printed_date)
+    days = days_text or visit_days(visit_start, visit_end, date_wording, year_printed)
     doc.para(f"This letter summarises the findings of the {what} to {council} children's services "
              f"{date_intro} {days}. His Majesty's Inspectors for this visit were {lead_inspector} and "
              f"Alex Example.")
@@ -536,11 +560,13 @@ def focused_visit_pdf(council: str, *, visit_start: date, visit_end: date, publi
             doc.para(f"Inspectors looked at {FOCUS.get(focus, focus)}.")
         if also_leaders:
             doc.para("They also looked at the impact of leaders on social work practice in this area of the service.")
+        if leaders_finding:
+            doc.para("Since the last inspection, the impact of leaders on practice with these children has grown.")
     doc.para("This visit was carried out in line with the inspection of local authority children's services "
              "(ILACS) framework. Inspectors considered a range of evidence, including children's records.")
     doc.para("Headline findings", size=12, bold=True)
     doc.filler(2)
-    if priority_actions or priority_style in ("none_stated", "unreadable"):
+    if priority_actions or priority_style in ("none_stated", "none_bullet", "earlier_remain", "unreadable"):
         _priority_section(doc, list(priority_actions), priority_style)
     doc.para("What needs to improve in this area of social work practice?", size=12, bold=True)
     doc.bullets(["The quality of supervision.", "The timeliness of assessments."])
@@ -556,41 +582,85 @@ def monitoring_visit_pdf(council: str, **kwargs) -> bytes:
     return focused_visit_pdf(council, kind="monitoring_visit", **kwargs)
 
 
-JTAI_THEMES = {"domestic_abuse": "children living with domestic abuse",
-               "exploitation": "children at risk of criminal exploitation",
-               "neglect": "children living with neglect"}
+# each theme as the real letters word the multi-agency response (their heading or first sentence)
+JTAI_THEMES = {"cse_and_missing": "child sexual exploitation and those missing from home, care or education",
+               "domestic_abuse": "children who are victims of domestic abuse",
+               "neglect": "children living with neglect",
+               "exploitation": "the criminal exploitation of children",
+               "sexual_abuse_in_family": "sexual abuse in the family",
+               "mental_health": "children's mental health",
+               "initial_need_and_risk": "identification of initial need and risk",
+               "serious_youth_violence": "serious youth violence"}
+# the older letters' signatories: Ofsted's National Director beside the CQC's, then HMICFRS's and
+# HMI Probation's, laid out in two columns under the inspectorates' names
+JOINT_SIGNATORIES = [("Care Quality Commission", "Carl Quality", "Deputy Chief Inspector"),
+                     ("HMI Constabulary", "Pat Police", "Her Majesty's Inspector of Constabulary"),
+                     ("HMI Probation", "Rob Probation", "Assistant Chief Inspector")]
 
 
 def jtai_pdf(council: str, *, inspection_start: date, inspection_end: date, published: date | None = None,
              lead_inspector: str = "Jane Smith", theme: str = "domestic_abuse", date_wording: str = "to",
-             heading_names_theme: bool = False) -> bytes:
+             heading_names_theme: bool = False, deep_dive: bool = False, ofsted_column: int = 0,
+             ofsted_signs: bool = True, priority_actions: list[str] | tuple = (),
+             priority_style: str = "singular_lead_in") -> bytes:
     """A joint targeted area inspection letter: headed "Joint targeted area inspection of
-    <council>", the multi-agency response it looked at, "The inspection took place from ..."
+    <council>", "This letter summarises the findings of the joint targeted area inspection (JTAI)
+    of the multi-agency response to <theme> in <council>", "This inspection took place from ..."
     (date_wording "to": "8 to 12 June 2020"; "full": each date written out in full), signed by
-    Ofsted's lead inspector above the other inspectorates' signatories. heading_names_theme: the
-    older letters' heading and opening ("Joint targeted area inspection of the multi-agency
-    response to <theme> in <council>", "Between 4 and 8 March 2019, Ofsted, ... undertook ...")."""
+    Ofsted's National Director above the other inspectorates' signatories, each with its post.
+    heading_names_theme: the older letters (2016-2020): "Joint targeted area inspection of the
+    multi-agency response to <theme> in <council>", "Between 4 and 8 March 2019, Ofsted, ...
+    undertook a joint inspection of ...", signed in columns under the inspectorates' names
+    ("Ofsted Care Quality Commission"; `ofsted_column` 1: the CQC's column first). deep_dive: the
+    heading says only "abuse and neglect" and the theme is the 'deep dive' focus. theme: a key of
+    JTAI_THEMES, or words of no theme. ofsted_signs: False leaves Ofsted out of the signatures.
+    priority_actions: in `priority_style` (see `_priority_section`)."""
     published = published or date.fromordinal(inspection_end.toordinal() + 50)
     doc = _Letter()
-    response = f"the multi-agency response to {JTAI_THEMES.get(theme, theme)} in {council}"
+    words = JTAI_THEMES.get(theme, theme)
+    response = f"the multi-agency response to {'abuse and neglect' if deep_dive else words} in {council}"
     days = visit_days(inspection_start, inspection_end, date_wording)
     if heading_names_theme:
         _letter_head(doc, published, council, f"Joint targeted area inspection of {response}")
-        doc.para(f"Between {days}, Ofsted, the Care Quality Commission (CQC) and His Majesty's Inspectorate "
-                 f"of Constabulary and Fire & Rescue Services (HMICFRS) undertook a joint inspection of {response}.")
+        doc.para(f"Between {days}, Ofsted, the Care Quality Commission (CQC), HMI Constabulary and Fire & Rescue "
+                 f"Services (HMICFRS) and HMI Probation (HMI Prob) undertook a joint inspection of {response}. "
+                 f"This inspection included a 'deep dive' focus on the response to {words}.")
     else:
         _letter_head(doc, published, council, f"Joint targeted area inspection of {council}")
-        doc.para(f"This letter summarises the findings of a joint targeted area inspection (JTAI) of {response}.")
-        doc.para(f"The inspection took place from {days}. It was carried out by inspectors from Ofsted, the Care "
+        doc.para(f"This letter summarises the findings of the joint targeted area inspection (JTAI) of {response}.")
+        doc.para(f"This inspection took place from {days}. It was carried out by inspectors from Ofsted, the Care "
                  f"Quality Commission (CQC) and His Majesty's Inspectorate of Constabulary and Fire & Rescue "
                  f"Services (HMICFRS).")
     doc.para("Headline findings", size=12, bold=True)
     doc.filler(3)
+    if priority_actions or priority_style == "none_bullet":
+        _priority_section(doc, list(priority_actions), priority_style)
     doc.para("What needs to improve?", size=12, bold=True)
     doc.bullets(["The quality of information sharing between agencies."])
     doc.filler(5)
+    doc.para("The director of children's services should prepare a written statement of proposed action "
+             "responding to the findings outlined in this letter.")
     doc.para("Yours sincerely", gap=1)
-    doc.para(f"{lead_inspector}\nHis Majesty's Inspector, Ofsted\n\nSam Sample\nChief Inspector, CQC")
+    ofsted = [("Ofsted", lead_inspector, "National Director, Social Care")] if ofsted_signs else []
+    signatories = ofsted + JOINT_SIGNATORIES
+    if heading_names_theme:
+        if ofsted_column and ofsted_signs:
+            signatories[0], signatories[1] = signatories[1], signatories[0]
+        doc.set_font("Helvetica", size=11)
+        for left, right in zip(signatories[::2], signatories[1::2]):
+            doc.cell(85, 6, _ascii(left[0]))   # the headings' row, then each column's name and post
+            doc.cell(0, 6, _ascii(right[0]), new_x="LMARGIN", new_y="NEXT")
+            top = doc.get_y()
+            for x, (_, name, post) in ((doc.l_margin, left), (doc.l_margin + 85, right)):
+                # each column's lines sit a little lower than the last column's, as the real
+                # letters' text boxes do: the text comes out column by column
+                doc.set_xy(x, top + (x > doc.l_margin) * 0.8)
+                doc.multi_cell(80, 6, _ascii(f"{name}\n{post}"), new_x="LEFT", new_y="NEXT")
+            doc.set_xy(doc.l_margin, top + 16)
+    else:
+        for inspectorate, name, post in signatories:
+            where = ", Ofsted" if inspectorate == "Ofsted" else (", CQC" if "Quality" in inspectorate else "")
+            doc.para(f"{name}\n{post}{where}", gap=1)
     return bytes(doc.output())
 
 
@@ -606,11 +676,13 @@ AREA_SEND_OUTCOME_TEXT = {
 
 
 def area_send_pdf(council: str, outcome: str | None, *, inspection_start: date, inspection_end: date,
-                  lead_inspector: str = "Jane Smith", cqc_lead: str = "Chris Carer", cqc_first: bool = False) -> bytes:
+                  lead_inspector: str = "Jane Smith", cqc_lead: str = "Chris Carer", cqc_first: bool = False,
+                  roles_name_inspectorate: bool = True) -> bytes:
     """An area SEND report (2023 framework): title, dates, the "Inspection outcome" section in
     one of AREA_SEND_OUTCOME_TEXT's wordings (None: no such section, as a monitoring inspection),
     and an inspection team naming Ofsted's and the CQC's lead inspectors side by side
-    (`cqc_first`: the CQC's column printed first)."""
+    (`cqc_first`: the CQC's column printed first; `roles_name_inspectorate` False: each role says
+    only "Lead inspector", "Inspector", the column's heading naming the inspectorate)."""
     doc = _Doc(f"Area SEND inspection report: {council} Local Area Partnership")
     doc.add_page()
     doc.para("Local area partnership report", size=10)
@@ -630,6 +702,9 @@ def area_send_pdf(council: str, outcome: str | None, *, inspection_start: date, 
     doc.para("Inspection team", size=13, bold=True)
     ofsted = [f"{lead_inspector} HMI, Ofsted lead inspector", "Alex Example, Ofsted HMI"]
     cqc = [f"{cqc_lead}, CQC lead inspector", "Sam Sample, CQC inspector"]
+    if not roles_name_inspectorate:
+        ofsted = [f"{lead_inspector} HMI, Lead inspector", "Alex Example, HMI"]
+        cqc = [f"{cqc_lead}, Lead inspector", "Sam Sample, Inspector"]
     left, right = (cqc, ofsted) if cqc_first else (ofsted, cqc)
     doc.para(("Care Quality Commission    Ofsted" if cqc_first else "Ofsted    Care Quality Commission"), gap=0)
     for a, b in zip(left, right):
