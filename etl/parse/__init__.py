@@ -31,7 +31,7 @@ from etl.records import LETTER_KINDS, REQUIRED_AREAS, ListingMeta, ReportRecord
 
 __all__ = ["PARSER_VERSION", "parse_bytes", "parse_file", "parse_command"]
 
-PARSER_VERSION = "1.3.0"
+PARSER_VERSION = "1.4.0"
 log = logging.getLogger(__name__)
 
 

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from itertools import islice
 
 from etl.parse.fields import clean_name, find_day_list, first_dated_line, first_full_date, parse_day_list
 from etl.parse.frameworks import Reading, printed_dates
@@ -117,8 +118,9 @@ def read_focus(opening: list[str]) -> Focus:
                 areas.add("impact_of_leaders")
         found = tuple(sorted(areas))
         if not found:
-            return Focus(sentence, (), f"visit focus: no area read from {sentence[:200]!r}")
-        return Focus(sentence, found)
+            return Focus(cut(sentence), (), f"visit focus: no area read from {sentence[:200]!r}")
+        long = len(sentence) > MAX_TEXT
+        return Focus(cut(sentence), found, f"visit focus: a sentence of {len(sentence):,} characters, cut" if long else None)
     return Focus(None, tuple(sorted(VISIT_AREAS)))
 
 
@@ -142,13 +144,34 @@ class PriorityActions:
     note: str | None = None
 
 
+# longer than any real item or sentence: cut there (a hostile file's 100 KB item), with a note
+MAX_TEXT = 5000
+_JOINING_WORDS = (" and", " or", " including")
+
+
+def cut(text: str) -> str:
+    """`text` cut to MAX_TEXT characters at a word, marked with an ellipsis."""
+    if len(text) <= MAX_TEXT:
+        return text
+    head = text[:MAX_TEXT]
+    return (head.rsplit(" ", 1)[0] if " " in head else head) + "…"
+
+
 def first_sentence(text: str) -> str:
     """An item's first sentence, whitespace collapsed, without a list's joining punctuation, as
-    a sentence of its own (capital letter, full stop)."""
+    a sentence of its own (capital letter, full stop), cut at MAX_TEXT."""
     text = flat(text).lstrip(f"{BULLET} ")
     text = sentences(text)[0] if text else ""
-    text = re.sub(r"(?:[,;:.]|\s+(?:and|or))*\s*(?:,?\s*including\s*:?)?$", "", text).strip()
-    return (text[:1].upper() + text[1:] + ".") if text else ""
+    # the joining tail (", and", "; or", ", including:") taken off from the end in linear time
+    # (a pattern anchored at the end is tried from every position: quadratic on ", and" * n)
+    while True:
+        stripped = text.rstrip(",;:. \t\n")
+        stripped = next((stripped[:-len(w)] for w in _JOINING_WORDS if stripped.endswith(w)), stripped)
+        if stripped == text:
+            break
+        text = stripped
+    text = cut(text.strip())
+    return (text[:1].upper() + text[1:] + ("" if text.endswith("…") else ".")) if text else ""
 
 
 def read_priority_actions(lines: list[str]) -> PriorityActions:
@@ -170,12 +193,12 @@ def read_priority_actions(lines: list[str]) -> PriorityActions:
             items.append([line[marker.end():]])
             continue
         if items:
-            previous = " ".join(items[-1]).rstrip()
+            previous = items[-1][-1].rstrip()   # the item's last line (a join each line: quadratic)
             if _NEXT_SECTION.match(line) or (previous.endswith((".", ";", "?", "!")) and line[:1].isupper()):
                 break
             items[-1].append(line)
             continue
-        if lead and " ".join(lead).rstrip().endswith((".", "?", "!")) and line[:1].isupper():
+        if lead and lead[-1].rstrip().endswith((".", "?", "!")) and line[:1].isupper():
             break  # a single statement, then the next section
         if _NEXT_SECTION.match(line):
             break
@@ -187,14 +210,20 @@ def read_priority_actions(lines: list[str]) -> PriorityActions:
     counted = [t for t in texts if not _CARRIED_OVER.search(t)]
     if singular:
         text = first_sentence(statement) if statement else (counted[:1] or [""])[0]
-        return PriorityActions(1, (text,) if text else (), None if text else "priority action: its text could not be read")
+        return PriorityActions(1, (text,) if text else (), _cut_note((text,)) if text else
+                               "priority action: its text could not be read")
     if counted:
-        return PriorityActions(len(counted), tuple(counted))
+        return PriorityActions(len(counted), tuple(counted), _cut_note(counted))
     if texts:  # every item is one set out before and still unresolved
         return PriorityActions(0, (), "priority actions: only earlier ones, still unresolved, are listed")
     if statement and ":" not in statement and not _CARRIED_OVER.search(statement):
         return PriorityActions(1, (first_sentence(statement),))
     return PriorityActions(1, (), "priority actions: a heading whose items could not be read (counted as one)")
+
+
+def _cut_note(texts) -> str | None:
+    n = sum(t.endswith("…") for t in texts)   # (an item not cut ends with its full stop)
+    return f"priority actions: {n} item(s) longer than {MAX_TEXT:,} characters cut" if n else None
 
 
 # --- the letter --------------------------------------------------------------------------------
@@ -239,7 +268,7 @@ def _no_title(name: str) -> str:
 def visit_dates(body: list[str], default_year: int | None, letter_date) -> tuple:
     """The visit's first and last day, from the first sentence of the body that gives them."""
     for sentence in body:
-        for intro in _DATES_INTRO.finditer(sentence):
+        for intro in islice(_DATES_INTRO.finditer(sentence), 50):  # bounded: "on 1 on 1 ..." * n
             m = find_day_list(sentence[intro.end():intro.end() + 120])
             if m and m.start() == 0:
                 start, end = parse_day_list(m.group(), default_year, letter_date)
