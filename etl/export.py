@@ -4,13 +4,16 @@
 England over time, About), and one CSV and one Parquet file per dataset, named after its table or
 view. Every dataset is read in one snapshot, every file is written whole
 (etl.landing.write_atomic) to a folder or any fsspec URL.
-CSV and xlsx cells that a spreadsheet would run as a formula are neutralised.
+CSV and xlsx cells that a spreadsheet would run as a formula are neutralised (in a CSV, under any
+common separator); a workbook cell longer than Excel holds is cut at a whole item, the CSV keeps it.
 """
 from __future__ import annotations
 
 import csv
 import io
+import json
 import logging
+import re
 import sys
 from dataclasses import dataclass
 from datetime import date, datetime, timezone
@@ -143,11 +146,47 @@ def read_datasets(wh: Warehouse, names: Iterable[str] = DATASETS) -> dict[str, D
     return out
 
 
+# a formula start after a separator inside a field: a spreadsheet opening the file with that
+# separator (";" is the continental default, tab when pasted) starts a cell, a formula, there
+_EMBEDDED_FORMULA = re.compile(r"([,;\t]\s*)(?=[=+\-@])")
+XLSX_MAX_CELL = 32767  # characters Excel holds in a cell
+CUT_NOTE = "(cut: full text in the CSV)"
+
+
 def neutralise(value):
     """A text cell a spreadsheet would run as a formula gets a leading apostrophe."""
     if isinstance(value, str) and value.startswith(FORMULA_START):
         return "'" + value
     return value
+
+
+def neutralise_field(value):
+    """A CSV field that starts no formula under any common separator (comma, semicolon, tab):
+    an apostrophe at its start and after each separator in it that a formula would follow."""
+    if not isinstance(value, str):
+        return value
+    return neutralise(_EMBEDDED_FORMULA.sub(r"\1'", value))
+
+
+def fit_cell(text: str, limit: int = XLSX_MAX_CELL) -> str:
+    """Text as a workbook cell holds it: whole when it fits, else cut at a whole item (a JSON
+    array's element, else a word) and marked CUT_NOTE, never mid-structure."""
+    if len(text) <= limit:
+        return text
+    room = limit - len(CUT_NOTE) - 4
+    try:
+        items = json.loads(text)
+    except ValueError:
+        items = None
+    if isinstance(items, list):
+        kept, used = [], 2
+        for item in items:
+            used += len(json.dumps(item, ensure_ascii=False)) + 2
+            if used > room:
+                break
+            kept.append(item)
+        return json.dumps(kept, ensure_ascii=False) + CUT_NOTE
+    return text[:room].rsplit(" ", 1)[0] + " … " + CUT_NOTE
 
 
 # -- CSV and Parquet -------------------------------------------------------------------
@@ -156,9 +195,9 @@ def csv_text(columns: list[str], rows: Iterable[tuple]) -> str:
     dates as ISO, None as empty, formula-like cells neutralised."""
     buf = io.StringIO()
     writer = csv.writer(buf, lineterminator="\n")
-    writer.writerow([neutralise(c) for c in columns])
+    writer.writerow([neutralise_field(c) for c in columns])
     for row in rows:
-        writer.writerow(["" if v is None else v.isoformat() if isinstance(v, (date, datetime)) else neutralise(v)
+        writer.writerow(["" if v is None else v.isoformat() if isinstance(v, (date, datetime)) else neutralise_field(v)
                          for v in row])
     return buf.getvalue()
 
@@ -261,7 +300,7 @@ def _write_cell(ws, r: int, c: int, value, kind: str | None, formats: dict, allo
         ws.write_url(r, c, value, formats["link"], string=value)
     elif isinstance(value, str):  # never write(): it would turn "=..." into a formula
         look = formats.get(value) if kind == "grade" else formats["wrap"] if kind == "wrap" else None
-        ws.write_string(r, c, neutralise(value), look)
+        ws.write_string(r, c, fit_cell(neutralise(value)), look)
     else:
         ws.write(r, c, value)
 

@@ -9,9 +9,10 @@ workbook hyperlinks) asks `safe_link` again, so a row stored before the rule exi
     safe_link("javascript:alert(1)", hosts)              -> None
     safe_link("https://files.ofsted.gov.uk/v1/file/1", hosts) -> the URL
 
-`clean_text` takes control characters (C0 but tab and newline, DEL, C1) and bidi overrides out
-of names, titles and PDF text where they are taken in: they can break XML (the Atom feeds),
-drive a terminal, or make text read other than it is.
+`clean_text` takes control characters (C0 but tab and newline, DEL, C1), what XML 1.0 does not
+allow, bidi overrides and invisible characters out of names, titles and PDF text where they are
+taken in: they can break XML (the Atom feeds), drive a terminal, make text read other than it
+is, or hide in it.
 """
 from __future__ import annotations
 
@@ -20,8 +21,11 @@ from functools import lru_cache
 
 from etl.http import connection_target, host_port_allowed
 
-# C0 except tab and newline, DEL, C1; bidi embeddings, overrides and isolates (LRE..RLO, LRI..PDI)
-_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
+# what XML 1.0 does not allow (C0 but tab and newline, lone surrogates, U+FFFE/U+FFFF), DEL and
+# C1; bidi embeddings, overrides and isolates (LRE..RLO, LRI..PDI); and invisible characters:
+# zero-width (ZWSP, ZWNJ, ZWJ, word joiner, BOM), the LRM/RLM/ALM marks, tag characters
+_CONTROL = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u200b-\u200f\u202a-\u202e\u2060\u2066-\u2069"
+                      "\u061c\ufeff\ufffe\uffff\ud800-\udfff\U000e0000-\U000e007f]")
 _TERMINAL = re.compile(r"[\x00-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
 
 
@@ -62,7 +66,8 @@ def safe_link(url: str | None, allowed_hosts) -> str | None:
 
 
 def clean_text(text: str) -> str:
-    """`text` without control characters (tab and newline kept) or bidi overrides."""
+    """`text` without control characters (tab and newline kept), characters XML 1.0 does not
+    allow, bidi overrides or invisible characters."""
     return _CONTROL.sub("", text)
 
 

@@ -17,6 +17,7 @@ import pytest
 
 from etl.config import Settings
 from etl.parse import parse_file
+from etl.reference import names_another_council
 
 # every field the scorer reports, at 100%
 THRESHOLDS = dict.fromkeys(("framework", "judgement accuracy", "inspection_start", "inspection_end", "published",
@@ -57,6 +58,10 @@ def _score(corpus: Path, tmp_path: Path, thresholds: dict[str, float]) -> list:
     scores["judgement accuracy"] = float(re.search(r"judgement accuracy ([\d.]+)%", result.stdout).group(1))
     for field, minimum in thresholds.items():
         assert scores[field] >= minimum, f"{field}: {scores[field]}% < {minimum}%\n{result.stdout}"
+    # each names the council it is listed under (folders are "<URN>_<name>"), however printed
+    misnamed = [(s, r.local_authority) for s, r in zip(sources, records)
+                if names_another_council(r.local_authority, Path(s).parts[0].split("_")[0])]
+    assert misnamed == []
     return records
 
 

@@ -3,10 +3,12 @@
 A message is one event for one channel (a target at one cadence), or one digest for one
 channel and period. Its row in `alert_messages` goes pending -> sending (the claim: one
 committed UPDATE that only one sender can win) -> delivered | failed; a failed message is
-claimed again by a later run. Two senders at once (a CLI run beside a DAG run, a zombie worker
-beside its retry) therefore never send one message twice. A sender that dies between its claim
-and its record leaves the row `sending`; after CLAIM_TIMEOUT another run takes it over (that
-message alone may then arrive twice; it carries its change IDs, so a receiver can drop it).
+claimed again by a later run; a message too long for its service even once cut (its areas for
+priority action, a digest's lines, at a whole item) is `refused`, never retried. Two senders at
+once (a CLI run beside a DAG run, a zombie worker beside its retry) therefore never send one
+message twice. A sender that dies between its claim and its record leaves the row `sending`;
+after CLAIM_TIMEOUT another run takes it over (that message alone may then arrive twice; it
+carries its change IDs, so a receiver can drop it).
 
 Digest events are queued in the period they were first matched and sent, as one message,
 by the first run after the period ends.
@@ -15,6 +17,7 @@ from __future__ import annotations
 
 import logging
 import uuid
+from functools import lru_cache
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from typing import Callable
@@ -23,8 +26,8 @@ from urllib.parse import unquote, urlsplit
 import apprise
 
 from etl.alert.events import AlertEvent, collect_events
-from etl.alert.messages import Message, render, render_digest
-from etl.alert.rules import CouncilDirectory, Rule, channel_id
+from etl.alert.messages import Message, render, render_digest, render_notice, size
+from etl.alert.rules import CouncilDirectory, Rule, body_format, channel_id
 from etl.warehouse import Warehouse
 
 log = logging.getLogger(__name__)
@@ -54,9 +57,36 @@ def apprise_send(url: str, title: str, body: str, body_format: str = "text") -> 
     target = apprise.Apprise()
     if not target.add(url):
         return f"not a valid Apprise URL: {channel_id(url)}"
+    for plugin in target:
+        _ping_nobody(plugin)
     with apprise.LogCapture(level=logging.WARNING) as captured:
         ok = target.notify(title=title, body=body, body_format=body_format)
     return None if ok else without_url_parts(captured.getvalue().strip() or "delivery failed", url)
+
+
+def _ping_nobody(plugin) -> None:
+    """Discord pings whoever a message names (@everyone, a role, a user) unless its payload
+    says `allowed_mentions`; Apprise's Discord plugin sends none, so every request it makes
+    carries an empty one (the text is defused too: messages.escape)."""
+    from apprise.plugins.discord import NotifyDiscord
+
+    if not isinstance(plugin, NotifyDiscord):
+        return
+    post = plugin._send
+
+    def send(payload, *args, **kwargs):
+        return post({**payload, "allowed_mentions": {"parse": []}}, *args, **kwargs)
+
+    plugin._send = send
+
+
+@lru_cache(maxsize=256)
+def message_limit(url: str) -> int | None:
+    """The most characters the service behind `url` takes in one message, as Apprise knows it
+    (Discord 2,000, Telegram 4,096, Mattermost 4,000, email and webhooks 32,768); None: no limit known."""
+    plugin = apprise.Apprise.instantiate(url)
+    limit = getattr(plugin, "body_maxlen", None) if plugin else None
+    return limit if isinstance(limit, int) and limit > 0 else None
 
 
 def without_url_parts(text: str, url: str) -> str:
@@ -80,7 +110,9 @@ def notify_operators(urls: list[str], title: str, body: str, send: Sender = appr
     title, body = redact(title), redact(body)
     for url in urls:
         try:
-            error = send(url, title, body)
+            # escaped, defused and cut for the destination exactly as a subscriber's alert is
+            notice = render_notice(title, body, body_format(url), message_limit(url))
+            error = send(url, notice.title, notice.body, notice.format)
         except Exception as exc:  # a broken notifier must not mask the failure it reports
             error = str(exc)
         if error:
@@ -134,9 +166,17 @@ def send_alerts(wh: Warehouse, rules: list[Rule], directory: CouncilDirectory, *
         if not _claim(wh, message_id, channel, sender, now):
             continue  # another sender has it
         route = channels[channel]
-        message = _compose(wh, message_id, channel, route, by_id)
+        limit = message_limit(route.url)
+        message = _compose(wh, message_id, channel, route, by_id, limit)
         if message is None:
             _record(wh, message_id, channel, "empty", None, now)
+            continue
+        if limit and size(message) > limit:  # cut as far as it goes and still too long: no retry would send it
+            error = f"message too long for its service: {size(message)} characters (limit {limit}), not retried"
+            _record(wh, message_id, channel, "refused", error, now)
+            summary.failed += 1
+            summary.errors.append(f"{channel}: {error}")
+            log.error("alert %s to %s refused: %s", message_id, channel, error)
             continue
         error = send(route.url, message.title, message.body, message.format)
         _record(wh, message_id, channel, "failed" if error else "delivered", error, now)
@@ -209,11 +249,12 @@ def _record(wh: Warehouse, message_id: str, channel: str, status: str, error: st
 
 
 def _compose(wh: Warehouse, message_id: str, channel: str, route: Route,
-             by_id: dict[str, AlertEvent]) -> Message | None:
-    """The message for a claimed row; None when nothing is left to say (its events retracted)."""
+             by_id: dict[str, AlertEvent], limit: int | None = None) -> Message | None:
+    """The message for a claimed row, cut to `limit`; None when nothing is left to say (its
+    events retracted)."""
     if not message_id.startswith("digest:"):
         event = by_id.get(message_id)
-        return render(event, route.format) if event else None
+        return render(event, route.format, limit=limit) if event else None
     members = [r[0] for r in wh.fetchall("SELECT message_id FROM alert_messages WHERE digest_id = ? AND channel = ?",
                                          [message_id, channel])]
     events = sorted((by_id[m] for m in members if m in by_id), key=lambda e: (e.published or date.min, e.council))
@@ -222,7 +263,7 @@ def _compose(wh: Warehouse, message_id: str, channel: str, route: Route,
     _, cadence, start = message_id.split(":", 2)
     first = datetime.fromisoformat(start)
     return render_digest(events, route.format, cadence, first.date(),
-                         (period(first, cadence)[1] - timedelta(days=1)).date())
+                         (period(first, cadence)[1] - timedelta(days=1)).date(), limit=limit)
 
 
 # -- preview ----------------------------------------------------------------------------
@@ -234,11 +275,12 @@ def preview(events: list[AlertEvent], rules: list[Rule], directory: CouncilDirec
     digests: dict[tuple[str, str, datetime], tuple[Route, list[AlertEvent]]] = {}
     for event, route in routes(events, rules, directory):
         if route.cadence == "immediate":
-            out.setdefault(names[route.channel], []).append(render(event, route.format))
+            out.setdefault(names[route.channel], []).append(render(event, route.format, limit=message_limit(route.url)))
         else:
             start, _ = period(event.noticed_at or datetime.combine(event.published or date.min, time()), route.cadence)
             digests.setdefault((route.channel, route.cadence, start), (route, []))[1].append(event)
     for (channel, cadence, start), (route, members) in sorted(digests.items(), key=lambda kv: kv[0][2]):
         end = period(start, cadence)[1] - timedelta(days=1)
-        out.setdefault(names[channel], []).append(render_digest(members, route.format, cadence, start.date(), end.date()))
+        out.setdefault(names[channel], []).append(render_digest(members, route.format, cadence, start.date(), end.date(),
+                                                                limit=message_limit(route.url)))
     return out

@@ -70,12 +70,12 @@ def escape(value: object, fmt: str) -> str:
     title a chat service shows unformatted): never markup, a link or a mention."""
     text = clean(value)
     if fmt == "html":
-        return html.escape(text)
-    # a zero-width space after @ or < breaks every mention (@everyone, <!channel>, <users/all>)
-    text = text.replace("@", "@" + ZWSP).replace("<", "<" + ZWSP)
-    if fmt in ("markdown", "chat-title"):
-        # and where chat would link a bare address: after "://" and after dots between letters
-        text = re.sub(r"\.(?=\w)", "." + ZWSP, text).replace("://", ":" + ZWSP + "//").replace("](", "]" + ZWSP + "(")
+        text = html.escape(text)
+    else:
+        # a zero-width space after @ or < breaks every mention (@everyone, <!channel>, <users/all>)
+        text = text.replace("@", "@" + ZWSP).replace("<", "<" + ZWSP)
+    # and where a chat or mail client would link a bare address: after "://", after dots between letters
+    text = re.sub(r"\.(?=\w)", "." + ZWSP, text).replace("://", ":" + ZWSP + "//").replace("](", "]" + ZWSP + "(")
     return _MD_SPECIAL.sub(r"\\\1", text) if fmt == "markdown" else text
 
 
@@ -92,9 +92,28 @@ def safe_url(url: str | None, allowed_hosts=None) -> str | None:
 
 
 # -- one event --------------------------------------------------------------------------
-def render(event: AlertEvent, fmt: str, allowed_hosts=None) -> Message:
-    """`allowed_hosts`: where a report link may point (etl.links; default, the settings')."""
-    return Message(event_title(event, fmt), _BUILDERS[fmt](allowed_hosts).event(event), fmt)
+def render(event: AlertEvent, fmt: str, allowed_hosts=None, limit: int | None = None) -> Message:
+    """`allowed_hosts`: where a report link may point (etl.links; default, the settings');
+    `limit`: the most characters the destination takes (title and body: `size`), the areas for
+    priority action cut at a whole item to fit."""
+    title = event_title(event, fmt)
+    room = None if limit is None else limit - len(title) - 2
+    return Message(title, _BUILDERS[fmt](allowed_hosts).event(event, room), fmt)
+
+
+def size(message: Message) -> int:
+    """The characters a destination counts: title and body (a chat service joins them)."""
+    return len(message.title) + 2 + len(message.body)
+
+
+def render_notice(title: str, body: str, fmt: str, limit: int | None = None) -> Message:
+    """An operators' notice (its lines quote council names, titles and flags read from files)
+    escaped and defused like subscribers' alerts, a line an item, cut at a whole line to fit."""
+    builder = _BUILDERS[fmt]()
+    title = _title(title, fmt)
+    lines = [builder.esc(line) for line in body.splitlines() if line.strip()]
+    room = None if limit is None else limit - len(title) - 2 - len(builder.join([""]))
+    return Message(title, builder.join([builder.fit("", lines, room, "see the run's log")]), fmt)
 
 
 def event_title(event: AlertEvent, fmt: str) -> str:
@@ -230,7 +249,30 @@ class _Text:
     def heading(self, title: str) -> str:
         return ""  # chat and webhooks show the title themselves
 
-    def event(self, event: AlertEvent) -> str:
+    def fit(self, heading: str, items: list[str], room: int | None, where: str) -> str:
+        """`items` as a list within `room` characters (None: all): whole items, the first
+        first, then "… N more: <where>"."""
+        whole = self.items(heading, items)
+        if room is None or len(whole) <= room:
+            return whole
+        more = lambda n: f"… {n} more: {where}"  # noqa: E731
+        used = len(self.items(heading, [more(len(items))])) + self.item_gap
+        kept = 0
+        for item in items:
+            used += len(self.items("", [item])) + self.item_gap
+            if used > room:
+                break
+            kept += 1
+        return self.items(heading, [*items[:kept], more(len(items) - kept)])
+
+    item_gap = 1   # what joins two items (a newline)
+
+    @property
+    def block_gap(self) -> int:
+        """What joining one more block adds besides the block itself."""
+        return len(self.join(["x", "x"])) - len(self.join(["x"])) - 1
+
+    def event(self, event: AlertEvent, room: int | None = None) -> str:
         blocks = [self.heading(title_text(event)), self.para(self.esc(_facts(event)))]
         if event.changes:
             heading = "Retracted changes:" if event.kind == "retraction" else "Changed:"
@@ -238,14 +280,17 @@ class _Text:
         if event.held:
             heading = "Grades that held:" if event.kind == "grade_change" else "Grades:"
             blocks.append(self.items(heading, [f"{self.esc(area_label(a))}: {self.grade(g)}" for a, g in event.held]))
+        lists = []   # (place, heading, items, where the rest is): fitted, in order, into the room left
         if event.kind == "priority_action":
             texts = [self.esc(t) for t in event.priority_action_texts]
             unread = event.priority_actions - len(texts)
             if unread > 0:
                 texts.append(f"{unread} more could not be read: see the letter")
-            blocks.append(self.items("Areas for priority action:", texts))
+            lists.append((len(blocks), "Areas for priority action:", texts, "see the letter"))
+            blocks.append("")   # the list: fitted below into the room the rest leaves
         if event.improvements:
-            blocks.append(self.items("What needs to improve:", self.points(event.improvements)))
+            lists.append((len(blocks), "What needs to improve:", self.points(event.improvements), "see the report"))
+            blocks.append("")
         note = _framework_note(event)
         if note:
             blocks.append(self.para(self.esc(note)))
@@ -253,6 +298,9 @@ class _Text:
         blocks.append(self.para(self.link(url, "Read the report") if url else "Report link not available."))
         if event.changes:
             blocks.append(self.para("Change IDs: " + ", ".join(c.change_id for c in event.changes)))
+        for place, heading, items, where in lists:
+            left = None if room is None else room - len(self.join(blocks)) - self.block_gap
+            blocks[place] = self.fit(heading, items, left, where)
         return self.join(blocks)
 
     def points(self, texts: tuple[str, ...]) -> list[str]:
@@ -261,12 +309,14 @@ class _Text:
         more = len(texts) - MAX_POINTS
         return shown + ([f"and {more} more: see the report"] if more > 0 else [])
 
-    def digest(self, heading: str, events: list[AlertEvent]) -> str:
+    def digest(self, heading: str, events: list[AlertEvent], room: int | None = None) -> str:
         lines = []
         for e in events:
             url = safe_url(e.url, self.allowed_hosts)
             lines.append(self.esc(title_text(e).removeprefix("Ofsted: ")) + (f" — {self.link(url, 'report')}" if url else ""))
-        return self.join([self.para(self.esc(heading)), self.items("", lines)])
+        top = self.para(self.esc(heading))
+        left = None if room is None else room - len(self.join([top])) - self.block_gap
+        return self.join([top, self.fit("", lines, left, "see the view")])
 
 
 class _Markdown(_Text):
@@ -291,6 +341,8 @@ class _Html(_Text):
     def heading(self, title: str) -> str:  # an email client shows the subject apart from the body
         return f'<h2 style="font-size:18px;margin:0 0 12px">{self.esc(title.removeprefix("Ofsted: "))}</h2>'
 
+    item_gap = 0
+
     def items(self, heading: str, items: list[str]) -> str:
         head = f"<p><strong>{heading}</strong></p>" if heading else ""
         return head + "<ul>" + "".join(f"<li>{i}</li>" for i in items) + "</ul>"
@@ -314,10 +366,11 @@ _BUILDERS = {"text": _Text, "markdown": _Markdown, "html": _Html}
 
 # -- digests ----------------------------------------------------------------------------
 def render_digest(events: list[AlertEvent], fmt: str, cadence: str, period_start: date, period_end: date,
-                  allowed_hosts=None) -> Message:
-    """One message for a period: a line per event, oldest first."""
+                  allowed_hosts=None, limit: int | None = None) -> Message:
+    """One message for a period: a line per event, oldest first (cut at a whole line to fit `limit`)."""
     span = day(period_start) if cadence == "daily" else f"{day(period_start)} to {day(period_end)}"
     n = len(events)
-    title = f"Ofsted {cadence} digest, {span}: {n} report{'s' if n != 1 else ''}"
+    title = _title(f"Ofsted {cadence} digest, {span}: {n} report{'s' if n != 1 else ''}", fmt)
     heading = f"What Ofsted published about the councils you follow, {span}:"
-    return Message(_title(title, fmt), _BUILDERS[fmt](allowed_hosts).digest(heading, events), fmt)
+    room = None if limit is None else limit - len(title) - 2
+    return Message(title, _BUILDERS[fmt](allowed_hosts).digest(heading, events, room), fmt)

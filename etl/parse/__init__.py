@@ -20,7 +20,9 @@ import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from etl import reference
 from etl.config import Settings
+from etl.links import one_line
 from etl.parse.frameworks import READERS, Reading, identify
 from etl.parse.letters import read_area_send, read_letter
 from etl.parse.guard import Deadline, Refused, TimeLimit, check_size
@@ -94,6 +96,24 @@ def _read(data: bytes, settings: Settings, pages: list[str] | None = None) -> Re
         pdf.close()
 
 
+def listed_council(meta: ListingMeta) -> str | None:
+    """The council the listing files a document under: its name there, else the reference's."""
+    council = reference.by_urn().get(meta.urn) if meta.urn else None
+    return meta.local_authority or (council.name if council else None)
+
+
+def check_council(reading: Reading, meta: ListingMeta, found: Reconciled) -> None:
+    """A document that names a council other than its listing's: a graded one is held (its
+    grades would move another council's history, or be a misfiled report), a letter noted."""
+    if not reading.local_authority or not reference.names_another_council(
+            reading.local_authority, meta.urn, meta.local_authority):
+        return
+    listed = listed_council(meta) or "?"
+    where = f"{listed} ({meta.urn})" if meta.urn else listed
+    text = f"council: names {one_line(reading.local_authority)[:80]}; listed under {one_line(where)}"
+    (found.flags if reading.expected else found.notes).append(text)
+
+
 def parse_bytes(data: bytes, source: str, meta: ListingMeta | None = None,
                 settings: Settings | None = None) -> ReportRecord:
     """Parse one file's bytes. Never raises: any failure is a not-a-report record."""
@@ -130,7 +150,9 @@ def _parse(data: bytes, source: str, meta: ListingMeta | None, settings: Setting
     for name in ("inspection_start", "inspection_end"):
         if getattr(reading, name) is None and reading.kind != "other" and not dates_flagged:
             found.flags.append(f"{name}: not found")
-    provenance["local_authority"] = reading.local_authority or meta.local_authority
+    check_council(reading, meta, found)
+    # the listing files a document under its council: the document's own words never move it
+    provenance["local_authority"] = listed_council(meta) or reading.local_authority
     if not (provenance["local_authority"] or meta.urn):
         found.flags.append("council: not found")
     provenance["published"] = reading.published or meta.published

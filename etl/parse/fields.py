@@ -23,6 +23,7 @@ MONTHS = {m: i for i, m in enumerate(
     ["january", "february", "march", "april", "may", "june", "july", "august", "september",
      "october", "november", "december"], 1)}
 _MONTH_RE = r"(?:jan|feb|mar|apr|may|jun|jul|aug|sep|sept|oct|nov|dec)[a-z]*\.?"
+_MONTH = re.compile(_MONTH_RE, re.I)
 
 
 def _month(word: str) -> int | None:
@@ -162,11 +163,11 @@ _WEEKDAY_ANY = re.compile(r"\b(?:mon|tues|wednes|thurs|fri|satur|sun)day\b,?", r
 
 
 def find_day_list(text: str) -> re.Match | None:
-    """The first list of days in `text` that names a month."""
-    for m in _DAY_LIST_RE.finditer(text):
-        if re.search(_MONTH_RE, m.group(), re.I):
-            return m
-    return None
+    """The first list of days in `text` that names a month (none without a month word: the
+    cheap answer for text with a number in every word)."""
+    if not _MONTH.search(text):
+        return None
+    return next((m for m in _DAY_LIST_RE.finditer(text) if _MONTH.search(m.group())), None)
 
 
 # a date as letters print it at the top: "8 March 2019", "8th of March 2019", "Friday 8 March, 2019"

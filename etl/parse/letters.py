@@ -14,6 +14,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from datetime import date, timedelta
+from itertools import islice
 
 from etl.parse.fields import clean_name, find_day_list, first_dated_line, first_full_date, parse_day_list
 from etl.parse.frameworks import Reading, printed_dates
@@ -122,8 +123,9 @@ def read_focus(opening: list[str]) -> Focus:
                 areas.add("impact_of_leaders")
         found = tuple(sorted(areas))
         if not found:
-            return Focus(sentence, (), f"visit focus: no area read from {sentence[:200]!r}")
-        return Focus(sentence, found)
+            return Focus(cut(sentence), (), f"visit focus: no area read from {sentence[:200]!r}")
+        long = len(sentence) > MAX_TEXT
+        return Focus(cut(sentence), found, f"visit focus: a sentence of {len(sentence):,} characters, cut" if long else None)
     return Focus(None, tuple(sorted(VISIT_AREAS)))
 
 
@@ -153,13 +155,34 @@ class PriorityActions:
     note: str | None = None
 
 
+# longer than any real item or sentence: cut there (a hostile file's 100 KB item), with a note
+MAX_TEXT = 5000
+_JOINING_WORDS = (" and", " or", " including")
+
+
+def cut(text: str) -> str:
+    """`text` cut to MAX_TEXT characters at a word, marked with an ellipsis."""
+    if len(text) <= MAX_TEXT:
+        return text
+    head = text[:MAX_TEXT]
+    return (head.rsplit(" ", 1)[0] if " " in head else head) + "…"
+
+
 def first_sentence(text: str) -> str:
     """An item's first sentence, whitespace collapsed, without a list's joining punctuation, as
-    a sentence of its own (capital letter, full stop)."""
+    a sentence of its own (capital letter, full stop), cut at MAX_TEXT."""
     text = flat(text).lstrip(f"{BULLET} ")
     text = sentences(text)[0] if text else ""
-    text = re.sub(r"(?:[,;:.]|\s+(?:and|or))*\s*(?:,?\s*including\s*:?)?$", "", text).strip()
-    return (text[:1].upper() + text[1:] + ".") if text else ""
+    # the joining tail (", and", "; or", ", including:") taken off from the end in linear time
+    # (a pattern anchored at the end is tried from every position: quadratic on ", and" * n)
+    while True:
+        stripped = text.rstrip(",;:. \t\n")
+        stripped = next((stripped[:-len(w)] for w in _JOINING_WORDS if stripped.endswith(w)), stripped)
+        if stripped == text:
+            break
+        text = stripped
+    text = cut(text.strip())
+    return (text[:1].upper() + text[1:] + ("" if text.endswith("…") else ".")) if text else ""
 
 
 def _earlier(sentence: str) -> bool:
@@ -179,7 +202,7 @@ def _priority_section(lines: list[str], rest: str | None) -> tuple[list[str], li
             items.append([line[marker.end():]])
             continue
         if items:
-            previous = " ".join(items[-1]).rstrip()
+            previous = items[-1][-1].rstrip()   # the item's last line (a join each line: quadratic)
             if _NEXT_SECTION.match(line) or (previous.endswith((".", ";", "?", "!")) and line[:1].isupper()):
                 break
             items[-1].append(line)
@@ -223,17 +246,24 @@ def read_priority_actions(lines: list[str]) -> PriorityActions:
     counted = [] if listed_earlier else [t for t in texts if not _CARRIED_OVER.search(t)]
     if counted:
         if singular and said and _ONE_AREA_DETAILED.search(said[-1]):
-            return PriorityActions(1, (first_sentence(said[-1]),))
-        return PriorityActions(len(counted), tuple(counted))
+            text = first_sentence(said[-1])
+            return PriorityActions(1, (text,), _cut_note((text,)))
+        return PriorityActions(len(counted), tuple(counted), _cut_note(counted))
     if texts or (said and not new_said and any(_earlier(t) for t in said)):
         return PriorityActions(0, (), "priority actions: only earlier ones, still unresolved, are set out")
     if new_said and not any(":" in t for t in new_said):   # a colon: a lead-in over items not told apart
-        return PriorityActions(1, (first_sentence(new_said[0]),))
+        text = first_sentence(new_said[0])
+        return PriorityActions(1, (text,), _cut_note((text,)))
     if (said and not new_said) or (stated_none and not said):
         return PriorityActions()                                  # "There are no priority actions ..."
     note = "priority action: its text could not be read" if singular else \
         "priority actions: a heading whose items could not be read (counted as one)"
     return PriorityActions(1, (), note)
+
+
+def _cut_note(texts) -> str | None:
+    n = sum(t.endswith("…") for t in texts)   # (an item not cut ends with its full stop)
+    return f"priority actions: {n} item(s) longer than {MAX_TEXT:,} characters cut" if n else None
 
 
 # --- the letter --------------------------------------------------------------------------------
@@ -341,7 +371,7 @@ def visit_dates(body: list[str], default_year: int | None, letter_date) -> tuple
     that sentence (or, where none gives them, the first that seemed to: the one tried)."""
     tried = None
     for sentence in body:
-        for intro in _DATES_INTRO.finditer(sentence):
+        for intro in islice(_DATES_INTRO.finditer(sentence), 50):  # bounded: "on 1 on 1 ..." * n
             m = find_day_list(sentence[intro.end():intro.end() + 120])
             if m and m.start() == 0:
                 start, end = parse_day_list(m.group(), default_year, letter_date)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import csv
 import json
+import re
 from dataclasses import dataclass
 from datetime import date
 from functools import lru_cache
@@ -111,6 +112,72 @@ def neighbours_of(urn: str) -> list[str]:
     """The council's statistical neighbours as URNs, most similar first ([] if unknown)."""
     council = by_urn().get(str(urn))
     return list(council.statistical_neighbours) if council else []
+
+
+# -- names -------------------------------------------------------------------------------
+# words a council's name is printed with or without ("London Borough of Sutton", "Durham County
+# Council", "Bristol, City of", "the Royal Borough of Greenwich", "Dudley MBC")
+_NAME_NOISE = frozenset("the of city council borough county metropolitan district royal mbc mdc".split())
+_LONDON_BOROUGH = re.compile(r"\blondon borough of\b")
+
+
+def normalise_name(name: str) -> str:
+    """A council's name reduced to the words that tell it apart: case, "&"/"and", apostrophes,
+    punctuation and whitespace, "Saint"/"St", and the words of `_NAME_NOISE` do not count."""
+    text = _LONDON_BOROUGH.sub(" ", name.lower().replace("&", " and "))
+    text = re.sub(r"[\u2019'`]", "", text)
+    words = ("st" if w == "saint" else w for w in re.split(r"[^\w]+|_", text) if w)
+    return " ".join(w for w in words if w not in _NAME_NOISE)
+
+
+@lru_cache(maxsize=1)
+def _known_names() -> dict[str, frozenset[str]]:
+    """Every normalised name in the reference (names, also-known-as, predecessors without a
+    URN) -> the URNs (or "name:" keys for those without one) it names."""
+    out: dict[str, set[str]] = {}
+    for c in _councils():
+        for name in (c.name, *c.also_known_as):
+            out.setdefault(normalise_name(name), set()).add(c.urn)
+    for r in succession_rows():
+        out.setdefault(normalise_name(r["predecessor_name"]), set()).add(r["predecessor_urn"] or "name:" + r["predecessor_name"])
+    return {name: frozenset(keys) for name, keys in out.items() if name}
+
+
+def _family(urn: str | None) -> set[str]:
+    """The council and the councils it succeeded or that succeeded it (keys of `_known_names`)."""
+    council = by_urn().get(str(urn)) if urn else None
+    if council is None:
+        return set()
+    out = {council.urn, *council.predecessors, *council.successors}
+    out |= {"name:" + r["predecessor_name"] for r in succession_rows()
+            if not r["predecessor_urn"] and r["successor_urn"] == council.urn}
+    return out
+
+
+def names_another_council(named: str | None, urn: str | None, listed: str | None = None) -> bool:
+    """Whether `named` (the council a document names) is a council other than the one its
+    listing files it under (`urn`, or the listing's name `listed` for a council the reference
+    lacks), its predecessors and its successors. The reference's names found in `named` count,
+    a name inside a longer one aside ("Somerset" in "North Somerset"); a name that is none of
+    them ("the local area") is not another council, nor is the short form of a name that more
+    than one council starts with ("Kingston")."""
+    if not named or not (urn or listed):
+        return False
+    text = f" {normalise_name(named)} "
+    found = []   # (start, end, keys) of every reference name in the text
+    for name, keys in _known_names().items():
+        start = text.find(f" {name} ")
+        while start >= 0:
+            found.append((start, start + len(name) + 1, keys))
+            start = text.find(f" {name} ", start + 1)
+    kept = [f for f in found if not any(o[0] <= f[0] and f[1] <= o[1] and o[1] - o[0] > f[1] - f[0] for o in found)]
+    if not kept:  # a short form of one council's name only ("Newcastle")
+        starts = [keys for name, keys in _known_names().items() if f" {name} ".startswith(text)]
+        kept = [(0, 0, starts[0])] if len(starts) == 1 else []
+    own = _family(urn)
+    if any(keys & own for *_, keys in kept) or (listed and f" {normalise_name(listed)} " in text):
+        return False
+    return bool(kept)
 
 
 # -- hex map ---------------------------------------------------------------------------
