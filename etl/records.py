@@ -131,6 +131,8 @@ class ReportRecord:
     # what each source said, per area: {"help_and_protection": {"table": "good", "body": None}}
     readings: dict[str, dict[str, str | None]] = field(default_factory=dict)
     visit: Visit | None = None         # letters only (kind in LETTER_KINDS)
+    # what the document says must improve, its points in order (etl.parse.improvements)
+    improvements: tuple[str, ...] = ()
 
     def label(self) -> str:
         return report_label(self.local_authority, self.urn, self.published, self.url)
@@ -138,7 +140,7 @@ class ReportRecord:
     def to_contract(self) -> dict:
         """The JSON object of `ofsted parse` (dates as ISO strings)."""
         out = {k: (v.isoformat() if isinstance(v, date) else v) for k, v in asdict(self).items()}
-        for name in ("review_flags", "review_notes", "unread_areas"):
+        for name in ("review_flags", "review_notes", "unread_areas", "improvements"):
             out[name] = list(getattr(self, name))
         if self.reason is None:
             out.pop("reason")

@@ -24,12 +24,13 @@ from etl.config import Settings
 from etl.parse.frameworks import READERS, Reading, identify
 from etl.parse.letters import read_area_send, read_letter
 from etl.parse.guard import Deadline, Refused, TimeLimit, check_size
+from etl.parse.improvements import Improvements, read_improvements
 from etl.parse.text import PdfText, sniff
 from etl.records import LETTER_KINDS, REQUIRED_AREAS, ListingMeta, ReportRecord
 
 __all__ = ["PARSER_VERSION", "parse_bytes", "parse_file", "parse_command"]
 
-PARSER_VERSION = "1.3.0"
+PARSER_VERSION = "1.4.0"
 log = logging.getLogger(__name__)
 
 
@@ -67,7 +68,7 @@ def reconcile(reading: Reading) -> Reconciled:
     return out
 
 
-def _read(data: bytes, settings: Settings) -> Reading:
+def _read(data: bytes, settings: Settings) -> tuple[Reading, Improvements]:
     check_size(data, settings.parse_max_bytes)
     sniff(data)
     deadline = Deadline(settings.parse_timeout)
@@ -85,8 +86,9 @@ def _read(data: bytes, settings: Settings) -> Reading:
         else:  # an Ofsted document of a kind not told by its title: read, listed, never held for it
             reading = read_letter(pdf, what)
             reading.notes.append("kind: an Ofsted document of a kind not recognised from its title")
+        improvements = read_improvements(pdf, reading.kind, reading.framework)
         deadline.check()
-        return reading
+        return reading, improvements
     finally:
         pdf.close()
 
@@ -99,7 +101,7 @@ def parse_bytes(data: bytes, source: str, meta: ListingMeta | None = None,
                       sha256=meta.sha256, published=meta.published, local_authority=meta.local_authority)
     try:
         settings = settings or Settings.from_env()
-        reading = _read(data, settings)
+        reading, improvements = _read(data, settings)
     except Refused as exc:
         return ReportRecord(is_report=False, reason=str(exc), failed=isinstance(exc, TimeLimit), **provenance)
     except Exception as exc:  # a parser bug must not stop a batch; say what happened (and retry)
@@ -108,6 +110,8 @@ def parse_bytes(data: bytes, source: str, meta: ListingMeta | None = None,
                             failed=True, **provenance)
     found = reconcile(reading)
     found.notes += reading.notes
+    if improvements.note:
+        found.notes.append(improvements.note)
     # the council and dates place a report in a council's history; without them it needs a person
     # (a document of no known kind has no place there to hold it from)
     for name in ("inspection_start", "inspection_end"):
@@ -122,7 +126,7 @@ def parse_bytes(data: bytes, source: str, meta: ListingMeta | None = None,
         inspection_start=reading.inspection_start, inspection_end=reading.inspection_end,
         lead_inspector=reading.lead_inspector, judgements=found.judgements,
         review_flags=tuple(found.flags), review_notes=tuple(found.notes), unread_areas=tuple(found.unread),
-        readings=found.readings, visit=reading.visit, **provenance)
+        readings=found.readings, visit=reading.visit, improvements=improvements.items, **provenance)
 
 
 def parse_file(path: str | Path, meta: ListingMeta | None = None,

@@ -1,0 +1,286 @@
+"""What a report or letter says must improve: its improvement points, in order
+(../shared/ofsted-reports.md, "What needs to improve").
+
+    found = read_improvements(pdf, kind, framework)   # found.items, found.note
+
+Each kind of document prints its points in a section of its own, under a heading its template
+fixes (an ILACS report's "What needs to improve?", a SIF report's "Recommendations", a focused
+visit's "What needs to improve in this area of social work practice", ...) and ending at the next
+heading of that template. The section is read from the document's lines without their page
+furniture (running headers and footers, page numbers, letterheads: the lines repeated at the top
+or bottom of the pages) and footnotes. Its items are its list items (bullets; a SIF report's
+numbers, whose sub-bullets belong to them), or, where it has no list, its paragraphs (or table
+rows). Every rule is linear in the text's length."""
+from __future__ import annotations
+
+import re
+from collections import Counter
+from dataclasses import dataclass
+
+from etl.parse.text import BULLET, PdfText, flat
+
+I = re.I
+MAX_ITEM = 5000          # characters: longer is no improvement point but a section misread
+_TOP, _BOTTOM = 10, 5     # lines at a page's top and bottom where its furniture is looked for
+
+
+@dataclass(frozen=True)
+class Improvements:
+    items: tuple[str, ...] = ()
+    note: str | None = None        # a review note: the section could not be read as it should
+
+
+@dataclass(frozen=True)
+class Section:
+    """Where a kind of document prints its points: the heading (a line of its own), the headings
+    that end the section, the list marker its items start with (the other marks sub-items), and
+    the sub-headings whose items are not improvement points (read on at `resume`)."""
+    start: re.Pattern
+    end: re.Pattern
+    marker: str = BULLET
+    skip: re.Pattern | None = None
+    resume: re.Pattern | None = None
+    drop: re.Pattern | None = None     # lines that group items and are no part of them
+
+
+def _heading(pattern: str) -> re.Pattern:
+    # a whole line: the heading, then at most its punctuation (footnote markers are gone by then)
+    return re.compile(rf"(?:{pattern})\s*[?:.]?", I)
+
+
+_LETTER_END = r"yours sincerely|yours faithfully|ofsted will take the findings|next steps\b"
+_PRIORITY = r"areas? for priority action"
+NUMBER = "number"
+
+SECTIONS: dict[str, Section] = {
+    "ilacs": Section(
+        _heading(r"what needs to improve(?: in this local authority)?"),
+        re.compile(r"the experiences and progress of|the impact of leaders|overall effectiveness\b|"
+                   r"summary for children|information about this inspection", I)),
+    "sif": Section(
+        _heading(r"recommendations|areas for improvement|what does the local authority need to improve"),
+        re.compile(r"summary for children|the local authority'?s strengths|the local authority has the following "
+                   r"strengths|information about this inspection|summary of findings|section \d|the effectiveness of "
+                   r"the local safeguarding|key strengths and weaknesses|inspection judgements? about", I),
+        marker=NUMBER,
+        skip=re.compile(r"priority and immediate action|" + _PRIORITY, I),
+        resume=_heading(r"areas for improvement|recommendations")),
+    "lac": Section(
+        _heading(r"areas for improvement"),
+        re.compile(r"record of main findings|information about this inspection|summary of findings|"
+                   r"outcomes for|quality of provision|leadership and management", I),
+        drop=re.compile(r"(?:immediately|within (?:\w+ ){1,3}(?:months?|weeks?|days?))\s*:?\s*", I)),
+    "visit": Section(
+        _heading(r"what needs to improve(?: in this area of social work practice)?|areas? for improvement"),
+        re.compile(r"(?:main )?findings\b|" + _LETTER_END + "|" + _PRIORITY, I)),
+    "jtai": Section(
+        _heading(r"what needs to improve|areas for improvement"),
+        re.compile(r"strengths\b|case study|practice study|main findings|" + _LETTER_END + "|" + _PRIORITY, I)),
+    "area_send": Section(
+        _heading(r"areas for improvement"),
+        re.compile(r"local area partnership details|information about this inspection|" + _PRIORITY, I)),
+}
+
+
+def section_of(kind: str | None, framework: str | None) -> Section | None:
+    if kind == "inspection":
+        if framework and framework.startswith("ilacs"):
+            return SECTIONS["ilacs"]
+        return SECTIONS.get(framework or "")
+    if kind in ("focused_visit", "monitoring_visit"):
+        return SECTIONS["visit"]
+    return SECTIONS.get(kind or "")
+
+
+# --- the document's lines ------------------------------------------------------------------------
+_DIGITS = re.compile(r"\d+")
+_PAGE_NUMBER = re.compile(r"(?:page\s+)?\d{1,3}(?:\s+of\s+\d{1,3})?", I)
+# a footnote marker: digits glued to the word or punctuation before them, then a space or the end
+_MARKER = re.compile(r"(?<=[A-Za-z)\]'\".,;:?!])(\d{1,2})(?=\s|$)")
+_FOOTNOTE = re.compile(r"(\d{1,2})\s+\S")
+
+
+def _key(line: str) -> str:
+    """A line as its page furniture repeats: whatever its numbers (a page's, a date's)."""
+    return _DIGITS.sub("#", line.lower())
+
+
+def document_lines(pdf: PdfText) -> list[str]:
+    """Every non-empty line in reading order, without page furniture and footnotes."""
+    pages = [[line.strip() for line in pdf.page(n, bullets=True).split("\n") if line.strip()]
+             for n in range(pdf.pages)]
+    seen = Counter()
+    for lines in pages:
+        seen.update({_key(x) for x in lines[:_TOP] + lines[-_BOTTOM:]})
+    furniture = {k for k, n in seen.items() if n >= 2}
+    out: list[str] = []
+    for lines in pages:
+        start, end = 0, len(lines)
+        while start < end and start < _TOP and _is_furniture(lines[start], furniture):
+            start += 1
+        while end > start and len(lines) - end < _BOTTOM and _is_furniture(lines[end - 1], furniture):
+            end -= 1
+        out += _without_footnotes(lines[start:end])
+    return out
+
+
+def _is_furniture(line: str, furniture: set[str]) -> bool:
+    return _key(line) in furniture or _PAGE_NUMBER.fullmatch(line) is not None
+
+
+def _without_footnotes(lines: list[str]) -> list[str]:
+    """A page's lines without the footnotes at its foot ("5 Operation Encompass is ...") and the
+    markers in its text that point to them ("Operation Encompass5")."""
+    markers: set[str] = set()
+    cut = len(lines)
+    for i, line in enumerate(lines):
+        note = _FOOTNOTE.match(line)
+        if note and note.group(1) in markers and i > 0:
+            cut = i
+            break
+        markers.update(m.group(1) for m in _MARKER.finditer(line))
+    if cut == len(lines):
+        return lines
+    numbers = {_FOOTNOTE.match(x).group(1) for x in lines[cut:] if _FOOTNOTE.match(x)}
+    unmark = lambda m: "" if m.group(1) in numbers else m.group(0)  # noqa: E731
+    kept = [_MARKER.sub(unmark, x) for x in lines[:cut]]
+    return [x for x in kept if x and x not in numbers]
+
+
+# --- the section ---------------------------------------------------------------------------------
+def read_improvements(pdf: PdfText, kind: str | None, framework: str | None) -> Improvements:
+    section = section_of(kind, framework)
+    if section is None:
+        return Improvements()
+    lines = document_lines(pdf)
+    body = section_lines(lines, section)
+    if body is None:
+        return Improvements()
+    items, note = split_items(body, section)
+    return Improvements(tuple(items), note)
+
+
+def _starts(line: str, pattern: re.Pattern) -> bool:
+    return pattern.match(line) is not None
+
+
+def section_lines(lines: list[str], section: Section) -> list[str] | None:
+    """The lines under the first heading of the section, to the heading that ends it; None
+    without the heading."""
+    start = next((i for i, x in enumerate(lines) if section.start.fullmatch(x)), None)
+    if start is None:
+        return None
+    body: list[str] = []
+    skipping = False
+    for line in lines[start + 1:]:
+        if section.start.fullmatch(line) and not body:
+            continue                     # the heading repeated (a table's header row)
+        if section.skip and section.skip.match(line) and _heading_like(line):
+            skipping = True
+            continue
+        if skipping:
+            if section.resume and section.resume.fullmatch(line):
+                skipping = False
+            continue
+        if _starts(line, section.end) and _heading_like(line):
+            break
+        body.append(line)
+    return body
+
+
+def _heading_like(line: str) -> bool:
+    """A heading: a short line that is no sentence's end."""
+    return len(line) <= 120 and not line.endswith((".", ";", ","))
+
+
+# --- items ---------------------------------------------------------------------------------------
+_NUMBERED = re.compile(r"\d{1,3}[.)]\s+(?=\S)")
+_ENDS = (".", "?", "!", ".)", ".'", '."', ";", ":")
+
+
+def _marker_of(line: str) -> tuple[str | None, str]:
+    if line.startswith(BULLET):
+        return BULLET, line[1:].lstrip()
+    m = _NUMBERED.match(line)
+    if m:
+        return NUMBER, line[m.end():]
+    return None, line
+
+
+def split_items(body: list[str], section: Section) -> tuple[list[str], str | None]:
+    marks = [_marker_of(x)[0] for x in body]
+    present = [m for m in (section.marker, BULLET, NUMBER) if m in marks]
+    if not present:
+        return _paragraphs(body, section)
+    marker = present[0]
+    items: list[list[str]] = []
+    for i, line in enumerate(body):
+        if section.drop and section.drop.fullmatch(line):
+            continue
+        mark, text = _marker_of(line)
+        if mark == marker:
+            items.append([text])
+        elif items:
+            if mark is None and _subheading(body, i, marker, items[-1]):
+                continue
+            items[-1].append(text if mark is None else text)
+    return _finish([join_lines(x) for x in items])
+
+
+def _subheading(body: list[str], i: int, marker: str, item: list[str]) -> bool:
+    """A line between items that heads the next ones ("Care leavers"): after an item's end,
+    before a marker, no sentence."""
+    nxt = body[i + 1] if i + 1 < len(body) else ""
+    line = body[i]
+    return (item[-1].rstrip().endswith(_ENDS) and _heading_like(line) and len(line) <= 80
+            and _marker_of(nxt)[0] == marker)
+
+
+def _paragraphs(body: list[str], section: Section) -> tuple[list[str], str | None]:
+    """Items of a section with no list: its paragraphs (a table's rows). A paragraph ends where a
+    line ends a sentence short of the width its next word would need."""
+    width = max((len(x) for x in body), default=0)
+    items: list[list[str]] = []
+    for line in body:
+        if section.drop and section.drop.fullmatch(line):
+            continue
+        if items and not _ends_paragraph(items[-1][-1], line, width):
+            items[-1].append(line)
+        else:
+            items.append([line])
+    return _finish([join_lines(x) for x in items])
+
+
+def _ends_paragraph(previous: str, line: str, width: int) -> bool:
+    if not (previous.rstrip().endswith(_ENDS[:6]) and line[:1].isupper()):
+        return False
+    word = line.split(" ", 1)[0]
+    return len(previous.rstrip()) + 1 + len(word) < width * 0.97
+
+
+def _finish(items: list[str]) -> tuple[list[str], str | None]:
+    out, note = [], None
+    for text in items:
+        if not text:
+            continue
+        if len(text) > MAX_ITEM:
+            text = text[:MAX_ITEM].rsplit(" ", 1)[0] + " ..."
+            note = f"improvements: an item over {MAX_ITEM} characters was cut"
+        out.append(text)
+    return out, note
+
+
+_LINE_HYPHEN = re.compile(r"(?<=[A-Za-z])-$")
+
+
+def join_lines(lines: list[str]) -> str:
+    """An item's lines as one: a word hyphenated at a line's end keeps its hyphen and joins the
+    next line's first word ("multi-" "agency": "multi-agency")."""
+    parts: list[str] = []
+    for line in lines:
+        line = line.strip()
+        if parts and _LINE_HYPHEN.search(parts[-1]) and line[:1].islower():
+            parts[-1] += line
+        else:
+            parts.append(line)
+    return flat(" ".join(parts))
