@@ -112,7 +112,8 @@ def document_lines(pdf: PdfText) -> list[str]:
     seen = Counter()
     for lines in pages:
         seen.update({_key(x) for x in lines[:_TOP] + lines[-_BOTTOM:]})
-    furniture = {k for k, n in seen.items() if n >= 2}
+    # on a quarter of the pages at least (a heading can open two pages of a long report)
+    furniture = {k for k, n in seen.items() if n >= max(2, len(pages) // 4)}
     out: list[str] = []
     for lines in pages:
         start, end = 0, len(lines)
