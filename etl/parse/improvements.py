@@ -174,8 +174,6 @@ def section_lines(lines: list[str], section: Section) -> list[str] | None:
     body: list[str] = []
     skipping = False
     for line in lines[start + 1:]:
-        if section.start.fullmatch(line) and not body:
-            continue                     # the heading repeated (a table's header row)
         if section.skip and section.skip.match(line) and _heading_like(line):
             skipping = True
             continue
@@ -183,6 +181,8 @@ def section_lines(lines: list[str], section: Section) -> list[str] | None:
             if section.resume and section.resume.fullmatch(line):
                 skipping = False
             continue
+        if section.start.fullmatch(line) and not body:
+            continue                     # the heading repeated (a table's header row)
         if _starts(line, section.end) and _heading_like(line):
             break
         body.append(line)
