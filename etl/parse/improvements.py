@@ -41,6 +41,7 @@ class Section:
     skip: re.Pattern | None = None
     resume: re.Pattern | None = None
     drop: re.Pattern | None = None     # lines that group items and are no part of them
+    prose: bool = True                 # may state its points in paragraphs (else a list only)
 
 
 def _heading(pattern: str) -> re.Pattern:
@@ -56,7 +57,8 @@ SECTIONS: dict[str, Section] = {
     "ilacs": Section(
         _heading(r"what needs to improve(?: in this local authority)?"),
         re.compile(r"the experiences and progress of|the impact of leaders|overall effectiveness\b|"
-                   r"summary for children|information about this inspection", I)),
+                   r"summary for children|information about this inspection", I),
+        prose=False),
     "sif": Section(
         _heading(r"recommendations|areas for improvement|what does the local authority need to improve"),
         re.compile(r"summary for children|the local authority'?s strengths|the local authority has the following "
@@ -166,11 +168,18 @@ def _starts(line: str, pattern: re.Pattern) -> bool:
 
 
 def section_lines(lines: list[str], section: Section) -> list[str] | None:
-    """The lines under the first heading of the section, to the heading that ends it; None
-    without the heading."""
-    start = next((i for i, x in enumerate(lines) if section.start.fullmatch(x)), None)
-    if start is None:
-        return None
+    """The lines under the first heading of the section that heads any (not a contents line),
+    to the heading that ends it; None without the heading."""
+    found = None
+    for start, line in enumerate(lines):
+        if section.start.fullmatch(line):
+            found = _section_from(lines, start, section)
+            if found:
+                return found
+    return found
+
+
+def _section_from(lines: list[str], start: int, section: Section) -> list[str]:
     body: list[str] = []
     skipping = False
     for line in lines[start + 1:]:
@@ -212,6 +221,8 @@ def split_items(body: list[str], section: Section) -> tuple[list[str], str | Non
     marks = [_marker_of(x)[0] for x in body]
     present = [m for m in (section.marker, BULLET, NUMBER) if m in marks]
     if not present:
+        if not section.prose:
+            return [], "improvements: the section lists no points (its paragraphs are not read as points)"
         return _paragraphs(body, section)
     marker = present[0]
     items: list[list[str]] = []
@@ -233,7 +244,7 @@ def _subheading(body: list[str], i: int, marker: str, item: list[str]) -> bool:
     before a marker, no sentence."""
     nxt = body[i + 1] if i + 1 < len(body) else ""
     line = body[i]
-    return (item[-1].rstrip().endswith(_ENDS) and _heading_like(line) and len(line) <= 80
+    return (item[-1].rstrip().endswith(_ENDS) and _heading_like(line) and len(line) <= 80 and line[:1].isupper()
             and _marker_of(nxt)[0] == marker)
 
 
