@@ -100,6 +100,8 @@ _PAGE_NUMBER = re.compile(r"(?:page\s+)?\d{1,3}(?:\s+of\s+\d{1,3})?", I)
 # a footnote marker: digits glued to the word or punctuation before them, then a space or the end
 _MARKER = re.compile(r"(?<=[A-Za-z)\]'\".,;:?!])(\d{1,2})(?=\s|$)")
 _FOOTNOTE = re.compile(r"(\d{1,2})\s+\S")
+_LETTERHEAD_END = re.compile(r"gov\.uk/ofsted|ofsted\.gov\.uk$", I)
+_ADDRESS_LINE = 40
 
 
 def _key(line: str) -> str:
@@ -123,8 +125,27 @@ def document_lines(pdf: PdfText) -> list[str]:
             start += 1
         while end > start and len(lines) - end < _BOTTOM and _is_furniture(lines[end - 1], furniture):
             end -= 1
-        out += _without_footnotes(lines[start:end])
+        out += _without_footnotes(_without_letterhead(lines[start:end]))
     return out
+
+
+def _without_letterhead(lines: list[str]) -> list[str]:
+    """A letter's page without Ofsted's letterhead (its address, up to the web address), which
+    its text gives wherever the page prints it, even between a list's items."""
+    out: list[str] = []
+    for line in lines:
+        if _LETTERHEAD_END.search(line) and len(line) <= _ADDRESS_LINE:
+            kept = len(out)
+            while kept and len(out) - kept < 12 and _address_line(out[kept - 1]):
+                kept -= 1
+            del out[kept:]
+            continue
+        out.append(line)
+    return out
+
+
+def _address_line(line: str) -> bool:
+    return len(line) <= _ADDRESS_LINE and not line.endswith((".", ";", ":", ","))
 
 
 def _is_furniture(line: str, furniture: set[str]) -> bool:
