@@ -37,7 +37,7 @@ class Section:
     the sub-headings whose items are not improvement points (read on at `resume`)."""
     start: re.Pattern
     end: re.Pattern
-    marker: str = BULLET
+    marker: str | None = BULLET        # None: items are paragraphs (table rows), lists in them sub-items
     skip: re.Pattern | None = None
     resume: re.Pattern | None = None
     drop: re.Pattern | None = None     # lines that group items and are no part of them
@@ -80,7 +80,8 @@ SECTIONS: dict[str, Section] = {
         re.compile(r"strengths\b|case study|practice study|main findings|" + _LETTER_END + "|" + _PRIORITY, I)),
     "area_send": Section(
         _heading(r"areas for improvement"),
-        re.compile(r"local area partnership details|information about this inspection|" + _PRIORITY, I)),
+        re.compile(r"local area partnership details|information about this inspection|" + _PRIORITY, I),
+        marker=None),
 }
 
 
@@ -241,7 +242,7 @@ def _marker_of(line: str) -> tuple[str | None, str]:
 def split_items(body: list[str], section: Section) -> tuple[list[str], str | None]:
     marks = [_marker_of(x)[0] for x in body]
     present = [m for m in (section.marker, BULLET, NUMBER) if m in marks]
-    if not present:
+    if section.marker is None or not present:
         if not section.prose:
             return [], "improvements: the section lists no points (its paragraphs are not read as points)"
         return _paragraphs(body, section)
@@ -277,8 +278,9 @@ def _paragraphs(body: list[str], section: Section) -> tuple[list[str], str | Non
     for line in body:
         if section.drop and section.drop.fullmatch(line):
             continue
-        if items and not _ends_paragraph(items[-1][-1], line, width):
-            items[-1].append(line)
+        mark, text = _marker_of(line)
+        if items and (mark or not _ends_paragraph(items[-1][-1], line, width)):
+            items[-1].append(text)
         else:
             items.append([line])
     return _finish([join_lines(x) for x in items])
