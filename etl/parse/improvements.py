@@ -16,6 +16,7 @@ from __future__ import annotations
 import re
 from collections import Counter
 from dataclasses import dataclass
+from typing import NamedTuple
 
 from etl.parse.text import BULLET, PdfText, flat
 
@@ -103,6 +104,14 @@ _MARKER = re.compile(r"(?<=[A-Za-z)\]'\".,;:?!])(\d{1,2})(?=\s|$)")
 _FOOTNOTE = re.compile(r"(\d{1,2})\s+\S")
 _LETTERHEAD_END = re.compile(r"gov\.uk/ofsted|ofsted\.gov\.uk$", I)
 _ADDRESS_LINE = 40
+_LEADING_SLACK = 0.3    # points: more than the rounding of one line's place to the next
+
+
+class Line(NamedTuple):
+    """A line of text and where it is: its page, and its row in that page's text."""
+    text: str
+    page: int
+    row: int
 
 
 def _key(line: str) -> str:
@@ -110,34 +119,34 @@ def _key(line: str) -> str:
     return _DIGITS.sub("#", line.lower())
 
 
-def document_lines(pdf: PdfText) -> list[str]:
+def document_lines(pdf: PdfText) -> list[Line]:
     """Every non-empty line in reading order, without page furniture and footnotes."""
-    pages = [[line.strip() for line in pdf.page(n, bullets=True).split("\n") if line.strip()]
-             for n in range(pdf.pages)]
+    pages = [[Line(line.strip(), n, row) for row, line in enumerate(pdf.page(n, bullets=True).split("\n"))
+              if line.strip()] for n in range(pdf.pages)]
     seen = Counter()
     for lines in pages:
-        seen.update({_key(x) for x in lines[:_TOP] + lines[-_BOTTOM:]})
+        seen.update({_key(x.text) for x in lines[:_TOP] + lines[-_BOTTOM:]})
     # on a quarter of the pages at least (a heading can open two pages of a long report)
     furniture = {k for k, n in seen.items() if n >= max(2, len(pages) // 4)}
-    out: list[str] = []
+    out: list[Line] = []
     for lines in pages:
         start, end = 0, len(lines)
-        while start < end and start < _TOP and _is_furniture(lines[start], furniture):
+        while start < end and start < _TOP and _is_furniture(lines[start].text, furniture):
             start += 1
-        while end > start and len(lines) - end < _BOTTOM and _is_furniture(lines[end - 1], furniture):
+        while end > start and len(lines) - end < _BOTTOM and _is_furniture(lines[end - 1].text, furniture):
             end -= 1
         out += _without_footnotes(_without_letterhead(lines[start:end]))
     return out
 
 
-def _without_letterhead(lines: list[str]) -> list[str]:
+def _without_letterhead(lines: list[Line]) -> list[Line]:
     """A letter's page without Ofsted's letterhead (its address, up to the web address), which
     its text gives wherever the page prints it, even between a list's items."""
-    out: list[str] = []
+    out: list[Line] = []
     for line in lines:
-        if _LETTERHEAD_END.search(line) and len(line) <= _ADDRESS_LINE:
+        if _LETTERHEAD_END.search(line.text) and len(line.text) <= _ADDRESS_LINE:
             kept = len(out)
-            while kept and len(out) - kept < 12 and _address_line(out[kept - 1]):
+            while kept and len(out) - kept < 12 and _address_line(out[kept - 1].text):
                 kept -= 1
             del out[kept:]
             continue
@@ -153,23 +162,23 @@ def _is_furniture(line: str, furniture: set[str]) -> bool:
     return _key(line) in furniture or _PAGE_NUMBER.fullmatch(line) is not None
 
 
-def _without_footnotes(lines: list[str]) -> list[str]:
+def _without_footnotes(lines: list[Line]) -> list[Line]:
     """A page's lines without the footnotes at its foot ("5 Operation Encompass is ...") and the
     markers in its text that point to them ("Operation Encompass5")."""
     markers: set[str] = set()
     cut = len(lines)
     for i, line in enumerate(lines):
-        note = _FOOTNOTE.match(line)
+        note = _FOOTNOTE.match(line.text)
         if note and note.group(1) in markers and i > 0:
             cut = i
             break
-        markers.update(m.group(1) for m in _MARKER.finditer(line))
+        markers.update(m.group(1) for m in _MARKER.finditer(line.text))
     if cut == len(lines):
         return lines
-    numbers = {_FOOTNOTE.match(x).group(1) for x in lines[cut:] if _FOOTNOTE.match(x)}
+    numbers = {m.group(1) for m in map(_FOOTNOTE.match, (x.text for x in lines[cut:])) if m}
     unmark = lambda m: "" if m.group(1) in numbers else m.group(0)  # noqa: E731
-    kept = [_MARKER.sub(unmark, x) for x in lines[:cut]]
-    return [x for x in kept if x and x not in numbers]
+    kept = [x._replace(text=_MARKER.sub(unmark, x.text)) for x in lines[:cut]]
+    return [x for x in kept if x.text and x.text not in numbers]
 
 
 # --- the section ---------------------------------------------------------------------------------
@@ -177,11 +186,10 @@ def read_improvements(pdf: PdfText, kind: str | None, framework: str | None) -> 
     section = section_of(kind, framework)
     if section is None:
         return Improvements()
-    lines = document_lines(pdf)
-    body = section_lines(lines, section)
+    body = section_lines(document_lines(pdf), section)
     if body is None:
         return Improvements()
-    items, note = split_items(body, section)
+    items, note = split_items(body, section, pdf)
     return Improvements(tuple(items), note)
 
 
@@ -189,22 +197,23 @@ def _starts(line: str, pattern: re.Pattern) -> bool:
     return pattern.match(line) is not None
 
 
-def section_lines(lines: list[str], section: Section) -> list[str] | None:
+def section_lines(lines: list[Line], section: Section) -> list[Line] | None:
     """The lines under the first heading of the section that heads any (not a contents line),
     to the heading that ends it; None without the heading."""
     found = None
     for start, line in enumerate(lines):
-        if section.start.fullmatch(line):
+        if section.start.fullmatch(line.text):
             found = _section_from(lines, start, section)
             if found:
                 return found
     return found
 
 
-def _section_from(lines: list[str], start: int, section: Section) -> list[str]:
-    body: list[str] = []
+def _section_from(lines: list[Line], start: int, section: Section) -> list[Line]:
+    body: list[Line] = []
     skipping = False
-    for line in lines[start + 1:]:
+    for where in lines[start + 1:]:
+        line = where.text
         if section.skip and section.skip.match(line) and _heading_like(line):
             skipping = True
             continue
@@ -216,7 +225,7 @@ def _section_from(lines: list[str], start: int, section: Section) -> list[str]:
             continue                     # the heading repeated (a table's header row)
         if _starts(line, section.end) and _heading_like(line):
             break
-        body.append(line)
+        body.append(where)
     return body
 
 
@@ -239,13 +248,14 @@ def _marker_of(line: str) -> tuple[str | None, str]:
     return None, line
 
 
-def split_items(body: list[str], section: Section) -> tuple[list[str], str | None]:
+def split_items(lines: list[Line], section: Section, pdf: PdfText | None = None) -> tuple[list[str], str | None]:
+    body = [x.text for x in lines]
     marks = [_marker_of(x)[0] for x in body]
     present = [m for m in (section.marker, BULLET, NUMBER) if m in marks]
     if section.marker is None or not present:
         if not section.prose:
             return [], "improvements: the section lists no points (its paragraphs are not read as points)"
-        return _paragraphs(body, section)
+        return _paragraphs(lines, section, pdf)
     marker = present[0]
     items: list[list[str]] = []
     for i, line in enumerate(body):
@@ -270,27 +280,44 @@ def _subheading(body: list[str], i: int, marker: str, item: list[str]) -> bool:
             and _marker_of(nxt)[0] == marker)
 
 
-def _paragraphs(body: list[str], section: Section) -> tuple[list[str], str | None]:
-    """Items of a section with no list: its paragraphs (a table's rows). A paragraph ends where a
-    line ends a sentence short of the width its next word would need."""
-    width = max((len(x) for x in body), default=0)
+def _paragraphs(lines: list[Line], section: Section, pdf: PdfText | None) -> tuple[list[str], str | None]:
+    """Items of a section with no list: its paragraphs (a table's rows), a list in one part of
+    it. A paragraph ends at a sentence's end where the next line starts lower on the page than
+    the lines of a paragraph follow each other (across a page break: where the next line starts
+    a sentence)."""
+    gaps = _line_gaps(lines, pdf)
+    usual = sorted(g for g in gaps if g is not None)
+    pitch = usual[len(usual) // 2] if usual else None
     items: list[list[str]] = []
-    for line in body:
-        if section.drop and section.drop.fullmatch(line):
+    for i, line in enumerate(lines):
+        if section.drop and section.drop.fullmatch(line.text):
             continue
-        mark, text = _marker_of(line)
-        if items and (mark or not _ends_paragraph(items[-1][-1], line, width)):
+        mark, text = _marker_of(line.text)
+        if items and (mark or not _ends_paragraph(items[-1][-1], text, gaps[i], pitch)):
             items[-1].append(text)
         else:
-            items.append([line])
+            items.append([text])
     return _finish([join_lines(x) for x in items])
 
 
-def _ends_paragraph(previous: str, line: str, width: int) -> bool:
+def _line_gaps(lines: list[Line], pdf: PdfText | None) -> list[float | None]:
+    """How far each line starts below the one before it (None: the first, or on another page)."""
+    bottoms = {}
+    if pdf is not None:
+        for page in {x.page for x in lines}:
+            bottoms[page] = pdf.line_bottoms(page)
+    out: list[float | None] = [None]
+    for before, line in zip(lines, lines[1:]):
+        same = before.page == line.page and line.page in bottoms
+        out.append(bottoms[line.page][before.row] - bottoms[line.page][line.row] if same else None)
+    return out
+
+
+def _ends_paragraph(previous: str, line: str, gap: float | None, pitch: float | None) -> bool:
     if not (previous.rstrip().endswith(_ENDS[:6]) and line[:1].isupper()):
         return False
-    word = line.split(" ", 1)[0]
-    return len(previous.rstrip()) + 1 + len(word) < width * 0.97
+    # a table's rows can follow each other as closely as a paragraph's lines, but never exactly
+    return gap is None or pitch is None or gap > pitch + _LEADING_SLACK
 
 
 def _finish(items: list[str]) -> tuple[list[str], str | None]:
