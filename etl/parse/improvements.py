@@ -43,6 +43,7 @@ class Section:
     resume: re.Pattern | None = None
     drop: re.Pattern | None = None     # lines that group items and are no part of them
     prose: bool = True                 # may state its points in paragraphs (else a list only)
+    box: re.Pattern | None = None      # boxed text's headings: a box can stand inside an item
 
 
 def _heading(pattern: str) -> re.Pattern:
@@ -78,7 +79,8 @@ SECTIONS: dict[str, Section] = {
         re.compile(r"(?:main )?findings\b|" + _LETTER_END + "|" + _PRIORITY, I)),
     "jtai": Section(
         _heading(r"what needs to improve|areas for improvement"),
-        re.compile(r"strengths\b|case study|practice study|main findings|" + _LETTER_END + "|" + _PRIORITY, I)),
+        re.compile(r"strengths\b|case study|practice study|main findings|" + _LETTER_END + "|" + _PRIORITY, I),
+        box=re.compile(r"case study|practice study", I)),
     "area_send": Section(
         _heading(r"areas for improvement"),
         re.compile(r"local area partnership details|information about this inspection|" + _PRIORITY, I),
@@ -212,8 +214,11 @@ def section_lines(lines: list[Line], section: Section) -> list[Line] | None:
 def _section_from(lines: list[Line], start: int, section: Section) -> list[Line]:
     body: list[Line] = []
     skipping = False
+    boxed = None    # the page of a box (a case study) printed inside an unfinished item
     for where in lines[start + 1:]:
         line = where.text
+        if where.page == boxed:
+            continue
         if section.skip and section.skip.match(line) and _heading_like(line):
             skipping = True
             continue
@@ -224,6 +229,9 @@ def _section_from(lines: list[Line], start: int, section: Section) -> list[Line]
         if section.start.fullmatch(line) and not body:
             continue                     # the heading repeated (a table's header row)
         if _starts(line, section.end) and _heading_like(line):
+            if section.box and section.box.match(line) and body and not body[-1].text.endswith(_ENDS):
+                boxed = where.page   # the item goes on over the page: so does the section
+                continue
             break
         body.append(where)
     return body
@@ -288,9 +296,13 @@ def _paragraphs(lines: list[Line], section: Section, pdf: PdfText | None) -> tup
     gaps = _line_gaps(lines, pdf)
     usual = sorted(g for g in gaps if g is not None)
     pitch = usual[len(usual) // 2] if usual else None
+    width = max((len(x.text) for x in lines), default=0)
     items: list[list[str]] = []
     for i, line in enumerate(lines):
         if section.drop and section.drop.fullmatch(line.text):
+            continue
+        nxt = lines[i + 1].text if i + 1 < len(lines) else ""
+        if (not items or items[-1][-1].endswith(_ENDS)) and _prose_heading(line.text, nxt, width):
             continue
         mark, text = _marker_of(line.text)
         if items and (mark or not _ends_paragraph(items[-1][-1], text, gaps[i], pitch)):
@@ -298,6 +310,13 @@ def _paragraphs(lines: list[Line], section: Section, pdf: PdfText | None) -> tup
         else:
             items.append([text])
     return _finish([join_lines(x) for x in items])
+
+
+def _prose_heading(line: str, nxt: str, width: int) -> bool:
+    """A sub-heading between paragraphs ("Response to children living with neglect"): a line
+    well short of the text's width that ends no sentence, before a line that starts one."""
+    return (_heading_like(line) and not line.endswith(_ENDS) and len(line) < width * 0.8
+            and line[:1].isupper() and nxt[:1].isupper())
 
 
 def _line_gaps(lines: list[Line], pdf: PdfText | None) -> list[float | None]:
