@@ -128,8 +128,10 @@ def document_lines(pdf: PdfText) -> list[Line]:
     seen = Counter()
     for lines in pages:
         seen.update({_key(x.text) for x in lines[:_TOP] + lines[-_BOTTOM:]})
-    # on a quarter of the pages at least (a heading can open two pages of a long report)
-    furniture = {k for k, n in seen.items() if n >= max(2, len(pages) // 4)}
+    # on a quarter of the pages at least, three of a longer document (a heading can open two pages,
+    # or open one and stand in page 1's table)
+    least = 2 if len(pages) <= 4 else max(3, len(pages) // 4)
+    furniture = {k for k, n in seen.items() if n >= least}
     out: list[Line] = []
     for lines in pages:
         start, end = 0, len(lines)
@@ -228,7 +230,7 @@ def _section_from(lines: list[Line], start: int, section: Section) -> list[Line]
             continue
         if section.start.fullmatch(line) and not body:
             continue                     # the heading repeated (a table's header row)
-        if _starts(line, section.end) and _heading_like(line):
+        if _starts(line, section.end) and (_heading_like(line) or len(line) <= 60):
             if section.box and section.box.match(line) and body and not body[-1].text.endswith(_ENDS):
                 boxed = where.page   # the item goes on over the page: so does the section
                 continue
@@ -265,6 +267,7 @@ def split_items(lines: list[Line], section: Section, pdf: PdfText | None = None)
             return [], "improvements: the section lists no points (its paragraphs are not read as points)"
         return _paragraphs(lines, section, pdf)
     marker = present[0]
+    width = max(len(x) for x in body)
     items: list[list[str]] = []
     for i, line in enumerate(body):
         if section.drop and section.drop.fullmatch(line):
@@ -273,19 +276,14 @@ def split_items(lines: list[Line], section: Section, pdf: PdfText | None = None)
         if mark == marker:
             items.append([text])
         elif items:
-            if mark is None and _subheading(body, i, marker, items[-1]):
-                continue
-            items[-1].append(text if mark is None else text)
+            nxt = body[i + 1] if i + 1 < len(body) else ""
+            if mark is None and items[-1][-1].endswith(_ENDS) and line[:1].isupper() and _heading_like(line):
+                if _marker_of(nxt)[0] == marker and len(line) <= 80:
+                    continue     # a sub-heading: its items follow
+                if _short_heading(line, width) and nxt[:1].isupper():
+                    break        # a heading the template does not name ends the list
+            items[-1].append(text)
     return _finish([join_lines(x) for x in items])
-
-
-def _subheading(body: list[str], i: int, marker: str, item: list[str]) -> bool:
-    """A line between items that heads the next ones ("Care leavers"): after an item's end,
-    before a marker, no sentence."""
-    nxt = body[i + 1] if i + 1 < len(body) else ""
-    line = body[i]
-    return (item[-1].rstrip().endswith(_ENDS) and _heading_like(line) and len(line) <= 80 and line[:1].isupper()
-            and _marker_of(nxt)[0] == marker)
 
 
 def _paragraphs(lines: list[Line], section: Section, pdf: PdfText | None) -> tuple[list[str], str | None]:
@@ -312,11 +310,16 @@ def _paragraphs(lines: list[Line], section: Section, pdf: PdfText | None) -> tup
     return _finish([join_lines(x) for x in items])
 
 
+def _short_heading(line: str, width: int) -> bool:
+    """A heading among the lines of a section: well short of the text's width, capitalised,
+    ending no sentence (a paragraph's lines fill the width but its last, which ends one)."""
+    return _heading_like(line) and not line.endswith(_ENDS) and len(line) < width * 0.8 and line[:1].isupper()
+
+
 def _prose_heading(line: str, nxt: str, width: int) -> bool:
-    """A sub-heading between paragraphs ("Response to children living with neglect"): a line
-    well short of the text's width that ends no sentence, before a line that starts one."""
-    return (_heading_like(line) and not line.endswith(_ENDS) and len(line) < width * 0.8
-            and line[:1].isupper() and nxt[:1].isupper())
+    """A sub-heading between paragraphs ("Response to children living with neglect"), before a
+    line that starts a sentence."""
+    return _short_heading(line, width) and nxt[:1].isupper()
 
 
 def _line_gaps(lines: list[Line], pdf: PdfText | None) -> list[float | None]:
