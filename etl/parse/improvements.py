@@ -13,6 +13,7 @@ numbers, whose sub-bullets belong to them), or, where it has no list, its paragr
 rows). Every rule is linear in the text's length."""
 from __future__ import annotations
 
+import itertools
 import re
 from collections import Counter
 from dataclasses import dataclass
@@ -106,6 +107,7 @@ _MARKER = re.compile(r"(?<=[A-Za-z)\]'\".,;:?!])(\d{1,2})(?=\s|$)")
 _FOOTNOTE = re.compile(r"(\d{1,2})\s+\S")
 _LETTERHEAD_END = re.compile(r"gov\.uk/ofsted|ofsted\.gov\.uk$", I)
 _ADDRESS_LINE = 40
+_TRIES = 3              # headings tried: a contents line, then the section (linear time whatever the file)
 _LEADING_SLACK = 0.3    # points: more than the rounding of one line's place to the next
 
 
@@ -194,6 +196,8 @@ def read_improvements(pdf: PdfText, kind: str | None, framework: str | None) -> 
     if body is None:
         return Improvements()
     items, note = split_items(body, section, pdf)
+    if not (items or note):
+        note = "improvements: the section's points could not be told apart from what follows it"
     return Improvements(tuple(items), note)
 
 
@@ -205,11 +209,11 @@ def section_lines(lines: list[Line], section: Section) -> list[Line] | None:
     """The lines under the first heading of the section that heads any (not a contents line),
     to the heading that ends it; None without the heading."""
     found = None
-    for start, line in enumerate(lines):
-        if section.start.fullmatch(line.text):
-            found = _section_from(lines, start, section)
-            if found:
-                return found
+    starts = (i for i, line in enumerate(lines) if section.start.fullmatch(line.text))
+    for start in itertools.islice(starts, _TRIES):
+        found = _section_from(lines, start, section)
+        if found:
+            return found
     return found
 
 
@@ -228,8 +232,8 @@ def _section_from(lines: list[Line], start: int, section: Section) -> list[Line]
             if section.resume and section.resume.fullmatch(line):
                 skipping = False
             continue
-        if section.start.fullmatch(line) and not body:
-            continue                     # the heading repeated (a table's header row)
+        if (section.start.fullmatch(line) and not body) or line.isdigit():
+            continue    # the heading repeated (a table's header row); a stray footnote marker
         if _starts(line, section.end) and (_heading_like(line) or len(line) <= 60):
             if section.box and section.box.match(line) and body and not body[-1].text.endswith(_ENDS):
                 boxed = where.page   # the item goes on over the page: so does the section
@@ -245,6 +249,11 @@ def _heading_like(line: str) -> bool:
 
 
 # --- items ---------------------------------------------------------------------------------------
+# a paragraph that says the points of an earlier inspection or visit still stand
+_STANDS = re.compile(r"\b(?:previous|previously|last|earlier|prior)\b[^.]{0,160}?\b(?:remain|still|continue|stand|"
+                     r"outstanding|unresolved)|\b(?:remain|still)\b[^.]{0,160}?\b(?:previous|previously|last|earlier|"
+                     r"prior) (?:inspection|visit|report|letter)", I)
+_ASKS = re.compile(r"\b(?:should|must|needs? to)\b", I)    # a point of its own
 _NUMBERED = re.compile(r"\d{1,3}[.)]\s+(?=\S)")
 _ENDS = (".", "?", "!", ".)", ".'", '."', ";", ":")
 
@@ -265,7 +274,10 @@ def split_items(lines: list[Line], section: Section, pdf: PdfText | None = None)
     if section.marker is None or not present:
         if not section.prose:
             return [], "improvements: the section lists no points (its paragraphs are not read as points)"
-        return _paragraphs(lines, section, pdf)
+        items, note = _paragraphs(lines, section, pdf)
+        if len(items) <= 2 and all(_STANDS.search(x) and not _ASKS.search(x) for x in items):
+            return [], None    # only says that earlier points still stand
+        return items, note
     marker = present[0]
     width = max(len(x) for x in body)
     items: list[list[str]] = []
