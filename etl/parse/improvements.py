@@ -127,19 +127,21 @@ def document_lines(pdf: PdfText) -> list[Line]:
     """Every non-empty line in reading order, without page furniture and footnotes."""
     pages = [[Line(line.strip(), n, row) for row, line in enumerate(pdf.page(n, bullets=True).split("\n"))
               if line.strip()] for n in range(pdf.pages)]
+    # furniture stands at the same place from the top or the bottom of a quarter of the pages at
+    # least, three of a longer document (a heading can open two pages, or open one and stand
+    # in page 1's table)
     seen = Counter()
     for lines in pages:
-        seen.update({_key(x.text) for x in lines[:_TOP] + lines[-_BOTTOM:]})
-    # on a quarter of the pages at least, three of a longer document (a heading can open two pages,
-    # or open one and stand in page 1's table)
+        seen.update(_places(lines))
     least = 2 if len(pages) <= 4 else max(3, len(pages) // 4)
     furniture = {k for k, n in seen.items() if n >= least}
     out: list[Line] = []
     for lines in pages:
         start, end = 0, len(lines)
-        while start < end and start < _TOP and _is_furniture(lines[start].text, furniture):
+        while start < end and start < _TOP and _is_furniture(lines[start].text, ("top", start), furniture):
             start += 1
-        while end > start and len(lines) - end < _BOTTOM and _is_furniture(lines[end - 1].text, furniture):
+        while end > start and len(lines) - end < _BOTTOM and _is_furniture(
+                lines[end - 1].text, ("bottom", len(lines) - end), furniture):
             end -= 1
         out += _without_footnotes(_without_letterhead(lines[start:end]))
     return out
@@ -164,8 +166,14 @@ def _address_line(line: str) -> bool:
     return len(line) <= _ADDRESS_LINE and not line.endswith((".", ";", ":", ","))
 
 
-def _is_furniture(line: str, furniture: set[str]) -> bool:
-    return _key(line) in furniture or _PAGE_NUMBER.fullmatch(line) is not None
+def _places(lines: list[Line]) -> set[tuple[str, int, str]]:
+    """Each line near a page's edges by where it is (from the top or the bottom) and what it says."""
+    top = {("top", i, _key(x.text)) for i, x in enumerate(lines[:_TOP])}
+    return top | {("bottom", i, _key(x.text)) for i, x in enumerate(reversed(lines[-_BOTTOM:]))}
+
+
+def _is_furniture(line: str, place: tuple[str, int], furniture: set[tuple[str, int, str]]) -> bool:
+    return (*place, _key(line)) in furniture or _PAGE_NUMBER.fullmatch(line) is not None
 
 
 def _without_footnotes(lines: list[Line]) -> list[Line]:
