@@ -247,8 +247,10 @@ def _ilacs(framework: str, council: str, j: dict[str, str], start: date, end: da
     doc.add_page()
     # `improvements_after`: paragraphs before the section, so that its list runs over a page break
     doc.filler(opts.get("improvements_after", 0))
-    doc.para("What needs to improve?", size=13, bold=True)
-    doc.bullets(opts.get("improvements", ILACS_IMPROVEMENTS))
+    points = opts.get("improvements", ILACS_IMPROVEMENTS)
+    if points:   # a list, or one paragraph (a section that states no list)
+        doc.para("What needs to improve?", size=13, bold=True)
+        doc.bullets(points) if isinstance(points, (list, tuple)) else doc.para(points)
     order = ["help_and_protection", "in_care_and_care_leavers", "in_care", "care_leavers",
              "impact_of_leaders"]
     n = 1
