@@ -350,8 +350,9 @@ def _line_gaps(lines: list[Line], pdf: PdfText | None) -> list[float | None]:
             bottoms[page] = pdf.line_bottoms(page)
     out: list[float | None] = [None]
     for before, line in zip(lines, lines[1:]):
-        same = before.page == line.page and line.page in bottoms
-        out.append(bottoms[line.page][before.row] - bottoms[line.page][line.row] if same else None)
+        place = bottoms.get(line.page) if before.page == line.page else None
+        above, below = (place[before.row], place[line.row]) if place else (None, None)
+        out.append(above - below if above is not None and below is not None else None)
     return out
 
 
@@ -383,8 +384,7 @@ def join_lines(lines: list[str]) -> str:
     parts: list[str] = []
     for line in lines:
         line = line.strip()
-        if parts and _LINE_HYPHEN.search(parts[-1]) and line[:1].islower():
-            parts[-1] += line
-        else:
-            parts.append(line)
-    return flat(" ".join(parts))
+        if parts and not (_LINE_HYPHEN.search(parts[-1]) and line[:1].islower()):
+            parts.append(" ")
+        parts.append(line)
+    return flat("".join(parts))

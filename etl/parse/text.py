@@ -85,11 +85,12 @@ class PdfText:
         self.page(n)
         raw = self._raw[n].replace("\r", "\n")
         textpage = self.doc[n].get_textpage()
+        chars = textpage.count_chars()
         out: list[float | None] = []
         offset = 0
         for line in raw.split("\n"):
-            first = len(line) - len(line.lstrip())
-            out.append(textpage.get_charbox(offset + first, loose=True)[1] if line.strip() else None)
+            first = offset + len(line) - len(line.lstrip())
+            out.append(textpage.get_charbox(first, loose=True)[1] if line.strip() and first < chars else None)
             offset += len(line) + 1
         return out
 
