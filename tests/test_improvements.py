@@ -10,8 +10,8 @@ from hypothesis import given, settings as hsettings, strategies as st
 
 from etl.config import Settings
 from etl.parse import parse_bytes
-from etl.parse.improvements import (MAX_ITEM, SECTIONS, Line, document_lines, join_lines, section_lines,
-                                    split_items)
+from etl.parse.improvements import (MAX_ITEM, SECTIONS, Line, document_lines, join_lines, page_furniture,
+                                    section_lines, split_items)
 from etl.parse.text import BULLET
 from tests.support.synth_reports import focused_visit_pdf, jtai_pdf, report_pdf
 
@@ -99,12 +99,12 @@ def test_sub_headings_priority_actions_and_timescales_are_not_points():
                 "1. Review every unallocated case.", "Areas for improvement", "Care leavers",
                 "2. Ensure that pathway plans are", "reviewed.", "Adoption", "3. Recruit adopters.",
                 "The local authority's strengths", "4. Leaders know their services well.")
-    assert split_items(section_lines(sif, SECTIONS["sif"]), SECTIONS["sif"])[0] == [
+    assert split_items(section_lines(sif, SECTIONS["sif"])[0], SECTIONS["sif"])[0] == [
         "Ensure that pathway plans are reviewed.", "Recruit adopters."]
     lac = lines("Areas for improvement", "15. The local authority should take the following action.",
                 "Immediately:", f"{BULLET} ensure all children have a plan", "Within three months:",
                 f"{BULLET} ensure that reviews take place", "Record of main findings")
-    assert split_items(section_lines(lac, SECTIONS["lac"]), SECTIONS["lac"])[0] == [
+    assert split_items(section_lines(lac, SECTIONS["lac"])[0], SECTIONS["lac"])[0] == [
         "ensure all children have a plan", "ensure that reviews take place"]
 
 
@@ -112,7 +112,7 @@ def test_a_list_ends_at_a_heading_the_template_does_not_name():
     body = lines("What needs to improve?", f"{BULLET} The sharing of health information between agencies.",
                  "The local safeguarding partnership",
                  "Leaders have a clear understanding of the work that needs to be done across the area.")
-    assert split_items(section_lines(body, SECTIONS["jtai"]), SECTIONS["jtai"])[0] == [
+    assert split_items(section_lines(body, SECTIONS["jtai"])[0], SECTIONS["jtai"])[0] == [
         "The sharing of health information between agencies."]
 
 
@@ -121,12 +121,12 @@ def test_prose_paragraphs_and_a_section_that_only_says_earlier_points_stand():
     rows = lines("Areas for improvement", "Leaders should improve the quality of plans by ensuring:",
                  f"{BULLET} all children are seen; and", f"{BULLET} plans are reviewed.",
                  "Leaders should reduce waiting times.", "Local area partnership details")
-    assert split_items(section_lines(rows, send), send)[0] == [
+    assert split_items(section_lines(rows, send)[0], send)[0] == [
         "Leaders should improve the quality of plans by ensuring: all children are seen; and plans are reviewed.",
         "Leaders should reduce waiting times."]
     stands = lines("Areas for improvement", "The areas for improvement identified at the last inspection remain.",
                    "Local area partnership details")
-    assert split_items(section_lines(stands, send), send) == ([], None)
+    assert split_items(section_lines(stands, send)[0], send) == ([], None)
 
 
 def test_footnotes_and_their_markers_are_removed():
@@ -146,7 +146,7 @@ def test_an_over_long_item_is_cut_with_a_note_and_a_100_kb_sentence_reads_fast()
     words = "word " * 20_000
     body = lines("What needs to improve?", f"{BULLET} {words}", "The experiences and progress of children")
     started = time.perf_counter()
-    items, note = split_items(section_lines(body, SECTIONS["ilacs"]), SECTIONS["ilacs"])
+    items, note = split_items(section_lines(body, SECTIONS["ilacs"])[0], SECTIONS["ilacs"])
     assert time.perf_counter() - started < 1.0
     assert len(items) == 1 and len(items[0]) <= MAX_ITEM + 4 and note and "cut" in note
 
@@ -158,8 +158,8 @@ _TEXT = st.text(alphabet=st.sampled_from(list("ab Z1.:;?-'()") + [BULLET, "\n"])
 @given(st.lists(_TEXT, max_size=30), st.sampled_from(sorted(SECTIONS)))
 def test_reading_any_lines_never_fails_and_gives_one_line_items(texts, kind):
     section = SECTIONS[kind]
-    body = section_lines(lines("Areas for improvement", "What needs to improve?", "Recommendations",
-                               *[t for text in texts for t in text.split("\n") if t.strip()]), section)
+    body, _ended = section_lines(lines("Areas for improvement", "What needs to improve?", "Recommendations",
+                                       *[t for text in texts for t in text.split("\n") if t.strip()]), section)
     items, _note = split_items(body or [], section)
     assert all(item and "\n" not in item and len(item) <= MAX_ITEM + 4 for item in items)
 
@@ -167,7 +167,8 @@ def test_reading_any_lines_never_fails_and_gives_one_line_items(texts, kind):
 def test_document_lines_of_a_real_layout_drop_page_numbers_and_running_headers():
     from etl.parse.guard import Deadline
     from etl.parse.text import PdfText
-    pdf = report_pdf("ilacs_2023", "Exampleshire", ILACS, inspection_start=START, inspection_end=END)
-    text = [x.text for x in document_lines(PdfText(pdf, 50, Deadline(30)))]
+    pdf = PdfText(report_pdf("ilacs_2023", "Exampleshire", ILACS, inspection_start=START, inspection_end=END),
+                  50, Deadline(30))
+    text = [x.text for x in document_lines(pdf, page_furniture(pdf))]
     assert not [x for x in text if x.isdigit()]
     assert text.count("Inspection of Exampleshire local authority children's services") <= 1

@@ -46,6 +46,11 @@ class Section:
     prose: bool = True                 # may state its points in paragraphs (else a list only)
     box: re.Pattern | None = None      # boxed text's headings: a box can stand inside an item
 
+    @property
+    def start_anywhere(self) -> re.Pattern:
+        """The heading as a line of a page's text (footnote markers still there)."""
+        return re.compile(rf"^[ \t]*(?:{self.start.pattern})\d{{0,2}}[ \t]*$", re.I | re.M)
+
 
 def _heading(pattern: str) -> re.Pattern:
     # a whole line: the heading, then at most its punctuation (footnote markers are gone by then)
@@ -123,20 +128,31 @@ def _key(line: str) -> str:
     return _DIGITS.sub("#", line.lower())
 
 
-def document_lines(pdf: PdfText) -> list[Line]:
-    """Every non-empty line in reading order, without page furniture and footnotes."""
-    pages = [[Line(line.strip(), n, row) for row, line in enumerate(pdf.page(n, bullets=True).split("\n"))
-              if line.strip()] for n in range(pdf.pages)]
-    # furniture stands at the same place from the top or the bottom of a quarter of the pages at
-    # least, three of a longer document (a heading can open two pages, or open one and stand
-    # in page 1's table)
+def page_furniture(pdf: PdfText) -> set[tuple[str, int, str]]:
+    """The running headers and footers: what stands at the same place from the top or the bottom
+    of a quarter of the pages at least, three of a longer document (a heading can open two pages,
+    or open one and stand in page 1's table), whatever its numbers."""
     seen = Counter()
-    for lines in pages:
-        seen.update(_places(lines))
-    least = 2 if len(pages) <= 4 else max(3, len(pages) // 4)
-    furniture = {k for k, n in seen.items() if n >= least}
+    for n in range(pdf.pages):
+        seen.update(_places(_edge_lines(pdf.page(n))))
+    least = 2 if pdf.pages <= 4 else max(3, pdf.pages // 4)
+    return {k for k, n in seen.items() if n >= least}
+
+
+def _edge_lines(text: str) -> list[str]:
+    """A page's first and last lines (no more: the text between them is not split)."""
+    top = [x.strip() for x in text.split("\n", 3 * _TOP)[:3 * _TOP] if x.strip()][:_TOP]
+    bottom = [x.strip() for x in text.rsplit("\n", 3 * _BOTTOM)[-3 * _BOTTOM:] if x.strip()][-_BOTTOM:]
+    return top + [""] + bottom   # "" marks where the bottom's lines start
+
+
+def document_lines(pdf: PdfText, furniture: set, first: int = 0, last: int | None = None) -> list[Line]:
+    """Every non-empty line of pages first..last in reading order, without page furniture and
+    footnotes."""
     out: list[Line] = []
-    for lines in pages:
+    for n in range(first, pdf.pages if last is None else last):
+        lines = [Line(line.strip(), n, row) for row, line in enumerate(pdf.page(n, bullets=True).split("\n"))
+                 if line.strip()]
         start, end = 0, len(lines)
         while start < end and start < _TOP and _is_furniture(lines[start].text, ("top", start), furniture):
             start += 1
@@ -166,10 +182,11 @@ def _address_line(line: str) -> bool:
     return len(line) <= _ADDRESS_LINE and not line.endswith((".", ";", ":", ","))
 
 
-def _places(lines: list[Line]) -> set[tuple[str, int, str]]:
+def _places(edges: list[str]) -> set[tuple[str, int, str]]:
     """Each line near a page's edges by where it is (from the top or the bottom) and what it says."""
-    top = {("top", i, _key(x.text)) for i, x in enumerate(lines[:_TOP])}
-    return top | {("bottom", i, _key(x.text)) for i, x in enumerate(reversed(lines[-_BOTTOM:]))}
+    cut = edges.index("")
+    top = {("top", i, _key(x)) for i, x in enumerate(edges[:cut])}
+    return top | {("bottom", i, _key(x)) for i, x in enumerate(reversed(edges[cut + 1:]))}
 
 
 def _is_furniture(line: str, place: tuple[str, int], furniture: set[tuple[str, int, str]]) -> bool:
@@ -200,7 +217,15 @@ def read_improvements(pdf: PdfText, kind: str | None, framework: str | None) -> 
     section = section_of(kind, framework)
     if section is None:
         return Improvements()
-    body = section_lines(document_lines(pdf), section)
+    first = next((n for n in range(pdf.pages) if section.start_anywhere.search(pdf.page(n))), None)
+    if first is None:
+        return Improvements()
+    furniture = page_furniture(pdf)
+    # the section's pages: a few from its heading's, more only while it has not ended
+    for last in (first + 3, first + 9, pdf.pages):
+        body, ended = section_lines(document_lines(pdf, furniture, first, min(last, pdf.pages)), section)
+        if (body and ended) or last >= pdf.pages:
+            break
     if body is None:
         return Improvements()
     items, note = split_items(body, section, pdf)
@@ -213,19 +238,19 @@ def _starts(line: str, pattern: re.Pattern) -> bool:
     return pattern.match(line) is not None
 
 
-def section_lines(lines: list[Line], section: Section) -> list[Line] | None:
+def section_lines(lines: list[Line], section: Section) -> tuple[list[Line] | None, bool]:
     """The lines under the first heading of the section that heads any (not a contents line),
-    to the heading that ends it; None without the heading."""
-    found = None
+    to the heading that ends it (None without the heading), and whether that heading was met."""
+    found, ended = None, False
     starts = (i for i, line in enumerate(lines) if section.start.fullmatch(line.text))
     for start in itertools.islice(starts, _TRIES):
-        found = _section_from(lines, start, section)
+        found, ended = _section_from(lines, start, section)
         if found:
-            return found
-    return found
+            break
+    return found, ended
 
 
-def _section_from(lines: list[Line], start: int, section: Section) -> list[Line]:
+def _section_from(lines: list[Line], start: int, section: Section) -> tuple[list[Line], bool]:
     body: list[Line] = []
     skipping = False
     boxed = None    # the page of a box (a case study) printed inside an unfinished item
@@ -246,9 +271,9 @@ def _section_from(lines: list[Line], start: int, section: Section) -> list[Line]
             if section.box and section.box.match(line) and body and not body[-1].text.endswith(_ENDS):
                 boxed = where.page   # the item goes on over the page: so does the section
                 continue
-            break
+            return body, True
         body.append(where)
-    return body
+    return body, False
 
 
 def _heading_like(line: str) -> bool:
