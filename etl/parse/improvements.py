@@ -112,6 +112,7 @@ _MARKER = re.compile(r"(?<=[A-Za-z)\]'\".,;:?!])(\d{1,2})(?=\s|$)")
 _FOOTNOTE = re.compile(r"(\d{1,2})\s+\S")
 _LETTERHEAD_END = re.compile(r"gov\.uk/ofsted|ofsted\.gov\.uk$", I)
 _ADDRESS_LINE = 40
+_AROUND = 10            # pages from the heading's where furniture is looked for (a running header is on each)
 _TRIES = 3              # headings tried: a contents line, then the section (linear time whatever the file)
 _LEADING_SLACK = 0.3    # points: more than the rounding of one line's place to the next
 
@@ -128,14 +129,16 @@ def _key(line: str) -> str:
     return _DIGITS.sub("#", line.lower())
 
 
-def page_furniture(pdf: PdfText) -> set[tuple[str, int, str]]:
+def page_furniture(pdf: PdfText, pages: range | None = None) -> set[tuple[str, int, str]]:
     """The running headers and footers: what stands at the same place from the top or the bottom
-    of a quarter of the pages at least, three of a longer document (a heading can open two pages,
-    or open one and stand in page 1's table), whatever its numbers."""
+    of a quarter of the pages at least, three of more than four (a heading can open two pages,
+    or open one and stand in page 1's table), whatever its numbers. Looked for on `pages` (those
+    around a section: no page is read for it alone)."""
+    pages = pages if pages is not None else range(pdf.pages)
     seen = Counter()
-    for n in range(pdf.pages):
+    for n in pages:
         seen.update(_places(_edge_lines(pdf.page(n))))
-    least = 2 if pdf.pages <= 4 else max(3, pdf.pages // 4)
+    least = 2 if len(pages) <= 4 else max(3, len(pages) // 4)
     return {k for k, n in seen.items() if n >= least}
 
 
@@ -220,7 +223,7 @@ def read_improvements(pdf: PdfText, kind: str | None, framework: str | None) -> 
     first = next((n for n in range(pdf.pages) if section.start_anywhere.search(pdf.page(n))), None)
     if first is None:
         return Improvements()
-    furniture = page_furniture(pdf)
+    furniture = page_furniture(pdf, range(max(0, first - 2), min(pdf.pages, first + _AROUND)))
     # the section's pages: a few from its heading's, more only while it has not ended
     for last in (first + 3, first + 9, pdf.pages):
         body, ended = section_lines(document_lines(pdf, furniture, first, min(last, pdf.pages)), section)
