@@ -45,6 +45,7 @@ class Section:
     drop: re.Pattern | None = None     # lines that group items and are no part of them
     prose: bool = True                 # may state its points in paragraphs (else a list only)
     box: re.Pattern | None = None      # boxed text's headings: a box can stand inside an item
+    late: bool = False                 # the section is near the document's end: looked for from there
 
     @property
     def start_anywhere(self) -> re.Pattern:
@@ -90,7 +91,7 @@ SECTIONS: dict[str, Section] = {
     "area_send": Section(
         _heading(r"areas for improvement"),
         re.compile(r"local area partnership details|information about this inspection|" + _PRIORITY, I),
-        marker=None),
+        marker=None, late=True),
 }
 
 
@@ -220,7 +221,7 @@ def read_improvements(pdf: PdfText, kind: str | None, framework: str | None) -> 
     section = section_of(kind, framework)
     if section is None:
         return Improvements()
-    first = next((n for n in range(pdf.pages) if section.start_anywhere.search(pdf.page(n))), None)
+    first = _heading_page(pdf, section)
     if first is None:
         return Improvements()
     furniture = page_furniture(pdf, range(max(0, first - 2), min(pdf.pages, first + _AROUND)))
@@ -235,6 +236,18 @@ def read_improvements(pdf: PdfText, kind: str | None, framework: str | None) -> 
     if not (items or note):
         note = "improvements: the section's points could not be told apart from what follows it"
     return Improvements(tuple(items), note)
+
+
+def _heading_page(pdf: PdfText, section: Section) -> int | None:
+    """The first page that prints the section's heading, looked for from the end where the
+    section is late in the document (fewer pages read)."""
+    has = lambda n: section.start_anywhere.search(pdf.page(n)) is not None  # noqa: E731
+    if not section.late:
+        return next((n for n in range(pdf.pages) if has(n)), None)
+    last = next((n for n in reversed(range(pdf.pages)) if has(n)), None)
+    while last and has(last - 1):
+        last -= 1
+    return last
 
 
 def _starts(line: str, pattern: re.Pattern) -> bool:
