@@ -26,6 +26,7 @@ from etl.links import one_line
 from etl.parse.frameworks import READERS, Reading, identify
 from etl.parse.letters import read_area_send, read_letter
 from etl.parse.guard import Deadline, Refused, TimeLimit, check_size
+from etl.parse.improvements import Improvements, read_improvements
 from etl.parse.text import PdfText, sniff
 from etl.records import LETTER_KINDS, REQUIRED_AREAS, ListingMeta, ReportRecord
 
@@ -69,8 +70,9 @@ def reconcile(reading: Reading) -> Reconciled:
     return out
 
 
-def _read(data: bytes, settings: Settings, pages: list[str] | None = None) -> Reading:
-    """The file's reading; with `pages`, every page's text is appended to it (for search)."""
+def _read(data: bytes, settings: Settings, pages: list[str] | None = None) -> tuple[Reading, Improvements]:
+    """The file's reading and its improvement points; with `pages`, every page's text is
+    appended to it (for search)."""
     check_size(data, settings.parse_max_bytes)
     sniff(data)
     deadline = Deadline(settings.parse_timeout)
@@ -88,10 +90,11 @@ def _read(data: bytes, settings: Settings, pages: list[str] | None = None) -> Re
         else:  # an Ofsted document of a kind not told by its title: read, listed, never held for it
             reading = read_letter(pdf, what)
             reading.notes.append("kind: an Ofsted document of a kind not recognised from its title")
+        improvements = read_improvements(pdf, reading.kind, reading.framework)
         if pages is not None:
             pages += [pdf.page(i) for i in range(pdf.pages)]   # pages already read are cached
         deadline.check()
-        return reading
+        return reading, improvements
     finally:
         pdf.close()
 
@@ -135,7 +138,7 @@ def _parse(data: bytes, source: str, meta: ListingMeta | None, settings: Setting
                       sha256=meta.sha256, published=meta.published, local_authority=meta.local_authority)
     try:
         settings = settings or Settings.from_env()
-        reading = _read(data, settings, pages)
+        reading, improvements = _read(data, settings, pages)
     except Refused as exc:
         return ReportRecord(is_report=False, reason=str(exc), failed=isinstance(exc, TimeLimit), **provenance)
     except Exception as exc:  # a parser bug must not stop a batch; say what happened (and retry)
@@ -144,6 +147,8 @@ def _parse(data: bytes, source: str, meta: ListingMeta | None, settings: Setting
                             failed=True, **provenance)
     found = reconcile(reading)
     found.notes += reading.notes
+    if improvements.note:
+        found.notes.append(improvements.note)
     # the council and dates place a report in a council's history; without them it needs a person
     # (a document of no known kind has no place there to hold it from)
     dates_flagged = any(flag.startswith("visit dates") for flag in found.flags)   # a letter's, with the sentence tried
@@ -161,7 +166,7 @@ def _parse(data: bytes, source: str, meta: ListingMeta | None, settings: Setting
         inspection_start=reading.inspection_start, inspection_end=reading.inspection_end,
         lead_inspector=reading.lead_inspector, judgements=found.judgements,
         review_flags=tuple(found.flags), review_notes=tuple(found.notes), unread_areas=tuple(found.unread),
-        readings=found.readings, visit=reading.visit, **provenance)
+        readings=found.readings, visit=reading.visit, improvements=improvements.items, **provenance)
 
 
 def parse_file(path: str | Path, meta: ListingMeta | None = None,

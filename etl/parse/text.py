@@ -77,6 +77,23 @@ class PdfText:
             self._text[n, bullets] = clean(self._raw[n], bullets)
         return self._text[n, bullets]
 
+    def line_bottoms(self, n: int) -> list[float | None]:
+        """Where each line of `page(n)` sits: the bottom of its first character's box (the
+        font's, not the glyph's, so every line of a size sits alike), None for an empty line.
+        For the rare reader that needs a page's layout (a paragraph's end), not its text alone."""
+        n = n % self.pages
+        self.page(n)
+        raw = self._raw[n].replace("\r", "\n")
+        textpage = self.doc[n].get_textpage()
+        chars = textpage.count_chars()
+        out: list[float | None] = []
+        offset = 0
+        for line in raw.split("\n"):
+            first = offset + len(line) - len(line.lstrip())
+            out.append(textpage.get_charbox(first, loose=True)[1] if line.strip() and first < chars else None)
+            offset += len(line) + 1
+        return out
+
     def all_text(self) -> str:
         return "\n".join(self.page(i) for i in range(self.pages))
 

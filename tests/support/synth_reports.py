@@ -80,6 +80,7 @@ LAC_ROWS = [
     ("lac_leadership_management", "Leadership and management", "Leadership and management"),
 ]
 
+ILACS_IMPROVEMENTS = ("The consistency of practice across teams.", "The timeliness of plans for children.")
 FILLER = ("Inspectors considered the experiences of children and families, the quality of "
           "practice and the difference that leaders make. This paragraph is generic text "
           "written for tests and stands for the narrative of a real report. ")
@@ -138,6 +139,24 @@ class _Doc(FPDF):
         self.multi_cell(0, 5.5, _ascii(text), new_x="LMARGIN", new_y="NEXT")
         self.set_font("Helvetica", size=11)
         self.ln(gap)
+
+    def bullets(self, items, glyph: str = "n"):
+        """A bulleted list: ZapfDingbats "n" (a black square) or "l" (a dot), as the real
+        documents' symbol-font bullets; an item given as (text, [sub-items]) has its sub-items
+        bulleted below it, indented."""
+        for item in items:
+            text, subs = item if isinstance(item, tuple) else (item, ())
+            self.set_font("ZapfDingbats", size=8)
+            self.cell(6, 5.5, glyph)
+            self.set_font("Helvetica", size=11)
+            self.multi_cell(0, 5.5, _ascii(text), new_x="LMARGIN", new_y="NEXT")
+            for sub in subs:
+                self.set_x(self.l_margin + 8)
+                self.set_font("ZapfDingbats", size=6)
+                self.cell(5, 5.5, "l")
+                self.set_font("Helvetica", size=11)
+                self.multi_cell(0, 5.5, _ascii(sub), new_x="LMARGIN", new_y="NEXT")
+        self.ln(2)
 
     def filler(self, paragraphs: int = 2, numbered_from: int | None = None):
         for i in range(paragraphs):
@@ -226,8 +245,12 @@ def _ilacs(framework: str, council: str, j: dict[str, str], start: date, end: da
                     grade_middle=opts.get("grade_middle", False), bold_last="overall_effectiveness" in in_table)
     doc.filler(2)
     doc.add_page()
-    doc.para("What needs to improve?", size=13, bold=True)
-    doc.para("- The consistency of practice across teams.\n- The timeliness of plans for children.")
+    # `improvements_after`: paragraphs before the section, so that its list runs over a page break
+    doc.filler(opts.get("improvements_after", 0))
+    points = opts.get("improvements", ILACS_IMPROVEMENTS)
+    if points:   # a list, or one paragraph (a section that states no list)
+        doc.para("What needs to improve?", size=13, bold=True)
+        doc.bullets(points) if isinstance(points, (list, tuple)) else doc.para(points)
     order = ["help_and_protection", "in_care_and_care_leavers", "in_care", "care_leavers",
              "impact_of_leaders"]
     n = 1
@@ -295,6 +318,16 @@ def _sif(council: str, j: dict[str, str], start: date, end: date, published: dat
     doc.add_page()
     doc.para("Executive summary", size=14, bold=True)
     doc.filler(3)
+    if opts.get("recommendations"):   # numbered; an item's sub-bullets belong to it
+        doc.add_page()
+        doc.para("Recommendations", size=14, bold=True)
+        for number, item in enumerate(opts["recommendations"], 1):
+            text, subs = item if isinstance(item, tuple) else (item, ())
+            doc.para(f"{number}. {text}", gap=1)
+            if subs:
+                doc.bullets(list(subs), glyph="l")
+        doc.para("Summary for children and young people", size=14, bold=True)
+        doc.filler(1)
     if opts.get("contents", True):  # real SIF reports list their sections on a contents page
         doc.add_page()
         doc.insert_toc_placeholder(_render_contents, pages=1)
@@ -419,15 +452,6 @@ class _Letter(_Doc):
             self.set_font("Helvetica", size=11)
             self.ln(2)
 
-    def bullets(self, items, glyph: str = "n"):
-        """A bulleted list: ZapfDingbats "n" (a black square) or "l" (a dot), as the real letters'
-        symbol-font bullets."""
-        for item in items:
-            self.set_font("ZapfDingbats", size=8)
-            self.cell(6, 5.5, glyph)
-            self.set_font("Helvetica", size=11)
-            self.multi_cell(0, 5.5, _ascii(item), new_x="LMARGIN", new_y="NEXT")
-        self.ln(2)
 
 
 def visit_days(start: date, end: date, wording: str = "range", year: bool = True) -> str:
@@ -524,7 +548,9 @@ def focused_visit_pdf(council: str, *, visit_start: date, visit_end: date, publi
                       priority_style: str = "bullets", date_wording: str = "range", date_intro: str = "on",
                       year_printed: bool = True, kind: str = "focused_visit",
                       focus_items: list[str] | tuple = (), days_text: str | None = None,
-                      printed_date: str | None = None, leaders_finding: bool = False) -> bytes:
+                      printed_date: str | None = None, leaders_finding: bool = False,
+                      improvements: list[str] | tuple = ("The quality of supervision.",
+                                                         "The timeliness of assessments.")) -> bytes:
     """A focused (or monitoring) visit letter laid out like the real ones: letterhead, the
     letter's date, "Dear ...", heading, opening sentence with the visit's days, the focus
     sentence, "Headline findings", any "Areas for priority action", "What needs to improve",
@@ -569,7 +595,7 @@ def focused_visit_pdf(council: str, *, visit_start: date, visit_end: date, publi
     if priority_actions or priority_style in ("none_stated", "none_bullet", "earlier_remain", "unreadable"):
         _priority_section(doc, list(priority_actions), priority_style)
     doc.para("What needs to improve in this area of social work practice?", size=12, bold=True)
-    doc.bullets(["The quality of supervision.", "The timeliness of assessments."])
+    doc.bullets(list(improvements))
     doc.para("Main findings", size=12, bold=True)
     doc.filler(6)
     _sign(doc, lead_inspector)
@@ -602,7 +628,8 @@ def jtai_pdf(council: str, *, inspection_start: date, inspection_end: date, publ
              lead_inspector: str = "Jane Smith", theme: str = "domestic_abuse", date_wording: str = "to",
              heading_names_theme: bool = False, deep_dive: bool = False, ofsted_column: int = 0,
              ofsted_signs: bool = True, priority_actions: list[str] | tuple = (),
-             priority_style: str = "singular_lead_in") -> bytes:
+             priority_style: str = "singular_lead_in",
+             improvements: list[str] | tuple = ("The quality of information sharing between agencies.",)) -> bytes:
     """A joint targeted area inspection letter: headed "Joint targeted area inspection of
     <council>", "This letter summarises the findings of the joint targeted area inspection (JTAI)
     of the multi-agency response to <theme> in <council>", "This inspection took place from ..."
@@ -636,7 +663,8 @@ def jtai_pdf(council: str, *, inspection_start: date, inspection_end: date, publ
     if priority_actions or priority_style == "none_bullet":
         _priority_section(doc, list(priority_actions), priority_style)
     doc.para("What needs to improve?", size=12, bold=True)
-    doc.bullets(["The quality of information sharing between agencies."])
+    doc.bullets(list(improvements))
+    doc.para("Next steps", size=12, bold=True)
     doc.filler(5)
     doc.para("The director of children's services should prepare a written statement of proposed action "
              "responding to the findings outlined in this letter.")
