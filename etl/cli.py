@@ -22,6 +22,7 @@ HANDLERS = {
     "serve": "etl.web.serve:serve_command",
     "review": "etl.review:review_command",
     "alerts": "etl.alert.commands:alerts_command",
+    "freshness": "etl.freshness:freshness_command",
 }
 
 
@@ -75,6 +76,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--format", choices=("table", "csv", "json"), default="table")
 
     sub.add_parser("migrate", help="create or upgrade the warehouse schema")
+    sub.add_parser("freshness", help="when the site was last checked; tell operators when runs have stopped"
+                                     " succeeding (for a timer outside Airflow; exit 1 when stale)")
     p = sub.add_parser("export", help="write the summary, history and changes as xlsx, CSV and Parquet files")
     p.add_argument("--to", metavar="DIR_OR_URL", help="folder or fsspec URL (default: $OFSTED_EXPORT_URL)")
     p.add_argument("--format", metavar="FORMATS", help="comma-separated: xlsx,csv,parquet (default: all)")
