@@ -150,7 +150,7 @@ def ofsted_ingest():
             raise AirflowFailException(str(exc)) from exc
         wanted = [to_dict(p) for p in pipeline.to_download(found.publications, since)]
         get_current_context()["ti"].xcom_push(key="counts", value={
-            "councils": found.councils, "publications": len(found.publications), "unread_pages": found.unread,
+            "councils": found.councils, "publications": found.listed, "unread_pages": found.unread,
             "refused_links": found.refused, "pages_read": found.pages_read,
             "new_publications": found.new_publications, "crawl_notes": found.notes})
         return pipeline.download_batches(wanted, settings)

@@ -341,7 +341,8 @@ def pages_to_read(listed: list[Council], state: CrawlState | None, now: datetime
                     key=lambda c: (state.pages[c.urn].read_at, c.urn))
     share = min(int(owed), len(others))
     reasons.update((c.urn, "sweep") for c in others[:share])
-    return ReadPlan(reasons, notes, now, min(owed - share, 1.0))
+    carry = owed - int(owed) if int(owed) <= len(others) else 0.0   # all read: nothing is owed
+    return ReadPlan(reasons, notes, now, carry)
 
 
 def crawl(settings, *, councils: list[str] | None = None, limit: int | None = None,

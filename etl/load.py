@@ -89,6 +89,18 @@ def crawl_state(wh: Warehouse):
     return CrawlState(pages, known, *(sweep or (None, 0.0)))
 
 
+def unstored_publications(wh: Warehouse, except_councils: Iterable[str] = ()) -> list[Publication]:
+    """Publications listed by earlier runs whose file the warehouse has never stored (a
+    quarantined download, a run stopped first), of councils whose page this run did not read:
+    their download is tried as if listed again (when due, as ever)."""
+    skip = set(except_councils)
+    rows = wh.fetchall("SELECT p.urn, COALESCE(c.name, p.local_authority), p.kind, p.title, p.published, p.url"
+                       " FROM publications p LEFT JOIN councils c ON c.urn = p.urn"
+                       " WHERE p.link_refused IS NULL AND NOT EXISTS (SELECT 1 FROM stored_files s WHERE s.url = p.url)"
+                       " ORDER BY p.urn, p.url")
+    return [Publication(*row) for row in rows if row[0] not in skip]
+
+
 def save_crawl_state(wh: Warehouse, result, now: datetime) -> None:
     """After a crawl: the pages read (with the "Latest report" text they were read at), the
     pages that failed (read again next run), and the sweep's position."""

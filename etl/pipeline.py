@@ -108,10 +108,11 @@ def begin(settings: Settings, run_id: str) -> None:
 class Discovered:
     """What the crawl step found (etl.crawl.crawl, recorded in the warehouse)."""
     councils: int
-    publications: list[Publication]
+    publications: list[Publication]   # on the pages read, and earlier ones never stored: to download
     unread: list[str]        # council pages that could not be read: read again next run
     refused: list[str]       # links refused for the first time: operators hear of each once
     pages_read: int = 0
+    listed: int = 0          # publications listed on the pages read
     new_publications: int = 0
     notes: list[str] = field(default_factory=list)
 
@@ -124,7 +125,8 @@ def discover(settings: Settings, run_id: str, *, councils: list[str] | None = No
 
     from etl.crawl import crawl
     from etl.landing import LandingStore
-    from etl.load import crawl_state, load_councils, load_publications, refused_links, save_crawl_state
+    from etl.load import (crawl_state, load_councils, load_publications, refused_links, save_crawl_state,
+                          unstored_publications)
     from etl.records import urn
     councils = [urn(c) for c in councils or ()]   # they go into URL paths: checked before anything
     now = now or datetime.now()
@@ -138,6 +140,7 @@ def discover(settings: Settings, run_id: str, *, councils: list[str] | None = No
         load_publications(wh, result.publications, run_id)
         save_crawl_state(wh, result, now)
         new = wh.fetchone("SELECT count(*) FROM publications WHERE first_seen_run = ?", [run_id])[0]
+        pending = unstored_publications(wh, except_councils=result.plan.reasons)
     refused = [f"{p.local_authority} ({p.urn}): {p.title}: {p.link_refused}"
                for p in result.publications if p.link_refused and p.url not in known]
     read = len(result.plan.reasons) - len(result.failed)
@@ -145,8 +148,8 @@ def discover(settings: Settings, run_id: str, *, councils: list[str] | None = No
              len(result.councils), read, _reasons(result.plan.reasons), len(result.publications))
     note(f"{len(result.councils)} councils, {read} pages read, {len(result.publications)} publications listed"
          + (f", {len(result.errors)} council pages unread" if result.errors else ""))
-    return Discovered(len(result.councils), result.publications, result.errors, refused, read, new,
-                      result.plan.notes)
+    return Discovered(len(result.councils), result.publications + pending, result.errors, refused, read,
+                      len(result.publications), new, result.plan.notes)
 
 
 def known_crawl_state(settings: Settings):
@@ -330,7 +333,7 @@ def run_once(settings: Settings, *, run_id: str | None = None, councils: list[st
         found = discover(settings, summary.run_id, councils=councils, limit=limit, now=now)
         publications = found.publications
         summary.councils, summary.unread_pages, summary.refused_links = found.councils, found.unread, found.refused
-        summary.publications, summary.pages_read = len(publications), found.pages_read
+        summary.publications, summary.pages_read = found.listed, found.pages_read
         summary.new_publications, summary.crawl_notes = found.new_publications, found.notes
         stored, quarantined = download(settings, to_download(publications, since),
                                        retry_quarantined=retry_quarantined)
