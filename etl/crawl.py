@@ -327,8 +327,7 @@ def pages_to_read(listed: list[Council], state: CrawlState | None, now: datetime
             reasons[c.urn] = "retry"
         elif doubt:
             reasons[c.urn] = f"untrusted date ({doubt})"
-            notes.append(f"{c.urn} {for_terminal(c.name)}: \"Latest report\" {for_terminal(c.latest)!r} is "
-                         f"{doubt}: its page was read")
+            notes.append(f"{c.urn} {c.name}: \"Latest report\" {c.latest!r} is {doubt}: its page was read")
         elif c.latest is not None and c.latest != page.listed_latest:
             reasons[c.urn] = "moved"
     undated = sum(c.latest is None for c in listed)
@@ -336,7 +335,7 @@ def pages_to_read(listed: list[Council], state: CrawlState | None, now: datetime
         notes.append(f"{undated} search result(s) without a \"Latest report\" date: their pages are left to the sweep")
     # the sweep: the share of every listed page due since it last ran, oldest read first
     hours = (now - state.swept_at).total_seconds() / 3600 if state.swept_at else sweep_hours
-    owed = state.carry + len(listed) * min(max(hours, 0.0), sweep_hours) / max(sweep_hours, 1e-9)
+    owed = state.carry + len(listed) * min(max(hours, 0.0), sweep_hours) / sweep_hours + 1e-9  # float sums
     others = sorted((c for c in listed if c.urn not in reasons),
                     key=lambda c: (state.pages[c.urn].read_at, c.urn))
     share = min(int(owed), len(others))
