@@ -124,8 +124,9 @@ def ofsted_ingest():
         other = "another run of ofsted_ingest" if running > 1 else pipeline.overlapping_run(
             _settings(), dag_run.run_id, due)
         if other:
-            logging.getLogger("ofsted_ingest").warning(
-                "run %s skipped: %s was in flight when it became due", dag_run.run_id, other)
+            why = f"{other} was in flight when it became due"
+            logging.getLogger("ofsted_ingest").warning("run %s skipped: %s", dag_run.run_id, why)
+            context["ti"].xcom_push(key="skipped", value=why)
         return not other
 
     @task

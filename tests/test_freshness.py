@@ -297,3 +297,31 @@ def test_freshness_reads_the_last_success_and_the_newest_publication(wh):
     assert fresh.checked == max(wh.fetchone("SELECT max(finished_at) FROM pipeline_runs WHERE status = 'success'")[0],
                                 NOW + timedelta(minutes=5))
     assert fresh.last_report == wh.fetchone("SELECT max(published) FROM publications")[0]
+
+
+# -- Airflow: runs never overlap ------------------------------------------------------------------
+@pytest.mark.xdist_group("airflow_e2e")
+@pytest.mark.timeout(600)
+def test_a_run_started_while_one_is_in_flight_is_skipped_not_queued(airflow_home, tmp_path):
+    from tests.support.airflow_fixtures import run_dag, start_dag
+    from tests.support.fakesite import Fault
+    with FakeOfstedSite(councils=1, pdf_factory=listing_pdf) as site:
+        site.inject("/search", Fault.delay(40, times=1))          # the first run's crawl takes a while
+        url = f"duckdb:///{tmp_path / 'warehouse.duckdb'}"
+        env = site.env(OFSTED_DATA_DIR=str(tmp_path), OFSTED_LANDING=str(tmp_path / "landing"),
+                       OFSTED_WAREHOUSE_URL=url, OFSTED_READ_TIMEOUT="60")
+        first = start_dag(airflow_home, env)
+        try:
+            for line in first.stdout:
+                if "> discover" in line:
+                    break
+            second = run_dag(airflow_home, env, timeout=300)
+            out, err = first.communicate(timeout=300)
+        finally:
+            first.kill()
+        assert first.returncode == 0, out[-3000:] + err[-3000:]
+        assert second.returncode == 0, second.stdout[-3000:] + second.stderr[-3000:]
+        assert " skipped: " in second.stdout and "was in flight when it became due" in second.stdout
+        with connect(url) as wh:
+            assert wh.fetchone("SELECT count(*) FROM pipeline_runs")[0] == 1, "the second run never began"
+        assert site.requests["/search"] <= 2, "one crawl only"
