@@ -38,20 +38,21 @@ def inspection(site, urn: str, published: date, grade: str) -> bytes:
 
 
 def schedule(site, start: datetime, days: int) -> list[dict]:
-    """Publications at chosen hours of the week: most move the council's "Latest report" date;
-    one is a late listing dated before the council's latest (the date does not move: only the
-    sweep finds it). Days 4 and 6 (from 0) stay quiet."""
+    """Publications at chosen hours of the week. The site's "Latest report" date moves for
+    graded inspections only (`letters_move_latest = False`, the case the real site leaves
+    unconfirmed): the letter is found by the sweep alone. Days 4 and 6 (from 0) stay quiet."""
+    site.letters_move_latest = False
     urns = list(site.councils)
-    plan = [(0, 9.25, urns[10], "inspection", "inadequate", True), (1, 14.6, urns[40], "focused_visit", None, True),
-            (2, 11.1, urns[70], "inspection", "outstanding", False), (3, 16.1, urns[100 % len(urns)], "inspection",
-                                                                          "requires_improvement", True),
-            (5, 0.5, urns[130 % len(urns)], "inspection", "good", True)]
+    plan = [(0, 9.25, urns[10], "inspection", "inadequate"), (1, 14.6, urns[40], "focused_visit", None),
+            (2, 11.1, urns[70], "inspection", "outstanding"),
+            (3, 16.1, urns[100 % len(urns)], "inspection", "requires_improvement"),
+            (5, 0.5, urns[130 % len(urns)], "inspection", "good")]
     out = []
-    for day, hour, urn, kind, grade, moves in plan:
+    for day, hour, urn, kind, grade in plan:
         if day >= days:
             continue
         appears = start + timedelta(days=day, hours=hour)
-        published = appears.date() if moves else date(2025, 1, 6)
+        published, moves = appears.date(), kind == "inspection"
         pdf = (inspection(site, urn, published, grade) if kind == "inspection" else
                letter_pdf(kind, site.councils[urn], visit_start=published - timedelta(days=30),
                           visit_end=published - timedelta(days=29)))
