@@ -3,7 +3,7 @@
 succeeding, the pipeline's counts as Airflow metrics, and how fresh the data is."""
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta
+from datetime import date, datetime, timedelta, timezone
 
 import pytest
 
@@ -325,3 +325,35 @@ def test_a_run_started_while_one_is_in_flight_is_skipped_not_queued(airflow_home
         with connect(url) as wh:
             assert wh.fetchone("SELECT count(*) FROM pipeline_runs")[0] == 1, "the second run never began"
         assert site.requests["/search"] <= 2, "one crawl only"
+
+
+def test_people_see_the_line_in_query_summary_the_workbook_and_the_feeds(tmp_path, capsys, monkeypatch):
+    import io
+
+    import openpyxl
+
+    from etl import export
+    from etl.cli import main
+    from etl.web import feeds
+    from tests.support.warehouse_fixtures import load_sample
+    url = f"duckdb:///{tmp_path / 'w.duckdb'}"
+    with connect(url) as wh:
+        from etl.warehouse import migrate
+        migrate(wh)
+        load_sample(wh)
+        add_run(wh, "ok", datetime.now() - timedelta(hours=1), "success")
+        line = freshness(wh).line()
+        book = export.workbook(export.read_datasets(wh, export.SHEETS.values()), wh.engine, allowed_hosts=(),
+                               freshness=line)
+    assert line.startswith("Checked ") and " · last new report " in line
+    monkeypatch.setenv("OFSTED_WAREHOUSE_URL", url)
+    assert main(["query", "summary"]) == 0
+    assert capsys.readouterr().out.splitlines()[0] == line
+    assert main(["query", "summary", "--format", "csv"]) == 0
+    out = capsys.readouterr()
+    assert out.err.strip() == line and line not in out.out, "csv and json carry data only on stdout"
+    about = openpyxl.load_workbook(io.BytesIO(book))["About"]
+    assert ["Freshness", line] in [[c.value for c in row[:2]] for row in about.iter_rows()]
+    checked = datetime(2026, 3, 2, 10, 2)
+    feed = feeds.atom_feed("t", "http://x/f", "http://x", [], str, lambda u: u, checked=checked).decode()
+    assert f"<updated>{checked.astimezone(timezone.utc):%Y-%m-%dT%H:%M:%S}Z</updated>" in feed
