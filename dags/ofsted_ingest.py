@@ -1,4 +1,9 @@
-"""ofsted_ingest: crawl -> download -> parse -> load -> detect changes -> alert.
+"""ofsted_ingest: crawl -> download -> parse -> load -> detect changes -> alert, hourly.
+
+Each run reads the search listing and only the council pages that moved, plus a share of the
+rolling sweep (etl.crawl.pages_to_read). Runs never overlap: `max_active_runs=1`, and a run
+that became due while another was in flight is skipped (its first task, `start_or_skip`),
+not run late from a queue.
 
 Thin on purpose: every step is a function in `etl.pipeline`. Nothing here touches the network
 or a database at import time; `etl` modules are imported inside the tasks. Mapped tasks get
@@ -12,7 +17,7 @@ from datetime import datetime, timedelta
 
 from airflow.sdk import Asset, Param, dag, get_current_context, task
 
-SCHEDULE = os.environ.get("OFSTED_SCHEDULE", "@daily")  # cron, preset, or "none" (manual runs only)
+SCHEDULE = os.environ.get("OFSTED_SCHEDULE", "@hourly")  # cron, preset, or "none" (manual runs only)
 # The site sees one task at a time (discover, then each download batch in turn, never two runs),
 # each at the full OFSTED_REQUESTS_PER_SECOND with a few threads: the configured rate is the
 # pipeline's pace under dag.test, LocalExecutor and Celery alike (docs/operations.md, "Pace").
@@ -106,10 +111,31 @@ def _collect(mapped) -> list:
     },
 )
 def ofsted_ingest():
+    @task.short_circuit
+    def start_or_skip() -> bool:
+        """Skip this run (every task after this one) when another was in flight when this one
+        became due: it would only queue behind it and read the same pages late."""
+        import logging
+
+        from etl import pipeline
+        context = get_current_context()
+        dag_run = context["dag_run"]
+        # the warehouse's runs, not Airflow's run count: a run killed under dag.test (or `ofsted
+        # run`) stays "running" in Airflow's metadata, while the warehouse records it stopped
+        due = (dag_run.run_after or dag_run.start_date).astimezone().replace(tzinfo=None)  # warehouse time: local
+        other = pipeline.overlapping_run(_settings(), dag_run.run_id, due)
+        if other:
+            why = f"{other} was in flight when it became due"
+            logging.getLogger("ofsted_ingest").warning("run %s skipped: %s", dag_run.run_id, why)
+            context["ti"].xcom_push(key="skipped", value=why)
+        return not other
+
     @task
     def begin() -> None:
         from etl import pipeline
-        pipeline.begin(_settings(), _run_id())
+        settings = _settings()
+        pipeline.begin(settings, _run_id())
+        pipeline.check_freshness(settings)   # operators hear when runs have stopped succeeding
 
     @task(retries=4, max_active_tis_per_dag=1)
     def discover() -> list[list[dict]]:
@@ -122,11 +148,14 @@ def ofsted_ingest():
         settings, params = _settings(), _params()
         since = iso_date(params["since"]) if params["since"] else None   # checked before any request
         try:
-            councils, publications, unread, refused = pipeline.discover(settings, _run_id(), councils=params["councils"])
+            found = pipeline.discover(settings, _run_id(), councils=params["councils"])
         except (SiteUnreachable, CouncilNotFound) as exc:   # a retry minutes later would fail the same way: fail now
             raise AirflowFailException(str(exc)) from exc
-        wanted = [to_dict(p) for p in pipeline.to_download(publications, since)]
-        get_current_context()["ti"].xcom_push(key="counts", value=[councils, len(publications), unread, refused])
+        wanted = [to_dict(p) for p in pipeline.to_download(found.publications, since)]
+        get_current_context()["ti"].xcom_push(key="counts", value={
+            "councils": found.councils, "publications": found.listed, "unread_pages": found.unread,
+            "refused_links": found.refused, "pages_read": found.pages_read,
+            "new_publications": found.new_publications, "crawl_notes": found.notes})
         return pipeline.download_batches(wanted, settings)
 
     @task(retries=4, max_active_tis_per_dag=1)
@@ -173,7 +202,7 @@ def ofsted_ingest():
         pipeline.summarise_records(summary, records, loaded)
         return {"parsed": summary.parsed, "not_reports": summary.not_reports, "flagged": summary.flagged,
                 "parse_retries": summary.parse_retries, "unreadable": summary.unreadable,
-                "priority_actions": summary.priority_actions}
+                "priority_actions": summary.priority_actions, "held": len(loaded.held)}
 
     @task(trigger_rule="none_failed",
           outlets=[WAREHOUSE_ASSETS["rating_history"], WAREHOUSE_ASSETS["rating_changes"]])
@@ -200,13 +229,12 @@ def ofsted_ingest():
         """Close the run and report it: the log, and the operators when files need attention."""
         import logging
 
-        from etl import pipeline
+        from etl import metrics, pipeline
         from etl.alert import notify_operators
-        settings, run_id = _settings(), _run_id()
+        settings, run_id, context = _settings(), _run_id(), get_current_context()
         pipeline.finish(settings, run_id)
-        councils, publications, unread, refused = get_current_context()["ti"].xcom_pull(task_ids="discover", key="counts")
-        summary = pipeline.RunSummary(run_id, councils=councils, publications=publications, unread_pages=unread,
-                                      refused_links=refused,
+        pipeline.check_freshness(settings)   # after a stretch without success: the recovery message
+        summary = pipeline.RunSummary(run_id, **context["ti"].xcom_pull(task_ids="discover", key="counts"),
                                       downloaded=downloads["downloaded"], quarantined=downloads["quarantined"],
                                       parsed=loaded["parsed"],
                                       not_reports=loaded["not_reports"], flagged=loaded["flagged"],
@@ -217,6 +245,10 @@ def ofsted_ingest():
                                       failed_checks=failed_checks)
         lines = summary.lines()
         logging.getLogger("ofsted_ingest").info("\n".join(lines))
+        started = context["dag_run"].start_date
+        metrics.emit({"councils_read": summary.pages_read, "publications_found": summary.new_publications,
+                      "files_parsed": summary.parsed, "held": loaded["held"], "alerts_sent": summary.alerts_sent},
+                     (datetime.now(started.tzinfo) - started).total_seconds() if started else None)
         # operators hear of each problem once: a file still quarantined from an earlier run is
         # in the summary but does not page them again; parse problems only arise on new parses;
         # a council page that could not be read is reported for each run it fails; a failed
@@ -229,7 +261,7 @@ def ofsted_ingest():
         return lines
 
     batches = discover()
-    begin() >> batches
+    start_or_skip() >> begin() >> batches
     downloads = record_downloads(download.expand(batch=batches))
     to_parse = plan_parse()
     downloads >> to_parse

@@ -23,6 +23,7 @@ HANDLERS = {
     "review": "etl.review:review_command",
     "alerts": "etl.alert.commands:alerts_command",
     "search": "etl.search:search_command",
+    "freshness": "etl.freshness:freshness_command",
 }
 
 
@@ -124,6 +125,8 @@ def build_parser() -> argparse.ArgumentParser:
                    help="rebuild the DuckDB text index from the warehouse's stored text (drift, a restored file)")
 
     sub.add_parser("migrate", help="create or upgrade the warehouse schema")
+    sub.add_parser("freshness", help="when the site was last checked; tell operators when runs have stopped"
+                                     " succeeding (for a timer outside Airflow; exit 1 when stale)")
     p = sub.add_parser("export", help="write the summary, history and changes as xlsx, CSV and Parquet files")
     p.add_argument("--to", metavar="DIR_OR_URL", help="folder or fsspec URL (default: $OFSTED_EXPORT_URL)")
     p.add_argument("--format", metavar="FORMATS", help="comma-separated: xlsx,csv,parquet (default: all)")

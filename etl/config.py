@@ -23,6 +23,18 @@ def allowed_hosts(site_url: str, configured: str) -> tuple[str, ...]:
     return tuple(dict.fromkeys([urlsplit(site_url).hostname or "", *(entries or [FILES_HOST])]))
 
 
+def _positive(env, name: str, default: str) -> float:
+    """A number of hours that must be above zero (a sweep over no time reads nothing)."""
+    text = env.get(name, default)
+    try:
+        value = float(text)
+    except ValueError:
+        value = 0.0
+    if not value > 0 or value == float("inf"):
+        raise ValueError(f"{name} must be a number of hours above 0, not {text!r}")
+    return value
+
+
 def normalise_db_url(url: str) -> str:
     """Airflow writes Postgres connections as postgres://; psycopg wants postgresql://."""
     return "postgresql://" + url[len("postgres://"):] if url.startswith("postgres://") else url
@@ -57,6 +69,8 @@ class Settings:
     alert_rules: str = ""              # path of the alert rules file (YAML)
     alert_config: str = ""             # the ofsted_alerts connection's extra (JSON: targets, rules)
     export_url: str = ""               # where `ofsted export` and ofsted_export write (folder or fsspec URL)
+    sweep_hours: float = 24.0          # every council's page is read at least once in this many hours
+    stale_hours: float = 6.0           # operators are told when no run has succeeded for this long
 
     def __repr__(self) -> str:
         from etl.redact import redact
@@ -99,6 +113,8 @@ class Settings:
             revalidate_days=int(env.get("OFSTED_REVALIDATE_DAYS", "60")),
             alert_rules=env.get("OFSTED_ALERT_RULES", ""),
             export_url=env.get("OFSTED_EXPORT_URL", str(data_dir / "exports")),
+            sweep_hours=_positive(env, "OFSTED_SWEEP_HOURS", "24"),
+            stale_hours=_positive(env, "OFSTED_STALE_HOURS", "6"),
         )
 
 

@@ -10,6 +10,13 @@ Pages the site gives validators for (ETag, Last-Modified) are cached in the land
 revalidated with a conditional GET: a 304 answer is read from the cache.
 If the first search page has no results at all, the site's structure has changed: that is an
 error (SiteStructureError), never "every council has gone".
+
+Which council pages a run reads (`pages_to_read`): each search result's "Latest report" date is
+a hint that the council's page changed, never the only way to find a publication. A run reads
+the pages of councils that are new, whose page failed last time, whose date moved since their
+page was last read or cannot be trusted (not a date, in the future, earlier than before), plus
+a rolling sweep of the others, oldest read first, so that every page is read at least once per
+OFSTED_SWEEP_HOURS. A listing without the line at all means every page is read.
 """
 from __future__ import annotations
 
@@ -17,7 +24,7 @@ import logging
 import re
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from urllib.parse import urlencode, urljoin, urlsplit
 
 from bs4 import BeautifulSoup
@@ -51,7 +58,9 @@ class CrawlResult:
     publications: list[Publication]
     requests: int = 0
     errors: list[str] = field(default_factory=list)   # council pages that could not be read this run
-    unread: list[str] = field(default_factory=list)   # their URNs
+    unread: list[str] = field(default_factory=list)   # URNs of listed councils whose page was not read
+    failed: list[str] = field(default_factory=list)   # URNs whose page could not be read (read next run)
+    plan: "ReadPlan | None" = None                    # why each page was read, and what to note
 
 
 def search_url(settings, start: int, rows: int = ROWS_PER_PAGE) -> str:
@@ -100,14 +109,60 @@ def parse_search_page(html: bytes | str, page_url: str, allowed_hosts=None) -> l
             if reason:
                 log.warning("council %s: link refused (%s), its page on the site is used instead", m.group(2), reason)
                 url = urljoin(page_url, f"/provider/{m.group(1)}/{m.group(2)}")
-            councils[m.group(2)] = Council(urn=m.group(2), name=name, url=url)
+            councils[m.group(2)] = Council(urn=m.group(2), name=name, url=url, latest=latest_report(_result_of(a)))
     return list(councils.values())
 
 
+LATEST_LABEL = re.compile(r"latest\s+report", re.I)
+MAX_LATEST_CHARS = 60   # what is kept of the line's text: it is shown (summary) and stored
+
+
+def _council_urn(a) -> str | None:
+    m = PROVIDER_HREF.search(urlsplit(a["href"].strip()).path)
+    return m.group(2) if m else None
+
+
+def _result_of(link):
+    """The search result holding a council's link: its largest ancestor that links to no
+    other council (the markup around a result may change; one result per council may not)."""
+    result, own = link, _council_urn(link)
+    for parent in link.parents:
+        if parent.name in ("body", "html", "[document]"):
+            break
+        if any(_council_urn(a) not in (None, own) for a in parent.find_all("a", href=True)):
+            break
+        result = parent
+    return result
+
+
+def latest_report(result) -> str | None:
+    """The text of a search result's "Latest report: <time>23 July 2024</time>" line (its
+    <time>'s text when there is one), or None when the result has no such line."""
+    label = result.find(string=LATEST_LABEL)
+    if label is None:
+        return None
+    line = label.parent
+    stamp = line.find("time") or (line.parent.find("time") if line.parent else None)
+    text = stamp.get_text(" ") if stamp else LATEST_LABEL.split(line.get_text(" "), 1)[-1].lstrip(" :")
+    return _clean(text)[:MAX_LATEST_CHARS]
+
+
+def parse_latest(text: str | None) -> date | None:
+    """A "Latest report" date: "23 July 2024" (or "23 Jul 2024", or ISO 2024-07-23)."""
+    if not text:
+        return None
+    try:
+        return date.fromisoformat(text.strip())
+    except ValueError:
+        return parse_date(text) if DATE_RE.fullmatch(text.strip()) else None
+
+
 def discover_councils(session: PoliteSession, settings, pages: LandingStore | None = None) -> list[Council]:
-    """Every council in the search results, walking pages by offset until an empty one."""
+    """Every council in the search results, walking pages by offset until an empty one, or one
+    shorter than the first (the last page: the site may serve fewer rows than asked for, but
+    serves every page but the last in full)."""
     found: dict[str, Council] = {}
-    start = 0
+    start, full = 0, None
     for page in range(MAX_SEARCH_PAGES):
         url = search_url(settings, start)
         councils = parse_search_page(_get_page(session, url, pages).body, url, settings.allowed_hosts)
@@ -124,6 +179,9 @@ def discover_councils(session: PoliteSession, settings, pages: LandingStore | No
         found.update((c.urn, c) for c in new)
         start += len(councils)            # the site may serve fewer rows than asked for
         log.info("search page %d: %d councils (%d so far)", page + 1, len(councils), len(found))
+        full = full or len(councils)
+        if len(councils) < full:
+            break
     return list(found.values())
 
 
@@ -202,45 +260,145 @@ def provider_url(settings, urn: str) -> str:
     return f"{settings.site_url}/provider/44/{urn}"
 
 
+# -- which pages to read ------------------------------------------------------------------
+@dataclass(frozen=True)
+class PageState:
+    """What the warehouse knows of a council's page (table council_pages)."""
+    listed_latest: str | None = None   # the "Latest report" text when the page was last read
+    read_at: datetime | None = None    # the last successful read
+    failed: bool = False               # a read failed since: read it again
+
+
+@dataclass(frozen=True)
+class CrawlState:
+    """The warehouse's memory for the crawl: each page's state, how many councils it knows,
+    and the sweep's position (etl.load.crawl_state reads it, save_crawl_state writes it)."""
+    pages: dict[str, PageState] = field(default_factory=dict)
+    known_councils: int = 0
+    swept_at: datetime | None = None
+    carry: float = 0.0                 # the fraction of a page the sweep owes
+
+
+@dataclass(frozen=True)
+class ReadPlan:
+    reasons: dict[str, str]            # URN -> why its page is read (new, retry, moved, untrusted ..., sweep)
+    notes: list[str]                   # for the run summary
+    swept_at: datetime | None = None
+    carry: float = 0.0
+
+
+FUTURE_SLACK = timedelta(days=1)       # the site's day may start before ours (time zones)
+
+
+def untrusted(latest: str | None, before: str | None, today: date) -> str | None:
+    """Why a listed "Latest report" date cannot be trusted, if it cannot."""
+    if latest is None:
+        return None
+    when = parse_latest(latest)
+    if when is None:
+        return "not a date"
+    if when > today + FUTURE_SLACK:
+        return "in the future"
+    earlier = parse_latest(before)
+    if earlier and when < earlier:
+        return f"earlier than the {earlier:%d %B %Y} listed before"
+    return None
+
+
+def pages_to_read(listed: list[Council], state: CrawlState | None, now: datetime,
+                  sweep_hours: float) -> ReadPlan:
+    """The councils whose page this run reads, and why (see the module's docstring)."""
+    if state is None:                   # nothing known (no warehouse): every page, as a first run
+        return ReadPlan({c.urn: "new" for c in listed}, [], now, 0.0)
+    notes: list[str] = []
+    if listed and all(c.latest is None for c in listed):
+        notes.append(f"the search listing shows no \"Latest report\" dates: all {len(listed)} council pages read")
+        return ReadPlan({c.urn: "no date listed" for c in listed}, notes, now, 0.0)
+    if state.known_councils > len(listed):
+        notes.append(f"the search listing shows {len(listed)} councils, the warehouse knows "
+                     f"{state.known_councils}: those not listed are kept, not taken as gone")
+    reasons: dict[str, str] = {}
+    for c in listed:
+        page = state.pages.get(c.urn)
+        doubt = untrusted(c.latest, page.listed_latest if page else None, now.date())
+        if page is None or page.read_at is None:
+            reasons[c.urn] = "new"
+        elif page.failed:
+            reasons[c.urn] = "retry"
+        elif doubt:
+            reasons[c.urn] = f"untrusted date ({doubt})"
+            notes.append(f"{c.urn} {c.name}: \"Latest report\" {c.latest!r} is {doubt}: its page was read")
+        elif c.latest is not None and c.latest != page.listed_latest:
+            reasons[c.urn] = "moved"
+    undated = sum(c.latest is None for c in listed)
+    if undated:
+        notes.append(f"{undated} search result(s) without a \"Latest report\" date: their pages are left to the sweep")
+    # the sweep: the share of every listed page due since it last ran, oldest read first
+    hours = (now - state.swept_at).total_seconds() / 3600 if state.swept_at else sweep_hours
+    owed = state.carry + len(listed) * min(max(hours, 0.0), sweep_hours) / sweep_hours + 1e-9  # float sums
+    others = sorted((c for c in listed if c.urn not in reasons),
+                    key=lambda c: (state.pages[c.urn].read_at, c.urn))
+    share = min(int(owed), len(others))
+    reasons.update((c.urn, "sweep") for c in others[:share])
+    carry = owed - int(owed) if int(owed) <= len(others) else 0.0   # all read: nothing is owed
+    return ReadPlan(reasons, notes, now, carry)
+
+
 def crawl(settings, *, councils: list[str] | None = None, limit: int | None = None,
           session: PoliteSession | None = None, progress: bool | None = None,
-          pages: LandingStore | None = None) -> CrawlResult:
-    """Discover councils (or take the given URNs) and every publication of each; with `pages`,
-    listing pages are cached there and revalidated."""
+          pages: LandingStore | None = None, state: CrawlState | None = None,
+          now: datetime | None = None) -> CrawlResult:
+    """Discover councils (or take the given URNs) and the publications of those whose page
+    this run reads (`pages_to_read`, from the warehouse's `state`; every page without one);
+    with `pages`, listing pages are cached there and revalidated."""
     councils = [valid_urn(c) for c in councils] if councils else councils   # they go into URL paths
     own = session is None
     session = session or PoliteSession.from_settings(settings)
     before = session.requests_made
     try:
-        publications: list[Publication] = []
-        errors: list[str] = []
-        unread: list[str] = []
         if councils:      # named councils: their own pages give names and publications at once
-            chosen = []
+            chosen, publications = [], []
             for urn in councils[:limit] if limit is not None else councils:
                 council, pubs = _council_by_urn(session, settings, urn, pages)
                 chosen.append(council)
                 publications.extend(pubs)
-        else:
-            chosen = discover_councils(session, settings, pages)
-            if limit is not None:
-                chosen = chosen[:limit]
-            pool = ThreadPoolExecutor(max_workers=max(settings.concurrency, 1))
-            try:
-                results = pool.map(lambda c: _publications_or_error(session, c, settings, pages), chosen)
-                for council, (pubs, error) in zip(chosen, track(results, len(chosen), "councils", show_bar=progress, logger=log)):
-                    publications.extend(pubs)
-                    if error:
-                        errors.append(f"{council.urn} {council.name}: {error}")
-                        unread.append(council.urn)
-            finally:    # stopped or failed: pages not started yet are not fetched
-                pool.shutdown(wait=True, cancel_futures=True)
-            _check_structure(chosen, publications, errors)
-        return CrawlResult(councils=chosen, publications=publications,
-                           requests=session.requests_made - before, errors=errors, unread=unread)
+            return CrawlResult(councils=chosen, publications=publications,
+                               requests=session.requests_made - before,
+                               plan=ReadPlan({c.urn: "named" for c in chosen}, []))
+        listed = discover_councils(session, settings, pages)
+        if limit is not None:
+            listed = listed[:limit]
+        if limit is not None and state is not None:
+            state = replace(state, known_councils=0)   # a chosen few are not a short listing
+        plan = pages_to_read(listed, state, now or datetime.now(), settings.sweep_hours)
+        to_read = [c for c in listed if c.urn in plan.reasons]
+        publications, errors, failed = _read_pages(session, to_read, settings, pages, progress)
+        _check_structure(len(to_read) - len(failed), publications)
+        return CrawlResult(councils=listed, publications=publications, requests=session.requests_made - before,
+                           errors=errors, unread=[c.urn for c in listed if c.urn not in plan.reasons or c.urn in failed],
+                           failed=failed, plan=plan)
     finally:
         if own:
             session.close()
+
+
+def _read_pages(session, councils: list[Council], settings, pages, progress):
+    """The publications on each council's page, a few pages at a time; pages that fail are
+    reported (errors, failed URNs) and do not stop the others."""
+    publications: list[Publication] = []
+    errors: list[str] = []
+    failed: list[str] = []
+    pool = ThreadPoolExecutor(max_workers=max(settings.concurrency, 1))
+    try:
+        results = pool.map(lambda c: _publications_or_error(session, c, settings, pages), councils)
+        for council, (pubs, error) in zip(councils, track(results, len(councils), "councils", show_bar=progress, logger=log)):
+            publications.extend(pubs)
+            if error:
+                errors.append(f"{council.urn} {council.name}: {error}")
+                failed.append(council.urn)
+    finally:    # stopped or failed: pages not started yet are not fetched
+        pool.shutdown(wait=True, cancel_futures=True)
+    return publications, errors, failed
 
 
 def _publications_or_error(session, council, settings, pages=None) -> tuple[list[Publication], str | None]:
@@ -254,9 +412,8 @@ def _publications_or_error(session, council, settings, pages=None) -> tuple[list
         return [], str(exc)
 
 
-def _check_structure(councils: list[Council], publications: list[Publication], errors: list[str]) -> None:
+def _check_structure(read: int, publications: list[Publication]) -> None:
     """Several council pages read and not one publication link: the page markup has changed."""
-    read = len(councils) - len(errors)
     if read >= MIN_PAGES_FOR_STRUCTURE_CHECK and not publications:
         raise SiteStructureError(
             f"none of {read} council pages lists an a.publication-link: the provider page markup has "

@@ -228,12 +228,14 @@ def crawl_command(args, settings) -> int:
     """`ofsted crawl [--limit N] [--council URN] [--retry-quarantined]`: discover and download,
     then say what is new."""
     from etl.crawl import SiteStructureError, crawl
+    from etl.pipeline import known_crawl_state
     store = LandingStore.from_settings(settings)   # the listing-page cache and the files
     session = PoliteSession.from_settings(settings)
     try:
-        try:
+        try:   # the pages `ofsted run` would read now (the warehouse's crawl state, left as it is)
             listing = crawl(settings, councils=getattr(args, "council", None),
-                            limit=getattr(args, "limit", None), session=session, pages=store)
+                            limit=getattr(args, "limit", None), session=session, pages=store,
+                            state=known_crawl_state(settings))
             result = download_new(listing.publications, settings, store=store, session=session,
                                   retry_quarantined=getattr(args, "retry_quarantined", False))
         except SiteUnreachable as exc:
@@ -249,7 +251,8 @@ def crawl_command(args, settings) -> int:
 
 
 def format_report(listing, result: DownloadResult, requests: int) -> str:
-    lines = [f"{len(listing.councils)} councils, {len(listing.publications)} publications listed; "
+    read = len(listing.plan.reasons) - len(listing.failed) if listing.plan else len(listing.councils)
+    lines = [f"{len(listing.councils)} councils, {read} council pages read, {len(listing.publications)} publications listed; "
              f"{len(result.stored)} new files stored, {result.skipped} already stored, "
              f"{len(result.quarantined)} quarantined, {result.deferred} quarantined and not yet due, "
              f"{len(result.reissued)} re-issued; {requests} requests"]
@@ -263,4 +266,5 @@ def format_report(listing, result: DownloadResult, requests: int) -> str:
                      f"       reason: {q.reason} (attempt {q.attempts})")
     for error in listing.errors:
         lines.append(f"  ERROR reading council page {error}")
+    lines += [f"  crawl: {n}" for n in (listing.plan.notes if listing.plan else ())]
     return "\n".join(lines)

@@ -20,6 +20,7 @@ from datetime import date, datetime, timezone
 from typing import Iterable
 
 from etl.config import Settings
+from etl.freshness import freshness
 from etl.grades import HEADLINE_AREAS, STYLES
 from etl.links import safe_link
 from etl.warehouse import Warehouse, connect
@@ -219,14 +220,16 @@ def to_parquet(ds: Dataset) -> bytes:
 
 
 # -- the workbook ----------------------------------------------------------------------
-def workbook(datasets: dict[str, Dataset], engine: str, *, allowed_hosts=None) -> bytes:
+def workbook(datasets: dict[str, Dataset], engine: str, *, allowed_hosts=None, freshness: str = "") -> bytes:
     """The analysts' workbook (SHEETS and About) from datasets read by read_datasets, which
     must hold at least SHEETS' datasets. Links are hyperlinks only where the link rule allows
-    (etl.links, to `allowed_hosts`: default, the settings'); others are text."""
+    (etl.links, to `allowed_hosts`: default, the settings'); others are text. `freshness`:
+    etl.freshness's line ("Checked 10:02 today · last new report 23 July 2024")."""
     from etl.parse import PARSER_VERSION
 
     extracted = datetime.now(timezone.utc).replace(microsecond=0)
-    about = [("Extracted", extracted.isoformat()), ("Parser version", PARSER_VERSION),
+    about = [*([("Freshness", freshness)] if freshness else []),
+             ("Extracted", extracted.isoformat()), ("Parser version", PARSER_VERSION),
              ("Warehouse", engine), ("Councils", str(len(datasets["latest_inspections"].rows)))]
     if allowed_hosts is None:
         allowed_hosts = Settings.from_env().allowed_hosts
@@ -366,10 +369,10 @@ def export(settings: Settings, to: str | None = None, formats: tuple[str, ...] =
     location = str(to or settings.export_url)
     with connect(settings.warehouse_url) as wh:
         datasets = read_datasets(wh)
-        engine = wh.engine
+        engine, fresh = wh.engine, freshness(wh).line()
     files: dict[str, bytes] = {}
     if "xlsx" in formats:
-        files[WORKBOOK] = workbook(datasets, engine, allowed_hosts=settings.allowed_hosts)
+        files[WORKBOOK] = workbook(datasets, engine, allowed_hosts=settings.allowed_hosts, freshness=fresh)
     for name, ds in datasets.items():
         if "csv" in formats:
             files[f"{name}.csv"] = to_csv(ds)

@@ -51,6 +51,20 @@ def stop_run(wh: Warehouse, run_id: str) -> bool:
     return bool(running)
 
 
+def overlapping_run(wh: Warehouse, run_id: str, due: datetime) -> str | None:
+    """Another run that was in flight when this one became due (started before, and still
+    running or finished after): this one then waited in a queue and is skipped, not run late.
+    A run left 'running' by a killed process stops counting after OVERLAP_HOURS."""
+    row = wh.fetchone("SELECT run_id FROM pipeline_runs WHERE run_id <> ? AND started_at <= ?"
+                      " AND (finished_at > ? OR (status = 'running' AND started_at > ?))"
+                      " ORDER BY started_at DESC LIMIT 1",
+                      [run_id, due, due, due - timedelta(hours=OVERLAP_HOURS)])
+    return row[0] if row else None
+
+
+OVERLAP_HOURS = 6   # longer than any run takes (tasks time out at 30 minutes, a few at a time)
+
+
 # -- listing ---------------------------------------------------------------------------
 def load_councils(wh: Warehouse, councils: list[Council], run_id: str | None = None,
                   unread: Iterable[str] = ()) -> int:
@@ -63,6 +77,45 @@ def load_councils(wh: Warehouse, councils: list[Council], run_id: str | None = N
                               rows.values(), conflict=("urn",),
                               update=("name", "url", "last_seen", "first_listed_run ="
                                       " COALESCE(councils.first_listed_run, EXCLUDED.first_listed_run)"))
+
+
+def crawl_state(wh: Warehouse):
+    """What the crawl needs to choose the pages it reads (etl.crawl.CrawlState)."""
+    from etl.crawl import CrawlState, PageState
+    pages = {urn: PageState(latest, read_at, failed_at is not None)
+             for urn, latest, read_at, failed_at in
+             wh.fetchall("SELECT urn, listed_latest, read_at, failed_at FROM council_pages")}
+    known = wh.fetchone("SELECT count(*) FROM councils")[0]
+    sweep = wh.fetchone("SELECT swept_at, carry FROM crawl_sweep WHERE id = 1")
+    return CrawlState(pages, known, *(sweep or (None, 0.0)))
+
+
+def unstored_publications(wh: Warehouse, except_councils: Iterable[str] = ()) -> list[Publication]:
+    """Publications listed by earlier runs whose file the warehouse has never stored (a
+    quarantined download, a run stopped first), of councils whose page this run did not read:
+    their download is tried as if listed again (when due, as ever)."""
+    skip = set(except_councils)
+    rows = wh.fetchall("SELECT p.urn, COALESCE(c.name, p.local_authority), p.kind, p.title, p.published, p.url"
+                       " FROM publications p LEFT JOIN councils c ON c.urn = p.urn"
+                       " WHERE p.link_refused IS NULL AND NOT EXISTS (SELECT 1 FROM stored_files s WHERE s.url = p.url)"
+                       " ORDER BY p.urn, p.url")
+    return [Publication(*row) for row in rows if row[0] not in skip]
+
+
+def save_crawl_state(wh: Warehouse, result, now: datetime) -> None:
+    """After a crawl: the pages read (with the "Latest report" text they were read at), the
+    pages that failed (read again next run), and the sweep's position."""
+    latest = {c.urn: c.latest for c in result.councils}
+    read = [(urn, latest.get(urn), now, None) for urn in result.plan.reasons if urn not in result.failed]
+    with wh.transaction():
+        wh.insert_rows("council_pages", ("urn", "listed_latest", "read_at", "failed_at"), read,
+                       conflict=("urn",), update=("listed_latest = COALESCE(EXCLUDED.listed_latest, council_pages.listed_latest)",
+                                                   "read_at", "failed_at"))
+        wh.insert_rows("council_pages", ("urn", "failed_at"), [(urn, now) for urn in result.failed],
+                       conflict=("urn",), update=("failed_at",))
+        if result.plan.swept_at is not None:
+            wh.insert_rows("crawl_sweep", ("id", "swept_at", "carry"), [(1, result.plan.swept_at, result.plan.carry)],
+                           conflict=("id",), update=("swept_at", "carry"))
 
 
 def _publication_rows(publications, run_id: str | None, now: datetime) -> list[tuple]:

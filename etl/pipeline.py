@@ -29,6 +29,9 @@ class RunSummary:
     run_id: str
     councils: int = 0
     publications: int = 0
+    pages_read: int = 0                                     # council pages read this run (etl.crawl.pages_to_read)
+    new_publications: int = 0                               # publications first listed this run
+    crawl_notes: list[str] = field(default_factory=list)   # untrusted dates, a listing without them, ...
     unread_pages: list[str] = field(default_factory=list)  # council pages that failed: read next run
     downloaded: int = 0
     quarantined: list[str] = field(default_factory=list)   # "url: reason"
@@ -46,9 +49,11 @@ class RunSummary:
     failed_checks: list[str] = field(default_factory=list)  # data-quality checks after load
 
     def lines(self) -> list[str]:
-        out = [f"run {self.run_id}: {self.councils} councils, {self.publications} publications listed, "
+        out = [f"run {self.run_id}: {self.councils} councils, {self.pages_read} council pages read, "
+               f"{self.publications} publications listed on them ({self.new_publications} new), "
                f"{self.downloaded} new files, {self.parsed} parsed, {len(self.changes)} rating changes, "
                f"{self.alerts_sent} alerts sent"]
+        out += [f"  crawl        {n}" for n in self.crawl_notes]
         out += [f"  unread page  {e}" for e in self.unread_pages]
         out += [f"  quarantined  {q}" for q in self.quarantined]
         out += [f"  link refused {r}" for r in self.refused_links]
@@ -108,26 +113,70 @@ def begin(settings: Settings, run_id: str) -> None:
         start_run(wh, run_id)
 
 
+@dataclass
+class Discovered:
+    """What the crawl step found (etl.crawl.crawl, recorded in the warehouse)."""
+    councils: int
+    publications: list[Publication]   # on the pages read, and earlier ones never stored: to download
+    unread: list[str]        # council pages that could not be read: read again next run
+    refused: list[str]       # links refused for the first time: operators hear of each once
+    pages_read: int = 0
+    listed: int = 0          # publications listed on the pages read
+    new_publications: int = 0
+    notes: list[str] = field(default_factory=list)
+
+
 def discover(settings: Settings, run_id: str, *, councils: list[str] | None = None,
-             limit: int | None = None) -> tuple[int, list[Publication], list[str], list[str]]:
-    """Crawl the site and record every council and publication. Returns (councils, publications,
-    council pages that could not be read: their publications are picked up next run, links
-    refused for the first time: operators hear of each once)."""
+             limit: int | None = None, now=None) -> Discovered:
+    """Crawl the site, reading the council pages the warehouse's crawl state calls for
+    (etl.crawl.pages_to_read), and record councils, publications and that state."""
+    from datetime import datetime
+
     from etl.crawl import crawl
     from etl.landing import LandingStore
-    from etl.load import load_councils, load_publications, refused_links
-    councils = council_urns(settings, councils)
-    result = crawl(settings, councils=councils or None, limit=limit, pages=LandingStore.from_settings(settings))
+    from etl.load import (crawl_state, load_councils, load_publications, refused_links, save_crawl_state,
+                          unstored_publications)
+    councils = council_urns(settings, councils)   # names resolved, URNs checked: before any request
+    now = now or datetime.now()
+    with _warehouse(settings) as wh:
+        state = crawl_state(wh)
+    result = crawl(settings, councils=councils or None, limit=limit, pages=LandingStore.from_settings(settings),
+                   state=state, now=now)
     with _warehouse(settings) as wh, wh.transaction():  # a council's first listing and its baseline at once
         known = {row["url"] for row in refused_links(wh)}
         load_councils(wh, result.councils, run_id, unread=result.unread)
         load_publications(wh, result.publications, run_id)
+        save_crawl_state(wh, result, now)
+        new = wh.fetchone("SELECT count(*) FROM publications WHERE first_seen_run = ?", [run_id])[0]
+        pending = unstored_publications(wh, except_councils=result.plan.reasons)
     refused = [f"{p.local_authority} ({p.urn}): {p.title}: {p.link_refused}"
                for p in result.publications if p.link_refused and p.url not in known]
-    log.info("discovered %d councils, %d publications", len(result.councils), len(result.publications))
-    note(f"{len(result.councils)} councils, {len(result.publications)} publications listed"
+    read = len(result.plan.reasons) - len(result.failed)
+    log.info("discovered %d councils, read %d council pages (%s), %d publications listed on them",
+             len(result.councils), read, _reasons(result.plan.reasons), len(result.publications))
+    note(f"{len(result.councils)} councils, {read} pages read, {len(result.publications)} publications listed"
          + (f", {len(result.errors)} council pages unread" if result.errors else ""))
-    return len(result.councils), result.publications, result.errors, refused
+    return Discovered(len(result.councils), result.publications + pending, result.errors, refused, read,
+                      len(result.publications), new, result.plan.notes)
+
+
+def known_crawl_state(settings: Settings):
+    """The warehouse's crawl state, read only, if there is a warehouse with one (else None:
+    every page is read)."""
+    from pathlib import Path
+
+    from etl.load import crawl_state
+    from etl.warehouse import _duckdb_path
+    if settings.warehouse_url.startswith("duckdb:") and not Path(_duckdb_path(settings.warehouse_url)).exists():
+        return None
+    with _warehouse(settings) as wh:
+        ready = wh.fetchall("SELECT 1 FROM information_schema.tables WHERE table_name = 'council_pages'")
+        return crawl_state(wh) if ready else None
+
+
+def _reasons(reasons: dict[str, str]) -> str:
+    from collections import Counter
+    return ", ".join(f"{n} {why}" for why, n in Counter(reasons.values()).most_common()) or "none"
 
 
 def to_download(publications: list[Publication], since: date | None = None) -> list[Publication]:
@@ -242,6 +291,32 @@ def send_alerts(settings: Settings, *, include_baseline: bool = False):
         return deliver(wh, rules_from_settings(settings, directory), directory, include_baseline=include_baseline)
 
 
+def overlapping_run(settings: Settings, run_id: str, due) -> str | None:
+    """Another run in flight when this one became due (etl.load.overlapping_run). A warehouse
+    that cannot say (none yet, or down) lets the run go on: its begin step reports the problem."""
+    from etl.load import overlapping_run as other
+    try:
+        with _warehouse(settings) as wh:
+            return other(wh, run_id, due)
+    except Exception as exc:
+        from etl.redact import redact
+        log.warning("could not check the warehouse for a run in flight: %s", redact(exc))
+        return None
+
+
+def check_freshness(settings: Settings, now=None) -> str | None:
+    """The operators' staleness notice or recovery message, when due (etl.freshness). Never
+    raises: a run must not fail because the notice could not be checked."""
+    from etl.freshness import check_stale
+    try:
+        with _warehouse(settings) as wh:
+            return check_stale(wh, settings.ops_alert_urls, settings.stale_hours, now)
+    except Exception as exc:
+        from etl.redact import redact
+        log.error("could not check whether runs have stopped succeeding: %s", redact(exc))
+        return None
+
+
 def finish(settings: Settings, run_id: str, status: str = "success") -> None:
     from etl.load import finish_run
     with _warehouse(settings) as wh:
@@ -270,14 +345,17 @@ def summarise_records(summary: RunSummary, records: list[ReportRecord], loaded=N
 
 def run_once(settings: Settings, *, run_id: str | None = None, councils: list[str] | None = None,
              limit: int | None = None, since: date | None = None, reparse: bool = False,
-             historic_alerts: bool = False, retry_quarantined: bool = False) -> RunSummary:
+             historic_alerts: bool = False, retry_quarantined: bool = False, now=None) -> RunSummary:
     """The whole pipeline in this process, step by step as the DAG runs it."""
     summary = RunSummary(run_id or new_run_id())
     begin(settings, summary.run_id)
+    check_freshness(settings)
     try:
-        summary.councils, publications, summary.unread_pages, summary.refused_links = discover(
-            settings, summary.run_id, councils=councils, limit=limit)
-        summary.publications = len(publications)
+        found = discover(settings, summary.run_id, councils=councils, limit=limit, now=now)
+        publications = found.publications
+        summary.councils, summary.unread_pages, summary.refused_links = found.councils, found.unread, found.refused
+        summary.publications, summary.pages_read = found.listed, found.pages_read
+        summary.new_publications, summary.crawl_notes = found.new_publications, found.notes
         stored, quarantined = download(settings, to_download(publications, since),
                                        retry_quarantined=retry_quarantined)
         adopted = record_downloads(settings, stored, quarantined)
@@ -295,6 +373,7 @@ def run_once(settings: Settings, *, run_id: str | None = None, councils: list[st
         finish(settings, summary.run_id, "stopped" if isinstance(exc, KeyboardInterrupt) else "failed")
         raise
     finish(settings, summary.run_id, "success")
+    check_freshness(settings)
     return summary
 
 

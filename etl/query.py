@@ -145,7 +145,9 @@ def query_command(args, settings) -> int:
             return 1
         if args.what == "current":
             names, rows = current(wh, args.urn)
-        elif args.what == "summary":
+        elif args.what == "summary":   # how fresh it is first (on stderr for csv and json: data only on stdout)
+            from etl.freshness import freshness
+            print(freshness(wh).line(), file=sys.stdout if args.format == "table" else sys.stderr)
             names, rows = summary(wh, getattr(args, "region", None), args.urn)
         elif args.what == "history":
             names, rows = history(wh, args.urn)

@@ -55,6 +55,7 @@ class Council:
     urn: str
     name: str
     url: str  # absolute provider page URL
+    latest: str | None = None  # its search result's "Latest report" text (None: the result has no such line)
 
 
 @dataclass(frozen=True)

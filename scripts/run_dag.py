@@ -38,14 +38,19 @@ if str(ROOT) not in sys.path:
 
 # -- the child: Airflow, with its output in the log file --------------------------------------
 def run_summary(dag_id: str, run_id: str) -> list[str]:
-    """The lines the summary task returned (its XCom), if it ran."""
+    """The lines the summary task returned (its XCom), if it ran; why the run was skipped, if it was."""
     from airflow.models.xcom import XComModel
     from airflow.utils.session import create_session
 
-    query = XComModel.get_many(run_id=run_id, dag_ids=dag_id, task_ids=SUMMARY_TASK[dag_id], key="return_value")
-    with create_session() as session:
-        row = session.scalars(query).first()
-        value = XComModel.deserialize_value(row) if row else []
+    def xcom(task_id: str, key: str):
+        query = XComModel.get_many(run_id=run_id, dag_ids=dag_id, task_ids=task_id, key=key)
+        with create_session() as session:
+            row = session.scalars(query).first()
+            return XComModel.deserialize_value(row) if row else None
+
+    value = xcom(SUMMARY_TASK[dag_id], "return_value") or []
+    if not value and dag_id == "ofsted_ingest" and xcom("start_or_skip", "skipped"):
+        return [f"run {run_id} skipped: {xcom('start_or_skip', 'skipped')}"]
     return value if isinstance(value, list) else [json.dumps(value)]
 
 

@@ -23,12 +23,18 @@ def settings_for(site, tmp_path, **env) -> Settings:
     return Settings.from_env(site.env(OFSTED_LANDING=str(tmp_path / "landing"), **env))
 
 
-def test_walks_every_search_page_until_an_empty_one(site, tmp_path):
+def test_walks_every_search_page_until_a_short_or_empty_one(site, tmp_path):
     settings = settings_for(site, tmp_path)
     with PoliteSession.from_settings(settings) as session:
         councils = discover_councils(session, settings)
     assert sorted(c.urn for c in councils) == sorted(site.councils)
-    # 7 councils at 3 a page: pages at 0, 3, 6, then the empty page at 7 that ends the walk
+    # 7 councils at 3 a page: pages at 0, 3, then 6, shorter than the first: the last one
+    assert site.requests["/search"] == 3
+    site.add_council("90999", "Zedshire")       # 8 councils: 3, 3, 2
+    site.add_council("90998", "Zedbury")        # 9: three full pages, then the empty one ends the walk
+    site.reset_counters()
+    with PoliteSession.from_settings(settings) as session:
+        assert len(discover_councils(session, settings)) == 9
     assert site.requests["/search"] == 4
 
 
@@ -84,7 +90,7 @@ def test_search_page_503_then_success_is_retried(site, tmp_path):
     site.inject("/search", Fault.http(503), Fault.http(502))
     result = crawl(settings_for(site, tmp_path))
     assert len(result.councils) == 7
-    assert site.requests["/search"] == 4 + 2
+    assert site.requests["/search"] == 3 + 2
 
 
 def test_an_unreadable_council_page_is_reported_and_others_still_read(site, tmp_path):

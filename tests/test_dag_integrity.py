@@ -63,7 +63,7 @@ def test_dag_imports_fast_without_errors_network_or_heavy_modules(tmp_path):
 def test_dag_is_configured_as_documented(tmp_path):
     result = probe(tmp_path)
     tasks = result["tasks"]
-    chain = ["begin", "discover", "download", "record_downloads", "plan_parse", "parse", "load",
+    chain = ["start_or_skip", "begin", "discover", "download", "record_downloads", "plan_parse", "parse", "load",
              "detect_changes", "alert", "finish"]
     assert sorted(tasks) == sorted(chain + ["check"])
     # the data-quality checks follow the load and feed the summary, but never gate the alerts
@@ -80,7 +80,7 @@ def test_dag_is_configured_as_documented(tmp_path):
     # the site's pace: the tasks that request it run one at a time, each at the full rate
     assert [t for t, v in tasks.items() if v["one_at_a_time"]] == ["discover", "download"]
     assert result["max_active_runs"] == 1
-    assert result["schedule"] == "0 0 * * *"  # @daily
+    assert result["schedule"] == "0 * * * *"  # @hourly
 
 
 def test_export_dag_is_scheduled_on_the_ingest_assets_and_emits_its_own(tmp_path):

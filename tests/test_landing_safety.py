@@ -43,7 +43,7 @@ def test_a_damaged_object_is_refused_on_read_and_its_parse_retried(tmp_path, war
         settings = Settings.from_env(site.env(OFSTED_DATA_DIR=str(tmp_path), OFSTED_WAREHOUSE_URL=warehouse_url,
                                               OFSTED_LANDING=str(landing)))
         pipeline.begin(settings, "r1")
-        _, publications, _, _ = pipeline.discover(settings, "r1")
+        publications = pipeline.discover(settings, "r1").publications
         pipeline.record_downloads(settings, *pipeline.download(settings, publications))
         files = pipeline.plan_parse(settings)
         victim = LandingStore(landing).object_path(files[0].sha256)

@@ -31,8 +31,10 @@ def action_title(letter: dict) -> str:
 
 def atom_feed(title: str, self_url: str, page_url: str, changes: list[dict],
               council_url: Callable[[str], str], report_link: Callable[[str | None], str | None],
-              actions: list[dict] = ()) -> bytes:
-    """`report_link`: the link rule (etl.links), so a refused report URL is left out."""
+              actions: list[dict] = (), checked: datetime | None = None) -> bytes:
+    """`report_link`: the link rule (etl.links), so a refused report URL is left out.
+    `checked`: when the site was last checked (etl.freshness): the feed's `updated`, so a
+    reader sees how fresh it is even when nothing has changed."""
     ET.register_namespace("", ATOM)
     feed = ET.Element(f"{{{ATOM}}}feed")
 
@@ -58,7 +60,9 @@ def atom_feed(title: str, self_url: str, page_url: str, changes: list[dict],
     add(feed, "id", self_url)
     add(feed, "link", rel="self", href=self_url)
     add(feed, "link", rel="alternate", type="text/html", href=page_url)
-    add(feed, "updated", _stamp(max((c["published"] for c in [*changes, *actions] if c["published"]), default=None)))
+    newest = _stamp(max((c["published"] for c in [*changes, *actions] if c["published"]), default=None))
+    add(feed, "updated", checked.astimezone(timezone.utc).replace(microsecond=0).isoformat().replace("+00:00", "Z")
+        if checked else newest)
     add(add(feed, "author"), "name", "ofsted-ratings")
     for c in changes:
         add_entry(f"change:{c['change_id']}", entry_title(c), c, c["report_url"],

@@ -14,6 +14,7 @@ from fastapi.templating import Jinja2Templates
 from starlette.concurrency import run_in_threadpool
 
 from etl import grades
+from etl.freshness import freshness
 from etl.links import safe_link
 from etl.warehouse import Warehouse, connect
 from etl.web import WEB_DIR, charts, data, feeds
@@ -80,6 +81,8 @@ def warehouse(request: Request) -> Iterator[Warehouse]:
 
 def page(request: Request, template: str, started: float, status_code: int = 200, **context) -> HTMLResponse:
     cookie, new = csrf_cookie(request)
+    with warehouse(request) as wh:
+        context.setdefault("freshness", freshness(wh).line())
     context.update(viewer=request.state.viewer, server_ms=round((time.perf_counter() - started) * 1000, 1),
                    csrf=csrf_token(cookie, request.state.viewer.name))
     response = templates.TemplateResponse(request, template, context, status_code=status_code)
@@ -154,9 +157,11 @@ def council_feed(request: Request, urn: str):
 
 
 def atom(request: Request, rows: list[dict], title: str, actions: list[dict] = ()) -> Response:
+    with warehouse(request) as wh:
+        checked = freshness(wh).checked
     body = feeds.atom_feed(title, str(request.url), absolute_url(request, "changes"), rows,
                            lambda urn: absolute_url(request, "council", urn=urn), lambda url: link_for(request, url),
-                           actions)
+                           actions, checked=checked)
     return Response(body, media_type="application/atom+xml; charset=utf-8")
 
 
@@ -210,7 +215,7 @@ def workbook(request: Request):
 
     with warehouse(request) as wh:
         body = export.workbook(export.read_datasets(wh, export.SHEETS.values()), wh.engine,
-                               allowed_hosts=request.app.state.allowed_hosts)
+                               allowed_hosts=request.app.state.allowed_hosts, freshness=freshness(wh).line())
     return Response(body, media_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
                     headers={"Content-Disposition": f'attachment; filename="{export.WORKBOOK}"'})
 

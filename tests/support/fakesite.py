@@ -13,6 +13,13 @@ Retry-After, a reset connection, a truncated body, an HTML "Report not found" pa
 redirects (`Fault.redirect(url)`); and markup changes (`site.markup = "variant"` keeps the
 documented classes, `"changed"` removes them everywhere, `"changed-provider"` on provider pages).
 
+Each search result shows the council's "Latest report" date as the site does
+(`<li>Latest report: <strong><time>23 July 2024</time></strong></li>`): the newest publication
+listed (`letters_move_latest = False`: the newest graded inspection only), no line without one,
+none at all with `latest_report = False`, or a council's text as given in `latest_text[urn]`.
+Time travels by the hour: `site.now` is the site's clock (None: every publication is listed);
+`add_publication(..., appears=when)` lists a publication from `when` on; `site.advance(hours=1)`.
+
 Files and pages carry validators (ETag, Last-Modified on files) and answer conditional GETs
 with 304; `reissue(url)` replaces a file's body under the same URL, as the site does for a
 correction. `log` records every request as (time.monotonic(), path) on arrival: the rate the
@@ -37,7 +44,7 @@ import threading
 import time
 from collections import Counter
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 from email.utils import format_datetime, parsedate_to_datetime
 from datetime import datetime, timezone
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -127,6 +134,7 @@ class FakePublication:
     pdf: bytes | None = None
     modified: datetime | None = None  # when the body was last replaced (default: published)
     href: str | None = None          # the link exactly as listed (hostile: javascript:, data:, a foreign host)
+    appears: datetime | None = None  # listed from this time of the site's clock on (None: always)
 
 
 def minimal_pdf(lines: list[str]) -> bytes:
@@ -216,6 +224,10 @@ class FakeOfstedSite:
         self.rows_per_page = rows_per_page
         self.pdf_factory = pdf_factory or default_pdf_factory
         self.markup = "real"            # "real" | "variant" | "changed" | "changed-provider" (pages only)
+        self.now: datetime | None = None           # the site's clock (time travel: advance())
+        self.latest_report = True                  # search results show "Latest report: <time>...</time>"
+        self.letters_move_latest = True            # False: only graded inspections move that date
+        self.latest_text: dict[str, str] = {}      # URN -> the line's text as given (a bad date)
         self.councils: dict[str, str] = {}         # URN -> name
         self.search_hrefs: dict[str, str] = {}     # URN -> the search result's link, as listed (default /provider/44/URN)
         self.publications: dict[str, list[FakePublication]] = {}
@@ -248,9 +260,10 @@ class FakeOfstedSite:
 
     def add_publication(self, urn: str, kind: str, published: date, pdf: bytes | None = None,
                         title: str | None = None, *, host: str | None = None, relative: bool = False,
-                        file_id: str | None = None, href: str | None = None) -> str:
-        """List a publication on the council's page; returns its file URL (as linked, or `href`
-        when given: the link exactly as the page lists it)."""
+                        file_id: str | None = None, href: str | None = None,
+                        appears: datetime | None = None) -> str:
+        """List a publication on the council's page (from `appears` on, by the site's clock);
+        returns its file URL (as linked, or `href` when given: the link exactly as listed)."""
         if str(urn) not in self.councils:
             raise KeyError(f"no council {urn} on the fake site: add_council() it first")
         with self._lock:
@@ -258,7 +271,8 @@ class FakeOfstedSite:
                 self._next_file += 1
                 file_id = str(self._next_file)
             label = title or f"{KIND_LABELS[kind]}, pdf - {published:%d %B %Y}"
-            pub = FakePublication(str(urn), kind, published, label, str(file_id), host, relative, pdf, href=href)
+            pub = FakePublication(str(urn), kind, published, label, str(file_id), host, relative, pdf, href=href,
+                                  appears=appears)
             self.publications[str(urn)].append(pub)
             self.files[pub.file_id] = pub
             return href or self.file_url(pub)
@@ -279,6 +293,24 @@ class FakeOfstedSite:
             self.add_publication(urn, "jtai", date(2019, 1 + i % 12, 3))
         if i % 7 == 0:
             self.add_publication(urn, "other", date(2022, 1 + i % 12, 4))
+
+    def advance(self, hours: float = 1) -> datetime:
+        """Move the site's clock on (from now, the first time)."""
+        with self._lock:
+            self.now = (self.now or datetime.now().replace(minute=0, second=0, microsecond=0)) + timedelta(hours=hours)
+            return self.now
+
+    def listed(self, urn: str) -> list[FakePublication]:
+        """The council's publications the site lists at its clock's time."""
+        with self._lock:
+            return [p for p in self.publications[urn] if p.appears is None or self.now is None or p.appears <= self.now]
+
+    def latest(self, urn: str) -> str | None:
+        """The text of the council's "Latest report" line, or None for no line."""
+        if urn in self.latest_text:
+            return self.latest_text[urn]
+        dates = [p.published for p in self.listed(urn) if self.letters_move_latest or p.kind == "inspection"]
+        return f"{max(dates):%d %B %Y}" if dates else None
 
     def inject(self, url: str, *faults: Fault) -> None:
         """Queue faults for a URL (absolute or a path, optionally with its query)."""
@@ -403,14 +435,20 @@ class FakeOfstedSite:
           <h2 class="search-result__title"><a class="search-result__link"
              href=" {self.url}/provider/44/{urn} "  title="{html.escape(name)}">
                {html.escape(name)}
-          </a></h2><div class="search-result__meta">URN: {urn}</div></div>"""
+          </a></h2><div class="search-result__meta">URN: {urn}</div>{self._latest_line(urn, "div")}</div>"""
         return f"""        <li class="search-result">
           <h3 class="search-result__title heading--sub"><a href="{html.escape(self.search_hrefs.get(urn, f'/provider/44/{urn}'))}">{html.escape(name)}</a></h3>
           <ul class="search-result__provider-info list-unstyled">
             <li>Local authority children's services</li>
-            <li>URN: {urn}</li>
+            <li>URN: <strong>{urn}</strong></li>{self._latest_line(urn, "li")}
           </ul>
         </li>"""
+
+    def _latest_line(self, urn: str, tag: str) -> str:
+        text = self.latest(urn) if self.latest_report else None
+        if text is None:
+            return ""
+        return f"\n            <{tag}>Latest report: <strong><time>{html.escape(text)}</time></strong></{tag}>"
 
     def _pagination(self, start: int, rows: int, total: int) -> str:
         def link(s: int, text: str, cls: str) -> str:
@@ -436,7 +474,7 @@ class FakeOfstedSite:
             if urn not in self.councils:
                 return None
             name = self.councils[urn]
-            pubs = sorted(self.publications[urn], key=lambda p: p.published, reverse=True)
+            pubs = sorted(self.listed(urn), key=lambda p: p.published, reverse=True)
         days = "\n".join(self._timeline_item(p) for p in pubs)
         body = f"""      <p class="title-block__subheading">Local authority children's services</p>
       <div class="provider-info"><p>URN: <strong>{urn}</strong></p>
