@@ -200,7 +200,7 @@ def test_an_inspections_alert_lists_five_points_then_counts_the_rest_escaped_for
                        improvements=(CHAT_HOSTILE, *[f"Point {n}." for n in range(2, 8)]))
     text = render(event, "text").body.splitlines()
     at = text.index("What needs to improve:")
-    assert text[at + 1:at + 7] == ["  - Evil @\u200bchannel <\u200b!here> [click](http://evil.example/x) "
+    assert text[at + 1:at + 7] == ["  - Evil @\u200bchannel <\u200b!here> [click]\u200b(http:\u200b//evil.\u200bexample/x) "
                                    "<\u200bscript>alert(1)<\u200b/script> *bold* 1. list",
                                    "  - Point 2.", "  - Point 3.", "  - Point 4.", "  - Point 5.",
                                    "  - and 2 more: see the report"]

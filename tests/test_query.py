@@ -87,7 +87,7 @@ def test_a_council_by_name_prefix_or_other_name_everywhere_a_urn_goes(populated,
     assert by_name == by_urn and {r["urn"] for r in json.loads(by_name)} == {"80487"}
     code, out, err = run(capsys, "summary", "barne", "--format", "json")
     assert code == 0 and [r["urn"] for r in json.loads(out)] == ["80487"], "summary takes the council too"
-    assert err == "ofsted query: 'barne' is Barnet (80487): beginning of 'Barnet'\n", "a beginning says what it chose"
+    assert err.startswith("ofsted query: 'barne' is Barnet (80487): beginning of 'Barnet'\n"), "a beginning says what it chose"
     code, out, _ = run(capsys, "visits", "Barnet", "--format", "json")
     assert code == 0 and {r["urn"] for r in json.loads(out)} == {"80487"}
     # a name only the site lists (the reference lacks the council), punctuation aside

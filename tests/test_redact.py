@@ -93,7 +93,8 @@ def test_operator_notices_of_a_failed_task_carry_no_secret(monkeypatch):
                    "exception": ConnectionError(f"postgresql://ofsted:{SECRET}@postgres:5432/ofsted refused")}
         notify_failure(context)
     assert len(hook.messages) == 1
-    assert SECRET not in str(hook.messages) and "ofsted:***@postgres" in str(hook.messages)
+    sent = str(hook.messages).replace("\\u200b", "")   # (a notice breaks URLs as alerts do)
+    assert SECRET not in sent and "ofsted:***@postgres" in sent
 
 
 def test_task_logs_mask_the_secrets_that_come_from_the_environment():
