@@ -17,21 +17,13 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Iterable
 
+from etl.reference import name_key
+
 MAX_INPUT = 100      # characters: longer is no council's name
 CLOSEST = 5          # councils an error names
 AMBIGUOUS_SHOWN = 10  # councils an ambiguous name's error lists
 FUZZY_CUTOFF = 0.6   # difflib ratio below which a name is not "close"
 SEARCH_CUTOFF = 0.75  # the same for the view's search box, where most text is not a name
-
-
-def name_key(name: str) -> str:
-    """A name as compared: case, '&'/'and', apostrophes, punctuation, spacing, 'City of',
-    'Council of' and 'the' ignored; 'Saint' is 'St'."""
-    text = re.sub(r"['’`]", "", str(name).casefold())
-    text = " ".join("and" if w == "&" else w for w in re.findall(r"[^\W_]+|&", text))
-    text = re.sub(r"\b(city of|council of|the)\b", " ", text)
-    text = re.sub(r"\bsaint\b", "st", text)
-    return " ".join(re.findall(r"[^\W_]+", text))
 
 
 @dataclass(frozen=True)

@@ -121,13 +121,20 @@ _NAME_NOISE = frozenset("the of city council borough county metropolitan distric
 _LONDON_BOROUGH = re.compile(r"\blondon borough of\b")
 
 
+def name_key(name: str) -> str:
+    """A name as a person types it, compared: case, '&'/'and', apostrophes, punctuation, spacing,
+    'City of', 'Council of' and 'the' ignored; 'Saint' is 'St' (etl.councils looks names up by it)."""
+    text = re.sub(r"['’`]", "", str(name).casefold())
+    text = " ".join("and" if w == "&" else w for w in re.findall(r"[^\W_]+|&", text))
+    text = re.sub(r"\b(city of|council of|the)\b", " ", text)
+    text = re.sub(r"\bsaint\b", "st", text)
+    return " ".join(re.findall(r"[^\W_]+", text))
+
+
 def normalise_name(name: str) -> str:
-    """A council's name reduced to the words that tell it apart: case, "&"/"and", apostrophes,
-    punctuation and whitespace, "Saint"/"St", and the words of `_NAME_NOISE` do not count."""
-    text = _LONDON_BOROUGH.sub(" ", name.lower().replace("&", " and "))
-    text = re.sub(r"[\u2019'`]", "", text)
-    words = ("st" if w == "saint" else w for w in re.split(r"[^\w]+|_", text) if w)
-    return " ".join(w for w in words if w not in _NAME_NOISE)
+    """A council's name as a document prints it, reduced to the words that tell it apart: its
+    `name_key` without the words of `_NAME_NOISE` ("Borough", "Council", "London Borough of" ...)."""
+    return " ".join(w for w in name_key(_LONDON_BOROUGH.sub(" ", name.lower())).split() if w not in _NAME_NOISE)
 
 
 @lru_cache(maxsize=1)
