@@ -295,6 +295,15 @@ class SearchResult:
 UNKNOWN = "unknown"
 
 _DOCS = "SELECT report_id, published, council, kind, region, urn, url FROM search_documents"
+_AMONG = " WHERE report_id IN (SELECT unnest(CAST(? AS TEXT[])))"
+# newest first; then council and report (byte order on both engines: PostgreSQL's "C" collation)
+_NEWEST_FIRST = {"duckdb": " ORDER BY published DESC NULLS LAST, COALESCE(council, ''), report_id",
+                 "postgresql": ' ORDER BY published DESC NULLS LAST, COALESCE(council, \'\') COLLATE "C",'
+                               ' report_id COLLATE "C"'}
+# matching publications by year, kind and region, counted in the warehouse
+_COUNTS = ("SELECT 'year', CAST(EXTRACT(YEAR FROM published) AS INTEGER), NULL, COUNT(*) FROM search_documents{w}"
+           " GROUP BY 2 UNION ALL SELECT 'kind', NULL, kind, COUNT(*) FROM search_documents{w} GROUP BY 3"
+           " UNION ALL SELECT 'region', NULL, region, COUNT(*) FROM search_documents{w} GROUP BY 3")
 
 
 def _filters(kind, urn, region, since, until) -> tuple[str, list]:
@@ -339,6 +348,16 @@ def _page_texts(wh: Warehouse, pages: list[tuple[str, int]]) -> dict[tuple[str, 
         [[r for r, _ in pages], [p for _, p in pages]])}
 
 
+def _counts(wh: Warehouse, report_ids: list[str]) -> dict[str, dict[str, int]]:
+    """These publications by year (newest first), kind and region (most first, then by name)."""
+    by: dict[str, dict[str, int]] = {"year": {}, "kind": {}, "region": {}}
+    for key, year, value, n in wh.fetchall(_COUNTS.format(w=_AMONG), [report_ids] * 3):
+        value = year if key == "year" else value
+        by[key][UNKNOWN if value is None else str(value)] = n
+    return {key: dict(sorted(v.items(), key=lambda kv: (-kv[1], kv[0]) if key != "year" else kv[0],
+                             reverse=key == "year")) for key, v in by.items()}
+
+
 def search(wh: Warehouse, query: str, *, kind: str | None = None, urn: str | None = None,
            region: str | None = None, since: date | None = None, until: date | None = None,
            limit: int = 50, allowed_hosts: Sequence[str] | None = None) -> SearchResult:
@@ -351,20 +370,25 @@ def search(wh: Warehouse, query: str, *, kind: str | None = None, urn: str | Non
     if since and until and since > until:
         raise QueryError(f"--since {since} is after --until {until}")
     where, params = _filters(kind, urn, region, since, until)
-    docs = {row[0]: row for row in wh.fetchall(_DOCS + where, params)}   # ~1,100 in all England
-    pages, texts_of = _matching_pages(wh, parsed, docs)
+    filtered = [rid for (rid,) in wh.fetchall("SELECT report_id FROM search_documents" + where, params)]
+    pages, texts_of = _matching_pages(wh, parsed, filtered)
     result = SearchResult(parsed, total=len(pages))
-    by = {"year": {}, "kind": {}, "region": {}}
-    for rid in {rid for rid, _ in pages}:
-        _, published, _, kind_, region_, _, _ = docs[rid]
-        for key, value in (("year", published.year if published else None), ("kind", kind_), ("region", region_)):
-            name = UNKNOWN if value is None else str(value)
-            by[key][name] = by[key].get(name, 0) + 1
-        result.documents += 1
-    result.counts = {key: dict(sorted(v.items(), key=lambda kv: (-kv[1], kv[0]) if key != "year" else kv[0],
-                                      reverse=key == "year")) for key, v in by.items()}
-    # newest first; then council, report and page: one order on both engines
-    shown = sorted(pages, key=lambda p: (-(docs[p[0]][1] or date.min).toordinal(), docs[p[0]][2] or "", p))[:limit]
+    by_report: dict[str, list[int]] = {}
+    for rid, page in pages:
+        by_report.setdefault(rid, []).append(page)
+    result.documents = len(by_report)
+    if not by_report:
+        result.counts = {"year": {}, "kind": {}, "region": {}}
+        return result
+    matching = sorted(by_report)
+    result.counts = _counts(wh, matching)
+    shown: list[tuple[str, int]] = []       # newest first, then council, report and page
+    for (rid,) in wh.fetchall("SELECT report_id FROM search_documents" + _AMONG + _NEWEST_FIRST[wh.engine],
+                              [matching]):
+        shown += [(rid, page) for page in sorted(by_report[rid])[:limit - len(shown)]]
+        if len(shown) == limit:
+            break
+    docs = {row[0]: row for row in wh.fetchall(_DOCS + _AMONG, [sorted({rid for rid, _ in shown})])}
     texts = texts_of(shown)
     hosts = allowed_hosts if allowed_hosts is not None else _allowed_hosts()
     for rid, page in shown:
