@@ -57,8 +57,7 @@ class QueryError(ValueError):
 
 # -- the analyser: text -> terms, the same for every engine ----------------------------------
 _SPACE = re.compile(r"\s+")
-_EDGE_BEFORE = re.compile(r"\S*\Z")         # the non-space run touching a word
-_EDGE_AFTER = re.compile(r"\S*")
+_EDGE_AFTER = re.compile(r"\S*")            # the non-space run a word ends in
 
 Phrase = tuple[tuple[int, str], ...]        # (position from the phrase's first term, term)
 
@@ -91,11 +90,25 @@ def terms(text: str) -> list[str]:
 
 
 def tsvector(text: str) -> str:
-    """`text` as a PostgreSQL tsvector literal, each term at the position tantivy gives it."""
+    """`text` as a PostgreSQL tsvector literal, each term at the position tantivy gives it
+    (one pass over the tokens: a first run writes millions)."""
     positions: dict[str, list[str]] = {}
-    for position, term, _, _ in tokens(text):
-        positions.setdefault(term, []).append(str(min(position + 1, 16383)))   # tsvector's limit
-    return " ".join(f"'{term}':{','.join(p)}" for term, p in positions.items())
+    for token in analyzer().pre_tokenize(text).tokens:
+        at = positions.get(token.text)
+        if at is None:
+            at = positions[token.text] = []
+        at.append(_POSITION[token.position])
+    return " ".join([f"'{term}':{','.join(at)}" for term, at in positions.items()])
+
+
+class _PositionText(dict):
+    """A tsvector position as text (1-based, at most 16,383: tsvector's limit), made once."""
+    def __missing__(self, position: int) -> str:
+        text = self[position] = str(min(position + 1, 16383))
+        return text
+
+
+_POSITION = _PositionText()
 
 
 def _phrase(text: str) -> Phrase:
@@ -168,6 +181,29 @@ def parse_query(text: str) -> Query:
 Segment = tuple[str, bool]      # (text, marked)
 
 
+def _run_before(text: str, at: int) -> str:
+    """The non-space run of `text` that ends at `at` (what a shown word starts with)."""
+    start = at
+    while start and not text[start - 1].isspace():
+        start -= 1
+    return text[start:at]
+
+
+def _matches(found: list, query: Query) -> list[tuple[int, int]]:
+    """Token ranges (first, last index into `found`) of every match of the query's phrases, in order."""
+    at = {position: i for i, (position, _, _, _) in enumerate(found)}
+    starting: dict[str, list[Phrase]] = {}             # a phrase's first term -> the phrases
+    for phrase in query.phrases():
+        starting.setdefault(phrase[0][1], []).append(phrase)
+    spans = []
+    for i, (position, term, _, _) in enumerate(found):
+        for phrase in starting.get(term, ()):
+            ends = [at.get(position + offset) for offset, _ in phrase]
+            if all(e is not None and found[e][1] == t for e, (_, t) in zip(ends, phrase)):
+                spans.append((i, ends[-1]))
+    return spans
+
+
 def snippet(text: str, query: Query, words: int = SNIPPET_WORDS) -> tuple[Segment, ...]:
     """About `words` terms of `text` from just before the first match (the stop words between
     them shown too), each matched phrase marked whole; plain text segments (no markup, not
@@ -175,16 +211,7 @@ def snippet(text: str, query: Query, words: int = SNIPPET_WORDS) -> tuple[Segmen
     found = tokens(text)
     if not found:
         return ((" ".join(text.split())[:200], False),) if text.strip() else ()
-    at = {position: i for i, (position, _, _, _) in enumerate(found)}
-    starting: dict[str, list[Phrase]] = {}             # a phrase's first term -> the phrases
-    for phrase in query.phrases():
-        starting.setdefault(phrase[0][1], []).append(phrase)
-    spans: list[tuple[int, int]] = []                  # token ranges of the matches, in order
-    for i, (position, term, _, _) in enumerate(found):
-        for phrase in starting.get(term, ()):
-            ends = [at.get(position + offset) for offset, _ in phrase]
-            if all(e is not None and found[e][1] == t for e, (_, t) in zip(ends, phrase)):
-                spans.append((i, ends[-1]))
+    spans = _matches(found, query)
     start = max(0, (spans[0][0] if spans else 0) - SNIPPET_LEAD)
     end = min(len(found), start + words)               # tokens start .. end - 1 are shown
     marked = [(found[a][2], found[b][3]) for a, b in spans if a >= start and b < end]
@@ -203,7 +230,7 @@ def snippet(text: str, query: Query, words: int = SNIPPET_WORDS) -> tuple[Segmen
     last = found[end - 1][3] if end < len(found) else len(text)   # when shown to there
     if start > 0:
         add("… ", False)
-    add(_EDGE_BEFORE.search(text, 0, first).group(), False)    # punctuation the first word starts with
+    add(_run_before(text, first), False)                       # punctuation the first word starts with
     cursor = first
     for a, b in marked:
         if a < cursor:                                 # overlapping matches: one mark

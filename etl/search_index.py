@@ -25,7 +25,8 @@ from etl.warehouse import Warehouse, _duckdb_path
 
 log = logging.getLogger(__name__)
 
-WRITER_HEAP = 64_000_000
+WRITER_HEAP = 256_000_000         # a budget, not an allocation: a first run indexes in few segments
+WRITER_THREADS = 2
 _WRITING = threading.Lock()
 _OPEN: dict[str, "TextIndex"] = {}         # one open index per folder in this process
 
@@ -87,7 +88,7 @@ class TextIndex:
         else:
             rows = wh.fetchall("SELECT report_id, page, text FROM publication_text"
                                " WHERE report_id IN (SELECT unnest(CAST(? AS TEXT[])))", [report_ids])
-        writer = self.index.writer(WRITER_HEAP, 1)
+        writer = self.index.writer(WRITER_HEAP, WRITER_THREADS)
         try:
             if report_ids is None:
                 writer.delete_all_documents()
