@@ -328,9 +328,10 @@ _NEWEST_FIRST = {"duckdb": " ORDER BY published DESC NULLS LAST, COALESCE(counci
                  "postgresql": ' ORDER BY published DESC NULLS LAST, COALESCE(council, \'\') COLLATE "C",'
                                ' report_id COLLATE "C"'}
 # matching publications by year, kind and region, counted in the warehouse
-_COUNTS = ("SELECT 'year', CAST(EXTRACT(YEAR FROM published) AS INTEGER), NULL, COUNT(*) FROM search_documents{w}"
-           " GROUP BY 2 UNION ALL SELECT 'kind', NULL, kind, COUNT(*) FROM search_documents{w} GROUP BY 3"
-           " UNION ALL SELECT 'region', NULL, region, COUNT(*) FROM search_documents{w} GROUP BY 3")
+_COUNTS = ("WITH d AS (SELECT published, kind, region FROM search_documents" + _AMONG + ")"
+           " SELECT 'year', CAST(EXTRACT(YEAR FROM published) AS INTEGER), NULL, COUNT(*) FROM d GROUP BY 2"
+           " UNION ALL SELECT 'kind', NULL, kind, COUNT(*) FROM d GROUP BY 3"
+           " UNION ALL SELECT 'region', NULL, region, COUNT(*) FROM d GROUP BY 3")
 
 
 def _filters(kind, urn, region, since, until) -> tuple[str, list]:
@@ -378,7 +379,7 @@ def _page_texts(wh: Warehouse, pages: list[tuple[str, int]]) -> dict[tuple[str, 
 def _counts(wh: Warehouse, report_ids: list[str]) -> dict[str, dict[str, int]]:
     """These publications by year (newest first), kind and region (most first, then by name)."""
     by: dict[str, dict[str, int]] = {"year": {}, "kind": {}, "region": {}}
-    for key, year, value, n in wh.fetchall(_COUNTS.format(w=_AMONG), [report_ids] * 3):
+    for key, year, value, n in wh.fetchall(_COUNTS, [report_ids]):
         value = year if key == "year" else value
         by[key][UNKNOWN if value is None else str(value)] = n
     return {key: dict(sorted(v.items(), key=lambda kv: (-kv[1], kv[0]) if key != "year" else kv[0],

@@ -17,6 +17,7 @@ from __future__ import annotations
 import hashlib
 import logging
 import threading
+from functools import lru_cache
 from pathlib import Path
 from typing import Callable
 
@@ -31,6 +32,7 @@ _WRITING = threading.Lock()
 _OPEN: dict[str, "TextIndex"] = {}         # one open index per folder in this process
 
 
+@lru_cache(maxsize=1 << 16)      # every search maps the filtered reports to their keys
 def report_key(report_id: str) -> int:
     """A signed 64-bit key of a report id (tantivy's fast fields are numeric)."""
     return int.from_bytes(hashlib.blake2b(report_id.encode(), digest_size=8).digest(), "big", signed=True)
