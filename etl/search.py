@@ -322,18 +322,6 @@ class SearchResult:
 UNKNOWN = "unknown"
 
 _DOCS = "SELECT report_id, published, council, kind, region, urn, url FROM search_documents"
-_AMONG = " WHERE report_id IN (SELECT unnest(CAST(? AS TEXT[])))"
-# newest first; then council and report (byte order on both engines: PostgreSQL's "C" collation)
-_NEWEST_FIRST = {"duckdb": " ORDER BY published DESC NULLS LAST, COALESCE(council, ''), report_id",
-                 "postgresql": ' ORDER BY published DESC NULLS LAST, COALESCE(council, \'\') COLLATE "C",'
-                               ' report_id COLLATE "C"'}
-# matching publications by year, kind and region, counted in the warehouse
-_COUNTS = ("WITH d AS (SELECT published, kind, region FROM search_documents" + _AMONG + ")"
-           " SELECT 'year', CAST(EXTRACT(YEAR FROM published) AS INTEGER), NULL, COUNT(*) FROM d GROUP BY 2"
-           " UNION ALL SELECT 'kind', NULL, kind, COUNT(*) FROM d GROUP BY 3"
-           " UNION ALL SELECT 'region', NULL, region, COUNT(*) FROM d GROUP BY 3")
-
-
 def _filters(kind, urn, region, since, until) -> tuple[str, list]:
     from etl.records import KINDS
     if kind is not None and kind not in KINDS:
@@ -376,12 +364,13 @@ def _page_texts(wh: Warehouse, pages: list[tuple[str, int]]) -> dict[tuple[str, 
         [[r for r, _ in pages], [p for _, p in pages]])}
 
 
-def _counts(wh: Warehouse, report_ids: list[str]) -> dict[str, dict[str, int]]:
+def _counts(docs: Iterable[tuple]) -> dict[str, dict[str, int]]:
     """These publications by year (newest first), kind and region (most first, then by name)."""
     by: dict[str, dict[str, int]] = {"year": {}, "kind": {}, "region": {}}
-    for key, year, value, n in wh.fetchall(_COUNTS, [report_ids]):
-        value = year if key == "year" else value
-        by[key][UNKNOWN if value is None else str(value)] = n
+    for _, published, _, kind, region, _, _ in docs:
+        for key, value in (("year", published.year if published else None), ("kind", kind), ("region", region)):
+            name = UNKNOWN if value is None else str(value)
+            by[key][name] = by[key].get(name, 0) + 1
     return {key: dict(sorted(v.items(), key=lambda kv: (-kv[1], kv[0]) if key != "year" else kv[0],
                              reverse=key == "year")) for key, v in by.items()}
 
@@ -398,25 +387,22 @@ def search(wh: Warehouse, query: str, *, kind: str | None = None, urn: str | Non
     if since and until and since > until:
         raise QueryError(f"--since {since} is after --until {until}")
     where, params = _filters(kind, urn, region, since, until)
-    filtered = [rid for (rid,) in wh.fetchall("SELECT report_id FROM search_documents" + where, params)]
-    pages, texts_of = _matching_pages(wh, parsed, filtered)
-    result = SearchResult(parsed, total=len(pages))
+    # one fetch of the filtered publications (~1,100 in all England) costs less than a query
+    # per step over the view; counts and order are then over the matching ones only
+    docs = {row[0]: row for row in wh.fetchall(_DOCS + where, params)}
+    pages, texts_of = _matching_pages(wh, parsed, docs)
     by_report: dict[str, list[int]] = {}
     for rid, page in pages:
         by_report.setdefault(rid, []).append(page)
-    result.documents = len(by_report)
-    if not by_report:
-        result.counts = {"year": {}, "kind": {}, "region": {}}
-        return result
-    matching = sorted(by_report)
-    result.counts = _counts(wh, matching)
-    shown: list[tuple[str, int]] = []       # newest first, then council, report and page
-    for (rid,) in wh.fetchall("SELECT report_id FROM search_documents" + _AMONG + _NEWEST_FIRST[wh.engine],
-                              [matching]):
-        shown += [(rid, page) for page in sorted(by_report[rid])[:limit - len(shown)]]
+    matching = [docs[rid] for rid in by_report]
+    result = SearchResult(parsed, total=len(pages), documents=len(matching), counts=_counts(matching))
+    # newest first; then council, report and page: one order on both engines
+    matching.sort(key=lambda d: (-(d[1] or date.min).toordinal(), d[2] or "", d[0]))
+    shown: list[tuple[str, int]] = []
+    for rid, *_ in matching:
         if len(shown) == limit:
             break
-    docs = {row[0]: row for row in wh.fetchall(_DOCS + _AMONG, [sorted({rid for rid, _ in shown})])}
+        shown += [(rid, page) for page in sorted(by_report[rid])[:limit - len(shown)]]
     texts = texts_of(shown)
     hosts = allowed_hosts if allowed_hosts is not None else _allowed_hosts()
     for rid, page in shown:
