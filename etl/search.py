@@ -57,8 +57,7 @@ class QueryError(ValueError):
 
 # -- the analyser: text -> terms, the same for every engine ----------------------------------
 _SPACE = re.compile(r"\s+")
-_EDGE_BEFORE = re.compile(r"\S*\Z")         # the non-space run touching a word
-_EDGE_AFTER = re.compile(r"\S*")
+_EDGE_AFTER = re.compile(r"\S*")            # the non-space run a word ends in
 
 Phrase = tuple[tuple[int, str], ...]        # (position from the phrase's first term, term)
 
@@ -91,11 +90,25 @@ def terms(text: str) -> list[str]:
 
 
 def tsvector(text: str) -> str:
-    """`text` as a PostgreSQL tsvector literal, each term at the position tantivy gives it."""
+    """`text` as a PostgreSQL tsvector literal, each term at the position tantivy gives it
+    (one pass over the tokens: a first run writes millions)."""
     positions: dict[str, list[str]] = {}
-    for position, term, _, _ in tokens(text):
-        positions.setdefault(term, []).append(str(min(position + 1, 16383)))   # tsvector's limit
-    return " ".join(f"'{term}':{','.join(p)}" for term, p in positions.items())
+    for token in analyzer().pre_tokenize(text).tokens:
+        at = positions.get(token.text)
+        if at is None:
+            at = positions[token.text] = []
+        at.append(_POSITION[token.position])
+    return " ".join([f"'{term}':{','.join(at)}" for term, at in positions.items()])
+
+
+class _PositionText(dict):
+    """A tsvector position as text (1-based, at most 16,383: tsvector's limit), made once."""
+    def __missing__(self, position: int) -> str:
+        text = self[position] = str(min(position + 1, 16383))
+        return text
+
+
+_POSITION = _PositionText()
 
 
 def _phrase(text: str) -> Phrase:
@@ -168,6 +181,29 @@ def parse_query(text: str) -> Query:
 Segment = tuple[str, bool]      # (text, marked)
 
 
+def _run_before(text: str, at: int) -> str:
+    """The non-space run of `text` that ends at `at` (what a shown word starts with)."""
+    start = at
+    while start and not text[start - 1].isspace():
+        start -= 1
+    return text[start:at]
+
+
+def _matches(found: list, query: Query) -> list[tuple[int, int]]:
+    """Token ranges (first, last index into `found`) of every match of the query's phrases, in order."""
+    at = {position: i for i, (position, _, _, _) in enumerate(found)}
+    starting: dict[str, list[Phrase]] = {}             # a phrase's first term -> the phrases
+    for phrase in query.phrases():
+        starting.setdefault(phrase[0][1], []).append(phrase)
+    spans = []
+    for i, (position, term, _, _) in enumerate(found):
+        for phrase in starting.get(term, ()):
+            ends = [at.get(position + offset) for offset, _ in phrase]
+            if all(e is not None and found[e][1] == t for e, (_, t) in zip(ends, phrase)):
+                spans.append((i, ends[-1]))
+    return spans
+
+
 def snippet(text: str, query: Query, words: int = SNIPPET_WORDS) -> tuple[Segment, ...]:
     """About `words` terms of `text` from just before the first match (the stop words between
     them shown too), each matched phrase marked whole; plain text segments (no markup, not
@@ -175,16 +211,7 @@ def snippet(text: str, query: Query, words: int = SNIPPET_WORDS) -> tuple[Segmen
     found = tokens(text)
     if not found:
         return ((" ".join(text.split())[:200], False),) if text.strip() else ()
-    at = {position: i for i, (position, _, _, _) in enumerate(found)}
-    starting: dict[str, list[Phrase]] = {}             # a phrase's first term -> the phrases
-    for phrase in query.phrases():
-        starting.setdefault(phrase[0][1], []).append(phrase)
-    spans: list[tuple[int, int]] = []                  # token ranges of the matches, in order
-    for i, (position, term, _, _) in enumerate(found):
-        for phrase in starting.get(term, ()):
-            ends = [at.get(position + offset) for offset, _ in phrase]
-            if all(e is not None and found[e][1] == t for e, (_, t) in zip(ends, phrase)):
-                spans.append((i, ends[-1]))
+    spans = _matches(found, query)
     start = max(0, (spans[0][0] if spans else 0) - SNIPPET_LEAD)
     end = min(len(found), start + words)               # tokens start .. end - 1 are shown
     marked = [(found[a][2], found[b][3]) for a, b in spans if a >= start and b < end]
@@ -203,7 +230,7 @@ def snippet(text: str, query: Query, words: int = SNIPPET_WORDS) -> tuple[Segmen
     last = found[end - 1][3] if end < len(found) else len(text)   # when shown to there
     if start > 0:
         add("… ", False)
-    add(_EDGE_BEFORE.search(text, 0, first).group(), False)    # punctuation the first word starts with
+    add(_run_before(text, first), False)                       # punctuation the first word starts with
     cursor = first
     for a, b in marked:
         if a < cursor:                                 # overlapping matches: one mark
@@ -295,8 +322,6 @@ class SearchResult:
 UNKNOWN = "unknown"
 
 _DOCS = "SELECT report_id, published, council, kind, region, urn, url FROM search_documents"
-
-
 def _filters(kind, urn, region, since, until) -> tuple[str, list]:
     from etl.records import KINDS
     if kind is not None and kind not in KINDS:
@@ -339,6 +364,17 @@ def _page_texts(wh: Warehouse, pages: list[tuple[str, int]]) -> dict[tuple[str, 
         [[r for r, _ in pages], [p for _, p in pages]])}
 
 
+def _counts(docs: Iterable[tuple]) -> dict[str, dict[str, int]]:
+    """These publications by year (newest first), kind and region (most first, then by name)."""
+    by: dict[str, dict[str, int]] = {"year": {}, "kind": {}, "region": {}}
+    for _, published, _, kind, region, _, _ in docs:
+        for key, value in (("year", published.year if published else None), ("kind", kind), ("region", region)):
+            name = UNKNOWN if value is None else str(value)
+            by[key][name] = by[key].get(name, 0) + 1
+    return {key: dict(sorted(v.items(), key=lambda kv: (-kv[1], kv[0]) if key != "year" else kv[0],
+                             reverse=key == "year")) for key, v in by.items()}
+
+
 def search(wh: Warehouse, query: str, *, kind: str | None = None, urn: str | None = None,
            region: str | None = None, since: date | None = None, until: date | None = None,
            limit: int = 50, allowed_hosts: Sequence[str] | None = None) -> SearchResult:
@@ -351,20 +387,22 @@ def search(wh: Warehouse, query: str, *, kind: str | None = None, urn: str | Non
     if since and until and since > until:
         raise QueryError(f"--since {since} is after --until {until}")
     where, params = _filters(kind, urn, region, since, until)
-    docs = {row[0]: row for row in wh.fetchall(_DOCS + where, params)}   # ~1,100 in all England
+    # one fetch of the filtered publications (~1,100 in all England) costs less than a query
+    # per step over the view; counts and order are then over the matching ones only
+    docs = {row[0]: row for row in wh.fetchall(_DOCS + where, params)}
     pages, texts_of = _matching_pages(wh, parsed, docs)
-    result = SearchResult(parsed, total=len(pages))
-    by = {"year": {}, "kind": {}, "region": {}}
-    for rid in {rid for rid, _ in pages}:
-        _, published, _, kind_, region_, _, _ = docs[rid]
-        for key, value in (("year", published.year if published else None), ("kind", kind_), ("region", region_)):
-            name = UNKNOWN if value is None else str(value)
-            by[key][name] = by[key].get(name, 0) + 1
-        result.documents += 1
-    result.counts = {key: dict(sorted(v.items(), key=lambda kv: (-kv[1], kv[0]) if key != "year" else kv[0],
-                                      reverse=key == "year")) for key, v in by.items()}
+    by_report: dict[str, list[int]] = {}
+    for rid, page in pages:
+        by_report.setdefault(rid, []).append(page)
+    matching = [docs[rid] for rid in by_report]
+    result = SearchResult(parsed, total=len(pages), documents=len(matching), counts=_counts(matching))
     # newest first; then council, report and page: one order on both engines
-    shown = sorted(pages, key=lambda p: (-(docs[p[0]][1] or date.min).toordinal(), docs[p[0]][2] or "", p))[:limit]
+    matching.sort(key=lambda d: (-(d[1] or date.min).toordinal(), d[2] or "", d[0]))
+    shown: list[tuple[str, int]] = []
+    for rid, *_ in matching:
+        if len(shown) == limit:
+            break
+        shown += [(rid, page) for page in sorted(by_report[rid])[:limit - len(shown)]]
     texts = texts_of(shown)
     hosts = allowed_hosts if allowed_hosts is not None else _allowed_hosts()
     for rid, page in shown:

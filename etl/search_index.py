@@ -17,6 +17,7 @@ from __future__ import annotations
 import hashlib
 import logging
 import threading
+from functools import lru_cache
 from pathlib import Path
 from typing import Callable
 
@@ -25,11 +26,13 @@ from etl.warehouse import Warehouse, _duckdb_path
 
 log = logging.getLogger(__name__)
 
-WRITER_HEAP = 64_000_000
+WRITER_HEAP = 256_000_000         # a budget, not an allocation: a first run indexes in few segments
+WRITER_THREADS = 2
 _WRITING = threading.Lock()
 _OPEN: dict[str, "TextIndex"] = {}         # one open index per folder in this process
 
 
+@lru_cache(maxsize=1 << 16)      # every search maps the filtered reports to their keys
 def report_key(report_id: str) -> int:
     """A signed 64-bit key of a report id (tantivy's fast fields are numeric)."""
     return int.from_bytes(hashlib.blake2b(report_id.encode(), digest_size=8).digest(), "big", signed=True)
@@ -87,7 +90,7 @@ class TextIndex:
         else:
             rows = wh.fetchall("SELECT report_id, page, text FROM publication_text"
                                " WHERE report_id IN (SELECT unnest(CAST(? AS TEXT[])))", [report_ids])
-        writer = self.index.writer(WRITER_HEAP, 1)
+        writer = self.index.writer(WRITER_HEAP, WRITER_THREADS)
         try:
             if report_ids is None:
                 writer.delete_all_documents()
