@@ -232,6 +232,7 @@ def test_no_script_data_or_foreign_link_on_the_pages(site, browser, path):
 @pytest.mark.parametrize("width", WIDTHS)
 def test_england_over_time_shows_the_chart_and_tables(site, browser, shots, width):
     from selenium.webdriver.common.by import By
+    from selenium.webdriver.support.ui import WebDriverWait
 
     visit(browser, site + "/", width)
     browser.find_element(By.PARTIAL_LINK_TEXT, "England over time").click()
@@ -248,6 +249,8 @@ def test_england_over_time_shows_the_chart_and_tables(site, browser, shots, widt
     browser.find_element(By.NAME, "region").send_keys("London")
     browser.execute_script("document.querySelector('input[name=as_at]').value = '2020-03-31'")
     browser.find_element(By.CSS_SELECTOR, ".filters button").click()
+    # the new page arrives in its own time: wait for it rather than read the old one's elements
+    WebDriverWait(browser, 20).until(lambda b: "region=London" in b.current_url)
     assert browser.find_element(By.TAG_NAME, "h1").text.endswith("London")
     assert browser.find_element(By.CSS_SELECTOR, "#as-at").find_element(By.XPATH, "preceding::h2[1]").text \
         == "As at 2020-03-31"
@@ -263,6 +266,7 @@ def test_the_search_box_on_every_page_and_the_search_page(site, browser, shots, 
     at a desktop's width and a phone's, nothing wider than the window, no script run from a page."""
     from selenium.webdriver.common.by import By
     from selenium.webdriver.common.keys import Keys
+    from selenium.webdriver.support.ui import WebDriverWait
 
     visit(browser, site + "/councils/80487", width)   # (/councils at 390 px is issue 28's)
     box = browser.find_element(By.ID, "site-q")
@@ -271,7 +275,8 @@ def test_the_search_box_on_every_page_and_the_search_page(site, browser, shots, 
     browser.find_elements(By.CSS_SELECTOR, "header nav a")[-1].send_keys(Keys.TAB)
     assert browser.switch_to.active_element.get_attribute("id") == "site-q", "Tab reaches the box after the nav"
     browser.switch_to.active_element.send_keys("Barnt", Keys.ENTER)
-    assert "/search?q=Barnt" in browser.current_url
+    # the form's navigation ends in its own time: wait for it (a busy machine is slow)
+    WebDriverWait(browser, 20).until(lambda b: "/search?q=Barnt" in b.current_url)
     visit(browser, browser.current_url, width)
     assert browser.find_element(By.CSS_SELECTOR, ".found-councils li a").text == "Barnet"
     browser.save_screenshot(str(shots / f"search-council-{width}.png"))
