@@ -377,10 +377,11 @@ def _counts(docs: Iterable[tuple]) -> dict[str, dict[str, int]]:
 
 def search(wh: Warehouse, query: str, *, kind: str | None = None, urn: str | None = None,
            region: str | None = None, since: date | None = None, until: date | None = None,
-           limit: int = 50, allowed_hosts: Sequence[str] | None = None) -> SearchResult:
-    """Pages of current publications that match `query` (parse_query's syntax), newest first,
-    with counts of matching publications by year, kind and region. QueryError for a query or
-    filter that cannot be searched."""
+           limit: int = 50, offset: int = 0, allowed_hosts: Sequence[str] | None = None) -> SearchResult:
+    """Pages of current publications that match `query` (parse_query's syntax), newest first
+    (`limit` of them after the first `offset`: only those shown get snippets), with counts of
+    matching publications by year, kind and region. QueryError for a query or filter that
+    cannot be searched."""
     parsed = parse_query(query)
     if not 1 <= limit <= MAX_LIMIT:
         raise QueryError(f"limit must be between 1 and {MAX_LIMIT}, not {limit}")
@@ -400,9 +401,10 @@ def search(wh: Warehouse, query: str, *, kind: str | None = None, urn: str | Non
     matching.sort(key=lambda d: (-(d[1] or date.min).toordinal(), d[2] or "", d[0]))
     shown: list[tuple[str, int]] = []
     for rid, *_ in matching:
-        if len(shown) == limit:
+        if len(shown) == offset + limit:
             break
-        shown += [(rid, page) for page in sorted(by_report[rid])[:limit - len(shown)]]
+        shown += [(rid, page) for page in sorted(by_report[rid])[:offset + limit - len(shown)]]
+    shown = shown[offset:]
     texts = texts_of(shown)
     hosts = allowed_hosts if allowed_hosts is not None else _allowed_hosts()
     for rid, page in shown:
@@ -465,7 +467,7 @@ def search_command(args, settings) -> int:
 
     from etl.warehouse import connect
     with connect(settings.warehouse_url) as wh:
-        if not wh.fetchall("SELECT 1 FROM information_schema.tables WHERE table_name = 'publication_text'"):
+        if not wh.has_table("publication_text"):
             print("ofsted search: the warehouse has no text yet; run `ofsted migrate` or `ofsted run`", file=sys.stderr)
             return 1
         if args.rebuild_index:

@@ -172,7 +172,7 @@ def year_bars(counts: dict[str, int], *, height: int = 90, bar: int = 26, gap: i
     years = sorted(int(y) for y in counts if str(y).isdigit())
     if not years:
         return {"bars": [], "width": 0, "height": 0}
-    top, left, base = 16, 4, height + 16
+    left, base = 4, height + 16   # 16 above the tallest bar for its count
     most = max(counts[str(y)] for y in years)
     bars = []
     for i, year in enumerate(range(years[0], years[-1] + 1)):
@@ -180,5 +180,4 @@ def year_bars(counts: dict[str, int], *, height: int = 90, bar: int = 26, gap: i
         h = round(height * n / most, 1) if most else 0
         bars.append({"year": year, "count": n, "x": left + i * (bar + gap), "y": round(base - h, 1), "h": h,
                      "label_y": round(base - h - 4, 1), "width": bar})
-    return {"bars": bars, "width": left + len(bars) * (bar + gap), "height": base + 18 + top - 16,
-            "base": base, "top": top}
+    return {"bars": bars, "width": left + len(bars) * (bar + gap), "height": base + 18, "base": base}

@@ -55,8 +55,7 @@ templates = Jinja2Templates(env=jinja2.Environment(
     trim_blocks=True, lstrip_blocks=True, undefined=jinja2.StrictUndefined))
 templates.env.globals.update(area_label=data.area_label, grade_label=data.grade_label, grade_rank=data.grade_rank,
                              GRADE_STYLES=data.STYLES, path_for=template_path_for, safe_link=template_safe_link,
-                             visit_areas=data.visit_areas, looked_at=data.looked_at, KIND_LABELS=data.KIND_LABELS,
-                             PUBLICATION_KINDS=data.PUBLICATION_KINDS,
+                             looked_at=data.looked_at, KIND_LABELS=data.KIND_LABELS,
                              FRAMEWORK_SHORT=charts.FRAMEWORK_LABELS, MAIN_AREAS=data.MAIN_AREAS)
 
 
@@ -70,6 +69,8 @@ def warehouse(request: Request) -> Iterator[Warehouse]:
         raise HTTPException(503, f"the warehouse is not available: {type(exc).__name__}") from exc
     with wh:
         try:
+            if getattr(request.state, "freshness", None) is None:   # the header's line, in this connection
+                request.state.freshness = freshness(wh)
             yield wh
         except Exception as exc:
             # DuckDB's and psycopg's "no such table": a warehouse nothing has migrated yet
@@ -81,8 +82,7 @@ def warehouse(request: Request) -> Iterator[Warehouse]:
 
 def page(request: Request, template: str, started: float, status_code: int = 200, **context) -> HTMLResponse:
     cookie, new = csrf_cookie(request)
-    with warehouse(request) as wh:
-        context.setdefault("freshness", freshness(wh).line())
+    context.setdefault("freshness", _freshness(request).line())
     context.update(viewer=request.state.viewer, server_ms=round((time.perf_counter() - started) * 1000, 1),
                    csrf=csrf_token(cookie, request.state.viewer.name))
     response = templates.TemplateResponse(request, template, context, status_code=status_code)
@@ -156,9 +156,16 @@ def council_feed(request: Request, urn: str):
     return atom(request, rows, f"Ofsted ratings: {name}", actions)
 
 
+def _freshness(request: Request):
+    """How fresh the data is, as read by the request's connection (one opened if it had none)."""
+    if getattr(request.state, "freshness", None) is None:
+        with warehouse(request):
+            pass
+    return request.state.freshness
+
+
 def atom(request: Request, rows: list[dict], title: str, actions: list[dict] = ()) -> Response:
-    with warehouse(request) as wh:
-        checked = freshness(wh).checked
+    checked = _freshness(request).checked
     body = feeds.atom_feed(title, str(request.url), absolute_url(request, "changes"), rows,
                            lambda urn: absolute_url(request, "council", urn=urn), lambda url: link_for(request, url),
                            actions, checked=checked)
@@ -360,18 +367,19 @@ def search_page(request: Request, q: str = "", kind: str = "", region: str = "",
         if text and not problem:
             try:
                 result = search.search(wh, text, kind=kind or None, urn=urn, region=region or None, since=days[0],
-                                       until=days[1], limit=number * SEARCH_PER_PAGE,
+                                       until=days[1], limit=SEARCH_PER_PAGE,
+                                       offset=(number - 1) * SEARCH_PER_PAGE,
                                        allowed_hosts=request.app.state.allowed_hosts)
             except search.QueryError as exc:
                 problem = str(exc)
-    shown = result.hits[(number - 1) * SEARCH_PER_PAGE:] if result else []
+    shown = result.hits if result else []
     params = {k: v for k, v in (("q", text), ("kind", kind), ("region", region), ("council", council),
                                 ("since", since), ("until", until)) if v}
     more = bool(result) and result.total > number * SEARCH_PER_PAGE
     return page(request, "search.html", started, status_code=400 if problem else 200,
                 q=text, kind=kind, region=region, council=council, since=since, until=until,
                 problem=problem, councils=councils, listed=listed, result=result, hits=shown,
-                first=(number - 1) * SEARCH_PER_PAGE + 1, per_page=SEARCH_PER_PAGE,
+                first=(number - 1) * SEARCH_PER_PAGE + 1,
                 previous=urlencode({**params, "page": number - 1}) if number > 1 else None,
                 next=urlencode({**params, "page": number + 1})
                 if more and number < search.MAX_LIMIT // SEARCH_PER_PAGE else None,
