@@ -49,12 +49,18 @@ def theme_label(theme: str | None) -> str | None:
     return f"the response to {JTAI_THEMES[theme]}" if theme in JTAI_THEMES else None
 
 
+def looked_at(kind: str | None, areas, theme: str | None = None) -> str | None:
+    """What a letter looked at, in words: a JTAI's theme ("the response to domestic abuse"),
+    another letter's areas ("children in care, care leavers"); None for neither."""
+    return (kind == "jtai" and theme_label(theme)) or visit_focus(areas)
+
+
 def letter_subject(kind: str | None, areas, theme: str | None = None) -> str:
     """What a letter is, in words: a JTAI by its theme ("joint inspection of the response to
     initial need and risk"), another letter by its kind and what it looked at ("focused visit:
     care leavers")."""
-    if kind == "jtai" and theme_label(theme):
-        return f"joint inspection of {theme_label(theme)}"
+    if kind == "jtai" and (label := theme_label(theme)):
+        return f"joint inspection of {label}"
     focus = visit_focus(areas)
     return LETTER_LABELS.get(kind or "", "letter") + (f": {focus}" if focus else "")
 

@@ -97,13 +97,20 @@ def render(event: AlertEvent, fmt: str, allowed_hosts=None, limit: int | None = 
     `limit`: the most characters the destination takes (title and body: `size`), the areas for
     priority action cut at a whole item to fit."""
     title = event_title(event, fmt)
-    room = None if limit is None else limit - len(title) - 2
-    return Message(title, _BUILDERS[fmt](allowed_hosts).event(event, room), fmt)
+    return Message(title, _BUILDERS[fmt](allowed_hosts).event(event, _room(title, limit)), fmt)
+
+
+TITLE_GAP = 2   # what a chat service puts between a message's title and its body
 
 
 def size(message: Message) -> int:
     """The characters a destination counts: title and body (a chat service joins them)."""
-    return len(message.title) + 2 + len(message.body)
+    return len(message.title) + TITLE_GAP + len(message.body)
+
+
+def _room(title: str, limit: int | None) -> int | None:
+    """The characters a body may have under `title` (None: no limit)."""
+    return None if limit is None else limit - len(title) - TITLE_GAP
 
 
 def render_notice(title: str, body: str, fmt: str, limit: int | None = None) -> Message:
@@ -112,7 +119,7 @@ def render_notice(title: str, body: str, fmt: str, limit: int | None = None) -> 
     builder = _BUILDERS[fmt]()
     title = _title(title, fmt)
     lines = [builder.esc(line) for line in body.splitlines() if line.strip()]
-    room = None if limit is None else limit - len(title) - 2 - len(builder.join([""]))
+    room = None if limit is None else _room(title, limit) - len(builder.join([""]))
     return Message(title, builder.join([builder.fit("", lines, room, "see the run's log")]), fmt)
 
 
@@ -146,7 +153,7 @@ def title_text(event: AlertEvent, name=None) -> str:
             return f"Ofsted: {council} — {subject}: {count}"   # "... — joint inspection of the response to ...: 2 areas"
         return f"Ofsted: {council} — {count} ({subject})"
     if event.kind in KIND_LABELS:
-        focus = (event.kind == "jtai" and grades.theme_label(event.visit_theme)) or grades.visit_focus(event.visit_areas)
+        focus = grades.looked_at(event.kind, event.visit_areas, event.visit_theme)
         return f"Ofsted: {KIND_LABELS[event.kind]} of {council} published" + (f" — {focus}" if focus else "")
     lead = _lead_grade(event)
     summary = f" — {area_label(lead[0])} {grade_label(lead[1])}" if lead else ""
@@ -372,5 +379,4 @@ def render_digest(events: list[AlertEvent], fmt: str, cadence: str, period_start
     n = len(events)
     title = _title(f"Ofsted {cadence} digest, {span}: {n} report{'s' if n != 1 else ''}", fmt)
     heading = f"What Ofsted published about the councils you follow, {span}:"
-    room = None if limit is None else limit - len(title) - 2
-    return Message(title, _BUILDERS[fmt](allowed_hosts).digest(heading, events, room), fmt)
+    return Message(title, _BUILDERS[fmt](allowed_hosts).digest(heading, events, _room(title, limit)), fmt)

@@ -154,11 +154,6 @@ def council(wh: Warehouse, urn: str) -> dict | None:
     }
 
 
-def visit_areas(areas: str | None) -> str:
-    """'care_leavers,in_care' (the warehouse's text) -> 'children in care, care leavers'."""
-    return grades.visit_focus(_area_keys(areas)) or ""
-
-
 def _area_keys(areas: str | None) -> list[str]:
     return [a for a in (areas or "").split(",") if a]
 
@@ -166,7 +161,7 @@ def _area_keys(areas: str | None) -> list[str]:
 def looked_at(letter: dict) -> str:
     """What a letter looked at, in words: a JTAI's theme ("the response to domestic abuse"),
     another letter's areas."""
-    return (letter.get("kind") == "jtai" and grades.theme_label(letter.get("theme"))) or visit_areas(letter.get("areas"))
+    return grades.looked_at(letter.get("kind"), _area_keys(letter.get("areas")), letter.get("theme")) or ""
 
 
 def letter_subject(letter: dict) -> str:
