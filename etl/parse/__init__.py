@@ -151,9 +151,8 @@ def _parse(data: bytes, source: str, meta: ListingMeta | None, settings: Setting
         found.notes.append(improvements.note)
     # the council and dates place a report in a council's history; without them it needs a person
     # (a document of no known kind has no place there to hold it from)
-    dates_flagged = any(flag.startswith("visit dates") for flag in found.flags)   # a letter's, with the sentence tried
     for name in ("inspection_start", "inspection_end"):
-        if getattr(reading, name) is None and reading.kind != "other" and not dates_flagged:
+        if getattr(reading, name) is None and reading.kind != "other" and not reading.dates_flagged:
             found.flags.append(f"{name}: not found")
     check_council(reading, meta, found)
     # the listing files a document under its council: the document's own words never move it

@@ -36,6 +36,7 @@ class Reading:
     flags: list[str] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)     # non-blocking: the document counts
     visit: Visit | None = None                         # letters only
+    dates_flagged: bool = False                        # the reader held it for its dates, saying why
 
 
 # --- recognition -------------------------------------------------------------------------

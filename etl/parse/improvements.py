@@ -17,8 +17,10 @@ import itertools
 import re
 from collections import Counter
 from dataclasses import dataclass
+from functools import cached_property
 from typing import NamedTuple
 
+from etl.parse.letters import LETTERHEAD_END, PAGE_NUMBER   # a letter's page furniture: one rule for both
 from etl.parse.text import BULLET, PdfText, flat
 
 I = re.I
@@ -47,7 +49,7 @@ class Section:
     box: re.Pattern | None = None      # boxed text's headings: a box can stand inside an item
     late: bool = False                 # the section is near the document's end: looked for from there
 
-    @property
+    @cached_property
     def start_anywhere(self) -> re.Pattern:
         """The heading as a line of a page's text (footnote markers still there)."""
         return re.compile(rf"^[ \t]*(?:{self.start.pattern})\d{{0,2}}[ \t]*$", re.I | re.M)
@@ -107,11 +109,9 @@ def section_of(kind: str | None, framework: str | None) -> Section | None:
 
 # --- the document's lines ------------------------------------------------------------------------
 _DIGITS = re.compile(r"\d+")
-_PAGE_NUMBER = re.compile(r"(?:page\s+)?\d{1,3}(?:\s+of\s+\d{1,3})?", I)
 # a footnote marker: digits glued to the word or punctuation before them, then a space or the end
 _MARKER = re.compile(r"(?<=[A-Za-z)\]'\".,;:?!])(\d{1,2})(?=\s|$)")
 _FOOTNOTE = re.compile(r"(\d{1,2})\s+\S")
-_LETTERHEAD_END = re.compile(r"gov\.uk/ofsted|ofsted\.gov\.uk$", I)
 _ADDRESS_LINE = 40
 _AROUND = 10            # pages from the heading's where furniture is looked for (a running header is on each)
 _TRIES = 3              # headings tried: a contents line, then the section (linear time whatever the file)
@@ -172,7 +172,7 @@ def _without_letterhead(lines: list[Line]) -> list[Line]:
     its text gives wherever the page prints it, even between a list's items."""
     out: list[Line] = []
     for line in lines:
-        if _LETTERHEAD_END.search(line.text) and len(line.text) <= _ADDRESS_LINE:
+        if LETTERHEAD_END.search(line.text) and len(line.text) <= _ADDRESS_LINE:
             kept = len(out)
             while kept and len(out) - kept < 12 and _address_line(out[kept - 1].text):
                 kept -= 1
@@ -194,7 +194,7 @@ def _places(edges: list[str]) -> set[tuple[str, int, str]]:
 
 
 def _is_furniture(line: str, place: tuple[str, int], furniture: set[tuple[str, int, str]]) -> bool:
-    return (*place, _key(line)) in furniture or _PAGE_NUMBER.fullmatch(line) is not None
+    return (*place, _key(line)) in furniture or PAGE_NUMBER.match(line) is not None
 
 
 def _without_footnotes(lines: list[Line]) -> list[Line]:
@@ -226,8 +226,12 @@ def read_improvements(pdf: PdfText, kind: str | None, framework: str | None) -> 
         return Improvements()
     furniture = page_furniture(pdf, range(max(0, first - 2), min(pdf.pages, first + _AROUND)))
     # the section's pages: a few from its heading's, more only while it has not ended
+    lines, read = [], first
     for last in (first + 3, first + 9, pdf.pages):
-        body, ended = section_lines(document_lines(pdf, furniture, first, min(last, pdf.pages)), section)
+        last = min(last, pdf.pages)
+        lines += document_lines(pdf, furniture, read, last)   # page by page: only the new pages
+        read = last
+        body, ended = section_lines(lines, section)
         if (body and ended) or last >= pdf.pages:
             break
     if body is None:

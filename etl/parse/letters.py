@@ -26,8 +26,8 @@ I = re.I
 # --- page furniture ------------------------------------------------------------------------
 # the letterhead repeated on every page (from "Ofsted" to its web address) and page numbers
 _LETTERHEAD = re.compile(r"^\s*Ofsted\s*$")
-_LETTERHEAD_END = re.compile(r"gov\.uk/ofsted|ofsted\.gov\.uk\s*$", I)
-_PAGE_NUMBER = re.compile(r"^\s*(?:page\s+)?\d{1,3}(?:\s+of\s+\d{1,3})?\s*$", I)
+LETTERHEAD_END = re.compile(r"gov\.uk/ofsted|ofsted\.gov\.uk\s*$", I)
+PAGE_NUMBER = re.compile(r"^\s*(?:page\s+)?\d{1,3}(?:\s+of\s+\d{1,3})?\s*$", I)
 
 
 def letter_lines(pdf: PdfText) -> list[str]:
@@ -38,11 +38,11 @@ def letter_lines(pdf: PdfText) -> list[str]:
         i = 0
         while i < len(lines):
             if _LETTERHEAD.match(lines[i]):
-                end = next((j for j in range(i, min(i + 14, len(lines))) if _LETTERHEAD_END.search(lines[j])), None)
+                end = next((j for j in range(i, min(i + 14, len(lines))) if LETTERHEAD_END.search(lines[j])), None)
                 if end is not None:
                     i = end + 1
                     continue
-            if lines[i].strip() and not _PAGE_NUMBER.match(lines[i]):
+            if lines[i].strip() and not PAGE_NUMBER.match(lines[i]):
                 out.append(lines[i].strip())
             i += 1
     return out
@@ -474,6 +474,7 @@ def read_letter(pdf: PdfText, kind: str) -> Reading:
     if start is None and kind != "other":   # a document of no known kind has no history to hold it from
         tried = f"tried \u201c{tried[:200]}\u201d" if tried else "no sentence gives them"
         r.flags.append(f"visit dates not read: {why + ', ' if why else ''}{tried}")
+        r.dates_flagged = True
     r.inspection_start, r.inspection_end = start, end
     r.lead_inspector, note = signatory(lines)
     r.notes += [note] if note else []
