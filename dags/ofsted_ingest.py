@@ -152,10 +152,7 @@ def ofsted_ingest():
         except (SiteUnreachable, CouncilNotFound) as exc:   # a retry minutes later would fail the same way: fail now
             raise AirflowFailException(str(exc)) from exc
         wanted = [to_dict(p) for p in pipeline.to_download(found.publications, since)]
-        get_current_context()["ti"].xcom_push(key="counts", value={
-            "councils": found.councils, "publications": found.listed, "unread_pages": found.unread,
-            "refused_links": found.refused, "pages_read": found.pages_read,
-            "new_publications": found.new_publications, "crawl_notes": found.notes})
+        get_current_context()["ti"].xcom_push(key="counts", value=found.summary_fields())
         return pipeline.download_batches(wanted, settings)
 
     @task(retries=4, max_active_tis_per_dag=1)

@@ -195,7 +195,9 @@ def resolve_councils(args: argparse.Namespace, settings: Settings) -> bool:
     from etl.councils import CouncilNotFound, directory_for, run_councils
     from etl.links import for_terminal
 
-    directory = directory_for(settings.warehouse_url)
+    from functools import cache
+
+    directory = cache(lambda: directory_for(settings.warehouse_url))   # read once, when a name needs it
     for dest, value in given.items():
         urns = []
         for text in value if isinstance(value, list) else [value]:
@@ -203,7 +205,7 @@ def resolve_councils(args: argparse.Namespace, settings: Settings) -> bool:
                 if text.site_decides:   # the rule for a run's councils (etl.councils.run_councils)
                     urns += run_councils([text], directory)
                     continue
-                found = directory.resolve(text)
+                found = directory().resolve(text)
             except CouncilNotFound as exc:
                 print(for_terminal(f"ofsted {args.command}: {exc}"), file=sys.stderr)   # names the site gave
                 return False

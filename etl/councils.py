@@ -15,7 +15,8 @@ import difflib
 import re
 from dataclasses import dataclass
 from datetime import date
-from typing import Iterable
+from functools import cache
+from typing import Callable, Iterable
 
 from etl.reference import name_key
 
@@ -178,14 +179,15 @@ class CouncilDirectory:
         return (first + rest)[:limit]
 
 
-def run_councils(keys: Iterable[str], directory: CouncilDirectory) -> list[str]:
+def run_councils(keys: Iterable[str], directory: Callable[[], CouncilDirectory]) -> list[str]:
     """A run's councils (`crawl`/`run --council`, the DAG's `councils`) as URNs. A name must
     name one council; a URN is taken as given, known or not: the site decides (it may list a
-    council the reference does not have yet, and the crawl says when it has no such council)."""
-    urns = []
+    council the reference does not have yet, and the crawl says when it has no such council).
+    `directory` is called, once, only when a name needs it (reading it opens the warehouse)."""
+    directory, urns = cache(directory), []
     for key in keys:
         text = str(key).strip()
-        urns.append(text if text.isascii() and text.isdigit() else directory.resolve(text).council.urn)
+        urns.append(text if text.isascii() and text.isdigit() else directory().resolve(text).council.urn)
     return urns
 
 
@@ -201,25 +203,14 @@ def directory_for(warehouse_url: str | None) -> CouncilDirectory:
     warehouse can be read now; the reference alone before any run (or while it is busy)."""
     import logging
 
-    from etl.warehouse import connect
+    from etl.warehouse import connect, exists
 
     if warehouse_url:
         try:
-            if _exists(warehouse_url):
+            if exists(warehouse_url):
                 with connect(warehouse_url, lock_wait=5) as wh:
-                    if wh.fetchall("SELECT 1 FROM information_schema.tables WHERE table_name = 'councils'"):
+                    if wh.has_table("councils"):
                         return CouncilDirectory.from_reference(wh)
         except Exception as exc:   # the reference still answers for every council it knows
             logging.getLogger(__name__).info("council names from the reference only: %s", type(exc).__name__)
     return CouncilDirectory.from_reference()
-
-
-def _exists(warehouse_url: str) -> bool:
-    """False for a DuckDB file not created yet (connecting would create it)."""
-    from pathlib import Path
-
-    from etl.config import normalise_db_url
-    from etl.warehouse import _duckdb_path
-
-    url = normalise_db_url(warehouse_url)
-    return not url.startswith("duckdb:") or _duckdb_path(url) == ":memory:" or Path(_duckdb_path(url)).exists()

@@ -99,7 +99,7 @@ def council_urns(settings: Settings, councils: list[str] | None) -> list[str] | 
     if not councils:
         return councils
     from etl.councils import directory_for, run_councils
-    return run_councils(councils, directory_for(settings.warehouse_url))
+    return run_councils(councils, lambda: directory_for(settings.warehouse_url))
 
 
 def begin(settings: Settings, run_id: str) -> None:
@@ -124,6 +124,13 @@ class Discovered:
     listed: int = 0          # publications listed on the pages read
     new_publications: int = 0
     notes: list[str] = field(default_factory=list)
+
+    def summary_fields(self) -> dict:
+        """What the run summary says of the crawl, under RunSummary's names (JSON-safe: the DAG
+        passes it on through XCom)."""
+        return {"councils": self.councils, "publications": self.listed, "unread_pages": self.unread,
+                "refused_links": self.refused, "pages_read": self.pages_read,
+                "new_publications": self.new_publications, "crawl_notes": self.notes}
 
 
 def discover(settings: Settings, run_id: str, *, councils: list[str] | None = None,
@@ -163,15 +170,12 @@ def discover(settings: Settings, run_id: str, *, councils: list[str] | None = No
 def known_crawl_state(settings: Settings):
     """The warehouse's crawl state, read only, if there is a warehouse with one (else None:
     every page is read)."""
-    from pathlib import Path
-
     from etl.load import crawl_state
-    from etl.warehouse import _duckdb_path
-    if settings.warehouse_url.startswith("duckdb:") and not Path(_duckdb_path(settings.warehouse_url)).exists():
+    from etl.warehouse import exists
+    if not exists(settings.warehouse_url):
         return None
     with _warehouse(settings) as wh:
-        ready = wh.fetchall("SELECT 1 FROM information_schema.tables WHERE table_name = 'council_pages'")
-        return crawl_state(wh) if ready else None
+        return crawl_state(wh) if wh.has_table("council_pages") else None
 
 
 def _reasons(reasons: dict[str, str]) -> str:
@@ -353,9 +357,8 @@ def run_once(settings: Settings, *, run_id: str | None = None, councils: list[st
     try:
         found = discover(settings, summary.run_id, councils=councils, limit=limit, now=now)
         publications = found.publications
-        summary.councils, summary.unread_pages, summary.refused_links = found.councils, found.unread, found.refused
-        summary.publications, summary.pages_read = found.listed, found.pages_read
-        summary.new_publications, summary.crawl_notes = found.new_publications, found.notes
+        for name, value in found.summary_fields().items():
+            setattr(summary, name, value)
         stored, quarantined = download(settings, to_download(publications, since),
                                        retry_quarantined=retry_quarantined)
         adopted = record_downloads(settings, stored, quarantined)

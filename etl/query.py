@@ -7,7 +7,6 @@ import json
 import sys
 from datetime import date, datetime
 
-from etl import records
 from etl.links import for_terminal
 from etl.warehouse import Warehouse, connect
 
@@ -130,16 +129,10 @@ def query_command(args, settings) -> int:
         return 2
     if args.what in ("england", "movement"):
         return _england_command(args, settings)
-    if args.what == "improvements" and args.urn:
-        try:
-            records.urn(args.urn)
-        except ValueError as exc:
-            print(f"ofsted query improvements: {exc}", file=sys.stderr)
-            return 2
     with connect(settings.warehouse_url) as wh:
         needed = {"summary": "latest_inspections", "improvements": "current_improvements"}.get(args.what,
                                                                                               "rating_history")
-        if not wh.fetchall("SELECT 1 FROM information_schema.tables WHERE table_name = ?", [needed]):
+        if not wh.has_table(needed):
             print("ofsted query: the warehouse has no schema yet; run `ofsted migrate` or `ofsted run`",
                   file=sys.stderr)
             return 1
@@ -183,7 +176,7 @@ def _england_command(args, settings) -> int:
         print(f"ofsted query england: --area must be one of {', '.join(england.AREAS)}", file=sys.stderr)
         return 2
     with connect(settings.warehouse_url) as wh:
-        if not wh.fetchall("SELECT 1 FROM information_schema.tables WHERE table_name = 'grade_timeline'"):
+        if not wh.has_table("grade_timeline"):
             print("ofsted query: the warehouse has no England timeline yet; run `ofsted migrate` or `ofsted run`",
                   file=sys.stderr)
             return 1

@@ -158,6 +158,10 @@ class Warehouse:
         rows = self.fetchall(sql, params)
         return rows[0] if rows else None
 
+    def has_table(self, name: str) -> bool:
+        """Whether the schema has this table or view (a warehouse not migrated that far has not)."""
+        return bool(self.fetchall("SELECT 1 FROM information_schema.tables WHERE table_name = ?", [name]))
+
     def query(self, sql: str, params: Sequence[Any] = ()) -> tuple[list[str], list[tuple]]:
         """Column names and rows, for output that needs headers."""
         cur = self._run(sql, params)
@@ -227,6 +231,14 @@ def _connect_duckdb(url: str, lock_wait: float) -> Any:
             log.info("warehouse %s is busy; retrying in %.1fs", path, delay)
             time.sleep(delay)
             delay = min(delay * 2, 2.0)
+
+
+def exists(url: str) -> bool:
+    """False for a DuckDB file not created yet (connecting would create it)."""
+    from etl.config import normalise_db_url
+
+    url = normalise_db_url(url)
+    return not url.startswith("duckdb:") or _duckdb_path(url) == ":memory:" or Path(_duckdb_path(url)).exists()
 
 
 def connect(url: str, *, lock_wait: float = 120.0) -> Warehouse:

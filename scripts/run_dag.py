@@ -49,8 +49,9 @@ def run_summary(dag_id: str, run_id: str) -> list[str]:
             return XComModel.deserialize_value(row) if row else None
 
     value = xcom(SUMMARY_TASK[dag_id], "return_value") or []
-    if not value and dag_id == "ofsted_ingest" and xcom("start_or_skip", "skipped"):
-        return [f"run {run_id} skipped: {xcom('start_or_skip', 'skipped')}"]
+    skipped = not value and dag_id == "ofsted_ingest" and xcom("start_or_skip", "skipped")
+    if skipped:
+        return [f"run {run_id} skipped: {skipped}"]
     return value if isinstance(value, list) else [json.dumps(value)]
 
 
