@@ -18,7 +18,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from etl import england  # noqa: E402
+from etl import derived, england  # noqa: E402
+from etl.graded import graded_reports  # noqa: E402
 from etl.query import render  # noqa: E402
 from etl.warehouse import connect, migrate  # noqa: E402
 from tests.support.england import bench_on_engines, load_england  # noqa: E402
@@ -67,7 +68,7 @@ def bench(url: str, label: str, repeat: int) -> bool:
 
 def _rewrite(wh) -> None:
     with wh.transaction():
-        england.rewrite(wh)
+        derived.rewrite_england(wh, graded_reports(wh))
 
 
 def _with_connection(url, query) -> None:

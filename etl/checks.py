@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from etl.graded import NOT_READ, TRACKED_AREAS, family, graded_reports, timelines
 from etl.warehouse import Warehouse
 
 SHOWN = 10  # offending rows quoted per check; the query finds the rest
@@ -44,13 +45,10 @@ def _listed_councils_summarised(wh: Warehouse) -> list[str]:
 def _current_grades_from_latest_report(wh: Warehouse) -> list[str]:
     """Each area the council's latest graded report judges must hold that report's grade now
     (the latest of each inspection: children's services, area SEND)."""
-    from etl.changes import TRACKED_AREAS, family, graded_reports
-
     latest = {}
-    for rep in graded_reports(wh):
-        key = (rep.urn, family(rep.framework))
-        if key not in latest or rep.sort_key > latest[key].sort_key:
-            latest[key] = rep
+    for urn, reports in timelines(graded_reports(wh)).items():
+        for rep in reports:
+            latest[(urn, family(rep.framework))] = rep
     current = {(urn, area): rid for urn, area, rid in wh.fetchall(
         "SELECT urn, area, latest_report_id FROM rating_history WHERE is_current")}
     problems = []
@@ -64,8 +62,6 @@ def _current_grades_from_latest_report(wh: Warehouse) -> list[str]:
 
 
 def _grades_within_scale(wh: Warehouse) -> list[str]:
-    from etl.changes import NOT_READ   # a required area the report did not yield: shown, not wrong
-
     rows = wh.fetchall(
         "SELECT 'rating_history', urn, area, grade FROM rating_history"
         f" WHERE grade NOT IN (SELECT grade FROM grade_scale) AND grade <> '{NOT_READ}'"

@@ -6,7 +6,7 @@ Ofsted's official statistics count) in docs/warehouse.md, "England at any date".
 the area (or retired it: `not_judged`), from that inspection's end to the next one's, clipped to
 the council's existence, a successor's spans beginning with its predecessors' inspections.
 "As at D" is then the span covering D. `grade_distribution` is the same count at every month end
-since April 2012, rewritten with the history (`rewrite`, in the refresh's transaction).
+since April 2012; both are rewritten with the history (etl.derived, in the refresh's transaction).
 """
 from __future__ import annotations
 
@@ -16,7 +16,7 @@ from datetime import date, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 from itertools import accumulate
 
-from etl.changes import FRAMEWORK_TRACKED, GRADE_RANK, TRACKED_AREAS, GradedReport, graded_reports, one_per_date
+from etl.graded import FOUR_POINT, FRAMEWORK_TRACKED, GRADE_RANK, ON_FOUR_POINT, TRACKED_AREAS, GradedReport, timeline
 from etl.grades import HEADLINE_AREAS
 from etl.warehouse import Warehouse
 
@@ -30,10 +30,10 @@ AREAS: tuple[str, ...] = (*HEADLINE_AREAS, *sorted(
 ILACS_OVERALL = tuple(sorted(f for f in SERVICE_FRAMEWORKS
                              if f.startswith("ilacs") and "overall_effectiveness" in FRAMEWORK_TRACKED[f]))
 NOT_JUDGED = "not_judged"
-COUNTED = ("outstanding", "good", "requires_improvement", "inadequate")
-# adequate (2012-13) is the third grade of the four-point scale that "requires improvement"
-# replaced in the 2013 frameworks: counted there. not_read (unknown) is counted nowhere.
-BUCKET = {**{g: g for g in COUNTED}, "adequate": "requires_improvement", NOT_JUDGED: NOT_JUDGED}
+COUNTED = FOUR_POINT
+# adequate (2012-13) is counted as requires improvement (etl.graded.ON_FOUR_POINT); not_read
+# (unknown) is counted nowhere
+BUCKET = {**ON_FOUR_POINT, NOT_JUDGED: NOT_JUDGED}
 ENGLAND = "England"
 FIRST_MONTH_END = date(2012, 4, 30)
 DISTRIBUTION_COLUMNS = ("group", "as_at", "area", "councils", *COUNTED, NOT_JUDGED, "good_or_outstanding_pct")
@@ -41,8 +41,8 @@ TABLE_COLUMNS = ("group_name", *DISTRIBUTION_COLUMNS[1:])  # grade_distribution'
 MOVEMENT_COLUMNS = ("councils", "improved", "kept_good_or_outstanding", "declined", "unchanged_below_good")
 MOVEMENT_COUNCIL_COLUMNS = ("movement", "urn", "local_authority", "region", "first_inspection_end", "first_grade",
                             "latest_inspection_end", "latest_grade")
-_TIMELINE_COLS = ("urn", "local_authority", "region", "area", "grade", "valid_from", "valid_to", "inspection_end",
-                  "framework", "report_id", "report_url", "source_urn", "exists_from", "exists_to")
+TIMELINE_COLUMNS = ("urn", "local_authority", "region", "area", "grade", "valid_from", "valid_to", "inspection_end",
+                    "framework", "report_id", "report_url", "source_urn", "exists_from", "exists_to")
 
 
 @dataclass
@@ -72,7 +72,7 @@ def council_spans(reports: list[GradedReport]) -> list[Span]:
     an area a report leaves out keeps its span (as the history does)."""
     spans: list[Span] = []
     open_spans: dict[str, Span] = {}
-    for rep in one_per_date(sorted(reports, key=lambda r: r.sort_key)):
+    for rep in timeline(reports):
         day = rep.effective_date
         for area, span in list(open_spans.items()):
             if area not in FRAMEWORK_TRACKED[rep.framework] and span.grade != NOT_JUDGED:
@@ -175,7 +175,7 @@ def distribution_rows(timeline: list[tuple], groups: list[str], today: date) -> 
     every area, England then each region (but an area and group no council was ever inspected
     in). A span counts at the month ends it covers: +1 where it starts, -1 where it ends."""
     ends = month_ends(FIRST_MONTH_END, today)
-    col = {c: i for i, c in enumerate(_TIMELINE_COLS)}
+    col = {c: i for i, c in enumerate(TIMELINE_COLUMNS)}
     steps: dict[tuple[str, str, str], list[int]] = {}
     for row in timeline:
         bucket = BUCKET.get(row[col["grade"]])
@@ -198,18 +198,6 @@ def distribution_rows(timeline: list[tuple], groups: list[str], today: date) -> 
             out.extend(count_row(group, day, area, {b: s[i] for b, s in series.items() if s})
                        for i, day in enumerate(ends))
     return out
-
-
-def rewrite(wh: Warehouse, today: date | None = None) -> None:
-    """Rewrite grade_timeline and grade_distribution from the history's inputs and the reference
-    (in the caller's transaction: etl.reference.refresh_derived). The distribution is counted
-    here, not in SQL: PostgreSQL plans the month-by-span range join poorly (seconds)."""
-    councils, successions = read_councils(wh)
-    timeline = timeline_rows(graded_reports(wh), councils, successions)
-    wh.execute("DELETE FROM grade_timeline")
-    wh.insert_rows("grade_timeline", _TIMELINE_COLS, timeline)
-    wh.execute("DELETE FROM grade_distribution")
-    wh.insert_rows("grade_distribution", TABLE_COLUMNS, distribution_rows(timeline, regions(wh), today or date.today()))
 
 
 # -- the queries -----------------------------------------------------------------------------

@@ -19,8 +19,7 @@ import json
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from etl.changes import (TRACKED_AREAS, GradedReport, family, graded_reports, one_per_date,
-                         retired_by)
+from etl.graded import TRACKED_AREAS, GradedReport, family, graded_reports, retired_by, timelines
 from etl.query import points_by_report
 from etl.warehouse import Warehouse
 
@@ -97,13 +96,10 @@ def _report_events(wh: Warehouse, first_runs: dict[str, str],
         "SELECT r.report_id, r.inspection_start, r.first_seen, COALESCE(p.first_seen_run, r.first_seen_run)"
         " FROM reports r LEFT JOIN publications p ON p.url = r.url WHERE r.framework IS NOT NULL")}
     changes = _changes_by_report(wh)
-    by_council: dict[str, list[GradedReport]] = {}
-    for rep in graded_reports(wh):
-        by_council.setdefault(rep.urn, []).append(rep)
     events = []
-    for urn, reports in by_council.items():
+    for urn, reports in timelines(graded_reports(wh)).items():   # a re-issued file is not news
         previous: dict[str, GradedReport] = {}   # per inspection (children's services, area SEND)
-        for rep in one_per_date(sorted(reports, key=lambda r: r.sort_key)):  # a re-issued file is not news
+        for rep in reports:
             start, noticed, run = facts.get(rep.report_id, (None, None, None))
             events.append(_report_event(rep, previous.get(family(rep.framework)), changes.get(rep.report_id, ()),
                                         start, noticed, baseline=run == first_runs.get(urn), first=not previous,

@@ -26,7 +26,7 @@ from urllib.parse import urlsplit
 import yaml
 
 from etl.alert.events import EVENT_KINDS, AlertEvent
-from etl.changes import FRAMEWORK_TRACKED
+from etl.graded import FRAMEWORK_TRACKED
 from etl.councils import Council, CouncilNotFound
 from etl.councils import CouncilDirectory as CouncilLookup
 from etl.records import AREA_SEND_OUTCOMES, GRADES

@@ -248,7 +248,8 @@ _SUCCESSION_COLS = ("predecessor_ons_code", "successor_urn", "predecessor_urn", 
 
 def sync(wh) -> int:
     """Make the warehouse's ref_* tables match the shipped reference, in one transaction:
-    upserts then deletes, so two runs syncing at once both succeed; then what derives from it.
+    upserts then deletes, so two runs syncing at once both succeed. What derives from it (the
+    history's codes, England's tables: etl.derived) follows at the next refresh (the run's).
     Returns the number of councils."""
     layout = hex_layout()
     council_rows = [(c.urn, c.name, "; ".join(c.also_known_as), c.la_code, c.ons_code,
@@ -262,7 +263,6 @@ def sync(wh) -> int:
         _replace(wh, "ref_councils", _COUNCIL_COLS, council_rows, ("urn",))
         _replace(wh, "ref_statistical_neighbours", _NEIGHBOUR_COLS, neighbour_rows, ("urn", "neighbour_urn"))
         _replace(wh, "ref_successions", _SUCCESSION_COLS, succession, ("predecessor_ons_code", "successor_urn"))
-        refresh_derived(wh)
     return len(council_rows)
 
 
@@ -274,20 +274,6 @@ def _replace(wh, table: str, cols: tuple[str, ...], rows: list[tuple], key: tupl
         wh.execute(f"DELETE FROM {table} WHERE " + " AND ".join(f"{k} = ?" for k in key), list(gone))
 
 
-def refresh_derived(wh) -> None:
-    """What the warehouse derives from rating_history and the reference, rewritten with them (in
-    the caller's transaction): each council's codes and region on its history rows (NULL for a
-    council the reference lacks), the latest_grades table behind latest_inspections, and England
-    at any date (grade_timeline, grade_distribution)."""
-    from etl import england
-
-    wh.execute("UPDATE rating_history SET la_code = rc.la_code, ons_code = rc.ons_code, region = rc.region_name"
-               " FROM ref_councils rc WHERE rc.urn = rating_history.urn")
-    wh.execute("DELETE FROM latest_grades")
-    wh.execute("INSERT INTO latest_grades SELECT * FROM latest_grades_computed")
-    england.rewrite(wh)
-
-
 def unknown_councils(wh) -> list[tuple[str, str]]:
     """(urn, name) of councils the site lists that the reference lacks: loaded, and reported."""
     return wh.fetchall("SELECT c.urn, c.name FROM councils c LEFT JOIN ref_councils rc ON rc.urn = c.urn"
@@ -295,11 +281,14 @@ def unknown_councils(wh) -> list[tuple[str, str]]:
 
 
 def reference_command(args, settings) -> int:
-    """`ofsted reference`: load the shipped reference into the warehouse, report coverage."""
+    """`ofsted reference`: load the shipped reference into the warehouse, and what derives from
+    it (etl.changes.refresh), report coverage."""
+    from etl.changes import refresh
     from etl.warehouse import connect, migrate
     with connect(settings.warehouse_url) as wh:
         migrate(wh)
         n = sync(wh)
+        refresh(wh, "reference")
         unknown = unknown_councils(wh)
     print(f"reference: {n} councils ({sum(c.exists for c in councils())} current), "
           f"{len(successions())} succession links loaded into {wh.engine}")

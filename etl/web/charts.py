@@ -6,10 +6,12 @@ import math
 from dataclasses import dataclass, field
 from datetime import date
 
+from etl.graded import FOUR_POINT, ON_FOUR_POINT
 from etl.web.data import looked_at
 
-# grade -> rung on the step chart (adequate, 2012-13 only, sits where requires improvement does)
-GRADE_LEVEL = {"outstanding": 4, "good": 3, "requires_improvement": 2, "adequate": 2, "inadequate": 1}
+# grade -> rung on the step chart, the four-point scale's (adequate, 2012-13 only, sits where
+# requires improvement does)
+GRADE_LEVEL = {g: len(FOUR_POINT) - FOUR_POINT.index(ON_FOUR_POINT[g]) for g in ON_FOUR_POINT}
 LEVEL_LABELS = {4: ("Outstanding",), 3: ("Good",), 2: ("Requires improvement", "or adequate (2012–13)"),
                 1: ("Inadequate",)}
 FRAMEWORK_SHORT = {"lac": "LAC", "sif": "SIF", "ilacs_2018": "ILACS 2018", "ilacs_2023": "ILACS 2023",
