@@ -15,7 +15,7 @@ import re
 import time
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, Iterable, Iterator, Sequence
+from typing import Any, Callable, Iterable, Iterator, Sequence
 
 log = logging.getLogger(__name__)
 
@@ -25,7 +25,35 @@ MIGRATION_LOCK_KEY = 0x0F57ED
 
 
 class WarehouseError(RuntimeError):
-    """The warehouse URL or schema is not usable."""
+    """The warehouse URL or schema is not usable. The adapter raises its own errors (this and
+    the classes below), never an engine's: callers need not know which engine answered."""
+
+
+class WarehouseUnavailable(WarehouseError):
+    """The warehouse cannot be opened now: the server does not answer, or another process holds
+    the DuckDB file past the wait."""
+
+
+class MissingTable(WarehouseError):
+    """A statement names a table or view the warehouse lacks: it is not migrated (that far)."""
+
+
+class StatementFailed(WarehouseError):
+    """The engine refused a statement (the engine's message; its error is the __cause__)."""
+
+
+def _engine_errors(engine: str) -> tuple[type[Exception], Callable[[Exception], bool]]:
+    """An engine's base error class, and whether one of its errors says "no such table or view"
+    (DuckDB's CatalogException also says "already exists")."""
+    if engine == "duckdb":
+        import duckdb
+        return duckdb.Error, lambda e: isinstance(e, duckdb.CatalogException) and "does not exist" in str(e)
+    import psycopg
+    return psycopg.Error, lambda e: isinstance(e, psycopg.errors.UndefinedTable)
+
+
+def _own_error(exc: Exception, missing: Callable[[Exception], bool]) -> WarehouseError:
+    return (MissingTable if missing(exc) else StatementFailed)(str(exc))
 
 
 def _lock_key(name: str) -> int:
@@ -75,6 +103,7 @@ class Warehouse:
         self._in_tx = False
         self._sql_cache: dict[str, str] = {}
         self._types_cache: dict[str, dict[str, str]] = {}
+        self._error, self._missing = _engine_errors(engine)
 
     # -- lifecycle ---------------------------------------------------------------------
     def __enter__(self) -> "Warehouse":
@@ -136,11 +165,14 @@ class Warehouse:
         return cached
 
     def _run(self, sql: str, params: Sequence[Any]):
-        if self.engine == "duckdb":
-            return self._conn.execute(sql, list(params) if params else None)
-        cur = self._conn.cursor()
-        cur.execute(self._sql(sql), tuple(params) if params else None)
-        return cur
+        try:
+            if self.engine == "duckdb":
+                return self._conn.execute(sql, list(params) if params else None)
+            cur = self._conn.cursor()
+            cur.execute(self._sql(sql), tuple(params) if params else None)
+            return cur
+        except self._error as exc:
+            raise _own_error(exc, self._missing) from exc
 
     def execute(self, sql: str, params: Sequence[Any] = ()) -> None:
         cur = self._run(sql, params)
@@ -205,7 +237,7 @@ class Warehouse:
                 "SELECT column_name, data_type FROM information_schema.columns"
                 " WHERE table_name = ? AND table_schema = current_schema()", [table]))
             if not types:
-                raise WarehouseError(f"no table {table!r} in the warehouse: run `ofsted migrate`")
+                raise MissingTable(f"no table {table!r} in the warehouse: run `ofsted migrate`")
         return types
 
     def executescript(self, script: str) -> None:
@@ -227,7 +259,9 @@ def _connect_duckdb(url: str, lock_wait: float) -> Any:
         except duckdb.IOException as exc:
             # one writer process per file: another stage holds it; wait for it to close
             if "lock" not in str(exc).lower() or time.monotonic() >= deadline:
-                raise
+                raise WarehouseUnavailable(f"cannot open the warehouse {path}: {exc}") from exc
+        except duckdb.Error as exc:   # not a DuckDB file, say
+            raise WarehouseUnavailable(f"cannot open the warehouse {path}: {exc}") from exc
             log.info("warehouse %s is busy; retrying in %.1fs", path, delay)
             time.sleep(delay)
             delay = min(delay * 2, 2.0)
@@ -257,7 +291,7 @@ def connect(url: str, *, lock_wait: float = 120.0) -> Warehouse:
         try:
             return Warehouse(url, "postgresql", psycopg.connect(url, autocommit=True))
         except psycopg.Error as exc:   # libpq quotes a malformed URL, password and all
-            raise WarehouseError(f"cannot connect to the warehouse {redact(url)}: {redact(exc)}") from None
+            raise WarehouseUnavailable(f"cannot connect to the warehouse {redact(url)}: {redact(exc)}") from None
     raise WarehouseError(f"unsupported warehouse URL {redact(url)!r}: expected duckdb:///path or postgresql://...")
 
 

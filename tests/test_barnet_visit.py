@@ -54,8 +54,8 @@ def publish(wh, letter: ReportRecord) -> None:
     load.load_publications(wh, [LISTING], "second")
     load.load_downloads(wh, [stored_file_for(LISTING)], [])
     load.load_reports(wh, [letter], "second")
-    changes.refresh(wh, "second")
     reference.sync(wh)
+    changes.refresh(wh, "second")
     load.finish_run(wh, "second")
 
 

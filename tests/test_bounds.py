@@ -38,7 +38,7 @@ def letter(council: str = "Bury", actions=("Improve the timeliness of assessment
 
 # -- 1. the council a document names, against its listing -------------------------------------------
 def test_a_report_naming_another_council_is_held_and_moves_no_grade(wh):
-    from etl.changes import graded_reports
+    from etl.graded import graded_reports
     from etl.load import load_reports
 
     record = parse_bytes(durham_report(), "durham.pdf", BURY)

@@ -7,7 +7,7 @@ from datetime import date
 import pytest
 
 from etl import changes, load
-from etl.changes import FRAMEWORK_TRACKED, GRADE_RANK, TRACKED_AREAS
+from etl.graded import FRAMEWORK_TRACKED, GRADE_RANK, TRACKED_AREAS, GradedReport
 from etl.records import FRAMEWORK_AREAS
 from tests.support.warehouse_fixtures import load_sample, make_report
 
@@ -231,8 +231,8 @@ def test_every_framework_key_maps_to_tracked_areas_and_shared_keys_keep_their_na
 
 def test_history_does_not_depend_on_input_order():
     _, _, reports = __import__("tests.support.warehouse_fixtures", fromlist=["x"]).sample_records()
-    graded = [changes.GradedReport(load.report_id_for(r), r.urn, r.local_authority, r.framework, r.inspection_end,
-                                   r.published, r.url, r.judgements) for r in reports if r.framework]
+    graded = [GradedReport(load.report_id_for(r), r.urn, r.local_authority, r.framework, r.inspection_end,
+                           r.published, r.url, r.judgements) for r in reports if r.framework]
     rows_a, events_a = changes.build_history(graded)
     rows_b, events_b = changes.build_history(list(reversed(graded)))
     key = lambda h: (h.urn, h.area, h.valid_from, h.grade, h.valid_to)  # noqa: E731

@@ -185,7 +185,7 @@ def test_query_commands_through_the_cli(synthetic, warehouse_url, monkeypatch, c
 
 
 def test_an_area_send_inspection_neither_sets_nor_retires_a_councils_grades():
-    from etl.changes import GradedReport
+    from etl.graded import GradedReport
 
     ilacs_2023 = GradedReport("r1", "A", "A", "ilacs_2023", d(2024, 5, 31), d(2024, 7, 1), None,
                               {"overall_effectiveness": "good", "in_care": "good"})

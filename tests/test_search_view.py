@@ -19,8 +19,8 @@ def client(wh, warehouse_url):
     """The sample warehouse (Barnet's reports 2012-2024, a 2021 focused visit) with page text:
     a hostile page in Barnet's 2019 report, 25 matching pages in one of Buckinghamshire's, and
     a report whose link the link rule refuses."""
-    load_sample(wh)
     reference.sync(wh)
+    load_sample(wh)
     reports = {(urn, kind, published.year): rid for rid, urn, kind, published in wh.fetchall(
         "SELECT report_id, urn, kind, published FROM reports WHERE is_report")}
     with wh.transaction():

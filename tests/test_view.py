@@ -24,8 +24,8 @@ def client_for(url: str, token: str | None = None) -> TestClient:
 
 @pytest.fixture
 def client(wh, warehouse_url):
-    load_sample(wh)
     reference.sync(wh)
+    load_sample(wh)
     return client_for(warehouse_url)
 
 
@@ -230,8 +230,8 @@ def test_successor_shows_its_predecessors_history_and_ilacs_2026_reads_not_judge
                     "help_and_protection": "good", "in_care": "good", "care_leavers": "good"},
                     la="North Northamptonshire"),
     ], "r")
-    changes.refresh(wh, "r")
     reference.sync(wh)
+    changes.refresh(wh, "r")
     client = client_for(warehouse_url)
     page = soup(client.get("/councils/2637539"))
     history = table_rows(page, "details.history table")

@@ -49,8 +49,8 @@ def client(wh, warehouse_url):
     load.load_publications(wh, pubs, "r")
     load.load_downloads(wh, [stored_file_for(p) for p in pubs], [])
     load.load_reports(wh, records, "r")
-    changes.refresh(wh, "r")
     reference.sync(wh)
+    changes.refresh(wh, "r")
     return TestClient(create_app(viewer=token_viewer(None), warehouse_url=lambda: warehouse_url))
 
 

@@ -13,8 +13,8 @@ import pytest
 from etl import changes, load
 from etl.config import Settings
 from etl.records import Quarantined
-from etl.warehouse import (WarehouseError, _to_pyformat, connect, migrate, migrations, schema_version,
-                           split_statements)
+from etl.warehouse import (MissingTable, StatementFailed, WarehouseError, WarehouseUnavailable, _to_pyformat, connect,
+                           migrate, migrations, schema_version, split_statements)
 from tests.support.warehouse_fixtures import (SAMPLE_COUNCILS, fresh_postgres_url, load_sample,
                                               make_publication, make_report, snapshot)
 
@@ -30,6 +30,35 @@ def test_engine_is_named_by_the_url(wh, engine):
 def test_unsupported_url_is_a_clear_error():
     with pytest.raises(WarehouseError, match="unsupported warehouse URL 'sqlite:///x.db'"):
         connect("sqlite:///x.db")
+
+
+def test_engine_errors_come_out_as_the_adapters_own(wh, engine):
+    """Whichever engine answers, a missing table is MissingTable and any other refused statement
+    StatementFailed, with the engine's message and its error as the cause."""
+    with pytest.raises(MissingTable, match="no_such_table") as missing:
+        wh.fetchall("SELECT * FROM no_such_table")
+    assert type(missing.value.__cause__).__module__.split(".")[0].lstrip("_") in ("duckdb", "psycopg")
+    with pytest.raises(StatementFailed) as refused:   # "already exists" is no missing table
+        wh.execute("CREATE TABLE pipeline_runs (x INTEGER)")
+    assert "pipeline_runs" in str(refused.value) and refused.value.__cause__ is not None
+    with pytest.raises(MissingTable, match="run `ofsted migrate`"):
+        wh.insert_rows("no_such_table", ("x",), [(1,)])
+
+
+def test_a_duckdb_file_another_process_holds_is_unavailable(tmp_path):
+    import subprocess
+    import sys
+
+    path = tmp_path / "held.duckdb"
+    holder = subprocess.Popen([sys.executable, "-c", "import duckdb, sys, time; c = duckdb.connect(sys.argv[1]);"
+                               " print('ok', flush=True); time.sleep(30)", str(path)], stdout=subprocess.PIPE, text=True)
+    try:
+        assert holder.stdout.readline().strip() == "ok"
+        with pytest.raises(WarehouseUnavailable, match="cannot open the warehouse"):
+            connect(f"duckdb:///{path}", lock_wait=0.2)
+    finally:
+        holder.kill()
+        holder.wait()
 
 
 def test_placeholders_are_bound_and_quoted_text_is_left_alone(wh):
@@ -134,7 +163,7 @@ def test_upgrade_from_the_first_version_keeps_the_data(empty_warehouse, tmp_path
         # the history as version 1 of `changes` wrote it
         wh.insert_rows("rating_history", V1_HISTORY_COLS, [changes._history_row(h)[:10] for h in rows])
         before = snapshot(wh, "reports", "judgements", "publications", "councils", ignore=("first_listed_run",))
-        with pytest.raises(Exception):
+        with pytest.raises(MissingTable, match="current_ratings"):   # the view comes with 002
             wh.fetchall("SELECT * FROM current_ratings")
     with connect(empty_warehouse) as wh:
         assert migrate(wh) == LATEST

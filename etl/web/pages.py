@@ -16,7 +16,7 @@ from starlette.concurrency import run_in_threadpool
 from etl import grades
 from etl.freshness import freshness
 from etl.links import safe_link
-from etl.warehouse import Warehouse, connect
+from etl.warehouse import MissingTable, Warehouse, WarehouseError, connect
 from etl.web import WEB_DIR, charts, data, feeds
 from etl.web.auth import CSRF_COOKIE, check_csrf, csrf_cookie, csrf_token, same_origin
 
@@ -65,19 +65,17 @@ def warehouse(request: Request) -> Iterator[Warehouse]:
     writes wait a moment, or this page answers 503)."""
     try:
         wh = connect(request.app.state.warehouse_url(), lock_wait=10)
-    except Exception as exc:
-        raise HTTPException(503, f"the warehouse is not available: {type(exc).__name__}") from exc
+    except WarehouseError as exc:
+        raise HTTPException(503, "the warehouse is not available now (busy or not answering): try again"
+                                 " shortly") from exc
     with wh:
         try:
             if getattr(request.state, "freshness", None) is None:   # the header's line, in this connection
                 request.state.freshness = freshness(wh)
             yield wh
-        except Exception as exc:
-            # DuckDB's and psycopg's "no such table": a warehouse nothing has migrated yet
-            if type(exc).__name__ in ("CatalogException", "UndefinedTable"):
-                raise HTTPException(503, "the warehouse has no schema yet: run `ofsted migrate`"
-                                         " (or the pipeline)") from exc
-            raise
+        except MissingTable as exc:   # a warehouse nothing has migrated yet
+            raise HTTPException(503, "the warehouse has no schema yet: run `ofsted migrate`"
+                                     " (or the pipeline)") from exc
 
 
 def page(request: Request, template: str, started: float, status_code: int = 200, **context) -> HTMLResponse:
