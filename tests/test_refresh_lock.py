@@ -4,7 +4,6 @@ are kept apart by per-message claims: tests/test_alert_delivery.py.)"""
 from __future__ import annotations
 
 import threading
-import time
 
 import pytest
 
@@ -50,22 +49,59 @@ def test_concurrent_refreshes_on_postgres_all_succeed_with_one_history(pg_url):
         assert wh.fetchone("SELECT COUNT(*) FROM rating_history")[0] == rows > 0
 
 
+def _advisory_locks(wh) -> int:
+    """Advisory locks held in this test's database (the server is shared with other tests)."""
+    return wh.fetchone("SELECT COUNT(*) FROM pg_locks WHERE locktype = 'advisory' AND granted AND database ="
+                       " (SELECT oid FROM pg_database WHERE datname = current_database())")[0]
+
+
+def in_thread(work) -> threading.Thread:
+    t = threading.Thread(target=work, daemon=True)
+    t.start()
+    return t
+
+
 def test_exclusive_blocks_a_second_holder_until_the_first_lets_go(pg_url):
     order: list[str] = []
-    with connect(pg_url) as first, connect(pg_url) as second:
+
+    def takes(wh, name: str):
+        def work():
+            with wh.exclusive(name):
+                order.append(f"{name} taken")
+        return work
+
+    with connect(pg_url) as first, connect(pg_url) as second, connect(pg_url) as third:
         with first.exclusive("changes"):
-            t = threading.Thread(target=lambda: (second.exclusive("changes").__enter__(), order.append("second")))
-            t.start()
-            time.sleep(0.3)
+            waiting = in_thread(takes(second, "changes"))
+            waiting.join(0.5)
+            assert waiting.is_alive() and order == []          # blocked on the lock
+            other = in_thread(takes(third, "alerts"))          # other names are independent
+            other.join(5)
+            assert not other.is_alive() and order == ["alerts taken"]
             order.append("first done")
-        t.join(5)
-        assert order == ["first done", "second"]
-        with first.exclusive("alerts"):         # other names are independent
-            pass
+        waiting.join(5)
+        assert not waiting.is_alive()
+        assert order == ["alerts taken", "first done", "changes taken"]
+        assert _advisory_locks(first) == 0                     # every holder let go
+
+
+def test_exclusive_is_re_entrant_and_released_once_on_postgres(pg_url):
+    with connect(pg_url) as wh, connect(pg_url) as other:
+        with wh.exclusive("changes"):
+            with wh.exclusive("changes"):                      # the same session: no self-deadlock
+                assert _advisory_locks(other) == 1
+            assert _advisory_locks(other) == 1                 # held until the outer block ends
+        assert _advisory_locks(other) == 0
 
 
 def test_exclusive_is_a_no_op_on_duckdb(tmp_path):
+    """DuckDB's one writing process per file serialises already: the block runs at once and asks
+    the engine nothing (pg_advisory_lock does not exist there: calling it would raise)."""
     with connect(f"duckdb:///{tmp_path}/w.duckdb") as wh:
-        with wh.exclusive("changes"):
-            with wh.exclusive("changes"):
-                wh.execute("SELECT 1")
+        migrate(wh)
+        with wh.exclusive("changes") as held:
+            with held.exclusive("changes"):
+                wh.execute("INSERT INTO pipeline_runs (run_id, started_at, status) VALUES ('r', CURRENT_TIMESTAMP,"
+                           " 'running')")
+        assert held is wh
+        assert wh.fetchall("SELECT run_id FROM pipeline_runs") == [("r",)]
