@@ -8,7 +8,8 @@ import pytest
 
 CORPUS = Path(os.environ.get("OFSTED_CORPUS", Path(__file__).resolve().parents[1].parent / "shared" / "corpus"))
 
-pytest_plugins: list[str] = ["tests.support.warehouse_fixtures", "tests.support.airflow_fixtures"]
+pytest_plugins: list[str] = ["tests.support.warehouse_fixtures", "tests.support.airflow_fixtures",
+                              "tests.support.site_fixtures"]
 
 
 @pytest.fixture(scope="session")

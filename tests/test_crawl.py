@@ -5,26 +5,19 @@ from datetime import date
 
 import pytest
 
-from etl.config import Settings
 from etl.crawl import (SiteStructureError, classify, crawl, discover_councils, parse_date,
                        parse_provider_page, parse_search_page)
 from etl.http import PoliteSession
 from etl.records import Council
 from tests.support.fakesite import Fault, FakeOfstedSite
+from tests.support.site_fixtures import site_settings
 
 
-@pytest.fixture
-def site():
-    with FakeOfstedSite(councils=7, rows_per_page=3) as s:
-        yield s
-
-
-def settings_for(site, tmp_path, **env) -> Settings:
-    return Settings.from_env(site.env(OFSTED_LANDING=str(tmp_path / "landing"), **env))
+pytestmark = pytest.mark.site(councils=7, rows_per_page=3)
 
 
 def test_walks_every_search_page_until_a_short_or_empty_one(site, tmp_path):
-    settings = settings_for(site, tmp_path)
+    settings = site_settings(site, tmp_path)
     with PoliteSession.from_settings(settings) as session:
         councils = discover_councils(session, settings)
     assert sorted(c.urn for c in councils) == sorted(site.councils)
@@ -39,7 +32,7 @@ def test_walks_every_search_page_until_a_short_or_empty_one(site, tmp_path):
 
 
 def test_council_names_are_decoded_and_new_councils_keep_their_own_urn(site, tmp_path):
-    settings = settings_for(site, tmp_path)
+    settings = site_settings(site, tmp_path)
     result = crawl(settings)
     names = {c.urn: c.name for c in result.councils}
     assert names["2532287"] == "Bournemouth, Christchurch & Poole"      # &amp; in the page
@@ -51,7 +44,7 @@ def test_council_names_are_decoded_and_new_councils_keep_their_own_urn(site, tmp
 def test_every_publication_is_recorded_with_kind_title_date_and_absolute_url(site, tmp_path):
     site.add_publication("2532283", "jtai", date(2022, 3, 4))
     relative = site.add_publication("2532283", "monitoring_visit", date(2021, 5, 6), relative=True)
-    result = crawl(settings_for(site, tmp_path))
+    result = crawl(site_settings(site, tmp_path))
     listed = {(p.urn, p.url): p for p in result.publications}
     expected = [(urn, site.file_url(p)) for urn, pubs in site.publications.items() for p in pubs]
     assert sorted(listed) == sorted(expected)
@@ -66,7 +59,7 @@ def test_every_publication_is_recorded_with_kind_title_date_and_absolute_url(sit
 
 
 def test_markup_variant_with_the_documented_classes_gives_the_same_listing(site, tmp_path):
-    settings = settings_for(site, tmp_path)
+    settings = site_settings(site, tmp_path)
     real = crawl(settings)
     site.markup = "variant"
     variant = crawl(settings)
@@ -77,18 +70,18 @@ def test_markup_variant_with_the_documented_classes_gives_the_same_listing(site,
 def test_search_markup_changed_fails_loudly(site, tmp_path):
     site.markup = "changed"
     with pytest.raises(SiteStructureError, match="markup has probably changed"):
-        crawl(settings_for(site, tmp_path))
+        crawl(site_settings(site, tmp_path))
 
 
 def test_provider_markup_changed_fails_loudly(site, tmp_path):
     site.markup = "changed-provider"
     with pytest.raises(SiteStructureError, match="publication-link"):
-        crawl(settings_for(site, tmp_path))
+        crawl(site_settings(site, tmp_path))
 
 
 def test_search_page_503_then_success_is_retried(site, tmp_path):
     site.inject("/search", Fault.http(503), Fault.http(502))
-    result = crawl(settings_for(site, tmp_path))
+    result = crawl(site_settings(site, tmp_path))
     assert len(result.councils) == 7
     assert site.requests["/search"] == 3 + 2
 
@@ -96,13 +89,13 @@ def test_search_page_503_then_success_is_retried(site, tmp_path):
 def test_an_unreadable_council_page_is_reported_and_others_still_read(site, tmp_path):
     broken = next(iter(site.councils))
     site.inject(f"/provider/44/{broken}", Fault.http(500, times=None))
-    result = crawl(settings_for(site, tmp_path))
+    result = crawl(site_settings(site, tmp_path))
     assert len(result.errors) == 1 and broken in result.errors[0] and "HTTP 500" in result.errors[0]
     assert {p.urn for p in result.publications} == set(site.councils) - {broken}
 
 
 def test_named_councils_are_read_from_their_own_pages_without_searching(site, tmp_path):
-    result = crawl(settings_for(site, tmp_path), councils=["2532287"])
+    result = crawl(site_settings(site, tmp_path), councils=["2532287"])
     assert result.councils == [Council("2532287", "Bournemouth, Christchurch & Poole",
                                        f"{site.url}/provider/44/2532287")]
     assert site.requests["/search"] == 0 and result.requests == 1
@@ -110,13 +103,13 @@ def test_named_councils_are_read_from_their_own_pages_without_searching(site, tm
 
 
 def test_limit_reads_only_that_many_council_pages(site, tmp_path):
-    result = crawl(settings_for(site, tmp_path), limit=2)
+    result = crawl(site_settings(site, tmp_path), limit=2)
     assert len(result.councils) == 2
     assert sum(n for path, n in site.requests.items() if path.startswith("/provider/")) == 2
 
 
 def test_requests_carry_the_descriptive_user_agent(site, tmp_path):
-    crawl(settings_for(site, tmp_path, OFSTED_USER_AGENT="ofsted-ratings-test (ops@example.org)"), limit=1)
+    crawl(site_settings(site, tmp_path, OFSTED_USER_AGENT="ofsted-ratings-test (ops@example.org)"), limit=1)
     assert site.user_agents == {"ofsted-ratings-test (ops@example.org)"}
 
 
@@ -124,7 +117,7 @@ def test_a_site_that_ignores_start_does_not_loop_forever(tmp_path):
     with FakeOfstedSite(councils=4, rows_per_page=2) as site:
         original = site.search_page
         site.search_page = lambda query: original({**query, "start": ["0"]})
-        settings = settings_for(site, tmp_path)
+        settings = site_settings(site, tmp_path)
         with PoliteSession.from_settings(settings) as session:
             councils = discover_councils(session, settings)
     assert len(councils) == 2 and site.requests["/search"] == 2

@@ -16,17 +16,6 @@ from etl.landing import LandingStore
 from tests.support.fakesite import Fault, FakeOfstedSite, minimal_pdf
 
 
-@pytest.fixture
-def site():
-    with FakeOfstedSite(councils=3) as s:
-        yield s
-
-
-@pytest.fixture
-def settings(site, tmp_path):
-    return Settings.from_env(site.env(OFSTED_LANDING=str(tmp_path / "landing")))
-
-
 def file_path(url: str) -> str:
     return "/v1/file/" + url.rsplit("/", 1)[-1]
 

@@ -14,6 +14,7 @@ from etl.freshness import Freshness, check_stale, freshness
 from etl.records import Council
 from etl.warehouse import connect
 from tests.support.fakesite import FakeOfstedSite
+from tests.support.site_fixtures import site_settings
 from tests.support.synth_reports import listing_pdf, report_pdf
 from tests.support.webhook import WebhookReceiver
 
@@ -26,9 +27,7 @@ def provider_reads(site) -> dict[str, int]:
 
 
 def settings_for(site, tmp_path, **env) -> Settings:
-    env = {"OFSTED_DATA_DIR": str(tmp_path), "OFSTED_LANDING": str(tmp_path / "landing"),
-           "OFSTED_WAREHOUSE_URL": f"duckdb:///{tmp_path / 'warehouse.duckdb'}", **env}
-    return Settings.from_env(site.env(**env))
+    return site_settings(site, tmp_path, **{"OFSTED_WAREHOUSE_URL": f"duckdb:///{tmp_path / 'warehouse.duckdb'}", **env})
 
 
 def discover_at(settings, when: datetime, run_id: str):

@@ -7,17 +7,14 @@ from datetime import date
 
 import pytest
 
-from etl.config import Settings
 from etl.crawl import crawl
 from etl.download import download_new
 from etl.http import host_allowed
 from tests.support.fakesite import Fault, FakeOfstedSite
+from tests.support.site_fixtures import site_settings
 
 
-@pytest.fixture
-def site():
-    with FakeOfstedSite(councils=2) as s:
-        yield s
+pytestmark = pytest.mark.site(councils=2)
 
 
 @pytest.fixture
@@ -29,8 +26,7 @@ def other():
 
 @pytest.fixture
 def settings(site, tmp_path):
-    return Settings.from_env(site.env(OFSTED_ALLOWED_HOSTS="127.0.0.1",
-                                      OFSTED_LANDING=str(tmp_path / "landing")))
+    return site_settings(site, tmp_path, OFSTED_ALLOWED_HOSTS="127.0.0.1")
 
 
 def smuggled(other: FakeOfstedSite, site: FakeOfstedSite, path: str) -> str:

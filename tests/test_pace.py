@@ -7,36 +7,25 @@ import time
 from argparse import Namespace
 from datetime import date, datetime, timedelta, timezone
 
-import pytest
 
 from etl.cli import build_parser
-from etl.config import Settings
 from etl.crawl import crawl
 from etl.download import crawl_command, download_new
 from etl.landing import LandingStore
-from tests.support.fakesite import Fault, FakeOfstedSite
+from tests.support.fakesite import Fault
+from tests.support.site_fixtures import site_settings
 
 RATE = 5.0
-
-
-@pytest.fixture
-def site():
-    with FakeOfstedSite(councils=3) as s:
-        yield s
 
 
 def file_path(url: str) -> str:
     return "/v1/file/" + url.rsplit("/", 1)[-1]
 
 
-def settings_for(site, tmp_path, **extra) -> Settings:
-    return Settings.from_env(site.env(OFSTED_LANDING=str(tmp_path / "landing"), **extra))
-
-
 def test_the_site_sees_the_configured_rate_across_tasks_and_threads(site, tmp_path):
     """Crawl, then download in four batches, each with a session of its own (as tasks run one
     after another in one process under dag.test), four threads each: counted by the site's log."""
-    settings = settings_for(site, tmp_path, OFSTED_REQUESTS_PER_SECOND=str(RATE), OFSTED_CONCURRENCY="4")
+    settings = site_settings(site, tmp_path, OFSTED_REQUESTS_PER_SECOND=str(RATE), OFSTED_CONCURRENCY="4")
     pubs = crawl(settings).publications
     for batch in (pubs[i::4] for i in range(4)):
         download_new(batch, settings)
@@ -58,7 +47,7 @@ def quarantined_forever(site, settings):
 
 
 def test_a_quarantined_file_is_retried_next_run_then_after_1_2_4_days_capped(site, tmp_path, monkeypatch):
-    settings = settings_for(site, tmp_path, OFSTED_QUARANTINE_RETRY_DAYS="3")
+    settings = site_settings(site, tmp_path, OFSTED_QUARANTINE_RETRY_DAYS="3")
     pubs = quarantined_forever(site, settings)
     day0 = datetime.now(timezone.utc)
     tried = []
@@ -78,7 +67,7 @@ def test_a_quarantined_file_is_retried_next_run_then_after_1_2_4_days_capped(sit
 
 
 def test_retry_quarantined_fetches_at_once_from_the_command_line(site, tmp_path, capsys):
-    settings = settings_for(site, tmp_path)
+    settings = site_settings(site, tmp_path)
     pubs = quarantined_forever(site, settings)
     download_new(pubs, settings)
     assert download_new(pubs, settings).requests == 1, "the next run tries once more"
@@ -97,7 +86,7 @@ def test_retry_quarantined_fetches_at_once_from_the_command_line(site, tmp_path,
 def test_a_trickling_server_is_cut_off_at_the_download_deadline(site, tmp_path):
     """The read timeout (5 s here) applies per socket read: a server sending 64 bytes every
     0.2 s never trips it. The deadline ends the download, without retrying it."""
-    settings = settings_for(site, tmp_path, OFSTED_DOWNLOAD_DEADLINE="0.6")
+    settings = site_settings(site, tmp_path, OFSTED_DOWNLOAD_DEADLINE="0.6")
     pubs = crawl(settings).publications
     site.inject(pubs[0].url, Fault.trickle(0.2, times=None))
     started = time.monotonic()
@@ -111,7 +100,7 @@ def test_a_trickling_server_is_cut_off_at_the_download_deadline(site, tmp_path):
 
 
 def test_recent_files_are_revalidated_and_a_reissued_one_stored_as_a_new_version(site, tmp_path):
-    settings = settings_for(site, tmp_path)
+    settings = site_settings(site, tmp_path)
     urn = next(iter(site.councils))
     recent = site.add_publication(urn, "focused_visit", date.today() - timedelta(days=10))
     pubs = crawl(settings).publications
@@ -135,7 +124,7 @@ def test_recent_files_are_revalidated_and_a_reissued_one_stored_as_a_new_version
 
 
 def test_revalidation_uses_if_modified_since_when_there_is_no_etag(site, tmp_path):
-    settings = settings_for(site, tmp_path)
+    settings = site_settings(site, tmp_path)
     urn = next(iter(site.councils))
     recent = site.add_publication(urn, "focused_visit", date.today() - timedelta(days=3))
     pubs = [p for p in crawl(settings).publications if p.url == recent]
@@ -150,7 +139,7 @@ def test_revalidation_uses_if_modified_since_when_there_is_no_etag(site, tmp_pat
 
 
 def test_listing_pages_are_revalidated_with_their_validators(site, tmp_path):
-    settings = settings_for(site, tmp_path)
+    settings = site_settings(site, tmp_path)
     pages = LandingStore.from_settings(settings)
     first = crawl(settings, pages=pages)
     site.reset_counters()

@@ -14,7 +14,8 @@ from etl import pipeline
 from etl.config import Settings
 from etl.landing import LandingStore
 from etl.warehouse import connect
-from tests.support.fakesite import Fault, FakeOfstedSite
+from tests.support.fakesite import Fault
+from tests.support.site_fixtures import site_settings
 from tests.support.synth_reports import listing_pdf, report_pdf
 from tests.support.webhook import WebhookReceiver
 
@@ -31,15 +32,11 @@ def snapshot(url: str) -> dict[str, int]:
             for t in ("councils", "publications", "reports", "judgements", "rating_history", "change_events")}
 
 
-@pytest.fixture
-def site():
-    with FakeOfstedSite(councils=4, pdf_factory=listing_pdf) as site:
-        yield site
+pytestmark = pytest.mark.site(councils=4, pdf_factory=listing_pdf)
 
 
 def settings_for(site, tmp_path, warehouse_url, *alert_urls) -> Settings:
-    return Settings.from_env(site.env(OFSTED_DATA_DIR=str(tmp_path), OFSTED_LANDING=str(tmp_path / "landing"),
-                                      OFSTED_WAREHOUSE_URL=warehouse_url, OFSTED_ALERT_URLS=" ".join(alert_urls)))
+    return site_settings(site, tmp_path, OFSTED_WAREHOUSE_URL=warehouse_url, OFSTED_ALERT_URLS=" ".join(alert_urls))
 
 
 def new_report(site, urn: str, grades: list[str]) -> None:
