@@ -10,7 +10,7 @@ export AIRFLOW__CORE__DAGS_FOLDER ?= $(CURDIR)/dags
 export AIRFLOW__CORE__PLUGINS_FOLDER ?= $(CURDIR)/plugins
 export AIRFLOW__CORE__LOAD_EXAMPLES ?= False
 
-.PHONY: install run test airflow lock clean browser
+.PHONY: install run test lint airflow lock clean browser
 
 install: $(VENV)/.installed
 
@@ -54,6 +54,11 @@ browser:
 # two workers, 7:39 with three, on a quiet 2-core machine); the ten slowest are printed at the end.
 test: install browser
 	$(VENV)/bin/python -m pytest -n 3 --dist loadgroup --durations=10 $(PYTEST_ARGS)
+
+# The linter and the formatter's check, with the rules in pyproject.toml ([tool.ruff]).
+lint: install
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
 
 lock: | $(UV)
 	$(UV) pip compile pyproject.toml --all-extras --generate-hashes --no-emit-index-url \

@@ -326,7 +326,7 @@ class PoliteSession:
         by the deadline); raises FetchError when no answer came at all and HostNotAllowed
         without sending anything off-list."""
         deadline = time.monotonic() + self.deadline if self.deadline else None
-        for hop in range(MAX_REDIRECTS + 1):
+        for _ in range(MAX_REDIRECTS + 1):
             self.check_host(url)
             if self.unreachable is not None:
                 raise SiteUnreachable(self.unreachable.url, self.unreachable.cause)

@@ -46,7 +46,7 @@ def test_body_has_report_facts_every_change_the_grades_that_held_link_and_change
     body = render(BARNET, "text").body
     assert "ILACS (2018 framework) inspection 13 May 2019 to 24 May 2019, published 1 July 2019" in body
     lines = body.splitlines()
-    changed = [l.strip() for l in lines[lines.index("Changed:") + 1:lines.index("Changed:") + 5]]
+    changed = [line.strip() for line in lines[lines.index("Changed:") + 1:lines.index("Changed:") + 5]]
     assert changed[0] == "- overall effectiveness: inadequate → good (improved)"  # the headline area first
     assert "- in care: requires improvement → good (improved)" in changed
     assert "Grades that held:" in body and "care leavers: good" in body

@@ -94,7 +94,7 @@ def assert_barnet_story(wh, warehouse_url, monkeypatch, capsys) -> None:
     out = capsys.readouterr().out
     history, _, letters = out.partition("\nVisits\n")
     assert "overall_effectiveness" in history and "good" in history
-    line = next(l for l in letters.splitlines() if "focused_visit" in l).split()
+    line = next(row for row in letters.splitlines() if "focused_visit" in row).split()
     assert line[:2] == ["80487", "Barnet"]
     assert line[2:9] == ["focused_visit", "2021-06-23", "2021-06-24", "2021-08-02", "in_care", "0", "Tara"]
 

@@ -253,8 +253,8 @@ def test_a_message_too_long_to_send_is_refused_once_never_retried(wh, monkeypatc
     monkeypatch.setattr(delivery, "message_limit", lambda url: 40)   # not even the title fits
     rule = delivery.Rule(target="t", url="json://127.0.0.1:9/x")
     for _ in range(2):
-        summary = delivery.send_alerts(wh, [rule], None, include_baseline=True,
-                                       send=lambda *a: attempts.append(a) or None)
+        delivery.send_alerts(wh, [rule], None, include_baseline=True,
+                             send=lambda *a: attempts.append(a) or None)
     assert attempts == []
     status, error = wh.fetchone("SELECT status, last_error FROM alert_messages")
     assert status == "refused" and "too long" in error

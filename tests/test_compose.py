@@ -100,7 +100,7 @@ def test_secrets_come_only_from_env_variables(compose):
             if any(word in key for word in SECRET_WORDS) and not key.endswith("_FILE"):
                 assert re.fullmatch(r"\$\{\w+:\?[^}]*\}", str(value)), f"{name}.{key} must be a required ${{VAR}}"
     # credentials inside URLs too: user:password@ only as variables
-    for user, password in re.findall(r"://([^:/@\s]*):([^@\s]*)@", text):
+    for _, password in re.findall(r"://([^:/@\s]*):([^@\s]*)@", text):
         assert password.startswith("${") and password.endswith("}"), f"literal password in a URL: {password}"
 
 

@@ -146,7 +146,7 @@ def test_a_report_not_found_page_is_fetched_once_more_then_waits_for_its_spacing
     for day in (0, 0, 0, 1, 1, 2, 3):          # runs: three on the first day, then daily
         site.reset_counters()
         now = day0 + timedelta(days=day)
-        monkeypatch.setattr(etl.landing, "now_utc", lambda: now.replace(microsecond=0))   # the attempt's time
+        monkeypatch.setattr(etl.landing, "now_utc", lambda now=now: now.replace(microsecond=0))   # the attempt's time
         result = download_new(pubs[:1], settings, now=now)
         fetches.append(site.requests[path])
         assert len(result.quarantined) + result.deferred == 1

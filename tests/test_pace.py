@@ -53,7 +53,7 @@ def test_a_quarantined_file_is_retried_next_run_then_after_1_2_4_days_capped(sit
     tried = []
     for day in range(12):
         today = day0 + timedelta(days=day)
-        monkeypatch.setattr("etl.landing.now_utc", lambda: today)   # when the attempt is recorded
+        monkeypatch.setattr("etl.landing.now_utc", lambda today=today: today)   # when the attempt is recorded
         site.reset_counters()
         result = download_new(pubs, settings, now=today)
         if site.requests:

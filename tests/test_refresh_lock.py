@@ -41,7 +41,7 @@ def in_parallel(url: str, work, n: int = 4) -> list[BaseException]:
 
 def test_concurrent_refreshes_on_postgres_all_succeed_with_one_history(pg_url):
     for round_ in range(5):
-        errors = in_parallel(pg_url, lambda wh, i: changes.refresh(wh, f"run-{round_}-{i}"))
+        errors = in_parallel(pg_url, lambda wh, i, round_=round_: changes.refresh(wh, f"run-{round_}-{i}"))
         assert errors == []
     with connect(pg_url) as wh:
         rows = wh.fetchone("SELECT COUNT(*) FROM rating_history")[0]

@@ -144,6 +144,6 @@ def test_the_run_summary_names_a_letter_that_sets_out_areas_for_priority_action(
     quiet = letter(BARNET, 1, date(2021, 6, 23), date(2021, 6, 24), date(2021, 8, 2), ("in_care",))
     loud = letter(SLOUGH, 2, date(2025, 12, 2), date(2025, 12, 4), date(2026, 1, 12), ("care_leavers",), (ACTION,))
     summarise_records(summary, [quiet, loud])
-    lines = [l for l in summary.lines() if "PRIORITY ACTION" in l]
+    lines = [line for line in summary.lines() if "PRIORITY ACTION" in line]
     assert lines == [f"  PRIORITY ACTION Slough (80553), published 2026-01-12, {loud.url}: focused_visit sets out "
                      "1 area(s) for priority action"]

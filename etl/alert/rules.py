@@ -195,7 +195,7 @@ def _read_targets(reader: _Reader, node) -> None:
     if not isinstance(node, yaml.MappingNode):
         reader.problem(node, "", "`targets` must map names to Apprise URLs")
         return
-    for name, (knode, vnode) in _mapping(node).items():
+    for name, (_, vnode) in _mapping(node).items():
         url = _construct(vnode)
         if not isinstance(url, str) or not valid_apprise_url(url):
             reader.problem(vnode, f"target {name!r}: ", "not a valid Apprise URL")  # never echo the URL: secrets

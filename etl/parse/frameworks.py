@@ -416,7 +416,7 @@ def _sif_section_pages(pdf: PdfText) -> list[int] | None:
     if not {"help", "lap", "lmg"} <= set(starts):
         return None
     pages = {1, contents, pdf.pages - 1}
-    for key, index in starts.items():
+    for index in starts.values():
         pages.update((index, index + 1))
     pages.update(range(starts["lap"], starts["lmg"]))  # adoption and care leavers sit in here
     return sorted(p for p in pages if p < pdf.pages)

@@ -270,17 +270,17 @@ def review_accept(request: Request, report_id: str, why: str = Form(""), csrf: s
 async def review_grades(request: Request, report_id: str):
     form = await request.form()
     who = editor(request, str(form.get("csrf", "")))
-    grades = {k[len("grade_"):]: v for k, v in form.items() if k.startswith("grade_") and v}
-    return await run_in_threadpool(set_grades, request, report_id, grades, str(form.get("why", "")), who.name)
+    given = {k[len("grade_"):]: v for k, v in form.items() if k.startswith("grade_") and v}
+    return await run_in_threadpool(set_grades, request, report_id, given, str(form.get("why", "")), who.name)
 
 
-def set_grades(request: Request, report_id: str, grades: dict, why: str, who: str):
+def set_grades(request: Request, report_id: str, given: dict, why: str, who: str):
     from etl import review
 
     with warehouse(request) as wh:
         require_reviewable(wh, report_id)
         try:
-            review.set_grades(wh, report_id, grades, who=who, why=why)
+            review.set_grades(wh, report_id, given, who=who, why=why)
         except ValueError as exc:
             raise HTTPException(400, str(exc)) from None
     return RedirectResponse(path_for(request, "reviews"), status_code=303)

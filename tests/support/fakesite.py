@@ -545,13 +545,13 @@ class _Handler(BaseHTTPRequestHandler):
 
     def _send_page(self, page: bytes):
         """Pages carry an ETag (of their content) and answer If-None-Match with 304."""
-        etag = '"%s"' % hashlib.sha256(page).hexdigest()[:20]
+        etag = f'"{hashlib.sha256(page).hexdigest()[:20]}"'
         if self.headers.get("If-None-Match") == etag:
             return self._send(304, b"", None, {"ETag": etag})
         return self._send(200, page, headers={"ETag": etag})
 
     def _send_file(self, data: bytes, pub: FakePublication, fault: Fault | None):
-        etag = '"%s"' % hashlib.sha256(data).hexdigest()[:20]
+        etag = f'"{hashlib.sha256(data).hexdigest()[:20]}"'
         modified = pub.modified or datetime(pub.published.year, pub.published.month, pub.published.day,
                                             tzinfo=timezone.utc)
         headers = {"ETag": etag, "Last-Modified": format_datetime(modified, usegmt=True)}
