@@ -4,6 +4,7 @@ from __future__ import annotations
 import time
 from contextlib import contextmanager
 from datetime import date
+from pathlib import Path
 from typing import Iterator
 from urllib.parse import urlencode
 
@@ -17,7 +18,7 @@ from etl import grades
 from etl.freshness import freshness
 from etl.links import safe_link
 from etl.warehouse import MissingTable, Warehouse, WarehouseError, connect
-from etl.web import WEB_DIR, charts, data, feeds
+from etl.web import charts, data, feeds
 from etl.web.auth import CSRF_COOKIE, check_csrf, csrf_cookie, csrf_token, same_origin
 
 router = APIRouter()
@@ -51,7 +52,7 @@ def template_safe_link(context, url: str | None) -> str | None:
 
 
 templates = Jinja2Templates(env=jinja2.Environment(
-    loader=jinja2.FileSystemLoader(WEB_DIR / "templates"), autoescape=True,
+    loader=jinja2.FileSystemLoader(Path(__file__).resolve().parent / "templates"), autoescape=True,
     trim_blocks=True, lstrip_blocks=True, undefined=jinja2.StrictUndefined))
 templates.env.globals.update(area_label=data.area_label, grade_label=data.grade_label, grade_rank=data.grade_rank,
                              GRADE_STYLES=data.STYLES, path_for=template_path_for, safe_link=template_safe_link,
