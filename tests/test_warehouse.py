@@ -274,3 +274,14 @@ def test_inadequate_councils_year_by_year_counts_from_the_history(wh):
     # Barnet inadequate from Dec 2013 to May 2019; King's Lynn from Sept 2023
     assert counts[2013] == counts[2018] == 1 and counts[2019] == 0 and counts[2023] == counts[2025] == 1
     assert snapshot(wh, "current_ratings")  # the view answers on this engine too
+
+
+def test_later_migrations_change_views_in_place():
+    """From 010 on a migration changes a view with CREATE OR REPLACE VIEW, its columns kept in
+    order and new ones appended (PostgreSQL refuses anything else; its dependent views stay), never
+    by DROP VIEW and CREATE again, which would drop and re-create every view built on it."""
+    for number, _, path in migrations():
+        for part in [path, *path.parent.glob(f"{path.stem}.*.sql")]:
+            text = "\n".join(re.sub(r"--.*$", "", line) for line in part.read_text(encoding="utf-8").splitlines())
+            if number >= 10:
+                assert not re.search(r"\bDROP\s+VIEW\b", text, re.I), f"{part.name} drops a view"
