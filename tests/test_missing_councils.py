@@ -98,3 +98,12 @@ def test_ofsted_run_names_the_missing_council_crawls_the_others_and_exits_non_ze
         assert rows(warehouse, "SELECT DISTINCT urn FROM publications ORDER BY urn") == [(BURY,), (BARNET,)]
         assert rows(warehouse, f"SELECT failed_at FROM council_pages WHERE urn = '{BURY}'") == [(None,)]
         assert len(ops.messages) == 1, "a clean run pages no one"
+
+
+def test_ofsted_crawl_names_the_missing_council_and_exits_non_zero(site, tmp_path):
+    env = {**site.env(OFSTED_DATA_DIR=str(tmp_path)), "PATH": ""}
+    done = subprocess.run([sys.executable, "-m", "etl.cli", "crawl", "--council", "80557", "--council", BARNET],
+                          env=env, capture_output=True, text=True, timeout=300)
+    assert done.returncode == 1, done.stdout[-3000:] + done.stderr[-3000:]
+    assert MISSING in done.stderr and f"  {MISSING}" in done.stdout.splitlines()
+    assert "1 councils, 1 council pages read, 1 publications listed; 1 new files stored" in done.stdout
