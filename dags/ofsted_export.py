@@ -7,30 +7,20 @@ Thin on purpose: `etl` is imported inside the task.
 """
 from __future__ import annotations
 
-import os
-from datetime import datetime, timedelta
+from datetime import timedelta
 
-from airflow.sdk import Asset, dag, task
+from airflow.sdk import dag, task
+from ofsted_common import DAG_DEFAULTS, EXPORT_ASSET, WAREHOUSE_ASSETS, default_args
 
-# the same Assets ofsted_ingest declares (matched by name and URI; tests/test_dag_integrity.py checks)
-RATING_ASSETS = [Asset(name=f"ofsted_warehouse.{name}", uri=f"ofsted-warehouse://warehouse/{name}", group="ofsted")
-                 for name in ("rating_history", "rating_changes")]
-EXPORT_ASSET = Asset(name="ofsted_export.files", uri="ofsted-export://exports/ofsted-ratings", group="ofsted")
+RATING_ASSETS = [WAREHOUSE_ASSETS[name] for name in ("rating_history", "rating_changes")]  # both updated at once
 
 
 @dag(
     dag_id="ofsted_export",
     schedule=RATING_ASSETS,
-    start_date=datetime(2026, 1, 1),
-    catchup=False,
-    max_active_runs=1,
-    tags=["ofsted"],
+    **DAG_DEFAULTS,
     doc_md=__doc__,
-    default_args={
-        "retries": 2,
-        "retry_delay": timedelta(seconds=float(os.environ.get("OFSTED_RETRY_DELAY", "30"))),
-        "execution_timeout": timedelta(minutes=15),
-    },
+    default_args=default_args(execution_timeout=timedelta(minutes=15)),
 )
 def ofsted_export():
     @task(outlets=[EXPORT_ASSET])

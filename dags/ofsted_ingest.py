@@ -15,18 +15,13 @@ from __future__ import annotations
 import os
 from datetime import datetime, timedelta
 
-from airflow.sdk import Asset, Param, dag, get_current_context, task
+from airflow.sdk import Param, dag, get_current_context, task
+from ofsted_common import DAG_DEFAULTS, WAREHOUSE_ASSETS, default_args
 
 SCHEDULE = os.environ.get("OFSTED_SCHEDULE", "@hourly")  # cron, preset, or "none" (manual runs only)
 # The site sees one task at a time (discover, then each download batch in turn, never two runs),
 # each at the full OFSTED_REQUESTS_PER_SECOND with a few threads: the configured rate is the
 # pipeline's pace under dag.test, LocalExecutor and Celery alike (docs/operations.md, "Pace").
-
-# Warehouse tables as Assets, so exports and dashboards can be scheduled on them.
-WAREHOUSE_ASSETS = {
-    name: Asset(name=f"ofsted_warehouse.{name}", uri=f"ofsted-warehouse://warehouse/{name}", group="ofsted")
-    for name in ("publications", "reports", "judgements", "rating_history", "rating_changes")
-}
 
 
 def _settings():
@@ -85,19 +80,10 @@ def _collect(mapped) -> list:
 @dag(
     dag_id="ofsted_ingest",
     schedule=SCHEDULE if SCHEDULE.lower() not in ("none", "manual", "") else None,
-    start_date=datetime(2026, 1, 1),
-    catchup=False,
-    max_active_runs=1,
-    tags=["ofsted"],
+    **DAG_DEFAULTS,
     doc_md=__doc__,
-    default_args={
-        "retries": 2,
-        "retry_delay": timedelta(seconds=float(os.environ.get("OFSTED_RETRY_DELAY", "30"))),
-        "retry_exponential_backoff": 2.0,
-        "max_retry_delay": timedelta(minutes=10),
-        "execution_timeout": timedelta(minutes=30),
-        "on_failure_callback": notify_failure,
-    },
+    default_args=default_args(retry_exponential_backoff=2.0, max_retry_delay=timedelta(minutes=10),
+                              execution_timeout=timedelta(minutes=30), on_failure_callback=notify_failure),
     params={
         "since": Param(None, type=["null", "string"], format="date",
                        description="Backfill: only download reports published on or after this date."),
@@ -152,7 +138,7 @@ def ofsted_ingest():
         except (SiteUnreachable, CouncilNotFound) as exc:   # a retry minutes later would fail the same way: fail now
             raise AirflowFailException(str(exc)) from exc
         wanted = [to_dict(p) for p in pipeline.to_download(found.publications, since)]
-        get_current_context()["ti"].xcom_push(key="counts", value=found.summary_fields())
+        get_current_context()["ti"].xcom_push(key="report", value=found.summary_fields())
         return pipeline.download_batches(wanted, settings)
 
     @task(retries=4, max_active_tis_per_dag=1)
@@ -170,9 +156,7 @@ def ofsted_ingest():
         results = _collect(results)
         stored = [from_dict(StoredFile, s) for r in results for s in r["stored"]]
         quarantined = [from_dict(Quarantined, q) for r in results for q in r["quarantined"]]
-        adopted = pipeline.record_downloads(_settings(), stored, quarantined)
-        return {"downloaded": len(stored) + adopted, "quarantined": [f"{q.publication.url}: {q.reason}" for q in quarantined],
-                "newly_quarantined": sum(q.attempts == 1 for q in quarantined)}
+        return pipeline.downloads_part(stored, quarantined, pipeline.record_downloads(_settings(), stored, quarantined))
 
     @task(trigger_rule="none_failed")
     def plan_parse() -> list[list[dict]]:
@@ -194,68 +178,42 @@ def ofsted_ingest():
         from etl import pipeline
         from etl.records import ReportRecord, from_dict
         records = [from_dict(ReportRecord, r) for batch in _collect(parsed) for r in batch]
-        loaded = pipeline.load_reports(_settings(), records, _run_id())
-        summary = pipeline.RunSummary(_run_id())
-        pipeline.summarise_records(summary, records, loaded)
-        return {"parsed": summary.parsed, "not_reports": summary.not_reports, "flagged": summary.flagged,
-                "parse_retries": summary.parse_retries, "unreadable": summary.unreadable,
-                "priority_actions": summary.priority_actions, "held": len(loaded.held)}
+        return pipeline.records_part(records, pipeline.load_reports(_settings(), records, _run_id()))
 
     @task(trigger_rule="none_failed",
           outlets=[WAREHOUSE_ASSETS["rating_history"], WAREHOUSE_ASSETS["rating_changes"]])
     def detect_changes() -> dict:
         from etl import pipeline
-        refreshed = pipeline.detect_changes(_settings(), _run_id())
-        return {"changes": [pipeline.describe_change(e) for e in refreshed.new],
-                "retracted": len(refreshed.retracted)}
+        return pipeline.changes_part(pipeline.detect_changes(_settings(), _run_id()))
 
     @task
-    def check() -> list[str]:
+    def check() -> dict:
         """Data-quality checks on the loaded warehouse: reported by finish, never blocking alerts."""
         from etl import pipeline
-        return pipeline.check_warehouse(_settings())
+        return {"failed_checks": pipeline.check_warehouse(_settings())}
 
     @task(retries=3)
     def alert() -> dict:
         from etl import pipeline
-        result = pipeline.send_alerts(_settings(), include_baseline=_params()["historic_alerts"])
-        return {"sent": result.sent, "failed": result.failed}
+        return pipeline.alerts_part(pipeline.send_alerts(_settings(), include_baseline=_params()["historic_alerts"]))
 
     @task
-    def finish(downloads: dict, loaded: dict, changes: dict, alerts: dict, failed_checks: list[str]) -> list[str]:
-        """Close the run and report it: the log, and the operators when files need attention."""
+    def finish(downloads: dict, loaded: dict, changes: dict, alerts: dict, checked: dict) -> dict:
+        """Close the run and report it (etl.pipeline.RunSummary, built from each task's part):
+        the log, the metrics, and the operators when something needs their attention. Returns
+        the report, serialised (scripts/run_dag.py renders it for `make run`)."""
         import logging
 
         from etl import metrics, pipeline
-        from etl.alert import notify_operators
-        settings, run_id, context = _settings(), _run_id(), get_current_context()
-        pipeline.finish(settings, run_id)
-        pipeline.check_freshness(settings)   # after a stretch without success: the recovery message
-        summary = pipeline.RunSummary(run_id, **context["ti"].xcom_pull(task_ids="discover", key="counts"),
-                                      downloaded=downloads["downloaded"], quarantined=downloads["quarantined"],
-                                      parsed=loaded["parsed"],
-                                      not_reports=loaded["not_reports"], flagged=loaded["flagged"],
-                                      parse_retries=loaded["parse_retries"], unreadable=loaded["unreadable"],
-                                      priority_actions=loaded["priority_actions"],
-                                      changes=changes["changes"], retracted=changes["retracted"],
-                                      alerts_sent=alerts["sent"], alerts_failed=alerts["failed"],
-                                      failed_checks=failed_checks)
-        lines = summary.lines()
-        logging.getLogger("ofsted_ingest").info("\n".join(lines))
+        settings, context = _settings(), get_current_context()
+        summary = pipeline.RunSummary(_run_id()).add(context["ti"].xcom_pull(task_ids="discover", key="report"))
+        for part in (downloads, loaded, changes, checked, alerts):
+            summary.add(part)
+        pipeline.close_run(settings, summary)
+        logging.getLogger("ofsted_ingest").info("\n".join(summary.lines()))
         started = context["dag_run"].start_date
-        metrics.emit({"councils_read": summary.pages_read, "publications_found": summary.new_publications,
-                      "files_parsed": summary.parsed, "held": loaded["held"], "alerts_sent": summary.alerts_sent},
-                     (datetime.now(started.tzinfo) - started).total_seconds() if started else None)
-        # operators hear of each problem once: a file still quarantined from an earlier run is
-        # in the summary but does not page them again; parse problems only arise on new parses;
-        # a council page that could not be read is reported for each run it fails; a failed
-        # parse only once it is given up on (it is retried before that)
-        problems = (downloads["newly_quarantined"], summary.unread_pages, summary.refused_links, summary.not_reports,
-                    summary.flagged, summary.unreadable, summary.alerts_failed, summary.failed_checks)
-        if any(problems):
-            notify_operators(list(settings.ops_alert_urls), "ofsted_ingest: pages or files need attention",
-                             "\n".join(lines))
-        return lines
+        metrics.emit(summary.metrics(), (datetime.now(started.tzinfo) - started).total_seconds() if started else None)
+        return summary.to_dict()
 
     batches = discover()
     start_or_skip() >> begin() >> batches

@@ -9,7 +9,9 @@ markup changes do not matter:
 Pages the site gives validators for (ETag, Last-Modified) are cached in the landing store and
 revalidated with a conditional GET: a 304 answer is read from the cache.
 If the first search page has no results at all, the site's structure has changed: that is an
-error (SiteStructureError), never "every council has gone".
+error (SiteStructureError), never "every council has gone". The listing is also the site's
+word on which councils it has: a council asked for by URN that it does not list is "not on the
+site" (said at once; the others are still read), never a page tried and failed.
 
 Which council pages a run reads (`pages_to_read`): each search result's "Latest report" date is
 a hint that the council's page changed, never the only way to find a publication. A run reads
@@ -33,7 +35,7 @@ from etl.config import allowed_hosts as default_hosts
 from etl.http import FetchError, PoliteSession, SiteUnreachable, validators
 from etl.landing import LandingStore
 from etl.links import clean_text, refusal
-from etl.progress import track
+from etl.progress import note, track
 from etl.records import Council, Publication, urn as valid_urn
 
 log = logging.getLogger(__name__)
@@ -61,6 +63,7 @@ class CrawlResult:
     unread: list[str] = field(default_factory=list)   # URNs of listed councils whose page was not read
     failed: list[str] = field(default_factory=list)   # URNs whose page could not be read (read next run)
     plan: "ReadPlan | None" = None                    # why each page was read, and what to note
+    missing: list[str] = field(default_factory=list)  # URNs asked for that the search listing lacks
 
 
 def search_url(settings, start: int, rows: int = ROWS_PER_PAGE) -> str:
@@ -241,12 +244,6 @@ def parse_provider_page(html: bytes | str, council: Council, page_url: str | Non
     return pubs
 
 
-def provider_name(html: bytes | str) -> str | None:
-    soup = BeautifulSoup(html, "lxml")
-    h1 = soup.select_one("h1.heading--title") or soup.find("h1")
-    return _clean(h1.get_text(" ")) if h1 else None
-
-
 def discover_publications(session: PoliteSession, council: Council, settings,
                           pages: LandingStore | None = None) -> list[Publication]:
     fetched = _get_page(session, council.url, pages)
@@ -254,10 +251,6 @@ def discover_publications(session: PoliteSession, council: Council, settings,
     if not pubs:
         log.info("no publications listed for %s (%s)", council.name, council.urn)
     return pubs
-
-
-def provider_url(settings, urn: str) -> str:
-    return f"{settings.site_url}/provider/44/{urn}"
 
 
 # -- which pages to read ------------------------------------------------------------------
@@ -348,23 +341,18 @@ def crawl(settings, *, councils: list[str] | None = None, limit: int | None = No
           session: PoliteSession | None = None, progress: bool | None = None,
           pages: LandingStore | None = None, state: CrawlState | None = None,
           now: datetime | None = None) -> CrawlResult:
-    """Discover councils (or take the given URNs) and the publications of those whose page
-    this run reads (`pages_to_read`, from the warehouse's `state`; every page without one);
-    with `pages`, listing pages are cached there and revalidated."""
+    """Discover councils and the publications of those whose page this run reads
+    (`pages_to_read`, from the warehouse's `state`; every page without one), or of the given
+    URNs those the listing has (`missing`: the others); with `pages`, listing pages are cached
+    there and revalidated."""
     councils = [valid_urn(c) for c in councils] if councils else councils   # they go into URL paths
     own = session is None
     session = session or PoliteSession.from_settings(settings)
     before = session.requests_made
     try:
-        if councils:      # named councils: their own pages give names and publications at once
-            chosen, publications = [], []
-            for urn in councils[:limit] if limit is not None else councils:
-                council, pubs = _council_by_urn(session, settings, urn, pages)
-                chosen.append(council)
-                publications.extend(pubs)
-            return CrawlResult(councils=chosen, publications=publications,
-                               requests=session.requests_made - before,
-                               plan=ReadPlan({c.urn: "named" for c in chosen}, []))
+        if councils:      # named councils: the search listing says which of them the site has
+            return _crawl_named(session, settings, list(dict.fromkeys(councils))[:limit], pages, progress,
+                                before)
         listed = discover_councils(session, settings, pages)
         if limit is not None:
             listed = listed[:limit]
@@ -380,6 +368,26 @@ def crawl(settings, *, councils: list[str] | None = None, limit: int | None = No
     finally:
         if own:
             session.close()
+
+
+def not_on_site(urn: str) -> str:
+    """The line that names a council asked for that the site does not list."""
+    return f"no council {urn} on the site"
+
+
+def _crawl_named(session, settings, urns: list[str], pages, progress, before: int) -> CrawlResult:
+    """The councils asked for, found in the search listing (the site's own list of councils):
+    one it does not list is said at once and left out, the others' pages are read."""
+    listed = {c.urn: c for c in discover_councils(session, settings, pages)}
+    missing = [urn for urn in urns if urn not in listed]
+    for urn in missing:
+        log.warning(not_on_site(urn))
+        note(not_on_site(urn))
+    chosen = [listed[urn] for urn in urns if urn in listed]
+    publications, errors, failed = _read_pages(session, chosen, settings, pages, progress)
+    return CrawlResult(councils=chosen, publications=publications, requests=session.requests_made - before,
+                       errors=errors, unread=failed, failed=failed,
+                       plan=ReadPlan({c.urn: "named" for c in chosen}, []), missing=missing)
 
 
 def _read_pages(session, councils: list[Council], settings, pages, progress):
@@ -418,13 +426,3 @@ def _check_structure(read: int, publications: list[Publication]) -> None:
         raise SiteStructureError(
             f"none of {read} council pages lists an a.publication-link: the provider page markup has "
             "probably changed; refusing to conclude that every publication vanished")
-
-
-def _council_by_urn(session: PoliteSession, settings, urn: str,
-                    pages: LandingStore | None = None) -> tuple[Council, list[Publication]]:
-    """A council named on the command line: its page gives its name (no search needed)."""
-    url = provider_url(settings, urn)
-    fetched = _get_page(session, url, pages)
-    council = Council(urn=urn, name=provider_name(fetched.body) or urn, url=url)
-    return council, parse_provider_page(fetched.body, council, fetched.url, settings.allowed_hosts)
-

@@ -247,7 +247,7 @@ def crawl_command(args, settings) -> int:
     finally:
         session.close()
     print(format_report(listing, result, session.requests_made))
-    return 1 if listing.errors else 0
+    return 1 if listing.errors or listing.missing else 0
 
 
 def format_report(listing, result: DownloadResult, requests: int) -> str:
@@ -264,6 +264,8 @@ def format_report(listing, result: DownloadResult, requests: int) -> str:
         p = q.publication
         lines.append(f"  QUARANTINED {p.urn:>8} {p.local_authority}: {p.title} {p.url}\n"
                      f"       reason: {q.reason} (attempt {q.attempts})")
+    from etl.crawl import not_on_site
+    lines += [f"  {not_on_site(urn)}" for urn in listing.missing]
     for error in listing.errors:
         lines.append(f"  ERROR reading council page {error}")
     lines += [f"  crawl: {n}" for n in (listing.plan.notes if listing.plan else ())]

@@ -10,7 +10,7 @@ import logging
 import os
 import sys
 import uuid
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from datetime import date
 
 from etl.config import Settings
@@ -24,10 +24,18 @@ SHOWN_CHANGES = 20  # a first run finds hundreds of historic changes; the wareho
 DOWNLOAD_TASK_SECONDS = 120
 
 
+EXIT_COUNCILS_MISSING = 1   # the run went on without a council asked for: the site does not list it
+OPERATORS_TITLE = "ofsted_ingest: pages or files need attention"
+
+
 @dataclass
 class RunSummary:
+    """The run report: `ofsted run` and the DAG build it from the same parts (each step's
+    `*_part`, JSON-safe: the DAG's tasks pass them on through XCom), render it with `lines`,
+    and page the operators by the one rule, `pages_operators`."""
     run_id: str
     councils: int = 0
+    missing_councils: list[str] = field(default_factory=list)  # "no council 80557 on the site": asked for, not listed
     publications: int = 0
     pages_read: int = 0                                     # council pages read this run (etl.crawl.pages_to_read)
     new_publications: int = 0                               # publications first listed this run
@@ -35,12 +43,14 @@ class RunSummary:
     unread_pages: list[str] = field(default_factory=list)  # council pages that failed: read next run
     downloaded: int = 0
     quarantined: list[str] = field(default_factory=list)   # "url: reason"
+    newly_quarantined: int = 0                              # quarantined for the first time this run
     refused_links: list[str] = field(default_factory=list)  # links first refused this run: "council: title: reason"
     parsed: int = 0
     not_reports: list[str] = field(default_factory=list)   # "council (urn), published date, url: reason"
     parse_retries: list[str] = field(default_factory=list)  # failed parses, tried again next run
     unreadable: list[str] = field(default_factory=list)    # failed parses given up on
     flagged: list[str] = field(default_factory=list)       # "council (urn), published date, url: flags"
+    held: int = 0                                           # of those, re-parses held for review
     priority_actions: list[str] = field(default_factory=list)  # letters read that set out areas for priority action
     changes: list[str] = field(default_factory=list)       # one line per new change
     retracted: int = 0
@@ -48,11 +58,25 @@ class RunSummary:
     alerts_failed: int = 0
     failed_checks: list[str] = field(default_factory=list)  # data-quality checks after load
 
+    def add(self, part: dict) -> "RunSummary":
+        """One step's part of the report (counts add up, lists extend: mapped tasks' parts too)."""
+        for name, value in part.items():
+            setattr(self, name, getattr(self, name) + value)
+        return self
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict) -> "RunSummary":
+        return cls(**data)
+
     def lines(self) -> list[str]:
         out = [f"run {self.run_id}: {self.councils} councils, {self.pages_read} council pages read, "
                f"{self.publications} publications listed on them ({self.new_publications} new), "
                f"{self.downloaded} new files, {self.parsed} parsed, {len(self.changes)} rating changes, "
                f"{self.alerts_sent} alerts sent"]
+        out += [f"  {m}" for m in self.missing_councils]
         out += [f"  crawl        {n}" for n in self.crawl_notes]
         out += [f"  unread page  {e}" for e in self.unread_pages]
         out += [f"  quarantined  {q}" for q in self.quarantined]
@@ -71,6 +95,25 @@ class RunSummary:
             out.append(f"  {self.alerts_failed} alert deliveries failed; they are retried next run")
         out += [f"  check failed {c}" for c in self.failed_checks]
         return out
+
+    def pages_operators(self) -> bool:
+        """Whether the operators are sent this report. They hear of each problem once: a file
+        still quarantined from an earlier run is in the report but does not page them again;
+        parse problems only arise on new parses; a failed parse only once it is given up on (it
+        is retried before that); a council page that could not be read, or a council asked for
+        that the site does not list, is reported for each run it happens."""
+        return any((self.missing_councils, self.unread_pages, self.newly_quarantined, self.refused_links,
+                    self.not_reports, self.flagged, self.unreadable, self.alerts_failed, self.failed_checks))
+
+    def exit_code(self) -> int:
+        """What `ofsted run` and `make run` exit with after the run: not 0 when it went on
+        without a council asked for (a name mistyped, a URN the site does not list)."""
+        return EXIT_COUNCILS_MISSING if self.missing_councils else 0
+
+    def metrics(self) -> dict[str, int]:
+        """The counts etl.metrics sends."""
+        return {"councils_read": self.pages_read, "publications_found": self.new_publications,
+                "files_parsed": self.parsed, "held": self.held, "alerts_sent": self.alerts_sent}
 
 
 def new_run_id() -> str:
@@ -124,12 +167,12 @@ class Discovered:
     listed: int = 0          # publications listed on the pages read
     new_publications: int = 0
     notes: list[str] = field(default_factory=list)
+    missing: list[str] = field(default_factory=list)   # "no council 80557 on the site": asked for, not listed
 
     def summary_fields(self) -> dict:
-        """What the run summary says of the crawl, under RunSummary's names (JSON-safe: the DAG
-        passes it on through XCom)."""
-        return {"councils": self.councils, "publications": self.listed, "unread_pages": self.unread,
-                "refused_links": self.refused, "pages_read": self.pages_read,
+        """The crawl's part of the run report (RunSummary.add)."""
+        return {"councils": self.councils, "missing_councils": self.missing, "publications": self.listed,
+                "unread_pages": self.unread, "refused_links": self.refused, "pages_read": self.pages_read,
                 "new_publications": self.new_publications, "crawl_notes": self.notes}
 
 
@@ -139,7 +182,7 @@ def discover(settings: Settings, run_id: str, *, councils: list[str] | None = No
     (etl.crawl.pages_to_read), and record councils, publications and that state."""
     from datetime import datetime
 
-    from etl.crawl import crawl
+    from etl.crawl import crawl, not_on_site
     from etl.landing import LandingStore
     from etl.load import (crawl_state, load_councils, load_publications, refused_links, save_crawl_state,
                           unstored_publications)
@@ -164,7 +207,7 @@ def discover(settings: Settings, run_id: str, *, councils: list[str] | None = No
     note(f"{len(result.councils)} councils, {read} pages read, {len(result.publications)} publications listed"
          + (f", {len(result.errors)} council pages unread" if result.errors else ""))
     return Discovered(len(result.councils), result.publications + pending, result.errors, refused, read,
-                      len(result.publications), new, result.plan.notes)
+                      len(result.publications), new, result.plan.notes, [not_on_site(u) for u in result.missing])
 
 
 def known_crawl_state(settings: Settings):
@@ -332,51 +375,71 @@ def describe_change(event) -> str:
             f"({event.direction}, published {event.published})")
 
 
-def summarise_records(summary: RunSummary, records: list[ReportRecord], loaded=None) -> None:
+# -- the run report: each step's part (RunSummary.add), and how a run that succeeded is closed --
+def downloads_part(stored: list[StoredFile], quarantined: list[Quarantined], adopted: int) -> dict:
+    return {"downloaded": len(stored) + adopted, "quarantined": [f"{q.publication.url}: {q.reason}" for q in quarantined],
+            "newly_quarantined": sum(q.attempts == 1 for q in quarantined)}
+
+
+def records_part(records: list[ReportRecord], loaded=None) -> dict:
     """What the run's parses found; with `loaded` (an etl.load.LoadResult), what the load held
     back: failed parses (retried, or given up on) and re-parses held for review."""
-    summary.parsed += len(records)
-    summary.not_reports += [f"{r.label()}: {r.reason}" for r in records if not r.is_report and not r.failed]
-    summary.flagged += [f"{r.label()}: {'; '.join(r.review_flags + tuple(f'{a}: not read' for a in r.unread_areas))}"
-                        for r in records if r.review_flags or r.unread_areas]
-    summary.priority_actions += [f"{r.label()}: {r.kind} sets out {r.visit.priority_actions} area(s) for priority action"
-                                 for r in records if r.is_report and r.visit and r.visit.priority_actions]
+    part = {"parsed": len(records),
+            "not_reports": [f"{r.label()}: {r.reason}" for r in records if not r.is_report and not r.failed],
+            "flagged": [f"{r.label()}: {'; '.join(r.review_flags + tuple(f'{a}: not read' for a in r.unread_areas))}"
+                        for r in records if r.review_flags or r.unread_areas],
+            "priority_actions": [f"{r.label()}: {r.kind} sets out {r.visit.priority_actions} area(s) for priority action"
+                                 for r in records if r.is_report and r.visit and r.visit.priority_actions]}
     if loaded is not None:
-        summary.parse_retries += loaded.retrying
-        summary.unreadable += loaded.unreadable
-        summary.flagged += loaded.held
+        part.update(parse_retries=loaded.retrying, unreadable=loaded.unreadable, held=len(loaded.held))
+        part["flagged"] += loaded.held
+    return part
+
+
+def summarise_records(summary: RunSummary, records: list[ReportRecord], loaded=None) -> None:
+    summary.add(records_part(records, loaded))
+
+
+def changes_part(refreshed) -> dict:
+    return {"changes": [describe_change(e) for e in refreshed.new], "retracted": len(refreshed.retracted)}
+
+
+def alerts_part(result) -> dict:
+    return {"alerts_sent": result.sent, "alerts_failed": result.failed}
+
+
+def close_run(settings: Settings, summary: RunSummary) -> None:
+    """Mark the run succeeded and report it: the operators get the report when it says
+    something needs their attention (RunSummary.pages_operators)."""
+    finish(settings, summary.run_id, "success")
+    check_freshness(settings)   # after a stretch without success: the recovery message
+    if summary.pages_operators():
+        from etl.alert import notify_operators
+        notify_operators(list(settings.ops_alert_urls), OPERATORS_TITLE, "\n".join(summary.lines()))
 
 
 def run_once(settings: Settings, *, run_id: str | None = None, councils: list[str] | None = None,
              limit: int | None = None, since: date | None = None, reparse: bool = False,
              historic_alerts: bool = False, retry_quarantined: bool = False, now=None) -> RunSummary:
-    """The whole pipeline in this process, step by step as the DAG runs it."""
+    """The whole pipeline in this process, step by step as the DAG runs it, and its report."""
     summary = RunSummary(run_id or new_run_id())
     begin(settings, summary.run_id)
     check_freshness(settings)
     try:
         found = discover(settings, summary.run_id, councils=councils, limit=limit, now=now)
-        publications = found.publications
-        for name, value in found.summary_fields().items():
-            setattr(summary, name, value)
-        stored, quarantined = download(settings, to_download(publications, since),
+        summary.add(found.summary_fields())
+        stored, quarantined = download(settings, to_download(found.publications, since),
                                        retry_quarantined=retry_quarantined)
-        adopted = record_downloads(settings, stored, quarantined)
-        summary.downloaded = len(stored) + adopted
-        summary.quarantined = [f"{q.publication.url}: {q.reason}" for q in quarantined]
+        summary.add(downloads_part(stored, quarantined, record_downloads(settings, stored, quarantined)))
         records = parse(settings, plan_parse(settings, reparse=reparse, councils=councils))
-        summarise_records(summary, records, load_reports(settings, records, summary.run_id))
-        refreshed = detect_changes(settings, summary.run_id)
-        summary.changes = [describe_change(e) for e in refreshed.new]
-        summary.retracted = len(refreshed.retracted)
-        summary.failed_checks = check_warehouse(settings)
-        alerts = send_alerts(settings, include_baseline=historic_alerts)
-        summary.alerts_sent, summary.alerts_failed = alerts.sent, alerts.failed
+        summary.add(records_part(records, load_reports(settings, records, summary.run_id)))
+        summary.add(changes_part(detect_changes(settings, summary.run_id)))
+        summary.add({"failed_checks": check_warehouse(settings)})
+        summary.add(alerts_part(send_alerts(settings, include_baseline=historic_alerts)))
     except BaseException as exc:
         finish(settings, summary.run_id, "stopped" if isinstance(exc, KeyboardInterrupt) else "failed")
         raise
-    finish(settings, summary.run_id, "success")
-    check_freshness(settings)
+    close_run(settings, summary)
     return summary
 
 
@@ -393,7 +456,8 @@ EXIT_STOPPED = 130   # a shell's code for a command ended by Ctrl-C
 
 
 def run_command(args, settings: Settings) -> int:
-    """`ofsted run`: the pipeline once without Airflow, then what it loaded and what changed.
+    """`ofsted run`: the pipeline once without Airflow, then its report (RunSummary: the
+    operators are paged by the DAG's rule; exit 1 when a council asked for is not on the site).
     Ctrl-C and SIGTERM stop it: the run is marked stopped and the next one picks up from the
     landing store and the warehouse, which only ever hold whole files and committed loads."""
     import signal
@@ -415,7 +479,7 @@ def run_command(args, settings: Settings) -> int:
     from etl.links import for_terminal
     print("\n".join(for_terminal(line) for line in summary.lines()))  # names from the site: no escapes
     print(f"warehouse: {redact(settings.warehouse_url)}")
-    return 0
+    return summary.exit_code()
 
 
 def _exit_now(code: int) -> None:

@@ -12,8 +12,8 @@ run in one process against the metadata database of $AIRFLOW_HOME), for a person
   store and the warehouse only ever hold whole files and committed loads), marks it stopped in
   the warehouse, and exits 130; the next run picks up where it ended.
 
-Exit 0 when the run succeeded, 1 when it failed, 69 when the site cannot be reached, 130 when
-stopped. `make run` uses it; so do the end-to-end tests.
+Exit 0 when the run succeeded, 1 when it failed or went on without a council asked for that the
+site does not list (the report says which), 69 when the site cannot be reached, 130 when stopped. `make run` uses it; so do the end-to-end tests.
 """
 from __future__ import annotations
 
@@ -37,8 +37,10 @@ if str(ROOT) not in sys.path:
 
 
 # -- the child: Airflow, with its output in the log file --------------------------------------
-def run_summary(dag_id: str, run_id: str) -> list[str]:
-    """The lines the summary task returned (its XCom), if it ran; why the run was skipped, if it was."""
+def run_summary(dag_id: str, run_id: str) -> tuple[list[str], int]:
+    """The lines of what the summary task returned (its XCom: ofsted_ingest's run report,
+    etl.pipeline.RunSummary), if it ran, or why the run was skipped; and the exit code the
+    report calls for."""
     from airflow.models.xcom import XComModel
     from airflow.utils.session import create_session
 
@@ -48,11 +50,15 @@ def run_summary(dag_id: str, run_id: str) -> list[str]:
             row = session.scalars(query).first()
             return XComModel.deserialize_value(row) if row else None
 
-    value = xcom(SUMMARY_TASK[dag_id], "return_value") or []
-    skipped = not value and dag_id == "ofsted_ingest" and xcom("start_or_skip", "skipped")
-    if skipped:
-        return [f"run {run_id} skipped: {skipped}"]
-    return value if isinstance(value, list) else [json.dumps(value)]
+    value = xcom(SUMMARY_TASK[dag_id], "return_value")
+    if dag_id != "ofsted_ingest":
+        return [json.dumps(value)] if value else [], 0
+    if not value:
+        skipped = xcom("start_or_skip", "skipped")
+        return [f"run {run_id} skipped: {skipped}"] if skipped else [], 0
+    from etl.pipeline import RunSummary
+    report = RunSummary.from_dict(value)
+    return report.lines(), report.exit_code()
 
 
 def task_events():
@@ -87,19 +93,20 @@ def task_events():
 
 
 def child(args) -> int:
-    from airflow.dag_processing.dagbag import DagBag
+    from airflow.dag_processing.dagbag import BundleDagBag
     from airflow.sdk.listener import get_listener_manager
 
     from etl.progress import emit
 
     get_listener_manager().add_listener(task_events())
-    bag = DagBag(dag_folder=str(DAGS))
+    bag = BundleDagBag(dag_folder=str(DAGS), bundle_path=DAGS)   # as Airflow parses them: dags/ importable
     if bag.import_errors:
         emit({"event": "note", "text": f"DAG import errors: {bag.import_errors}"})
         return 2
     run = bag.dags[args.dag].test(run_conf=json.loads(args.conf))
+    lines, exit_code = run_summary(args.dag, run.run_id)
     emit({"event": "summary", "dag": args.dag, "run_id": run.run_id, "state": str(run.state),
-          "lines": run_summary(args.dag, run.run_id)})
+          "lines": lines, "exit": exit_code})
     return 0 if str(run.state) == "success" else EXIT_FAILED
 
 
@@ -257,7 +264,7 @@ def supervise(args) -> int:
     if unreachable:
         print(f"{args.dag}: {printable(unreachable)}", file=sys.stderr, flush=True)
         return EXIT_UNREACHABLE
-    return 0 if summary["state"] == "success" else EXIT_FAILED
+    return summary.get("exit", 0) if summary["state"] == "success" else EXIT_FAILED
 
 
 def _kill_group(proc: subprocess.Popen) -> None:

@@ -94,12 +94,27 @@ def test_an_unreadable_council_page_is_reported_and_others_still_read(site, tmp_
     assert {p.urn for p in result.publications} == set(site.councils) - {broken}
 
 
-def test_named_councils_are_read_from_their_own_pages_without_searching(site, tmp_path):
+def test_named_councils_are_found_in_the_search_listing_and_only_their_pages_read(site, tmp_path):
     result = crawl(site_settings(site, tmp_path), councils=["2532287"])
-    assert result.councils == [Council("2532287", "Bournemouth, Christchurch & Poole",
-                                       f"{site.url}/provider/44/2532287")]
-    assert site.requests["/search"] == 0 and result.requests == 1
-    assert {p.urn for p in result.publications} == {"2532287"}
+    assert [(c.urn, c.name, c.url) for c in result.councils] == [
+        ("2532287", "Bournemouth, Christchurch & Poole", f"{site.url}/provider/44/2532287")]
+    assert result.councils[0].latest == site.latest("2532287"), "its \"Latest report\" date, for the crawl state"
+    provider_pages = [path for path in site.requests if path.startswith("/provider/")]
+    assert provider_pages == ["/provider/44/2532287"] and site.requests["/search"] == 3   # 7 councils, 3 a page
+    assert {p.urn for p in result.publications} == {"2532287"} and result.missing == []
+
+
+def test_a_council_the_listing_lacks_is_said_at_once_and_the_others_are_read(site, tmp_path, caplog):
+    """The search listing is the site's list of councils: a URN not in it is not on the site
+    (no page of its own is tried); a named council whose page fails is noted, read next run."""
+    broken, fine = list(site.councils)[:2]
+    site.inject(f"/provider/44/{broken}", Fault.http(404, times=None))
+    result = crawl(site_settings(site, tmp_path), councils=[fine, "80557", broken, fine])
+    assert result.missing == ["80557"] and "no council 80557 on the site" in caplog.text
+    assert site.requests["/provider/44/80557"] == 0
+    assert [c.urn for c in result.councils] == [fine, broken]
+    assert result.failed == [broken] and result.unread == [broken] and "HTTP 404" in result.errors[0]
+    assert {p.urn for p in result.publications} == {fine}
 
 
 def test_limit_reads_only_that_many_council_pages(site, tmp_path):

@@ -146,17 +146,20 @@ def test_files_stored_by_a_download_killed_before_reporting_are_recorded(site, t
 
 
 def test_an_unreadable_council_page_is_reported_and_read_next_run(site, tmp_path, warehouse_url):
-    settings = settings_for(site, tmp_path, warehouse_url)
-    urn, name = next(iter(site.councils.items()))
-    site.inject(f"/provider/44/{urn}", Fault.http(500, times=None))
-    first = pipeline.run_once(settings)
+    from dataclasses import replace
+    with WebhookReceiver() as ops:
+        settings = replace(settings_for(site, tmp_path, warehouse_url), ops_alert_urls=(ops.apprise_url,))
+        urn, name = next(iter(site.councils.items()))
+        site.inject(f"/provider/44/{urn}", Fault.http(500, times=None))
+        first = pipeline.run_once(settings)
+        assert [m["title"] for m in ops.messages] == [pipeline.OPERATORS_TITLE], "paged as the DAG pages"
+        assert count(warehouse_url, f"select count(*) from publications where urn = '{urn}'") == 0
+        site.faults.clear()
+        second = pipeline.run_once(settings)
+        assert len(ops.messages) == 1, "a run with nothing wrong pages no one"
     assert len(first.unread_pages) == 1 and first.unread_pages[0].startswith(f"{urn} {name}: ")
     assert any(line.startswith(f"  unread page  {urn}") for line in first.lines())
-    assert count(warehouse_url, f"select count(*) from publications where urn = '{urn}'") == 0
     assert first.downloaded == first.publications > 0, "the other councils are loaded"
-
-    site.faults.clear()
-    second = pipeline.run_once(settings)
     assert second.unread_pages == [] and second.downloaded == len(site.publications[urn]) > 0
     assert second.pages_read == 1, "the page that failed is read again next run, not left to the sweep"
 
@@ -309,3 +312,36 @@ def test_a_reissued_report_supersedes_the_old_version_and_moves_the_ratings(site
         story = data.council(wh, urn)
         assert [p["url"] for p in story["publications"]].count(url) == 1
         assert [(i["url"], i["framework"]) for i in story["inspections"]].count((url, "ilacs_2023")) == 1
+
+
+def test_the_run_report_survives_xcom_and_pages_operators_by_one_rule():
+    """The DAG's tasks hand their parts on as JSON; the report rebuilt from them is the one
+    `ofsted run` builds: the same lines, the same paging and exit status."""
+    import json
+
+    from etl.pipeline import EXIT_COUNCILS_MISSING, RunSummary
+    parts = [{"councils": 2, "missing_councils": [], "publications": 3, "unread_pages": [], "refused_links": [],
+              "pages_read": 2, "new_publications": 3, "crawl_notes": []},
+             {"downloaded": 2, "quarantined": ["https://f/1: HTML page"], "newly_quarantined": 0},
+             {"parsed": 2, "not_reports": [], "flagged": [], "priority_actions": [], "parse_retries": [],
+              "unreadable": [], "held": 0},
+             {"changes": ["Barnet (80487) overall_effectiveness: good -> inadequate"], "retracted": 0},
+             {"failed_checks": []}, {"alerts_sent": 1, "alerts_failed": 0}]
+    built = RunSummary("r")
+    for part in parts:
+        built.add(json.loads(json.dumps(part)))
+    passed_on = RunSummary.from_dict(json.loads(json.dumps(built.to_dict())))
+    assert passed_on == built and passed_on.lines() == built.lines()
+    assert "  quarantined  https://f/1: HTML page" in built.lines()
+    # a file still quarantined from an earlier run is reported, but pages no one again
+    assert not built.pages_operators() and built.exit_code() == 0
+    for problem in ({"newly_quarantined": 1}, {"unread_pages": ["80487 Barnet: HTTP 500"]},
+                    {"refused_links": ["x"]}, {"not_reports": ["x"]}, {"flagged": ["x"]}, {"unreadable": ["x"]},
+                    {"alerts_failed": 1}, {"failed_checks": ["x"]},
+                    {"missing_councils": ["no council 80557 on the site"]}):
+        assert RunSummary.from_dict(built.to_dict()).add(problem).pages_operators(), problem
+    missing = RunSummary("r").add({"missing_councils": ["no council 80557 on the site"]})
+    assert missing.exit_code() == EXIT_COUNCILS_MISSING != 0
+    assert "  no council 80557 on the site" in missing.lines()
+    # parse retries are reported each run, and page only once given up on (unreadable)
+    assert not RunSummary("r").add({"parse_retries": ["x"]}).pages_operators()
