@@ -256,6 +256,11 @@ def _facts(event: AlertEvent) -> str:
             + _previous(event, "inspection"))
 
 
+def _spoken(listed: str | None) -> str | None:
+    """'a, b, c' -> 'a, b and c' (the labels hold no commas)."""
+    return " and ".join(listed.rsplit(", ", 1)) if listed else listed
+
+
 def _first_on_record(event: AlertEvent) -> bool:
     return event.previous_inspection_end is None and event.previous_published is None and not event.changes
 
@@ -296,7 +301,7 @@ def _letter_facts(event: AlertEvent) -> str:
         out += f" The site lists it as “{clean(event.title)}”."
     if event.visit_areas is None:
         return out
-    focus = grades.visit_focus(event.visit_areas)
+    focus = _spoken(grades.visit_focus(event.visit_areas))
     theme = grades.theme_label(event.visit_theme) if kind == "jtai" else None
     focus = f"{theme} ({focus})" if theme and focus else theme or focus
     out += f" It looked at {focus}." if focus else " What it looked at could not be read from the letter."
@@ -468,26 +473,27 @@ def render_digest(events: list[AlertEvent], fmt: str, cadence: str, period_start
     published = published_span(e.published for e in events)
     n = len(events)
     title = _title(f"Ofsted {cadence} digest: {n} report{'s' if n != 1 else ''} published {published}", fmt)
-    seen = days(period_start, period_end)
     dated = [e.published for e in events if e.published]
+    seen = f"on {day(period_start)}" if period_start == period_end else \
+        f"between {day(period_start)} and {day(period_end)}"
     first_seen = "" if dated and period_start <= min(dated) and max(dated) <= period_end else \
-        f" (first seen here {seen})"
+        f" (first seen {seen})"
     heading = f"What Ofsted published about the councils you follow {published}{first_seen}:"
     return Message(title, _BUILDERS[fmt](allowed_hosts).digest(heading, events, _room(title, limit)), fmt)
 
 
 def digest_line(event: AlertEvent) -> str:
-    """One event in a digest (plain words): its publication date and title, then what a
-    grade-change message says besides (the region and the previous inspection's end), or the
-    areas for priority action a letter sets out."""
-    line = f"{day(event.published)}: {title_text(event).removeprefix('Ofsted: ')}"
-    if event.kind == "grade_change":
-        region = f"{clean(event.region)}; " if event.region else ""
-        before = event.previous_inspection_end or event.previous_published
-        line += f" ({region}previous inspection {day(before)})" if before else (f" ({clean(event.region)})"
-                                                                               if event.region else "")
+    """One event in a digest (plain words): its publication date and title, the council's
+    region, when a grade change's previous inspection ended, and the areas for priority action a
+    letter sets out."""
+    council = (lambda name: f"{clean(name)} ({clean(event.region)})") if event.region else None
+    line = f"{day(event.published)}: {title_text(event, council).removeprefix('Ofsted: ')}"
+    before = event.previous_inspection_end or event.previous_published
+    if event.kind == "grade_change" and before:
+        line += f"; the previous inspection ended {day(before)}" if event.previous_inspection_end else \
+            f"; the previous inspection was published {day(before)}"
     if event.priority_action_texts:
-        line += " — areas for priority action: " + " ".join(clean(t) for t in event.priority_action_texts)
+        line += " — " + " ".join(f"“{clean(t)}”" for t in event.priority_action_texts)
         unread = event.priority_actions - len(event.priority_action_texts)
         line += f" (and {unread} more: see the letter)" if unread > 0 else ""
     return line
