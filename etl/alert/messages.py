@@ -1,7 +1,9 @@
 """Messages: an alert event (or a digest of them) as a title and a body in one of three formats.
 
 `text` for webhooks and anything plain, `markdown` (CommonMark) for chat (Slack, Teams,
-Discord...), `html` for email. Everything taken from the site or a report (council names,
+Discord...), `html` for email. Each kind of message has one sentence template, in plain words
+(`_facts`: a graded inspection, an area SEND inspection, a letter, a retraction); README's
+examples are their real output (tests/test_alert_readme.py). Everything taken from the site or a report (council names,
 listing titles, links) is escaped for the format, so it can never become markup, a link or a
 mention (@channel, @everyone, <!here>); Apprise is told the body's format.
 """
@@ -15,6 +17,7 @@ from urllib.parse import quote, urlsplit
 
 from etl import grades
 from etl.alert.events import AlertEvent
+from etl.changes import AREA_SEND_FRAMEWORKS
 from etl.grades import priority_action_count
 from etl.links import one_line, safe_link
 
@@ -162,7 +165,7 @@ def event_title(event: AlertEvent, fmt: str) -> str:
 def title_text(event: AlertEvent, name=None) -> str:
     """The title as plain words (council name cleaned, not escaped; or through `name`)."""
     council = (name or clean)(event.council)
-    if event.framework in SEND_FRAMEWORKS and event.kind in ("grade_change", "inspection", "new_council"):
+    if event.framework in AREA_SEND_FRAMEWORKS and event.kind in ("grade_change", "inspection", "new_council"):
         return _send_title(event, council)
     if event.kind == "grade_change":
         lead = _headline(event)
@@ -192,17 +195,22 @@ def title_text(event: AlertEvent, name=None) -> str:
     return f"Ofsted: {council} inspected, no grade changed — {summary}"
 
 
-SEND_FRAMEWORKS = ("area_send_2016", "area_send_2023")
+def _outcome_change(event: AlertEvent):
+    return next((c for c in event.changes if c.area == "area_send_outcome"), None)
+
+
+def _outcome(event: AlertEvent) -> str | None:
+    """An area SEND report's outcome: held, or changed to."""
+    change = _outcome_change(event)
+    return change.grade if change else dict(event.held).get("area_send_outcome")
 
 
 def _send_title(event: AlertEvent, council: str) -> str:
     """An area SEND inspection says its outcome ("widespread or systemic failings"), and where it
     differs from the previous one, which that was; the first on record says so."""
-    outcome = dict(event.held).get("area_send_outcome") or next(
-        (c.grade for c in event.changes if c.area == "area_send_outcome"), None)
-    said = OUTCOME_LABELS.get(outcome, "no outcome read")
+    said = OUTCOME_LABELS.get(_outcome(event), "no outcome read")
     first = "first area SEND inspection on record" if _first_on_record(event) else "area SEND inspection"
-    change = next((c for c in event.changes if c.area == "area_send_outcome"), None)
+    change = _outcome_change(event)
     before = (f", {'up' if change.direction == 'improved' else 'down'} from "
               f"{OUTCOME_LABELS.get(change.previous_grade, change.previous_grade)}") if change else ""
     return f"Ofsted: {council} — {first}: {said}{before}"
@@ -247,7 +255,7 @@ def _facts(event: AlertEvent) -> str:
     if event.kind == "retraction":
         return (f"A corrected reading of the report on {_where(event)} published on {day(event.published)} no "
                 "longer supports these changes announced earlier; the council's ratings are as before them.")
-    if event.framework in SEND_FRAMEWORKS:
+    if event.framework in AREA_SEND_FRAMEWORKS:
         return _send_facts(event)
     kind = f"a {event.inspection_type} inspection " if event.inspection_type else ""
     return (f"Ofsted inspected children's services in {_where(event)} "
@@ -277,8 +285,7 @@ def _previous(event: AlertEvent, what: str) -> str:
 
 
 def _send_facts(event: AlertEvent) -> str:
-    outcome = dict(event.held).get("area_send_outcome") or next(
-        (c.grade for c in event.changes if c.area == "area_send_outcome"), None)
+    outcome = _outcome(event)
     found = f" It found {OUTCOME_LABELS[outcome]}." if outcome in OUTCOME_LABELS else ""
     return (f"Ofsted and the Care Quality Commission inspected the local area partnership's arrangements for "
             f"children with special educational needs and disabilities in {_where(event)} "
