@@ -281,3 +281,16 @@ def test_operator_notification_never_raises():
     with WebhookReceiver() as hook:
         notify_operators([hook.apprise_url], "ofsted_ingest failed", "details")
         assert hook.messages[0]["title"] == "ofsted_ingest failed"
+
+
+def test_a_digests_items_escape_what_the_site_and_the_letter_said_in_every_format():
+    letter = AlertEvent(event_id="priority_action:u", kind="priority_action", urn="80553", council=HOSTILE,
+                        published=date(2020, 6, 2), url=URL, noticed_at=None, letter_kind="focused_visit",
+                        visit_areas=("care_leavers",), priority_actions=1, region="South East",
+                        priority_action_texts=("Act now @channel <script>x</script> [click](http://evil.example/x)",))
+    for fmt in ("text", "markdown", "html"):
+        body = render_digest([hostile_event(), letter], fmt, "weekly", date(2020, 6, 1), date(2020, 6, 7)).body
+        if fmt != "html":   # a mention is a chat's (and a webhook's relay's); mail has none
+            assert "@channel" not in body and "@everyone" not in body
+        assert "evil.example" not in body and "<script>" not in body and "<!here>" not in body and "javascript" not in body
+        assert "](http://evil" not in body and "2 June 2020: " in body
