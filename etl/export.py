@@ -105,6 +105,8 @@ COLUMN_NOTES = {
     "direction": "improved, declined or unchanged",
     "valid_from": "inspection end date of the report that set the grade",
     "valid_to": "end of the period (exclusive); empty while current",
+    "inspection_type": "an ILACS inspection's length on site: short (one week) or standard (two); empty for other "
+                       "frameworks and for a span of neither (docs/parsing.md)",
     "days_since_inspection": "days from the latest inspection's end to the extraction date",
     "report_url": "the report file on files.ofsted.gov.uk",
     "area_send_outcome": "the latest area SEND inspection's outcome (since 2023): positive, inconsistent or "

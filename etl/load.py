@@ -12,8 +12,9 @@ from datetime import date, datetime, timedelta
 from typing import Callable, Iterable, Sequence
 
 from etl.links import one_line
-from etl.records import (AREA_SEND_OUTCOMES, FRAMEWORK_AREAS, FRAMEWORKS, GRADES, JTAI_THEMES, KINDS, VISIT_AREAS,
-                         Council, Publication, Quarantined, ReportRecord, StoredFile, from_dict, to_dict)
+from etl.records import (AREA_SEND_OUTCOMES, FRAMEWORK_AREAS, FRAMEWORKS, GRADES, INSPECTION_TYPES, JTAI_THEMES,
+                         KINDS, VISIT_AREAS, Council, Publication, Quarantined, ReportRecord, StoredFile,
+                         from_dict, to_dict)
 from etl.warehouse import Warehouse
 
 log = logging.getLogger(__name__)
@@ -253,6 +254,10 @@ def _validate(record: ReportRecord) -> None:
     for area in record.unread_areas:
         if area not in FRAMEWORK_AREAS.get(record.framework, ()):
             raise ValueError(f"report {where}: unread area {area!r} is not judged under {record.framework}")
+    if record.inspection_type is not None and (record.inspection_type not in INSPECTION_TYPES
+                                               or not (record.framework or "").startswith("ilacs")):
+        raise ValueError(f"report {where}: inspection_type {record.inspection_type!r} is one of "
+                         f"{', '.join(INSPECTION_TYPES)}, for an ILACS inspection only")
     if not record.parser_version:
         raise ValueError(f"report {where}: no parser_version")
 
@@ -277,7 +282,7 @@ def _record_hash(record: ReportRecord) -> str:
 _REPORT_COLS = ("report_id", "urn", "local_authority", "is_report", "reason", "kind", "framework",
                 "inspection_start", "inspection_end", "published", "lead_inspector", "url", "sha256",
                 "source", "parser_version", "parsed_at", "review_flags", "needs_review", "record_hash",
-                "first_seen", "first_seen_run", "review_notes", "unread_areas", "readings")
+                "first_seen", "first_seen_run", "review_notes", "unread_areas", "readings", "inspection_type")
 # everything but identity and first sighting is replaced by a different parse of the same file
 _REPORT_UPDATE = tuple(c for c in _REPORT_COLS if c not in ("report_id", "first_seen", "first_seen_run"))
 
@@ -418,7 +423,7 @@ def _write_reports(wh: Warehouse, chosen: dict[str, ReportRecord], run_id: str |
              r.inspection_start, r.inspection_end, r.published, r.lead_inspector, r.url, r.sha256,
              r.source, r.parser_version, now, json.dumps(list(r.review_flags)), bool(r.review_flags),
              _record_hash(r), now, run_id, json.dumps(list(r.review_notes)),
-             json.dumps(list(r.unread_areas)), json.dumps(r.readings, sort_keys=True))
+             json.dumps(list(r.unread_areas)), json.dumps(r.readings, sort_keys=True), r.inspection_type)
             for rid, r in chosen.items()]
     wh.insert_rows("reports", _REPORT_COLS, rows, conflict=("report_id",), update=_REPORT_UPDATE,
                    update_where="reports.record_hash <> EXCLUDED.record_hash")

@@ -13,6 +13,7 @@ GRADES = ("outstanding", "good", "requires_improvement", "adequate", "inadequate
 AREA_SEND_OUTCOMES = ("positive", "inconsistent", "systemic_failings")
 KINDS = ("inspection", "focused_visit", "monitoring_visit", "jtai", "area_send", "other")
 LETTER_KINDS = ("focused_visit", "monitoring_visit", "jtai")   # ungraded letters with a `visit`
+INSPECTION_TYPES = ("short", "standard")   # ILACS only: one week on site, or two
 FRAMEWORKS = ("lac", "sif", "ilacs_2018", "ilacs_2023", "ilacs_2026", "area_send_2016", "area_send_2023")
 # the ILACS areas a letter can say it looked at (`Visit.areas`), in their display order
 VISIT_AREAS = ("help_and_protection", "in_care", "care_leavers", "impact_of_leaders")
@@ -147,6 +148,8 @@ class ReportRecord:
     visit: Visit | None = None         # letters only (kind in LETTER_KINDS)
     # what the document says must improve, its points in order (etl.parse.improvements)
     improvements: tuple[str, ...] = ()
+    # an ILACS inspection's length on site: short (one week) or standard (two); None otherwise
+    inspection_type: str | None = None
 
     def label(self) -> str:
         return report_label(self.local_authority, self.urn, self.published, self.url)

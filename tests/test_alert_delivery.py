@@ -9,7 +9,7 @@ from datetime import date, datetime
 
 import pytest
 
-from etl import changes, load
+from etl import changes, load, reference
 from etl.alert import apprise_send, send_alerts
 from etl.grades import style
 from etl.alert.rules import Directory, Rule, council_directory, parse_rules
@@ -71,6 +71,7 @@ def barnet_2026(n=6, **grades):
 
 def test_one_message_per_report_lists_every_change_and_is_sent_once(wh):
     load_sample(wh, "run-1")
+    reference.sync(wh)   # the councils' regions
     assert send(wh)[1].sent == [], "the first run's reports are history"
     run(wh, "run-2", barnet_2026(overall_effectiveness="inadequate", in_care="inadequate",
                                  help_and_protection="inadequate"))
@@ -80,6 +81,10 @@ def test_one_message_per_report_lists_every_change_and_is_sent_once(wh):
     assert title == "Ofsted: Barnet declined — overall effectiveness outstanding → inadequate (+3 areas)"
     assert "help and protection: good → inadequate (declined)" in body and "in care: outstanding → inadequate" in body
     assert "Grades that held:" in body and "Change IDs:" in body and fmt == "text"
+    # the council's region, and the previous inspection's end (under the same framework)
+    assert body.startswith("Ofsted inspected children's services in Barnet (London, URN 80487) from 23 February to"
+                           " 6 March 2026, under the ILACS framework of 2023, and published its report on 15 April"
+                           " 2026. The previous inspection ended on 8 March 2024.\n")
     assert send(wh)[1].sent == [], "never twice"
 
 
@@ -100,11 +105,11 @@ def test_event_kinds_beyond_grade_changes_each_chosen_by_a_rule(wh):
     by_target = {u: sorted(t for uu, t, _, _ in outbox.sent if uu == u) for u in ("json://h/all", "json://h/visits")}
     assert by_target["json://h/all"] == sorted([
         "Ofsted: Barnet inspected, no grade changed — overall effectiveness outstanding",
-        "Ofsted: first inspection of Cumberland — overall effectiveness good",
-        "Ofsted: focused visit of Barnet published",
-        "Ofsted: monitoring visit of Bath & North East Somerset, Council of published",
+        "Ofsted: Cumberland — first inspection on record: overall effectiveness good",
+        "Ofsted: focused visit to Barnet published",
+        "Ofsted: monitoring visit to Bath & North East Somerset, Council of published",
         "Ofsted: joint targeted area inspection of King's Lynn % Test? published"])
-    assert by_target["json://h/visits"] == sorted(["Ofsted: focused visit of Barnet published",
+    assert by_target["json://h/visits"] == sorted(["Ofsted: focused visit to Barnet published",
                                                    "Ofsted: joint targeted area inspection of King's Lynn % Test? published"])
 
 
@@ -188,11 +193,14 @@ def test_daily_and_weekly_digests_one_message_per_period_on_a_fixed_clock(wh):
     assert send(wh, rules, now=monday.replace(hour=23))[1].sent == []
     _, tuesday = send(wh, rules, now=datetime(2026, 11, 24, 6, 0))
     assert len(tuesday.sent) == 1 and tuesday.sent[0][0] == "json://h/daily"
-    assert tuesday.sent[0][1] == "Ofsted daily digest, 23 November 2026: 3 reports"
+    # headed by the days its items were published, and the day the pipeline first saw them
+    assert tuesday.sent[0][1] == "Ofsted daily digest: 3 reports published from 18 February to 20 November 2026"
+    assert tuesday.sent[0][2].startswith("What Ofsted published about the councils you follow from 18 February to"
+                                         " 20 November 2026 (first seen on 23 November 2026):")
     assert send(wh, rules, now=datetime(2026, 11, 24, 7, 0))[1].sent == [], "once per period"
     _, next_week = send(wh, rules, now=datetime(2026, 11, 30, 0, 5))
     assert [t for _, t, _, _ in next_week.sent] == \
-        ["Ofsted weekly digest, 23 November 2026 to 29 November 2026: 3 reports"]
+        ["Ofsted weekly digest: 3 reports published from 18 February to 20 November 2026"]
     assert send(wh, rules, now=datetime(2026, 12, 8))[1].sent == []
 
 
@@ -272,7 +280,7 @@ rules:
         assert mails["officer@example.org"]["Subject"].startswith("Ofsted: Barnet declined — overall effectiveness")
         assert ">Inadequate</span>" in alert and f"background:{style('inadequate').fill}" in alert and "<li>" in alert
         digest = mails["research@example.org"]
-        assert digest["Subject"] == "Ofsted weekly digest, 23 November 2026 to 29 November 2026: 1 report"
+        assert digest["Subject"] == "Ofsted weekly digest: 1 report published on 15 April 2026"
         assert "Barnet declined" in smtp.html(digest)
 
 

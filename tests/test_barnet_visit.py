@@ -81,10 +81,10 @@ def assert_barnet_story(wh, warehouse_url, monkeypatch, capsys) -> None:
     send_alerts(wh, load_rules(council_directory(wh), urls=["json://127.0.0.1:9/all"]), council_directory(wh),
                 send=lambda url, title, body, body_format="text": outbox.append((title, body)))
     [(title, body)] = outbox
-    assert title == "Ofsted: focused visit of Barnet published — children in care"
-    assert ("A focused visit of Barnet, visit 23 June 2021 to 24 June 2021 was published on 2 August 2021"
-            in body)
-    assert "It looked at children in care. It set out no areas for priority action." in body
+    assert title == "Ofsted: focused visit to Barnet published — children in care"
+    assert body.startswith("Ofsted carried out a focused visit to Barnet (London, URN 80487) from 23 to 24 June"
+                           " 2021, and published its letter on 2 August 2021.")
+    assert "It looked at children in care. It sets out no areas for priority action." in body
     assert f"Read the report: {LETTER_URL}" in body
 
     # `ofsted query history 80487`

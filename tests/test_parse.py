@@ -526,6 +526,30 @@ def test_a_one_day_inspection_starts_and_ends_that_day(framework):
     assert record.review_flags == ()
 
 
+@pytest.mark.parametrize("framework, start, end, kind", [
+    ("ilacs_2023", date(2024, 5, 6), date(2024, 5, 10), "short"),        # Monday to Friday: one week
+    ("ilacs_2018", date(2019, 5, 13), date(2019, 5, 24), "standard"),    # two weeks
+    ("ilacs_2026", date(2026, 3, 2), date(2026, 3, 2), "short"),         # one day on site
+    ("ilacs_2023", date(2023, 1, 30), date(2023, 2, 12), "standard"),    # 14 days, across a month
+    ("sif", date(2016, 1, 11), date(2016, 2, 4), None),                  # not ILACS: none
+])
+def test_an_ilacs_inspections_type_is_read_from_the_weeks_it_spent_on_site(framework, start, end, kind):
+    data = report_pdf(framework, "Exampleshire", JUDGEMENTS[framework], inspection_start=start,
+                      inspection_end=end, published=PUBLISHED)
+    record = parse_bytes(data, "x.pdf", settings=SETTINGS)
+    assert record.inspection_type == kind and record.to_contract()["inspection_type"] == kind
+    assert record.review_flags == () and not any("inspection_type" in n for n in record.review_notes)
+
+
+def test_an_ilacs_inspection_on_site_for_neither_one_week_nor_two_has_no_type_and_a_note():
+    data = report_pdf("ilacs_2023", "Exampleshire", JUDGEMENTS["ilacs_2023"], inspection_start=date(2022, 12, 5),
+                      inspection_end=date(2023, 2, 15))    # an inspection paused and resumed
+    record = parse_bytes(data, "x.pdf", settings=SETTINGS)
+    assert record.inspection_type is None and record.review_flags == ()
+    assert "inspection_type: on site 2022-12-05 to 2023-02-15 (73 days), neither one week (short) nor two" \
+           " (standard)" in record.review_notes
+
+
 def test_a_letter_whose_council_cannot_be_read_is_held_unless_the_listing_names_it():
     data = focused_visit_pdf("", visit_start=VISIT_START, visit_end=VISIT_END, published=LETTER_DATE)
     record = parse_bytes(data, "x.pdf", settings=SETTINGS)

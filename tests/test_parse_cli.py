@@ -36,5 +36,7 @@ def test_cli_prints_one_json_line_per_path_in_order(tmp_path):
     assert missing["is_report"] is False and "Report not found" in missing["reason"]
     assert report["framework"] == "ilacs_2018" and report["judgements"] == judgements
     assert report["inspection_start"] == "2021-12-06" and report["lead_inspector"] == "Jane Smith"
+    assert report["inspection_type"] == "standard"   # two weeks on site
     assert letter["kind"] == "monitoring_visit" and letter["judgements"] == {}
+    assert letter["inspection_type"] is None            # ILACS inspections only
     assert absent["is_report"] is False and "cannot read" in absent["reason"]

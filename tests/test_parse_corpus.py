@@ -11,6 +11,7 @@ import re
 import subprocess
 import sys
 from collections import Counter
+from datetime import date
 from pathlib import Path
 
 import pytest
@@ -140,3 +141,26 @@ def test_improvement_points_score_every_count_and_nearly_every_item(name: str, c
     assert {kind for kind, _, _ in scores}, stdout
     for kind, what, score in scores:
         assert float(score) >= (100.0 if what == "count" else 99.0), f"{kind} {what}: {score}%\n{stdout}"
+
+
+def test_every_real_ilacs_inspections_type_follows_its_labelled_on_site_dates(corpus_dir: Path, parsed):
+    """Short (one week on site) or standard (two), by the weeks its labelled dates span; a span of
+    neither (an inspection paused and resumed) gets no type and a note. docs/parsing.md gives the
+    counts."""
+    from etl.parse.frameworks import inspection_type
+
+    labels = [json.loads(line) for line in (corpus_dir / "labels.jsonl").read_text().splitlines() if line.strip()]
+    records = parsed("corpus")
+    counts: Counter = Counter()
+    for label in labels:
+        if not (label.get("framework") or "").startswith("ilacs"):
+            assert records[label["source"]].inspection_type is None, label["source"]
+            continue
+        start, end = (date.fromisoformat(label[k]) for k in ("inspection_start", "inspection_end"))
+        record = records[label["source"]]
+        assert record.inspection_type == inspection_type(start, end)[0], label["source"]
+        noted = any(n.startswith("inspection_type:") for n in record.review_notes)
+        assert noted == (record.inspection_type is None), label["source"]
+        counts[(label["framework"], record.inspection_type)] += 1
+    print(sorted(counts.items(), key=str))
+    assert counts[("ilacs_2023", "short")] and counts[("ilacs_2018", "standard")]

@@ -65,7 +65,8 @@ def test_a_letter_with_areas_for_priority_action_is_its_own_event_on_by_default(
                                                "json://h/visits"]
     _, title, body = outbox[0]
     assert title == "Ofsted: Slough — 1 area for priority action (focused visit: care leavers)"
-    assert "visit 2 December 2025 to 4 December 2025 was published on 12 January 2026" in body
+    assert "a focused visit to Slough (URN 80553) from 2 to 4 December 2025, and published its letter on 12 January" \
+        " 2026." in body
     assert "It looked at care leavers. It sets out 1 area for priority action." in body
     assert "Areas for priority action:\n  - Leaders have not ensured that care leavers have up-to-date pathway plans." \
         in body and "They should act now" not in body
@@ -79,11 +80,12 @@ def test_every_other_letter_says_what_it_looked_at_and_that_it_set_out_no_priori
     titles = {e.kind: render(e, "text") for e in collect_events(wh)}
     assert set(titles) == {"focused_visit", "jtai"}
     visit, jtai = titles["focused_visit"], titles["jtai"]
-    assert visit.title == "Ofsted: focused visit of Barnet published — children in care"
-    assert "visit 23 June 2021 to 24 June 2021 was published on 2 August 2021" in visit.body
-    assert "It looked at children in care. It set out no areas for priority action." in visit.body
+    assert visit.title == "Ofsted: focused visit to Barnet published — children in care"
+    assert "a focused visit to Barnet (URN 80487) from 23 to 24 June 2021, and published its letter on 2 August" \
+        " 2021." in visit.body
+    assert "It looked at children in care. It sets out no areas for priority action." in visit.body
     assert "priority action" not in visit.title.lower() and "priority action" not in jtai.title.lower()
-    assert "What it looked at could not be read from the letter. It set out no areas for priority action." \
+    assert "What it looked at could not be read from the letter. It sets out no areas for priority action." \
         in jtai.body
 
 
@@ -127,14 +129,17 @@ def test_area_send_outcomes_a_first_is_an_inspection_a_later_different_one_a_gra
     assert [(c.area, c.previous_grade, c.grade, c.direction) for c in change] == [
         ("area_send_outcome", "positive", "systemic_failings", "declined")]
     assert all(not e.retired for e in events.values()), "an area SEND report retires no ILACS grade, nor back"
-    assert render(events[date(2025, 11, 21)], "text").title == \
-        "Ofsted: Barnet declined — area SEND outcome positive → systemic failings"
+    worse = ("Ofsted: Barnet — area SEND inspection: widespread or systemic failings, down from positive experiences"
+             " and outcomes")
+    assert render(events[date(2025, 11, 21)], "text").title == worse
+    assert render(events[date(2024, 11, 22)], "text").title == \
+        "Ofsted: Barnet — first area SEND inspection on record: positive experiences and outcomes"
+    assert "The previous area SEND inspection ended on 22 November 2024." in render(events[date(2025, 11, 21)],
+                                                                                     "text").body
     rules = parse_rules("rules:\n  - target: json://h/send\n    areas: [area_send_outcome]\n"
                         "  - target: json://h/worse\n    grades: {to: [systemic_failings]}\n", council_directory(wh))
     outbox = sent(wh, rules)
-    assert sorted((u, t) for u, t, _ in outbox) == [
-        ("json://h/send", "Ofsted: Barnet declined — area SEND outcome positive → systemic failings"),
-        ("json://h/worse", "Ofsted: Barnet declined — area SEND outcome positive → systemic failings")]
+    assert sorted((u, t) for u, t, _ in outbox) == [("json://h/send", worse), ("json://h/worse", worse)]
 
 
 def test_the_run_summary_names_a_letter_that_sets_out_areas_for_priority_action():

@@ -2,8 +2,9 @@
 
 Derived from what the warehouse holds, never stored as such (the deliveries are):
 - a graded inspection: `grade_change` (every area it changed, and the grades that held), else
-  `new_council` (the council's first graded inspection), else `inspection` (nothing changed);
-  an area SEND outcome is compared with the council's previous area SEND outcome only;
+  `new_council` (the council's first graded inspection on record), else `inspection` (nothing
+  changed); an area SEND outcome is compared with the council's previous area SEND outcome only,
+  and each names the previous inspection of its kind (None: the first on record);
 - an ungraded publication: `focused_visit`, `monitoring_visit`, `jtai` (from its listing), with
   what its letter says it looked at once read; `priority_action` instead where the letter sets out
   areas for priority action (a rule choosing the letter's kind receives it too);
@@ -16,7 +17,7 @@ make the next full run announce every other council's past.
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime
 
 from etl.graded import TRACKED_AREAS, GradedReport, family, graded_reports, retired_by, timelines
@@ -63,6 +64,12 @@ class AlertEvent:
     priority_action_texts: tuple[str, ...] = ()
     improvements: tuple[str, ...] = ()   # what the report or letter says must improve, in order
     visit_theme: str | None = None              # a JTAI's theme (etl.records.JTAI_THEMES)
+    region: str | None = None                   # the council's ONS region
+    # the council's previous inspection of the same kind (children's services, area SEND): when
+    # it ended and was published; both None where the warehouse holds none (first on record)
+    previous_inspection_end: date | None = None
+    previous_published: date | None = None
+    inspection_type: str | None = None          # an ILACS inspection's: short | standard
 
     @property
     def directions(self) -> set[str]:
@@ -74,7 +81,9 @@ def collect_events(wh: Warehouse, *, since: date | None = None) -> list[AlertEve
     first_runs, points = _council_first_runs(wh), points_by_report(wh)
     events = (_report_events(wh, first_runs, points) + _visit_events(wh, first_runs, points)
               + _retraction_events(wh, first_runs))
-    events = [e for e in events if since is None or (e.published or date.min) >= since]
+    regions = dict(wh.fetchall("SELECT urn, region_name FROM ref_councils"))
+    events = [replace(e, region=regions.get(e.urn)) for e in events
+              if since is None or (e.published or date.min) >= since]
     return sorted(events, key=lambda e: (e.published or date.min, e.council, e.event_id))
 
 
@@ -93,17 +102,18 @@ def _council_first_runs(wh: Warehouse) -> dict[str, str]:
 def _report_events(wh: Warehouse, first_runs: dict[str, str],
                    points: dict[str, tuple[str, ...]]) -> list[AlertEvent]:
     facts = {rid: rest for rid, *rest in wh.fetchall(
-        "SELECT r.report_id, r.inspection_start, r.first_seen, COALESCE(p.first_seen_run, r.first_seen_run)"
-        " FROM reports r LEFT JOIN publications p ON p.url = r.url WHERE r.framework IS NOT NULL")}
+        "SELECT r.report_id, r.inspection_start, r.first_seen, COALESCE(p.first_seen_run, r.first_seen_run),"
+        " r.inspection_type FROM reports r LEFT JOIN publications p ON p.url = r.url WHERE r.framework IS NOT NULL")}
     changes = _changes_by_report(wh)
     events = []
     for urn, reports in timelines(graded_reports(wh)).items():   # a re-issued file is not news
         previous: dict[str, GradedReport] = {}   # per inspection (children's services, area SEND)
         for rep in reports:
-            start, noticed, run = facts.get(rep.report_id, (None, None, None))
-            events.append(_report_event(rep, previous.get(family(rep.framework)), changes.get(rep.report_id, ()),
-                                        start, noticed, baseline=run == first_runs.get(urn), first=not previous,
-                                        improvements=points.get(rep.report_id, ())))
+            start, noticed, run, inspection_type = facts.get(rep.report_id, (None, None, None, None))
+            event = _report_event(rep, previous.get(family(rep.framework)), changes.get(rep.report_id, ()),
+                                  start, noticed, baseline=run == first_runs.get(urn), first=not previous,
+                                  improvements=points.get(rep.report_id, ()))
+            events.append(replace(event, inspection_type=inspection_type))
             previous[family(rep.framework)] = rep
     return events
 
@@ -125,7 +135,8 @@ def _report_event(rep: GradedReport, previous: GradedReport | None, changed: tup
         held=tuple((a, g) for a, g in grades.items() if a not in changed_areas),
         retired=tuple((a, before[a]) for a in retired_by(rep.framework, before)),
         previous_framework=previous.framework if previous else None, baseline=baseline,
-        improvements=improvements)
+        improvements=improvements, previous_inspection_end=previous.inspection_end if previous else None,
+        previous_published=previous.published if previous else None)
 
 
 def _tracked_grades(rep: GradedReport) -> dict[str, str]:

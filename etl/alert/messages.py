@@ -1,7 +1,9 @@
 """Messages: an alert event (or a digest of them) as a title and a body in one of three formats.
 
 `text` for webhooks and anything plain, `markdown` (CommonMark) for chat (Slack, Teams,
-Discord...), `html` for email. Everything taken from the site or a report (council names,
+Discord...), `html` for email. Each kind of message has one sentence template, in plain words
+(`_facts`: a graded inspection, an area SEND inspection, a letter, a retraction); README's
+examples are their real output (tests/test_alert_readme.py). Everything taken from the site or a report (council names,
 listing titles, links) is escaped for the format, so it can never become markup, a link or a
 mention (@channel, @everyone, <!here>); Apprise is told the body's format.
 """
@@ -15,18 +17,24 @@ from urllib.parse import quote, urlsplit
 
 from etl import grades
 from etl.alert.events import AlertEvent
+from etl.graded import AREA_SEND_FRAMEWORKS
 from etl.grades import priority_action_count
 from etl.links import one_line, safe_link
 
+# each framework as a sentence names it, after "the"
 FRAMEWORK_LABELS = {
     "lac": "looked after children framework (2012–2013)",
     "sif": "single inspection framework (2013–2018)",
-    "ilacs_2018": "ILACS (2018 framework)",
-    "ilacs_2023": "ILACS (2023 framework)",
-    "ilacs_2026": "ILACS (2026 framework)",
-    "area_send_2016": "area SEND framework (2016)",
-    "area_send_2023": "area SEND framework (2023)",
+    "ilacs_2018": "ILACS framework of 2018",
+    "ilacs_2023": "ILACS framework of 2023",
+    "ilacs_2026": "ILACS framework of 2026",
+    "area_send_2016": "area SEND framework of 2016",
+    "area_send_2023": "area SEND framework of 2023",
 }
+# an area SEND inspection's outcome as the report words it
+OUTCOME_LABELS = {"positive": "positive experiences and outcomes",
+                  "inconsistent": "inconsistent experiences and outcomes",
+                  "systemic_failings": "widespread or systemic failings"}
 AREA_LABELS = {"lscb": "Local Safeguarding Children Board", "lac_capacity_to_improve": "capacity to improve",
                "area_send_outcome": "area SEND outcome"}
 KIND_LABELS = grades.LETTER_LABELS
@@ -54,6 +62,28 @@ def grade_label(grade: str) -> str:
 
 def day(value: date | None) -> str:
     return value.strftime("%-d %B %Y") if value else "date unknown"
+
+
+def days(start: date | None, end: date | None) -> str:
+    """A span of days as said aloud: "on 18 December 2019", "from 13 to 24 May 2019", "from
+    28 April to 2 May 2019", "from 5 December 2022 to 15 February 2023"; "up to" an end alone."""
+    if end is None:
+        return f"on {day(start)}" if start else "on dates not read"
+    if start is None:
+        return f"up to {day(end)}"
+    if start == end:
+        return f"on {day(end)}"
+    if (start.year, start.month) == (end.year, end.month):
+        return f"from {start.day} to {day(end)}"
+    if start.year == end.year:
+        return f"from {start.strftime('%-d %B')} to {day(end)}"
+    return f"from {day(start)} to {day(end)}"
+
+
+def published_span(values) -> str:
+    """The dates a set of publications spans: "on 3 March 2020", "from 14 January to 2 June 2020"."""
+    known = sorted(v for v in values if v)
+    return days(known[0], known[-1]) if known else "on dates unknown"
 
 
 # -- escaping ---------------------------------------------------------------------------
@@ -135,6 +165,8 @@ def event_title(event: AlertEvent, fmt: str) -> str:
 def title_text(event: AlertEvent, name=None) -> str:
     """The title as plain words (council name cleaned, not escaped; or through `name`)."""
     council = (name or clean)(event.council)
+    if event.framework in AREA_SEND_FRAMEWORKS and event.kind in ("grade_change", "inspection", "new_council"):
+        return _send_title(event, council)
     if event.kind == "grade_change":
         lead = _headline(event)
         more = len(event.changes) - 1
@@ -154,12 +186,39 @@ def title_text(event: AlertEvent, name=None) -> str:
         return f"Ofsted: {council} — {count} ({subject})"
     if event.kind in KIND_LABELS:
         focus = grades.looked_at(event.kind, event.visit_areas, event.visit_theme)
-        return f"Ofsted: {KIND_LABELS[event.kind]} of {council} published" + (f" — {focus}" if focus else "")
+        return (f"Ofsted: {KIND_LABELS[event.kind]} {_to(event.kind)} {council} published"
+                + (f" — {focus}" if focus else ""))
     lead = _lead_grade(event)
-    summary = f" — {area_label(lead[0])} {grade_label(lead[1])}" if lead else ""
+    summary = f"{area_label(lead[0])} {grade_label(lead[1])}" if lead else "no grade read"
     if event.kind == "new_council":
-        return f"Ofsted: first inspection of {council}{summary}"
-    return f"Ofsted: {council} inspected, no grade changed{summary}"
+        return f"Ofsted: {council} — first inspection on record: {summary}"
+    return f"Ofsted: {council} inspected, no grade changed — {summary}"
+
+
+def _outcome_change(event: AlertEvent):
+    return next((c for c in event.changes if c.area == "area_send_outcome"), None)
+
+
+def _outcome(event: AlertEvent) -> str | None:
+    """An area SEND report's outcome: held, or changed to."""
+    change = _outcome_change(event)
+    return change.grade if change else dict(event.held).get("area_send_outcome")
+
+
+def _send_title(event: AlertEvent, council: str) -> str:
+    """An area SEND inspection says its outcome ("widespread or systemic failings"), and where it
+    differs from the previous one, which that was; the first on record says so."""
+    said = OUTCOME_LABELS.get(_outcome(event), "no outcome read")
+    first = "first area SEND inspection on record" if _first_on_record(event) else "area SEND inspection"
+    change = _outcome_change(event)
+    before = (f", {'up' if change.direction == 'improved' else 'down'} from "
+              f"{OUTCOME_LABELS.get(change.previous_grade, change.previous_grade)}") if change else ""
+    return f"Ofsted: {council} — {first}: {said}{before}"
+
+
+def _to(kind: str | None) -> str:
+    """A visit is *to* a council; an inspection *of* one."""
+    return "to" if kind in ("focused_visit", "monitoring_visit") else "of"
 
 
 def _title(text: str, fmt: str) -> str:
@@ -181,38 +240,80 @@ def _lead_grade(event: AlertEvent):
     return next(((a, held[a]) for a in grades.HEADLINE_AREAS if a in held), next(iter(event.held), None))
 
 
+# -- the sentences, one template per kind of message (plain words; escaped by the builder) --
+def _where(event: AlertEvent) -> str:
+    """'Barnet (London, URN 80487)'."""
+    region = f"{clean(event.region)}, " if event.region else ""
+    return f"{clean(event.council)} ({region}URN {clean(event.urn)})"
+
+
 def _facts(event: AlertEvent) -> str:
-    """The report's framework, dates and publication in one sentence (plain words)."""
+    """What the message is about, in whole sentences: who inspected what and when, when it was
+    published, and the inspection before it."""
     if event.kind in KIND_LABELS or event.kind == "priority_action":
         return _letter_facts(event)
     if event.kind == "retraction":
-        return (f"A corrected reading of the report published on {day(event.published)} no longer supports "
-                f"these changes announced earlier; the council's ratings are as before them.")
-    dates = (f"{day(event.inspection_start)} to {day(event.inspection_end)}" if event.inspection_start
-             else f"ending {day(event.inspection_end)}")
-    return (f"{clean(event.council)} (URN {clean(event.urn)}): {framework_label(event.framework)}"
-            f" inspection {dates}, published {day(event.published)}.")
+        return (f"A corrected reading of the report on {_where(event)} published on {day(event.published)} no "
+                "longer supports these changes announced earlier; the council's ratings are as before them.")
+    if event.framework in AREA_SEND_FRAMEWORKS:
+        return _send_facts(event)
+    kind = f"a {event.inspection_type} inspection " if event.inspection_type else ""
+    return (f"Ofsted inspected children's services in {_where(event)} "
+            f"{days(event.inspection_start, event.inspection_end)}, {kind}under the "
+            f"{framework_label(event.framework)}, and published its report on {day(event.published)}. "
+            + _previous(event, "inspection"))
+
+
+def _spoken(listed: str | None) -> str | None:
+    """'a, b, c' -> 'a, b and c' (the labels hold no commas)."""
+    return " and ".join(listed.rsplit(", ", 1)) if listed else listed
+
+
+def _first_on_record(event: AlertEvent) -> bool:
+    return event.previous_inspection_end is None and event.previous_published is None and not event.changes
+
+
+def _previous(event: AlertEvent, what: str) -> str:
+    """The inspection before this one: when it ended, and under which framework if another."""
+    if _first_on_record(event):
+        return f"There is no earlier {what} on record."
+    under = ("" if event.previous_framework in (None, event.framework)
+             else f", under the {framework_label(event.previous_framework)},")
+    ended = (f"ended on {day(event.previous_inspection_end)}" if event.previous_inspection_end
+             else f"was published on {day(event.previous_published)}")
+    return f"The previous {what}{under} {ended}."
+
+
+def _send_facts(event: AlertEvent) -> str:
+    outcome = _outcome(event)
+    found = f" It found {OUTCOME_LABELS[outcome]}." if outcome in OUTCOME_LABELS else ""
+    return (f"Ofsted and the Care Quality Commission inspected the local area partnership's arrangements for "
+            f"children with special educational needs and disabilities in {_where(event)} "
+            f"{days(event.inspection_start, event.inspection_end)}, and published the report on "
+            f"{day(event.published)}.{found} " + _previous(event, "area SEND inspection"))
 
 
 def _letter_facts(event: AlertEvent) -> str:
     """A letter: its kind, council, visit dates and publication, what it looked at and whether it
-    set out areas for priority action (plain words)."""
-    kind = KIND_LABELS.get(event.letter_kind or event.kind, "letter")
-    listed = f" (listed as “{clean(event.title)}”)" if event.title else ""
-    visited = ""
-    if event.inspection_end:
-        visited = (f", visit {day(event.inspection_start)} to {day(event.inspection_end)}"
-                   if event.inspection_start and event.inspection_start != event.inspection_end
-                   else f", visit {day(event.inspection_end)}")
-    out = f"A {kind} of {clean(event.council)}{visited} was published on {day(event.published)}{listed}."
+    sets out areas for priority action (plain words)."""
+    kind = event.letter_kind or event.kind
+    label = KIND_LABELS.get(kind, "letter")
+    if event.inspection_end or event.inspection_start:
+        out = (f"Ofsted carried out a {label} {_to(kind)} {_where(event)} "
+               f"{days(event.inspection_start, event.inspection_end)}, and published its letter on "
+               f"{day(event.published)}.")
+    else:
+        out = f"Ofsted published its letter on a {label} {_to(kind)} {_where(event)} on {day(event.published)}."
+    if event.title:
+        out += f" The site lists it as “{clean(event.title)}”."
     if event.visit_areas is None:
         return out
-    focus = grades.visit_focus(event.visit_areas)
-    theme = grades.theme_label(event.visit_theme) if (event.letter_kind or event.kind) == "jtai" else None
+    focus = _spoken(grades.visit_focus(event.visit_areas))
+    theme = grades.theme_label(event.visit_theme) if kind == "jtai" else None
     focus = f"{theme} ({focus})" if theme and focus else theme or focus
     out += f" It looked at {focus}." if focus else " What it looked at could not be read from the letter."
     n = event.priority_actions
-    return out + (f" It sets out {priority_action_count(n)}." if n else " It set out no areas for priority action.")
+    return out + f" It sets out {priority_action_count(n) if n else 'no areas for priority action'}."
 
 
 def _framework_note(event: AlertEvent) -> str | None:
@@ -320,7 +421,7 @@ class _Text:
         lines = []
         for e in events:
             url = safe_url(e.url, self.allowed_hosts)
-            lines.append(self.esc(title_text(e).removeprefix("Ofsted: ")) + (f" — {self.link(url, 'report')}" if url else ""))
+            lines.append(self.esc(digest_line(e)) + (f" — {self.link(url, 'report')}" if url else ""))
         top = self.para(self.esc(heading))
         left = None if room is None else room - len(self.join([top])) - self.block_gap
         return self.join([top, self.fit("", lines, left, "see the view")])
@@ -374,9 +475,32 @@ _BUILDERS = {"text": _Text, "markdown": _Markdown, "html": _Html}
 # -- digests ----------------------------------------------------------------------------
 def render_digest(events: list[AlertEvent], fmt: str, cadence: str, period_start: date, period_end: date,
                   allowed_hosts=None, limit: int | None = None) -> Message:
-    """One message for a period: a line per event, oldest first (cut at a whole line to fit `limit`)."""
-    span = day(period_start) if cadence == "daily" else f"{day(period_start)} to {day(period_end)}"
+    """One message for a period (the days the pipeline first saw its events): headed by the days
+    its events were published, a line per event, oldest first (cut at a whole line to fit `limit`)."""
+    published = published_span(e.published for e in events)
     n = len(events)
-    title = _title(f"Ofsted {cadence} digest, {span}: {n} report{'s' if n != 1 else ''}", fmt)
-    heading = f"What Ofsted published about the councils you follow, {span}:"
+    title = _title(f"Ofsted {cadence} digest: {n} report{'s' if n != 1 else ''} published {published}", fmt)
+    dated = [e.published for e in events if e.published]
+    seen = f"on {day(period_start)}" if period_start == period_end else \
+        f"between {day(period_start)} and {day(period_end)}"
+    first_seen = "" if dated and period_start <= min(dated) and max(dated) <= period_end else \
+        f" (first seen {seen})"
+    heading = f"What Ofsted published about the councils you follow {published}{first_seen}:"
     return Message(title, _BUILDERS[fmt](allowed_hosts).digest(heading, events, _room(title, limit)), fmt)
+
+
+def digest_line(event: AlertEvent) -> str:
+    """One event in a digest (plain words): its publication date and title, the council's
+    region, when a grade change's previous inspection ended, and the areas for priority action a
+    letter sets out."""
+    council = (lambda name: f"{clean(name)} ({clean(event.region)})") if event.region else None
+    line = f"{day(event.published)}: {title_text(event, council).removeprefix('Ofsted: ')}"
+    before = event.previous_inspection_end or event.previous_published
+    if event.kind == "grade_change" and before:
+        line += f"; the previous inspection ended {day(before)}" if event.previous_inspection_end else \
+            f"; the previous inspection was published {day(before)}"
+    if event.priority_action_texts:
+        line += " — " + " ".join(f"“{clean(t)}”" for t in event.priority_action_texts)
+        unread = event.priority_actions - len(event.priority_action_texts)
+        line += f" (and {unread} more: see the letter)" if unread > 0 else ""
+    return line

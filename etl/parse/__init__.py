@@ -32,7 +32,8 @@ from etl.records import LETTER_KINDS, REQUIRED_AREAS, ListingMeta, ReportRecord
 
 __all__ = ["PARSER_VERSION", "parse_bytes", "parse_with_text", "parse_file", "parse_command"]
 
-PARSER_VERSION = "1.5.0"   # 1.4: every page's text kept for search; JTAIs read; 1.5: improvement points
+# 1.4: every page's text kept for search; JTAIs read; 1.5: improvement points; 1.6: ILACS inspection_type
+PARSER_VERSION = "1.6.0"
 log = logging.getLogger(__name__)
 
 
@@ -165,7 +166,8 @@ def _parse(data: bytes, source: str, meta: ListingMeta | None, settings: Setting
         inspection_start=reading.inspection_start, inspection_end=reading.inspection_end,
         lead_inspector=reading.lead_inspector, judgements=found.judgements,
         review_flags=tuple(found.flags), review_notes=tuple(found.notes), unread_areas=tuple(found.unread),
-        readings=found.readings, visit=reading.visit, improvements=improvements.items, **provenance)
+        readings=found.readings, visit=reading.visit, improvements=improvements.items,
+        inspection_type=reading.inspection_type, **provenance)
 
 
 def parse_file(path: str | Path, meta: ListingMeta | None = None,

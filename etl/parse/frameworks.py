@@ -37,6 +37,7 @@ class Reading:
     notes: list[str] = field(default_factory=list)     # non-blocking: the document counts
     visit: Visit | None = None                         # letters only
     dates_flagged: bool = False                        # the reader held it for its dates, saying why
+    inspection_type: str | None = None                 # ILACS only: short | standard (inspection_type)
 
 
 # --- recognition -------------------------------------------------------------------------
@@ -291,7 +292,29 @@ def read_ilacs(pdf: PdfText) -> Reading:
         r.framework = None
         r.flags.append("ILACS title but no judgement table recognised")
     r.expected = FRAMEWORK_AREAS.get(r.framework, ())
+    r.inspection_type, note = inspection_type(r.inspection_start, r.inspection_end) if r.framework else (None, None)
+    if note:
+        r.notes.append(note)
     return r
+
+
+# ILACS sets the length on site and the reports never print the word: a short inspection is
+# one week on site, a standard one two (Ofsted's statistics count by it)
+INSPECTION_WEEKS = {1: "short", 2: "standard"}
+
+
+def inspection_type(start: date | None, end: date | None) -> tuple[str | None, str | None]:
+    """An ILACS inspection's type from its on-site dates: the calendar weeks the span from the
+    first to the last day covers (up to 7 days: one week, short; 8 to 14: two, standard), and a
+    note where the span fits neither (None: dates not read, or a length of neither)."""
+    if start is None or end is None or end < start:
+        return None, None
+    days = (end - start).days + 1
+    weeks = -(-days // 7)
+    if weeks in INSPECTION_WEEKS:
+        return INSPECTION_WEEKS[weeks], None
+    return None, (f"inspection_type: on site {start.isoformat()} to {end.isoformat()} ({days} days),"
+                  " neither one week (short) nor two (standard)")
 
 
 def _layout_fallback(pdf: PdfText, r: Reading, keys: dict[str, str]) -> None:

@@ -116,8 +116,9 @@ def council(wh: Warehouse, urn: str) -> dict | None:
     if row is None:
         return None
     points = points_by_report(wh, urn)
-    latest = select(wh, "SELECT report_id, framework, inspection_end, published, report_url FROM latest_grades"
-                        " WHERE urn = ?", [urn])
+    latest = select(wh, "SELECT lg.report_id, lg.framework, lg.inspection_end, lg.published, lg.report_url,"
+                        " r.inspection_type FROM latest_grades lg LEFT JOIN reports r ON r.report_id = lg.report_id"
+                        " WHERE lg.urn = ?", [urn])
     visits = [{**v, "points": points.get(v["report_id"], ()), "texts": json.loads(v["priority_action_texts"] or "[]")}
               for v in select(
         wh, "SELECT report_id, kind, inspection_start, inspection_end, published, areas, theme, priority_actions,"
@@ -149,7 +150,7 @@ def council(wh: Warehouse, urn: str) -> dict | None:
                 " AND r.superseded_by IS NULL ORDER BY r.inspection_end", [urn, urn]),
         "publications": select(
             wh, "SELECT p.published, p.kind, p.title, p.url, r.framework, r.inspection_end, r.needs_review,"
-                " r.is_report FROM publications p LEFT JOIN reports r ON r.url = p.url AND r.superseded_by IS NULL"
+                " r.is_report, r.inspection_type FROM publications p LEFT JOIN reports r ON r.url = p.url AND r.superseded_by IS NULL"
                 " WHERE p.urn = ? ORDER BY p.published DESC, p.url", [urn]),
     }
 

@@ -285,6 +285,8 @@ def load_sample_before_008(wh, run_id: str = "run-1") -> None:
     now = datetime(2025, 1, 1)
     # today's loader writes publications.link_refused (012 adds it IF NOT EXISTS, so this is kept)
     wh.execute("ALTER TABLE publications ADD COLUMN IF NOT EXISTS link_refused TEXT")
+    # and reports.inspection_type (017 adds it IF NOT EXISTS too)
+    wh.execute("ALTER TABLE reports ADD COLUMN IF NOT EXISTS inspection_type TEXT")
     wh.insert_rows("councils", ("urn", "name", "url", "first_seen", "last_seen"),
                    [(c.urn, c.name, c.url, now, now) for c in sample_records()[0]])
     load_sample(wh, run_id, refresh=False, councils=False, letters_read=False)
