@@ -116,8 +116,8 @@ def council(wh: Warehouse, urn: str) -> dict | None:
     if row is None:
         return None
     points = points_by_report(wh, urn)
-    latest = select(wh, "SELECT report_id, framework, inspection_end, published, report_url FROM latest_grades"
-                        " WHERE urn = ?", [urn])
+    latest = select(wh, "SELECT report_id, framework, inspection_start, inspection_end, published, lead_inspector,"
+                        " report_url FROM latest_grades WHERE urn = ?", [urn])
     visits = [{**v, "points": points.get(v["report_id"], ()), "texts": json.loads(v["priority_action_texts"] or "[]")}
               for v in select(
         wh, "SELECT report_id, kind, inspection_start, inspection_end, published, areas, theme, priority_actions,"
@@ -127,15 +127,7 @@ def council(wh: Warehouse, urn: str) -> dict | None:
         "urn": row[0], "name": row[1], "url": row[2], "region": row[3],
         # what the latest graded inspection says must improve (none before one is read)
         "latest": {**latest[0], "points": points.get(latest[0]["report_id"], ())} if latest else None,
-        # (not the neighbour_ratings view: it builds latest_inspections twice, for one column;
-        # latest_grades is its stored base, where an ILACS 2026 council reads `not_judged`)
-        "neighbours": select(
-            wh, "SELECT n.neighbour_urn AS urn, COALESCE(c.name, rc.name) AS name,"
-                " lg.overall_effectiveness AS grade, lg.inspection_end"
-                " FROM ref_statistical_neighbours n JOIN ref_councils rc ON rc.urn = n.neighbour_urn"
-                " LEFT JOIN councils c ON c.urn = n.neighbour_urn"
-                " LEFT JOIN latest_grades lg ON lg.urn = n.neighbour_urn"
-                " WHERE n.urn = ? ORDER BY n.rank", [urn]),
+        "neighbours": neighbours(wh, urn),
         "current": {r["area"]: r for r in select(
             wh, "SELECT area, grade, framework, inspection_end, published, report_url"
                 " FROM current_ratings WHERE urn = ?", [urn])},
@@ -152,6 +144,23 @@ def council(wh: Warehouse, urn: str) -> dict | None:
                 " r.is_report FROM publications p LEFT JOIN reports r ON r.url = p.url AND r.superseded_by IS NULL"
                 " WHERE p.urn = ? ORDER BY p.published DESC, p.url", [urn]),
     }
+
+
+def neighbours(wh: Warehouse, urn: str) -> list[dict]:
+    """The council's statistical neighbours, closest first (DfE's rank), with their grade now in
+    every headline area, their area SEND outcome and when they were last inspected. (Not the
+    neighbour_ratings view: it builds latest_inspections twice; latest_grades is its stored base,
+    where an ILACS 2026 council reads `not_judged`.)"""
+    return select(
+        wh, "SELECT n.rank, n.neighbour_urn AS urn, COALESCE(c.name, rc.name) AS name, "
+            + ", ".join(f"lg.{a}" for a in MAIN_AREAS) + ", lg.framework, lg.inspection_end,"
+            " send.grade AS area_send_outcome"
+            " FROM ref_statistical_neighbours n JOIN ref_councils rc ON rc.urn = n.neighbour_urn"
+            " LEFT JOIN councils c ON c.urn = n.neighbour_urn"
+            " LEFT JOIN latest_grades lg ON lg.urn = n.neighbour_urn"
+            " LEFT JOIN rating_history send ON send.urn = n.neighbour_urn AND send.area = 'area_send_outcome'"
+            " AND send.is_current"
+            " WHERE n.urn = ? ORDER BY n.rank", [urn])
 
 
 def _area_keys(areas: str | None) -> list[str]:
