@@ -13,25 +13,10 @@ from etl.records import AREA_SEND_OUTCOMES, GRADES
 from etl.warehouse import Warehouse
 
 MAIN_AREAS = HEADLINE_AREAS  # the areas the pages show, in this order
-AREA_LABELS = {
-    "overall_effectiveness": "Overall effectiveness",
-    "impact_of_leaders": "Impact of leaders",
-    "help_and_protection": "Help and protection",
-    "in_care": "Children in care",
-    "care_leavers": "Care leavers",
-    "adoption_performance": "Adoption performance",
-    "lscb": "LSCB",
-    "lac_outcomes": "LAC outcomes",
-    "lac_capacity_to_improve": "LAC capacity to improve",
-    "lac_quality_of_provision": "LAC quality of provision",
-    "lac_leadership_management": "LAC leadership and management",
-    "area_send_outcome": "Area SEND outcome",
-    "priority_actions": "Areas for priority action in the last 12 months",
-}
+AREA_LABELS = {**grades.AREA_LABELS, "priority_actions": "Areas for priority action in the last 12 months"}
 KIND_LABELS = {kind: label.capitalize() for kind, label in grades.LETTER_LABELS.items()}
 # every kind of publication (etl.records.KINDS), as the search page's filter and hits name it
-PUBLICATION_KINDS = {"inspection": "Inspection report", **KIND_LABELS, "area_send": "Area SEND inspection",
-                     "other": "Other publication"}
+PUBLICATION_KINDS = grades.KIND_LABELS
 # the England map's choices beyond the headline areas: the area SEND outcome (its own scale) and
 # the areas for priority action set out in letters published in the last PRIORITY_ACTION_DAYS
 SEND_AREA, PRIORITY_AREA = "area_send_outcome", "priority_actions"
