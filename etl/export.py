@@ -19,9 +19,9 @@ from dataclasses import dataclass
 from datetime import date, datetime, timezone
 from typing import Iterable
 
+from etl import grades
 from etl.config import Settings
 from etl.freshness import freshness
-from etl import grades
 from etl.grades import HEADLINE_AREAS, STYLES
 from etl.links import safe_link
 from etl.warehouse import Warehouse, connect

@@ -6,14 +6,14 @@ import math
 from dataclasses import dataclass, field
 from datetime import date
 
+from etl import grades
 from etl.web.data import looked_at
 
 # grade -> rung on the step chart (adequate, 2012-13 only, sits where requires improvement does)
 GRADE_LEVEL = {"outstanding": 4, "good": 3, "requires_improvement": 2, "adequate": 2, "inadequate": 1}
 LEVEL_LABELS = {4: ("Outstanding",), 3: ("Good",), 2: ("Requires improvement", "or adequate (2012–13)"),
                 1: ("Inadequate",)}
-FRAMEWORK_SHORT = {"lac": "LAC", "sif": "SIF", "ilacs_2018": "ILACS 2018", "ilacs_2023": "ILACS 2023",
-                   "ilacs_2026": "ILACS 2026"}
+FRAMEWORK_SHORT = {f: label for f, label in grades.FRAMEWORK_LABELS.items() if not f.startswith("area_send")}
 # every framework as a page names it (the area SEND inspections beside the children's services ones)
 FRAMEWORK_LABELS = {**FRAMEWORK_SHORT, "area_send_2016": "Area SEND", "area_send_2023": "Area SEND"}
 VISIT_SHORT = {"focused_visit": "FV", "monitoring_visit": "MV", "jtai": "JTAI"}
