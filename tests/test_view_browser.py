@@ -162,7 +162,8 @@ def visit(driver, url: str, width: int):
 
 # every page of the view, as a person reaches it (name -> path)
 PAGES = {"england": "/", "england-send": "/?area=area_send_outcome", "england-priority": "/?area=priority_actions",
-         "councils": "/councils", "council": "/councils/80487", "changes": "/changes",
+         "councils": "/councils", "council": "/councils/80487", "council-successor": "/councils/2637539",
+         "changes": "/changes",
          "changes-london": "/changes?region=London", "england-over-time": "/england/over-time",
          "england-over-time-region": "/england/over-time?area=care_leavers&region=London&as_at=2019-03-31",
          "search-empty": "/search", "search": '/search?q="return home interviews"', "search-council": "/search?q=Barnt",
