@@ -1,8 +1,9 @@
 """The export stage: the warehouse's analyst tables and views as files analysts open directly.
 
 `ofsted-ratings.xlsx` (sheets Summary, History, Changes, Publications, Visits, Improvements,
-England over time, About), and one CSV and one Parquet file per dataset, named after its table or
-view. Every dataset is read in one snapshot, every file is written whole
+England over time, About), in words for people (headings, grades as Ofsted prints them, lists as
+lines), and one CSV and one Parquet file per dataset, named after its table or view, with the
+warehouse's keys for machines. Every dataset is read in one snapshot, every file is written whole
 (etl.landing.write_atomic) to a folder or any fsspec URL.
 CSV and xlsx cells that a spreadsheet would run as a formula are neutralised (in a CSV, under any
 common separator); a workbook cell longer than Excel holds is cut at a whole item, the CSV keeps it.
