@@ -1,8 +1,9 @@
 """The export stage: the warehouse's analyst tables and views as files analysts open directly.
 
 `ofsted-ratings.xlsx` (sheets Summary, History, Changes, Publications, Visits, Improvements,
-England over time, About), and one CSV and one Parquet file per dataset, named after its table or
-view. Every dataset is read in one snapshot, every file is written whole
+England over time, About), in words for people (headings, grades as Ofsted prints them, lists as
+lines), and one CSV and one Parquet file per dataset, named after its table or view, with the
+warehouse's keys for machines. Every dataset is read in one snapshot, every file is written whole
 (etl.landing.write_atomic) to a folder or any fsspec URL.
 CSV and xlsx cells that a spreadsheet would run as a formula are neutralised (in a CSV, under any
 common separator); a workbook cell longer than Excel holds is cut at a whole item, the CSV keeps it.
@@ -19,6 +20,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timezone
 from typing import Iterable
 
+from etl import grades
 from etl.config import Settings
 from etl.freshness import freshness
 from etl.grades import HEADLINE_AREAS, STYLES
@@ -59,11 +61,98 @@ def _columns(ds: "Dataset", names) -> "Dataset":
     return Dataset(ds.name, list(names), [tuple(r[i] for i in at) for r in ds.rows])
 
 
-# a sheet showing part of its dataset: England over time at quarter ends (the files: every month end)
-SHEET_ROWS = {"England over time": lambda ds: Dataset(ds.name, ds.columns, [
-    r for r in ds.rows if r[ds.columns.index("as_at")].month in (3, 6, 9, 12)]),
-    "Improvements": lambda ds: _columns(ds, SHEET_HEADINGS["Improvements"])}
-WRAP_COLUMNS = {"text"}   # long text, wrapped in a wide column
+def _england_quarters(ds: "Dataset") -> "Dataset":
+    """England over time at quarter ends that count anyone (the files: every month end),
+    overall effectiveness first, then the other headline areas, then the retired ones."""
+    at = {c: ds.columns.index(c) for c in ("as_at", "area", "group_name", "councils", "not_judged")}
+    order = {a: i for i, a in enumerate(HEADLINE_AREAS)}
+    rows = [r for r in ds.rows if r[at["as_at"]].month in (3, 6, 9, 12) and (r[at["councils"]] or r[at["not_judged"]])]
+    rows.sort(key=lambda r: (order.get(r[at["area"]], len(order)), r[at["area"]], r[at["group_name"]] != "England",
+                             r[at["group_name"]], r[at["as_at"]]))
+    return Dataset(ds.name, ds.columns, rows)
+
+
+# a sheet showing part of its dataset
+SHEET_ROWS = {"England over time": _england_quarters,
+              "Improvements": lambda ds: _columns(ds, SHEET_HEADINGS["Improvements"])}
+WRAP_COLUMNS = {"text", "focus", "title"}   # long text, wrapped in a wide column
+
+# -- the workbook in words: headings and values as people and Ofsted's reports say them; the CSV
+# and Parquet files keep the warehouse's keys (they are for machines)
+HEADINGS = {
+    "urn": "URN", "local_authority": "Council", "la_code": "LA code", "ons_code": "ONS code", "region": "Region",
+    "framework": "Framework", "inspection_start": "Inspection started", "inspection_end": "Inspection ended",
+    "published": "Published", "lead_inspector": "Lead inspector", "report_url": "Report", "url": "Link",
+    "area": "Area", "grade": "Grade", "previous_grade": "Previous grade", "direction": "Direction",
+    "previous_published": "Previous report published", "valid_from": "From", "valid_to": "Until",
+    "is_current": "Current", "report_id": "Report ID", "source_area": "Area as the framework names it",
+    "latest_report_id": "Latest report with this grade", "end_reason": "Why it ended", "change_id": "Change ID",
+    "days_since_inspection": "Days since the inspection", "latest_visit_kind": "Latest visit",
+    "latest_visit_published": "Latest visit published", "latest_visit_url": "Latest visit letter",
+    "area_send_outcome": "Area SEND outcome", "area_send_date": "Area SEND inspection ended",
+    "latest_visit_date": "Latest visit ended", "latest_visit_areas": "Latest visit looked at",
+    "latest_visit_priority_actions": "Latest visit: areas for priority action",
+    "latest_jtai_date": "Latest joint targeted area inspection", "latest_jtai_theme": "Latest JTAI theme",
+    "kind": "Kind", "title": "Title", "first_seen": "First listed", "first_seen_run": "First listed by run",
+    "last_seen": "Last listed", "link_refused": "Link refused because", "areas": "Looked at",
+    "priority_actions": "Areas for priority action", "priority_action_texts": "The areas for priority action",
+    "focus": "Focus as printed", "theme": "JTAI theme", "position": "Point", "text": "What needs to improve",
+    "group_name": "England or region", "as_at": "As at", "councils": "Councils graded",
+    "not_judged": "Not judged", "good_or_outstanding_pct": "Good or outstanding (%)",
+    **{g: grades.printed(g) for g in ("outstanding", "good", "requires_improvement", "inadequate")},
+}
+GRADE_VALUES = {"grade", "previous_grade", "area_send_outcome"}
+LIST_COLUMNS = {"areas", "latest_visit_areas", "priority_action_texts"}   # one line per item in the cell
+
+
+def heading(column: str) -> str:
+    """A column's heading in words: 'overall_effectiveness_direction' -> 'Overall effectiveness:
+    direction', 'previous_in_care' -> 'Children in care: previous grade'."""
+    if column in HEADINGS:
+        return HEADINGS[column]
+    if column in HEADLINE_AREAS:
+        return grades.area_label(column)
+    if column.removeprefix("previous_") in HEADLINE_AREAS:
+        return grades.area_label(column.removeprefix("previous_")) + ": previous grade"
+    if column.removesuffix("_direction") in HEADLINE_AREAS:
+        return grades.area_label(column.removesuffix("_direction")) + ": direction"
+    return column.replace("_", " ").capitalize()
+
+
+def _items(column: str, value) -> list[str]:
+    """A list cell's items: a letter's areas (comma-separated keys) in words, or a JSON list."""
+    if column == "priority_action_texts":
+        try:
+            items = json.loads(value)
+        except ValueError:   # not the list the warehouse stores: the text as it is
+            items = [value]
+        return [str(i) for i in (items if isinstance(items, list) else [items]) if i is not None]
+    focus = grades.visit_focus([a for a in value.split(",") if a])   # in words, in the view's order
+    return [item[:1].upper() + item[1:] for item in focus.split(", ")] if focus else []
+
+
+def in_words(column: str, value):
+    """A value as the workbook shows it: grades as Ofsted prints them, areas, frameworks, kinds and
+    themes in words, a list as lines in one cell (each line neutralised: pasted elsewhere, a line
+    becomes a cell). Numbers, dates and untrusted text pass as they are (`_write_cell`
+    neutralises the text)."""
+    if not isinstance(value, str):
+        return value
+    if _is_grade_column(column):
+        return grades.printed(value)
+    if column in ("area", "source_area"):
+        return grades.area_label(value)
+    if column == "framework":
+        return grades.FRAMEWORK_LABELS.get(value, value)
+    if column in ("kind", "latest_visit_kind"):
+        return grades.KIND_LABELS.get(value, value)
+    if column in ("theme", "latest_jtai_theme"):
+        return (grades.theme_label(value) or value).capitalize()
+    if column == "direction" or column.endswith("_direction") or column in ("end_reason", "inspection_type"):
+        return value.replace("_", " ").capitalize()
+    if column in LIST_COLUMNS:
+        return "\n".join(neutralise(i) for i in _items(column, value)) or None
+    return value
 
 ABOUT = {
     "Summary": "One row per council the Ofsted site lists: its latest graded inspection, the grade in each "
@@ -80,7 +169,8 @@ ABOUT = {
                     "current_improvements in the warehouse: each council's latest graded inspection's).",
     "England over time": "Councils by grade at each quarter end since 2012, in England and each region, for overall "
                          "effectiveness and every tracked area: each council's most recent inspection ended by "
-                         "then, as Ofsted's official statistics count (table grade_distribution: every month end).",
+                         "then, as Ofsted's official statistics count (table grade_distribution: every month end). "
+                         "Overall effectiveness first; a quarter that counts no council in the area is left out.",
 }
 SOURCES = [
     ("Inspection reports", "Ofsted, reports.ofsted.gov.uk. Crown copyright; Open Government Licence v3.0."),
@@ -97,32 +187,43 @@ COLUMN_NOTES = {
     "la_code": "DfE three-digit local authority code",
     "ons_code": "ONS GSS area code",
     "region": "ONS region name",
-    "framework": "inspection framework: lac, sif, ilacs_2018, ilacs_2023, ilacs_2026",
+    "framework": "inspection framework: LAC, SIF, ILACS 2018, ILACS 2023, ILACS 2026 (area SEND: Area SEND 2016, "
+                 "2023)",
     "area": "tracked judgement area (docs/warehouse.md: how areas line up across frameworks)",
-    "grade": "outstanding, good, adequate (2012-13), requires_improvement, inadequate; not_judged where the "
-             "framework does not judge the area",
+    "grade": "Outstanding, Good, Adequate (2012-13), Requires improvement to be good, Inadequate; Not judged where "
+             "the framework does not judge the area",
     "previous_grade": "the grade at the council's previous graded inspection",
-    "direction": "improved, declined or unchanged",
+    "direction": "Improved, Declined or Unchanged",
     "valid_from": "inspection end date of the report that set the grade",
     "valid_to": "end of the period (exclusive); empty while current",
     "inspection_type": "an ILACS inspection's length on site: short (one week) or standard (two); empty for other "
                        "frameworks and for a span of neither (docs/parsing.md)",
     "days_since_inspection": "days from the latest inspection's end to the extraction date",
     "report_url": "the report file on files.ofsted.gov.uk",
-    "area_send_outcome": "the latest area SEND inspection's outcome (since 2023): positive, inconsistent or "
-                         "systemic_failings; its own scale, never compared with the grades",
+    "area_send_outcome": "the latest area SEND inspection's outcome (since 2023): positive experiences and "
+                         "outcomes, inconsistent experiences and outcomes, or widespread and/or systemic failings; "
+                         "its own scale, never compared with the grades",
     "area_send_date": "end of the area SEND inspection that set the outcome",
-    "areas": "what a letter says the visit looked at: help_and_protection, in_care, care_leavers, "
-             "impact_of_leaders (sorted, comma-separated; empty where the letter states no focus that could be read)",
+    "areas": "what a letter says the visit looked at: help and protection, children in care, care leavers, the "
+             "impact of leaders (one a line; empty where the letter states no focus that could be read)",
+    "priority_action_texts": "the areas for priority action the letter sets out, one a line (the first sentence of "
+                             "each)",
     "priority_actions": "the number of areas for priority action the letter sets out (0: none)",
     "latest_visit_date, latest_visit_areas, latest_visit_priority_actions":
         "the latest focused or monitoring visit's end date, what it looked at, its areas for priority action",
     "position, text": "an improvement point's place in its document's list (1 first) and its words, on one line",
     "group_name, as_at": "England over time: England or a region, as at this date",
     "councils ... not_judged": "councils graded in the area (adequate counted as requires improvement), by grade; "
-                               "not_judged: councils whose latest inspection does not judge the area (ILACS 2026: "
+                               "Not judged: councils whose latest inspection does not judge the area (ILACS 2026: "
                                "overall effectiveness), out of the percentage",
 }
+KEYS_NOTE = ("This workbook is for people: its headings, grades (as Ofsted prints them: \"Requires improvement "
+             "to be good\"), areas, frameworks and kinds are in words, and a list (a letter's areas for priority "
+             "action, what a visit looked at) is one line per item in its cell. The CSV and Parquet files are for "
+             "machines: they keep the warehouse's keys, as the columns below name them: column names "
+             "(overall_effectiveness_direction), grades (requires_improvement), areas and frameworks "
+             "(help_and_protection, ilacs_2023), a letter's areas comma-separated and its areas for priority "
+             "action as a JSON list (priority_action_texts).")
 # values written as links in the workbook
 LINK_COLUMNS = {"report_url", "latest_visit_url", "url"}
 XLSX_MAX_URL = 2079  # longer links Excel cannot hold: written as text
@@ -173,10 +274,12 @@ def neutralise_field(value):
 
 def fit_cell(text: str, limit: int = XLSX_MAX_CELL) -> str:
     """Text as a workbook cell holds it: whole when it fits, else cut at a whole item (a JSON
-    array's element, else a word) and marked CUT_NOTE, never mid-structure."""
+    array's element, a line, else a word) and marked CUT_NOTE, never mid-structure."""
     if len(text) <= limit:
         return text
     room = limit - len(CUT_NOTE) - 4
+    if "\n" in text[:room]:
+        return text[:room].rsplit("\n", 1)[0] + "\n" + CUT_NOTE
     try:
         items = json.loads(text)
     except ValueError:
@@ -272,31 +375,32 @@ def _formats(book) -> dict:
 
 
 def _is_grade_column(name: str) -> bool:
-    return (name in ("grade", "previous_grade", "area_send_outcome")
-            or name.removeprefix("previous_") in HEADLINE_AREAS)
+    return name in GRADE_VALUES or name.removeprefix("previous_") in HEADLINE_AREAS
 
 
 def _write_sheet(ws, ds: Dataset, formats: dict, allowed_hosts: tuple[str, ...] = (),
                  headings: dict[str, str] | None = None) -> None:
-    """Header = the dataset's column names (or their `headings`); frozen, filtered; grades
-    coloured; links clickable; long text wrapped."""
-    header = [(headings or {}).get(c, c) for c in ds.columns]
+    """Header = the columns in words (or the sheet's `headings`); frozen, filtered; values in
+    words, grades coloured; links clickable; long text and lists wrapped."""
+    header = [(headings or {}).get(c) or heading(c) for c in ds.columns]
     ws.write_row(0, 0, header, formats["header"])
-    kinds = [("grade" if _is_grade_column(c) else "link" if c in LINK_COLUMNS else "wrap" if c in WRAP_COLUMNS
-              else None) for c in ds.columns]
-    widths = [80 if kind == "wrap" else max(len(h), 8) for kind, h in zip(kinds, header)]
+    kinds = [("grade" if _is_grade_column(c) else "link" if c in LINK_COLUMNS
+              else "wrap" if c in WRAP_COLUMNS or c in LIST_COLUMNS else None) for c in ds.columns]
+    widths = [min(max(len(h), 8), 30) for h in header]
     for r, row in enumerate(ds.rows, 1):
         for c, value in enumerate(row):
-            if value is not None:
-                _write_cell(ws, r, c, value, kinds[c], formats, allowed_hosts)
-                widths[c] = max(widths[c], min(len(str(value)), 60))
+            shown = None if value is None else in_words(ds.columns[c], value)
+            if shown is not None:
+                _write_cell(ws, r, c, shown, kinds[c], formats, allowed_hosts, look=value)
+                widths[c] = max(widths[c], min(max(len(line) for line in str(shown).split("\n") or [""]), 60))
     for c, width in enumerate(widths):
-        ws.set_column(c, c, width + 2)
+        ws.set_column(c, c, (80 if kinds[c] == "wrap" and width >= 60 else width) + 2)
     ws.freeze_panes(1, 2 if ds.columns[:2] == ["urn", "local_authority"] else 1)
     ws.autofilter(0, 0, max(len(ds.rows), 1), len(ds.columns) - 1)
 
 
-def _write_cell(ws, r: int, c: int, value, kind: str | None, formats: dict, allowed_hosts=()) -> None:
+def _write_cell(ws, r: int, c: int, value, kind: str | None, formats: dict, allowed_hosts=(), look=None) -> None:
+    """One cell; `look`: the stored value a grade cell is coloured by (its key)."""
     if isinstance(value, datetime):
         ws.write_datetime(r, c, value, formats["datetime"])
     elif isinstance(value, date):
@@ -304,8 +408,9 @@ def _write_cell(ws, r: int, c: int, value, kind: str | None, formats: dict, allo
     elif kind == "link" and safe_link(value, allowed_hosts) and len(value) <= XLSX_MAX_URL:
         ws.write_url(r, c, value, formats["link"], string=value)
     elif isinstance(value, str):  # never write(): it would turn "=..." into a formula
-        look = formats.get(value) if kind == "grade" else formats["wrap"] if kind == "wrap" else None
-        ws.write_string(r, c, fit_cell(neutralise(value)), look)
+        style = formats.get(look if look is not None else value) if kind == "grade" else \
+            formats["wrap"] if kind == "wrap" else None
+        ws.write_string(r, c, fit_cell(neutralise(value)), style)
     else:
         ws.write(r, c, value)
 
@@ -333,21 +438,28 @@ def _write_about(ws, datasets: dict[str, Dataset], about: list[tuple[str, str]],
         ws.write(r, 0, source, formats["wrap"])
         ws.write_string(r, 1, licence, formats["wrap"])
     r += 2
-    ws.write_row(r, 0, ["Column", "Meaning"], formats["header"])
+    ws.write(r, 0, "Words and keys", formats["bold"])
+    ws.write_string(r, 1, KEYS_NOTE, formats["wrap"])
+    r += 2
+    ws.write_row(r, 0, ["Column", "Meaning", "Key in the CSV and Parquet files"], formats["header"])
     for column, meaning in COLUMN_NOTES.items():
         r += 1
-        ws.write(r, 0, column, formats["bold"])
+        ws.write(r, 0, " … ".join(", ".join(heading(k) for k in part.split(", ")) for part in column.split(" ... ")),
+                 formats["bold"])
         ws.write_string(r, 1, meaning, formats["wrap"])
+        ws.write_string(r, 2, column)
     r += 1
-    ws.write(r, 0, "previous_<area>, <area>_direction", formats["bold"])
+    ws.write(r, 0, "<area>: previous grade, <area>: direction", formats["bold"])
     ws.write_string(r, 1, "the grade held the day before the latest inspection, and improved / declined / "
                           "unchanged since", formats["wrap"])
+    ws.write_string(r, 2, "previous_<area>, <area>_direction")
     r += 2
-    ws.write_row(r, 0, ["Grade", "Colour"], formats["header"])
-    for grade, style in STYLES.items():
+    ws.write_row(r, 0, ["Grade", "As the files give it"], formats["header"])
+    for grade in STYLES:
         r += 1
-        ws.write_string(r, 0, grade, formats[grade])
-        ws.write_string(r, 1, style.label)
+        ws.write_string(r, 0, grades.printed(grade), formats[grade])
+        ws.write_string(r, 1, grade)
+    ws.set_column(2, 2, 40)
 
 
 # -- the stage -------------------------------------------------------------------------

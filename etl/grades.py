@@ -77,6 +77,47 @@ HEADLINE_AREAS: tuple[str, ...] = ("overall_effectiveness", "impact_of_leaders",
                                    "care_leavers")
 
 
+# every tracked area as a page or a sheet names it
+AREA_LABELS: dict[str, str] = {
+    "overall_effectiveness": "Overall effectiveness",
+    "impact_of_leaders": "Impact of leaders",
+    "help_and_protection": "Help and protection",
+    "in_care": "Children in care",
+    "care_leavers": "Care leavers",
+    "adoption_performance": "Adoption performance",
+    "lscb": "LSCB",
+    "lac_outcomes": "LAC outcomes",
+    "lac_capacity_to_improve": "LAC capacity to improve",
+    "lac_quality_of_provision": "LAC quality of provision",
+    "lac_leadership_management": "LAC leadership and management",
+    "area_send_outcome": "Area SEND outcome",
+}
+FRAMEWORK_LABELS: dict[str, str] = {"lac": "LAC", "sif": "SIF", "ilacs_2018": "ILACS 2018", "ilacs_2023": "ILACS 2023",
+                                    "ilacs_2026": "ILACS 2026", "area_send_2016": "Area SEND 2016",
+                                    "area_send_2023": "Area SEND 2023"}
+# every kind of publication (etl.records.KINDS) in words
+KIND_LABELS: dict[str, str] = {"inspection": "Inspection report",
+                               **{k: v.capitalize() for k, v in LETTER_LABELS.items()},
+                               "area_send": "Area SEND inspection", "other": "Other publication"}
+# a grade as Ofsted's reports print it, where that is longer than the badge's label
+PRINTED: dict[str, str] = {"requires_improvement": "Requires improvement to be good",
+                           "positive": "Positive experiences and outcomes",
+                           "inconsistent": "Inconsistent experiences and outcomes",
+                           "systemic_failings": "Widespread and/or systemic failings"}
+
+
+def area_label(area: str) -> str:
+    return AREA_LABELS.get(area, area.replace("_", " ").capitalize())
+
+
+def printed(grade: str | None) -> str:
+    """'requires_improvement' -> 'Requires improvement to be good', as the reports print it;
+    unknown values in words ('not_read' -> 'Not read'); None -> ''."""
+    if grade is None:
+        return ""
+    return PRINTED.get(grade) or (STYLES[grade].label if grade in STYLES else grade.replace("_", " ").capitalize())
+
+
 def label(grade: str | None) -> str:
     """'requires_improvement' -> 'Requires improvement'; unknown values pass through; None -> ''."""
     if grade is None:

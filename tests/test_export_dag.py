@@ -8,6 +8,7 @@ from datetime import date
 import pandas as pd
 import pytest
 
+from etl import export
 from etl.warehouse import connect
 from tests.support.airflow_fixtures import run_dag
 from tests.support.fakesite import FakeOfstedSite
@@ -39,8 +40,9 @@ def test_export_dag_after_an_ingest(airflow_home, tmp_path):
     with connect(warehouse) as wh:
         names, rows = wh.query("SELECT urn, local_authority, region, overall_effectiveness, help_and_protection,"
                                " lead_inspector FROM latest_inspections ORDER BY local_authority")
-    got = sheet[names].astype(object).where(sheet[names].notna(), None).values.tolist()
-    assert got == [list(r) for r in rows]
-    assert got[0] == ["80487", "Barnet", "London", "good", "requires_improvement", "Pat Inspector"]
+    headings = [export.heading(n) for n in names]   # the workbook in words
+    got = sheet[headings].astype(object).where(sheet[headings].notna(), None).values.tolist()
+    assert got == [[export.in_words(n, v) for n, v in zip(names, r)] for r in rows]
+    assert got[0] == ["80487", "Barnet", "London", "Good", "Requires improvement to be good", "Pat Inspector"]
     assert got[1][:4] == ["2733698", "Westmorland and Furness", "North West", None]
     assert len(pd.read_parquet(tmp_path / "out" / "rating_history.parquet")) == summary["rows"]["rating_history"]

@@ -251,8 +251,9 @@ def test_the_exports_carry_every_current_point_with_readable_headers_and_formula
                                            "Point", "What needs to improve", "Report"]
     body = [[c.value for c in row] for row in sheet.iter_rows(min_row=2)]
     assert [(r[1], r[2], r[6], r[7]) for r in body] == [
-        ("1", "inspection", 1, "'=HYPERLINK(\"http://evil.example\",\"x\")"), ("1", "inspection", 2, POINTS[0]),
-        ("1", "inspection", 3, POINTS[1]), ("1", "focused_visit", 1, "'@SUM(A1) the letter's point.")]
+        ("1", "Inspection report", 1, "'=HYPERLINK(\"http://evil.example\",\"x\")"),
+        ("1", "Inspection report", 2, POINTS[0]), ("1", "Inspection report", 3, POINTS[1]),
+        ("1", "Focused visit", 1, "'@SUM(A1) the letter's point.")]
     assert all(sheet.cell(r, 8).data_type == "s" for r in range(2, 6))     # text, never a formula
     assert sheet.cell(2, 8).alignment.wrap_text and sheet.column_dimensions["H"].width > 60
     assert sheet.cell(2, 9).hyperlink.target == latest.url and sheet.cell(2, 5).value.date() == date(2024, 3, 8)

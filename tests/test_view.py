@@ -109,7 +109,15 @@ def test_council_page_tells_the_story(client):
     publications = table_rows(page, "section[aria-labelledby=pubs] table")
     assert len(publications) == 5 and any(r[1] == "focused visit" and r[2] == "not graded" for r in publications)
     neighbours = table_rows(page, "section[aria-labelledby=neighbours] table")
-    assert len(neighbours) == 10  # DfE's ten statistical neighbours
+    assert len(neighbours) == 10  # DfE's ten statistical neighbours, closest first
+    assert [r[1] for r in neighbours] == [str(n) for n in range(1, 11)]
+    head = [th.get_text(strip=True) for th in page.select("section[aria-labelledby=neighbours] thead th")]
+    assert head == ["Council", "Rank", "Overall effectiveness", "Impact of leaders", "Help and protection",
+                    "Children in care", "Care leavers", "Area SEND outcome", "Last inspected"]
+    facts = dict(zip([dt.get_text(strip=True) for dt in page.select("dl.facts dt")],
+                     [dd.get_text(strip=True) for dd in page.select("dl.facts dd")]))
+    assert facts["Lead inspector"] == "A Inspector"   # the latest graded inspection's
+    assert facts["Framework"] == "ILACS 2023" and facts["Inspected"] == "2024-02-26 to 2024-03-08, published 2024-04-17"
     assert client.get("/councils/99999999").status_code == 404
 
 
@@ -245,7 +253,8 @@ def test_successor_shows_its_predecessors_history_and_ilacs_2026_reads_not_judge
     assert not [h for h in hexes if h["href"].endswith("/councils/121939")]  # abolished: no cell
     # a neighbour's page: not judged (not "no data"), with when it was inspected
     neighbours = table_rows(soup(client.get("/councils/80484")), "section[aria-labelledby=neighbours] table")
-    assert ["North Northamptonshire", "Not judged", "2026-06-05"] in neighbours
+    north = next(r for r in neighbours if r[0] == "North Northamptonshire")
+    assert north[2:] == ["Not judged", "Good", "Good", "Good", "Good", "No data", "2026-06-05 ILACS 2026"]
 
 
 def test_a_warehouse_without_schema_answers_503_with_the_remedy(empty_warehouse):
@@ -327,6 +336,12 @@ def test_england_over_time_chart_as_at_movement_and_csv(client):
     assert chart["role"] == "img" and chart.title.get_text().startswith("Overall effectiveness")
     assert {p["class"][1] for p in chart.select("polygon.band")} == {"fill-outstanding", "fill-good",
                                                                       "fill-requires_improvement", "fill-inadequate"}
+    # three councils at most: every month greyed out, its counts said (along the top at 31 March, per month on hover)
+    assert all("few" in p["class"] for p in chart.select("polygon.band"))
+    march14 = next(r for r in chart.select("rect.month") if r.title.get_text().startswith("2014-03-31"))
+    assert march14.title.get_text() == ("2014-03-31: 1 council graded (0 outstanding, 0 good, 0 requires improvement,"
+                                        " 1 inadequate), fewer than 10: greyed out")
+    assert "few" in march14["class"] and [t.get_text() for t in chart.select("text.count")][:2] == ["1", "1"]
     march = table_rows(page, "details.history table")  # the chart's text alternative
     assert march[0] == ["2014-03-31", "1", "0", "0", "0", "1", "0", "0.0%"]  # Barnet's SIF inadequate
     assert ["2024-03-31", "3", "1", "0", "1", "1", "0", "33.3%"] in march
@@ -353,3 +368,27 @@ def test_england_over_time_chart_as_at_movement_and_csv(client):
     for bad in ({"area": "nonsense"}, {"region": "Atlantis"}, {"as_at": "31/03/2024"}):
         assert client.get("/england/over-time", params=bad).status_code == 400, bad
     assert client.get("/england/over-time.csv", params={"area": "area_send_outcome"}).status_code == 400
+
+
+def test_the_share_chart_greys_out_months_with_few_councils_graded():
+    """December 2013 with 4 councils graded ("50% good") is greyed out, not drawn as shares of
+    England; from 10 councils the bands are shares; the bands stay joined where that changes."""
+    from datetime import date
+
+    from etl.web.charts import FEW_GRADED, share_chart
+
+    def month(day, good, ri):
+        return {"as_at": day, "councils": good + ri, "outstanding": 0, "good": good, "requires_improvement": ri,
+                "inadequate": 0, "not_judged": 0}
+
+    rows = [month(date(2013, 11, 30), 0, 0), month(date(2013, 12, 31), 2, 2), month(date(2014, 1, 31), 2, 3),
+            month(date(2014, 2, 28), 6, 6), month(date(2014, 3, 31), 6, 7)]
+    chart = share_chart(rows, width=900)
+    good = next(b for b in chart["bands"] if b["grade"] == "good")["polygons"]
+    assert [p["few"] for p in good] == [True, False] and FEW_GRADED == 10
+    first_x = lambda p: p["points"].split()[0].split(",")[0]  # noqa: E731
+    greyed_end = good[0]["points"].split()[1].split(",")[0]
+    assert first_x(good[1]) == greyed_end   # the shares start where the grey ends: no gap
+    assert [m["few"] for m in chart["months"]] == [True, True, True, False, False]
+    assert chart["counts"] == [{"x": chart["months"][-1]["x"] + chart["months"][-1]["width"], "councils": 13,
+                                "few": False}]

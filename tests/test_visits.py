@@ -124,20 +124,22 @@ def test_the_exports_carry_the_visits_and_the_new_summary_columns(wh, warehouse_
     assert "Visits" in book.sheetnames
     visits = book["Visits"]
     header = [c.value for c in visits[1]]
-    assert header[:10] == ["report_id", "urn", "kind", "inspection_start", "inspection_end", "published",
-                           "lead_inspector", "areas", "priority_actions", "url"]
+    assert header[:10] == ["Report ID", "URN", "Kind", "Inspection started", "Inspection ended", "Published",
+                           "Lead inspector", "Looked at", "Areas for priority action", "Link"]
     row = dict(zip(header, [c.value for c in visits[2]]))
-    assert (row["areas"], row["priority_actions"]) == ("care_leavers,in_care", 1)
-    assert row["priority_action_texts"] == '["=HYPERLINK(x)"]' and visits.cell(2, 11).data_type == "s"
+    assert (row["Kind"], row["Looked at"], row["Areas for priority action"]) == (
+        "Focused visit", "Children in care\nCare leavers", 1)   # in words, a line each
+    texts = header.index("The areas for priority action") + 1
+    assert row["The areas for priority action"] == "'=HYPERLINK(x)" and visits.cell(2, texts).data_type == "s"
     summary = book["Summary"]
     cells = dict(zip([c.value for c in summary[1]], [c for c in summary[2]]))
-    assert cells["area_send_outcome"].value == "systemic_failings"
-    assert cells["area_send_outcome"].fill.fgColor.rgb.endswith("D4351C")  # coloured as its scale's worst
-    assert (cells["latest_visit_areas"].value, cells["latest_visit_priority_actions"].value) == (
-        "care_leavers,in_care", 1)
+    assert cells["Area SEND outcome"].value == "Widespread and/or systemic failings"
+    assert cells["Area SEND outcome"].fill.fgColor.rgb.endswith("D4351C")  # coloured as its scale's worst
+    assert (cells["Latest visit looked at"].value, cells["Latest visit: areas for priority action"].value) == (
+        "Children in care\nCare leavers", 1)
     frame = pd.read_parquet(tmp_path / "out" / "visits.parquet")
     assert list(frame["areas"]) == ["care_leavers,in_care"] and list(frame["priority_actions"]) == [1]
-    assert "theme" in header and "theme" in frame.columns   # a JTAI's theme (null here: a focused visit)
+    assert "JTAI theme" in header and "theme" in frame.columns   # a JTAI's theme (null here: a focused visit)
     assert "theme" in (tmp_path / "out" / "visits.csv").read_text().splitlines()[0].split(",")
     assert (tmp_path / "out" / "visits.csv").read_text().count("\n") == 2
 

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from datetime import date
 
 from etl.graded import FOUR_POINT, ON_FOUR_POINT
+from etl import grades
 from etl.web.data import looked_at
 
 # grade -> rung on the step chart, the four-point scale's (adequate, 2012-13 only, sits where
@@ -14,8 +15,7 @@ from etl.web.data import looked_at
 GRADE_LEVEL = {g: len(FOUR_POINT) - FOUR_POINT.index(ON_FOUR_POINT[g]) for g in ON_FOUR_POINT}
 LEVEL_LABELS = {4: ("Outstanding",), 3: ("Good",), 2: ("Requires improvement", "or adequate (2012–13)"),
                 1: ("Inadequate",)}
-FRAMEWORK_SHORT = {"lac": "LAC", "sif": "SIF", "ilacs_2018": "ILACS 2018", "ilacs_2023": "ILACS 2023",
-                   "ilacs_2026": "ILACS 2026"}
+FRAMEWORK_SHORT = {f: label for f, label in grades.FRAMEWORK_LABELS.items() if not f.startswith("area_send")}
 # every framework as a page names it (the area SEND inspections beside the children's services ones)
 FRAMEWORK_LABELS = {**FRAMEWORK_SHORT, "area_send_2016": "Area SEND", "area_send_2023": "Area SEND"}
 VISIT_SHORT = {"focused_visit": "FV", "monitoring_visit": "MV", "jtai": "JTAI"}
@@ -128,11 +128,18 @@ def _stagger(marks: list[dict], label_width: float = 72) -> None:
 SHARE_BANDS = ("outstanding", "good", "requires_improvement", "inadequate")
 
 
+# a month with fewer councils graded than this is greyed out: shares of a handful say little
+# (December 2013: 4 councils, "50% good")
+FEW_GRADED = 10
+
+
 def share_chart(rows: list[dict], *, mark: date | None = None, width: int = 900, start_year: int = 2012) -> dict:
     """grade_distribution rows (as_at, councils, a count per grade), oldest first -> one stacked
     band per grade, its share of the councils graded at each month end (months with none graded
-    leave a gap); `mark`: a date to draw a vertical line at."""
-    left, right, top, height = 48, 16, 12, 240
+    leave a gap; months with fewer than FEW_GRADED are greyed out), the councils graded at each
+    31 March along the top, and a hover target per month with its counts; `mark`: a date to
+    draw a vertical line at."""
+    left, right, top, height = 56, 16, 30, 240
     bottom = top + height
     last = max([r["as_at"] for r in rows] + [mark or date(start_year, 12, 31)])
     t0, t1 = date(start_year, 1, 1).toordinal(), date(last.year + 1, 1, 1).toordinal()
@@ -143,28 +150,52 @@ def share_chart(rows: list[dict], *, mark: date | None = None, width: int = 900,
     def y(share: float) -> float:
         return round(bottom - height * share, 1)
 
-    runs, run = [], []  # runs of consecutive months with councils graded
-    for r in rows:
-        if r["councils"]:
-            run.append(r)
-        elif run:
-            runs.append(run)
-            run = []
-    if run:
-        runs.append(run)
+    runs = _runs(rows)
     bands = []
     for grade in SHARE_BANDS:
         below = SHARE_BANDS[:SHARE_BANDS.index(grade)]
         polygons = []
-        for run in runs:
+        for few, run in runs:
             lower = [(x(r["as_at"]), y(sum(r[g] for g in below) / r["councils"])) for r in run]
             upper = [(x(r["as_at"]), y(sum(r[g] for g in (*below, grade)) / r["councils"])) for r in run]
-            polygons.append(" ".join(f"{px},{py}" for px, py in upper + lower[::-1]))
+            polygons.append({"points": " ".join(f"{px},{py}" for px, py in upper + lower[::-1]),
+                             "few": few})
         bands.append({"grade": grade, "polygons": polygons})
+    months, previous = [], None
+    for r in rows:   # each month from the end of the one before to its own end
+        x1 = x(r["as_at"])
+        x0 = x(previous) if previous else x1 - (width - left - right) / ((t1 - t0) / 30.4)
+        months.append({"x": round(x0, 1), "width": round(x1 - x0, 1), "row": r, "few": r["councils"] < FEW_GRADED})
+        previous = r["as_at"]
+    counts = [{"x": x(r["as_at"]), "councils": r["councils"], "few": r["councils"] < FEW_GRADED}
+              for r in rows if r["as_at"].month == 3 and r["councils"]]
     return {"width": width, "height": bottom + 28, "left": left, "right": width - right, "top": top,
-            "bottom": bottom, "bands": bands, "mark": x(mark) if mark else None,
+            "bottom": bottom, "bands": bands, "mark": x(mark) if mark else None, "months": months,
+            "counts": counts, "few": FEW_GRADED,
             "gridlines": [{"y": y(p / 100), "label": f"{p}%"} for p in (0, 25, 50, 75, 100)],
             "years": [{"x": x(date(yr, 1, 1)), "year": yr} for yr in range(start_year, last.year + 1)]}
+
+
+def _runs(rows: list[dict]) -> list[tuple[bool, list[dict]]]:
+    """Runs of consecutive months with councils graded, each (greyed out, its months), split
+    where the count crosses FEW_GRADED; the month before a split starts the next run too, so
+    the bands stay joined."""
+    runs, run, few = [], [], False
+    for r in rows:
+        if not r["councils"]:
+            if run:
+                runs.append((few, run))
+            run = []
+            continue
+        if run and (r["councils"] < FEW_GRADED) != few:
+            runs.append((few, run))
+            run = [run[-1]]
+        if len(run) <= 1:   # a run starts here: greyed out or not by this month's count
+            few = r["councils"] < FEW_GRADED
+        run.append(r)
+    if run:
+        runs.append((few, run))
+    return runs
 
 
 def year_bars(counts: dict[str, int], *, height: int = 90, bar: int = 26, gap: int = 6) -> dict:

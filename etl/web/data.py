@@ -13,25 +13,10 @@ from etl.records import AREA_SEND_OUTCOMES, GRADES
 from etl.warehouse import Warehouse
 
 MAIN_AREAS = HEADLINE_AREAS  # the areas the pages show, in this order
-AREA_LABELS = {
-    "overall_effectiveness": "Overall effectiveness",
-    "impact_of_leaders": "Impact of leaders",
-    "help_and_protection": "Help and protection",
-    "in_care": "Children in care",
-    "care_leavers": "Care leavers",
-    "adoption_performance": "Adoption performance",
-    "lscb": "LSCB",
-    "lac_outcomes": "LAC outcomes",
-    "lac_capacity_to_improve": "LAC capacity to improve",
-    "lac_quality_of_provision": "LAC quality of provision",
-    "lac_leadership_management": "LAC leadership and management",
-    "area_send_outcome": "Area SEND outcome",
-    "priority_actions": "Areas for priority action in the last 12 months",
-}
+AREA_LABELS = {**grades.AREA_LABELS, "priority_actions": "Areas for priority action in the last 12 months"}
 KIND_LABELS = {kind: label.capitalize() for kind, label in grades.LETTER_LABELS.items()}
 # every kind of publication (etl.records.KINDS), as the search page's filter and hits name it
-PUBLICATION_KINDS = {"inspection": "Inspection report", **KIND_LABELS, "area_send": "Area SEND inspection",
-                     "other": "Other publication"}
+PUBLICATION_KINDS = grades.KIND_LABELS
 # the England map's choices beyond the headline areas: the area SEND outcome (its own scale) and
 # the areas for priority action set out in letters published in the last PRIORITY_ACTION_DAYS
 SEND_AREA, PRIORITY_AREA = "area_send_outcome", "priority_actions"
@@ -116,9 +101,9 @@ def council(wh: Warehouse, urn: str) -> dict | None:
     if row is None:
         return None
     points = points_by_report(wh, urn)
-    latest = select(wh, "SELECT lg.report_id, lg.framework, lg.inspection_end, lg.published, lg.report_url,"
-                        " r.inspection_type FROM latest_grades lg LEFT JOIN reports r ON r.report_id = lg.report_id"
-                        " WHERE lg.urn = ?", [urn])
+    latest = select(wh, "SELECT lg.report_id, lg.framework, lg.inspection_start, lg.inspection_end, lg.published,"
+                        " lg.lead_inspector, lg.report_url, r.inspection_type"
+                        " FROM latest_grades lg LEFT JOIN reports r ON r.report_id = lg.report_id WHERE lg.urn = ?", [urn])
     visits = [{**v, "points": points.get(v["report_id"], ()), "texts": json.loads(v["priority_action_texts"] or "[]")}
               for v in select(
         wh, "SELECT report_id, kind, inspection_start, inspection_end, published, areas, theme, priority_actions,"
@@ -128,15 +113,7 @@ def council(wh: Warehouse, urn: str) -> dict | None:
         "urn": row[0], "name": row[1], "url": row[2], "region": row[3],
         # what the latest graded inspection says must improve (none before one is read)
         "latest": {**latest[0], "points": points.get(latest[0]["report_id"], ())} if latest else None,
-        # (not the neighbour_ratings view: it builds latest_inspections twice, for one column;
-        # latest_grades is its stored base, where an ILACS 2026 council reads `not_judged`)
-        "neighbours": select(
-            wh, "SELECT n.neighbour_urn AS urn, COALESCE(c.name, rc.name) AS name,"
-                " lg.overall_effectiveness AS grade, lg.inspection_end"
-                " FROM ref_statistical_neighbours n JOIN ref_councils rc ON rc.urn = n.neighbour_urn"
-                " LEFT JOIN councils c ON c.urn = n.neighbour_urn"
-                " LEFT JOIN latest_grades lg ON lg.urn = n.neighbour_urn"
-                " WHERE n.urn = ? ORDER BY n.rank", [urn]),
+        "neighbours": neighbours(wh, urn),
         "current": {r["area"]: r for r in select(
             wh, "SELECT area, grade, framework, inspection_end, published, report_url"
                 " FROM current_ratings WHERE urn = ?", [urn])},
@@ -153,6 +130,23 @@ def council(wh: Warehouse, urn: str) -> dict | None:
                 " r.is_report, r.inspection_type FROM publications p LEFT JOIN reports r ON r.url = p.url AND r.superseded_by IS NULL"
                 " WHERE p.urn = ? ORDER BY p.published DESC, p.url", [urn]),
     }
+
+
+def neighbours(wh: Warehouse, urn: str) -> list[dict]:
+    """The council's statistical neighbours, closest first (DfE's rank), with their grade now in
+    every headline area, their area SEND outcome and when they were last inspected. (Not the
+    neighbour_ratings view: it builds latest_inspections twice; latest_grades is its stored base,
+    where an ILACS 2026 council reads `not_judged`.)"""
+    return select(
+        wh, "SELECT n.rank, n.neighbour_urn AS urn, COALESCE(c.name, rc.name) AS name, "
+            + ", ".join(f"lg.{a}" for a in MAIN_AREAS) + ", lg.framework, lg.inspection_end,"
+            " send.grade AS area_send_outcome"
+            " FROM ref_statistical_neighbours n JOIN ref_councils rc ON rc.urn = n.neighbour_urn"
+            " LEFT JOIN councils c ON c.urn = n.neighbour_urn"
+            " LEFT JOIN latest_grades lg ON lg.urn = n.neighbour_urn"
+            " LEFT JOIN rating_history send ON send.urn = n.neighbour_urn AND send.area = 'area_send_outcome'"
+            " AND send.is_current"
+            " WHERE n.urn = ? ORDER BY n.rank", [urn])
 
 
 def _area_keys(areas: str | None) -> list[str]:

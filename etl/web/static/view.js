@@ -20,3 +20,8 @@ document.querySelectorAll("table[data-sortable]").forEach(function (table) {
     });
   });
 });
+
+// A chart wider than its box opens on the latest years (its right-hand end); the box scrolls back.
+document.querySelectorAll("[data-latest]").forEach(function (box) {
+  box.scrollLeft = box.scrollWidth;
+});
