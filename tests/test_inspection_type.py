@@ -83,7 +83,7 @@ def test_the_workbook_csv_and_parquet_carry_the_type(typed, warehouse_url, tmp_p
         assert frame.loc[BARNET, "inspection_type"] == "standard" and pd.isna(frame.loc[BROMLEY, "inspection_type"])
     sheet = openpyxl.load_workbook(tmp_path / "out" / "ofsted-ratings.xlsx")["Summary"]
     rows = list(sheet.iter_rows(values_only=True))
-    header = next(r for r in rows if r and {"urn", "URN"} & set(r))   # keys, or headers in words
+    header = next(r for r in rows if r and "URN" in r)   # headers in words
     names = [str(h).lower().replace(" ", "_") for h in header]
     by_urn = {str(r[names.index("urn")]): r[names.index("inspection_type")] for r in rows[rows.index(header) + 1:]}
-    assert by_urn[BARNET] == "standard" and by_urn[BROMLEY] in (None, "")
+    assert by_urn[BARNET] == "Standard" and by_urn[BROMLEY] in (None, "")
