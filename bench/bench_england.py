@@ -19,7 +19,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from etl import england  # noqa: E402
-from etl.query import render  # noqa: E402
+from etl.cli.query import render  # noqa: E402
 from etl.warehouse import connect, migrate  # noqa: E402
 from tests.support.england import bench_on_engines, load_england  # noqa: E402
 
