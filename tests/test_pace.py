@@ -12,7 +12,8 @@ import pytest
 from etl.cli import build_parser
 from etl.config import Settings
 from etl.crawl import crawl
-from etl.download import crawl_command, download_new
+from etl.cli.crawl import command as crawl_command
+from etl.download import download_new
 from etl.landing import LandingStore
 from tests.support.fakesite import Fault, FakeOfstedSite
 
