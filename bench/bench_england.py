@@ -20,7 +20,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from etl import derived, england  # noqa: E402
 from etl.graded import graded_reports  # noqa: E402
-from etl.query import render  # noqa: E402
+from etl.cli.query import render  # noqa: E402
 from etl.warehouse import connect, migrate  # noqa: E402
 from tests.support.england import bench_on_engines, load_england  # noqa: E402
 

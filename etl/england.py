@@ -279,13 +279,3 @@ def distribution(wh: Warehouse, area: str, group: str = ENGLAND) -> list[dict]:
                        " ORDER BY as_at", [area, group])
     return [dict(zip(DISTRIBUTION_COLUMNS, r)) for r in rows]
 
-
-# -- `ofsted query england|movement` -------------------------------------------------------------
-def answer(args, wh: Warehouse) -> tuple[list[str], list[tuple]]:
-    day = args.as_at or date.today()
-    if args.what == "england":
-        return as_at(wh, day, args.area or "overall_effectiveness", args.by == "region")
-    if args.councils:
-        return movement_councils(wh, day)
-    return movement(wh, day)
-

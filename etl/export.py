@@ -15,7 +15,6 @@ import io
 import json
 import logging
 import re
-import sys
 from dataclasses import dataclass
 from datetime import date, datetime, timezone
 from typing import Iterable
@@ -498,16 +497,3 @@ def export(settings: Settings, to: str | None = None, formats: tuple[str, ...] =
         write_atomic(fs, f"{root}/{filename}", data)
     log.info("export: %d files written to %s", len(files), location)
     return ExportResult(location, sorted(files), {n: len(d.rows) for n, d in datasets.items()})
-
-
-def export_command(args, settings: Settings) -> int:
-    """`ofsted export [--to DIR_OR_URL] [--format xlsx,csv,parquet]`."""
-    formats = tuple(f.strip() for f in (args.format or ",".join(FORMATS)).split(",") if f.strip())
-    try:
-        result = export(settings, args.to, formats)
-    except ValueError as exc:
-        print(f"ofsted export: {exc}", file=sys.stderr)
-        return 2
-    print(f"exported {len(result.files)} files to {result.location} "
-          f"({result.rows['latest_inspections']} councils, {result.rows['rating_history']} history rows)")
-    return 0

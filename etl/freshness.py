@@ -85,18 +85,3 @@ def check_stale(wh: Warehouse, ops_urls, stale_hours: float, now: datetime | Non
 def _hours(span: timedelta) -> str:
     hours = span.total_seconds() / 3600
     return f"{hours:.0f} hours" if hours < 48 else f"{hours / 24:.1f} days"
-
-
-def freshness_command(args, settings) -> int:
-    """`ofsted freshness`: print the freshness line and send the staleness notice when due
-    (for a timer outside Airflow: it works when the scheduler does not). Exit 1 when stale."""
-    from etl.warehouse import connect, migrate
-    with connect(settings.warehouse_url) as wh:
-        migrate(wh)
-        sent = check_stale(wh, settings.ops_alert_urls, settings.stale_hours)
-        fresh = freshness(wh)
-    print(fresh.line())
-    if sent:
-        print(f"sent to operators: {sent}")
-    stale = fresh.checked is None or datetime.now() - fresh.checked >= timedelta(hours=settings.stale_hours)
-    return 1 if stale else 0

@@ -7,8 +7,6 @@ file (one writer at a time) works under any executor; mapped steps only touch th
 from __future__ import annotations
 
 import logging
-import os
-import sys
 import uuid
 from dataclasses import asdict, dataclass, field
 from datetime import date
@@ -441,52 +439,5 @@ def run_once(settings: Settings, *, run_id: str | None = None, councils: list[st
         raise
     close_run(settings, summary)
     return summary
-
-
-class Stopped(KeyboardInterrupt):
-    """SIGTERM, raised in the main thread like Ctrl-C's KeyboardInterrupt: the run unwinds
-    (files not started are not fetched) and is marked stopped."""
-
-
-def _raise_stopped(signum, frame):
-    raise Stopped(f"stopped by signal {signum}")
-
-
-EXIT_STOPPED = 130   # a shell's code for a command ended by Ctrl-C
-
-
-def run_command(args, settings: Settings) -> int:
-    """`ofsted run`: the pipeline once without Airflow, then its report (RunSummary: the
-    operators are paged by the DAG's rule; exit 1 when a council asked for is not on the site).
-    Ctrl-C and SIGTERM stop it: the run is marked stopped and the next one picks up from the
-    landing store and the warehouse, which only ever hold whole files and committed loads."""
-    import signal
-
-    from etl.http import EXIT_UNREACHABLE, SiteUnreachable
-    from etl.redact import redact
-    signal.signal(signal.SIGTERM, _raise_stopped)
-    try:
-        summary = run_once(settings, councils=args.council, limit=args.limit, reparse=args.reparse,
-                           since=getattr(args, "since", None), historic_alerts=args.historic_alerts,
-                           retry_quarantined=getattr(args, "retry_quarantined", False))
-    except SiteUnreachable as exc:
-        print(f"ofsted run: {exc}", file=sys.stderr)
-        return EXIT_UNREACHABLE
-    except KeyboardInterrupt:
-        print("ofsted run: stopped; the run is marked stopped, the next run picks up where it ended",
-              file=sys.stderr)
-        _exit_now(EXIT_STOPPED)
-    from etl.links import for_terminal
-    print("\n".join(for_terminal(line) for line in summary.lines()))  # names from the site: no escapes
-    print(f"warehouse: {redact(settings.warehouse_url)}")
-    return summary.exit_code()
-
-
-def _exit_now(code: int) -> None:
-    """Exit without waiting for requests still in flight in worker threads (each could take
-    up to the read timeout): what they would write is written whole or not at all."""
-    sys.stdout.flush()
-    sys.stderr.flush()
-    os._exit(code)
 
 

@@ -20,15 +20,13 @@ and the web page alike.
 """
 from __future__ import annotations
 
-import getpass
 import json
 import re
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
-from etl.links import for_terminal
 from etl.load import accept_held_parse, by_chunks, resolve_review, scale_of
-from etl.records import FRAMEWORK_AREAS, GRADES, report_label
+from etl.records import FRAMEWORK_AREAS, GRADES
 from etl.warehouse import Warehouse
 
 STATUSES = ("held", "reparse", "not_read", "noted", "other_kind", "resolved", "clear")  # clear: nothing to review
@@ -168,6 +166,9 @@ def _required(value: str, name: str) -> str:
     return value.strip()
 
 
+SHORT_ID = 12   # characters of a report id that `ofsted review list` shows
+
+
 def _require_report(wh: Warehouse, report_id: str) -> ReviewItem:
     item = get_review(wh, report_id)
     if item is None:
@@ -231,102 +232,3 @@ def find_report_id(wh: Warehouse, prefix: str) -> str:
         raise ValueError(f"no report {prefix!r} in the warehouse" if not found else
                          f"report id {prefix!r} is ambiguous: give more characters")
     return found[0]
-
-
-# -- `ofsted review` -------------------------------------------------------------------
-SHORT_ID = 12
-
-
-def _grade_list(grades: dict[str, str]) -> str:
-    return ", ".join(f"{area} {grade}" for area, grade in sorted(grades.items())) or "no grades"
-
-
-def _details(item: ReviewItem) -> list[str]:
-    out = [f"  listed as: {item.listed_as} (a kind of publication the crawler does not know)"] if item.listed_as else []
-    if item.held:
-        out += [f"  held re-parse: {item.held.reason}",
-                f"  stored parse: {_grade_list(item.judgements)} (in force until a decision)",
-                "  re-parse reads: " + (_grade_list(item.held.judgements) if item.held.is_report
-                                          else "not a report"),
-                "  accept applies the re-parse; set applies it, then the grades given"]
-    out += [f"  {area}: table {seen.get('table') or '-'}, body {seen.get('body') or '-'}"
-           for area, seen in item.readings.items()]
-    out += [f"  not read: {area}" for area in item.unread_areas]
-    out += [f"  flag: {f}" for f in item.flags] + [f"  note: {n}" for n in item.notes]
-    out += [f"  set by reviewer: {area} = {grade}" for area, grade in item.reviewed.items()]
-    if item.resolved_at:
-        out.append(f"  resolved {item.resolved_at:%Y-%m-%d %H:%M} by {item.resolved_by}: {item.resolution_note}")
-    return out
-
-
-def review_command(args, settings) -> int:
-    """`ofsted review list|show ID|accept ID|set ID AREA=GRADE...`."""
-    import sys
-
-    from etl.warehouse import connect
-
-    try:
-        with connect(settings.warehouse_url) as wh:
-            return _run(wh, args)
-    except ValueError as exc:
-        print(f"ofsted review: {exc}", file=sys.stderr)
-        return 2
-
-
-def _run(wh: Warehouse, args) -> int:
-    if args.action == "list":
-        items = list_reviews(wh, include_resolved=args.all)
-        if getattr(args, "council", None):   # a URN: etl.cli resolved the name
-            items = [i for i in items if i.urn == args.council]
-        for item in items:
-            _print(f"{item.status:<9} {item.report_id[:SHORT_ID]}  {item.framework or item.kind or '-':<10} {report_label(item.council, item.urn, item.published, item.url)}")
-            _print(*_details(item))
-        print(f"{len(items)} report(s) to review" if not args.all else f"{len(items)} report(s)")
-        _print_refused_links(wh)
-        return 0
-    rid = find_report_id(wh, args.id)
-    if args.action == "accept":
-        accept(wh, rid, who=args.by or _user(), why=args.why)
-    elif args.action == "set":
-        set_grades(wh, rid, _assignments(args.grades), who=args.by or _user(), why=args.why)
-    item = get_review(wh, rid)
-    if item is None:  # an accepted re-parse said the file is not a report
-        print(f"accepted: {rid} is no longer counted as a report")
-    else:
-        _print(f"{item.status:<9} {item.report_id}  {item.framework or item.kind or '-'}  {report_label(item.council, item.urn, item.published, item.url)}")
-        _print(*_details(item))
-    if args.action != "show":
-        print("recorded: the rating history moves at the next changes refresh (`ofsted run`, or the DAG)")
-    return 0
-
-
-def _print_refused_links(wh: Warehouse) -> None:
-    """Publications listed with a link the link rule refused (etl.links): never fetched."""
-    from etl.load import refused_links
-
-    refused = refused_links(wh)
-    if refused:
-        print(f"{len(refused)} publication link(s) refused (not fetched; shown as text):")
-        _print(*(f"  {r['council'] or r['urn']}: {r['title']}: {r['url'][:200]} ({r['link_refused']})" for r in refused))
-
-
-def _print(*lines: str) -> None:
-    """Lines from the warehouse (names, flags, who and why) to the terminal, escape sequences shown."""
-    print("\n".join(for_terminal(line) for line in lines))
-
-
-def _user() -> str:
-    try:
-        return getpass.getuser()
-    except (KeyError, OSError):  # no user name in this environment: `_required` asks for --by
-        return ""
-
-
-def _assignments(pairs: list[str]) -> dict[str, str]:
-    out = {}
-    for pair in pairs:
-        area, sep, grade = pair.partition("=")
-        if not sep or not area.strip() or not grade.strip():
-            raise ValueError(f"{pair!r}: write AREA=GRADE, e.g. overall_effectiveness=good")
-        out[area.strip()] = grade
-    return out

@@ -458,38 +458,3 @@ def render_table(result: SearchResult) -> str:
     for key, label in (("year", "by year"), ("kind", "by kind"), ("region", "by region")):
         lines.append(f"publications {label}: " + ", ".join(f"{k} {n}" for k, n in result.counts[key].items()))
     return "\n".join(for_terminal(line) for line in lines) + "\n"
-
-
-def search_command(args, settings) -> int:
-    """`ofsted search QUERY [--kind K] [--council C] [--region R] [--since D] [--until D]
-    [--limit N] [--format table|csv|json]`, or `--rebuild-index`."""
-    import sys
-
-    from etl.warehouse import connect
-    with connect(settings.warehouse_url) as wh:
-        if not wh.has_table("publication_text"):
-            print("ofsted search: the warehouse has no text yet; run `ofsted migrate` or `ofsted run`", file=sys.stderr)
-            return 1
-        if args.rebuild_index:
-            print(f"text index rebuilt: {rebuild_index(wh)} pages" if wh.engine == "duckdb"
-                  else "PostgreSQL keeps its text index in the warehouse: nothing to rebuild")
-            return 0
-        query = " ".join(args.query or ())
-        if not query:
-            print("ofsted search: give a query, e.g. ofsted search '\"return home interviews\"'", file=sys.stderr)
-            return 2
-        try:
-            result = search(wh, query, kind=args.kind, urn=args.council,   # a URN: etl.cli resolved the name
-                            region=args.region, since=args.since,
-                            until=args.until, limit=args.limit, allowed_hosts=settings.allowed_hosts)
-        except QueryError as exc:
-            print(f"ofsted search: {exc}", file=sys.stderr)
-            return 2
-    if args.format == "json":
-        sys.stdout.write(render_json(result))
-    elif args.format == "csv":    # the one CSV writer: a spreadsheet runs no formula from a PDF
-        from etl.export import csv_text
-        sys.stdout.write(csv_text(list(HIT_COLUMNS), [_hit_row(h) for h in result.hits]))
-    else:
-        sys.stdout.write(render_table(result))
-    return 0

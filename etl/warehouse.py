@@ -357,12 +357,3 @@ def migrate(wh: Warehouse, *, target: int | None = None) -> int:
                        [number, name, datetime.now()])
             version = number
     return schema_version(wh) if version == 0 else max(version, schema_version(wh))
-
-
-def migrate_command(args, settings) -> int:
-    """`ofsted migrate`: create or upgrade the warehouse named by the settings."""
-    with connect(settings.warehouse_url) as wh:
-        before = schema_version(wh)
-        after = migrate(wh)
-    print(f"warehouse {wh.engine}: schema version {before} -> {after}")
-    return 0

@@ -10,7 +10,8 @@ import pytest
 
 from etl.config import Settings
 from etl.crawl import crawl
-from etl.download import crawl_command, download_new, verify_pdf
+from etl.cli.crawl import command as crawl_command
+from etl.download import download_new, verify_pdf
 from etl.http import Fetched, RateLimiter, retry_after_seconds
 from etl.landing import LandingStore
 from tests.support.fakesite import Fault, FakeOfstedSite, minimal_pdf

@@ -10,7 +10,8 @@ from datetime import date, datetime, timedelta, timezone
 
 from etl.cli import build_parser
 from etl.crawl import crawl
-from etl.download import crawl_command, download_new
+from etl.cli.crawl import command as crawl_command
+from etl.download import download_new
 from etl.landing import LandingStore
 from tests.support.fakesite import Fault
 from tests.support.site_fixtures import site_settings

@@ -11,6 +11,7 @@ from datetime import date, datetime
 import pytest
 
 from etl import pipeline
+from etl.cli.run import EXIT_STOPPED
 from etl.config import Settings
 from etl.landing import LandingStore
 from etl.warehouse import connect
@@ -181,7 +182,7 @@ def test_sigterm_stops_ofsted_run_which_is_marked_stopped_and_the_next_run_compl
         out, err = proc.communicate(timeout=10)           # stopped within 10 seconds
     finally:
         proc.kill()
-    assert proc.returncode == pipeline.EXIT_STOPPED, err[-3000:]
+    assert proc.returncode == EXIT_STOPPED, err[-3000:]
     assert "stopped" in err and "Traceback" not in err
     assert count(warehouse_url, "select count(*) from pipeline_runs where status = 'stopped'") == 1
     store = LandingStore.from_settings(Settings.from_env(env))

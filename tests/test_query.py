@@ -69,8 +69,9 @@ def test_changes_as_a_table_and_since_filters(populated, capsys):
 def test_history_without_urn_and_bad_dates_are_clear_errors(populated, capsys):
     code, _, err = run(capsys, "history")
     assert code == 2 and "give a council" in err
-    code, _, err = run(capsys, "changes", "--since", "last week")
-    assert code == 2 and "YYYY-MM-DD" in err
+    with pytest.raises(SystemExit) as exited:   # a usage error: argparse's, exit 2
+        run(capsys, "changes", "--since", "last week")
+    assert exited.value.code == 2 and "YYYY-MM-DD" in capsys.readouterr().err
 
 
 def test_an_unmigrated_warehouse_says_what_to_do(empty_warehouse, monkeypatch, capsys):

@@ -126,11 +126,12 @@ def test_history_rows_carry_codes_and_unknown_councils_are_reported(wh):
 
 
 def test_reference_command_reports_councils_the_reference_lacks(warehouse_url, capsys):
+    from etl.cli.reference import command as reference_command
     from etl.config import Settings
     from etl.warehouse import connect
     with connect(warehouse_url) as wh:
         load_sample(wh)
-    assert reference.reference_command(None, Settings.from_env({"OFSTED_WAREHOUSE_URL": warehouse_url})) == 0
+    assert reference_command(None, Settings.from_env({"OFSTED_WAREHOUSE_URL": warehouse_url})) == 0
     out = capsys.readouterr().out
     assert "156 councils (153 current)" in out
     assert "not in the reference: King's Lynn % Test? (80999)" in out

@@ -7,6 +7,7 @@ from datetime import date
 import pytest
 
 from etl import changes, load, review
+from etl.cli import review as review_cli
 from etl.load import report_id_for
 from tests.support.warehouse_fixtures import held_reparse, make_report
 
@@ -276,7 +277,7 @@ def test_set_on_a_held_reparse_applies_it_then_the_reviewers_grades(wh):
 def test_a_held_not_a_report_reparse_refuses_grades_and_accept_retires_the_report(wh):
     second = held_reparse(wh, is_report=False, reason="PDF is not an Ofsted report", judgements={})
     rid = report_id_for(second)
-    assert "re-parse reads: not a report" in "\n".join(review._details(review.get_review(wh, rid)))
+    assert "re-parse reads: not a report" in "\n".join(review_cli._details(review.get_review(wh, rid)))
     with pytest.raises(ValueError, match="the held re-parse says this file is not a report"):
         review.set_grades(wh, rid, {"in_care": "good"}, who="ann", why="x")
     assert wh.fetchall("SELECT COUNT(*) FROM parse_holds") == [(1,)]  # refused: nothing changed

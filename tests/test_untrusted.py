@@ -376,12 +376,13 @@ def test_ofsted_run_prints_its_summary_escaped(hostile, monkeypatch, capsys):
     import argparse
 
     from etl import pipeline
+    from etl.cli import run
 
     settings, *_ = hostile
     monkeypatch.setattr(pipeline, "run_once", lambda *a, **k: pipeline.RunSummary(
         "r", changes=[f"{HOSTILE_NAMES['80427']}: overall effectiveness good"]))
     args = argparse.Namespace(council=None, limit=None, reparse=False, since=None, historic_alerts=False)
-    assert pipeline.run_command(args, settings) == 0
+    assert run.command(args, settings) == 0
     out = capsys.readouterr().out
     assert "\x1b" not in out and "\\x1b[2J" in out
 
@@ -389,6 +390,7 @@ def test_ofsted_run_prints_its_summary_escaped(hostile, monkeypatch, capsys):
 def test_the_view_token_never_reaches_the_access_log_and_serve_prints_the_warehouse_redacted(monkeypatch, capsys):
     import logging
 
+    from etl.cli import serve as serve_cli
     from etl.web import serve
 
     record = logging.LogRecord("uvicorn.access", logging.INFO, __file__, 1, '%s - "%s %s HTTP/%s" %d',
@@ -402,7 +404,7 @@ def test_the_view_token_never_reaches_the_access_log_and_serve_prints_the_wareho
     monkeypatch.setattr("uvicorn.Server.run", lambda self: started.append(self))
     settings = Settings.from_env({"OFSTED_WAREHOUSE_URL": "postgresql://ofsted:pw1@db/ofsted?password=pw2"})
     import argparse
-    assert serve.serve_command(argparse.Namespace(host="127.0.0.1", port=8765), settings) == 0
+    assert serve_cli.command(argparse.Namespace(host="127.0.0.1", port=8765), settings) == 0
     err = capsys.readouterr().err
     assert started and "db/ofsted" in err and "pw1" not in err and "pw2" not in err
 

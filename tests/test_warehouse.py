@@ -211,7 +211,7 @@ def test_migration_files_split_into_statements():
 
 
 def test_migrate_command_reports_the_version(tmp_path, capsys):
-    from etl.warehouse import migrate_command
+    from etl.cli.migrate import command as migrate_command
 
     settings = Settings.from_env({"OFSTED_DATA_DIR": str(tmp_path)})
     assert migrate_command(None, settings) == 0

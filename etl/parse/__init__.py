@@ -14,9 +14,7 @@ Files that are not reports (HTML error pages, empty, truncated, corrupt, passwor
 not Ofsted) give `is_report=False` with a reason."""
 from __future__ import annotations
 
-import json
 import logging
-import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -30,7 +28,7 @@ from etl.parse.improvements import Improvements, read_improvements
 from etl.parse.text import PdfText, sniff
 from etl.records import LETTER_KINDS, REQUIRED_AREAS, ListingMeta, ReportRecord
 
-__all__ = ["PARSER_VERSION", "parse_bytes", "parse_with_text", "parse_file", "parse_command"]
+__all__ = ["PARSER_VERSION", "parse_bytes", "parse_with_text", "parse_file"]
 
 # 1.4: every page's text kept for search; JTAIs read; 1.5: improvement points; 1.6: ILACS inspection_type
 PARSER_VERSION = "1.6.0"
@@ -187,18 +185,3 @@ def parse_file(path: str | Path, meta: ListingMeta | None = None,
                             parser_version=PARSER_VERSION, urn=meta.urn, url=meta.url,
                             sha256=meta.sha256)
     return parse_bytes(data, source, meta, settings)
-
-
-def parse_command(args, settings: Settings) -> int:
-    """`ofsted parse [--jsonl] PATH...`: one JSON object per path, in order, on stdout. Each file
-    is parsed in a child process (etl.parse.isolate): a hostile file fails alone."""
-    from etl.parse.isolate import ParsePool
-    from etl.progress import track
-
-    paths = list(args.paths)
-    out = sys.stdout
-    with ParsePool(settings) as pool:
-        for path in track(paths, len(paths), "files", show_bar=sys.stderr.isatty() and len(paths) > 5, logger=log):
-            out.write(json.dumps(pool.parse_file(path).to_contract(), ensure_ascii=False) + "\n")
-            out.flush()
-    return 0

@@ -32,6 +32,7 @@ from pathlib import Path
 from typing import BinaryIO
 
 from etl.config import Settings
+from etl.parse import PARSER_VERSION, parse_bytes, parse_file, parse_with_text   # before the child's cap: counted in it
 from etl.records import ListingMeta, ReportRecord
 
 log = logging.getLogger(__name__)
@@ -164,8 +165,6 @@ class ParsePool:
 
 
 def failed_record(source: str, reason: str, meta: ListingMeta | None = None) -> ReportRecord:
-    from etl.parse import PARSER_VERSION
-
     meta = meta or ListingMeta()
     return ReportRecord(source=source, is_report=False, failed=True, reason=reason,
                         parser_version=PARSER_VERSION, urn=meta.urn, url=meta.url, sha256=meta.sha256)
@@ -177,7 +176,6 @@ def _child(max_memory: int) -> int:
     os.dup2(sys.stderr.fileno(), sys.stdout.fileno())      # a stray print must not corrupt a frame
     logging.basicConfig(level=logging.WARNING, stream=sys.stderr,
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    from etl.parse import parse_bytes, parse_file, parse_with_text   # imported before the cap: counted in it
 
     if max_memory > 0:
         import resource

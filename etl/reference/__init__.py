@@ -278,20 +278,3 @@ def unknown_councils(wh) -> list[tuple[str, str]]:
     """(urn, name) of councils the site lists that the reference lacks: loaded, and reported."""
     return wh.fetchall("SELECT c.urn, c.name FROM councils c LEFT JOIN ref_councils rc ON rc.urn = c.urn"
                        " WHERE rc.urn IS NULL ORDER BY c.urn")
-
-
-def reference_command(args, settings) -> int:
-    """`ofsted reference`: load the shipped reference into the warehouse, and what derives from
-    it (etl.changes.refresh), report coverage."""
-    from etl.changes import refresh
-    from etl.warehouse import connect, migrate
-    with connect(settings.warehouse_url) as wh:
-        migrate(wh)
-        n = sync(wh)
-        refresh(wh, "reference")
-        unknown = unknown_councils(wh)
-    print(f"reference: {n} councils ({sum(c.exists for c in councils())} current), "
-          f"{len(successions())} succession links loaded into {wh.engine}")
-    for urn, name in unknown:
-        print(f"  not in the reference: {name} ({urn}) - loaded; its codes and region stay empty")
-    return 0

@@ -7,15 +7,12 @@ access log never shows a query string (where `?token=` would be).
 from __future__ import annotations
 
 import logging
-import os
-import sys
 
 from fastapi import FastAPI
 from fastapi.responses import PlainTextResponse
 
-from etl.redact import redact
 from etl.web import create_app
-from etl.web.auth import host_guard, is_loopback, token_viewer
+from etl.web.auth import host_guard, token_viewer
 
 TOKEN_ENV = "OFSTED_VIEW_TOKEN"
 
@@ -56,22 +53,3 @@ def quiet_access_log() -> None:
     logger = logging.getLogger("uvicorn.access")
     if not any(isinstance(f, _PathOnly) for f in logger.filters):
         logger.addFilter(_PathOnly())
-
-
-def serve_command(args, settings) -> int:
-    token = os.environ.get(TOKEN_ENV) or None
-    if not is_loopback(args.host) and token is None:
-        print(f"ofsted serve: binding {args.host} makes the view reachable from other machines; "
-              f"set {TOKEN_ENV} to a long random token first (clients send it as "
-              f"`Authorization: Bearer ...`, or open the page once with ?token=...)", file=sys.stderr)
-        return 2
-    import uvicorn
-
-    print(f"Ofsted ratings view on http://{args.host}:{args.port}/ (warehouse: {redact(settings.warehouse_url)})"
-          + ("; token required" if token else ""), file=sys.stderr)
-    app = create_standalone_app(settings, token, args.host)
-    config = uvicorn.Config(app, host=args.host, port=args.port, log_level="info")
-    server = uvicorn.Server(config)   # the config has set up uvicorn's loggers: filter them now
-    quiet_access_log()
-    server.run()
-    return 0
