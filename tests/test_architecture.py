@@ -26,12 +26,6 @@ LAYERS: tuple[tuple[str, tuple[str, ...]], ...] = (
 # Imports known to break the picture, each with the change that removes it. An entry whose import
 # is gone fails the test: delete it then (the list only shrinks).
 KNOWN: dict[tuple[str, str], str] = {
-    ("etl.download", "etl.pipeline"): "crawl_command, a CLI handler: to etl/cli/ (issue 27 item 3)",
-    ("etl.reference", "etl.warehouse"): "reference_command, a CLI handler: to etl/cli/ (issue 27 item 3)",
-    ("etl.reference", "etl.changes"): "reference_command, a CLI handler: to etl/cli/ (issue 27 item 3)",
-    ("etl.parse", "etl.parse.isolate"): "parse_command, a CLI handler: to etl/cli/ (issue 27 item 3)",
-    ("etl.query", "etl.export"): "query's printing (render as CSV), the CLI's: to etl/cli/ (issue 27 item 3)",
-    ("etl.query", "etl.freshness"): "query_command, a CLI handler: to etl/cli/ (issue 27 item 3)",
     ("etl.search", "etl.search_index"): "search and its index use each other (issue 24's work on both)",
 }
 
