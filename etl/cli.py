@@ -89,18 +89,26 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("query", help="quick answers from the warehouse without SQL")
     p.add_argument("what", choices=("current", "history", "changes", "summary", "visits", "improvements", "england",
-                                    "movement"),
+                                    "movement", "activity"),
                    help="summary: one row per council, its latest inspection (the latest_inspections view);"
                         " visits: the letters (focused and monitoring visits, JTAIs), what each looked at and"
                         " its areas for priority action (history shows a council's too, as a second table);"
                         " improvements: what each council's latest graded inspection says must improve;"
-                        " england: grades' spread as at a date; movement: first against latest ILACS grade")
+                        " england: grades' spread as at a date; movement: first against latest ILACS grade;"
+                        " activity: every inspection and letter of a period (etl.outcomes)")
     p.add_argument("urn", nargs="?", metavar="COUNCIL", type=COUNCIL,
                    help="a council: URN, name, a unique beginning of its name, or a name it was known by"
                         " (for history; optional filter otherwise)")
     p.add_argument("--since", help="changes published on or after this date (YYYY-MM-DD)")
-    p.add_argument("--region", help="summary: only this region (name or ONS code, e.g. London, E12000007)")
-    p.add_argument("--as-at", metavar="DATE", type=DATE, help="england, movement: as at this date (default today)")
+    p.add_argument("--region", help="summary, activity: only this region (name or ONS code, e.g. London, E12000007)")
+    p.add_argument("--as-at", metavar="DATE", type=DATE,
+                   help="summary, england, movement: as at this date (default today); summary: every council's row then")
+    # issue 29 (etl.outcomes): Ofsted's own rule counts only reports published by a date
+    p.add_argument("--published-by", metavar="DATE", type=DATE,
+                   help="summary, england, movement: count only reports published by this date (not before --as-at)")
+    p.add_argument("--from", dest="from_", metavar="DATE", type=DATE,
+                   help="activity: inspections ended on or after DATE (default: this 1 April)")
+    p.add_argument("--to", metavar="DATE", type=DATE, help="activity: ended on or before DATE (default today)")
     p.add_argument("--area", help="england: the tracked area (default overall_effectiveness)")
     p.add_argument("--by", choices=("region",), help="england: one row per region instead of England")
     p.add_argument("--councils", action="store_true", help="movement: who is in each movement")

@@ -11,7 +11,7 @@ since April 2012, rewritten with the history (`rewrite`, in the refresh's transa
 from __future__ import annotations
 
 import bisect
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 from itertools import accumulate
@@ -105,7 +105,7 @@ def timeline_rows(reports: list[GradedReport], councils: dict[str, Council],
     rows = []
     for urn in sorted(set(own) | {u for u, rs in inherited.items() if rs}):
         council = councils.get(urn) or Council(urn, None, None, None, None)
-        history = own.get(urn, []) + [_as_successor(r, urn) for r in inherited.get(urn, [])]
+        history = own.get(urn, []) + inherited.get(urn, [])   # each report keeps its own urn: source_urn
         for s in council_spans(history):
             start, end = _clip(s.valid_from, s.valid_to, council)
             rep = s.report
@@ -113,10 +113,6 @@ def timeline_rows(reports: list[GradedReport], councils: dict[str, Council],
                          rep.effective_date, rep.framework, rep.report_id, rep.url, rep.urn, council.exists_from,
                          council.exists_to))
     return rows
-
-
-def _as_successor(report: GradedReport, urn: str) -> GradedReport:
-    return replace(report, urn=urn)
 
 
 def _clip(start: date, end: date | None, council: Council) -> tuple[date, date | None]:

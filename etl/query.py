@@ -129,6 +129,8 @@ def query_command(args, settings) -> int:
         return 2
     if args.what in ("england", "movement"):
         return _england_command(args, settings)
+    if args.what == "activity" or (args.what == "summary" and (args.as_at or args.published_by)):
+        return _outcomes_command(args, settings)
     with connect(settings.warehouse_url) as wh:
         needed = {"summary": "latest_inspections", "improvements": "current_improvements"}.get(args.what,
                                                                                               "rating_history")
@@ -175,11 +177,63 @@ def _england_command(args, settings) -> int:
     if args.area and args.area not in england.AREAS:
         print(f"ofsted query england: --area must be one of {', '.join(england.AREAS)}", file=sys.stderr)
         return 2
+    if not _dates_ok(args):
+        return 2
     with connect(settings.warehouse_url) as wh:
         if not wh.has_table("grade_timeline"):
             print("ofsted query: the warehouse has no England timeline yet; run `ofsted migrate` or `ofsted run`",
                   file=sys.stderr)
             return 1
         names, rows = england.answer(args, wh)
+    sys.stdout.write(render(names, rows, args.format))
+    return 0
+
+
+# -- issue 29: `summary --as-at D [--published-by D2]`, `activity --from D1 --to D2` (etl.outcomes) --
+def _dates_ok(args) -> bool:
+    """--as-at and --published-by (activity: --from and --to, defaults applied) as etl.outcomes
+    accepts them; said on stderr when not."""
+    from etl.outcomes import check_period
+
+    try:
+        if args.what == "activity":
+            check_period(("from date", _period(args)[0]), ("to date", _period(args)[1]))
+        else:
+            check_period(("as-at date", args.as_at or date.today()), ("published-by date", args.published_by),
+                         "an inspection counts once ended, and its report is published after")
+    except ValueError as exc:
+        print(f"ofsted query {args.what}: {exc}", file=sys.stderr)
+        return False
+    return True
+
+
+def _period(args) -> tuple[date, date]:
+    """activity's --from and --to; default: this reporting year (from 1 April) to today."""
+    from etl.outcomes import reporting_year
+
+    today = date.today()
+    return args.from_ or reporting_year(today)[0], args.to or today
+
+
+def _outcomes_command(args, settings) -> int:
+    """Every council as at a date (Ofsted's "inspections as at 31 March"), or the inspections and
+    letters of a period (its "in-year activity")."""
+    from etl import outcomes
+
+    if not _dates_ok(args):
+        return 2
+    with connect(settings.warehouse_url) as wh:
+        if not wh.has_table("grade_timeline"):
+            print("ofsted query: the warehouse has no England timeline yet; run `ofsted migrate` or `ofsted run`",
+                  file=sys.stderr)
+            return 1
+        if args.what == "activity":
+            names, rows = outcomes.activity(wh, *_period(args), args.region)
+        else:
+            from etl.freshness import freshness
+            print(freshness(wh).line(), file=sys.stdout if args.format == "table" else sys.stderr)
+            names, rows = outcomes.council_rows(wh, args.as_at or date.today(), args.published_by, args.region)
+    if args.urn:
+        rows = [r for r in rows if r[names.index("urn")] == args.urn]
     sys.stdout.write(render(names, rows, args.format))
     return 0
