@@ -57,10 +57,17 @@ def check_period(first: tuple[str, date | None], then: tuple[str, date | None], 
 # -- every council as at a date ----------------------------------------------------------------
 def council_rows(wh: Warehouse, day: date, published_by: date | None = None,
                  region: str | None = None) -> tuple[list[str], list[tuple]]:
-    """One row (SUMMARY_COLUMNS) per council existing on `day` that the site lists or that holds
-    an inspection by then, optionally of one region (name or ONS code, any case): its codes, its
-    latest inspection ended by `day` (published by `published_by` where given) and the grade
-    that inspection leaves in each area, as Ofsted prints it; blank where none yet."""
+    """councils_at as rows of SUMMARY_COLUMNS, every grade as Ofsted prints it."""
+    return list(SUMMARY_COLUMNS), [tuple(printed(c[k]) if k in GRADE_COLUMNS else c[k] for k in SUMMARY_COLUMNS)
+                                   for c in councils_at(wh, day, published_by, region)]
+
+
+def councils_at(wh: Warehouse, day: date, published_by: date | None = None,
+                region: str | None = None) -> list[dict]:
+    """One dict (SUMMARY_COLUMNS, grades as keys) per council existing on `day` that the site
+    lists or that holds an inspection by then, optionally of one region (name or ONS code, any
+    case), by name: its codes, its latest inspection ended by `day` (published by `published_by`
+    where given) and the grade that inspection leaves in each area; blank where none yet."""
     check_period(("as-at date", day), ("published-by date", published_by),
                  "an inspection counts once ended, and its report is published after")
     councils, _ = england.read_councils(wh)
@@ -71,7 +78,7 @@ def council_rows(wh: Warehouse, day: date, published_by: date | None = None,
     codes = {u: (ons, rc) for u, ons, rc in wh.fetchall("SELECT urn, ons_code, region_code FROM ref_councils")}
     # the latest inspection: the latest ended, the one judging most areas on that day (an LSCB
     # review published apart from its inspection shares its date)
-    judged = {}
+    judged: dict[str, int] = {}
     for rs in spans.values():
         for r in rs:
             judged[r[9]] = judged.get(r[9], 0) + 1
@@ -83,18 +90,15 @@ def council_rows(wh: Warehouse, day: date, published_by: date | None = None,
         ons, region_code = codes.get(urn, (None, None))
         if not _exists(council, day) or not _in_region(region, council.region, region_code):
             continue
-        grades = {r[3]: r[4] for r in spans.get(urn, ())}
         top = latest.get(urn)
-        rep = details.get(top[9]) if top else None
-        inspected_as = None
-        if top and top[11] != urn:   # a predecessor's inspection, inherited
-            inspected_as = (councils.get(top[11]) or england.Council(top[11], top[11], None, None, None)).name
-        out.append((urn, council.name or (rep and rep["local_authority"]), ons, council.region,
-                    *((rep["framework"], rep["inspection_type"], rep["inspection_start"], rep["inspection_end"],
-                       rep["published"]) if rep else (None,) * 5),
-                    *(printed(grades.get(a)) for a in GRADE_COLUMNS), inspected_as, rep and rep["url"]))
-    out.sort(key=lambda r: ((r[1] or "").lower(), r[0]))
-    return list(SUMMARY_COLUMNS), out
+        rep = details.get(top[9], {}) if top else {}
+        source = top[11] if top and top[11] != urn else None   # a predecessor's inspection, inherited
+        out.append({**{k: rep.get(k) for k in SUMMARY_COLUMNS}, **{r[3]: r[4] for r in spans.get(urn, ())},
+                    "urn": urn, "local_authority": council.name or rep.get("local_authority"), "ons_code": ons,
+                    "region": council.region, "report_url": rep.get("url"),
+                    "inspected_as": source and (getattr(councils.get(source), "name", None) or source)})
+    out.sort(key=lambda c: ((c["local_authority"] or "").lower(), c["urn"]))
+    return out
 
 
 def _exists(council: england.Council, day: date) -> bool:

@@ -227,3 +227,65 @@ def test_through_the_command_line(history, warehouse_url, monkeypatch, capsys):
     assert main(["query", "activity", "--from", "2025-04-01", "--to", "2026-03-31", "--format", "csv"]) == 0
     lines = capsys.readouterr().out.splitlines()
     assert lines[0] == ",".join(outcomes.ACTIVITY_COLUMNS) and [line.split(",")[1] for line in lines[1:]] == ["N", "A"]
+
+
+def test_the_england_over_time_page_lists_every_council(history, warehouse_url):
+    from bs4 import BeautifulSoup
+    from fastapi.testclient import TestClient
+
+    from etl.web import create_app
+    from etl.web.auth import token_viewer
+
+    client = TestClient(create_app(viewer=token_viewer(None), warehouse_url=lambda: warehouse_url))
+
+    def table(**params) -> dict[str, list[str]]:
+        answer = client.get("/england/over-time", params=params)
+        assert answer.status_code == 200, answer.text[:300]
+        page = BeautifulSoup(answer.text, "html.parser")
+        heads = [th.get_text(strip=True) for th in page.select("#councils-at thead th")]
+        return {"head": heads, **{tr.th.a.get_text(strip=True): [tr.th.get_text(" ", strip=True)] + [
+            td.get_text(" ", strip=True) for td in tr.find_all("td")] for tr in page.select("#councils-at tbody tr")}}
+
+    rows = table(as_at="2024-03-31")
+    assert rows["head"][:8] == ["Council", "ONS code", "Region", "Framework", "Type", "Started", "Ended", "Published"]
+    assert list(rows)[1:] == ["Council A", "Council C", "Council N", "Council S1", "Council S2"]
+    assert rows["Council A"][1:9] == ["E06000000", "North", "ILACS 2023", "", "2024-03-04", "2024-03-15",
+                                      "2024-05-20", "Requires improvement"]
+    assert rows["Council S2"][0] == "Council S2 inspected as Council P"
+    assert rows["Council N"][3] == "Not inspected yet"
+    # Ofsted's cut-off: A's report of May is not counted by 30 April; the counts follow
+    cut = table(as_at="2024-03-31", published_by="2024-04-30", region="North")
+    assert list(cut)[1:] == ["Council A", "Council N", "Council S1", "Council S2"]
+    assert cut["Council A"][6:9] == ["2019-02-28", "2019-04-09", "Good"]
+    answer = client.get("/england/over-time", params={"as_at": "2024-03-31", "published_by": "2024-04-30"})
+    england_row = BeautifulSoup(answer.text, "html.parser").select_one("#as-at tbody tr")
+    assert [td.get_text(strip=True) for td in england_row.find_all("td")] == ["4", "0", "3", "0", "1", "0", "75.0%"]
+    # ILACS 2026: not judged overall
+    assert table(as_at="2026-09-30")["Council C"][8:13] == ["Not judged", "Good", "Outstanding", "Good",
+                                                            "Requires improvement"]
+    for bad in ({"as_at": "2011-03-31"}, {"as_at": "2024-03-31", "published_by": "2024-01-31"},
+                {"published_by": "soon"}):
+        answer = client.get("/england/over-time", params=bad)
+        assert answer.status_code == 400 and ("2012" in answer.text or "before" in answer.text
+                                              or "YYYY-MM-DD" in answer.text), bad
+
+
+def test_the_workbooks_activity_sheet(history, warehouse_url, tmp_path):
+    import openpyxl
+
+    from etl import export
+    from etl.config import Settings
+
+    history.close()
+    settings = Settings.from_env()
+    settings = replace(settings, warehouse_url=warehouse_url, export_url=str(tmp_path))
+    export.export(settings, formats=("xlsx", "csv"))
+    ws = openpyxl.load_workbook(tmp_path / export.WORKBOOK)["Activity"]
+    header = [c.value for c in ws[1]]
+    assert header == list(outcomes.ACTIVITY_COLUMNS)
+    first, last = outcomes.two_years(d.today())
+    expected = sorted((r.inspection_end, r.urn) for r in REPORTS if first <= r.inspection_end <= last)
+    got = [(c[header.index("inspection_end")].value.date(), c[header.index("urn")].value)
+           for c in ws.iter_rows(min_row=2)]
+    assert got == expected
+    assert (tmp_path / "inspection_activity.csv").read_text().splitlines()[0] == ",".join(outcomes.ACTIVITY_COLUMNS)
