@@ -323,7 +323,9 @@ def england_over_time(request: Request, area: str = "overall_effectiveness", reg
         moves = [m for m in england.moves(wh, day, cut_off) if not region or m.region == region]
         councils = outcomes.councils_at(wh, day, cut_off, region)
     columns = england.DISTRIBUTION_COLUMNS
-    shown = [a for a in outcomes.GRADE_COLUMNS if a in data.MAIN_AREAS or any(c[a] for c in councils)]
+    # the headline areas, and any other a council was graded in then (not only retired: not_judged)
+    shown = [a for a in outcomes.GRADE_COLUMNS
+             if a in data.MAIN_AREAS or any(c[a] not in (None, england.NOT_JUDGED) for c in councils)]
     return page(request, "england_time.html", started, area=area, region=region or "", day=day,
                 published_by=cut_off, regions=[r[0] for r in counts[1:]],
                 areas=england.AREAS, chart=charts.share_chart(series, mark=day),
