@@ -54,6 +54,12 @@ def check_period(first: tuple[str, date | None], then: tuple[str, date | None], 
                          + (f": {why}" if why else ""))
 
 
+def check_as_at(day: date, published_by: date | None) -> None:
+    """An as-at date and a publication cut-off, as check_period says."""
+    check_period(("as-at date", day), ("published-by date", published_by),
+                 "an inspection counts once ended, and its report is published after")
+
+
 # -- every council as at a date ----------------------------------------------------------------
 def council_rows(wh: Warehouse, day: date, published_by: date | None = None,
                  region: str | None = None) -> tuple[list[str], list[tuple]]:
@@ -68,8 +74,7 @@ def councils_at(wh: Warehouse, day: date, published_by: date | None = None,
     lists or that holds an inspection by then, optionally of one region (name or ONS code, any
     case), by name: its codes, its latest inspection ended by `day` (published by `published_by`
     where given) and the grade that inspection leaves in each area; blank where none yet."""
-    check_period(("as-at date", day), ("published-by date", published_by),
-                 "an inspection counts once ended, and its report is published after")
+    check_as_at(day, published_by)
     councils, _ = england.read_councils(wh)
     spans: dict[str, list[tuple]] = {}
     for row in england.timeline(wh, published_by, covering=day):

@@ -193,14 +193,13 @@ def _england_command(args, settings) -> int:
 def _dates_ok(args) -> bool:
     """--as-at and --published-by (activity: --from and --to, defaults applied) as etl.outcomes
     accepts them; said on stderr when not."""
-    from etl.outcomes import check_period
+    from etl.outcomes import check_as_at, check_period
 
     try:
         if args.what == "activity":
             check_period(("from date", _period(args)[0]), ("to date", _period(args)[1]))
         else:
-            check_period(("as-at date", args.as_at or date.today()), ("published-by date", args.published_by),
-                         "an inspection counts once ended, and its report is published after")
+            check_as_at(args.as_at or date.today(), args.published_by)
     except ValueError as exc:
         print(f"ofsted query {args.what}: {exc}", file=sys.stderr)
         return False
