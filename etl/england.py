@@ -11,12 +11,14 @@ since April 2012; both are rewritten with the history (etl.derived, in the refre
 from __future__ import annotations
 
 import bisect
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 from itertools import accumulate
 
-from etl.graded import FOUR_POINT, FRAMEWORK_TRACKED, GRADE_RANK, ON_FOUR_POINT, TRACKED_AREAS, GradedReport, timeline
+from etl.graded import (FOUR_POINT, FRAMEWORK_TRACKED, GRADE_RANK, ON_FOUR_POINT, TRACKED_AREAS, GradedReport,
+                        graded_reports)
+from etl.graded import timeline as council_timeline
 from etl.grades import HEADLINE_AREAS
 from etl.warehouse import Warehouse
 
@@ -72,7 +74,7 @@ def council_spans(reports: list[GradedReport]) -> list[Span]:
     an area a report leaves out keeps its span (as the history does)."""
     spans: list[Span] = []
     open_spans: dict[str, Span] = {}
-    for rep in timeline(reports):
+    for rep in council_timeline(reports):
         day = rep.effective_date
         for area, span in list(open_spans.items()):
             if area not in FRAMEWORK_TRACKED[rep.framework] and span.grade != NOT_JUDGED:
@@ -105,7 +107,7 @@ def timeline_rows(reports: list[GradedReport], councils: dict[str, Council],
     rows = []
     for urn in sorted(set(own) | {u for u, rs in inherited.items() if rs}):
         council = councils.get(urn) or Council(urn, None, None, None, None)
-        history = own.get(urn, []) + [_as_successor(r, urn) for r in inherited.get(urn, [])]
+        history = own.get(urn, []) + inherited.get(urn, [])   # each report keeps its own urn: source_urn
         for s in council_spans(history):
             start, end = _clip(s.valid_from, s.valid_to, council)
             rep = s.report
@@ -113,10 +115,6 @@ def timeline_rows(reports: list[GradedReport], councils: dict[str, Council],
                          rep.effective_date, rep.framework, rep.report_id, rep.url, rep.urn, council.exists_from,
                          council.exists_to))
     return rows
-
-
-def _as_successor(report: GradedReport, urn: str) -> GradedReport:
-    return replace(report, urn=urn)
 
 
 def _clip(start: date, end: date | None, council: Council) -> tuple[date, date | None]:
@@ -201,26 +199,53 @@ def distribution_rows(timeline: list[tuple], groups: list[str], today: date) -> 
 
 
 # -- the queries -----------------------------------------------------------------------------
+def timeline(wh: Warehouse, published_by: date | None = None, area: str | None = None,
+             covering: date | None = None) -> list[tuple]:
+    """grade_timeline's rows (TIMELINE_COLUMNS), of one area and covering one day where given.
+    With `published_by`, the timeline as it would be had only the reports published by then
+    been read (Ofsted's rule for its statistics): recomputed by the same rule, so an inspection
+    published later leaves its council on the one before."""
+    if published_by is None:
+        clauses, params = ["1 = 1"], []
+        if area is not None:
+            clauses.append("area = ?")
+            params.append(area)
+        if covering is not None:
+            clauses.append("valid_from <= ? AND (valid_to IS NULL OR valid_to > ?)")
+            params += [covering, covering]
+        return wh.fetchall(f"SELECT {', '.join(TIMELINE_COLUMNS)} FROM grade_timeline WHERE {' AND '.join(clauses)}",
+                           params)
+    councils, successions = read_councils(wh)
+    reports = [r for r in graded_reports(wh) if r.published is not None and r.published <= published_by]
+    return [r for r in timeline_rows(reports, councils, successions)
+            if (area is None or r[3] == area) and (covering is None or covers(r, covering))]
+
+
+def covers(row: tuple, day: date) -> bool:
+    """A timeline row's span holds on `day` (valid_to exclusive)."""
+    return row[5] <= day and (row[6] is None or row[6] > day)
+
+
 def as_at(wh: Warehouse, day: date, area: str = "overall_effectiveness",
-          by_region: bool = False) -> tuple[list[str], list[tuple]]:
+          by_region: bool = False, published_by: date | None = None) -> tuple[list[str], list[tuple]]:
     """One row per group (England, or each region) of DISTRIBUTION_COLUMNS as at `day`."""
-    rows = as_at_groups(wh, day, area)
+    rows = as_at_groups(wh, day, area, published_by)
     return list(DISTRIBUTION_COLUMNS), rows[1:] if by_region else rows[:1]
 
 
-def as_at_groups(wh: Warehouse, day: date, area: str = "overall_effectiveness") -> list[tuple]:
-    """England's row, then each region's (DISTRIBUTION_COLUMNS), as at `day`, from one query."""
+def as_at_groups(wh: Warehouse, day: date, area: str = "overall_effectiveness",
+                 published_by: date | None = None) -> list[tuple]:
+    """England's row, then each region's (DISTRIBUTION_COLUMNS), as at `day` (counting only
+    reports published by `published_by` where given)."""
     if area not in AREAS:
         raise ValueError(f"area must be one of {', '.join(AREAS)}")
     counts: dict[str | None, dict[str, int]] = {}
-    for region, grade, n in wh.fetchall(
-            "SELECT region, grade, COUNT(*) FROM grade_timeline WHERE area = ? AND valid_from <= ?"
-            " AND (valid_to IS NULL OR valid_to > ?) GROUP BY region, grade", [area, day, day]):
-        bucket = BUCKET.get(grade)
+    for row in timeline(wh, published_by, area, covering=day):
+        bucket = BUCKET.get(row[4])
         if bucket:
-            for group in (ENGLAND, region):
+            for group in (ENGLAND, row[2]):
                 counts.setdefault(group, {}).setdefault(bucket, 0)
-                counts[group][bucket] += n
+                counts[group][bucket] += 1
     return [count_row(g, day, area, counts.get(g, {})) for g in (ENGLAND, *regions(wh))]
 
 
@@ -242,33 +267,30 @@ class Move:
         return "kept_good_or_outstanding" if after >= GRADE_RANK["good"] else "unchanged_below_good"
 
 
-def moves(wh: Warehouse, day: date) -> list[Move]:
+def moves(wh: Warehouse, day: date, published_by: date | None = None) -> list[Move]:
     """Councils existing at `day` with more than one ILACS overall effectiveness grade from
     inspections ended by then (their predecessors' included): first against most recent."""
-    marks = ", ".join("?" for _ in ILACS_OVERALL)
-    rows = wh.fetchall(
-        "SELECT urn, local_authority, region, inspection_end, grade FROM grade_timeline"
-        f" WHERE area = 'overall_effectiveness' AND framework IN ({marks}) AND inspection_end <= ?"
-        " AND (exists_from IS NULL OR exists_from <= ?) AND (exists_to IS NULL OR exists_to > ?)"
-        " ORDER BY urn, inspection_end", [*ILACS_OVERALL, day, day, day])
     by_council: dict[str, list[tuple]] = {}
-    for row in rows:
-        if row[4] in GRADE_RANK:
-            by_council.setdefault(row[0], []).append(row)
+    for row in sorted(timeline(wh, published_by, "overall_effectiveness"), key=lambda r: (r[0], r[7])):
+        urn, name, region, _, grade, _, _, ended, framework, *_, exists_from, exists_to = row
+        if (framework in ILACS_OVERALL and ended <= day and grade in GRADE_RANK
+                and (exists_from is None or exists_from <= day) and (exists_to is None or exists_to > day)):
+            by_council.setdefault(urn, []).append((urn, name, region, ended, grade))
     return [Move(urn, rs[-1][1], rs[-1][2], (rs[0][3], rs[0][4]), (rs[-1][3], rs[-1][4]))
             for urn, rs in by_council.items() if len(rs) > 1]
 
 
-def movement(wh: Warehouse, day: date) -> tuple[list[str], list[tuple]]:
+def movement(wh: Warehouse, day: date, published_by: date | None = None) -> tuple[list[str], list[tuple]]:
     """One row of MOVEMENT_COLUMNS as at `day`."""
-    found = moves(wh, day)
+    found = moves(wh, day, published_by)
     return list(MOVEMENT_COLUMNS), [(len(found), *(sum(m.movement == k for m in found) for k in MOVEMENT_COLUMNS[1:]))]
 
 
-def movement_councils(wh: Warehouse, day: date) -> tuple[list[str], list[tuple]]:
+def movement_councils(wh: Warehouse, day: date,
+                       published_by: date | None = None) -> tuple[list[str], list[tuple]]:
     """Who is in each movement, one row per council (MOVEMENT_COUNCIL_COLUMNS)."""
     order = {k: i for i, k in enumerate(MOVEMENT_COLUMNS)}
-    found = sorted(moves(wh, day), key=lambda m: (order[m.movement], m.local_authority or "", m.urn))
+    found = sorted(moves(wh, day, published_by), key=lambda m: (order[m.movement], m.local_authority or "", m.urn))
     return list(MOVEMENT_COUNCIL_COLUMNS), [(m.movement, m.urn, m.local_authority, m.region, *m.first, *m.latest)
                                             for m in found]
 

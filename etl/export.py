@@ -1,7 +1,7 @@
 """The export stage: the warehouse's analyst tables and views as files analysts open directly.
 
 `ofsted-ratings.xlsx` (sheets Summary, History, Changes, Publications, Visits, Improvements,
-England over time, About), in words for people (headings, grades as Ofsted prints them, lists as
+England over time, Activity, About), in words for people (headings, grades as Ofsted prints them, lists as
 lines), and one CSV and one Parquet file per dataset, named after its table or view, with the
 warehouse's keys for machines. Every dataset is read in one snapshot, every file is written whole
 (etl.landing.write_atomic) to a folder or any fsspec URL.
@@ -45,9 +45,11 @@ DATASETS = {
     "ref_councils": "name",
     "grade_distribution": "area, group_name <> 'England', group_name, as_at",
 }
+# datasets computed by the query layer, not read with one SELECT: (snapshot) -> (columns, rows)
+COMPUTED = {"inspection_activity": lambda wh: _two_years_activity(wh)}
 SHEETS = {"Summary": "latest_inspections", "History": "rating_history", "Changes": "rating_changes",
           "Publications": "publications", "Visits": "visits", "Improvements": "improvements",
-          "England over time": "grade_distribution"}
+          "England over time": "grade_distribution", "Activity": "inspection_activity"}
 # a sheet headed for people: these of its dataset's columns, in this order, under these headings
 SHEET_HEADINGS = {"Improvements": {"local_authority": "Council", "urn": "URN", "kind": "Kind",
                                    "framework": "Framework", "inspection_end": "Inspection ended",
@@ -170,6 +172,10 @@ ABOUT = {
                          "effectiveness and every tracked area: each council's most recent inspection ended by "
                          "then, as Ofsted's official statistics count (table grade_distribution: every month end). "
                          "Overall effectiveness first; a quarter that counts no council in the area is left out.",
+    "Activity": "Every inspection and letter that ended in the previous and the current reporting year (1 April "
+                "to 31 March; year), in date order: council, region, dates, kind, framework and type, the "
+                "judgements as Ofsted prints them, a letter's areas and areas for priority action, a JTAI's theme "
+                "(Ofsted's in-year activity; `ofsted query activity`).",
 }
 SOURCES = [
     ("Inspection reports", "Ofsted, reports.ofsted.gov.uk. Crown copyright; Open Government Licence v3.0."),
@@ -212,6 +218,9 @@ COLUMN_NOTES = {
         "the latest focused or monitoring visit's end date, what it looked at, its areas for priority action",
     "position, text": "an improvement point's place in its document's list (1 first) and its words, on one line",
     "group_name, as_at": "England over time: England or a region, as at this date",
+    "year": "Activity: the reporting year (1 April to 31 March) in which the inspection or visit ended, e.g. 2025-26",
+    "inspection_type": "an ILACS inspection's type, short or standard (blank where not recorded)",
+    "visit_areas, jtai_theme": "Activity: what a letter says the visit looked at; a JTAI's theme",
     "councils ... not_judged": "councils graded in the area (adequate counted as requires improvement), by grade; "
                                "Not judged: councils whose latest inspection does not judge the area (ILACS 2026: "
                                "overall effectiveness), out of the percentage",
@@ -237,16 +246,24 @@ class Dataset:
     rows: list[tuple]
 
 
-def read_datasets(wh: Warehouse, names: Iterable[str] = DATASETS) -> dict[str, Dataset]:
+def read_datasets(wh: Warehouse, names: Iterable[str] = (*DATASETS, *COMPUTED)) -> dict[str, Dataset]:
     """The datasets `names` (default: every one) from one consistent snapshot of the warehouse."""
     out = {}
     with wh.transaction():
         if wh.engine == "postgresql":
             wh.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")
         for name in names:
-            columns, rows = wh.query(f"SELECT * FROM {name} ORDER BY {DATASETS[name]}")
+            columns, rows = COMPUTED[name](wh) if name in COMPUTED else wh.query(
+                f"SELECT * FROM {name} ORDER BY {DATASETS[name]}")
             out[name] = Dataset(name, columns, rows)
     return out
+
+
+def _two_years_activity(wh: Warehouse) -> tuple[list[str], list[tuple]]:
+    """Ofsted's in-year activity for the previous and the current reporting year (etl.outcomes)."""
+    from etl import outcomes
+
+    return outcomes.activity(wh, *outcomes.two_years(date.today()))
 
 
 # a formula start after a separator inside a field: a spreadsheet opening the file with that

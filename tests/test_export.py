@@ -16,7 +16,7 @@ import pytest
 from etl import export as export_stage
 from etl.cli import main
 from etl.config import Settings
-from etl.export import DATASETS, WORKBOOK, export
+from etl.export import COMPUTED, DATASETS, WORKBOOK, export
 from etl.grades import GRADE_STYLES
 from etl.load import load_councils
 from etl.records import Council
@@ -74,11 +74,13 @@ def test_xlsx_and_parquet_match_the_warehouse(loaded, tmp_path):
     out = tmp_path / "exports"
     assert result.location == str(out)
     assert sorted(p.name for p in out.iterdir()) == sorted(
-        [WORKBOOK] + [f"{n}.{ext}" for n in DATASETS for ext in ("csv", "parquet")])
+        [WORKBOOK] + [f"{n}.{ext}" for n in (*DATASETS, *COMPUTED) for ext in ("csv", "parquet")])
     sheets = pd.read_excel(out / WORKBOOK, sheet_name=None, dtype=str)
     assert list(sheets) == ["Summary", "History", "Changes", "Publications", "Visits", "Improvements",
-                            "England over time", "About"]
+                            "England over time", "Activity", "About"]
     for sheet, name in export_stage.SHEETS.items():
+        if name in COMPUTED:
+            continue   # computed, not read with a SELECT: test_outcomes.py
         with connect(loaded) as wh:
             names, rows = wh.query(f"SELECT * FROM {name} ORDER BY {DATASETS[name]}")
         shown = export_stage.sheet_rows(sheet, export_stage.Dataset(name, names, rows))
@@ -223,8 +225,8 @@ def test_export_command(loaded, tmp_path, monkeypatch, capsys):
     monkeypatch.setenv("OFSTED_WAREHOUSE_URL", loaded)
     monkeypatch.setenv("OFSTED_EXPORT_URL", str(tmp_path / "default"))
     assert main(["export", "--format", "csv"]) == 0
-    assert f"exported {len(DATASETS)} files" in capsys.readouterr().out
-    assert sorted(p.suffix for p in (tmp_path / "default").iterdir()) == [".csv"] * len(DATASETS)
+    assert f"exported {len(DATASETS) + len(COMPUTED)} files" in capsys.readouterr().out
+    assert sorted(p.suffix for p in (tmp_path / "default").iterdir()) == [".csv"] * (len(DATASETS) + len(COMPUTED))
     assert main(["export", "--to", str(tmp_path / "x"), "--format", "xlsx,pdf"]) == 2
     assert "unknown export format(s) ['pdf']" in capsys.readouterr().err
     assert not (tmp_path / "x").exists()

@@ -16,7 +16,8 @@ from tests.support.warehouse_fixtures import (CUMBERLAND, load_reference_sample,
 
 BY_NAME = {q.name: q for q in QUERIES}
 VALUES = {"since": "2024-01-01", "region": "London", "kind": "jtai", "as_at": "2024-01-01", "area": "in_care",
-          "by": "region", "councils": None}   # None: a flag without a value
+          "by": "region", "councils": None, "published_by": "2024-06-30", "from_": "2024-04-01",
+          "to": "2025-03-31"}   # None: a flag without a value
 
 
 def argv_for(dest: str) -> list[str]:
@@ -111,6 +112,8 @@ APPLIED = {
     ("visits", "region"): (["--region", "London"], in_london),
     ("improvements", None): (["Barnet"], lambda regions: lambda r: r["urn"] == "80487"),
     ("improvements", "region"): (["--region", "North West"], lambda regions: lambda r: r["urn"] == CUMBERLAND),
+    ("activity", None): (["Cumberland"], lambda regions: lambda r: r["urn"] == CUMBERLAND),
+    ("activity", "region"): (["--region", "London"], in_london),
 }
 
 
@@ -138,7 +141,30 @@ def test_england_and_movement_apply_as_at_area_by_and_councils(england, capsys):
 
 
 APPLIED_TO_ENGLAND = {("england", "as_at"), ("england", "area"), ("england", "by"), ("movement", "as_at"),
-                      ("movement", "councils")}   # the test just above
+                      ("movement", "councils"),   # the test just above; the next one:
+                      ("summary", "as_at"), ("summary", "published_by"), ("england", "published_by"),
+                      ("movement", "published_by"), ("activity", "from_"), ("activity", "to")}
+
+
+def test_as_at_published_by_and_a_period_are_applied(england, capsys):
+    """Barnet's ILACS 2023 inspection ended 8 March 2024 and was published 40 days later."""
+    before = {r["urn"]: r for r in rows(capsys, "summary", "--as-at", "2022-01-01")}
+    assert CUMBERLAND not in before and "80487" in before   # Cumberland exists from April 2023
+    assert all(r["inspection_end"] is None or r["inspection_end"] <= "2022-01-01" for r in before.values())
+    at = {r["urn"]: r for r in rows(capsys, "summary", "--as-at", "2024-03-31")}
+    cut = {r["urn"]: r for r in rows(capsys, "summary", "--as-at", "2024-03-31", "--published-by", "2024-04-01")}
+    assert at["80487"]["inspection_end"] == "2024-03-08" and cut["80487"]["inspection_end"] < "2024-03-08"
+    england_at = rows(capsys, "england", "--as-at", "2024-03-31")
+    assert rows(capsys, "england", "--as-at", "2024-03-31", "--published-by", "2024-04-01") != england_at
+    assert rows(capsys, "england", "--as-at", "2024-03-31", "--published-by", "2024-06-30") == england_at
+    moved = {r["urn"]: r for r in rows(capsys, "movement", "--as-at", "2024-03-31", "--councils")}
+    moved_cut = {r["urn"]: r for r in rows(capsys, "movement", "--as-at", "2024-03-31", "--published-by",
+                                           "2024-04-01", "--councils")}
+    assert moved.get("80487") != moved_cut.get("80487")
+    year = rows(capsys, "activity", "--from", "2024-01-01", "--to", "2024-12-31")
+    assert year and all("2024-01-01" <= r["inspection_end"] <= "2024-12-31" for r in year)
+    assert "80487" in {r["urn"] for r in year}
+    assert rows(capsys, "activity", "--from", "2024-03-09", "--to", "2024-12-31") != year
 
 
 def test_history_gives_the_framework_and_report_rating_history_gives_and_the_one_that_set_the_grade(

@@ -298,6 +298,10 @@ def test_england_over_time_shows_the_chart_and_tables(site, browser, shots, widt
     assert len(fills) == 4  # one colour per grade
     assert len(browser.find_elements(By.CSS_SELECTOR, "#as-at tbody tr")) == 10  # England and nine regions
     assert browser.find_elements(By.CSS_SELECTOR, "#movement tbody a")
+    # every council's row as at the date: a wide table that scrolls inside its own box
+    box = browser.execute_script("const t = document.getElementById('councils-at'), b = t.parentElement;"
+                                 " return [t.rows.length, b.getBoundingClientRect().right, b.scrollWidth, b.clientWidth]")
+    assert box[0] > 150 and box[1] <= width + 1 and (width > 1000 or box[2] > box[3])
     # another date and region through the choosers
     browser.find_element(By.NAME, "region").send_keys("London")
     browser.execute_script("document.querySelector('input[name=as_at]').value = '2020-03-31'")

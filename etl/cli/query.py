@@ -27,6 +27,11 @@ OPTIONS: dict[str, tuple[str, dict]] = {
     "area": ("--area", dict(help="the tracked area (default overall_effectiveness)")),
     "by": ("--by", dict(choices=("region",), help="one row per region instead of England")),
     "councils": ("--councils", dict(action="store_true", help="who is in each movement")),
+    # Ofsted's own tables count only the reports published by a cut-off (etl.outcomes)
+    "published_by": ("--published-by", dict(metavar="DATE", type=DATE,
+                                            help="count only reports published by DATE (not before --as-at)")),
+    "from_": ("--from", dict(metavar="DATE", type=DATE, help="ended on or after DATE (default: this 1 April)")),
+    "to": ("--to", dict(metavar="DATE", type=DATE, help="ended on or before DATE (default today)")),
 }
 
 
@@ -82,8 +87,41 @@ def _changes(wh, args):
 
 
 def _summary(wh, args):
-    from etl.query import summary
-    return summary(wh, _region(wh, args), args.urn)
+    """latest_inspections; with --as-at or --published-by, every council's row as at the date
+    (Ofsted's "inspections as at 31 March", etl.outcomes)."""
+    if not (args.as_at or args.published_by):
+        from etl.query import summary
+        return summary(wh, _region(wh, args), args.urn)
+    from etl.outcomes import council_rows
+    names, rows = council_rows(wh, _as_at(args), args.published_by, _region(wh, args))
+    return names, [r for r in rows if not args.urn or r[names.index("urn")] == args.urn]
+
+
+def _as_at(args) -> date:
+    """--as-at (default today), checked with --published-by as etl.outcomes accepts them."""
+    from etl.outcomes import check_as_at
+
+    day = args.as_at or date.today()
+    try:
+        check_as_at(day, getattr(args, "published_by", None))
+    except ValueError as exc:
+        raise Refused(str(exc)) from None
+    return day
+
+
+def _activity(wh, args):
+    """Every inspection and letter ended in a period (Ofsted's "in-year activity"; default this
+    reporting year, from 1 April, to today)."""
+    from etl.outcomes import activity, check_period, reporting_year
+
+    today = date.today()
+    start, end = args.from_ or reporting_year(today)[0], args.to or today
+    try:
+        check_period(("from date", start), ("to date", end))
+    except ValueError as exc:
+        raise Refused(str(exc)) from None
+    names, rows = activity(wh, start, end, _region(wh, args))
+    return names, [r for r in rows if not args.urn or r[names.index("urn")] == args.urn]
 
 
 def _freshness(wh) -> str:   # how fresh the summary is
@@ -111,12 +149,12 @@ def _area(args) -> str:
 
 def _england(wh, args):
     from etl.england import as_at
-    return as_at(wh, args.as_at or date.today(), _area(args), args.by == "region")
+    return as_at(wh, _as_at(args), _area(args), args.by == "region", args.published_by)
 
 
 def _movement(wh, args):
     from etl.england import movement, movement_councils
-    return (movement_councils if args.councils else movement)(wh, args.as_at or date.today())
+    return (movement_councils if args.councils else movement)(wh, _as_at(args), args.published_by)
 
 
 QUERIES: tuple[Query, ...] = (
@@ -125,16 +163,19 @@ QUERIES: tuple[Query, ...] = (
                      " judged it (as a table, its letters follow)", _history, council="required",
           more=_history_letters),
     Query("changes", "changes of grade", _changes, ("since", "region")),
-    Query("summary", "one row per council, its latest inspection (the latest_inspections view)", _summary,
-          ("region",), needs="latest_inspections", heading=_freshness),
+    Query("summary", "one row per council, its latest inspection (the latest_inspections view); with --as-at or"
+                     " --published-by, every council existing then, as Ofsted's tables count", _summary,
+          ("region", "as_at", "published_by"), needs="latest_inspections", heading=_freshness),
     Query("visits", "the letters (focused and monitoring visits, JTAIs): what each looked at and its areas"
                     " for priority action", _visits, ("kind", "since", "region")),
     Query("improvements", "what each council's latest graded inspection says must improve", _improvements,
           ("region",), needs="current_improvements"),
-    Query("england", "grades' spread in England (or by region) as at a date", _england, ("as_at", "area", "by"),
-          council=None, needs="grade_timeline"),
-    Query("movement", "first against latest ILACS grade, as at a date", _movement, ("as_at", "councils"),
-          council=None, needs="grade_timeline"),
+    Query("england", "grades' spread in England (or by region) as at a date", _england,
+          ("as_at", "published_by", "area", "by"), council=None, needs="grade_timeline"),
+    Query("movement", "first against latest ILACS grade, as at a date", _movement,
+          ("as_at", "published_by", "councils"), council=None, needs="grade_timeline"),
+    Query("activity", "every inspection and letter that ended in a period, in date order (Ofsted's in-year"
+                      " activity)", _activity, ("from_", "to", "region"), needs="grade_timeline"),
 )
 
 

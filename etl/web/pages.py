@@ -300,25 +300,37 @@ def england_choice(wh: Warehouse, area: str, region: str | None) -> str:
 
 @router.get("/england/over-time", response_class=HTMLResponse, name="england_over_time")
 def england_over_time(request: Request, area: str = "overall_effectiveness", region: str | None = None,
-                      as_at: str | None = None):
-    """Grade shares by month since 2012, the counts as at a date, and the movement since each
-    council's first ILACS inspection (etl.england; docs/warehouse.md, "England at any date")."""
-    from etl import england
+                      as_at: str | None = None, published_by: str | None = None):
+    """Grade shares by month since 2012, the counts as at a date, every council's row then (its
+    latest inspection and grades: etl.outcomes), and the movement since each council's first
+    ILACS inspection (etl.england; docs/warehouse.md, "England at any date"). `published_by`:
+    only the reports published by then count (Ofsted's cut-off), in all but the chart."""
+    from etl import england, outcomes
 
     started = time.perf_counter()
     day = parse_date(as_at, "as_at") or date.today()
+    cut_off = parse_date(published_by, "published_by")
+    try:
+        outcomes.check_as_at(day, cut_off)
+    except ValueError as exc:
+        raise HTTPException(400, str(exc)) from None
     with warehouse(request) as wh:
         group = england_choice(wh, area, region)
         series = england.distribution(wh, area, group)
-        counts = england.as_at_groups(wh, day, area)
-        moves = [m for m in england.moves(wh, day) if not region or m.region == region]
+        counts = england.as_at_groups(wh, day, area, cut_off)
+        moves = [m for m in england.moves(wh, day, cut_off) if not region or m.region == region]
+        councils = outcomes.councils_at(wh, day, cut_off, region)
     columns = england.DISTRIBUTION_COLUMNS
+    # the headline areas, and any other a council was graded in then (not only retired: not_judged)
+    shown = [a for a in outcomes.GRADE_COLUMNS
+             if a in data.MAIN_AREAS or any(c[a] not in (None, england.NOT_JUDGED) for c in councils)]
     return page(request, "england_time.html", started, area=area, region=region or "", day=day,
-                regions=[r[0] for r in counts[1:]],
+                published_by=cut_off, regions=[r[0] for r in counts[1:]],
                 areas=england.AREAS, chart=charts.share_chart(series, mark=day),
                 march=[r for r in series if r["as_at"].month == 3 and (r["councils"] or r["not_judged"])],
                 counts=[dict(zip(columns, r)) for r in counts], moves=moves,
-                movements=england.MOVEMENT_COLUMNS[1:], bands=charts.SHARE_BANDS)
+                movements=england.MOVEMENT_COLUMNS[1:], bands=charts.SHARE_BANDS,
+                councils=councils, council_areas=shown)
 
 
 @router.get("/england/over-time.csv", name="england_over_time_csv")
