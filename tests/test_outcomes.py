@@ -281,11 +281,12 @@ def test_the_workbooks_activity_sheet(history, warehouse_url, tmp_path):
     settings = replace(settings, warehouse_url=warehouse_url, export_url=str(tmp_path))
     export.export(settings, formats=("xlsx", "csv"))
     ws = openpyxl.load_workbook(tmp_path / export.WORKBOOK)["Activity"]
-    header = [c.value for c in ws[1]]
-    assert header == list(outcomes.ACTIVITY_COLUMNS)
+    header = [c.value for c in ws[1]]   # in words, for people
+    assert header == [export.heading(c) for c in outcomes.ACTIVITY_COLUMNS]
     first, last = outcomes.two_years(d.today())
     expected = sorted((r.inspection_end, r.urn) for r in REPORTS if first <= r.inspection_end <= last)
-    got = [(c[header.index("inspection_end")].value.date(), c[header.index("urn")].value)
+    ended, urn = export.heading("inspection_end"), export.heading("urn")
+    got = [(c[header.index(ended)].value.date(), c[header.index(urn)].value)
            for c in ws.iter_rows(min_row=2)]
     assert got == expected
     assert (tmp_path / "inspection_activity.csv").read_text().splitlines()[0] == ",".join(outcomes.ACTIVITY_COLUMNS)
