@@ -1,0 +1,171 @@
+"""When Ofsted is due back: each council's window for its next inspection of children's services,
+as at any date, from what was published by then. The rules and their sources are in
+docs/warehouse.md ("When Ofsted is due back"); the back-test is bench/bench_due.py.
+
+The framework sets the cycle: a council judged good or outstanding gets a short inspection and
+one judged requires improvement a standard one, usually within six months of the third
+anniversary of the last; one judged inadequate is monitored, and re-inspected when Ofsted judges
+it ready (no window). In practice Ofsted works through the councils in the order of their last
+inspection, at the pace the published reports show, and stopped during the COVID-19 pause. So a
+council's window is centred where its place in that queue, at that pace, puts it (never before
+the framework's earliest), and while a pause has not visibly ended no latest date can be given.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, timedelta
+from statistics import median
+from typing import Iterable
+
+FIRST_AS_AT = date(2012, 1, 1)   # the warehouse's history begins in 2012: no question before it
+# the frameworks that inspect a council's children's services on a cycle (focused and monitoring
+# visits, JTAIs and area SEND inspections do not set the cycle)
+CYCLE_FRAMEWORKS = frozenset({"lac", "sif", "ilacs_2018", "ilacs_2023", "ilacs_2026"})
+MONTH = 30.44   # days
+CYCLE_MONTHS = 36          # the framework: about every three years ...
+EARLIEST_MONTHS = 30       # ... usually from six months before the third anniversary
+BEFORE_MONTHS, AFTER_MONTHS = 4, 8   # the window around the queue's estimate (a delay is likelier than haste)
+PACE_MONTHS = 12           # the pace: inspections ended in the last 12 months Ofsted was inspecting
+LAG_QUANTILE = 0.8         # what "published by now" covers: most reports are out by this lag
+# Ofsted's suspension of routine inspection (cited in docs/warehouse.md); each ends, for the
+# warehouse, when a cycle inspection that ended after it is published
+PAUSES = ((date(2020, 3, 17), "COVID-19"),)
+CYCLE_PACE = True
+WINDOW, MONITORING, NONE = "window", "monitoring", "none"
+COLUMNS = ("urn", "as_at", "due_status", "due_earliest", "due_latest", "due_rule")
+
+
+@dataclass(frozen=True)
+class Inspection:
+    """A graded inspection of a council's children's services under a cycle framework."""
+    urn: str
+    framework: str
+    ended: date
+    published: date | None   # None: taken as published when it ended
+    overall: str | None      # overall effectiveness (None: not judged, e.g. the 2026 framework)
+
+    @property
+    def known_on(self) -> date:
+        return self.published or self.ended
+
+
+@dataclass(frozen=True)
+class Due:
+    urn: str
+    as_at: date
+    status: str              # WINDOW, MONITORING or NONE
+    earliest: date | None
+    latest: date | None      # None with a window: a pause whose end is not yet published
+    rule: str
+
+    def row(self) -> tuple:
+        return (self.urn, self.as_at, self.status, self.earliest, self.latest, self.rule)
+
+
+def check_as_at(day: date) -> date:
+    if day < FIRST_AS_AT:
+        raise ValueError(f"--as-at must be on or after {FIRST_AS_AT.isoformat()} (the warehouse's history"
+                         f" begins in 2012), not {day.isoformat()}")
+    return day
+
+
+def months(day: date, n: float) -> date:
+    return day + timedelta(days=round(n * MONTH))
+
+
+def windows(inspections: Iterable[Inspection], councils: Iterable[str], as_at: date) -> dict[str, Due]:
+    """Every council's Due as at `as_at`, from the inspections published by then."""
+    check_as_at(as_at)
+    known = sorted((i for i in inspections if i.framework in CYCLE_FRAMEWORKS and i.known_on <= as_at),
+                   key=lambda i: (i.ended, i.known_on))
+    last: dict[str, Inspection] = {}
+    previous: dict[str, Inspection] = {}
+    for i in known:
+        if i.urn in last:
+            previous[i.urn] = last[i.urn]
+        last[i.urn] = i
+    out = {urn: Due(urn, as_at, NONE, None, None, "no inspection of its children's services published yet")
+           for urn in councils if urn not in last}
+    queue = sorted((i for i in last.values() if i.overall != "inadequate"), key=lambda i: (i.ended, i.urn))
+    for i in last.values():
+        if i.overall == "inadequate":
+            out[i.urn] = Due(i.urn, as_at, MONITORING, None, None,
+                             f"inadequate at its inspection ending {i.ended.isoformat()}: monitoring visits,"
+                             " then re-inspection when Ofsted judges it ready")
+    pace = Pace.of(known, previous, as_at, len(last))
+    slot = pace.up_to
+    for place, i in enumerate(queue):
+        if pace.per_month > 0:   # the next slot at this pace, but not before the council is due
+            slot = max(months(slot, 1 / pace.per_month), months(i.ended, CYCLE_MONTHS))
+        out[i.urn] = _window(i, place, slot, pace, as_at)
+    return out
+
+
+@dataclass(frozen=True)
+class Pace:
+    """How fast Ofsted is working through the queue, from the published reports: inspections a
+    month, where the queue stands (the day up to which reports are mostly out) and any pause."""
+    per_month: float
+    up_to: date
+    paused_since: date | None     # a pause with no cycle inspection after it published yet
+    pause_name: str | None
+
+    @classmethod
+    def of(cls, known: list[Inspection], previous: dict[str, Inspection], as_at: date, councils: int) -> "Pace":
+        recent = [i for i in known if i.published and i.published > as_at - timedelta(days=365)]
+        lags = sorted((i.published - i.ended).days for i in recent) or [60]
+        up_to = as_at - timedelta(days=lags[int(LAG_QUANTILE * (len(lags) - 1))])
+        paused_since, name, gaps = None, None, []
+        for start, what in PAUSES:
+            if start > as_at:
+                continue
+            resumed = min((i.ended for i in known if i.ended > start), default=None)
+            if resumed is None:
+                paused_since, name = start, what
+                up_to = min(up_to, start)
+            else:
+                gaps.append((start, resumed))
+        # the pace over the last PACE_MONTHS Ofsted was inspecting (a pause's months left out)
+        span, since = timedelta(days=round(PACE_MONTHS * MONTH)), up_to
+        for start, resumed in sorted(gaps, reverse=True):
+            if start < since and resumed > since - span:
+                span += min(resumed, since) - start
+        counted = [i for i in known if since - span < i.ended <= since and _in_queue(i, previous)]
+        per_month = len(counted) / PACE_MONTHS
+        if counted and CYCLE_PACE:
+            per_month = max(per_month, councils / CYCLE_MONTHS)
+        return cls(per_month, up_to, paused_since, name)
+
+
+def _in_queue(i: Inspection, previous: dict[str, Inspection]) -> bool:
+    """An inspection that took a council off the queue (not a re-inspection after inadequate)."""
+    before = previous.get(i.urn)
+    return before is None or before.ended >= i.ended or before.overall != "inadequate"
+
+
+def _window(i: Inspection, place: int, centre: date, pace: Pace, as_at: date) -> Due:
+    grade = (i.overall or "").replace("_", " ")
+    which = {"good": "a short inspection", "outstanding": "a short inspection",
+             "requires improvement": "a standard inspection"}.get(grade, "its next inspection")
+    base = (f"{grade} at its inspection ending {i.ended.isoformat()}" if grade else
+            f"inspected under {i.framework} ending {i.ended.isoformat()} (no overall grade: which inspection"
+            " follows is not in the published framework)")
+    floor = months(i.ended, EARLIEST_MONTHS)
+    if pace.per_month <= 0:
+        return Due(i.urn, as_at, NONE, None, None,
+                   f"{base}; no inspection published in the last year to tell Ofsted's pace")
+    earliest = max(floor, months(centre, -BEFORE_MONTHS))
+    queue = (f"{which}, usually within 6 months of the third anniversary; Ofsted is working through"
+             f" councils in the order of their last inspection at about {pace.per_month * 12:.0f} a year,"
+             f" this council {place + 1} in line")
+    if pace.paused_since:
+        return Due(i.urn, as_at, WINDOW, max(earliest, as_at), None,
+                   f"{base}: {queue}; inspections paused since {pace.paused_since.isoformat()} ({pace.pause_name})"
+                   " and not yet resumed in what is published, so no latest date")
+    latest = max(months(centre, AFTER_MONTHS), months(earliest, 1))
+    return Due(i.urn, as_at, WINDOW, earliest, latest, f"{base}: {queue}")
+
+
+def median_width_months(dues: Iterable[Due]) -> float | None:
+    widths = [(d.latest - d.earliest).days / MONTH for d in dues if d.latest and d.earliest]
+    return median(widths) if widths else None
