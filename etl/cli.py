@@ -89,18 +89,19 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("query", help="quick answers from the warehouse without SQL")
     p.add_argument("what", choices=("current", "history", "changes", "summary", "visits", "improvements", "england",
-                                    "movement"),
+                                    "movement", "due"),
                    help="summary: one row per council, its latest inspection (the latest_inspections view);"
                         " visits: the letters (focused and monitoring visits, JTAIs), what each looked at and"
                         " its areas for priority action (history shows a council's too, as a second table);"
                         " improvements: what each council's latest graded inspection says must improve;"
-                        " england: grades' spread as at a date; movement: first against latest ILACS grade")
+                        " england: grades' spread as at a date; movement: first against latest ILACS grade;"
+                        " due: when each council's next inspection is expected (a window, or monitoring)")
     p.add_argument("urn", nargs="?", metavar="COUNCIL", type=COUNCIL,
                    help="a council: URN, name, a unique beginning of its name, or a name it was known by"
                         " (for history; optional filter otherwise)")
     p.add_argument("--since", help="changes published on or after this date (YYYY-MM-DD)")
     p.add_argument("--region", help="summary: only this region (name or ONS code, e.g. London, E12000007)")
-    p.add_argument("--as-at", metavar="DATE", type=DATE, help="england, movement: as at this date (default today)")
+    p.add_argument("--as-at", metavar="DATE", type=DATE, help="england, movement, due: as at this date (default today; due: from what was published by then)")
     p.add_argument("--area", help="england: the tracked area (default overall_effectiveness)")
     p.add_argument("--by", choices=("region",), help="england: one row per region instead of England")
     p.add_argument("--councils", action="store_true", help="movement: who is in each movement")

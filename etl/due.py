@@ -30,7 +30,6 @@ LAG_QUANTILE = 0.8         # what "published by now" covers: most reports are ou
 # Ofsted's suspension of routine inspection (cited in docs/warehouse.md); each ends, for the
 # warehouse, when a cycle inspection that ended after it is published
 PAUSES = ((date(2020, 3, 17), "COVID-19"),)
-CYCLE_PACE = True
 WINDOW, MONITORING, NONE = "window", "monitoring", "none"
 COLUMNS = ("urn", "as_at", "due_status", "due_earliest", "due_latest", "due_rule")
 
@@ -131,9 +130,9 @@ class Pace:
             if start < since and resumed > since - span:
                 span += min(resumed, since) - start
         counted = [i for i in known if since - span < i.ended <= since and _in_queue(i, previous)]
-        per_month = len(counted) / PACE_MONTHS
-        if counted and CYCLE_PACE:
-            per_month = max(per_month, councils / CYCLE_MONTHS)
+        # never slower than the framework's own: every council once in CYCLE_MONTHS (a small or
+        # new warehouse, or a slow year, must not push windows out without end)
+        per_month = max(len(counted) / PACE_MONTHS, councils / CYCLE_MONTHS)
         return cls(per_month, up_to, paused_since, name)
 
 
@@ -155,9 +154,11 @@ def _window(i: Inspection, place: int, centre: date, pace: Pace, as_at: date) ->
         return Due(i.urn, as_at, NONE, None, None,
                    f"{base}; no inspection published in the last year to tell Ofsted's pace")
     earliest = max(floor, months(centre, -BEFORE_MONTHS))
-    queue = (f"{which}, usually within 6 months of the third anniversary; Ofsted is working through"
-             f" councils in the order of their last inspection at about {pace.per_month * 12:.0f} a year,"
-             f" this council {place + 1} in line")
+    anniversary = months(i.ended, CYCLE_MONTHS)
+    queue = f"{which}, usually within 6 months of the third anniversary ({anniversary.isoformat()})"
+    if centre > anniversary:
+        queue += (f"; Ofsted works through councils in the order of their last inspection, at about"
+                  f" {pace.per_month * 12:.0f} a year now: {place + 1} in line, so later")
     if pace.paused_since:
         return Due(i.urn, as_at, WINDOW, max(earliest, as_at), None,
                    f"{base}: {queue}; inspections paused since {pace.paused_since.isoformat()} ({pace.pause_name})"
@@ -169,3 +170,76 @@ def _window(i: Inspection, place: int, centre: date, pace: Pace, as_at: date) ->
 def median_width_months(dues: Iterable[Due]) -> float | None:
     widths = [(d.latest - d.earliest).days / MONTH for d in dues if d.latest and d.earliest]
     return median(widths) if widths else None
+
+
+# -- the warehouse -----------------------------------------------------------------------------
+def read_inspections(wh) -> list[Inspection]:
+    """The warehouse's graded inspections of children's services (the history's inputs)."""
+    from etl.changes import graded_reports
+
+    return [Inspection(r.urn, r.framework, r.effective_date, r.published, r.judgements.get("overall_effectiveness"))
+            for r in graded_reports(wh) if r.framework in CYCLE_FRAMEWORKS]
+
+
+def current_councils(wh, day: date) -> list[str]:
+    """The councils existing on `day` that the site lists (latest_inspections' councils)."""
+    return [u for (u,) in wh.fetchall(
+        "SELECT c.urn FROM councils c JOIN ref_councils rc ON rc.urn = c.urn"
+        " WHERE rc.abolished IS NULL OR rc.abolished > ? ORDER BY c.urn", [day])]
+
+
+def rewrite(wh, today: date | None = None) -> None:
+    """Rewrite due_windows as at today (in the caller's transaction: etl.reference.refresh_derived)."""
+    day = today or date.today()
+    found = windows(read_inspections(wh), current_councils(wh, day), day)
+    wh.execute("DELETE FROM due_windows")
+    wh.insert_rows("due_windows", COLUMNS, [d.row() for d in found.values()])
+
+
+QUERY_COLUMNS = ("urn", "local_authority", "region", "last_inspection_end", "last_grade", *COLUMNS[1:])
+
+
+def answer(wh, as_at: date | None = None) -> tuple[list[str], list[tuple]]:
+    """`ofsted query due`: every council's window as at `as_at` (default: the stored one, as at
+    the last refresh), from what was published by then; soonest first, monitoring and none last."""
+    day = check_as_at(as_at) if as_at else None
+    if day is None:
+        rows = wh.fetchall("SELECT urn, as_at, due_status, due_earliest, due_latest, due_rule FROM due_windows")
+        found = {r[0]: Due(*r) for r in rows}
+        inspections = read_inspections(wh)
+    else:
+        inspections = read_inspections(wh)
+        found = windows(inspections, current_councils(wh, day), day)
+    last: dict[str, Inspection] = {}
+    for i in sorted((i for i in inspections if day is None or i.known_on <= day), key=lambda i: i.ended):
+        last[i.urn] = i
+    names = dict(wh.fetchall("SELECT c.urn, c.name FROM councils c"))
+    regions = dict(wh.fetchall("SELECT urn, region_name FROM ref_councils"))
+    order = {WINDOW: 0, MONITORING: 1, NONE: 2}
+    out = []
+    for d in sorted(found.values(), key=lambda d: (order[d.status], d.earliest or date.max, names.get(d.urn) or "")):
+        i = last.get(d.urn)
+        out.append((d.urn, names.get(d.urn), regions.get(d.urn), i.ended if i else None, i.overall if i else None,
+                    *d.row()[1:]))
+    return list(QUERY_COLUMNS), out
+
+
+def due_command(args, settings) -> int:
+    """`ofsted query due [--as-at D] [--format table|csv|json]` (wired from etl.query)."""
+    import sys
+
+    from etl.query import render
+    from etl.warehouse import connect
+
+    try:
+        day = check_as_at(args.as_at) if args.as_at else None
+    except ValueError as exc:
+        print(f"ofsted query due: {exc}", file=sys.stderr)
+        return 2
+    with connect(settings.warehouse_url) as wh:
+        if not wh.has_table("due_windows"):
+            print("ofsted query: the warehouse has no schema yet; run `ofsted migrate` or `ofsted run`", file=sys.stderr)
+            return 1
+        names, rows = answer(wh, day)
+    sys.stdout.write(render(names, rows, args.format))
+    return 0

@@ -129,6 +129,9 @@ def query_command(args, settings) -> int:
         return 2
     if args.what in ("england", "movement"):
         return _england_command(args, settings)
+    if args.what == "due":   # issue 29: when Ofsted is due back (etl.due)
+        from etl.due import due_command
+        return due_command(args, settings)
     with connect(settings.warehouse_url) as wh:
         needed = {"summary": "latest_inspections", "improvements": "current_improvements"}.get(args.what,
                                                                                               "rating_history")

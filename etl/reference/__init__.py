@@ -278,14 +278,15 @@ def refresh_derived(wh) -> None:
     """What the warehouse derives from rating_history and the reference, rewritten with them (in
     the caller's transaction): each council's codes and region on its history rows (NULL for a
     council the reference lacks), the latest_grades table behind latest_inspections, and England
-    at any date (grade_timeline, grade_distribution)."""
-    from etl import england
+    at any date (grade_timeline, grade_distribution), and the due windows (due_windows)."""
+    from etl import due, england
 
     wh.execute("UPDATE rating_history SET la_code = rc.la_code, ons_code = rc.ons_code, region = rc.region_name"
                " FROM ref_councils rc WHERE rc.urn = rating_history.urn")
     wh.execute("DELETE FROM latest_grades")
     wh.execute("INSERT INTO latest_grades SELECT * FROM latest_grades_computed")
     england.rewrite(wh)
+    due.rewrite(wh)   # issue 29: each council's next-inspection window, from the history just written
 
 
 def unknown_councils(wh) -> list[tuple[str, str]]:
