@@ -243,3 +243,31 @@ def due_command(args, settings) -> int:
         names, rows = answer(wh, day)
     sys.stdout.write(render(names, rows, args.format))
     return 0
+
+
+# -- in words, for the view ----------------------------------------------------------------------
+def _month(day: date) -> str:
+    return day.strftime("%B %Y")
+
+
+def sentence(status: str | None, earliest: date | None, latest: date | None, rule: str | None) -> str:
+    """'Next inspection: expected between September 2024 and September 2025, because …'."""
+    if status == WINDOW and earliest and latest:
+        return f"Next inspection: expected between {_month(earliest)} and {_month(latest)}, because {rule}."
+    if status == WINDOW and earliest:
+        return f"Next inspection: expected not before {_month(earliest)}, because {rule}."
+    if status == MONITORING:
+        return f"Next inspection: monitoring, re-inspection when ready, because {rule}."
+    return f"Next inspection: no window, because {rule or 'nothing is known yet'}."
+
+
+def soon(status: str | None, earliest: date | None, latest: date | None, today: date, within: int = 6) -> str:
+    """The map's value: due_soon (the window opens within `within` months and has not closed),
+    due_later, monitoring or none."""
+    if status == MONITORING:
+        return "monitoring"
+    if status != WINDOW or earliest is None:
+        return "none"
+    if earliest <= months(today, within) and (latest is None or latest >= today):
+        return "due_soon"
+    return "due_later"

@@ -121,3 +121,27 @@ def test_query_due_through_the_cli(loaded, warehouse_url, monkeypatch, capsys):
     assert "outstanding at its inspection ending 2023-06-02" in capsys.readouterr().out
     assert main(["query", "due", "--as-at", "2011-06-30"]) == 2
     assert "on or after 2012-01-01" in capsys.readouterr().err
+
+
+def test_council_page_and_map_show_when_ofsted_is_due(wh, warehouse_url):
+    from bs4 import BeautifulSoup
+    from etl import reference
+    from tests.support.warehouse_fixtures import load_sample
+    from tests.test_view import client_for
+
+    load_sample(wh)
+    reference.sync(wh)
+    client = client_for(warehouse_url)
+    stored = wh.fetchone("SELECT due_status, due_earliest, due_latest FROM due_windows WHERE urn = '80487'")
+    page = BeautifulSoup(client.get("/councils/80487").text, "html.parser")
+    said = page.select_one("p.due").get_text(" ", strip=True)
+    assert stored[0] == "window" and said == due.sentence(*stored, wh.fetchone(
+        "SELECT due_rule FROM due_windows WHERE urn = '80487'")[0])
+    assert said.startswith(f"Next inspection: expected between {stored[1]:%B %Y} and {stored[2]:%B %Y}, because outstanding"
+                           " at its inspection ending 2024-03-08")
+    mapped = BeautifulSoup(client.get("/", params={"area": "inspection_due"}).text, "html.parser")
+    barnet = next(h for h in mapped.select("#hexmap a.hex") if h["href"].endswith("/councils/80487"))
+    assert barnet.polygon["class"] == [f"fill-{due.soon(*stored, d.today())}"]
+    assert {p["class"][0] for p in mapped.select("#hexmap a.hex polygon")} <= {
+        "fill-due_soon", "fill-due_later", "fill-monitoring", "fill-none"}
+    assert "when the next inspection is due" in mapped.get_text()
