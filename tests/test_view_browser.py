@@ -303,3 +303,15 @@ def test_the_search_box_on_every_page_and_the_search_page(site, browser, shots, 
     assert "unbalanced quotes" in browser.find_element(By.CSS_SELECTOR, ".problem").text
     assert [e["message"].split(" - ")[-1] for e in browser.get_log("browser") if e["level"] == "SEVERE"] == [
         "Failed to load resource: the server responded with a status of 400 (Bad Request)"]
+
+
+@pytest.mark.parametrize("width", WIDTHS)
+def test_england_map_shows_who_is_due(site, browser, shots, width):
+    """Issue 29: the map's choice "inspection due in the next 6 months", and its legend."""
+    from selenium.webdriver.common.by import By
+
+    visit(browser, site + "/?area=inspection_due", width)
+    classes = {p.get_attribute("class") for p in browser.find_elements(By.CSS_SELECTOR, "#hexmap polygon")}
+    assert "fill-due_soon" in classes and classes <= {"fill-due_soon", "fill-due_later", "fill-monitoring", "fill-none"}
+    assert "Due in the next 6 months" in browser.find_element(By.CSS_SELECTOR, ".counts").text
+    browser.save_screenshot(str(shots / f"england-due-{width}.png"))
