@@ -1,7 +1,9 @@
 """Back-test of the due windows (etl/due.py): at every month end from January 2019 to December
 2025, each council's window from what was published by then, against the inspection that came
 next. Prints the share of next inspections inside their window and the windows' median width
-(goals: >= 80% inside, median width <= 12 months), then the same by the last grade and by year.
+(goals: >= 80% inside, median width <= 12 months); then the windows given before the COVID-19
+pause for an inspection it pushed back apart from the others, bounded windows alone, and the share
+by the last grade and by year.
 
     .venv/bin/python bench/bench_due.py [--corpus ../shared/corpus] [--baseline]
 
@@ -82,17 +84,28 @@ def backtest(inspections, predict, first=date(2019, 1, 31), last=date(2025, 12, 
             if nxt is None and (d.latest is None or d.latest >= data_end):
                 continue   # not yet known
             inside = nxt is not None and d.earliest <= nxt.ended and (d.latest is None or nxt.ended <= d.latest)
-            scored.append((as_at, seen[-1].overall, d, inside))
+            across = any(as_at < start <= (nxt.ended if nxt else data_end) for start, _ in due.PAUSES)
+            scored.append((as_at, seen[-1].overall, d, inside, across))
     return scored, monitoring
 
 
 def report(title, scored, monitoring):
     inside = sum(s[3] for s in scored)
-    widths = [(d.latest - d.earliest).days / due.MONTH for _, _, d, _ in scored if d.latest]
-    open_ended = sum(1 for _, _, d, _ in scored if d.latest is None)
+    widths = [(s[2].latest - s[2].earliest).days / due.MONTH for s in scored if s[2].latest]
+    open_ended = sum(1 for s in scored if s[2].latest is None)
     print(f"{title}: {len(scored)} windows scored, {inside / len(scored):.1%} inside; median width"
           f" {median(widths):.1f} months ({open_ended} open-ended during a pause, not in the width);"
           f" monitoring: {monitoring['predictions']} predictions without a window; no window: {monitoring['no window']}")
+    unforeseen = [s for s in scored if s[4]]
+    rest = [s for s in scored if not s[4]]
+    print(f"  given before the COVID-19 pause for an inspection after it began: {len(unforeseen)} windows,"
+          f" {sum(s[3] for s in unforeseen) / max(1, len(unforeseen)):.0%} inside; all others: {len(rest)},"
+          f" {sum(s[3] for s in rest) / max(1, len(rest)):.1%} inside")
+    bounded = [s for s in scored if s[2].latest]
+    foreseen = [s for s in bounded if not s[4]]
+    print(f"  bounded windows only (a latest date): {len(bounded)}, {sum(s[3] for s in bounded) / len(bounded):.1%}"
+          f" inside; of them not crossing the pause unforeseen: {len(foreseen)},"
+          f" {sum(s[3] for s in foreseen) / max(1, len(foreseen)):.1%} inside")
     for key, name in ((lambda s: s[1] or "none", "last grade"), (lambda s: s[0].year, "year")):
         groups = defaultdict(list)
         for s in scored:

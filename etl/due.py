@@ -7,14 +7,14 @@ one judged requires improvement a standard one, usually within six months of the
 anniversary of the last; one judged inadequate is monitored, and re-inspected when Ofsted judges
 it ready (no window). In practice Ofsted works through the councils in the order of their last
 inspection, at the pace the published reports show, and stopped during the COVID-19 pause. So a
-council's window is centred where its place in that queue, at that pace, puts it (never before
-the framework's earliest), and while a pause has not visibly ended no latest date can be given.
+council's window is placed where its turn in that queue, at that pace, falls (never before its
+third anniversary, nor open before the framework's earliest), and while a pause has not visibly
+ended no latest date can be given.
 """
 from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, timedelta
-from statistics import median
 from typing import Iterable
 
 FIRST_AS_AT = date(2012, 1, 1)   # the warehouse's history begins in 2012: no question before it
@@ -78,10 +78,10 @@ def windows(inspections: Iterable[Inspection], councils: Iterable[str], as_at: d
     known = sorted((i for i in inspections if i.framework in CYCLE_FRAMEWORKS and i.known_on <= as_at),
                    key=lambda i: (i.ended, i.known_on))
     last: dict[str, Inspection] = {}
-    previous: dict[str, Inspection] = {}
+    taken: list[Inspection] = []   # inspections that took a council off the queue (not re-inspections)
     for i in known:
-        if i.urn in last:
-            previous[i.urn] = last[i.urn]
+        if i.urn not in last or last[i.urn].overall != "inadequate":
+            taken.append(i)
         last[i.urn] = i
     out = {urn: Due(urn, as_at, NONE, None, None, "no inspection of its children's services published yet")
            for urn in councils if urn not in last}
@@ -91,11 +91,10 @@ def windows(inspections: Iterable[Inspection], councils: Iterable[str], as_at: d
             out[i.urn] = Due(i.urn, as_at, MONITORING, None, None,
                              f"inadequate at its inspection ending {i.ended.isoformat()}: monitoring visits,"
                              " then re-inspection when Ofsted judges it ready")
-    pace = Pace.of(known, previous, as_at, len(last))
+    pace = Pace.of(known, taken, as_at, len(last))
     slot = pace.up_to
-    for place, i in enumerate(queue):
-        if pace.per_month > 0:   # the next slot at this pace, but not before the council is due
-            slot = max(months(slot, 1 / pace.per_month), months(i.ended, CYCLE_MONTHS))
+    for place, i in enumerate(queue):   # the next slot at this pace, but not before the council is due
+        slot = max(months(slot, 1 / pace.per_month), months(i.ended, CYCLE_MONTHS))
         out[i.urn] = _window(i, place, slot, pace, as_at)
     return out
 
@@ -110,7 +109,7 @@ class Pace:
     pause_name: str | None
 
     @classmethod
-    def of(cls, known: list[Inspection], previous: dict[str, Inspection], as_at: date, councils: int) -> "Pace":
+    def of(cls, known: list[Inspection], taken: list[Inspection], as_at: date, councils: int) -> "Pace":
         recent = [i for i in known if i.published and i.published > as_at - timedelta(days=365)]
         lags = sorted((i.published - i.ended).days for i in recent) or [60]
         up_to = as_at - timedelta(days=lags[int(LAG_QUANTILE * (len(lags) - 1))])
@@ -129,17 +128,11 @@ class Pace:
         for start, resumed in sorted(gaps, reverse=True):
             if start < since and resumed > since - span:
                 span += min(resumed, since) - start
-        counted = [i for i in known if since - span < i.ended <= since and _in_queue(i, previous)]
+        counted = [i for i in taken if since - span < i.ended <= since]
         # never slower than the framework's own: every council once in CYCLE_MONTHS (a small or
         # new warehouse, or a slow year, must not push windows out without end)
         per_month = max(len(counted) / PACE_MONTHS, councils / CYCLE_MONTHS)
         return cls(per_month, up_to, paused_since, name)
-
-
-def _in_queue(i: Inspection, previous: dict[str, Inspection]) -> bool:
-    """An inspection that took a council off the queue (not a re-inspection after inadequate)."""
-    before = previous.get(i.urn)
-    return before is None or before.ended >= i.ended or before.overall != "inadequate"
 
 
 def _window(i: Inspection, place: int, centre: date, pace: Pace, as_at: date) -> Due:
@@ -150,9 +143,6 @@ def _window(i: Inspection, place: int, centre: date, pace: Pace, as_at: date) ->
             f"inspected under {i.framework} ending {i.ended.isoformat()} (no overall grade: which inspection"
             " follows is not in the published framework)")
     floor = months(i.ended, EARLIEST_MONTHS)
-    if pace.per_month <= 0:
-        return Due(i.urn, as_at, NONE, None, None,
-                   f"{base}; no inspection published in the last year to tell Ofsted's pace")
     earliest = max(floor, months(centre, -BEFORE_MONTHS))
     anniversary = months(i.ended, CYCLE_MONTHS)
     queue = f"{which}, usually within 6 months of the third anniversary ({anniversary.isoformat()})"
@@ -165,11 +155,6 @@ def _window(i: Inspection, place: int, centre: date, pace: Pace, as_at: date) ->
                    " and not yet resumed in what is published, so no latest date")
     latest = max(months(centre, AFTER_MONTHS), months(earliest, 1))
     return Due(i.urn, as_at, WINDOW, earliest, latest, f"{base}: {queue}")
-
-
-def median_width_months(dues: Iterable[Due]) -> float | None:
-    widths = [(d.latest - d.earliest).days / MONTH for d in dues if d.latest and d.earliest]
-    return median(widths) if widths else None
 
 
 # -- the warehouse -----------------------------------------------------------------------------
