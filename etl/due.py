@@ -83,15 +83,17 @@ def windows(inspections: Iterable[Inspection], councils: Iterable[str], as_at: d
         if i.urn not in last or last[i.urn].overall != "inadequate":
             taken.append(i)
         last[i.urn] = i
+    wanted = set(councils)   # the councils existing on as_at (an abolished one's inspections still set the pace)
     out = {urn: Due(urn, as_at, NONE, None, None, "no inspection of its children's services published yet")
-           for urn in councils if urn not in last}
-    queue = sorted((i for i in last.values() if i.overall != "inadequate"), key=lambda i: (i.ended, i.urn))
-    for i in last.values():
+           for urn in wanted if urn not in last}
+    latest = [i for urn, i in last.items() if urn in wanted]
+    queue = sorted((i for i in latest if i.overall != "inadequate"), key=lambda i: (i.ended, i.urn))
+    for i in latest:
         if i.overall == "inadequate":
             out[i.urn] = Due(i.urn, as_at, MONITORING, None, None,
                              f"inadequate at its inspection ending {i.ended.isoformat()}: monitoring visits,"
                              " then re-inspection when Ofsted judges it ready")
-    pace = Pace.of(known, taken, as_at, len(last))
+    pace = Pace.of(known, taken, as_at, len(latest))
     slot = pace.up_to
     for place, i in enumerate(queue):   # the next slot at this pace, but not before the council is due
         slot = max(months(slot, 1 / pace.per_month), months(i.ended, CYCLE_MONTHS))

@@ -145,3 +145,10 @@ def test_council_page_and_map_show_when_ofsted_is_due(wh, warehouse_url):
     assert {p["class"][0] for p in mapped.select("#hexmap a.hex polygon")} <= {
         "fill-due_soon", "fill-due_later", "fill-monitoring", "fill-none"}
     assert "when the next inspection is due" in mapped.get_text()
+
+
+def test_an_abolished_council_gets_no_window():
+    # P's inspection still counts in Ofsted's pace, but P is not among the councils existing then
+    history = [*HISTORY, I("P", "ilacs_2023", d(2022, 2, 1), d(2022, 3, 20), "good")]
+    found = due.windows(history, COUNCILS, d(2023, 1, 31))
+    assert set(found) == set(COUNCILS)
