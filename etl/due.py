@@ -91,7 +91,7 @@ def windows(inspections: Iterable[Inspection], councils: Iterable[str], as_at: d
     for i in latest:
         if i.overall == "inadequate":
             out[i.urn] = Due(i.urn, as_at, MONITORING, None, None,
-                             f"inadequate at its inspection ending {i.ended.isoformat()}: monitoring visits,"
+                             f"judged inadequate at its inspection ending {i.ended.isoformat()}: monitoring visits,"
                              " then re-inspection when Ofsted judges it ready")
     pace = Pace.of(known, taken, as_at, len(latest))
     slot = pace.up_to
@@ -141,7 +141,7 @@ def _window(i: Inspection, place: int, centre: date, pace: Pace, as_at: date) ->
     grade = (i.overall or "").replace("_", " ")
     which = {"good": "a short inspection", "outstanding": "a short inspection",
              "requires improvement": "a standard inspection"}.get(grade, "its next inspection")
-    base = (f"{grade} at its inspection ending {i.ended.isoformat()}" if grade else
+    base = (f"judged {grade} at its inspection ending {i.ended.isoformat()}" if grade else
             f"inspected under {i.framework} ending {i.ended.isoformat()} (no overall grade: which inspection"
             " follows is not in the published framework)")
     floor = months(i.ended, EARLIEST_MONTHS)

@@ -30,7 +30,7 @@ def test_good_gets_a_short_inspection_window_around_its_third_anniversary():
     # 8 months (244 days) after, never before 30 months (2024-07-16) from the last inspection.
     g = due.windows(HISTORY, COUNCILS, d(2023, 1, 31))["G"]
     assert (g.status, g.earliest, g.latest) == (due.WINDOW, d(2024, 9, 14), d(2025, 9, 15))
-    assert g.rule.startswith("good at its inspection ending 2022-01-14: a short inspection")
+    assert g.rule.startswith("judged good at its inspection ending 2022-01-14: a short inspection")
     assert "2025-01-14" in g.rule and "in line" not in g.rule   # the anniversary, not the queue, set it
 
 
@@ -55,8 +55,8 @@ def test_as_at_uses_only_what_was_published_by_then():
     # window still comes from the first; on 2023-08-31 from the second (2023-06-02 + 36 months)
     before = due.windows(HISTORY, COUNCILS, d(2023, 7, 31))["G"]
     after = due.windows(HISTORY, COUNCILS, d(2023, 8, 31))["G"]
-    assert before.rule.startswith("good at its inspection ending 2022-01-14")
-    assert after.rule.startswith("outstanding at its inspection ending 2023-06-02")
+    assert before.rule.startswith("judged good at its inspection ending 2022-01-14")
+    assert after.rule.startswith("judged outstanding at its inspection ending 2023-06-02")
     assert after.earliest > before.latest
 
 
@@ -104,7 +104,7 @@ def test_stored_in_latest_inspections(loaded):
                                                  " FROM latest_inspections")}
     assert rows["M"]["due_status"] == "monitoring" and rows["M"]["due_earliest"] is None
     assert rows["G"]["due_status"] == "window"
-    assert rows["G"]["due_rule"].startswith("outstanding at its inspection ending 2023-06-02")
+    assert rows["G"]["due_rule"].startswith("judged outstanding at its inspection ending 2023-06-02")
     assert rows["G"]["due_earliest"] < rows["G"]["due_latest"]
 
 
@@ -118,7 +118,7 @@ def test_query_due_through_the_cli(loaded, warehouse_url, monkeypatch, capsys):
     assert (rows["R"]["due_earliest"], rows["R"]["due_latest"]) == ("2025-02-13", "2026-02-14")
     assert rows["M"]["due_status"] == "monitoring" and rows["G"]["last_grade"] == "good"
     assert main(["query", "due"]) == 0   # the stored windows, as at the last refresh
-    assert "outstanding at its inspection ending 2023-06-02" in capsys.readouterr().out
+    assert "judged outstanding at its inspection ending 2023-06-02" in capsys.readouterr().out
     assert main(["query", "due", "--as-at", "2011-06-30"]) == 2
     assert "on or after 2012-01-01" in capsys.readouterr().err
 
@@ -137,7 +137,7 @@ def test_council_page_and_map_show_when_ofsted_is_due(wh, warehouse_url):
     said = page.select_one("p.due").get_text(" ", strip=True)
     assert stored[0] == "window" and said == due.sentence(*stored, wh.fetchone(
         "SELECT due_rule FROM due_windows WHERE urn = '80487'")[0])
-    assert said.startswith(f"Next inspection: expected between {stored[1]:%B %Y} and {stored[2]:%B %Y}, because outstanding"
+    assert said.startswith(f"Next inspection: expected between {stored[1]:%B %Y} and {stored[2]:%B %Y}, because judged outstanding"
                            " at its inspection ending 2024-03-08")
     mapped = BeautifulSoup(client.get("/", params={"area": "inspection_due"}).text, "html.parser")
     barnet = next(h for h in mapped.select("#hexmap a.hex") if h["href"].endswith("/councils/80487"))
