@@ -108,7 +108,8 @@ def report(title, scored, monitoring):
     open_ended = sum(1 for s in scored if s[2].latest is None)
     print(f"{title}: {len(scored)} windows scored, {inside / len(scored):.1%} inside; median width"
           f" {median(widths):.1f} months ({open_ended} open-ended during a pause, not in the width);"
-          f" monitoring: {monitoring['predictions']} predictions without a window; no window: {monitoring['no window']}")
+          f" monitoring: {monitoring['predictions']} predictions without a window;"
+          f" no window: {monitoring['no window']}")
     unforeseen = [s for s in scored if s[4]]
     rest = [s for s in scored if not s[4]]
     print(f"  given before the COVID-19 pause for an inspection after it began: {len(unforeseen)} windows,"

@@ -212,7 +212,7 @@ def answer(wh, as_at: date | None = None) -> tuple[list[str], list[tuple]]:
 
 
 def due_command(args, settings) -> int:
-    """`ofsted query due [--as-at D] [--format table|csv|json]` (wired from etl.query)."""
+    """`ofsted query due [COUNCIL] [--as-at D] [--format table|csv|json]` (wired from etl.query)."""
     import sys
 
     from etl.query import render
@@ -225,9 +225,12 @@ def due_command(args, settings) -> int:
         return 2
     with connect(settings.warehouse_url) as wh:
         if not wh.has_table("due_windows"):
-            print("ofsted query: the warehouse has no schema yet; run `ofsted migrate` or `ofsted run`", file=sys.stderr)
+            print("ofsted query: the warehouse has no schema yet; run `ofsted migrate` or `ofsted run`",
+                  file=sys.stderr)
             return 1
         names, rows = answer(wh, day)
+    if getattr(args, "urn", None):   # `ofsted query due Barnet`: one council
+        rows = [r for r in rows if r[0] == args.urn]
     sys.stdout.write(render(names, rows, args.format))
     return 0
 

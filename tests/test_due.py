@@ -119,6 +119,8 @@ def test_query_due_through_the_cli(loaded, warehouse_url, monkeypatch, capsys):
     assert rows["M"]["due_status"] == "monitoring" and rows["G"]["last_grade"] == "good"
     assert main(["query", "due"]) == 0   # the stored windows, as at the last refresh
     assert "judged outstanding at its inspection ending 2023-06-02" in capsys.readouterr().out
+    assert main(["query", "due", "Council R", "--format", "json"]) == 0   # one council
+    assert [r["urn"] for r in json.loads(capsys.readouterr().out)] == ["R"]
     assert main(["query", "due", "--as-at", "2011-06-30"]) == 2
     assert "on or after 2012-01-01" in capsys.readouterr().err
 
@@ -137,8 +139,8 @@ def test_council_page_and_map_show_when_ofsted_is_due(wh, warehouse_url):
     said = page.select_one("p.due").get_text(" ", strip=True)
     assert stored[0] == "window" and said == due.sentence(*stored, wh.fetchone(
         "SELECT due_rule FROM due_windows WHERE urn = '80487'")[0])
-    assert said.startswith(f"Next inspection: expected between {stored[1]:%B %Y} and {stored[2]:%B %Y}, because judged outstanding"
-                           " at its inspection ending 2024-03-08")
+    assert said.startswith(f"Next inspection: expected between {stored[1]:%B %Y} and {stored[2]:%B %Y},"
+                           " because judged outstanding at its inspection ending 2024-03-08")
     mapped = BeautifulSoup(client.get("/", params={"area": "inspection_due"}).text, "html.parser")
     barnet = next(h for h in mapped.select("#hexmap a.hex") if h["href"].endswith("/councils/80487"))
     assert barnet.polygon["class"] == [f"fill-{due.soon(*stored, d.today())}"]
