@@ -101,7 +101,8 @@ def build_parser() -> argparse.ArgumentParser:
                         " (for history; optional filter otherwise)")
     p.add_argument("--since", help="changes published on or after this date (YYYY-MM-DD)")
     p.add_argument("--region", help="summary: only this region (name or ONS code, e.g. London, E12000007)")
-    p.add_argument("--as-at", metavar="DATE", type=DATE, help="england, movement, due: as at this date (default today; due: from what was published by then)")
+    p.add_argument("--as-at", metavar="DATE", type=DATE,
+                   help="england, movement, due: as at this date (default today; due: from what was published by then)")
     p.add_argument("--area", help="england: the tracked area (default overall_effectiveness)")
     p.add_argument("--by", choices=("region",), help="england: one row per region instead of England")
     p.add_argument("--councils", action="store_true", help="movement: who is in each movement")
