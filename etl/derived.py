@@ -9,12 +9,13 @@ from __future__ import annotations
 
 from datetime import date
 
-from etl import england
+from etl import due, england
 from etl.graded import SCALE_RANKS, GradedReport
 from etl.warehouse import Warehouse
 
 # in the order `rewrite` writes them
-TABLES = ("grade_scale", "rating_history", "latest_grades", "grade_timeline", "grade_distribution")
+TABLES = ("grade_scale", "rating_history", "latest_grades", "grade_timeline", "grade_distribution",
+          "due_windows")
 HISTORY_COLUMNS = ("urn", "area", "grade", "valid_from", "valid_to", "is_current", "report_id", "source_area",
                    "latest_report_id", "end_reason", "local_authority", "framework", "inspection_end", "published",
                    "report_url")
@@ -24,7 +25,8 @@ def rewrite(wh: Warehouse, reports: list[GradedReport], history: list[tuple], to
     """Every derived table, in TABLES order, in one transaction (the caller's, if it has one):
     the grade scale (etl.graded's), the history (`history`: rows of HISTORY_COLUMNS) with each
     council's codes and region from the reference (NULL for a council the reference lacks), the
-    latest_grades table behind latest_inspections, and England at any date."""
+    latest_grades table behind latest_inspections, England at any date, and when Ofsted is due
+    back (etl.due)."""
     with wh.transaction():
         _replace(wh, "grade_scale", ("grade", "rank"), list(SCALE_RANKS.items()))
         _replace(wh, "rating_history", HISTORY_COLUMNS, history)
@@ -33,6 +35,7 @@ def rewrite(wh: Warehouse, reports: list[GradedReport], history: list[tuple], to
         wh.execute("DELETE FROM latest_grades")
         wh.execute("INSERT INTO latest_grades SELECT * FROM latest_grades_computed")
         rewrite_england(wh, reports, today)
+        due.rewrite(wh, reports, today)
 
 
 def rewrite_england(wh: Warehouse, reports: list[GradedReport], today: date | None = None) -> None:

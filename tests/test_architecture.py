@@ -17,7 +17,7 @@ LAYERS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("model", ("etl.graded", "etl.councils")),
     ("stages", ("etl.crawl", "etl.download", "etl.parse", "etl.parse.*", "etl.load", "etl.review", "etl.search",
                 "etl.search_index", "etl.changes", "etl.england", "etl.derived", "etl.checks", "etl.freshness",
-                "etl.export", "etl.query", "etl.outcomes", "etl.alert", "etl.alert.*")),
+                "etl.export", "etl.query", "etl.outcomes", "etl.due", "etl.alert", "etl.alert.*")),
     ("pipeline", ("etl.pipeline",)),
     ("web", ("etl.web", "etl.web.*")),
     ("cli", ("etl.cli", "etl.cli.*")),

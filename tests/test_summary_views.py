@@ -22,7 +22,8 @@ LATEST_COLUMNS = [
     "in_care_direction", "care_leavers_direction",
     "days_since_inspection", "latest_visit_kind", "latest_visit_published", "latest_visit_url",
     "area_send_outcome", "area_send_date", "latest_visit_date", "latest_visit_areas", "latest_visit_priority_actions",
-    "latest_jtai_date", "latest_jtai_theme", "inspection_type"]
+    "latest_jtai_date", "latest_jtai_theme", "inspection_type",
+    "due_status", "due_earliest", "due_latest", "due_rule"]
 
 
 def rows_of(wh, view: str, where: str = "", params=()) -> list[dict]:

@@ -413,3 +413,15 @@ def test_charts_open_on_the_latest_years(site, browser, shots, path, chart):
     assert axis["x"] == inside["x"] and axis["width"] > 20    # the labels stay at the left
     browser.execute_script("window.scrollTo(0, arguments[0].getBoundingClientRect().top + scrollY - 60)", box)
     browser.save_screenshot(str(shots / f"{chart}-latest-390.png"))
+
+
+@pytest.mark.parametrize("width", WIDTHS)
+def test_england_map_shows_who_is_due(site, browser, shots, width):
+    """Issue 29: the map's choice "inspection due in the next 6 months", and its legend."""
+    from selenium.webdriver.common.by import By
+
+    visit(browser, site + "/?area=inspection_due", width)
+    classes = {p.get_attribute("class") for p in browser.find_elements(By.CSS_SELECTOR, "#hexmap polygon")}
+    assert "fill-due_soon" in classes and classes <= {"fill-due_soon", "fill-due_later", "fill-monitoring", "fill-none"}
+    assert "Due in the next 6 months" in browser.find_element(By.CSS_SELECTOR, ".counts").text
+    browser.save_screenshot(str(shots / f"england-due-{width}.png"))

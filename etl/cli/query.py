@@ -157,6 +157,19 @@ def _movement(wh, args):
     return (movement_councils if args.councils else movement)(wh, _as_at(args), args.published_by)
 
 
+def _due(wh, args):
+    """Each council's window for its next inspection; with --as-at, the one the warehouse would
+    have given then, from what was published by then (etl.due)."""
+    from etl.due import answer, check_as_at
+
+    try:
+        day = check_as_at(args.as_at) if args.as_at else None
+    except ValueError as exc:
+        raise Refused(str(exc)) from None
+    names, rows = answer(wh, day)
+    return names, [r for r in rows if not args.urn or r[0] == args.urn]
+
+
 QUERIES: tuple[Query, ...] = (
     Query("current", "every council's current rating in every tracked area", _current, ("region",)),
     Query("history", "one council's rating history: each grade, the report that set it and the latest that"
@@ -176,6 +189,8 @@ QUERIES: tuple[Query, ...] = (
           ("as_at", "published_by", "councils"), council=None, needs="grade_timeline"),
     Query("activity", "every inspection and letter that ended in a period, in date order (Ofsted's in-year"
                       " activity)", _activity, ("from_", "to", "region"), needs="grade_timeline"),
+    Query("due", "when Ofsted is due back: each council's window for its next inspection, and why", _due,
+          ("as_at",), needs="due_windows"),
 )
 
 

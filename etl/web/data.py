@@ -6,27 +6,32 @@ import json
 from dataclasses import dataclass
 from datetime import date, timedelta
 
-from etl import grades
+from etl import due, grades
 from etl.grades import GRADE_ORDER, HEADLINE_AREAS
 from etl.query import points_by_report
 from etl.records import AREA_SEND_OUTCOMES, GRADES
 from etl.warehouse import Warehouse
 
 MAIN_AREAS = HEADLINE_AREAS  # the areas the pages show, in this order
-AREA_LABELS = {**grades.AREA_LABELS, "priority_actions": "Areas for priority action in the last 12 months"}
+AREA_LABELS = {**grades.AREA_LABELS, "priority_actions": "Areas for priority action in the last 12 months",
+               "inspection_due": "Inspection due in the next 6 months"}
 KIND_LABELS = {kind: label.capitalize() for kind, label in grades.LETTER_LABELS.items()}
 # every kind of publication (etl.records.KINDS), as the search page's filter and hits name it
 PUBLICATION_KINDS = grades.KIND_LABELS
 # the England map's choices beyond the headline areas: the area SEND outcome (its own scale) and
 # the areas for priority action set out in letters published in the last PRIORITY_ACTION_DAYS
 SEND_AREA, PRIORITY_AREA = "area_send_outcome", "priority_actions"
-MAP_AREAS = (*HEADLINE_AREAS, SEND_AREA, PRIORITY_AREA)
+DUE_AREA = "inspection_due"   # issue 29: whose next inspection window opens in the next 6 months (etl.due)
+MAP_AREAS = (*HEADLINE_AREAS, SEND_AREA, PRIORITY_AREA, DUE_AREA)
 PRIORITY_ACTION_DAYS = 365
 # a council's count of areas for priority action, as map values (none, one, two or more)
 PRIORITY_STYLES = {"pa_0": grades.GradeStyle("None", "#DEE0E2", "#0B0C0C"),
                    "pa_1": grades.GradeStyle("1 area", "#F8B133", "#0B0C0C"),
                    "pa_2": grades.GradeStyle("2 or more areas", "#D4351C", "#FFFFFF")}
-STYLES = {**grades.STYLES, **PRIORITY_STYLES}   # every value a badge or hexagon shows
+DUE_STYLES = {"due_soon": grades.GradeStyle("Due in the next 6 months", "#1D70B8", "#FFFFFF"),
+              "due_later": grades.GradeStyle("Due later", "#DEE0E2", "#0B0C0C"),
+              "monitoring": grades.GradeStyle("Monitoring (inadequate)", "#D4351C", "#FFFFFF")}
+STYLES = {**grades.STYLES, **PRIORITY_STYLES, **DUE_STYLES}   # every value a badge or hexagon shows
 DIRECTIONS = ("improved", "declined")
 REVIEW_GRADES = GRADES  # what a reviewer may set: the contract's scale
 # what the grade filter offers (no data = a council not inspected, or the area never judged)
@@ -35,10 +40,12 @@ GRADE_FILTERS = (*GRADE_ORDER, "none")
 # the latest report should judge but the parser could not read; see docs/warehouse.md)
 GRADE_SHORT = {"outstanding": "O", "good": "G", "requires_improvement": "RI", "adequate": "A",
                "inadequate": "I", "not_judged": "NJ", "not_read": "NR", "none": "–",
-               "positive": "P", "inconsistent": "IC", "systemic_failings": "SF", "pa_0": "0", "pa_1": "1", "pa_2": "2+"}
+               "positive": "P", "inconsistent": "IC", "systemic_failings": "SF", "pa_0": "0", "pa_1": "1", "pa_2": "2+",
+               "due_soon": "6m", "due_later": "L", "monitoring": "M"}
 # the values the map counts for each choice
 MAP_VALUES = {**{a: GRADE_FILTERS for a in HEADLINE_AREAS},
-              SEND_AREA: (*AREA_SEND_OUTCOMES, "none"), PRIORITY_AREA: tuple(PRIORITY_STYLES)}
+              SEND_AREA: (*AREA_SEND_OUTCOMES, "none"), PRIORITY_AREA: tuple(PRIORITY_STYLES),
+              DUE_AREA: (*DUE_STYLES, "none")}
 
 
 def grade_rank(grade: str | None) -> int:
@@ -118,6 +125,9 @@ def council(wh: Warehouse, urn: str) -> dict | None:
             wh, "SELECT area, grade, framework, inspection_end, published, report_url"
                 " FROM current_ratings WHERE urn = ?", [urn])},
         "history": history(wh, urn),
+        # issue 29: when Ofsted is due back, in words (etl.due)
+        "due": due.sentence(*(wh.fetchone("SELECT due_status, due_earliest, due_latest, due_rule FROM due_windows"
+                                          " WHERE urn = ?", [urn]) or (None,) * 4)),
         "visits": visits,
         # current versions only: a re-issued file supersedes the report parsed from the old one
         "inspections": select(
@@ -241,6 +251,8 @@ def england_cells(wh: Warehouse, latest: list[dict], area: str, region: str | No
                           " WHERE abolished IS NULL AND hex_q IS NOT NULL"):
         row = by_urn.get(ref["urn"], {})
         grade = actions.get(ref["urn"], "pa_0") if area == PRIORITY_AREA else row.get(area) or "none"
+        if area == DUE_AREA:
+            grade = due.soon(row.get("due_status"), row.get("due_earliest"), row.get("due_latest"), date.today())
         inside = not region or ref["region_name"] == region
         if inside:
             counts[grade] = counts.get(grade, 0) + 1
