@@ -173,10 +173,12 @@ def inspections_of(reports: Iterable[GradedReport]) -> list[Inspection]:
 
 
 def current_councils(wh, day: date) -> list[str]:
-    """The councils existing on `day` that the site lists (latest_inspections' councils)."""
-    return [u for (u,) in wh.fetchall(
-        "SELECT c.urn FROM councils c JOIN ref_councils rc ON rc.urn = c.urn"
-        " WHERE rc.abolished IS NULL OR rc.abolished > ? ORDER BY c.urn", [day])]
+    """The councils existing on `day` that the site lists (latest_inspections' councils; a
+    successor from its creation, a predecessor until its abolition)."""
+    from etl.england import read_councils
+
+    listed = {u for (u,) in wh.fetchall("SELECT c.urn FROM councils c JOIN ref_councils rc ON rc.urn = c.urn")}
+    return sorted(u for u, council in read_councils(wh)[0].items() if u in listed and council.exists_on(day))
 
 
 def rewrite(wh, reports: Iterable[GradedReport], today: date | None = None) -> None:

@@ -65,6 +65,9 @@ class Council:
     exists_from: date | None   # a successor: the reorganisation that created it
     exists_to: date | None     # abolished (its successors took over)
 
+    def exists_on(self, day: date) -> bool:
+        return (self.exists_from is None or self.exists_from <= day) and (self.exists_to is None or self.exists_to > day)
+
 
 # -- the timeline --------------------------------------------------------------------------
 def council_spans(reports: list[GradedReport]) -> list[Span]:

@@ -91,7 +91,7 @@ def councils_at(wh: Warehouse, day: date, published_by: date | None = None,
     for urn in listed:
         council = councils.get(urn) or england.Council(urn, None, None, None, None)
         ons, region_code = codes.get(urn, (None, None))
-        if not _exists(council, day) or not _in_region(region, council.region, region_code):
+        if not council.exists_on(day) or not _in_region(region, council.region, region_code):
             continue
         top = latest.get(urn)
         rep = details.get(top[9], {}) if top else {}
@@ -102,11 +102,6 @@ def councils_at(wh: Warehouse, day: date, published_by: date | None = None,
                     "inspected_as": source and (getattr(councils.get(source), "name", None) or source)})
     out.sort(key=lambda c: ((c["local_authority"] or "").lower(), c["urn"]))
     return out
-
-
-def _exists(council: england.Council, day: date) -> bool:
-    return (council.exists_from is None or council.exists_from <= day) and (
-        council.exists_to is None or council.exists_to > day)
 
 
 def _in_region(wanted: str | None, name: str | None, code: str | None) -> bool:

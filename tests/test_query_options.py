@@ -114,6 +114,7 @@ APPLIED = {
     ("improvements", "region"): (["--region", "North West"], lambda regions: lambda r: r["urn"] == CUMBERLAND),
     ("activity", None): (["Cumberland"], lambda regions: lambda r: r["urn"] == CUMBERLAND),
     ("activity", "region"): (["--region", "London"], in_london),
+    ("due", None): (["Barnet"], lambda regions: lambda r: r["urn"] == "80487"),
 }
 
 
@@ -143,7 +144,7 @@ def test_england_and_movement_apply_as_at_area_by_and_councils(england, capsys):
 APPLIED_TO_ENGLAND = {("england", "as_at"), ("england", "area"), ("england", "by"), ("movement", "as_at"),
                       ("movement", "councils"),   # the test just above; the next one:
                       ("summary", "as_at"), ("summary", "published_by"), ("england", "published_by"),
-                      ("movement", "published_by"), ("activity", "from_"), ("activity", "to")}
+                      ("movement", "published_by"), ("activity", "from_"), ("activity", "to"), ("due", "as_at")}
 
 
 def test_as_at_published_by_and_a_period_are_applied(england, capsys):
@@ -165,6 +166,9 @@ def test_as_at_published_by_and_a_period_are_applied(england, capsys):
     assert year and all("2024-01-01" <= r["inspection_end"] <= "2024-12-31" for r in year)
     assert "80487" in {r["urn"] for r in year}
     assert rows(capsys, "activity", "--from", "2024-03-09", "--to", "2024-12-31") != year
+    due_now, due_then = rows(capsys, "due"), rows(capsys, "due", "--as-at", "2022-01-01")
+    assert CUMBERLAND in {r["urn"] for r in due_now} and CUMBERLAND not in {r["urn"] for r in due_then}
+    assert all(r["last_inspection_end"] is None or r["last_inspection_end"] <= "2022-01-01" for r in due_then)
 
 
 def test_history_gives_the_framework_and_report_rating_history_gives_and_the_one_that_set_the_grade(
