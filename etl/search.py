@@ -204,22 +204,47 @@ def _run_before(text: str, at: int) -> str:
     return text[start:at]
 
 
-def _matches(found: list, query: Query) -> list[tuple[int, int]]:
+class _Tokens:
+    """A text's tokens as (position, term, start, end), read from tantivy's token objects only
+    where asked: a snippet needs every term but the positions and offsets of a few (each read
+    costs a Python object; a page has hundreds)."""
+    __slots__ = ("raw", "terms")
+
+    def __init__(self, text: str):
+        self.raw = analyzer().pre_tokenize(text).tokens
+        self.terms = [t.text for t in self.raw]
+
+    def __len__(self) -> int:
+        return len(self.raw)
+
+    def __getitem__(self, i: int) -> tuple[int, str, int, int]:
+        t = self.raw[i]
+        return t.position, self.terms[i], t.char_offset_from, t.char_offset_to
+
+
+def _matches(found: _Tokens, query: Query) -> list[tuple[int, int]]:
     """Token ranges (first, last index into `found`) of every match of the query's phrases, in order."""
-    at = {position: i for i, (position, _, _, _) in enumerate(found)}
     starting: dict[str, list[Phrase]] = {}             # a phrase's first term -> the phrases
     for phrase in query.phrases():
         starting.setdefault(phrase[0][1], []).append(phrase)
-    spans = []
-    for i, (position, term, _, _) in enumerate(found):
-        for phrase in starting.get(term, ()):
-            ends = [at.get(position + offset) for offset, _ in phrase]
-            if all(e is not None and found[e][1] == t for e, (_, t) in zip(ends, phrase)):
-                spans.append((i, ends[-1]))
+    raw, terms, spans = found.raw, found.terms, []
+    for i in [i for i, term in enumerate(terms) if term in starting]:
+        base = raw[i].position
+        for phrase in starting[terms[i]]:
+            last = i
+            for offset, term in phrase[1:]:            # each next term at its distance, if there
+                want, k = base + offset, last + 1
+                while k < len(raw) and raw[k].position < want:
+                    k += 1
+                if k == len(raw) or raw[k].position != want or terms[k] != term:
+                    break
+                last = k
+            else:
+                spans.append((i, last))
     return spans
 
 
-def _tokens_to_show(text: str, query: Query, words: int) -> tuple[list, list[tuple[int, int]]]:
+def _tokens_to_show(text: str, query: Query, words: int) -> tuple[_Tokens, list[tuple[int, int]]]:
     """The tokens of the shortest prefix of `text` that decides the snippet, and their matches:
     the first match and the `words` terms from just before it, with room for any phrase to end.
     A prefix cut at a space has exactly the text's first tokens; a hit's match is usually early,
@@ -228,7 +253,7 @@ def _tokens_to_show(text: str, query: Query, words: int) -> tuple[list, list[tup
     cut = SNIPPET_READ
     while True:
         space = _SPACE.search(text, cut) if cut < len(text) else None
-        found = tokens(text[:space.start()] if space else text)
+        found = _Tokens(text[:space.start()] if space else text)
         spans = _matches(found, query)
         if space is None:
             return found, spans
