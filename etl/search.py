@@ -27,7 +27,7 @@ import re
 from dataclasses import dataclass, field
 from datetime import date
 from functools import lru_cache
-from typing import Iterable, Mapping, Sequence
+from typing import Callable, Iterable, Mapping, Sequence
 
 from etl.warehouse import Warehouse
 
@@ -38,6 +38,7 @@ MAX_LIMIT = 1000
 MAX_TERM_CHARS = 40          # longer runs are codes or garbage, not words anyone searches for
 SNIPPET_WORDS = 24           # terms shown (the stop words between them come too)
 SNIPPET_LEAD = 6             # terms shown before the first match
+SNIPPET_READ = 800           # characters of a page tokenized first for its snippet (x4 until enough)
 
 # Snowball's English stop words (PostgreSQL's english.stop): common words are no search
 STOP_WORDS = frozenset("""
@@ -89,26 +90,40 @@ def terms(text: str) -> list[str]:
     return analyzer().analyze(text)
 
 
-def tsvector(text: str) -> str:
-    """`text` as a PostgreSQL tsvector literal, each term at the position tantivy gives it
-    (one pass over the tokens: a first run writes millions)."""
-    positions: dict[str, list[str]] = {}
+def tsvector(text: str) -> bytes:
+    """`text` as a PostgreSQL tsvector in its binary form (what COPY ... FORMAT BINARY sends),
+    each term at the position tantivy gives it, 1-based, at most 16,383, its first 256 positions
+    (tsvector's limits).
+    One pass over the tokens, terms and positions encoded once per process: a first run writes
+    millions, and PostgreSQL reads this form several times faster than tsvector text."""
+    positions: dict[str, list[int]] = {}
     for token in analyzer().pre_tokenize(text).tokens:
         at = positions.get(token.text)
         if at is None:
             at = positions[token.text] = []
-        at.append(_POSITION[token.position])
-    return " ".join([f"'{term}':{','.join(at)}" for term, at in positions.items()])
+        at.append(token.position)
+    parts = [len(positions).to_bytes(4, "big")]
+    for term, at in positions.items():
+        if len(at) > _MOST_POSITIONS or at[-1] >= _LAST_POSITION:   # what PostgreSQL's text form keeps
+            at = sorted({min(p, _LAST_POSITION - 1) for p in at})[:_MOST_POSITIONS]
+        parts.append(_TERM_BYTES[term])
+        parts.append(_UINT16[len(at)])
+        parts += [_UINT16[p + 1] for p in at]
+    return b"".join(parts)
 
 
-class _PositionText(dict):
-    """A tsvector position as text (1-based, at most 16,383: tsvector's limit), made once."""
-    def __missing__(self, position: int) -> str:
-        text = self[position] = str(min(position + 1, 16383))
-        return text
+_LAST_POSITION, _MOST_POSITIONS = 16383, 256
+_UINT16 = [n.to_bytes(2, "big") for n in range(_LAST_POSITION + 1)]
 
 
-_POSITION = _PositionText()
+class _TermBytes(dict):
+    """A term as tsvector's binary form starts it (UTF-8, NUL-terminated), made once."""
+    def __missing__(self, term: str) -> bytes:
+        data = self[term] = term.encode() + b"\0"
+        return data
+
+
+_TERM_BYTES = _TermBytes()
 
 
 def _phrase(text: str) -> Phrase:
@@ -189,29 +204,74 @@ def _run_before(text: str, at: int) -> str:
     return text[start:at]
 
 
-def _matches(found: list, query: Query) -> list[tuple[int, int]]:
+class _Tokens:
+    """A text's tokens as (position, term, start, end), read from tantivy's token objects only
+    where asked: a snippet needs every term but the positions and offsets of a few (each read
+    costs a Python object; a page has hundreds)."""
+    __slots__ = ("raw", "terms")
+
+    def __init__(self, text: str):
+        self.raw = analyzer().pre_tokenize(text).tokens
+        self.terms = [t.text for t in self.raw]
+
+    def __len__(self) -> int:
+        return len(self.raw)
+
+    def __getitem__(self, i: int) -> tuple[int, str, int, int]:
+        t = self.raw[i]
+        return t.position, self.terms[i], t.char_offset_from, t.char_offset_to
+
+
+def _matches(found: _Tokens, query: Query) -> list[tuple[int, int]]:
     """Token ranges (first, last index into `found`) of every match of the query's phrases, in order."""
-    at = {position: i for i, (position, _, _, _) in enumerate(found)}
     starting: dict[str, list[Phrase]] = {}             # a phrase's first term -> the phrases
     for phrase in query.phrases():
         starting.setdefault(phrase[0][1], []).append(phrase)
-    spans = []
-    for i, (position, term, _, _) in enumerate(found):
-        for phrase in starting.get(term, ()):
-            ends = [at.get(position + offset) for offset, _ in phrase]
-            if all(e is not None and found[e][1] == t for e, (_, t) in zip(ends, phrase)):
-                spans.append((i, ends[-1]))
+    raw, terms, spans = found.raw, found.terms, []
+    for i in [i for i, term in enumerate(terms) if term in starting]:
+        base = raw[i].position
+        for phrase in starting[terms[i]]:
+            last = i
+            for offset, term in phrase[1:]:            # each next term at its distance, if there
+                want, k = base + offset, last + 1
+                while k < len(raw) and raw[k].position < want:
+                    k += 1
+                if k == len(raw) or raw[k].position != want or terms[k] != term:
+                    break
+                last = k
+            else:
+                spans.append((i, last))
     return spans
+
+
+def _tokens_to_show(text: str, query: Query, words: int) -> tuple[_Tokens, list[tuple[int, int]]]:
+    """The tokens of the shortest prefix of `text` that decides the snippet, and their matches:
+    the first match and the `words` terms from just before it, with room for any phrase to end.
+    A prefix cut at a space has exactly the text's first tokens; a hit's match is usually early,
+    so most of a page is never tokenized (this was most of a search's time)."""
+    reach = max(phrase[-1][0] for phrase in query.phrases())     # positions a phrase spans
+    cut = SNIPPET_READ
+    while True:
+        space = _SPACE.search(text, cut) if cut < len(text) else None
+        found = _Tokens(text[:space.start()] if space else text)
+        spans = _matches(found, query)
+        if space is None:
+            return found, spans
+        if spans:
+            first = spans[0][0]
+            end = max(0, first - SNIPPET_LEAD) + words
+            if len(found) > end and found[max(first, end - 1)][0] + reach < found[-1][0]:
+                return found, spans
+        cut *= 4
 
 
 def snippet(text: str, query: Query, words: int = SNIPPET_WORDS) -> tuple[Segment, ...]:
     """About `words` terms of `text` from just before the first match (the stop words between
     them shown too), each matched phrase marked whole; plain text segments (no markup, not
     escaped)."""
-    found = tokens(text)
+    found, spans = _tokens_to_show(text, query, words)
     if not found:
         return ((" ".join(text.split())[:200], False),) if text.strip() else ()
-    spans = _matches(found, query)
     start = max(0, (spans[0][0] if spans else 0) - SNIPPET_LEAD)
     end = min(len(found), start + words)               # tokens start .. end - 1 are shown
     marked = [(found[a][2], found[b][3]) for a, b in spans if a >= start and b < end]
@@ -263,15 +323,26 @@ def replace_text(wh: Warehouse, pages: Mapping[str, Sequence[str]]) -> None:
     wh.execute("DELETE FROM publication_text WHERE report_id IN (SELECT unnest(CAST(? AS TEXT[])))", [ids])
     rows = [(rid, n, text) for rid in ids for n, text in enumerate(pages[rid], 1)]
     if wh.engine == "postgresql":
-        if rows:
-            wh.execute("INSERT INTO publication_text (report_id, page, text, terms)"
-                       " SELECT r, p, t, CAST(v AS tsvector) FROM unnest(CAST(? AS TEXT[]),"
-                       " CAST(? AS INTEGER[]), CAST(? AS TEXT[]), CAST(? AS TEXT[])) AS u(r, p, t, v)",
-                       [[r[0] for r in rows], [r[1] for r in rows], [r[2] for r in rows],
-                        [tsvector(r[2]) for r in rows]])
+        # binary COPY: no SQL text to parse, the tsvector in PostgreSQL's own binary form (a
+        # tsvector's text form took PostgreSQL longer to read than the page took to analyse)
+        with wh.copy("COPY publication_text (report_id, page, text, terms) FROM STDIN (FORMAT BINARY)") as copy:
+            copy.write(_COPY_HEADER)
+            for rid, page, text in rows:
+                copy.write(_copy_row(rid.encode(), page, text.encode(), tsvector(text)))
+            copy.write(b"\xff\xff")
     else:
         wh.insert_rows("publication_text", ("report_id", "page", "text"), rows)
         wh.insert_rows("search_pending", ("report_id",), [(rid,) for rid in ids], conflict=("report_id",))
+
+
+_COPY_HEADER = b"PGCOPY\n\xff\r\n\0" + bytes(8)          # signature, no flags, no extension
+
+
+def _copy_row(report_id: bytes, page: int, text: bytes, terms: bytes) -> bytes:
+    """One row of binary COPY: four fields, each its length then its bytes."""
+    return b"".join((b"\0\x04", len(report_id).to_bytes(4, "big"), report_id, b"\0\0\0\x04",
+                     page.to_bytes(4, "big"), len(text).to_bytes(4, "big"), text,
+                     len(terms).to_bytes(4, "big"), terms))
 
 
 def sync_index(wh: Warehouse) -> None:
@@ -321,7 +392,6 @@ class SearchResult:
 
 UNKNOWN = "unknown"
 
-_DOCS = "SELECT report_id, published, council, kind, region, urn, url FROM search_documents"
 def _filters(kind, urn, region, since, until) -> tuple[str, list]:
     from etl.records import KINDS
     if kind is not None and kind not in KINDS:
@@ -337,21 +407,60 @@ def _filters(kind, urn, region, since, until) -> tuple[str, list]:
     return (" WHERE " + " AND ".join(clauses)) if clauses else "", params
 
 
-def _matching_pages(wh: Warehouse, query: Query, report_ids: Iterable[str]):
-    """(report_id, page) of every page that matches, among these reports', and a function from
-    some of those pages to their text."""
+@dataclass
+class Matches:
+    """What a query matched, within the filters: each matching publication as a search_documents
+    row, and how to get the matching pages and their text of the few that are shown."""
+    documents: list[tuple]          # (report_id, published, council, kind, region, urn, url)
+    page_counts: dict[str, int]     # report_id -> its matching pages
+    pages_of: Callable[[list[str]], dict[str, list[int]]]
+    texts_of: Callable[[list[tuple[str, int]]], dict[tuple[str, int], str]]
+
+
+_DOC_COLUMNS = "report_id, published, council, kind, region, urn, url"
+
+
+def sql_matches(wh: Warehouse, match: str, match_params: list, where: str, params: list) -> Matches:
+    """The matching pages in one statement: the filtered publications joined to the pages whose
+    `match` condition holds (an index lookup on PostgreSQL; the bench's plain scan puts ILIKE
+    here), each publication with its matching pages."""
+    # the matching pages first, once, each report's together (MATERIALIZED: a planner without
+    # fresh statistics on a first run's tables otherwise looks them up once per publication)
+    rows = wh.fetchall(
+        f"WITH t AS MATERIALIZED (SELECT report_id, array_agg(page ORDER BY page) AS pages"
+        f" FROM publication_text t WHERE {match} GROUP BY report_id)"
+        f" SELECT {', '.join('d.' + c for c in _DOC_COLUMNS.split(', '))}, t.pages"
+        f" FROM (SELECT {_DOC_COLUMNS} FROM search_documents{where}) d JOIN t ON t.report_id = d.report_id",
+        match_params + params)
+    pages = {row[0]: list(row[-1]) for row in rows}
+    return Matches([row[:-1] for row in rows], {rid: len(p) for rid, p in pages.items()},
+                   lambda rids: {rid: pages[rid] for rid in rids}, lambda shown: _page_texts(wh, shown))
+
+
+def _matching(wh: Warehouse, query: Query, where: str, params: list) -> Matches:
+    """The query's matches among the filtered publications, by the engine's index."""
     if wh.engine == "postgresql":
-        wanted = set(report_ids)
-        return [(rid, page) for rid, page in wh.fetchall(
-            "SELECT report_id, page FROM publication_text WHERE terms @@ to_tsquery('simple', ?)",
-            [query.tsquery()]) if rid in wanted], lambda pages: _page_texts(wh, pages)
-    from etl.search_index import TextIndex, report_key
+        return sql_matches(wh, "t.terms @@ to_tsquery('simple', ?)", [query.tsquery()], where, params)
+    from etl.search_index import TextIndex
     index = TextIndex.of(wh)
     index.sync(wh)
-    by_key = {report_key(rid): rid for rid in report_ids}
-    texts, found = index.matches(query)
-    addresses = {(by_key[key], page): address for key, page, address in found if key in by_key}
-    return list(addresses), lambda pages: dict(zip(pages, texts([addresses[p] for p in pages])))
+    searcher = index.index.searcher()       # one snapshot for counts, pages and texts
+    counts = index.page_counts(query, searcher)
+    # the publications' details from the warehouse, only when something matched (~1,100 in all
+    # England: one fetch costs less than sending the matching ids)
+    docs = [row for row in wh.fetchall(f"SELECT {_DOC_COLUMNS} FROM search_documents{where}", params)
+            if row[0] in counts] if counts else []
+    found: dict[tuple[str, int], object] = {}
+
+    def pages_of(rids: list[str]) -> dict[str, list[int]]:
+        found.update(index.pages(query, rids, searcher))
+        pages: dict[str, list[int]] = {rid: [] for rid in rids}
+        for rid, page in sorted(found):
+            if rid in pages:
+                pages[rid].append(page)
+        return pages
+    return Matches(docs, {row[0]: counts[row[0]] for row in docs}, pages_of,
+                   lambda shown: dict(zip(shown, index.texts([found[p] for p in shown], searcher))))
 
 
 def _page_texts(wh: Warehouse, pages: list[tuple[str, int]]) -> dict[tuple[str, int], str]:
@@ -388,24 +497,22 @@ def search(wh: Warehouse, query: str, *, kind: str | None = None, urn: str | Non
     if since and until and since > until:
         raise QueryError(f"--since {since} is after --until {until}")
     where, params = _filters(kind, urn, region, since, until)
-    # one fetch of the filtered publications (~1,100 in all England) costs less than a query
-    # per step over the view; counts and order are then over the matching ones only
-    docs = {row[0]: row for row in wh.fetchall(_DOCS + where, params)}
-    pages, texts_of = _matching_pages(wh, parsed, docs)
-    by_report: dict[str, list[int]] = {}
-    for rid, page in pages:
-        by_report.setdefault(rid, []).append(page)
-    matching = [docs[rid] for rid in by_report]
-    result = SearchResult(parsed, total=len(pages), documents=len(matching), counts=_counts(matching))
+    matches = _matching(wh, parsed, where, params)
+    matching = matches.documents
+    result = SearchResult(parsed, total=sum(matches.page_counts.values()), documents=len(matching),
+                          counts=_counts(matching))
     # newest first; then council, report and page: one order on both engines
     matching.sort(key=lambda d: (-(d[1] or date.min).toordinal(), d[2] or "", d[0]))
-    shown: list[tuple[str, int]] = []
-    for rid, *_ in matching:
-        if len(shown) == offset + limit:
+    chosen, wanted = [], offset + limit          # the publications the shown pages are in
+    for row in matching:
+        if wanted <= 0:
             break
-        shown += [(rid, page) for page in sorted(by_report[rid])[:offset + limit - len(shown)]]
-    shown = shown[offset:]
-    texts = texts_of(shown)
+        chosen.append(row)
+        wanted -= matches.page_counts[row[0]]
+    pages = matches.pages_of([row[0] for row in chosen])
+    shown = [(row[0], page) for row in chosen for page in pages[row[0]]][offset:offset + limit]
+    docs = {row[0]: row for row in chosen}
+    texts = matches.texts_of(shown)
     hosts = allowed_hosts if allowed_hosts is not None else _allowed_hosts()
     for rid, page in shown:
         _, published, council, kind_, _, urn_, url = docs[rid]

@@ -19,7 +19,6 @@ import logging
 import threading
 from functools import lru_cache
 from pathlib import Path
-from typing import Callable
 
 from etl.search import Query, analyzer
 from etl.warehouse import Warehouse, _duckdb_path
@@ -50,7 +49,8 @@ class TextIndex:
         builder = tantivy.SchemaBuilder()
         # stored too: a snippet is cut from the text the index found (read in one call per hit)
         builder.add_text_field("text", stored=True, tokenizer_name="ofsted", index_option="position")
-        builder.add_text_field("report_id", tokenizer_name="raw", index_option="basic")
+        # fast: a search counts its matching pages per report in tantivy (a terms aggregation)
+        builder.add_text_field("report_id", tokenizer_name="raw", index_option="basic", fast=True)
         builder.add_integer_field("rkey", fast=True)
         builder.add_integer_field("page", fast=True)
         self.schema = builder.build()
@@ -110,13 +110,14 @@ class TextIndex:
     def sync(self, wh: Warehouse) -> None:
         """Index the reports the load queued; rebuild if the page counts still disagree."""
         with _WRITING:
-            pending = [rid for (rid,) in wh.fetchall("SELECT report_id FROM search_pending ORDER BY report_id")]
+            # one round trip when all is in step (every search asks)
+            pending, stored = wh.fetchone("SELECT (SELECT list(report_id ORDER BY report_id) FROM search_pending),"
+                                          " (SELECT COUNT(*) FROM publication_text)")
             if pending:
                 self._write(wh, pending)
                 wh.execute("DELETE FROM search_pending WHERE report_id IN (SELECT unnest(CAST(? AS TEXT[])))",
                            [pending])
             self.index.reload()
-            stored = wh.fetchone("SELECT COUNT(*) FROM publication_text")[0]
             if self.index.searcher().num_docs != stored:
                 log.warning("text index %s holds %d pages, the warehouse %d: rebuilding it",
                             self.path or "(in memory)", self.index.searcher().num_docs, stored)
@@ -141,31 +142,34 @@ class TextIndex:
         clauses += [(tantivy.Occur.MustNot, phrase(p)) for p in query.excluded]
         return tantivy.Query.boolean_query(clauses)
 
-    def matches(self, query: Query) -> tuple[Callable[[list], list[str]], list[tuple[int, int, object]]]:
-        """(report key, page, address) of every matching page, and a function from addresses to
-        those pages' text (read from the same snapshot of the index)."""
-        searcher = self.index.searcher()
-
-        def texts(addresses: list) -> list[str]:
-            return [searcher.doc(a)["text"][0] for a in addresses]
-        if not searcher.num_docs:
-            return texts, []
-        found = [address for _, address in
-                 searcher.search(self._query(query), limit=searcher.num_docs, count=False).hits]
-        if not found:
-            return texts, []
-        keys, pages = searcher.fast_field_values("rkey", found), searcher.fast_field_values("page", found)
-        return texts, list(zip(keys, pages, found))
-
-    def page_counts(self) -> dict[int, int]:
+    def page_counts(self, query: Query | None = None, searcher=None) -> dict[str, int]:
+        """report_id -> its pages that match `query` (every page when None), counted in tantivy."""
         import tantivy
 
-        searcher = self.index.searcher()
+        searcher = searcher or self.index.searcher()
         if not searcher.num_docs:
             return {}
-        agg = searcher.aggregate(tantivy.Query.all_query(),
-                                 {"r": {"terms": {"field": "rkey", "size": max(searcher.num_docs, 1)}}})
-        return {int(b["key"]): int(b["doc_count"]) for b in agg["r"]["buckets"]}
+        agg = searcher.aggregate(self._query(query) if query else tantivy.Query.all_query(),
+                                 {"r": {"terms": {"field": "report_id", "size": max(searcher.num_docs, 1)}}})
+        return {b["key"]: int(b["doc_count"]) for b in agg["r"]["buckets"]}
+
+    def pages(self, query: Query, report_ids: list[str], searcher) -> dict[tuple[str, int], object]:
+        """(report_id, page) -> address of these reports' pages that match `query`."""
+        import tantivy
+
+        if not report_ids:
+            return {}
+        only = tantivy.Query.term_set_query(self.schema, "report_id", list(report_ids))
+        hits = [address for _, address in searcher.search(
+            tantivy.Query.boolean_query([(tantivy.Occur.Must, self._query(query)), (tantivy.Occur.Must, only)]),
+            limit=max(searcher.num_docs, 1), count=False).hits]
+        by_key = {report_key(rid): rid for rid in report_ids}
+        keys, pages = searcher.fast_field_values("rkey", hits), searcher.fast_field_values("page", hits)
+        return {(by_key[k], p): a for k, p, a in zip(keys, pages, hits)}
+
+    @staticmethod
+    def texts(addresses: list, searcher) -> list[str]:
+        return [searcher.doc(a)["text"][0] for a in addresses]
 
     def drift(self, wh: Warehouse) -> list[str]:
         """Where the index is out of step: reports queued and not indexed, reports whose
@@ -175,8 +179,8 @@ class TextIndex:
         queued = wh.fetchone("SELECT COUNT(*) FROM search_pending")[0]
         problems = [f"{queued} report(s) queued for the index, not yet indexed"] if queued else []
         for rid, pages in wh.fetchall("SELECT report_id, COUNT(*) FROM publication_text GROUP BY report_id ORDER BY 1"):
-            got = indexed.pop(report_key(rid), 0)
+            got = indexed.pop(rid, 0)
             if got != pages:
                 problems.append(f"{rid[:12]}: {got} pages indexed, {pages} stored")
-        problems += [f"report key {k}: {n} pages indexed, none stored" for k, n in sorted(indexed.items())]
+        problems += [f"{rid[:12]}: {n} pages indexed, none stored" for rid, n in sorted(indexed.items())]
         return problems

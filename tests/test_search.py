@@ -190,14 +190,21 @@ def test_postgresql_holds_every_term_where_tantivy_does(tmp_path):
               "www.gov.uk/ofsted", "Ωmega", "straße", "don't", "the", "…", "12th", "O'Neill", "3.5%", "a" * 45,
               "'quoted'", "back\\slash", ":colon", "children"]
     with fresh_postgres_url() as url, connect(url) as wh:
+        migrate(wh)
         for _ in range(40):
             text = " ".join(rnd.choice(pieces) for _ in range(rnd.randrange(1, 30)))
             expected: dict[str, list[int]] = {}
             for position, term, _, _ in search.tokens(text):
                 expected.setdefault(term, []).append(position + 1)
+            search.replace_text(wh, {"r": [text]})      # as the load stores it (binary COPY)
             got = {lexeme: list(positions) for lexeme, positions in wh.fetchall(
-                "SELECT lexeme, positions FROM unnest(CAST(? AS tsvector))", [search.tsvector(text)])}
+                "SELECT lexeme, positions FROM publication_text, unnest(terms) WHERE report_id = 'r'")}
             assert got == expected, text
+        # tsvector's limits: a term's first 256 positions; past the last (16,383) terms are kept there
+        search.replace_text(wh, {"long": ["care " * 16390 + "fostering leavers"]})
+        assert wh.fetchall("SELECT lexeme, cardinality(positions), positions[cardinality(positions)] FROM"
+                           " publication_text, unnest(terms) WHERE report_id = 'long' ORDER BY 1") == [
+            ("care", 256, 256), ("foster", 1, 16383), ("leaver", 1, 16383)]
     assert search.terms("The naïve Café's return-home INTERVIEWS") == ["naiv", "cafe", "return", "home", "interview"]
 
 

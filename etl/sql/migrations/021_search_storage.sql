@@ -1,0 +1,2 @@
+-- How the searchable text is stored (issue 24, speed): PostgreSQL's part only (the .postgresql.sql
+-- sibling); DuckDB compresses its columns its own way.
