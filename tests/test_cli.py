@@ -27,7 +27,7 @@ def sample(warehouse_url, monkeypatch, tmp_path):
 
 
 COUNCIL_COMMANDS = [["query", "current"], ["query", "history"], ["query", "changes"], ["query", "summary"],
-                    ["query", "visits"], ["query", "improvements"], ["search", "fostering", "--council"],
+                    ["query", "visits"], ["query", "improvements"], ["query", "activity"], ["query", "due"], ["search", "fostering", "--council"],
                     ["review", "list", "--council"], ["crawl", "--council"], ["run", "--council"]]
 
 
