@@ -52,7 +52,8 @@ browser:
 
 # Three workers on two cores: many tests wait on Airflow, servers and child processes (8:01 with
 # two workers, 7:39 with three, on a quiet 2-core machine); the ten slowest are printed at the end.
-test: install browser
+# The lint runs first: it takes about a second.
+test: install browser lint
 	$(VENV)/bin/python -m pytest -n 3 --dist loadgroup --durations=10 $(PYTEST_ARGS)
 
 # The linter and the formatter's check, with the rules in pyproject.toml ([tool.ruff]).

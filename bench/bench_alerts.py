@@ -8,6 +8,7 @@ and times one send over the whole warehouse. Messages go to a loopback webhook r
 
     .venv/bin/python bench/bench_alerts.py [--postgres] [--changes 56] [--seed 14]
 """
+
 from __future__ import annotations
 
 import argparse
@@ -34,17 +35,33 @@ LONDON_DECLINES = "rules:\n  - target: {url}\n    regions: [London]\n    directi
 
 def report(council: Council, n: int, end: date, judgements: dict) -> ReportRecord:
     url = f"https://files.example/{council.urn}/{n}"
-    return ReportRecord(source=f"{council.urn}/{n}.pdf", is_report=True, kind="inspection", framework="ilacs_2023",
-                        local_authority=council.name, inspection_end=end, published=end + timedelta(days=40),
-                        judgements=judgements, parser_version="1.0", urn=council.urn, url=url,
-                        sha256=f"{int(council.urn):032d}{n:032d}")
+    return ReportRecord(
+        source=f"{council.urn}/{n}.pdf",
+        is_report=True,
+        kind="inspection",
+        framework="ilacs_2023",
+        local_authority=council.name,
+        inspection_end=end,
+        published=end + timedelta(days=40),
+        judgements=judgements,
+        parser_version="1.0",
+        urn=council.urn,
+        url=url,
+        sha256=f"{int(council.urn):032d}{n:032d}",
+    )
 
 
 def publish(wh, run_id: str, councils: list[Council], reports: list[ReportRecord]) -> None:
     load.start_run(wh, run_id)
     load.load_councils(wh, councils, run_id)
-    load.load_publications(wh, [Publication(r.urn, r.local_authority, "inspection", "Children's services inspection",
-                                            r.published, r.url) for r in reports], run_id)
+    load.load_publications(
+        wh,
+        [
+            Publication(r.urn, r.local_authority, "inspection", "Children's services inspection", r.published, r.url)
+            for r in reports
+        ],
+        run_id,
+    )
     load.load_reports(wh, reports, run_id)
     changes.refresh(wh, run_id)
     load.finish_run(wh, run_id)
@@ -65,8 +82,9 @@ def month(councils: list[Council], baseline: dict[str, dict], total: int, rnd: r
 
 def bench(url: str, label: str, total: int, seed: int) -> None:
     rnd = random.Random(seed)
-    councils = [Council(c.urn, c.name, f"https://reports.example/provider/44/{c.urn}")
-                for c in reference.councils() if c.exists]
+    councils = [
+        Council(c.urn, c.name, f"https://reports.example/provider/44/{c.urn}") for c in reference.councils() if c.exists
+    ]
     baseline = {c.urn: {a: rnd.choice(GRADES) for a in AREAS} for c in councils}
     with connect(url) as wh:
         migrate(wh)
@@ -76,15 +94,18 @@ def bench(url: str, label: str, total: int, seed: int) -> None:
         changed = wh.fetchone("SELECT COUNT(*) FROM rating_changes WHERE published >= '2026-10-01'")[0]
         directory = council_directory(wh)
         with WebhookReceiver() as everything, WebhookReceiver() as london:
-            rules = (load_rules(directory, urls=[everything.apprise_url])
-                     + parse_rules(LONDON_DECLINES.format(url=london.apprise_url), directory))
+            rules = load_rules(directory, urls=[everything.apprise_url]) + parse_rules(
+                LONDON_DECLINES.format(url=london.apprise_url), directory
+            )
             started = time.perf_counter()
             summary = send_alerts(wh, rules, directory)
             took = time.perf_counter() - started
             assert summary.failed == 0, summary.errors
             london_reports = [r for r in new if directory.region_of(r.urn) == "London"]
-            print(f"{label}: {len(councils)} councils; a month of {len(new)} new reports changing {changed} area grades"
-                  f" ({len(london_reports)} reports in London)")
+            print(
+                f"{label}: {len(councils)} councils; a month of {len(new)} new reports changing {changed} area grades"
+                f" ({len(london_reports)} reports in London)"
+            )
             print(f"  messages to one target, before (one per changed area): {changed}")
             print(f"  messages with no rules (OFSTED_ALERT_URLS, one per report): {len(everything.messages)}")
             print(f"  messages with the rule 'London councils, declines only': {len(london.messages)}")
@@ -104,6 +125,7 @@ def main() -> None:
         bench(f"duckdb:///{tmp}/bench.duckdb", "duckdb", args.changes, args.seed)
     if args.postgres:
         from tests.support.warehouse_fixtures import fresh_postgres_url
+
         with fresh_postgres_url() as url:
             bench(url, "postgresql", args.changes, args.seed)
 

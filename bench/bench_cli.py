@@ -3,6 +3,7 @@ command needs, inside the command (etl/cli). Prints the median and fastest of N 
 
     .venv/bin/python bench/bench_cli.py [N] [OFSTED_EXECUTABLE]
 """
+
 from __future__ import annotations
 
 import resource
@@ -32,5 +33,7 @@ def timed(argv: list[str]) -> tuple[list[float], list[float]]:
 if __name__ == "__main__":
     for argv in (["--help"], ["query", "--help"]):
         wall, cpu = timed(argv)
-        print(f"ofsted {' '.join(argv)}: median {statistics.median(wall) * 1000:.0f} ms,"
-              f" fastest {min(wall) * 1000:.0f} ms, CPU median {statistics.median(cpu) * 1000:.0f} ms ({RUNS} runs)")
+        print(
+            f"ofsted {' '.join(argv)}: median {statistics.median(wall) * 1000:.0f} ms,"
+            f" fastest {min(wall) * 1000:.0f} ms, CPU median {statistics.median(cpu) * 1000:.0f} ms ({RUNS} runs)"
+        )

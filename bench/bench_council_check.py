@@ -6,6 +6,7 @@ many misfiled documents the check catches (the rest print names the parser could
 
 usage: bench/bench_council_check.py [CORPUS_DIR ...]   (default ../shared/corpus*)
 """
+
 from __future__ import annotations
 
 import csv

@@ -9,6 +9,7 @@ looked up as a command would:
 
     .venv/bin/python bench/bench_councils.py [--seed 24] [--per-name 6]
 """
+
 from __future__ import annotations
 
 import argparse
@@ -39,12 +40,12 @@ def typo(name: str, rnd: random.Random) -> str:
     i = rnd.choice(letters)
     kind = rnd.choice(("drop", "double", "swap", "neighbour"))
     if kind == "drop":
-        return name[:i] + name[i + 1:]
+        return name[:i] + name[i + 1 :]
     if kind == "double":
         return name[:i] + name[i] + name[i:]
     if kind == "swap" and i + 1 < len(name):
-        return name[:i] + name[i + 1] + name[i] + name[i + 2:]
-    return name[:i] + neighbour(name[i], rnd) + name[i + 1:]
+        return name[:i] + name[i + 1] + name[i] + name[i + 2 :]
+    return name[:i] + neighbour(name[i], rnd) + name[i + 1 :]
 
 
 def main() -> None:
@@ -79,12 +80,15 @@ def main() -> None:
     refused = counts["first"] + counts["top5"] + counts["missed"]
     print(f"{total} one-keystroke typos of {total // args.per_name} council names (seed {args.seed})")
     print(f"  still resolve to the council: {counts['resolved']}; resolve to another council: {counts['wrong']}")
-    print(f"  refused with the closest councils: {refused}: the meant council first {counts['first']} "
-          f"({counts['first'] / refused:.1%}), in the five named {counts['first'] + counts['top5']} "
-          f"({(counts['first'] + counts['top5']) / refused:.1%}), not named {counts['missed']}")
+    print(
+        f"  refused with the closest councils: {refused}: the meant council first {counts['first']} "
+        f"({counts['first'] / refused:.1%}), in the five named {counts['first'] + counts['top5']} "
+        f"({(counts['first'] + counts['top5']) / refused:.1%}), not named {counts['missed']}"
+    )
     ms = sorted(t * 1000 for t in times)
-    print(f"  lookup time: p50 {statistics.median(ms):.2f} ms, p95 {ms[int(len(ms) * 0.95)]:.2f} ms, "
-          f"max {ms[-1]:.2f} ms")
+    print(
+        f"  lookup time: p50 {statistics.median(ms):.2f} ms, p95 {ms[int(len(ms) * 0.95)]:.2f} ms, max {ms[-1]:.2f} ms"
+    )
     for line in wrong[:10]:
         print("  wrong:", line)
     for line in missed[:10]:

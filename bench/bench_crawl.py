@@ -3,6 +3,7 @@ run, then a repeat run with nothing new, then a run after one new publication.
 
     .venv/bin/python bench/bench_crawl.py [--councils 150] [--rate 500]
 """
+
 from __future__ import annotations
 
 import argparse
@@ -28,10 +29,12 @@ def run(site: FakeOfstedSite, settings: Settings, label: str) -> None:
     seconds = time.monotonic() - started
     pages = sum(n for path, n in site.requests.items() if not path.startswith("/v1/file/"))
     files = sum(n for path, n in site.requests.items() if path.startswith("/v1/file/"))
-    print(f"{label:<28} councils={len(listing.councils):>4} publications={len(listing.publications):>4} "
-          f"requests={sum(site.requests.values()):>4} (pages {pages}, files {files}) "
-          f"downloaded={site.files_served:>4} stored={len(result.stored):>4} skipped={result.skipped:>4} "
-          f"time={seconds:.1f}s")
+    print(
+        f"{label:<28} councils={len(listing.councils):>4} publications={len(listing.publications):>4} "
+        f"requests={sum(site.requests.values()):>4} (pages {pages}, files {files}) "
+        f"downloaded={site.files_served:>4} stored={len(result.stored):>4} skipped={result.skipped:>4} "
+        f"time={seconds:.1f}s"
+    )
 
 
 def main() -> int:

@@ -18,6 +18,7 @@ last inspection, or the window closed before then without one (a miss). A window
 the corpus' end with no inspection yet is left out (not yet known). Councils in monitoring
 (inadequate: re-inspected when ready) have no window; they are counted apart.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -44,15 +45,22 @@ def corpus_inspections(corpus: Path) -> list[due.Inspection]:
         row = index.get(label["source"])
         if not (label.get("is_report") and label.get("framework") and row and label.get("inspection_end")):
             continue
-        out.append(due.Inspection(row["urn"], label["framework"], date.fromisoformat(label["inspection_end"]),
-                                  date.fromisoformat(row["published"]) if row.get("published") else None,
-                                  label["judgements"].get("overall_effectiveness")))
+        out.append(
+            due.Inspection(
+                row["urn"],
+                label["framework"],
+                date.fromisoformat(label["inspection_end"]),
+                date.fromisoformat(row["published"]) if row.get("published") else None,
+                label["judgements"].get("overall_effectiveness"),
+            )
+        )
     return out
 
 
 def baseline(opens: int = 30):
     """Rules by the last grade alone: a 12-month window opening `opens` months after the last
     inspection (30: the framework's timing; monitoring for inadequate, as in etl/due.py)."""
+
     def predict(inspections, councils, as_at):
         out = due.windows(inspections, councils, as_at)
         last = {}
@@ -61,9 +69,11 @@ def baseline(opens: int = 30):
         for urn, d in out.items():
             if d.status == due.WINDOW:
                 i = last[urn]
-                out[urn] = due.Due(urn, as_at, due.WINDOW, due.months(i.ended, opens), due.months(i.ended, opens + 12),
-                                   "grade")
+                out[urn] = due.Due(
+                    urn, as_at, due.WINDOW, due.months(i.ended, opens), due.months(i.ended, opens + 12), "grade"
+                )
         return out
+
     return predict
 
 
@@ -95,7 +105,7 @@ def backtest(inspections, predict, first=date(2019, 1, 31), last=date(2025, 12, 
                 monitoring["no window"] += 1
                 continue
             if nxt is None and (d.latest is None or d.latest >= data_end):
-                continue   # not yet known
+                continue  # not yet known
             inside = nxt is not None and d.earliest <= nxt.ended and (d.latest is None or nxt.ended <= d.latest)
             across = any(as_at < start <= (nxt.ended if nxt else data_end) for start, _ in due.PAUSES)
             scored.append((as_at, seen[-1].overall, d, inside, across))
@@ -106,20 +116,26 @@ def report(title, scored, monitoring):
     inside = sum(s[3] for s in scored)
     widths = [(s[2].latest - s[2].earliest).days / due.MONTH for s in scored if s[2].latest]
     open_ended = sum(1 for s in scored if s[2].latest is None)
-    print(f"{title}: {len(scored)} windows scored, {inside / len(scored):.1%} inside; median width"
-          f" {median(widths):.1f} months ({open_ended} open-ended during a pause, not in the width);"
-          f" monitoring: {monitoring['predictions']} predictions without a window;"
-          f" no window: {monitoring['no window']}")
+    print(
+        f"{title}: {len(scored)} windows scored, {inside / len(scored):.1%} inside; median width"
+        f" {median(widths):.1f} months ({open_ended} open-ended during a pause, not in the width);"
+        f" monitoring: {monitoring['predictions']} predictions without a window;"
+        f" no window: {monitoring['no window']}"
+    )
     unforeseen = [s for s in scored if s[4]]
     rest = [s for s in scored if not s[4]]
-    print(f"  given before the COVID-19 pause for an inspection after it began: {len(unforeseen)} windows,"
-          f" {sum(s[3] for s in unforeseen) / max(1, len(unforeseen)):.0%} inside; all others: {len(rest)},"
-          f" {sum(s[3] for s in rest) / max(1, len(rest)):.1%} inside")
+    print(
+        f"  given before the COVID-19 pause for an inspection after it began: {len(unforeseen)} windows,"
+        f" {sum(s[3] for s in unforeseen) / max(1, len(unforeseen)):.0%} inside; all others: {len(rest)},"
+        f" {sum(s[3] for s in rest) / max(1, len(rest)):.1%} inside"
+    )
     bounded = [s for s in scored if s[2].latest]
     foreseen = [s for s in bounded if not s[4]]
-    print(f"  bounded windows only (a latest date): {len(bounded)}, {sum(s[3] for s in bounded) / len(bounded):.1%}"
-          f" inside; of them not crossing the pause unforeseen: {len(foreseen)},"
-          f" {sum(s[3] for s in foreseen) / max(1, len(foreseen)):.1%} inside")
+    print(
+        f"  bounded windows only (a latest date): {len(bounded)}, {sum(s[3] for s in bounded) / len(bounded):.1%}"
+        f" inside; of them not crossing the pause unforeseen: {len(foreseen)},"
+        f" {sum(s[3] for s in foreseen) / max(1, len(foreseen)):.1%} inside"
+    )
     for key, name in ((lambda s: s[1] or "none", "last grade"), (lambda s: s[0].year, "year")):
         groups = defaultdict(list)
         for s in scored:
@@ -133,14 +149,18 @@ def main() -> None:
     ap.add_argument("--baseline", action="store_true")
     args = ap.parse_args()
     inspections = corpus_inspections(args.corpus)
-    print(f"history: {len(inspections)} graded inspections of {len({i.urn for i in inspections})} councils"
-          f" ({min(i.ended for i in inspections)} to {max(i.ended for i in inspections)}), {args.corpus}")
+    print(
+        f"history: {len(inspections)} graded inspections of {len({i.urn for i in inspections})} councils"
+        f" ({min(i.ended for i in inspections)} to {max(i.ended for i in inspections)}), {args.corpus}"
+    )
     report("queue and pace (etl/due.py)", *backtest(inspections, due.windows))
     if args.baseline:
         report("last grade alone (30-42 months)", *backtest(inspections, baseline()))
         tuned = max(range(24, 67, 2), key=lambda m: sum(s[3] for s in backtest(inspections, baseline(m))[0]))
-        report(f"last grade alone, tuned on this history ({tuned}-{tuned + 12} months)",
-               *backtest(inspections, baseline(tuned)))
+        report(
+            f"last grade alone, tuned on this history ({tuned}-{tuned + 12} months)",
+            *backtest(inspections, baseline(tuned)),
+        )
 
 
 if __name__ == "__main__":

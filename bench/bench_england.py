@@ -8,6 +8,7 @@ Goal (issue 18): each query within 50 ms.
 
     .venv/bin/python bench/bench_england.py [--postgres] [--repeat 15]
 """
+
 from __future__ import annotations
 
 import statistics
@@ -19,8 +20,8 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from etl import derived, england  # noqa: E402
-from etl.graded import graded_reports  # noqa: E402
 from etl.cli.query import render  # noqa: E402
+from etl.graded import graded_reports  # noqa: E402
 from etl.warehouse import connect, migrate  # noqa: E402
 from tests.support.england import bench_on_engines, load_england  # noqa: E402
 
@@ -53,16 +54,20 @@ def bench(url: str, label: str, repeat: int) -> bool:
         rewrite, _ = timed(lambda: _rewrite(wh), 3)
         rows = wh.fetchone("SELECT COUNT(*) FROM grade_distribution")[0]
         spans = wh.fetchone("SELECT COUNT(*) FROM grade_timeline")[0]
-    print(f"\n{label}: {graded} graded reports; grade_timeline {spans} rows, grade_distribution {rows} rows,"
-          f" rewritten in {rewrite:.0f} ms; median of {repeat} (max in brackets)")
+    print(
+        f"\n{label}: {graded} graded reports; grade_timeline {spans} rows, grade_distribution {rows} rows,"
+        f" rewritten in {rewrite:.0f} ms; median of {repeat} (max in brackets)"
+    )
     ok = True
     with connect(url) as wh:
         for name, query in QUERIES.items():
             median, worst = timed(lambda query=query: render(*query(wh), "json"), repeat)
             opened, _ = timed(lambda query=query: _with_connection(url, query), repeat)
             ok &= median <= GOAL_MS
-            print(f"  {name:44s} {median:6.1f} ms ({worst:6.1f}); opening the warehouse too {opened:6.1f} ms"
-                  f"  {'ok' if median <= GOAL_MS else 'OVER GOAL'}")
+            print(
+                f"  {name:44s} {median:6.1f} ms ({worst:6.1f}); opening the warehouse too {opened:6.1f} ms"
+                f"  {'ok' if median <= GOAL_MS else 'OVER GOAL'}"
+            )
     return ok
 
 

@@ -8,6 +8,7 @@ recently published file was re-issued under the same URL.
 Requests are counted by the fake site, not by the client. The wall time is the whole
 `scripts/run_dag.py` process (Airflow start-up, every task, parsing and loading included).
 """
+
 from __future__ import annotations
 
 import argparse
@@ -27,16 +28,24 @@ from tests.support.fakesite import FakeOfstedSite  # noqa: E402
 
 def airflow_env(home: Path, extra: dict[str, str]) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("AIRFLOW", "OFSTED_"))}
-    env.update({"AIRFLOW_HOME": str(home), "AIRFLOW__CORE__DAGS_FOLDER": str(ROOT / "dags"),
-                "AIRFLOW__CORE__LOAD_EXAMPLES": "False", "PYTHONPATH": str(ROOT), **extra})
+    env.update(
+        {
+            "AIRFLOW_HOME": str(home),
+            "AIRFLOW__CORE__DAGS_FOLDER": str(ROOT / "dags"),
+            "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
+            "PYTHONPATH": str(ROOT),
+            **extra,
+        }
+    )
     return env
 
 
 def run(site: FakeOfstedSite, env: dict[str, str], rate: float, label: str) -> None:
     site.reset_counters()
     started = time.monotonic()
-    done = subprocess.run([sys.executable, str(ROOT / "scripts" / "run_dag.py")], cwd=ROOT, env=env,
-                          capture_output=True, text=True)
+    done = subprocess.run(
+        [sys.executable, str(ROOT / "scripts" / "run_dag.py")], cwd=ROOT, env=env, capture_output=True, text=True
+    )
     wall = time.monotonic() - started
     if done.returncode != 0:
         print(done.stdout[-3000:], done.stderr[-3000:], sep="\n")
@@ -44,9 +53,11 @@ def run(site: FakeOfstedSite, env: dict[str, str], rate: float, label: str) -> N
     requests = sum(site.requests.values())
     files = sum(n for path, n in site.requests.items() if path.startswith("/v1/file/"))
     floor = requests / rate
-    print(f"{label:<30} requests={requests:>4} (files {files:>4}) downloaded={site.files_served:>4} "
-          f"wall={wall:6.1f}s floor={floor:6.1f}s pace ratio={wall / floor if floor else float('nan'):.2f}",
-          flush=True)
+    print(
+        f"{label:<30} requests={requests:>4} (files {files:>4}) downloaded={site.files_served:>4} "
+        f"wall={wall:6.1f}s floor={floor:6.1f}s pace ratio={wall / floor if floor else float('nan'):.2f}",
+        flush=True,
+    )
 
 
 def main() -> int:
@@ -58,10 +69,16 @@ def main() -> int:
         home = Path(tmp) / "airflow"
         # one recently published file, so the re-issue run has something to revalidate
         recent = site.add_publication(next(iter(site.councils)), "focused_visit", date.today() - timedelta(days=10))
-        env = airflow_env(home, site.env(OFSTED_DATA_DIR=str(Path(tmp) / "data"), OFSTED_SCHEDULE="none",
-                                          OFSTED_REQUESTS_PER_SECOND=str(args.rate), OFSTED_CONCURRENCY="2"))
-        subprocess.run([sys.executable, "-m", "airflow", "db", "migrate"], env=env, check=True,
-                       capture_output=True)
+        env = airflow_env(
+            home,
+            site.env(
+                OFSTED_DATA_DIR=str(Path(tmp) / "data"),
+                OFSTED_SCHEDULE="none",
+                OFSTED_REQUESTS_PER_SECOND=str(args.rate),
+                OFSTED_CONCURRENCY="2",
+            ),
+        )
+        subprocess.run([sys.executable, "-m", "airflow", "db", "migrate"], env=env, check=True, capture_output=True)
         print(f"fake site: {len(site.councils)} councils, {len(site.files)} files; rate {args.rate}/s", flush=True)
         run(site, env, args.rate, "first run")
         run(site, env, args.rate, "repeat run, nothing new")

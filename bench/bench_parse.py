@@ -8,6 +8,7 @@ parser holds for review or notes.
 usage: bench/bench_parse.py [CORPUS_DIR ...]   (default ../shared/corpus, corpus-visits and
                                                 corpus-jtai; target <= 0.075 s/report)
 """
+
 from __future__ import annotations
 
 import statistics
@@ -42,7 +43,7 @@ def main() -> int:
         records.append(parse_bytes(data, source, settings=settings))
 
     with ParsePool(settings) as pool:
-        pool.parse_bytes(files[0].read_bytes(), "warm-up")             # the child's start-up
+        pool.parse_bytes(files[0].read_bytes(), "warm-up")  # the child's start-up
         # file by file, in-process then isolated: a busy machine slows both alike
         times, isolated = _timed(files, in_process, pool.parse_bytes)
     held = sum(bool(r.review_flags or r.unread_areas) for r in records)  # out of (or "not read" in) the history
@@ -60,10 +61,12 @@ def main() -> int:
             pass
         bare.append(time.perf_counter() - start)
     print(f"yardstick: pdfium text of all pages, median {statistics.median(bare):.4f} s/file")
-    groups = {"graded reports": lambda r: r.kind == "inspection" or not r.is_report,
-              "visit letters": lambda r: r.kind in LETTER_KINDS and r.kind != "jtai",
-              "JTAI letters": lambda r: r.kind == "jtai",
-              "area SEND reports": lambda r: r.kind == "area_send"}
+    groups = {
+        "graded reports": lambda r: r.kind == "inspection" or not r.is_report,
+        "visit letters": lambda r: r.kind in LETTER_KINDS and r.kind != "jtai",
+        "JTAI letters": lambda r: r.kind == "jtai",
+        "area SEND reports": lambda r: r.kind == "area_send",
+    }
     medians = {}
     for name, member in groups.items():
         picked = [i for i, r in enumerate(records) if member(r)]
@@ -71,17 +74,23 @@ def main() -> int:
             continue
         own, iso = [times[i] for i in picked], [isolated[i] for i in picked]
         medians[name] = statistics.median(own)
-        print(f"{name}: {len(picked)} files  total {sum(own):.2f} s  max {max(own):.3f} s  "
-              f"median {medians[name]:.4f} s/file ({1 / medians[name]:.1f}/s)  target <= {TARGET}: "
-              f"{'met' if medians[name] <= TARGET else 'NOT met'}  |  isolated median {statistics.median(iso):.4f} s/file")
+        print(
+            f"{name}: {len(picked)} files  total {sum(own):.2f} s  max {max(own):.3f} s  "
+            f"median {medians[name]:.4f} s/file ({1 / medians[name]:.1f}/s)  target <= {TARGET}: "
+            f"{'met' if medians[name] <= TARGET else 'NOT met'}  |  isolated median {statistics.median(iso):.4f} s/file"
+        )
     for letters in ("visit letters", "JTAI letters"):
         if "graded reports" in medians and letters in medians:
             ratio = medians[letters] / medians["graded reports"]
-            print(f"{letters[:-1]} parses in {ratio:.2f}x the time of a graded report (median, "
-                  f"{medians[letters]:.4f} s against {medians['graded reports']:.4f} s): "
-                  f"{'no slower' if ratio <= 1 else 'SLOWER'}")
-    print(f"all: {len(files)} files, overall throughput {len(files) / sum(times):.1f} files/s in-process, "
-          f"{len(files) / sum(isolated):.1f} files/s isolated")
+            print(
+                f"{letters[:-1]} parses in {ratio:.2f}x the time of a graded report (median, "
+                f"{medians[letters]:.4f} s against {medians['graded reports']:.4f} s): "
+                f"{'no slower' if ratio <= 1 else 'SLOWER'}"
+            )
+    print(
+        f"all: {len(files)} files, overall throughput {len(files) / sum(times):.1f} files/s in-process, "
+        f"{len(files) / sum(isolated):.1f} files/s isolated"
+    )
     print(f"review: {held} held (flagged or an area not read), {noted} noted")
     return 0
 

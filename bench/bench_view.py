@@ -7,6 +7,7 @@ whole request, opening the warehouse, the queries and the template; no network).
 
     .venv/bin/python bench/bench_view.py [--postgres] [--repeat 15]
 """
+
 from __future__ import annotations
 
 import statistics
@@ -23,12 +24,27 @@ from etl.web import create_app  # noqa: E402
 from etl.web.auth import token_viewer  # noqa: E402
 from tests.support.england import bench_on_engines, load_england  # noqa: E402
 
-PAGES = ["/", "/?area=help_and_protection&region=London", "/?area=area_send_outcome", "/?area=priority_actions",
-         "/councils", "/councils?region=North+West&grade=good",
-         "/councils/80487", "/councils/2637539", "/changes", "/changes?direction=declined&since=2024-01-01",
-         "/changes.atom", "/councils/80487/changes.atom", "/councils.csv", "/reviews",
-         "/england/over-time", "/england/over-time?area=help_and_protection&region=London&as_at=2020-03-31",
-         "/england/over-time.csv", "/search?q=Barnt", "/search?q=%22return+home+interviews%22&region=London"]
+PAGES = [
+    "/",
+    "/?area=help_and_protection&region=London",
+    "/?area=area_send_outcome",
+    "/?area=priority_actions",
+    "/councils",
+    "/councils?region=North+West&grade=good",
+    "/councils/80487",
+    "/councils/2637539",
+    "/changes",
+    "/changes?direction=declined&since=2024-01-01",
+    "/changes.atom",
+    "/councils/80487/changes.atom",
+    "/councils.csv",
+    "/reviews",
+    "/england/over-time",
+    "/england/over-time?area=help_and_protection&region=London&as_at=2020-03-31",
+    "/england/over-time.csv",
+    "/search?q=Barnt",
+    "/search?q=%22return+home+interviews%22&region=London",
+]
 GOAL_MS = 150
 
 
@@ -39,8 +55,10 @@ def bench(url: str, label: str, repeat: int) -> bool:
         councils = wh.fetchone("SELECT COUNT(*) FROM councils")[0]
         letters, actions = wh.fetchone("SELECT COUNT(*), SUM(priority_actions) FROM visits")
     client = TestClient(create_app(viewer=token_viewer(None), warehouse_url=lambda: url))
-    print(f"\n{label}: {graded} graded reports, {councils} councils, {letters} letters ({actions} areas for "
-          f"priority action); median of {repeat} requests (max in brackets)")
+    print(
+        f"\n{label}: {graded} graded reports, {councils} councils, {letters} letters ({actions} areas for "
+        f"priority action); median of {repeat} requests (max in brackets)"
+    )
     ok = True
     for page in PAGES:
         assert client.get(page).status_code == 200, page  # warm up

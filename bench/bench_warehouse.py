@@ -7,6 +7,7 @@ warehouse (xlsx, CSV, Parquet) at most 5 s.
 
     .venv/bin/python bench/bench_warehouse.py [--postgres] [--reports 600]
 """
+
 from __future__ import annotations
 
 import argparse
@@ -27,8 +28,12 @@ from etl.query import current, history, summary  # noqa: E402
 from etl.records import FRAMEWORK_AREAS, Council, Publication, ReportRecord  # noqa: E402
 from etl.warehouse import connect, migrate  # noqa: E402
 
-SCHEDULE = [("lac", date(2012, 6, 1)), ("sif", date(2015, 6, 1)), ("ilacs_2018", date(2019, 6, 1)),
-            ("ilacs_2023", date(2024, 6, 1))]
+SCHEDULE = [
+    ("lac", date(2012, 6, 1)),
+    ("sif", date(2015, 6, 1)),
+    ("ilacs_2018", date(2019, 6, 1)),
+    ("ilacs_2023", date(2024, 6, 1)),
+]
 GRADES = {"lac": ("good", "adequate", "inadequate")}
 MODERN = ("outstanding", "good", "requires_improvement", "inadequate")
 
@@ -42,21 +47,43 @@ def synthetic(n_reports: int, seed: int = 3) -> tuple[list[Council], list[Report
         framework, when = SCHEDULE[(n // len(councils)) % len(SCHEDULE)]
         end = when + timedelta(days=rnd.randrange(0, 700))
         judgements = {a: rnd.choice(GRADES.get(framework, MODERN)) for a in FRAMEWORK_AREAS[framework]}
-        reports.append(ReportRecord(
-            source=f"{council.urn}/{n}.pdf", is_report=True, kind="inspection", framework=framework,
-            local_authority=council.name, inspection_end=end, published=end + timedelta(days=40),
-            judgements=judgements, parser_version="1.0", urn=council.urn,
-            url=f"https://files.example/{n}", sha256=f"{n:064x}"))
+        reports.append(
+            ReportRecord(
+                source=f"{council.urn}/{n}.pdf",
+                is_report=True,
+                kind="inspection",
+                framework=framework,
+                local_authority=council.name,
+                inspection_end=end,
+                published=end + timedelta(days=40),
+                judgements=judgements,
+                parser_version="1.0",
+                urn=council.urn,
+                url=f"https://files.example/{n}",
+                sha256=f"{n:064x}",
+            )
+        )
     return councils, reports
 
 
 def listing(councils: list[Council], reports: list[ReportRecord]) -> list[Publication]:
     """Every report's publication, and two ungraded visits per council (the summary shows the latest)."""
-    pubs = [Publication(r.urn, r.local_authority, "inspection", "Children's services inspection, pdf",
-                        r.published, r.url) for r in reports]
-    pubs += [Publication(c.urn, c.name, kind, "Visit, pdf", date(2021 + n, 1 + i % 12, 1 + i % 27),
-                         f"https://files.example/{kind}/{c.urn}")
-             for i, c in enumerate(councils) for n, kind in enumerate(("focused_visit", "monitoring_visit"))]
+    pubs = [
+        Publication(r.urn, r.local_authority, "inspection", "Children's services inspection, pdf", r.published, r.url)
+        for r in reports
+    ]
+    pubs += [
+        Publication(
+            c.urn,
+            c.name,
+            kind,
+            "Visit, pdf",
+            date(2021 + n, 1 + i % 12, 1 + i % 27),
+            f"https://files.example/{kind}/{c.urn}",
+        )
+        for i, c in enumerate(councils)
+        for n, kind in enumerate(("focused_visit", "monitoring_visit"))
+    ]
     return pubs
 
 
@@ -105,16 +132,22 @@ def bench(url: str, label: str, n_reports: int) -> None:
         t = time.perf_counter()
         export(settings)
         warm = time.perf_counter() - t
-    print(f"[{label}] load_reports {len(reports)} reports / {judgements} judgements: {first:.2f} s "
-          f"(reload, unchanged: {again:.2f} s; goal <= 2 s on DuckDB)")
+    print(
+        f"[{label}] load_reports {len(reports)} reports / {judgements} judgements: {first:.2f} s "
+        f"(reload, unchanged: {again:.2f} s; goal <= 2 s on DuckDB)"
+    )
     print(f"[{label}] refresh (history + {len(result.new)} change events): {refresh_s:.2f} s")
     print(f"[{label}] current_ratings, all councils ({rows} rows): median {cur:.2f} ms (goal <= 10 ms)")
     print(f"[{label}] one council's full history: median {hist:.2f} ms (goal <= 10 ms)")
-    print(f"[{label}] latest_inspections, all councils ({latest_rows} rows): median {latest:.2f} ms "
-          f"(CPU {latest_cpu:.2f} ms; goal <= 20 ms)")
-    print(f"[{label}] ofsted export, {len(exported.files)} files ({exported.rows['rating_history']} history rows, "
-          f"{exported.rows['publications']} publications): {cold:.2f} s first in this process (imports "
-          f"xlsxwriter, pyarrow), {warm:.2f} s again (goal <= 5 s)")
+    print(
+        f"[{label}] latest_inspections, all councils ({latest_rows} rows): median {latest:.2f} ms "
+        f"(CPU {latest_cpu:.2f} ms; goal <= 20 ms)"
+    )
+    print(
+        f"[{label}] ofsted export, {len(exported.files)} files ({exported.rows['rating_history']} history rows, "
+        f"{exported.rows['publications']} publications): {cold:.2f} s first in this process (imports "
+        f"xlsxwriter, pyarrow), {warm:.2f} s again (goal <= 5 s)"
+    )
 
 
 def main() -> int:

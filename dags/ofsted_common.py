@@ -3,6 +3,7 @@
 import path of every process that parses a DAG, so the DAG files import it by name. Like them,
 it imports nothing of `etl` and touches no network or database.
 """
+
 from __future__ import annotations
 
 import os
@@ -17,8 +18,11 @@ DAG_DEFAULTS = {"start_date": datetime(2026, 1, 1), "catchup": False, "max_activ
 def default_args(**task_defaults) -> dict:
     """Every task's defaults: retried twice, OFSTED_RETRY_DELAY seconds apart (30), and what a
     DAG adds."""
-    return {"retries": 2, "retry_delay": timedelta(seconds=float(os.environ.get("OFSTED_RETRY_DELAY", "30"))),
-            **task_defaults}
+    return {
+        "retries": 2,
+        "retry_delay": timedelta(seconds=float(os.environ.get("OFSTED_RETRY_DELAY", "30"))),
+        **task_defaults,
+    }
 
 
 # Warehouse tables as Assets: ofsted_ingest updates them, exports and dashboards are scheduled on them.

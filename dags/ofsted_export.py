@@ -5,6 +5,7 @@ Data-aware: scheduled on the warehouse Assets that ofsted_ingest's detect_change
 (both are updated together), and emits an Asset of its own for whatever reads the files.
 Thin on purpose: `etl` is imported inside the task.
 """
+
 from __future__ import annotations
 
 from datetime import timedelta
@@ -27,6 +28,7 @@ def ofsted_export():
     def export(*, outlet_events) -> dict:
         from etl.config import airflow_settings
         from etl.export import export as write_files
+
         result = write_files(airflow_settings())
         outlet_events[EXPORT_ASSET].extra = {"location": result.location, "files": result.files}
         return {"location": result.location, "files": result.files, "rows": result.rows}

@@ -5,6 +5,7 @@ The history is recomputed in full on every refresh, so it depends only on what i
 on load order. Change events are kept for ever: one that a correction removes is marked
 retracted (not deleted); one that appears is new. Area modelling: docs/warehouse.md.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -19,6 +20,7 @@ from etl.warehouse import Warehouse
 
 log = logging.getLogger(__name__)
 
+
 @dataclass
 class RefreshResult:
     new: list[ChangeEvent] = field(default_factory=list)
@@ -32,7 +34,7 @@ def change_id_for(urn: str, area: str, report_id: str) -> str:
 # -- the history -----------------------------------------------------------------------
 @dataclass(frozen=True)
 class Change:
-    report_id: str           # the report that changed the grade
+    report_id: str  # the report that changed the grade
     previous_report_id: str  # the latest report that had judged the previous grade
     event: ChangeEvent
 
@@ -89,25 +91,65 @@ def _close(row: HistoryRow, on: date, reason: str) -> None:
 
 def _event(previous: HistoryRow, rep: GradedReport, area: str, grade: str) -> Change:
     better = rank(area, grade) > rank(area, previous.grade)
-    return Change(rep.report_id, previous.latest.report_id, ChangeEvent(
-        change_id=change_id_for(rep.urn, area, rep.report_id), urn=rep.urn,
-        local_authority=rep.local_authority, area=area, previous_grade=previous.grade, grade=grade,
-        direction="improved" if better else "declined", inspection_end=rep.inspection_end,
-        previous_published=previous.latest.published, published=rep.published, report_url=rep.url))
+    return Change(
+        rep.report_id,
+        previous.latest.report_id,
+        ChangeEvent(
+            change_id=change_id_for(rep.urn, area, rep.report_id),
+            urn=rep.urn,
+            local_authority=rep.local_authority,
+            area=area,
+            previous_grade=previous.grade,
+            grade=grade,
+            direction="improved" if better else "declined",
+            inspection_end=rep.inspection_end,
+            previous_published=previous.latest.published,
+            published=rep.published,
+            report_url=rep.url,
+        ),
+    )
 
 
 # -- writing ---------------------------------------------------------------------------
-_EVENT_COLS = ("change_id", "urn", "local_authority", "area", "previous_grade", "grade", "direction",
-               "report_id", "previous_report_id", "inspection_end", "previous_published", "published",
-               "report_url", "detected_at", "detected_run")
+_EVENT_COLS = (
+    "change_id",
+    "urn",
+    "local_authority",
+    "area",
+    "previous_grade",
+    "grade",
+    "direction",
+    "report_id",
+    "previous_report_id",
+    "inspection_end",
+    "previous_published",
+    "published",
+    "report_url",
+    "detected_at",
+    "detected_run",
+)
 
 
 def _history_row(h: HistoryRow) -> tuple:
     """A row of rating_history (etl.derived.HISTORY_COLUMNS)."""
     latest = h.latest  # current_ratings describes the latest inspection that judged the area
-    return (h.urn, h.area, h.grade, h.valid_from, h.valid_to, h.valid_to is None, h.report.report_id,
-            h.source_area, latest.report_id, h.end_reason, latest.local_authority, latest.framework,
-            latest.inspection_end, latest.published, latest.url)
+    return (
+        h.urn,
+        h.area,
+        h.grade,
+        h.valid_from,
+        h.valid_to,
+        h.valid_to is None,
+        h.report.report_id,
+        h.source_area,
+        latest.report_id,
+        h.end_reason,
+        latest.local_authority,
+        latest.framework,
+        latest.inspection_end,
+        latest.published,
+        latest.url,
+    )
 
 
 def refresh(wh: Warehouse, run_id: str) -> RefreshResult:
@@ -119,35 +161,75 @@ def refresh(wh: Warehouse, run_id: str) -> RefreshResult:
         rows, events = build_history(reports)
         derived.rewrite(wh, reports, [_history_row(h) for h in rows])
         result = _reconcile_events(wh, events, run_id)
-    log.info("changes: %d history rows, %d events (%d new, %d retracted)", len(rows), len(events),
-             len(result.new), len(result.retracted))
+    log.info(
+        "changes: %d history rows, %d events (%d new, %d retracted)",
+        len(rows),
+        len(events),
+        len(result.new),
+        len(result.retracted),
+    )
     return result
 
 
 def _reconcile_events(wh: Warehouse, changes: list[Change], run_id: str) -> RefreshResult:
     now = datetime.now()
-    stored = {row[0]: row[1] is not None for row in
-              wh.fetchall("SELECT change_id, retracted_at FROM change_events")}
+    stored = {row[0]: row[1] is not None for row in wh.fetchall("SELECT change_id, retracted_at FROM change_events")}
     wanted = {c.event.change_id: c.event for c in changes}
-    rows = [(e.change_id, e.urn, e.local_authority, e.area, e.previous_grade, e.grade, e.direction,
-             c.report_id, c.previous_report_id, e.inspection_end, e.previous_published, e.published,
-             e.report_url, now, run_id) for c in changes for e in [c.event]]
+    rows = [
+        (
+            e.change_id,
+            e.urn,
+            e.local_authority,
+            e.area,
+            e.previous_grade,
+            e.grade,
+            e.direction,
+            c.report_id,
+            c.previous_report_id,
+            e.inspection_end,
+            e.previous_published,
+            e.published,
+            e.report_url,
+            now,
+            run_id,
+        )
+        for c in changes
+        for e in [c.event]
+    ]
     # content may be corrected in place (same council, area and report); detection stays first
-    wh.insert_rows("change_events", _EVENT_COLS, rows, conflict=("change_id",),
-                   update=("local_authority", "previous_grade", "grade", "direction", "previous_report_id",
-                           "inspection_end", "previous_published", "published", "report_url",
-                           "retracted_at = NULL", "retracted_run = NULL"))
+    wh.insert_rows(
+        "change_events",
+        _EVENT_COLS,
+        rows,
+        conflict=("change_id",),
+        update=(
+            "local_authority",
+            "previous_grade",
+            "grade",
+            "direction",
+            "previous_report_id",
+            "inspection_end",
+            "previous_published",
+            "published",
+            "report_url",
+            "retracted_at = NULL",
+            "retracted_run = NULL",
+        ),
+    )
     new = [e for cid, e in wanted.items() if cid not in stored or stored[cid]]
     gone = [cid for cid, retracted in stored.items() if cid not in wanted and not retracted]
     for cid in gone:
-        wh.execute("UPDATE change_events SET retracted_at = ?, retracted_run = ? WHERE change_id = ?",
-                   [now, run_id, cid])
+        wh.execute(
+            "UPDATE change_events SET retracted_at = ?, retracted_run = ? WHERE change_id = ?", [now, run_id, cid]
+        )
     return RefreshResult(new=new, retracted=[_load_event(wh, cid) for cid in gone])
 
 
 # a ChangeEvent's fields, in order, from change_events e joined to councils c
-_EVENT_COLUMNS = ("e.change_id, e.urn, COALESCE(c.name, e.local_authority), e.area, e.previous_grade,"
-                  " e.grade, e.direction, e.inspection_end, e.previous_published, e.published, e.report_url")
+_EVENT_COLUMNS = (
+    "e.change_id, e.urn, COALESCE(c.name, e.local_authority), e.area, e.previous_grade,"
+    " e.grade, e.direction, e.inspection_end, e.previous_published, e.published, e.report_url"
+)
 _EVENT_SELECT = f"SELECT {_EVENT_COLUMNS} FROM change_events e LEFT JOIN councils c ON c.urn = e.urn"
 
 

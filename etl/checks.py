@@ -5,6 +5,7 @@ the same checks must run without Airflow, and on the embedded DuckDB default, wh
 Airflow connection to point an operator at. A failed check is reported (run summary, operators);
 it never stops the run or its alerts.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -38,7 +39,8 @@ def _listed_councils_summarised(wh: Warehouse) -> list[str]:
         "SELECT c.urn, c.name FROM councils c"
         " LEFT JOIN latest_inspections li ON li.urn = c.urn"
         " LEFT JOIN ref_councils rc ON rc.urn = c.urn"
-        " WHERE li.urn IS NULL AND rc.abolished IS NULL ORDER BY c.urn")
+        " WHERE li.urn IS NULL AND rc.abolished IS NULL ORDER BY c.urn"
+    )
     return [f"{name} ({urn})" for urn, name in rows]
 
 
@@ -49,15 +51,18 @@ def _current_grades_from_latest_report(wh: Warehouse) -> list[str]:
     for urn, reports in timelines(graded_reports(wh)).items():
         for rep in reports:
             latest[(urn, family(rep.framework))] = rep
-    current = {(urn, area): rid for urn, area, rid in wh.fetchall(
-        "SELECT urn, area, latest_report_id FROM rating_history WHERE is_current")}
+    current = {
+        (urn, area): rid
+        for urn, area, rid in wh.fetchall("SELECT urn, area, latest_report_id FROM rating_history WHERE is_current")
+    }
     problems = []
     for (urn, _), rep in sorted(latest.items()):
         areas = sorted({a for key in rep.judgements for a in TRACKED_AREAS[rep.framework].get(key, ())})
         stale = [a for a in areas if current.get((urn, a)) != rep.report_id]
         if stale:
-            problems.append(f"{rep.local_authority} ({urn}) {', '.join(stale)} not from its "
-                            f"{rep.effective_date} report")
+            problems.append(
+                f"{rep.local_authority} ({urn}) {', '.join(stale)} not from its {rep.effective_date} report"
+            )
     return problems
 
 
@@ -67,40 +72,61 @@ def _grades_within_scale(wh: Warehouse) -> list[str]:
         f" WHERE grade NOT IN (SELECT grade FROM grade_scale) AND grade <> '{NOT_READ}'"
         " UNION ALL SELECT 'judgements', r.urn, j.area, j.grade FROM judgements j"
         " JOIN reports r ON r.report_id = j.report_id WHERE j.grade NOT IN (SELECT grade FROM grade_scale)"
-        " ORDER BY 1, 2, 3")
+        " ORDER BY 1, 2, 3"
+    )
     return [f"{table} {urn} {area}={grade!r}" for table, urn, area, grade in rows]
 
 
 def _one_current_row(wh: Warehouse) -> list[str]:
-    rows = wh.fetchall("SELECT urn, area, COUNT(*) FROM rating_history WHERE is_current"
-                       " GROUP BY urn, area HAVING COUNT(*) > 1 ORDER BY urn, area")
+    rows = wh.fetchall(
+        "SELECT urn, area, COUNT(*) FROM rating_history WHERE is_current"
+        " GROUP BY urn, area HAVING COUNT(*) > 1 ORDER BY urn, area"
+    )
     return [f"{urn} {area}: {n} current rows" for urn, area, n in rows]
 
 
 def _reference_coverage(wh: Warehouse) -> list[str]:
     from etl.reference import unknown_councils
+
     return [f"{name} ({urn})" for urn, name in unknown_councils(wh)]
 
 
 def _search_index_in_step(wh: Warehouse) -> list[str]:
     from etl.search import index_drift
+
     return index_drift(wh)
 
 
 CHECKS = (
-    ("listed_councils_summarised", "a council the site lists has no row in latest_inspections and no "
-     "reorganisation explains it", _listed_councils_summarised),
-    ("current_grades_from_latest_report", "a current grade is older than its council's latest graded report",
-     _current_grades_from_latest_report),
-    ("grades_within_scale", "a grade outside outstanding/good/adequate/requires_improvement/inadequate"
-     " (or, for the area SEND outcome, positive/inconsistent/systemic_failings)",
-     _grades_within_scale),
-    ("one_current_row_per_council_area", "more than one current rating for a council and area",
-     _one_current_row),
-    ("reference_coverage", "a council the site lists is not in the shipped reference (no codes, region, "
-     "neighbours): add it to etl/reference/councils.csv", _reference_coverage),
-    ("search_index_in_step", "the DuckDB text index disagrees with publication_text (the next search "
-     "repairs it; `ofsted search --rebuild-index` rebuilds it whole)", _search_index_in_step),
+    (
+        "listed_councils_summarised",
+        "a council the site lists has no row in latest_inspections and no reorganisation explains it",
+        _listed_councils_summarised,
+    ),
+    (
+        "current_grades_from_latest_report",
+        "a current grade is older than its council's latest graded report",
+        _current_grades_from_latest_report,
+    ),
+    (
+        "grades_within_scale",
+        "a grade outside outstanding/good/adequate/requires_improvement/inadequate"
+        " (or, for the area SEND outcome, positive/inconsistent/systemic_failings)",
+        _grades_within_scale,
+    ),
+    ("one_current_row_per_council_area", "more than one current rating for a council and area", _one_current_row),
+    (
+        "reference_coverage",
+        "a council the site lists is not in the shipped reference (no codes, region, "
+        "neighbours): add it to etl/reference/councils.csv",
+        _reference_coverage,
+    ),
+    (
+        "search_index_in_step",
+        "the DuckDB text index disagrees with publication_text (the next search "
+        "repairs it; `ofsted search --rebuild-index` rebuilds it whole)",
+        _search_index_in_step,
+    ),
 )
 
 

@@ -1,5 +1,6 @@
 """Settings, all from the environment with documented defaults (README, "Configuration").
 Inside Airflow the `ofsted_warehouse` connection, when defined, names the warehouse."""
+
 from __future__ import annotations
 
 import os
@@ -37,7 +38,7 @@ def _positive(env, name: str, default: str) -> float:
 
 def normalise_db_url(url: str) -> str:
     """Airflow writes Postgres connections as postgres://; psycopg wants postgresql://."""
-    return "postgresql://" + url[len("postgres://"):] if url.startswith("postgres://") else url
+    return "postgresql://" + url[len("postgres://") :] if url.startswith("postgres://") else url
 
 
 @dataclass(frozen=True)
@@ -59,33 +60,37 @@ class Settings:
     parse_max_bytes: int
     parse_max_pages: int
     parse_timeout: float
-    parse_max_memory: int = 1024 ** 3  # address space of the parser's child process (bytes)
-    backoff_base: float = 1.0          # first retry delay (s), doubled per attempt, with jitter
-    retry_after_max: float = 120.0     # longest Retry-After we honour (s)
-    backoff_max: float = 60.0          # longest retry delay (s)
-    download_deadline: float = 300.0   # longest one GET may take in all, retries included (s)
-    quarantine_retry_days: int = 30    # a quarantined file is retried after 1, 2, 4 ... days, at most this
-    revalidate_days: int = 60          # files published this recently are revalidated every run
-    alert_rules: str = ""              # path of the alert rules file (YAML)
-    alert_config: str = ""             # the ofsted_alerts connection's extra (JSON: targets, rules)
-    export_url: str = ""               # where `ofsted export` and ofsted_export write (folder or fsspec URL)
-    sweep_hours: float = 24.0          # every council's page is read at least once in this many hours
-    stale_hours: float = 6.0           # operators are told when no run has succeeded for this long
+    parse_max_memory: int = 1024**3  # address space of the parser's child process (bytes)
+    backoff_base: float = 1.0  # first retry delay (s), doubled per attempt, with jitter
+    retry_after_max: float = 120.0  # longest Retry-After we honour (s)
+    backoff_max: float = 60.0  # longest retry delay (s)
+    download_deadline: float = 300.0  # longest one GET may take in all, retries included (s)
+    quarantine_retry_days: int = 30  # a quarantined file is retried after 1, 2, 4 ... days, at most this
+    revalidate_days: int = 60  # files published this recently are revalidated every run
+    alert_rules: str = ""  # path of the alert rules file (YAML)
+    alert_config: str = ""  # the ofsted_alerts connection's extra (JSON: targets, rules)
+    export_url: str = ""  # where `ofsted export` and ofsted_export write (folder or fsspec URL)
+    sweep_hours: float = 24.0  # every council's page is read at least once in this many hours
+    stale_hours: float = 6.0  # operators are told when no run has succeeded for this long
 
     def __repr__(self) -> str:
         from etl.redact import redact
+
         fields = ", ".join(f"{name}={getattr(self, name)!r}" for name in self.__dataclass_fields__)
         return redact(f"Settings({fields})")
 
     @classmethod
-    def from_env(cls, env: dict[str, str] | None = None) -> "Settings":
+    def from_env(cls, env: dict[str, str] | None = None) -> Settings:
         env = os.environ if env is None else env
         site = env.get("OFSTED_SITE_URL", DEFAULT_SITE).rstrip("/")
         data_dir = Path(env.get("OFSTED_DATA_DIR", PROJECT_DIR / "data"))
         hosts = allowed_hosts(site, env.get("OFSTED_ALLOWED_HOSTS", ""))
         airflow_conn = env.get("AIRFLOW_CONN_OFSTED_WAREHOUSE", "")
-        warehouse = ((airflow_conn if "://" in airflow_conn else None)  # JSON form: the DAG reads it via Airflow
-                     or env.get("OFSTED_WAREHOUSE_URL") or f"duckdb:///{data_dir / 'warehouse.duckdb'}")
+        warehouse = (
+            (airflow_conn if "://" in airflow_conn else None)  # JSON form: the DAG reads it via Airflow
+            or env.get("OFSTED_WAREHOUSE_URL")
+            or f"duckdb:///{data_dir / 'warehouse.duckdb'}"
+        )
         return cls(
             site_url=site,
             allowed_hosts=hosts,
@@ -104,7 +109,7 @@ class Settings:
             parse_max_bytes=int(env.get("OFSTED_PARSE_MAX_BYTES", str(50 * 1024 * 1024))),
             parse_max_pages=int(env.get("OFSTED_PARSE_MAX_PAGES", "300")),
             parse_timeout=float(env.get("OFSTED_PARSE_TIMEOUT", "60")),
-            parse_max_memory=int(env.get("OFSTED_PARSE_MAX_MEMORY", str(1024 ** 3))),
+            parse_max_memory=int(env.get("OFSTED_PARSE_MAX_MEMORY", str(1024**3))),
             backoff_base=float(env.get("OFSTED_BACKOFF_BASE", "1")),
             retry_after_max=float(env.get("OFSTED_RETRY_AFTER_MAX", "120")),
             backoff_max=float(env.get("OFSTED_BACKOFF_MAX", "60")),
@@ -139,8 +144,9 @@ def airflow_settings() -> Settings:
         config = extra.get("config", [])
         paths = [c["path"] for c in (config if isinstance(config, list) else [config])]
         rules = {k: extra[k] for k in ("targets", "rules") if k in extra}
-        settings = replace(settings, alert_urls=settings.alert_urls + tuple(paths),
-                           alert_config=json.dumps(rules) if rules else "")
+        settings = replace(
+            settings, alert_urls=settings.alert_urls + tuple(paths), alert_config=json.dumps(rules) if rules else ""
+        )
     except AirflowNotFoundException:
         pass
     mask_secrets(settings)

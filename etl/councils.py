@@ -9,21 +9,22 @@ Every command that takes a council (`ofsted query`, `crawl`/`run --council`, `re
 that names the closest councils (difflib's ratio, also against the later words of a name:
 bench/bench_councils.py measures it), never an empty answer.
 """
+
 from __future__ import annotations
 
 import difflib
 import re
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import date
 from functools import cache
-from typing import Callable, Iterable
 
 from etl.reference import name_key
 
-MAX_INPUT = 100      # characters: longer is no council's name
-CLOSEST = 5          # councils an error names
+MAX_INPUT = 100  # characters: longer is no council's name
+CLOSEST = 5  # councils an error names
 AMBIGUOUS_SHOWN = 10  # councils an ambiguous name's error lists
-FUZZY_CUTOFF = 0.6   # difflib ratio below which a name is not "close"
+FUZZY_CUTOFF = 0.6  # difflib ratio below which a name is not "close"
 SEARCH_CUTOFF = 0.75  # the same for the view's search box, where most text is not a name
 
 
@@ -43,7 +44,7 @@ class Council:
 @dataclass(frozen=True)
 class Found:
     council: Council
-    how: str      # "urn", "name", or how the text led to it ("also known as 'Hull'", ...)
+    how: str  # "urn", "name", or how the text led to it ("also known as 'Hull'", ...)
 
     @property
     def exact(self) -> bool:
@@ -64,7 +65,7 @@ class _Name:
     key: str
     text: str
     urn: str
-    how: str      # "name", "also known as", "listed by the site as", "predecessor"
+    how: str  # "name", "also known as", "listed by the site as", "predecessor"
 
 
 class CouncilDirectory:
@@ -85,7 +86,7 @@ class CouncilDirectory:
 
     # -- building ----------------------------------------------------------------------
     @classmethod
-    def from_reference(cls, wh=None) -> "CouncilDirectory":
+    def from_reference(cls, wh=None) -> CouncilDirectory:
         """The shipped reference (names, other names, predecessors' names), plus, when a
         warehouse is given, the councils and names the site has listed there."""
         from etl import reference
@@ -94,8 +95,11 @@ class CouncilDirectory:
         councils = {c.urn: Council(c.urn, c.name, c.region_name, c.abolished, c.successors) for c in refs}
         names = [(aka, c.urn, "also known as") for c in refs for aka in c.also_known_as]
         # a predecessor the reference has no URN for stands for its successors
-        names += [(r["predecessor_name"], r["successor_urn"], "predecessor")
-                  for r in reference.succession_rows() if not r["predecessor_urn"]]
+        names += [
+            (r["predecessor_name"], r["successor_urn"], "predecessor")
+            for r in reference.succession_rows()
+            if not r["predecessor_urn"]
+        ]
         if wh is not None:
             for urn, name in wh.fetchall("SELECT urn, name FROM councils"):
                 councils.setdefault(urn, Council(urn, name))
@@ -132,8 +136,9 @@ class CouncilDirectory:
             councils = sorted((self.by_urn[u] for u in urns), key=lambda c: (c.abolished is not None, c.name))
             shown = ", ".join(c.label() for c in councils[:AMBIGUOUS_SHOWN])
             more = f" and {len(councils) - AMBIGUOUS_SHOWN} more" if len(councils) > AMBIGUOUS_SHOWN else ""
-            raise CouncilNotFound(given, f"{given!r} {verb} {len(urns)} councils: {shown}{more}; say which",
-                                  councils, ambiguous=True)
+            raise CouncilNotFound(
+                given, f"{given!r} {verb} {len(urns)} councils: {shown}{more}; say which", councils, ambiguous=True
+            )
         best = min(names, key=lambda n: n.how != "name")
         describe = how(best) if how else ("name" if best.how == "name" else f"{best.how} {best.text!r}")
         return Found(self.by_urn[urns[0]], describe)
@@ -148,7 +153,7 @@ class CouncilDirectory:
         matcher = difflib.SequenceMatcher(b=key, autojunk=False)
         for name_text, names in self._names.items():
             if name_text.startswith(key) or f" {key}" in f" {name_text}":
-                score = 2.0 - len(name_text) / 1000   # shorter names first
+                score = 2.0 - len(name_text) / 1000  # shorter names first
             else:
                 score = max(self._ratio(matcher, tail) for tail in _tails(name_text))
             for entry in names:
@@ -172,7 +177,7 @@ class CouncilDirectory:
         suggestions need be: a box also gets words meant for the reports' text)."""
         try:
             first = [self.resolve(text)]
-        except CouncilNotFound as exc:   # an ambiguous name: every council it names
+        except CouncilNotFound as exc:  # an ambiguous name: every council it names
             first = [Found(c, "named") for c in exc.closest] if exc.ambiguous else []
         seen = {f.council.urn for f in first}
         rest = [Found(c, "close") for c in self.closest(text, n=limit, cutoff=cutoff) if c.urn not in seen]
@@ -211,6 +216,6 @@ def directory_for(warehouse_url: str | None) -> CouncilDirectory:
                 with connect(warehouse_url, lock_wait=5) as wh:
                     if wh.has_table("councils"):
                         return CouncilDirectory.from_reference(wh)
-        except Exception as exc:   # the reference still answers for every council it knows
+        except Exception as exc:  # the reference still answers for every council it knows
             logging.getLogger(__name__).info("council names from the reference only: %s", type(exc).__name__)
     return CouncilDirectory.from_reference()

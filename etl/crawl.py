@@ -20,6 +20,7 @@ page was last read or cannot be trusted (not a date, in the future, earlier than
 a rolling sweep of the others, oldest read first, so that every page is read at least once per
 OFSTED_SWEEP_HOURS. A listing without the line at all means every page is read.
 """
+
 from __future__ import annotations
 
 import logging
@@ -36,16 +37,24 @@ from etl.http import FetchError, PoliteSession, SiteUnreachable, validators
 from etl.landing import LandingStore
 from etl.links import clean_text, refusal
 from etl.progress import note, track
-from etl.records import Council, Publication, urn as valid_urn
+from etl.records import Council, Publication
+from etl.records import urn as valid_urn
 
 log = logging.getLogger(__name__)
 
 # category 3 = children's social care, sub-category 12 = local authority children's services
-SEARCH_PARAMS = {"q": "", "location": "", "lat": "", "lon": "", "radius": "",
-                 "level_1_types": "3", "level_2_types[]": "12"}
+SEARCH_PARAMS = {
+    "q": "",
+    "location": "",
+    "lat": "",
+    "lon": "",
+    "radius": "",
+    "level_1_types": "3",
+    "level_2_types[]": "12",
+}
 ROWS_PER_PAGE = 100
-MIN_PAGES_FOR_STRUCTURE_CHECK = 3   # new councils may have nothing published yet; three in a row is not chance
-MAX_SEARCH_PAGES = 100          # a guard against a site that ignores `start`
+MIN_PAGES_FOR_STRUCTURE_CHECK = 3  # new councils may have nothing published yet; three in a row is not chance
+MAX_SEARCH_PAGES = 100  # a guard against a site that ignores `start`
 PROVIDER_HREF = re.compile(r"/provider/(\d+)/(\d+)/?$")
 DATE_RE = re.compile(r"(\d{1,2})\s+([A-Za-z]+)\s+(\d{4})")
 
@@ -59,10 +68,10 @@ class CrawlResult:
     councils: list[Council]
     publications: list[Publication]
     requests: int = 0
-    errors: list[str] = field(default_factory=list)   # council pages that could not be read this run
-    unread: list[str] = field(default_factory=list)   # URNs of listed councils whose page was not read
-    failed: list[str] = field(default_factory=list)   # URNs whose page could not be read (read next run)
-    plan: "ReadPlan | None" = None                    # why each page was read, and what to note
+    errors: list[str] = field(default_factory=list)  # council pages that could not be read this run
+    unread: list[str] = field(default_factory=list)  # URNs of listed councils whose page was not read
+    failed: list[str] = field(default_factory=list)  # URNs whose page could not be read (read next run)
+    plan: ReadPlan | None = None  # why each page was read, and what to note
     missing: list[str] = field(default_factory=list)  # URNs asked for that the search listing lacks
 
 
@@ -117,7 +126,7 @@ def parse_search_page(html: bytes | str, page_url: str, allowed_hosts=None) -> l
 
 
 LATEST_LABEL = re.compile(r"latest\s+report", re.I)
-MAX_LATEST_CHARS = 60   # what is kept of the line's text: it is shown (summary) and stored
+MAX_LATEST_CHARS = 60  # what is kept of the line's text: it is shown (summary) and stored
 
 
 def _council_urn(a) -> str | None:
@@ -173,14 +182,15 @@ def discover_councils(session: PoliteSession, settings, pages: LandingStore | No
             if page == 0:
                 raise SiteStructureError(
                     f"no council links (/provider/<type>/<URN>) on the first search page {url}: the "
-                    "site's markup has probably changed; refusing to conclude that every council vanished")
+                    "site's markup has probably changed; refusing to conclude that every council vanished"
+                )
             break
         new = [c for c in councils if c.urn not in found]
-        if not new:                       # the site ignored `start` and served a page we have
+        if not new:  # the site ignored `start` and served a page we have
             log.warning("search page at start=%d repeated earlier results; stopping", start)
             break
         found.update((c.urn, c) for c in new)
-        start += len(councils)            # the site may serve fewer rows than asked for
+        start += len(councils)  # the site may serve fewer rows than asked for
         log.info("search page %d: %d councils (%d so far)", page + 1, len(councils), len(found))
         full = full or len(councils)
         if len(councils) < full:
@@ -195,9 +205,14 @@ LISTING_KINDS = (
     ("jtai", re.compile(r"joint targeted area|\bjtai\b|joint area child protection")),
     ("focused_visit", re.compile(r"focused visit")),
     ("monitoring_visit", re.compile(r"monitoring visit")),
-    ("inspection", re.compile(r"children's services inspection|local authority children's services"
-                              r"|children in need of help and protection|looked after children"
-                              r"|safeguarding.*inspection|inspection.*safeguarding")),
+    (
+        "inspection",
+        re.compile(
+            r"children's services inspection|local authority children's services"
+            r"|children in need of help and protection|looked after children"
+            r"|safeguarding.*inspection|inspection.*safeguarding"
+        ),
+    ),
 )
 
 
@@ -223,8 +238,9 @@ def parse_date(title: str) -> date | None:
     return None
 
 
-def parse_provider_page(html: bytes | str, council: Council, page_url: str | None = None,
-                        allowed_hosts=None) -> list[Publication]:
+def parse_provider_page(
+    html: bytes | str, council: Council, page_url: str | None = None, allowed_hosts=None
+) -> list[Publication]:
     """The council's publications. A link the link rule refuses (etl.links) is kept as text
     with the reason (`link_refused`): it is never fetched, and shown to people only as text."""
     soup = BeautifulSoup(html, "lxml")
@@ -238,14 +254,23 @@ def parse_provider_page(html: bytes | str, council: Council, page_url: str | Non
         if (url, title) in seen:
             continue
         seen.add((url, title))
-        pubs.append(Publication(urn=council.urn, local_authority=council.name, kind=classify(title),
-                                title=title, published=parse_date(title), url=url,
-                                link_refused=refusal(url, hosts)))
+        pubs.append(
+            Publication(
+                urn=council.urn,
+                local_authority=council.name,
+                kind=classify(title),
+                title=title,
+                published=parse_date(title),
+                url=url,
+                link_refused=refusal(url, hosts),
+            )
+        )
     return pubs
 
 
-def discover_publications(session: PoliteSession, council: Council, settings,
-                          pages: LandingStore | None = None) -> list[Publication]:
+def discover_publications(
+    session: PoliteSession, council: Council, settings, pages: LandingStore | None = None
+) -> list[Publication]:
     fetched = _get_page(session, council.url, pages)
     pubs = parse_provider_page(fetched.body, council, fetched.url, settings.allowed_hosts)
     if not pubs:
@@ -257,30 +282,32 @@ def discover_publications(session: PoliteSession, council: Council, settings,
 @dataclass(frozen=True)
 class PageState:
     """What the warehouse knows of a council's page (table council_pages)."""
-    listed_latest: str | None = None   # the "Latest report" text when the page was last read
-    read_at: datetime | None = None    # the last successful read
-    failed: bool = False               # a read failed since: read it again
+
+    listed_latest: str | None = None  # the "Latest report" text when the page was last read
+    read_at: datetime | None = None  # the last successful read
+    failed: bool = False  # a read failed since: read it again
 
 
 @dataclass(frozen=True)
 class CrawlState:
     """The warehouse's memory for the crawl: each page's state, how many councils it knows,
     and the sweep's position (etl.load.crawl_state reads it, save_crawl_state writes it)."""
+
     pages: dict[str, PageState] = field(default_factory=dict)
     known_councils: int = 0
     swept_at: datetime | None = None
-    carry: float = 0.0                 # the fraction of a page the sweep owes
+    carry: float = 0.0  # the fraction of a page the sweep owes
 
 
 @dataclass(frozen=True)
 class ReadPlan:
-    reasons: dict[str, str]            # URN -> why its page is read (new, retry, moved, untrusted ..., sweep)
-    notes: list[str]                   # for the run summary
+    reasons: dict[str, str]  # URN -> why its page is read (new, retry, moved, untrusted ..., sweep)
+    notes: list[str]  # for the run summary
     swept_at: datetime | None = None
     carry: float = 0.0
 
 
-FUTURE_SLACK = timedelta(days=1)       # the site's day may start before ours (time zones)
+FUTURE_SLACK = timedelta(days=1)  # the site's day may start before ours (time zones)
 
 
 def untrusted(latest: str | None, before: str | None, today: date) -> str | None:
@@ -298,18 +325,19 @@ def untrusted(latest: str | None, before: str | None, today: date) -> str | None
     return None
 
 
-def pages_to_read(listed: list[Council], state: CrawlState | None, now: datetime,
-                  sweep_hours: float) -> ReadPlan:
+def pages_to_read(listed: list[Council], state: CrawlState | None, now: datetime, sweep_hours: float) -> ReadPlan:
     """The councils whose page this run reads, and why (see the module's docstring)."""
-    if state is None:                   # nothing known (no warehouse): every page, as a first run
+    if state is None:  # nothing known (no warehouse): every page, as a first run
         return ReadPlan({c.urn: "new" for c in listed}, [], now, 0.0)
     notes: list[str] = []
     if listed and all(c.latest is None for c in listed):
-        notes.append(f"the search listing shows no \"Latest report\" dates: all {len(listed)} council pages read")
+        notes.append(f'the search listing shows no "Latest report" dates: all {len(listed)} council pages read')
         return ReadPlan({c.urn: "no date listed" for c in listed}, notes, now, 0.0)
     if state.known_councils > len(listed):
-        notes.append(f"the search listing shows {len(listed)} councils, the warehouse knows "
-                     f"{state.known_councils}: those not listed are kept, not taken as gone")
+        notes.append(
+            f"the search listing shows {len(listed)} councils, the warehouse knows "
+            f"{state.known_councils}: those not listed are kept, not taken as gone"
+        )
     reasons: dict[str, str] = {}
     for c in listed:
         page = state.pages.get(c.urn)
@@ -320,51 +348,62 @@ def pages_to_read(listed: list[Council], state: CrawlState | None, now: datetime
             reasons[c.urn] = "retry"
         elif doubt:
             reasons[c.urn] = f"untrusted date ({doubt})"
-            notes.append(f"{c.urn} {c.name}: \"Latest report\" {c.latest!r} is {doubt}: its page was read")
+            notes.append(f'{c.urn} {c.name}: "Latest report" {c.latest!r} is {doubt}: its page was read')
         elif c.latest is not None and c.latest != page.listed_latest:
             reasons[c.urn] = "moved"
     undated = sum(c.latest is None for c in listed)
     if undated:
-        notes.append(f"{undated} search result(s) without a \"Latest report\" date: their pages are left to the sweep")
+        notes.append(f'{undated} search result(s) without a "Latest report" date: their pages are left to the sweep')
     # the sweep: the share of every listed page due since it last ran, oldest read first
     hours = (now - state.swept_at).total_seconds() / 3600 if state.swept_at else sweep_hours
     owed = state.carry + len(listed) * min(max(hours, 0.0), sweep_hours) / sweep_hours + 1e-9  # float sums
-    others = sorted((c for c in listed if c.urn not in reasons),
-                    key=lambda c: (state.pages[c.urn].read_at, c.urn))
+    others = sorted((c for c in listed if c.urn not in reasons), key=lambda c: (state.pages[c.urn].read_at, c.urn))
     share = min(int(owed), len(others))
     reasons.update((c.urn, "sweep") for c in others[:share])
-    carry = owed - int(owed) if int(owed) <= len(others) else 0.0   # all read: nothing is owed
+    carry = owed - int(owed) if int(owed) <= len(others) else 0.0  # all read: nothing is owed
     return ReadPlan(reasons, notes, now, carry)
 
 
-def crawl(settings, *, councils: list[str] | None = None, limit: int | None = None,
-          session: PoliteSession | None = None, progress: bool | None = None,
-          pages: LandingStore | None = None, state: CrawlState | None = None,
-          now: datetime | None = None) -> CrawlResult:
+def crawl(
+    settings,
+    *,
+    councils: list[str] | None = None,
+    limit: int | None = None,
+    session: PoliteSession | None = None,
+    progress: bool | None = None,
+    pages: LandingStore | None = None,
+    state: CrawlState | None = None,
+    now: datetime | None = None,
+) -> CrawlResult:
     """Discover councils and the publications of those whose page this run reads
     (`pages_to_read`, from the warehouse's `state`; every page without one), or of the given
     URNs those the listing has (`missing`: the others); with `pages`, listing pages are cached
     there and revalidated."""
-    councils = [valid_urn(c) for c in councils] if councils else councils   # they go into URL paths
+    councils = [valid_urn(c) for c in councils] if councils else councils  # they go into URL paths
     own = session is None
     session = session or PoliteSession.from_settings(settings)
     before = session.requests_made
     try:
-        if councils:      # named councils: the search listing says which of them the site has
-            return _crawl_named(session, settings, list(dict.fromkeys(councils))[:limit], pages, progress,
-                                before)
+        if councils:  # named councils: the search listing says which of them the site has
+            return _crawl_named(session, settings, list(dict.fromkeys(councils))[:limit], pages, progress, before)
         listed = discover_councils(session, settings, pages)
         if limit is not None:
             listed = listed[:limit]
         if limit is not None and state is not None:
-            state = replace(state, known_councils=0)   # a chosen few are not a short listing
+            state = replace(state, known_councils=0)  # a chosen few are not a short listing
         plan = pages_to_read(listed, state, now or datetime.now(), settings.sweep_hours)
         to_read = [c for c in listed if c.urn in plan.reasons]
         publications, errors, failed = _read_pages(session, to_read, settings, pages, progress)
         _check_structure(len(to_read) - len(failed), publications)
-        return CrawlResult(councils=listed, publications=publications, requests=session.requests_made - before,
-                           errors=errors, unread=[c.urn for c in listed if c.urn not in plan.reasons or c.urn in failed],
-                           failed=failed, plan=plan)
+        return CrawlResult(
+            councils=listed,
+            publications=publications,
+            requests=session.requests_made - before,
+            errors=errors,
+            unread=[c.urn for c in listed if c.urn not in plan.reasons or c.urn in failed],
+            failed=failed,
+            plan=plan,
+        )
     finally:
         if own:
             session.close()
@@ -385,9 +424,16 @@ def _crawl_named(session, settings, urns: list[str], pages, progress, before: in
         note(not_on_site(urn))
     chosen = [listed[urn] for urn in urns if urn in listed]
     publications, errors, failed = _read_pages(session, chosen, settings, pages, progress)
-    return CrawlResult(councils=chosen, publications=publications, requests=session.requests_made - before,
-                       errors=errors, unread=failed, failed=failed,
-                       plan=ReadPlan({c.urn: "named" for c in chosen}, []), missing=missing)
+    return CrawlResult(
+        councils=chosen,
+        publications=publications,
+        requests=session.requests_made - before,
+        errors=errors,
+        unread=failed,
+        failed=failed,
+        plan=ReadPlan({c.urn: "named" for c in chosen}, []),
+        missing=missing,
+    )
 
 
 def _read_pages(session, councils: list[Council], settings, pages, progress):
@@ -399,12 +445,14 @@ def _read_pages(session, councils: list[Council], settings, pages, progress):
     pool = ThreadPoolExecutor(max_workers=max(settings.concurrency, 1))
     try:
         results = pool.map(lambda c: _publications_or_error(session, c, settings, pages), councils)
-        for council, (pubs, error) in zip(councils, track(results, len(councils), "councils", show_bar=progress, logger=log)):
+        for council, (pubs, error) in zip(
+            councils, track(results, len(councils), "councils", show_bar=progress, logger=log)
+        ):
             publications.extend(pubs)
             if error:
                 errors.append(f"{council.urn} {council.name}: {error}")
                 failed.append(council.urn)
-    finally:    # stopped or failed: pages not started yet are not fetched
+    finally:  # stopped or failed: pages not started yet are not fetched
         pool.shutdown(wait=True, cancel_futures=True)
     return publications, errors, failed
 
@@ -425,4 +473,5 @@ def _check_structure(read: int, publications: list[Publication]) -> None:
     if read >= MIN_PAGES_FOR_STRUCTURE_CHECK and not publications:
         raise SiteStructureError(
             f"none of {read} council pages lists an a.publication-link: the provider page markup has "
-            "probably changed; refusing to conclude that every publication vanished")
+            "probably changed; refusing to conclude that every publication vanished"
+        )

@@ -11,6 +11,7 @@ store it by content hash, quarantine anything else (with its reason and bytes) t
 Safe to run from several workers at once over disjoint (or even overlapping) batches: the store
 writes one entry per URL, atomically, and content-addressed objects are never rewritten.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -18,9 +19,9 @@ import logging
 import re
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 
-from etl.http import FetchError, Fetched, PoliteSession, SiteUnreachable, validators
+from etl.http import Fetched, FetchError, PoliteSession, SiteUnreachable, validators
 from etl.landing import LandingStore
 from etl.progress import track
 from etl.records import Publication, Quarantined, StoredFile
@@ -34,12 +35,12 @@ NOT_PDF = "not a PDF"
 
 @dataclass
 class DownloadResult:
-    stored: list[StoredFile] = field(default_factory=list)       # newly stored this run
-    skipped: int = 0                                              # already stored before this run
+    stored: list[StoredFile] = field(default_factory=list)  # newly stored this run
+    skipped: int = 0  # already stored before this run
     quarantined: list[Quarantined] = field(default_factory=list)
-    deferred: int = 0                                             # quarantined, not yet due for a retry
-    revalidated: int = 0                                          # recent files checked, unchanged
-    reissued: list[StoredFile] = field(default_factory=list)      # new versions (also in `stored`)
+    deferred: int = 0  # quarantined, not yet due for a retry
+    revalidated: int = 0  # recent files checked, unchanged
+    reissued: list[StoredFile] = field(default_factory=list)  # new versions (also in `stored`)
     requests: int = 0
 
 
@@ -49,8 +50,10 @@ def verify_pdf(fetched: Fetched) -> str | None:
     if fetched.too_large:
         return f"too large: stopped reading after {len(body):,} bytes (limit: OFSTED_PARSE_MAX_BYTES)"
     if fetched.timed_out:
-        return (f"deadline passed: received {len(body):,} of {fetched.expected_length or '?'} bytes "
-                "(limit: OFSTED_DOWNLOAD_DEADLINE)")
+        return (
+            f"deadline passed: received {len(body):,} of {fetched.expected_length or '?'} bytes "
+            "(limit: OFSTED_DOWNLOAD_DEADLINE)"
+        )
     if not body:
         return "empty body"
     # the PDF header may follow a little junk (the spec allows it within the first 1024 bytes)
@@ -73,13 +76,20 @@ def _describe(body: bytes, content_type: str | None) -> str:
     return f"starts with {body[:16]!r} (content-type {content_type})"
 
 
-def download_new(publications: list[Publication], settings, *, store: LandingStore | None = None,
-                 session: PoliteSession | None = None, progress: bool | None = None,
-                 retry_quarantined: bool = False, now: datetime | None = None) -> DownloadResult:
+def download_new(
+    publications: list[Publication],
+    settings,
+    *,
+    store: LandingStore | None = None,
+    session: PoliteSession | None = None,
+    progress: bool | None = None,
+    retry_quarantined: bool = False,
+    now: datetime | None = None,
+) -> DownloadResult:
     """Download every publication whose URL the store does not hold yet (quarantined ones when
     due), and revalidate the recently published ones it holds."""
     store = store or LandingStore.from_settings(settings)
-    now = now or datetime.now(timezone.utc)
+    now = now or datetime.now(UTC)
     own = session is None
     session = session or PoliteSession.from_settings(settings)
     before = session.requests_made
@@ -87,7 +97,7 @@ def download_new(publications: list[Publication], settings, *, store: LandingSto
     try:
         todo: list[tuple[Publication, StoredFile | None]] = []
         seen: set[str] = set()
-        for pub in publications:           # the same file may be listed twice: fetch it once
+        for pub in publications:  # the same file may be listed twice: fetch it once
             if pub.url in seen:
                 continue
             seen.add(pub.url)
@@ -101,14 +111,19 @@ def download_new(publications: list[Publication], settings, *, store: LandingSto
                 todo.append((pub, None))
             else:
                 result.deferred += 1
-        log.info("%d publications: %d already stored, %d quarantined and not yet due, %d to fetch or revalidate",
-                 len(seen), result.skipped, result.deferred, len(todo))
+        log.info(
+            "%d publications: %d already stored, %d quarantined and not yet due, %d to fetch or revalidate",
+            len(seen),
+            result.skipped,
+            result.deferred,
+            len(todo),
+        )
         pool = ThreadPoolExecutor(max_workers=max(settings.concurrency, 1))
         try:
             outcomes = pool.map(lambda item: fetch_one(*item, store, session), todo)
             for outcome in track(outcomes, len(todo), "files", show_bar=progress, logger=log):
                 _tally(result, outcome)
-        finally:    # stopped or failed: files not started yet are not fetched
+        finally:  # stopped or failed: files not started yet are not fetched
             pool.shutdown(wait=True, cancel_futures=True)
     finally:
         result.requests = session.requests_made - before
@@ -152,12 +167,16 @@ def retry_due(entry: dict | None, settings, now: datetime) -> bool:
 
 def recently_published(pub: Publication, settings, today: date) -> bool:
     """Recent files are revalidated each run: corrections are re-issued soon after publication."""
-    return (settings.revalidate_days > 0 and pub.published is not None
-            and pub.published >= today - timedelta(days=settings.revalidate_days))
+    return (
+        settings.revalidate_days > 0
+        and pub.published is not None
+        and pub.published >= today - timedelta(days=settings.revalidate_days)
+    )
 
 
-def fetch_one(pub: Publication, stored: StoredFile | None, store: LandingStore,
-              session: PoliteSession) -> StoredFile | Quarantined | None:
+def fetch_one(
+    pub: Publication, stored: StoredFile | None, store: LandingStore, session: PoliteSession
+) -> StoredFile | Quarantined | None:
     return download_one(pub, store, session) if stored is None else revalidate(pub, stored, store, session)
 
 
@@ -179,10 +198,21 @@ def revalidate(pub: Publication, stored: StoredFile, store: LandingStore, sessio
         return None
     if hashlib.sha256(fetched.body).hexdigest() == stored.sha256:
         return None
-    new = store.store(fetched.body, pub, etag=fetched.header("etag"),
-                      last_modified=fetched.header("last-modified"), supersedes=stored.sha256)
-    log.warning("re-issued: %s (%s %s) has a new version %s (was %s)", pub.url, pub.urn,
-                pub.local_authority, new.sha256, stored.sha256)
+    new = store.store(
+        fetched.body,
+        pub,
+        etag=fetched.header("etag"),
+        last_modified=fetched.header("last-modified"),
+        supersedes=stored.sha256,
+    )
+    log.warning(
+        "re-issued: %s (%s %s) has a new version %s (was %s)",
+        pub.url,
+        pub.urn,
+        pub.local_authority,
+        new.sha256,
+        stored.sha256,
+    )
     return new
 
 
@@ -191,19 +221,18 @@ def download_one(pub: Publication, store: LandingStore, session: PoliteSession) 
     headers = _conditional_headers(rejected)
     try:
         fetched = session.get(pub.url, headers=headers)
-    except SiteUnreachable:          # the site, not this file: nothing to quarantine
+    except SiteUnreachable:  # the site, not this file: nothing to quarantine
         raise
-    except FetchError as exc:        # no answer at all, or a host not on the list (nothing sent)
+    except FetchError as exc:  # no answer at all, or a host not on the list (nothing sent)
         return _quarantine(store, None, pub, str(exc))
-    if fetched.status == 304:        # the page we rejected last time has not changed
+    if fetched.status == 304:  # the page we rejected last time has not changed
         return _quarantine(store, None, pub, (rejected or {}).get("reason", "unchanged"), fetched)
     if fetched.status != 200:
         return _quarantine(store, fetched.body, pub, f"HTTP {fetched.status}", fetched)
     reason = verify_pdf(fetched)
     if reason:
         return _quarantine(store, fetched.body, pub, reason, fetched)
-    stored = store.store(fetched.body, pub, etag=fetched.header("etag"),
-                         last_modified=fetched.header("last-modified"))
+    stored = store.store(fetched.body, pub, etag=fetched.header("etag"), last_modified=fetched.header("last-modified"))
     log.debug("stored %s -> %s", pub.url, stored.sha256)
     return stored
 
@@ -218,6 +247,10 @@ def _conditional_headers(entry: dict | None) -> dict[str, str] | None:
 
 def _quarantine(store, data, pub, reason, fetched: Fetched | None = None) -> Quarantined:
     log.warning("quarantined %s (%s %s): %s", pub.url, pub.urn, pub.local_authority, reason)
-    return store.quarantine(data, pub, reason,
-                            etag=fetched.header("etag") if fetched else None,
-                            last_modified=fetched.header("last-modified") if fetched else None)
+    return store.quarantine(
+        data,
+        pub,
+        reason,
+        etag=fetched.header("etag") if fetched else None,
+        last_modified=fetched.header("last-modified") if fetched else None,
+    )

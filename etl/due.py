@@ -11,24 +11,25 @@ council's window is placed where its turn in that queue, at that pace, falls (ne
 third anniversary, nor open before the framework's earliest), and while a pause has not visibly
 ended no latest date can be given.
 """
+
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, timedelta
-from typing import Iterable
 
 from etl.graded import GradedReport, graded_reports
 
-FIRST_AS_AT = date(2012, 1, 1)   # the warehouse's history begins in 2012: no question before it
+FIRST_AS_AT = date(2012, 1, 1)  # the warehouse's history begins in 2012: no question before it
 # the frameworks that inspect a council's children's services on a cycle (focused and monitoring
 # visits, JTAIs and area SEND inspections do not set the cycle)
 CYCLE_FRAMEWORKS = frozenset({"lac", "sif", "ilacs_2018", "ilacs_2023", "ilacs_2026"})
-MONTH = 30.44   # days
-CYCLE_MONTHS = 36          # the framework: about every three years ...
-EARLIEST_MONTHS = 30       # ... usually from six months before the third anniversary
-BEFORE_MONTHS, AFTER_MONTHS = 4, 8   # the window around the queue's estimate (a delay is likelier than haste)
-PACE_MONTHS = 12           # the pace: inspections ended in the last 12 months Ofsted was inspecting
-LAG_QUANTILE = 0.8         # what "published by now" covers: most reports are out by this lag
+MONTH = 30.44  # days
+CYCLE_MONTHS = 36  # the framework: about every three years ...
+EARLIEST_MONTHS = 30  # ... usually from six months before the third anniversary
+BEFORE_MONTHS, AFTER_MONTHS = 4, 8  # the window around the queue's estimate (a delay is likelier than haste)
+PACE_MONTHS = 12  # the pace: inspections ended in the last 12 months Ofsted was inspecting
+LAG_QUANTILE = 0.8  # what "published by now" covers: most reports are out by this lag
 # Ofsted's suspension of routine inspection (cited in docs/warehouse.md); each ends, for the
 # warehouse, when a cycle inspection that ended after it is published
 PAUSES = ((date(2020, 3, 17), "COVID-19"),)
@@ -39,11 +40,12 @@ COLUMNS = ("urn", "as_at", "due_status", "due_earliest", "due_latest", "due_rule
 @dataclass(frozen=True)
 class Inspection:
     """A graded inspection of a council's children's services under a cycle framework."""
+
     urn: str
     framework: str
     ended: date
-    published: date | None   # None: taken as published when it ended
-    overall: str | None      # overall effectiveness (None: not judged, e.g. the 2026 framework)
+    published: date | None  # None: taken as published when it ended
+    overall: str | None  # overall effectiveness (None: not judged, e.g. the 2026 framework)
 
     @property
     def known_on(self) -> date:
@@ -54,9 +56,9 @@ class Inspection:
 class Due:
     urn: str
     as_at: date
-    status: str              # WINDOW, MONITORING or NONE
+    status: str  # WINDOW, MONITORING or NONE
     earliest: date | None
-    latest: date | None      # None with a window: a pause whose end is not yet published
+    latest: date | None  # None with a window: a pause whose end is not yet published
     rule: str
 
     def row(self) -> tuple:
@@ -65,8 +67,10 @@ class Due:
 
 def check_as_at(day: date) -> date:
     if day < FIRST_AS_AT:
-        raise ValueError(f"--as-at must be on or after {FIRST_AS_AT.isoformat()} (the warehouse's history"
-                         f" begins in 2012), not {day.isoformat()}")
+        raise ValueError(
+            f"--as-at must be on or after {FIRST_AS_AT.isoformat()} (the warehouse's history"
+            f" begins in 2012), not {day.isoformat()}"
+        )
     return day
 
 
@@ -77,27 +81,38 @@ def months(day: date, n: float) -> date:
 def windows(inspections: Iterable[Inspection], councils: Iterable[str], as_at: date) -> dict[str, Due]:
     """Every council's Due as at `as_at`, from the inspections published by then."""
     check_as_at(as_at)
-    known = sorted((i for i in inspections if i.framework in CYCLE_FRAMEWORKS and i.known_on <= as_at),
-                   key=lambda i: (i.ended, i.known_on))
+    known = sorted(
+        (i for i in inspections if i.framework in CYCLE_FRAMEWORKS and i.known_on <= as_at),
+        key=lambda i: (i.ended, i.known_on),
+    )
     last: dict[str, Inspection] = {}
-    taken: list[Inspection] = []   # inspections that took a council off the queue (not re-inspections)
+    taken: list[Inspection] = []  # inspections that took a council off the queue (not re-inspections)
     for i in known:
         if i.urn not in last or last[i.urn].overall != "inadequate":
             taken.append(i)
         last[i.urn] = i
-    wanted = set(councils)   # the councils existing on as_at (an abolished one's inspections still set the pace)
-    out = {urn: Due(urn, as_at, NONE, None, None, "no inspection of its children's services published yet")
-           for urn in wanted if urn not in last}
+    wanted = set(councils)  # the councils existing on as_at (an abolished one's inspections still set the pace)
+    out = {
+        urn: Due(urn, as_at, NONE, None, None, "no inspection of its children's services published yet")
+        for urn in wanted
+        if urn not in last
+    }
     latest = [i for urn, i in last.items() if urn in wanted]
     queue = sorted((i for i in latest if i.overall != "inadequate"), key=lambda i: (i.ended, i.urn))
     for i in latest:
         if i.overall == "inadequate":
-            out[i.urn] = Due(i.urn, as_at, MONITORING, None, None,
-                             f"judged inadequate at its inspection ending {i.ended.isoformat()}: monitoring visits,"
-                             " then re-inspection when Ofsted judges it ready")
+            out[i.urn] = Due(
+                i.urn,
+                as_at,
+                MONITORING,
+                None,
+                None,
+                f"judged inadequate at its inspection ending {i.ended.isoformat()}: monitoring visits,"
+                " then re-inspection when Ofsted judges it ready",
+            )
     pace = Pace.of(known, taken, as_at, len(latest))
     slot = pace.up_to
-    for place, i in enumerate(queue):   # the next slot at this pace, but not before the council is due
+    for place, i in enumerate(queue):  # the next slot at this pace, but not before the council is due
         slot = max(months(slot, 1 / pace.per_month), months(i.ended, CYCLE_MONTHS))
         out[i.urn] = _window(i, place, slot, pace, as_at)
     return out
@@ -107,13 +122,14 @@ def windows(inspections: Iterable[Inspection], councils: Iterable[str], as_at: d
 class Pace:
     """How fast Ofsted is working through the queue, from the published reports: inspections a
     month, where the queue stands (the day up to which reports are mostly out) and any pause."""
+
     per_month: float
     up_to: date
-    paused_since: date | None     # a pause with no cycle inspection after it published yet
+    paused_since: date | None  # a pause with no cycle inspection after it published yet
     pause_name: str | None
 
     @classmethod
-    def of(cls, known: list[Inspection], taken: list[Inspection], as_at: date, councils: int) -> "Pace":
+    def of(cls, known: list[Inspection], taken: list[Inspection], as_at: date, councils: int) -> Pace:
         recent = [i for i in known if i.published and i.published > as_at - timedelta(days=365)]
         lags = sorted((i.published - i.ended).days for i in recent) or [60]
         up_to = as_at - timedelta(days=lags[int(LAG_QUANTILE * (len(lags) - 1))])
@@ -141,22 +157,36 @@ class Pace:
 
 def _window(i: Inspection, place: int, centre: date, pace: Pace, as_at: date) -> Due:
     grade = (i.overall or "").replace("_", " ")
-    which = {"good": "a short inspection", "outstanding": "a short inspection",
-             "requires improvement": "a standard inspection"}.get(grade, "its next inspection")
-    base = (f"judged {grade} at its inspection ending {i.ended.isoformat()}" if grade else
-            f"inspected under {i.framework} ending {i.ended.isoformat()} (no overall grade: which inspection"
-            " follows is not in the published framework)")
+    which = {
+        "good": "a short inspection",
+        "outstanding": "a short inspection",
+        "requires improvement": "a standard inspection",
+    }.get(grade, "its next inspection")
+    base = (
+        f"judged {grade} at its inspection ending {i.ended.isoformat()}"
+        if grade
+        else f"inspected under {i.framework} ending {i.ended.isoformat()} (no overall grade: which inspection"
+        " follows is not in the published framework)"
+    )
     floor = months(i.ended, EARLIEST_MONTHS)
     earliest = max(floor, months(centre, -BEFORE_MONTHS))
     anniversary = months(i.ended, CYCLE_MONTHS)
     queue = f"{which}, usually within 6 months of the third anniversary ({anniversary.isoformat()})"
     if centre > anniversary:
-        queue += (f"; Ofsted works through councils in the order of their last inspection, at about"
-                  f" {pace.per_month * 12:.0f} a year now: {place + 1} in line, so later")
+        queue += (
+            f"; Ofsted works through councils in the order of their last inspection, at about"
+            f" {pace.per_month * 12:.0f} a year now: {place + 1} in line, so later"
+        )
     if pace.paused_since:
-        return Due(i.urn, as_at, WINDOW, max(earliest, as_at), None,
-                   f"{base}: {queue}; inspections paused since {pace.paused_since.isoformat()} ({pace.pause_name})"
-                   " and not yet resumed in what is published, so no latest date")
+        return Due(
+            i.urn,
+            as_at,
+            WINDOW,
+            max(earliest, as_at),
+            None,
+            f"{base}: {queue}; inspections paused since {pace.paused_since.isoformat()} ({pace.pause_name})"
+            " and not yet resumed in what is published, so no latest date",
+        )
     latest = max(months(centre, AFTER_MONTHS), months(earliest, 1))
     return Due(i.urn, as_at, WINDOW, earliest, latest, f"{base}: {queue}")
 
@@ -168,8 +198,11 @@ def read_inspections(wh) -> list[Inspection]:
 
 
 def inspections_of(reports: Iterable[GradedReport]) -> list[Inspection]:
-    return [Inspection(r.urn, r.framework, r.effective_date, r.published, r.judgements.get("overall_effectiveness"))
-            for r in reports if r.framework in CYCLE_FRAMEWORKS]
+    return [
+        Inspection(r.urn, r.framework, r.effective_date, r.published, r.judgements.get("overall_effectiveness"))
+        for r in reports
+        if r.framework in CYCLE_FRAMEWORKS
+    ]
 
 
 def current_councils(wh, day: date) -> list[str]:
@@ -213,8 +246,16 @@ def answer(wh, as_at: date | None = None) -> tuple[list[str], list[tuple]]:
     out = []
     for d in sorted(found.values(), key=lambda d: (order[d.status], d.earliest or date.max, names.get(d.urn) or "")):
         i = last.get(d.urn)
-        out.append((d.urn, names.get(d.urn), regions.get(d.urn), i.ended if i else None, i.overall if i else None,
-                    *d.row()[1:]))
+        out.append(
+            (
+                d.urn,
+                names.get(d.urn),
+                regions.get(d.urn),
+                i.ended if i else None,
+                i.overall if i else None,
+                *d.row()[1:],
+            )
+        )
     return list(QUERY_COLUMNS), out
 
 

@@ -8,6 +8,7 @@ the council's existence, a successor's spans beginning with its predecessors' in
 "As at D" is then the span covering D. `grade_distribution` is the same count at every month end
 since April 2012; both are rewritten with the history (etl.derived, in the refresh's transaction).
 """
+
 from __future__ import annotations
 
 import bisect
@@ -16,8 +17,15 @@ from datetime import date, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 from itertools import accumulate
 
-from etl.graded import (FOUR_POINT, FRAMEWORK_TRACKED, GRADE_RANK, ON_FOUR_POINT, TRACKED_AREAS, GradedReport,
-                        graded_reports)
+from etl.graded import (
+    FOUR_POINT,
+    FRAMEWORK_TRACKED,
+    GRADE_RANK,
+    ON_FOUR_POINT,
+    TRACKED_AREAS,
+    GradedReport,
+    graded_reports,
+)
 from etl.graded import timeline as council_timeline
 from etl.grades import HEADLINE_AREAS
 from etl.warehouse import Warehouse
@@ -26,11 +34,14 @@ from etl.warehouse import Warehouse
 # (LAC 2012-13 starts the in_care line). Other frameworks (area SEND) inspect a local area,
 # not the council's service: they neither set nor retire these grades.
 SERVICE_FRAMEWORKS = frozenset(f for f, areas in FRAMEWORK_TRACKED.items() if areas & set(HEADLINE_AREAS))
-AREAS: tuple[str, ...] = (*HEADLINE_AREAS, *sorted(
-    {a for f in SERVICE_FRAMEWORKS for a in FRAMEWORK_TRACKED[f]} - set(HEADLINE_AREAS)))
+AREAS: tuple[str, ...] = (
+    *HEADLINE_AREAS,
+    *sorted({a for f in SERVICE_FRAMEWORKS for a in FRAMEWORK_TRACKED[f]} - set(HEADLINE_AREAS)),
+)
 # ILACS frameworks (2018 onwards) that judge overall effectiveness: what `movement` compares
-ILACS_OVERALL = tuple(sorted(f for f in SERVICE_FRAMEWORKS
-                             if f.startswith("ilacs") and "overall_effectiveness" in FRAMEWORK_TRACKED[f]))
+ILACS_OVERALL = tuple(
+    sorted(f for f in SERVICE_FRAMEWORKS if f.startswith("ilacs") and "overall_effectiveness" in FRAMEWORK_TRACKED[f])
+)
 NOT_JUDGED = "not_judged"
 COUNTED = FOUR_POINT
 # adequate (2012-13) is counted as requires improvement (etl.graded.ON_FOUR_POINT); not_read
@@ -41,10 +52,32 @@ FIRST_MONTH_END = date(2012, 4, 30)
 DISTRIBUTION_COLUMNS = ("group", "as_at", "area", "councils", *COUNTED, NOT_JUDGED, "good_or_outstanding_pct")
 TABLE_COLUMNS = ("group_name", *DISTRIBUTION_COLUMNS[1:])  # grade_distribution's ("group" is an SQL keyword)
 MOVEMENT_COLUMNS = ("councils", "improved", "kept_good_or_outstanding", "declined", "unchanged_below_good")
-MOVEMENT_COUNCIL_COLUMNS = ("movement", "urn", "local_authority", "region", "first_inspection_end", "first_grade",
-                            "latest_inspection_end", "latest_grade")
-TIMELINE_COLUMNS = ("urn", "local_authority", "region", "area", "grade", "valid_from", "valid_to", "inspection_end",
-                    "framework", "report_id", "report_url", "source_urn", "exists_from", "exists_to")
+MOVEMENT_COUNCIL_COLUMNS = (
+    "movement",
+    "urn",
+    "local_authority",
+    "region",
+    "first_inspection_end",
+    "first_grade",
+    "latest_inspection_end",
+    "latest_grade",
+)
+TIMELINE_COLUMNS = (
+    "urn",
+    "local_authority",
+    "region",
+    "area",
+    "grade",
+    "valid_from",
+    "valid_to",
+    "inspection_end",
+    "framework",
+    "report_id",
+    "report_url",
+    "source_urn",
+    "exists_from",
+    "exists_to",
+)
 
 
 @dataclass
@@ -62,11 +95,13 @@ class Council:
     urn: str
     name: str | None
     region: str | None
-    exists_from: date | None   # a successor: the reorganisation that created it
-    exists_to: date | None     # abolished (its successors took over)
+    exists_from: date | None  # a successor: the reorganisation that created it
+    exists_to: date | None  # abolished (its successors took over)
 
     def exists_on(self, day: date) -> bool:
-        return (self.exists_from is None or self.exists_from <= day) and (self.exists_to is None or self.exists_to > day)
+        return (self.exists_from is None or self.exists_from <= day) and (
+            self.exists_to is None or self.exists_to > day
+        )
 
 
 # -- the timeline --------------------------------------------------------------------------
@@ -94,8 +129,9 @@ def council_spans(reports: list[GradedReport]) -> list[Span]:
     return spans
 
 
-def timeline_rows(reports: list[GradedReport], councils: dict[str, Council],
-                  successions: list[tuple[str, str, date]]) -> list[tuple]:
+def timeline_rows(
+    reports: list[GradedReport], councils: dict[str, Council], successions: list[tuple[str, str, date]]
+) -> list[tuple]:
     """grade_timeline's rows: every inspected council's spans, a successor's with its
     predecessors' inspections before the reorganisation (as council_lineage inherits), each
     clipped to the council's existence (an empty span keeps an inherited inspection for
@@ -110,13 +146,28 @@ def timeline_rows(reports: list[GradedReport], councils: dict[str, Council],
     rows = []
     for urn in sorted(set(own) | {u for u, rs in inherited.items() if rs}):
         council = councils.get(urn) or Council(urn, None, None, None, None)
-        history = own.get(urn, []) + inherited.get(urn, [])   # each report keeps its own urn: source_urn
+        history = own.get(urn, []) + inherited.get(urn, [])  # each report keeps its own urn: source_urn
         for s in council_spans(history):
             start, end = _clip(s.valid_from, s.valid_to, council)
             rep = s.report
-            rows.append((urn, council.name or rep.local_authority, council.region, s.area, s.grade, start, end,
-                         rep.effective_date, rep.framework, rep.report_id, rep.url, rep.urn, council.exists_from,
-                         council.exists_to))
+            rows.append(
+                (
+                    urn,
+                    council.name or rep.local_authority,
+                    council.region,
+                    s.area,
+                    s.grade,
+                    start,
+                    end,
+                    rep.effective_date,
+                    rep.framework,
+                    rep.report_id,
+                    rep.url,
+                    rep.urn,
+                    council.exists_from,
+                    council.exists_to,
+                )
+            )
     return rows
 
 
@@ -132,13 +183,19 @@ def _clip(start: date, end: date | None, council: Council) -> tuple[date, date |
 
 def read_councils(wh: Warehouse) -> tuple[dict[str, Council], list[tuple[str, str, date]]]:
     """Councils (name, region, existence) and successions, from the warehouse's reference."""
-    successions = [(p, s, e) for p, s, e in wh.fetchall(
-        "SELECT predecessor_urn, successor_urn, effective FROM ref_successions WHERE predecessor_urn IS NOT NULL")]
+    successions = [
+        (p, s, e)
+        for p, s, e in wh.fetchall(
+            "SELECT predecessor_urn, successor_urn, effective FROM ref_successions WHERE predecessor_urn IS NOT NULL"
+        )
+    ]
     created: dict[str, date] = {}
     for _, s, e in wh.fetchall("SELECT predecessor_urn, successor_urn, effective FROM ref_successions"):
         created[s] = max(created.get(s, e), e)
-    rows = wh.fetchall("SELECT COALESCE(c.urn, rc.urn), COALESCE(c.name, rc.name), rc.region_name, rc.abolished"
-                       " FROM councils c FULL OUTER JOIN ref_councils rc ON rc.urn = c.urn")
+    rows = wh.fetchall(
+        "SELECT COALESCE(c.urn, rc.urn), COALESCE(c.name, rc.name), rc.region_name, rc.abolished"
+        " FROM councils c FULL OUTER JOIN ref_councils rc ON rc.urn = c.urn"
+    )
     councils = {urn: Council(urn, name, region, created.get(urn), abolished) for urn, name, region, abolished in rows}
     return councils, successions
 
@@ -158,8 +215,15 @@ def pct(good_or_better: int, councils: int) -> float | None:
 def count_row(group: str, as_at: date, area: str, counts: dict[str, int]) -> tuple:
     """A group's counts by bucket -> a row of DISTRIBUTION_COLUMNS."""
     graded = sum(counts.get(g, 0) for g in COUNTED)
-    return (group, as_at, area, graded, *(counts.get(g, 0) for g in COUNTED), counts.get(NOT_JUDGED, 0),
-            pct(counts.get("outstanding", 0) + counts.get("good", 0), graded))
+    return (
+        group,
+        as_at,
+        area,
+        graded,
+        *(counts.get(g, 0) for g in COUNTED),
+        counts.get(NOT_JUDGED, 0),
+        pct(counts.get("outstanding", 0) + counts.get("good", 0), graded),
+    )
 
 
 def month_ends(first: date, last: date) -> list[date]:
@@ -196,14 +260,16 @@ def distribution_rows(timeline: list[tuple], groups: list[str], today: date) -> 
     for area in AREAS:
         for group in [g for g in (ENGLAND, *groups) if (area, g) in present]:
             series = {b: running.get((area, group, b)) for b in (*COUNTED, NOT_JUDGED)}
-            out.extend(count_row(group, day, area, {b: s[i] for b, s in series.items() if s})
-                       for i, day in enumerate(ends))
+            out.extend(
+                count_row(group, day, area, {b: s[i] for b, s in series.items() if s}) for i, day in enumerate(ends)
+            )
     return out
 
 
 # -- the queries -----------------------------------------------------------------------------
-def timeline(wh: Warehouse, published_by: date | None = None, area: str | None = None,
-             covering: date | None = None) -> list[tuple]:
+def timeline(
+    wh: Warehouse, published_by: date | None = None, area: str | None = None, covering: date | None = None
+) -> list[tuple]:
     """grade_timeline's rows (TIMELINE_COLUMNS), of one area and covering one day where given.
     With `published_by`, the timeline as it would be had only the reports published by then
     been read (Ofsted's rule for its statistics): recomputed by the same rule, so an inspection
@@ -216,12 +282,16 @@ def timeline(wh: Warehouse, published_by: date | None = None, area: str | None =
         if covering is not None:
             clauses.append("valid_from <= ? AND (valid_to IS NULL OR valid_to > ?)")
             params += [covering, covering]
-        return wh.fetchall(f"SELECT {', '.join(TIMELINE_COLUMNS)} FROM grade_timeline WHERE {' AND '.join(clauses)}",
-                           params)
+        return wh.fetchall(
+            f"SELECT {', '.join(TIMELINE_COLUMNS)} FROM grade_timeline WHERE {' AND '.join(clauses)}", params
+        )
     councils, successions = read_councils(wh)
     reports = [r for r in graded_reports(wh) if r.published is not None and r.published <= published_by]
-    return [r for r in timeline_rows(reports, councils, successions)
-            if (area is None or r[3] == area) and (covering is None or covers(r, covering))]
+    return [
+        r
+        for r in timeline_rows(reports, councils, successions)
+        if (area is None or r[3] == area) and (covering is None or covers(r, covering))
+    ]
 
 
 def covers(row: tuple, day: date) -> bool:
@@ -229,15 +299,21 @@ def covers(row: tuple, day: date) -> bool:
     return row[5] <= day and (row[6] is None or row[6] > day)
 
 
-def as_at(wh: Warehouse, day: date, area: str = "overall_effectiveness",
-          by_region: bool = False, published_by: date | None = None) -> tuple[list[str], list[tuple]]:
+def as_at(
+    wh: Warehouse,
+    day: date,
+    area: str = "overall_effectiveness",
+    by_region: bool = False,
+    published_by: date | None = None,
+) -> tuple[list[str], list[tuple]]:
     """One row per group (England, or each region) of DISTRIBUTION_COLUMNS as at `day`."""
     rows = as_at_groups(wh, day, area, published_by)
     return list(DISTRIBUTION_COLUMNS), rows[1:] if by_region else rows[:1]
 
 
-def as_at_groups(wh: Warehouse, day: date, area: str = "overall_effectiveness",
-                 published_by: date | None = None) -> list[tuple]:
+def as_at_groups(
+    wh: Warehouse, day: date, area: str = "overall_effectiveness", published_by: date | None = None
+) -> list[tuple]:
     """England's row, then each region's (DISTRIBUTION_COLUMNS), as at `day` (counting only
     reports published by `published_by` where given)."""
     if area not in AREAS:
@@ -276,11 +352,19 @@ def moves(wh: Warehouse, day: date, published_by: date | None = None) -> list[Mo
     by_council: dict[str, list[tuple]] = {}
     for row in sorted(timeline(wh, published_by, "overall_effectiveness"), key=lambda r: (r[0], r[7])):
         urn, name, region, _, grade, _, _, ended, framework, *_, exists_from, exists_to = row
-        if (framework in ILACS_OVERALL and ended <= day and grade in GRADE_RANK
-                and (exists_from is None or exists_from <= day) and (exists_to is None or exists_to > day)):
+        if (
+            framework in ILACS_OVERALL
+            and ended <= day
+            and grade in GRADE_RANK
+            and (exists_from is None or exists_from <= day)
+            and (exists_to is None or exists_to > day)
+        ):
             by_council.setdefault(urn, []).append((urn, name, region, ended, grade))
-    return [Move(urn, rs[-1][1], rs[-1][2], (rs[0][3], rs[0][4]), (rs[-1][3], rs[-1][4]))
-            for urn, rs in by_council.items() if len(rs) > 1]
+    return [
+        Move(urn, rs[-1][1], rs[-1][2], (rs[0][3], rs[0][4]), (rs[-1][3], rs[-1][4]))
+        for urn, rs in by_council.items()
+        if len(rs) > 1
+    ]
 
 
 def movement(wh: Warehouse, day: date, published_by: date | None = None) -> tuple[list[str], list[tuple]]:
@@ -289,18 +373,19 @@ def movement(wh: Warehouse, day: date, published_by: date | None = None) -> tupl
     return list(MOVEMENT_COLUMNS), [(len(found), *(sum(m.movement == k for m in found) for k in MOVEMENT_COLUMNS[1:]))]
 
 
-def movement_councils(wh: Warehouse, day: date,
-                       published_by: date | None = None) -> tuple[list[str], list[tuple]]:
+def movement_councils(wh: Warehouse, day: date, published_by: date | None = None) -> tuple[list[str], list[tuple]]:
     """Who is in each movement, one row per council (MOVEMENT_COUNCIL_COLUMNS)."""
     order = {k: i for i, k in enumerate(MOVEMENT_COLUMNS)}
     found = sorted(moves(wh, day, published_by), key=lambda m: (order[m.movement], m.local_authority or "", m.urn))
-    return list(MOVEMENT_COUNCIL_COLUMNS), [(m.movement, m.urn, m.local_authority, m.region, *m.first, *m.latest)
-                                            for m in found]
+    return list(MOVEMENT_COUNCIL_COLUMNS), [
+        (m.movement, m.urn, m.local_authority, m.region, *m.first, *m.latest) for m in found
+    ]
 
 
 def distribution(wh: Warehouse, area: str, group: str = ENGLAND) -> list[dict]:
     """grade_distribution's rows for one area and group, oldest first."""
-    rows = wh.fetchall(f"SELECT {', '.join(TABLE_COLUMNS)} FROM grade_distribution WHERE area = ? AND group_name = ?"
-                       " ORDER BY as_at", [area, group])
+    rows = wh.fetchall(
+        f"SELECT {', '.join(TABLE_COLUMNS)} FROM grade_distribution WHERE area = ? AND group_name = ? ORDER BY as_at",
+        [area, group],
+    )
     return [dict(zip(DISTRIBUTION_COLUMNS, r)) for r in rows]
-

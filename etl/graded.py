@@ -3,6 +3,7 @@ each framework's judgements feed, the grade scale, and the one walk over a counc
 (`timeline`) that the history (etl.changes), England at any date (etl.england), the alerts
 (etl.alert.events) and the checks (etl.checks) all take. Area modelling: docs/warehouse.md.
 """
+
 from __future__ import annotations
 
 import json
@@ -83,7 +84,7 @@ GRADE_RANK = {grade: len(GRADE_SCALE) - i for i, grade in enumerate(GRADE_SCALE)
 # the area SEND outcome is ranked on its own scale (best to worst): an area's grades are on one
 # scale, so ranks are compared within it only
 OUTCOME_RANK = {outcome: len(AREA_SEND_OUTCOMES) - i for i, outcome in enumerate(AREA_SEND_OUTCOMES)}
-SCALE_RANKS = {**GRADE_RANK, **OUTCOME_RANK}   # the rows of grade_scale
+SCALE_RANKS = {**GRADE_RANK, **OUTCOME_RANK}  # the rows of grade_scale
 # the four-point scale of the 2013 frameworks on, which "requires improvement" gave its third
 # grade: adequate (2012-13) counts there (as Ofsted's official statistics count it)
 FOUR_POINT = ("outstanding", "good", "requires_improvement", "inadequate")
@@ -128,7 +129,8 @@ def graded_reports(wh: Warehouse) -> list[GradedReport]:
         " FROM reports r LEFT JOIN publications p ON p.url = r.url"
         " LEFT JOIN councils c ON c.urn = COALESCE(r.urn, p.urn)"
         " LEFT JOIN review_resolutions res ON res.report_id = r.report_id"
-        " WHERE r.is_report AND r.framework IS NOT NULL AND r.superseded_by IS NULL")
+        " WHERE r.is_report AND r.framework IS NOT NULL AND r.superseded_by IS NULL"
+    )
     parsed = _judgements_by_report(wh, "judgements")
     reviewed = _judgements_by_report(wh, "review_judgements")
     out = []

@@ -1,6 +1,7 @@
 """Grades as the sector shows them: order (best first), printed label and colour, defined once
 for every view of them (the xlsx export, the web view, alert emails). Colours follow Ofsted's
 own: outstanding dark green, good light green/teal, requires improvement amber, inadequate red."""
+
 from __future__ import annotations
 
 from typing import NamedTuple
@@ -10,8 +11,8 @@ from etl.records import JTAI_THEMES
 
 class GradeStyle(NamedTuple):
     label: str
-    fill: str   # background, #RRGGBB
-    text: str   # text colour readable on that background
+    fill: str  # background, #RRGGBB
+    text: str  # text colour readable on that background
 
 
 # best first; adequate (2012-13 frameworks) sits between good and requires improvement
@@ -31,13 +32,20 @@ OUTCOME_STYLES: dict[str, GradeStyle] = {
     "inconsistent": GradeStyle("Inconsistent", "#F8B133", "#0B0C0C"),
     "systemic_failings": GRADE_STYLES["inadequate"]._replace(label="Systemic failings"),
 }
-STYLES: dict[str, GradeStyle] = {**GRADE_STYLES, **OUTCOME_STYLES}   # every value an area can hold
+STYLES: dict[str, GradeStyle] = {**GRADE_STYLES, **OUTCOME_STYLES}  # every value an area can hold
 # what a letter says a visit looked at (etl.records.VISIT_AREAS, in that order), as a sentence
 # names it, and the letters' kinds
-VISIT_AREA_LABELS: dict[str, str] = {"help_and_protection": "help and protection", "in_care": "children in care",
-                                     "care_leavers": "care leavers", "impact_of_leaders": "the impact of leaders"}
-LETTER_LABELS: dict[str, str] = {"focused_visit": "focused visit", "monitoring_visit": "monitoring visit",
-                                 "jtai": "joint targeted area inspection"}
+VISIT_AREA_LABELS: dict[str, str] = {
+    "help_and_protection": "help and protection",
+    "in_care": "children in care",
+    "care_leavers": "care leavers",
+    "impact_of_leaders": "the impact of leaders",
+}
+LETTER_LABELS: dict[str, str] = {
+    "focused_visit": "focused visit",
+    "monitoring_visit": "monitoring visit",
+    "jtai": "joint targeted area inspection",
+}
 
 
 def priority_action_count(n: int) -> str:
@@ -73,8 +81,13 @@ def visit_focus(areas) -> str | None:
 
 
 # the headline areas (latest_inspections' grade columns), in the order every view shows them
-HEADLINE_AREAS: tuple[str, ...] = ("overall_effectiveness", "impact_of_leaders", "help_and_protection", "in_care",
-                                   "care_leavers")
+HEADLINE_AREAS: tuple[str, ...] = (
+    "overall_effectiveness",
+    "impact_of_leaders",
+    "help_and_protection",
+    "in_care",
+    "care_leavers",
+)
 
 
 # every tracked area as a page or a sheet names it
@@ -92,18 +105,29 @@ AREA_LABELS: dict[str, str] = {
     "lac_leadership_management": "LAC leadership and management",
     "area_send_outcome": "Area SEND outcome",
 }
-FRAMEWORK_LABELS: dict[str, str] = {"lac": "LAC", "sif": "SIF", "ilacs_2018": "ILACS 2018", "ilacs_2023": "ILACS 2023",
-                                    "ilacs_2026": "ILACS 2026", "area_send_2016": "Area SEND 2016",
-                                    "area_send_2023": "Area SEND 2023"}
+FRAMEWORK_LABELS: dict[str, str] = {
+    "lac": "LAC",
+    "sif": "SIF",
+    "ilacs_2018": "ILACS 2018",
+    "ilacs_2023": "ILACS 2023",
+    "ilacs_2026": "ILACS 2026",
+    "area_send_2016": "Area SEND 2016",
+    "area_send_2023": "Area SEND 2023",
+}
 # every kind of publication (etl.records.KINDS) in words
-KIND_LABELS: dict[str, str] = {"inspection": "Inspection report",
-                               **{k: v.capitalize() for k, v in LETTER_LABELS.items()},
-                               "area_send": "Area SEND inspection", "other": "Other publication"}
+KIND_LABELS: dict[str, str] = {
+    "inspection": "Inspection report",
+    **{k: v.capitalize() for k, v in LETTER_LABELS.items()},
+    "area_send": "Area SEND inspection",
+    "other": "Other publication",
+}
 # a grade as Ofsted's reports print it, where that is longer than the badge's label
-PRINTED: dict[str, str] = {"requires_improvement": "Requires improvement to be good",
-                           "positive": "Positive experiences and outcomes",
-                           "inconsistent": "Inconsistent experiences and outcomes",
-                           "systemic_failings": "Widespread and/or systemic failings"}
+PRINTED: dict[str, str] = {
+    "requires_improvement": "Requires improvement to be good",
+    "positive": "Positive experiences and outcomes",
+    "inconsistent": "Inconsistent experiences and outcomes",
+    "systemic_failings": "Widespread and/or systemic failings",
+}
 
 
 def area_label(area: str) -> str:

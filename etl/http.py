@@ -25,6 +25,7 @@ Tuning (Settings): OFSTED_BACKOFF_BASE (seconds, default 1) is the first retry d
 each attempt up to OFSTED_BACKOFF_MAX (default 60); OFSTED_RETRY_AFTER_MAX (default 120) caps
 how long a Retry-After header can make us wait. Tests set these tiny.
 """
+
 from __future__ import annotations
 
 import email.utils
@@ -37,7 +38,7 @@ import ssl
 import threading
 import time
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from urllib.parse import urljoin, urlsplit
 
 import requests
@@ -79,8 +80,10 @@ class SiteUnreachable(FetchError):
 
     def __init__(self, url: str, cause: str):
         self.url, self.cause = redact(url), cause
-        super().__init__(f"cannot reach {url}: {cause}. Check the network connection, the proxy "
-                         f"variables ({_proxy_setting()}) and OFSTED_SITE_URL.")
+        super().__init__(
+            f"cannot reach {url}: {cause}. Check the network connection, the proxy "
+            f"variables ({_proxy_setting()}) and OFSTED_SITE_URL."
+        )
 
 
 def _proxy_setting() -> str:
@@ -104,7 +107,7 @@ def _causes(exc: BaseException):
 def _tls_detail(chain: list[BaseException]) -> str:
     """Why the handshake failed, as the ssl module says it ("certificate verify failed:
     self-signed certificate"), or nothing."""
-    for cause in reversed(chain):           # innermost first: the ssl module's own error
+    for cause in reversed(chain):  # innermost first: the ssl module's own error
         if isinstance(cause, ssl.SSLCertVerificationError) and cause.verify_message:
             return f": certificate verify failed: {cause.verify_message}"
         if isinstance(cause, ssl.SSLError) and cause.reason:
@@ -128,7 +131,7 @@ def unreachable_cause(exc: BaseException, url: str, connect_timeout: float) -> s
             return f"the name {host} does not resolve (no DNS answer for it)"
         if isinstance(cause, ConnectionRefusedError):
             return f"the connection to {where} was refused (nothing is listening there)"
-        if isinstance(cause, OSError) and cause.errno in (101, 113):   # ENETUNREACH, EHOSTUNREACH
+        if isinstance(cause, OSError) and cause.errno in (101, 113):  # ENETUNREACH, EHOSTUNREACH
             return f"there is no network route to {where}"
     if isinstance(exc, requests.exceptions.ConnectTimeout):
         return f"no connection to {where} within {connect_timeout:g} s (OFSTED_CONNECT_TIMEOUT)"
@@ -138,14 +141,15 @@ def unreachable_cause(exc: BaseException, url: str, connect_timeout: float) -> s
 @dataclass
 class Fetched:
     """One completed GET: final URL, status, headers and the body as received."""
+
     url: str
     status: int
     headers: dict[str, str]
     body: bytes
-    complete: bool = True          # False when the server closed before Content-Length bytes
+    complete: bool = True  # False when the server closed before Content-Length bytes
     expected_length: int | None = None
-    too_large: bool = False        # we stopped reading at max_body_bytes (body holds the start)
-    timed_out: bool = False        # the GET's deadline passed before the body was complete
+    too_large: bool = False  # we stopped reading at max_body_bytes (body holds the start)
+    timed_out: bool = False  # the GET's deadline passed before the body was complete
 
     def header(self, name: str) -> str | None:
         return self.headers.get(name.lower())
@@ -162,7 +166,7 @@ def connection_target(url: str) -> tuple[str, str, int] | None:
     if AMBIGUOUS_URL_CHARS.search(url):
         return None
     try:
-        prepared = requests.Request("GET", url).prepare().url   # exactly what the session sends
+        prepared = requests.Request("GET", url).prepare().url  # exactly what the session sends
         target = parse_url(prepared)
         ours = urlsplit(url)
         ours_port = ours.port
@@ -224,17 +228,18 @@ def retry_after_seconds(value: str | None, now: datetime | None = None) -> float
     except (TypeError, ValueError):
         return None
     if when.tzinfo is None:
-        when = when.replace(tzinfo=timezone.utc)
-    return max(0.0, (when - (now or datetime.now(timezone.utc))).total_seconds())
+        when = when.replace(tzinfo=UTC)
+    return max(0.0, (when - (now or datetime.now(UTC))).total_seconds())
 
 
 class RateLimiter:
     """At most `rate` request starts per second across all threads (evenly spaced)."""
-    _shared: dict[float, "RateLimiter"] = {}
+
+    _shared: dict[float, RateLimiter] = {}
     _shared_lock = threading.Lock()
 
     @classmethod
-    def shared(cls, rate: float) -> "RateLimiter":
+    def shared(cls, rate: float) -> RateLimiter:
         """The process's limiter for this rate: sessions opened one after another (one per task)
         continue its spacing instead of each starting with a request at once."""
         with cls._shared_lock:
@@ -259,6 +264,7 @@ class RateLimiter:
 @dataclass
 class PoliteSession:
     """requests.Session wrapped with the site's manners. Thread-safe; share one per run."""
+
     allowed_hosts: tuple[str, ...]
     user_agent: str = "ofsted-ratings"
     requests_per_second: float = 2.0
@@ -269,15 +275,14 @@ class PoliteSession:
     backoff_base: float = 1.0
     backoff_max: float = 60.0
     retry_after_max: float = 120.0
-    max_body_bytes: int | None = None   # stop reading a body past this: a runaway answer
-    deadline: float | None = None       # seconds one GET may take in all (retries included)
+    max_body_bytes: int | None = None  # stop reading a body past this: a runaway answer
+    deadline: float | None = None  # seconds one GET may take in all (retries included)
 
     def __post_init__(self):
         self.session = requests.Session()
         self.session.headers["User-Agent"] = self.user_agent
         # a pool as large as our concurrency, so threads do not queue on connections
-        adapter = HTTPAdapter(pool_connections=4, pool_maxsize=max(self.concurrency, 1),
-                                                max_retries=0)
+        adapter = HTTPAdapter(pool_connections=4, pool_maxsize=max(self.concurrency, 1), max_retries=0)
         self.session.mount("http://", adapter)
         self.session.mount("https://", adapter)
         self._limiter = RateLimiter.shared(self.requests_per_second)
@@ -285,25 +290,31 @@ class PoliteSession:
         self._count_lock = threading.Lock()
         self.requests_made = 0
         self.refused: list[str] = []
-        self.answered = False                      # some request of this session got an answer
-        self.unreachable: SiteUnreachable | None = None   # once set, nothing more is sent
+        self.answered = False  # some request of this session got an answer
+        self.unreachable: SiteUnreachable | None = None  # once set, nothing more is sent
 
     @classmethod
-    def from_settings(cls, settings, **overrides) -> "PoliteSession":
+    def from_settings(cls, settings, **overrides) -> PoliteSession:
         kwargs = dict(
-            allowed_hosts=tuple(settings.allowed_hosts), user_agent=settings.user_agent,
-            requests_per_second=settings.requests_per_second, concurrency=settings.concurrency,
-            max_retries=settings.max_retries, connect_timeout=settings.connect_timeout,
-            read_timeout=settings.read_timeout, backoff_base=settings.backoff_base,
-            backoff_max=settings.backoff_max, retry_after_max=settings.retry_after_max,
+            allowed_hosts=tuple(settings.allowed_hosts),
+            user_agent=settings.user_agent,
+            requests_per_second=settings.requests_per_second,
+            concurrency=settings.concurrency,
+            max_retries=settings.max_retries,
+            connect_timeout=settings.connect_timeout,
+            read_timeout=settings.read_timeout,
+            backoff_base=settings.backoff_base,
+            backoff_max=settings.backoff_max,
+            retry_after_max=settings.retry_after_max,
             max_body_bytes=settings.parse_max_bytes,  # a larger file could never be parsed
-            deadline=settings.download_deadline)
+            deadline=settings.download_deadline,
+        )
         return cls(**{**kwargs, **overrides})
 
     def close(self) -> None:
         self.session.close()
 
-    def __enter__(self) -> "PoliteSession":
+    def __enter__(self) -> PoliteSession:
         return self
 
     def __exit__(self, *exc) -> None:
@@ -315,10 +326,14 @@ class PoliteSession:
         self.refused.append(url)
         target = connection_target(url)
         if target is None:
-            raise HostNotAllowed(f"refused {url!r}: not a plain http(s) URL (a backslash, space or control "
-                                 "character lets URL parsers disagree on its host)")
-        raise HostNotAllowed(f"refused {url}: host {target[1]!r} is not in the allowed "
-                             f"hosts {', '.join(self.allowed_hosts)} (OFSTED_ALLOWED_HOSTS)")
+            raise HostNotAllowed(
+                f"refused {url!r}: not a plain http(s) URL (a backslash, space or control "
+                "character lets URL parsers disagree on its host)"
+            )
+        raise HostNotAllowed(
+            f"refused {url}: host {target[1]!r} is not in the allowed "
+            f"hosts {', '.join(self.allowed_hosts)} (OFSTED_ALLOWED_HOSTS)"
+        )
 
     def get(self, url: str, *, headers: dict[str, str] | None = None) -> Fetched:
         """GET with retries; follows redirects only to allowed hosts. Returns the last answer
@@ -364,8 +379,13 @@ class PoliteSession:
                     delay = min(max(wait, delay), self.retry_after_max)
             if _past(deadline, delay):
                 return fetched
-            log.info("retrying %s after %s in %.2fs (attempt %d)", url,
-                     fetched.status if fetched.complete else "cut-off body", delay, attempt)
+            log.info(
+                "retrying %s after %s in %.2fs (attempt %d)",
+                url,
+                fetched.status if fetched.complete else "cut-off body",
+                delay,
+                attempt,
+            )
             self._sleep(delay)
 
     def _stop_if_unreachable(self, url: str, exc: BaseException) -> None:
@@ -393,10 +413,14 @@ class PoliteSession:
             self._limiter.wait()
             with self._count_lock:
                 self.requests_made += 1
-            read_timeout = self.read_timeout if deadline is None else \
-                max(0.001, min(self.read_timeout, deadline - time.monotonic()))
-            resp = self.session.get(url, headers=headers, allow_redirects=False, stream=True,
-                                    timeout=(self.connect_timeout, read_timeout))
+            read_timeout = (
+                self.read_timeout
+                if deadline is None
+                else max(0.001, min(self.read_timeout, deadline - time.monotonic()))
+            )
+            resp = self.session.get(
+                url, headers=headers, allow_redirects=False, stream=True, timeout=(self.connect_timeout, read_timeout)
+            )
             self.answered = True
             try:
                 return self._read(url, resp, self.max_body_bytes, deadline, self.read_timeout)
@@ -404,8 +428,13 @@ class PoliteSession:
                 resp.close()
 
     @staticmethod
-    def _read(url: str, resp: requests.Response, max_bytes: int | None = None,
-              deadline: float | None = None, read_timeout: float | None = None) -> Fetched:
+    def _read(
+        url: str,
+        resp: requests.Response,
+        max_bytes: int | None = None,
+        deadline: float | None = None,
+        read_timeout: float | None = None,
+    ) -> Fetched:
         expected = resp.headers.get("Content-Length")
         expected_length = int(expected) if expected and expected.isdigit() else None
         chunks: list[bytes] = []
@@ -437,9 +466,16 @@ class PoliteSession:
         body = b"".join(chunks)
         if expected_length is not None and len(body) < expected_length and "content-encoding" not in resp.headers:
             complete = False
-        return Fetched(url=url, status=resp.status_code, headers={k.lower(): v for k, v in resp.headers.items()},
-                       body=body, complete=complete, expected_length=expected_length, too_large=too_large,
-                       timed_out=timed_out)
+        return Fetched(
+            url=url,
+            status=resp.status_code,
+            headers={k.lower(): v for k, v in resp.headers.items()},
+            body=body,
+            complete=complete,
+            expected_length=expected_length,
+            too_large=too_large,
+            timed_out=timed_out,
+        )
 
 
 def check_reachable(settings) -> None:
@@ -450,7 +486,7 @@ def check_reachable(settings) -> None:
             session.get(settings.site_url.rstrip("/") + "/")
         except SiteUnreachable:
             raise
-        except FetchError as exc:       # it answered, or failed in a way a retry may get past
+        except FetchError as exc:  # it answered, or failed in a way a retry may get past
             log.info("reachability check of %s: %s", settings.site_url, exc)
 
 

@@ -21,6 +21,7 @@ Objects are read by content hash under the configured root (never by the URI rec
 download, so the store can move) and checked against that hash on read and before a write is
 skipped.
 """
+
 from __future__ import annotations
 
 import contextlib
@@ -30,7 +31,7 @@ import json
 import os
 import re
 import uuid
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import fsspec
 
@@ -48,12 +49,12 @@ def url_key(url: str) -> str:
 
 
 def now_utc() -> datetime:
-    return datetime.now(timezone.utc).replace(microsecond=0)
+    return datetime.now(UTC).replace(microsecond=0)
 
 
 class LandingStore:
     def __init__(self, root, fs: fsspec.AbstractFileSystem | None = None):
-        if fs is None and hasattr(root, "fs") and hasattr(root, "path"):   # Airflow ObjectStoragePath
+        if fs is None and hasattr(root, "fs") and hasattr(root, "path"):  # Airflow ObjectStoragePath
             fs, root = root.fs, root.path
         if fs is None:
             fs, root = fsspec.core.url_to_fs(str(root))
@@ -62,7 +63,7 @@ class LandingStore:
         self.local = "file" in _protocols(fs)
 
     @classmethod
-    def from_settings(cls, settings) -> "LandingStore":
+    def from_settings(cls, settings) -> LandingStore:
         return cls(settings.landing)
 
     def __repr__(self) -> str:
@@ -105,8 +106,10 @@ class LandingStore:
         data = self.fs.cat_file(self.object_path(sha))
         actual = hashlib.sha256(data).hexdigest()
         if actual != sha:
-            raise CorruptObject(f"landing object {sha} does not match its hash (got {actual}, "
-                                f"{len(data)} bytes): damaged; download it again")
+            raise CorruptObject(
+                f"landing object {sha} does not match its hash (got {actual}, "
+                f"{len(data)} bytes): damaged; download it again"
+            )
         return data
 
     def object_uri(self, sha: str) -> str:
@@ -117,49 +120,79 @@ class LandingStore:
             return self.fs.cat_file(self.object_path(uri_or_sha))
         own = self._uri(self.root)
         if uri_or_sha.startswith(own):
-            return self.fs.cat_file(self.root + uri_or_sha[len(own):])
+            return self.fs.cat_file(self.root + uri_or_sha[len(own) :])
         with fsspec.open(uri_or_sha, "rb") as f:
             return f.read()
 
     def stored_files(self) -> list[StoredFile]:
-        return sorted((from_dict(StoredFile, e) for e in self._read_dir("manifest")),
-                      key=lambda s: (s.publication.urn, str(s.publication.published), s.publication.url))
+        return sorted(
+            (from_dict(StoredFile, e) for e in self._read_dir("manifest")),
+            key=lambda s: (s.publication.urn, str(s.publication.published), s.publication.url),
+        )
 
     def quarantined(self) -> list[Quarantined]:
-        return sorted((from_dict(Quarantined, e) for e in self._read_dir("quarantine")),
-                      key=lambda q: (q.publication.urn, q.publication.url))
+        return sorted(
+            (from_dict(Quarantined, e) for e in self._read_dir("quarantine")),
+            key=lambda q: (q.publication.urn, q.publication.url),
+        )
 
     def quarantine_entry(self, url: str) -> dict | None:
         """The raw quarantine entry (with the validators of the rejected answer), if any."""
         return self._read_json(self._quarantine_path(url))
 
     # -- writing -------------------------------------------------------------------------------
-    def store(self, data: bytes, publication: Publication, *, etag: str | None = None,
-              last_modified: str | None = None, fetched_at: datetime | None = None,
-              supersedes: str | None = None) -> StoredFile:
+    def store(
+        self,
+        data: bytes,
+        publication: Publication,
+        *,
+        etag: str | None = None,
+        last_modified: str | None = None,
+        fetched_at: datetime | None = None,
+        supersedes: str | None = None,
+    ) -> StoredFile:
         sha = hashlib.sha256(data).hexdigest()
         path = self.object_path(sha)
-        if not self._holds(path, sha, len(data)):   # content-addressed: the right bytes are never rewritten
+        if not self._holds(path, sha, len(data)):  # content-addressed: the right bytes are never rewritten
             self._write(path, data)
-        stored = StoredFile(sha256=sha, uri=self._uri(path), size=len(data), publication=publication,
-                            fetched_at=fetched_at or now_utc(), etag=etag, last_modified=last_modified,
-                            supersedes=supersedes)
+        stored = StoredFile(
+            sha256=sha,
+            uri=self._uri(path),
+            size=len(data),
+            publication=publication,
+            fetched_at=fetched_at or now_utc(),
+            etag=etag,
+            last_modified=last_modified,
+            supersedes=supersedes,
+        )
         self._write(self._manifest_path(publication.url), _json(to_dict(stored)))
         self._clear_quarantine(publication.url)
         return stored
 
-    def quarantine(self, data: bytes | None, publication: Publication, reason: str, *,
-                   etag: str | None = None, last_modified: str | None = None) -> Quarantined:
+    def quarantine(
+        self,
+        data: bytes | None,
+        publication: Publication,
+        reason: str,
+        *,
+        etag: str | None = None,
+        last_modified: str | None = None,
+    ) -> Quarantined:
         previous = self.quarantine_entry(publication.url) or {}
-        uri = previous.get("uri")         # no new bytes (reset, 304): still point at the last ones
+        uri = previous.get("uri")  # no new bytes (reset, 304): still point at the last ones
         if data:
             sha = hashlib.sha256(data).hexdigest()
             path = self._path("quarantine", "bytes", f"{sha}.bin")
             if not self._holds(path, sha, len(data)):
                 self._write(path, data)
             uri = self._uri(path)
-        entry = Quarantined(publication=publication, reason=reason, uri=uri, fetched_at=now_utc(),
-                            attempts=int(previous.get("attempts", 0)) + 1)
+        entry = Quarantined(
+            publication=publication,
+            reason=reason,
+            uri=uri,
+            fetched_at=now_utc(),
+            attempts=int(previous.get("attempts", 0)) + 1,
+        )
         record = to_dict(entry) | {"etag": etag, "last_modified": last_modified}
         self._write(self._quarantine_path(publication.url), _json(record))
         return entry
@@ -184,8 +217,10 @@ class LandingStore:
         return self._read_json(self._page_path(url))
 
     def save_page(self, url: str, body: bytes, *, etag: str | None, last_modified: str | None) -> None:
-        self._write(self._page_path(url), _json({"url": url, "etag": etag, "last_modified": last_modified,
-                                                 "body": body.decode("utf-8", "replace")}))
+        self._write(
+            self._page_path(url),
+            _json({"url": url, "etag": etag, "last_modified": last_modified, "body": body.decode("utf-8", "replace")}),
+        )
 
     def _clear_quarantine(self, url: str) -> None:
         path = self._quarantine_path(url)
@@ -240,20 +275,20 @@ def write_atomic(fs, path: str, data: bytes) -> None:
     parent = path.rsplit("/", 1)[0]
     fs.makedirs(parent, exist_ok=True)
     if "file" not in _protocols(fs):
-        fs.pipe_file(path, data)         # object stores: a PUT is all-or-nothing
+        fs.pipe_file(path, data)  # object stores: a PUT is all-or-nothing
         return
     tmp = f"{path}.{uuid.uuid4().hex}.tmp"
     try:
         with open(tmp, "wb") as f:
             f.write(data)
             f.flush()
-            os.fsync(f.fileno())         # the bytes are on disk before the name points at them
-        os.replace(tmp, path)            # atomic on one filesystem
+            os.fsync(f.fileno())  # the bytes are on disk before the name points at them
+        os.replace(tmp, path)  # atomic on one filesystem
     except BaseException:
         with contextlib.suppress(FileNotFoundError):
             os.unlink(tmp)
         raise
-    _fsync_dir(parent)                   # and the rename itself survives a power cut
+    _fsync_dir(parent)  # and the rename itself survives a power cut
 
 
 def _protocols(fs) -> tuple[str, ...]:

@@ -14,6 +14,7 @@ allow, bidi overrides and invisible characters out of names, titles and PDF text
 taken in: they can break XML (the Atom feeds), drive a terminal, make text read other than it
 is, or hide in it.
 """
+
 from __future__ import annotations
 
 import re
@@ -24,8 +25,10 @@ from etl.http import connection_target, host_port_allowed
 # what XML 1.0 does not allow (C0 but tab and newline, lone surrogates, U+FFFE/U+FFFF), DEL and
 # C1; bidi embeddings, overrides and isolates (LRE..RLO, LRI..PDI); and invisible characters:
 # zero-width (ZWSP, ZWNJ, ZWJ, word joiner, BOM), the LRM/RLM/ALM marks, tag characters
-_CONTROL = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u200b-\u200f\u202a-\u202e\u2060\u2066-\u2069"
-                      "\u061c\ufeff\ufffe\uffff\ud800-\udfff\U000e0000-\U000e007f]")
+_CONTROL = re.compile(
+    "[\x00-\x08\x0b-\x1f\x7f-\x9f\u200b-\u200f\u202a-\u202e\u2060\u2066-\u2069"
+    "\u061c\ufeff\ufffe\uffff\ud800-\udfff\U000e0000-\U000e007f]"
+)
 _TERMINAL = re.compile(r"[\x00-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
 
 
@@ -55,8 +58,11 @@ def _refusal(url: str, allowed_hosts: tuple[str, ...]) -> str | None:
         return None
     if target is None:
         scheme = (_SCHEME.match(url) or [None, ""])[1].lower()
-        return (f"not an http(s) link ({clean_text(scheme)[:20]}:)" if scheme not in ("http", "https")
-                else "an ambiguous http(s) link (parsers disagree on its host)")
+        return (
+            f"not an http(s) link ({clean_text(scheme)[:20]}:)"
+            if scheme not in ("http", "https")
+            else "an ambiguous http(s) link (parsers disagree on its host)"
+        )
     return f"host {target[1]!r} is not allowed (OFSTED_ALLOWED_HOSTS)"
 
 

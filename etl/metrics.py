@@ -1,6 +1,7 @@
 """The pipeline's counts as Airflow metrics, through Airflow's own Stats: StatsD or
 OpenTelemetry, as its [metrics] settings choose (docs/operations.md, "Metrics"). Airflow is
 imported lazily, when counts are sent: outside Airflow, or with metrics off, this is a no-op."""
+
 from __future__ import annotations
 
 from datetime import timedelta
@@ -16,7 +17,7 @@ def emit(counts: dict[str, int], run_seconds: float | None = None) -> None:
         raise ValueError(f"unknown metric(s) {sorted(unknown)}: the documented ones are {COUNTS}")
     try:
         from airflow.sdk.observability import stats
-    except ImportError:      # not inside Airflow: nothing to send to
+    except ImportError:  # not inside Airflow: nothing to send to
         return
     for name, value in counts.items():
         stats.incr(PREFIX + name, count=int(value))

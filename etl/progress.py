@@ -4,6 +4,7 @@ Where a supervising process asks for them (scripts/run_dag.py, which sends Airfl
 to a log file), progress and short notes also go as JSON lines to the file descriptor named by
 OFSTED_PROGRESS_FD, so the person at the terminal sees them instead of the log.
 """
+
 from __future__ import annotations
 
 import json
@@ -11,12 +12,13 @@ import logging
 import os
 import sys
 import threading
-from typing import Iterable, Iterator, TypeVar
+from collections.abc import Iterable, Iterator
+from typing import TypeVar
 
 T = TypeVar("T")
 PROGRESS_FD = "OFSTED_PROGRESS_FD"
 _sink_lock = threading.Lock()
-_sink: list = []          # the opened channel, once
+_sink: list = []  # the opened channel, once
 
 
 def _channel():
@@ -46,14 +48,16 @@ def note(text: str) -> None:
     emit({"event": "note", "text": text})
 
 
-def track(items: Iterable[T], total: int, unit: str, *, show_bar: bool | None = None,
-          logger: logging.Logger | None = None) -> Iterator[T]:
+def track(
+    items: Iterable[T], total: int, unit: str, *, show_bar: bool | None = None, logger: logging.Logger | None = None
+) -> Iterator[T]:
     """Yield `items`, reporting progress; `show_bar=None` means "when stderr is a terminal"."""
     if show_bar is None:
         show_bar = sys.stderr.isatty()
     emit({"event": "progress", "unit": unit, "done": 0, "total": total})
     if show_bar:
         from tqdm import tqdm
+
         for i, item in enumerate(tqdm(items, total=total, unit=unit, file=sys.stderr), 1):
             emit({"event": "progress", "unit": unit, "done": i, "total": total})
             yield item

@@ -1,38 +1,55 @@
 """Quick answers from the warehouse without writing SQL: each function returns (column names,
 rows) for `ofsted query` (etl.cli.query) to print. A council arrives as a URN (etl.councils
 resolved the name); a region as its name or ONS code, any case."""
+
 from __future__ import annotations
 
 from datetime import date
 
 from etl.warehouse import Warehouse
 
-CURRENT_SQL = ("SELECT urn, local_authority, area, grade, framework, inspection_end, published, report_url"
-               " FROM current_ratings")
+CURRENT_SQL = (
+    "SELECT urn, local_authority, area, grade, framework, inspection_end, published, report_url FROM current_ratings"
+)
 # rating_history's framework and report are the latest that judged the grade (as current_ratings
 # shows them); the report that set it follows
-HISTORY_SQL = ("SELECT h.urn, COALESCE(c.name, h.local_authority) AS local_authority, h.area, h.grade,"
-               " h.valid_from, h.valid_to, h.is_current, h.framework, h.inspection_end, h.published,"
-               " h.report_url, s.framework AS set_by_framework, s.url AS set_by_report_url"
-               " FROM rating_history h JOIN reports s ON s.report_id = h.report_id"
-               " LEFT JOIN councils c ON c.urn = h.urn WHERE h.urn = ?"
-               " ORDER BY h.area, h.valid_from")
-VISITS_SQL = ("SELECT urn, local_authority, kind, inspection_start, inspection_end, published, areas, theme,"
-              " priority_actions, lead_inspector, url FROM visits")
-IMPROVEMENTS_SQL = ("SELECT urn, local_authority, framework, inspection_end, published, position, text, report_url"
-                    " FROM current_improvements")
-CHANGES_SQL = ("SELECT urn, local_authority, area, previous_grade, grade, previous_published, published,"
-               " direction, report_url FROM rating_changes")
-IN_REGION = ("urn IN (SELECT urn FROM ref_councils"
-             " WHERE LOWER(region_name) = LOWER(?) OR LOWER(region_code) = LOWER(?))")
+HISTORY_SQL = (
+    "SELECT h.urn, COALESCE(c.name, h.local_authority) AS local_authority, h.area, h.grade,"
+    " h.valid_from, h.valid_to, h.is_current, h.framework, h.inspection_end, h.published,"
+    " h.report_url, s.framework AS set_by_framework, s.url AS set_by_report_url"
+    " FROM rating_history h JOIN reports s ON s.report_id = h.report_id"
+    " LEFT JOIN councils c ON c.urn = h.urn WHERE h.urn = ?"
+    " ORDER BY h.area, h.valid_from"
+)
+VISITS_SQL = (
+    "SELECT urn, local_authority, kind, inspection_start, inspection_end, published, areas, theme,"
+    " priority_actions, lead_inspector, url FROM visits"
+)
+IMPROVEMENTS_SQL = (
+    "SELECT urn, local_authority, framework, inspection_end, published, position, text, report_url"
+    " FROM current_improvements"
+)
+CHANGES_SQL = (
+    "SELECT urn, local_authority, area, previous_grade, grade, previous_published, published,"
+    " direction, report_url FROM rating_changes"
+)
+IN_REGION = "urn IN (SELECT urn FROM ref_councils WHERE LOWER(region_name) = LOWER(?) OR LOWER(region_code) = LOWER(?))"
 
 
-def _where(urn: str | None = None, region: str | None = None, since: date | None = None,
-           kind: str | None = None) -> tuple[str, list]:
+def _where(
+    urn: str | None = None, region: str | None = None, since: date | None = None, kind: str | None = None
+) -> tuple[str, list]:
     """The WHERE clause of the filters given (a view with urn, and published or kind)."""
-    clauses = [(sql, params) for sql, params, given in (
-        ("urn = ?", [urn], urn), (IN_REGION, [region, region], region),
-        ("published >= ?", [since], since), ("kind = ?", [kind], kind)) if given]
+    clauses = [
+        (sql, params)
+        for sql, params, given in (
+            ("urn = ?", [urn], urn),
+            (IN_REGION, [region, region], region),
+            ("published >= ?", [since], since),
+            ("kind = ?", [kind], kind),
+        )
+        if given
+    ]
     if not clauses:
         return "", []
     return " WHERE " + " AND ".join(c for c, _ in clauses), [p for _, ps in clauses for p in ps]
@@ -55,8 +72,9 @@ def history(wh: Warehouse, urn: str) -> tuple[list[str], list[tuple]]:
     return wh.query(HISTORY_SQL, [urn])
 
 
-def visits(wh: Warehouse, urn: str | None = None, kind: str | None = None, since: date | None = None,
-           region: str | None = None) -> tuple[list[str], list[tuple]]:
+def visits(
+    wh: Warehouse, urn: str | None = None, kind: str | None = None, since: date | None = None, region: str | None = None
+) -> tuple[list[str], list[tuple]]:
     """Every current letter (or one council's, one region's, of one kind, published on or after
     `since`): what it looked at (a JTAI's theme too), its areas for priority action."""
     where, params = _where(urn, region, since, kind)
@@ -74,14 +92,16 @@ def points_by_report(wh: Warehouse, urn: str | None = None) -> dict[str, tuple[s
     """Report id -> its improvement points in order, for every current document (or one council's)."""
     where, params = (" WHERE urn = ?", [urn]) if urn else ("", [])
     out: dict[str, list[str]] = {}
-    for rid, text in wh.fetchall("SELECT report_id, text FROM improvements" + where + " ORDER BY report_id, position",
-                                 params):
+    for rid, text in wh.fetchall(
+        "SELECT report_id, text FROM improvements" + where + " ORDER BY report_id, position", params
+    ):
         out.setdefault(rid, []).append(text)
     return {rid: tuple(texts) for rid, texts in out.items()}
 
 
-def changes(wh: Warehouse, since: date | None = None, urn: str | None = None,
-            region: str | None = None) -> tuple[list[str], list[tuple]]:
+def changes(
+    wh: Warehouse, since: date | None = None, urn: str | None = None, region: str | None = None
+) -> tuple[list[str], list[tuple]]:
     """Changes of grade, optionally published on or after `since`, for one council or region."""
     where, params = _where(urn, region, since)
     return wh.query(CHANGES_SQL + where + " ORDER BY published, local_authority, area", params)
@@ -94,7 +114,7 @@ def summary(wh: Warehouse, region: str | None = None, urn: str | None = None) ->
 
 
 def council_label(wh: Warehouse, urn: str) -> str:
-    """"Name (URN)" of a council, from the warehouse or the reference."""
+    """ "Name (URN)" of a council, from the warehouse or the reference."""
     from etl.reference import by_urn
 
     row = wh.fetchone("SELECT name FROM councils WHERE urn = ?", [urn])

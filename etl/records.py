@@ -1,10 +1,11 @@
 """Typed records passed between stages. Each stage takes and returns these, never another
 stage's storage. Dates are `datetime.date`; grades and area keys are the contract's strings
 (see ../shared/ofsted-reports.md)."""
+
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field, asdict
+from dataclasses import asdict, dataclass, field
 from datetime import date, datetime
 
 GRADES = ("outstanding", "good", "requires_improvement", "adequate", "inadequate")
@@ -12,8 +13,8 @@ GRADES = ("outstanding", "good", "requires_improvement", "adequate", "inadequate
 # never compared with the grades above
 AREA_SEND_OUTCOMES = ("positive", "inconsistent", "systemic_failings")
 KINDS = ("inspection", "focused_visit", "monitoring_visit", "jtai", "area_send", "other")
-LETTER_KINDS = ("focused_visit", "monitoring_visit", "jtai")   # ungraded letters with a `visit`
-INSPECTION_TYPES = ("short", "standard")   # ILACS only: one week on site, or two
+LETTER_KINDS = ("focused_visit", "monitoring_visit", "jtai")  # ungraded letters with a `visit`
+INSPECTION_TYPES = ("short", "standard")  # ILACS only: one week on site, or two
 FRAMEWORKS = ("lac", "sif", "ilacs_2018", "ilacs_2023", "ilacs_2026", "area_send_2016", "area_send_2023")
 # the ILACS areas a letter can say it looked at (`Visit.areas`), in their display order
 VISIT_AREAS = ("help_and_protection", "in_care", "care_leavers", "impact_of_leaders")
@@ -31,22 +32,33 @@ JTAI_THEMES = {
 }
 
 FRAMEWORK_AREAS: dict[str, tuple[str, ...]] = {
-    "lac": ("lac_overall_effectiveness", "lac_capacity_to_improve", "lac_outcomes",
-            "lac_quality_of_provision", "lac_leadership_management"),
-    "sif": ("overall_effectiveness", "help_and_protection", "looked_after_and_permanence",
-            "adoption_performance", "care_leavers", "leadership_management_governance", "lscb"),
-    "ilacs_2018": ("overall_effectiveness", "impact_of_leaders", "help_and_protection",
-                   "in_care_and_care_leavers"),
-    "ilacs_2023": ("overall_effectiveness", "impact_of_leaders", "help_and_protection",
-                   "in_care", "care_leavers"),
+    "lac": (
+        "lac_overall_effectiveness",
+        "lac_capacity_to_improve",
+        "lac_outcomes",
+        "lac_quality_of_provision",
+        "lac_leadership_management",
+    ),
+    "sif": (
+        "overall_effectiveness",
+        "help_and_protection",
+        "looked_after_and_permanence",
+        "adoption_performance",
+        "care_leavers",
+        "leadership_management_governance",
+        "lscb",
+    ),
+    "ilacs_2018": ("overall_effectiveness", "impact_of_leaders", "help_and_protection", "in_care_and_care_leavers"),
+    "ilacs_2023": ("overall_effectiveness", "impact_of_leaders", "help_and_protection", "in_care", "care_leavers"),
     "ilacs_2026": ("impact_of_leaders", "help_and_protection", "in_care", "care_leavers"),
-    "area_send_2016": (),   # letters and revisits before 2023: no outcome
+    "area_send_2016": (),  # letters and revisits before 2023: no outcome
     "area_send_2023": ("area_send_outcome",),
 }
 # areas every inspection under the framework judges: one not read is shown as "not read" (the
 # others may be absent where a report does not judge them, e.g. a council with no adoption service)
 REQUIRED_AREAS: dict[str, tuple[str, ...]] = {
-    "sif": ("overall_effectiveness",), "ilacs_2018": ("overall_effectiveness",),
+    "sif": ("overall_effectiveness",),
+    "ilacs_2018": ("overall_effectiveness",),
     "ilacs_2023": ("overall_effectiveness",),
 }
 
@@ -62,34 +74,37 @@ class Council:
 @dataclass(frozen=True)
 class Publication:
     """One publication listed on a council's provider page (graded or not)."""
+
     urn: str
     local_authority: str
-    kind: str            # one of KINDS
-    title: str           # the listing text, e.g. "Children's services inspection, pdf - 01 July 2019"
+    kind: str  # one of KINDS
+    title: str  # the listing text, e.g. "Children's services inspection, pdf - 01 July 2019"
     published: date | None
-    url: str             # absolute file URL
-    link_refused: str | None = None   # why the URL may not be a link or fetched (etl.links); None: it may
+    url: str  # absolute file URL
+    link_refused: str | None = None  # why the URL may not be a link or fetched (etl.links); None: it may
 
 
 @dataclass(frozen=True)
 class StoredFile:
     """A verified PDF in the landing store, addressed by content hash."""
+
     sha256: str
-    uri: str             # where the bytes are (local path or fsspec URL)
+    uri: str  # where the bytes are (local path or fsspec URL)
     size: int
     publication: Publication
     fetched_at: datetime
     etag: str | None = None
     last_modified: str | None = None
-    supersedes: str | None = None   # sha256 of the version this one replaced (a re-issued report)
+    supersedes: str | None = None  # sha256 of the version this one replaced (a re-issued report)
 
 
 @dataclass(frozen=True)
 class Quarantined:
     """A download that was not a complete PDF: kept for inspection, retried on a later run."""
+
     publication: Publication
     reason: str
-    uri: str | None      # where the rejected bytes are kept, if any were received
+    uri: str | None  # where the rejected bytes are kept, if any were received
     fetched_at: datetime
     attempts: int = 1
 
@@ -97,6 +112,7 @@ class Quarantined:
 @dataclass(frozen=True)
 class ListingMeta:
     """What the listing says about a file, passed to the parser alongside its bytes."""
+
     urn: str | None = None
     local_authority: str | None = None
     published: date | None = None
@@ -108,26 +124,28 @@ class ListingMeta:
 @dataclass(frozen=True)
 class Visit:
     """What a letter (focused or monitoring visit, JTAI) says it looked at and found."""
-    areas: tuple[str, ...] = ()            # sorted keys from VISIT_AREAS
-    priority_actions: int = 0              # areas for priority action the letter sets out
+
+    areas: tuple[str, ...] = ()  # sorted keys from VISIT_AREAS
+    priority_actions: int = 0  # areas for priority action the letter sets out
     # the first sentence of each area for priority action (for alerts); may be fewer than
     # `priority_actions` where the items could not be read (a review note says so)
     priority_action_texts: tuple[str, ...] = ()
-    focus: str | None = None               # the letter's focus sentence, as printed
-    theme: str | None = None               # a JTAI's theme, a key of JTAI_THEMES (None for other letters)
+    focus: str | None = None  # the letter's focus sentence, as printed
+    theme: str | None = None  # a JTAI's theme, a key of JTAI_THEMES (None for other letters)
 
 
 @dataclass(frozen=True)
 class ReportRecord:
     """The parser's output: the extraction contract plus provenance and review flags."""
+
     source: str
     is_report: bool
-    reason: str | None = None          # why is_report is false
+    reason: str | None = None  # why is_report is false
     # the parse did not finish (crash, time or memory limit, parser bug): not a verdict on the
     # file, so it never replaces a stored report and is retried on later runs
     failed: bool = False
-    kind: str | None = None            # one of KINDS
-    framework: str | None = None       # one of FRAMEWORKS, None for ungraded letters
+    kind: str | None = None  # one of KINDS
+    framework: str | None = None  # one of FRAMEWORKS, None for ungraded letters
     local_authority: str | None = None
     inspection_start: date | None = None
     inspection_end: date | None = None
@@ -136,7 +154,7 @@ class ReportRecord:
     judgements: dict[str, str] = field(default_factory=dict)
     review_flags: tuple[str, ...] = ()  # real conflicts; non-empty = held out of the history
     parser_version: str = ""
-    urn: str | None = None             # from the listing, when known
+    urn: str | None = None  # from the listing, when known
     url: str | None = None
     sha256: str | None = None
     # non-blocking notes (an area read from one source only): the report counts as parsed
@@ -145,7 +163,7 @@ class ReportRecord:
     unread_areas: tuple[str, ...] = ()
     # what each source said, per area: {"help_and_protection": {"table": "good", "body": None}}
     readings: dict[str, dict[str, str | None]] = field(default_factory=dict)
-    visit: Visit | None = None         # letters only (kind in LETTER_KINDS)
+    visit: Visit | None = None  # letters only (kind in LETTER_KINDS)
     # what the document says must improve, its points in order (etl.parse.improvements)
     improvements: tuple[str, ...] = ()
     # an ILACS inspection's length on site: short (one week) or standard (two); None otherwise
@@ -168,27 +186,30 @@ class ReportRecord:
         else:
             out["visit"] = {k: list(v) if isinstance(v, tuple) else v for k, v in asdict(self.visit).items()}
             if self.kind != "jtai":
-                out["visit"].pop("theme")   # the contract: only a JTAI has a theme
+                out["visit"].pop("theme")  # the contract: only a JTAI has a theme
         return out
 
 
 def report_label(council: str | None, urn: str | None, published: date | None, url: str | None) -> str:
     """A report as a person knows it (council, publication date, URL), for run summaries and
     reviews; never a landing-store path."""
-    return (f"{council or 'unknown council'} ({urn or 'no URN'}), published {published or 'date unknown'}, "
-            f"{url or 'no URL'}")
+    return (
+        f"{council or 'unknown council'} ({urn or 'no URN'}), published {published or 'date unknown'}, "
+        f"{url or 'no URL'}"
+    )
 
 
 @dataclass(frozen=True)
 class ChangeEvent:
     """A council's grade in an area changed between consecutive graded inspections."""
-    change_id: str        # stable: derived from (urn, area, report_id)
+
+    change_id: str  # stable: derived from (urn, area, report_id)
     urn: str
     local_authority: str
     area: str
     previous_grade: str
     grade: str
-    direction: str        # 'improved' or 'declined'
+    direction: str  # 'improved' or 'declined'
     inspection_end: date | None
     previous_published: date | None
     published: date | None
@@ -217,6 +238,7 @@ def iso_date(value: str) -> date:
 
 def to_dict(record) -> dict:
     """A JSON-safe dict of any record above (dates as ISO strings), e.g. for XCom."""
+
     def enc(v):
         if isinstance(v, (date, datetime)):
             return v.isoformat()
@@ -225,6 +247,7 @@ def to_dict(record) -> dict:
         if isinstance(v, (list, tuple)):
             return [enc(x) for x in v]
         return v
+
     return {k: enc(v) for k, v in asdict(record).items()}
 
 

@@ -7,6 +7,7 @@ value of token-like query parameters (`?token=`, `apikey=`, `password=`, ...). `
 applies it to log records (message, arguments and traceback); `install()` puts it on the
 handlers of the root logger and on uncaught exceptions, for the `ofsted` command.
 """
+
 from __future__ import annotations
 
 import logging
@@ -18,7 +19,9 @@ MASK = "***"
 _USERINFO = re.compile(r"(?P<head>\b[a-z][a-z0-9+.-]*://[^:/@\s'\"]*):(?P<password>[^@/\s'\"]+)@", re.I)
 _TOKEN_PARAM = re.compile(
     r"(?P<head>[?&;](?:password|passwd|pwd|pass|token|access_token|auth|apikey|api_key|key|secret|signature|sig)=)"
-    r"[^&;#\s'\"]+", re.I)
+    r"[^&;#\s'\"]+",
+    re.I,
+)
 
 
 def redact(text: object) -> str:

@@ -18,6 +18,7 @@ and the web page alike.
     items = list_reviews(wh)
     set_grades(wh, items[0].report_id, {"overall_effectiveness": "good"}, who="ann", why="p.1")
 """
+
 from __future__ import annotations
 
 import json
@@ -26,7 +27,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 
 from etl.load import accept_held_parse, by_chunks, resolve_review, scale_of
-from etl.records import FRAMEWORK_AREAS, GRADES
+from etl.records import FRAMEWORK_AREAS
 from etl.warehouse import Warehouse
 
 STATUSES = ("held", "reparse", "not_read", "noted", "other_kind", "resolved", "clear")  # clear: nothing to review
@@ -35,8 +36,9 @@ STATUSES = ("held", "reparse", "not_read", "noted", "other_kind", "resolved", "c
 @dataclass(frozen=True)
 class HeldParse:
     """A re-parse the loader held because it would lose what the stored parse has."""
+
     parser_version: str
-    reason: str                                   # what it would lose, said for a person
+    reason: str  # what it would lose, said for a person
     is_report: bool
     framework: str | None
     judgements: dict[str, str]
@@ -51,19 +53,19 @@ class ReviewItem:
     url: str | None
     framework: str | None
     inspection_end: date | None
-    status: str                                   # one of STATUSES
-    flags: tuple[str, ...] = ()                   # why it is held
-    notes: tuple[str, ...] = ()                   # non-blocking notes
-    unread_areas: tuple[str, ...] = ()            # required areas not read (before review)
+    status: str  # one of STATUSES
+    flags: tuple[str, ...] = ()  # why it is held
+    notes: tuple[str, ...] = ()  # non-blocking notes
+    unread_areas: tuple[str, ...] = ()  # required areas not read (before review)
     readings: dict[str, dict[str, str | None]] = field(default_factory=dict)  # area -> table/body
     judgements: dict[str, str] = field(default_factory=dict)  # as parsed
-    reviewed: dict[str, str] = field(default_factory=dict)    # grades a reviewer set
+    reviewed: dict[str, str] = field(default_factory=dict)  # grades a reviewer set
     resolved_by: str | None = None
     resolved_at: datetime | None = None
     resolution_note: str | None = None
-    held: HeldParse | None = None                 # a re-parse waiting for a decision
-    listed_as: str | None = None                  # the listing title, for a kind the crawler does not know
-    kind: str | None = None                       # what the document is (etl.records.KINDS): a letter has no framework
+    held: HeldParse | None = None  # a re-parse waiting for a decision
+    listed_as: str | None = None  # the listing title, for a kind the crawler does not know
+    kind: str | None = None  # what the document is (etl.records.KINDS): a letter has no framework
 
     @property
     def areas(self) -> tuple[str, ...]:
@@ -83,12 +85,15 @@ _SELECT = (
     " LEFT JOIN councils c ON c.urn = COALESCE(r.urn, p.urn)"
     " LEFT JOIN review_resolutions res ON res.report_id = r.report_id"
     " LEFT JOIN parse_holds h ON h.report_id = r.report_id AND h.kind = 'review'"
-    " WHERE r.is_report")
+    " WHERE r.is_report"
+)
 # anything a reviewer could act on (held, a held re-parse, an area not read, or a note) in a
 # current version: a report superseded by a re-issued file counts for nothing, so needs no review
-_LISTED = (" AND r.superseded_by IS NULL AND (r.needs_review OR h.report_id IS NOT NULL"
-           " OR COALESCE(r.unread_areas, '[]') <> '[]' OR COALESCE(r.review_notes, '[]') <> '[]'"
-           " OR p.kind = 'other')")
+_LISTED = (
+    " AND r.superseded_by IS NULL AND (r.needs_review OR h.report_id IS NOT NULL"
+    " OR COALESCE(r.unread_areas, '[]') <> '[]' OR COALESCE(r.review_notes, '[]') <> '[]'"
+    " OR p.kind = 'other')"
+)
 
 
 def list_reviews(wh: Warehouse, *, include_resolved: bool = False) -> list[ReviewItem]:
@@ -128,15 +133,19 @@ def set_grades(wh: Warehouse, report_id: str, grades: dict[str, str], *, who: st
     (grades set on the old parse are withdrawn). Raises ValueError naming the bad area or grade."""
     item = _require_report(wh, report_id)
     if item.held and not item.held.is_report:
-        raise ValueError("the held re-parse says this file is not a report, so it has no grades to set:"
-                         " accept it (`ofsted review accept`) or leave the stored parse in force")
+        raise ValueError(
+            "the held re-parse says this file is not a report, so it has no grades to set:"
+            " accept it (`ofsted review accept`) or leave the stored parse in force"
+        )
     if not grades:
         raise ValueError("no grades given: name at least one AREA=GRADE")
     clean = {}
     for area, grade in grades.items():
         if area not in item.areas:
-            raise ValueError(f"{area!r} is not an area of the {item.framework or 'unknown'} framework; "
-                             f"its areas are: {', '.join(item.areas) or 'none (ungraded report)'}")
+            raise ValueError(
+                f"{area!r} is not an area of the {item.framework or 'unknown'} framework; "
+                f"its areas are: {', '.join(item.areas) or 'none (ungraded report)'}"
+            )
         key = normalise_grade(grade)
         if key not in scale_of(area):
             raise ValueError(f"{grade!r} is not a grade; grades are: {', '.join(scale_of(area))}")
@@ -166,7 +175,7 @@ def _required(value: str, name: str) -> str:
     return value.strip()
 
 
-SHORT_ID = 12   # characters of a report id that `ofsted review list` shows
+SHORT_ID = 12  # characters of a report id that `ofsted review list` shows
 
 
 def _require_report(wh: Warehouse, report_id: str) -> ReviewItem:
@@ -174,8 +183,10 @@ def _require_report(wh: Warehouse, report_id: str) -> ReviewItem:
     if item is None:
         raise ValueError(f"no report {report_id!r} in the warehouse")
     if not reviewable(item):
-        raise ValueError(f"report {report_id[:SHORT_ID]} is not in the review queue (nothing was held or noted"
-                         " for it, and it was never resolved): decisions apply only to listed reports")
+        raise ValueError(
+            f"report {report_id[:SHORT_ID]} is not in the review queue (nothing was held or noted"
+            " for it, and it was never resolved): decisions apply only to listed reports"
+        )
     return item
 
 
@@ -196,11 +207,30 @@ def _grades(wh: Warehouse, table: str, ids: list[str]) -> dict[str, dict[str, st
 
 
 def _item(row: tuple, judgements: dict[str, str], reviewed: dict[str, str]) -> ReviewItem:
-    (rid, urn, council, published, url, framework, end, needs_review, flags, notes, unread,
-     readings, resolved_by, resolved_at, note, held_record, held_reason, listed_as, kind) = row
+    (
+        rid,
+        urn,
+        council,
+        published,
+        url,
+        framework,
+        end,
+        needs_review,
+        flags,
+        notes,
+        unread,
+        readings,
+        resolved_by,
+        resolved_at,
+        note,
+        held_record,
+        held_reason,
+        listed_as,
+        kind,
+    ) = row
     flags, notes, unread = (tuple(json.loads(v or "[]")) for v in (flags, notes, unread))
     held = _held(held_record, held_reason) if held_record else None
-    if held:                                      # newer than any earlier decision
+    if held:  # newer than any earlier decision
         status = "reparse"
     elif resolved_at is not None:
         status = "resolved"
@@ -210,15 +240,39 @@ def _item(row: tuple, judgements: dict[str, str], reviewed: dict[str, str]) -> R
         status = "not_read"
     else:
         status = "noted" if notes else "other_kind" if listed_as else "clear"
-    return ReviewItem(rid, urn, council, published, url, framework, end, status, flags, notes, unread,
-                      json.loads(readings or "{}"), judgements, reviewed, resolved_by, resolved_at, note, held,
-                      listed_as, kind)
+    return ReviewItem(
+        rid,
+        urn,
+        council,
+        published,
+        url,
+        framework,
+        end,
+        status,
+        flags,
+        notes,
+        unread,
+        json.loads(readings or "{}"),
+        judgements,
+        reviewed,
+        resolved_by,
+        resolved_at,
+        note,
+        held,
+        listed_as,
+        kind,
+    )
 
 
 def _held(record: str, reason: str) -> HeldParse:
     r = json.loads(record)  # etl.records.to_dict of the held ReportRecord
-    return HeldParse(r.get("parser_version") or "?", reason, bool(r.get("is_report")), r.get("framework"),
-                     dict(r.get("judgements") or {}))
+    return HeldParse(
+        r.get("parser_version") or "?",
+        reason,
+        bool(r.get("is_report")),
+        r.get("framework"),
+        dict(r.get("judgements") or {}),
+    )
 
 
 def find_report_id(wh: Warehouse, prefix: str) -> str:
@@ -226,9 +280,16 @@ def find_report_id(wh: Warehouse, prefix: str) -> str:
     prefix = prefix.strip().lower()
     if len(prefix) < 6 or not re.fullmatch(r"[0-9a-f]+", prefix):
         raise ValueError(f"{prefix!r} is not a report id: give at least its first 6 characters, as listed")
-    found = [rid for (rid,) in wh.fetchall("SELECT report_id FROM reports WHERE report_id LIKE ?"
-                                             " ORDER BY report_id LIMIT 2", [prefix + "%"])]
+    found = [
+        rid
+        for (rid,) in wh.fetchall(
+            "SELECT report_id FROM reports WHERE report_id LIKE ? ORDER BY report_id LIMIT 2", [prefix + "%"]
+        )
+    ]
     if len(found) != 1:
-        raise ValueError(f"no report {prefix!r} in the warehouse" if not found else
-                         f"report id {prefix!r} is ambiguous: give more characters")
+        raise ValueError(
+            f"no report {prefix!r} in the warehouse"
+            if not found
+            else f"report id {prefix!r} is ambiguous: give more characters"
+        )
     return found[0]

@@ -12,6 +12,7 @@ publication_text is the truth; the index follows it and can always be rebuilt fr
 Index writes happen while the DuckDB file is open, whose lock admits one process at a time;
 threads of one process take `_WRITING`. Searchers read committed segments only.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -25,13 +26,13 @@ from etl.warehouse import Warehouse, _duckdb_path
 
 log = logging.getLogger(__name__)
 
-WRITER_HEAP = 256_000_000         # a budget, not an allocation: a first run indexes in few segments
+WRITER_HEAP = 256_000_000  # a budget, not an allocation: a first run indexes in few segments
 WRITER_THREADS = 2
 _WRITING = threading.Lock()
-_OPEN: dict[str, "TextIndex"] = {}         # one open index per folder in this process
+_OPEN: dict[str, TextIndex] = {}  # one open index per folder in this process
 
 
-@lru_cache(maxsize=1 << 16)      # every search maps the filtered reports to their keys
+@lru_cache(maxsize=1 << 16)  # every search maps the filtered reports to their keys
 def report_key(report_id: str) -> int:
     """A signed 64-bit key of a report id (tantivy's fast fields are numeric)."""
     return int.from_bytes(hashlib.blake2b(report_id.encode(), digest_size=8).digest(), "big", signed=True)
@@ -58,16 +59,16 @@ class TextIndex:
             Path(path).mkdir(parents=True, exist_ok=True)
         try:
             self.index = tantivy.Index(self.schema, path=path, reuse=True)
-        except ValueError as exc:      # an index from an older release: the warehouse rebuilds it
+        except ValueError as exc:  # an index from an older release: the warehouse rebuilds it
             if "schema does not match" not in str(exc):
                 raise
             log.warning("text index %s has another schema: made anew, rebuilt from the warehouse", path)
             self.index = tantivy.Index(self.schema, path=path, reuse=False)
-        self.index.register_tokenizer("ofsted", analyzer())    # etl.search's, for PostgreSQL too
+        self.index.register_tokenizer("ofsted", analyzer())  # etl.search's, for PostgreSQL too
         self.path = path
 
     @classmethod
-    def of(cls, wh: Warehouse) -> "TextIndex":
+    def of(cls, wh: Warehouse) -> TextIndex:
         """The index of this warehouse (kept open per process; one per in-memory warehouse)."""
         path = index_path(wh)
         if path is None:
@@ -88,8 +89,11 @@ class TextIndex:
         if report_ids is None:
             rows = wh.fetchall("SELECT report_id, page, text FROM publication_text")
         else:
-            rows = wh.fetchall("SELECT report_id, page, text FROM publication_text"
-                               " WHERE report_id IN (SELECT unnest(CAST(? AS TEXT[])))", [report_ids])
+            rows = wh.fetchall(
+                "SELECT report_id, page, text FROM publication_text"
+                " WHERE report_id IN (SELECT unnest(CAST(? AS TEXT[])))",
+                [report_ids],
+            )
         writer = self.index.writer(WRITER_HEAP, WRITER_THREADS)
         try:
             if report_ids is None:
@@ -111,16 +115,23 @@ class TextIndex:
         """Index the reports the load queued; rebuild if the page counts still disagree."""
         with _WRITING:
             # one round trip when all is in step (every search asks)
-            pending, stored = wh.fetchone("SELECT (SELECT list(report_id ORDER BY report_id) FROM search_pending),"
-                                          " (SELECT COUNT(*) FROM publication_text)")
+            pending, stored = wh.fetchone(
+                "SELECT (SELECT list(report_id ORDER BY report_id) FROM search_pending),"
+                " (SELECT COUNT(*) FROM publication_text)"
+            )
             if pending:
                 self._write(wh, pending)
-                wh.execute("DELETE FROM search_pending WHERE report_id IN (SELECT unnest(CAST(? AS TEXT[])))",
-                           [pending])
+                wh.execute(
+                    "DELETE FROM search_pending WHERE report_id IN (SELECT unnest(CAST(? AS TEXT[])))", [pending]
+                )
             self.index.reload()
             if self.index.searcher().num_docs != stored:
-                log.warning("text index %s holds %d pages, the warehouse %d: rebuilding it",
-                            self.path or "(in memory)", self.index.searcher().num_docs, stored)
+                log.warning(
+                    "text index %s holds %d pages, the warehouse %d: rebuilding it",
+                    self.path or "(in memory)",
+                    self.index.searcher().num_docs,
+                    stored,
+                )
                 self._write(wh, None)
 
     def rebuild(self, wh: Warehouse) -> int:
@@ -137,8 +148,11 @@ class TextIndex:
             if len(p) == 1:
                 return tantivy.Query.term_query(self.schema, "text", p[0][1])
             return tantivy.Query.phrase_query(self.schema, "text", list(p))
-        clauses = [(tantivy.Occur.Must, tantivy.Query.boolean_query([(tantivy.Occur.Should, phrase(p)) for p in group]))
-                   for group in query.groups]
+
+        clauses = [
+            (tantivy.Occur.Must, tantivy.Query.boolean_query([(tantivy.Occur.Should, phrase(p)) for p in group]))
+            for group in query.groups
+        ]
         clauses += [(tantivy.Occur.MustNot, phrase(p)) for p in query.excluded]
         return tantivy.Query.boolean_query(clauses)
 
@@ -149,8 +163,10 @@ class TextIndex:
         searcher = searcher or self.index.searcher()
         if not searcher.num_docs:
             return {}
-        agg = searcher.aggregate(self._query(query) if query else tantivy.Query.all_query(),
-                                 {"r": {"terms": {"field": "report_id", "size": max(searcher.num_docs, 1)}}})
+        agg = searcher.aggregate(
+            self._query(query) if query else tantivy.Query.all_query(),
+            {"r": {"terms": {"field": "report_id", "size": max(searcher.num_docs, 1)}}},
+        )
         return {b["key"]: int(b["doc_count"]) for b in agg["r"]["buckets"]}
 
     def pages(self, query: Query, report_ids: list[str], searcher) -> dict[tuple[str, int], object]:
@@ -160,9 +176,14 @@ class TextIndex:
         if not report_ids:
             return {}
         only = tantivy.Query.term_set_query(self.schema, "report_id", list(report_ids))
-        hits = [address for _, address in searcher.search(
-            tantivy.Query.boolean_query([(tantivy.Occur.Must, self._query(query)), (tantivy.Occur.Must, only)]),
-            limit=max(searcher.num_docs, 1), count=False).hits]
+        hits = [
+            address
+            for _, address in searcher.search(
+                tantivy.Query.boolean_query([(tantivy.Occur.Must, self._query(query)), (tantivy.Occur.Must, only)]),
+                limit=max(searcher.num_docs, 1),
+                count=False,
+            ).hits
+        ]
         by_key = {report_key(rid): rid for rid in report_ids}
         keys, pages = searcher.fast_field_values("rkey", hits), searcher.fast_field_values("page", hits)
         return {(by_key[k], p): a for k, p, a in zip(keys, pages, hits)}

@@ -7,15 +7,17 @@ Migrations are the numbered files in `etl/sql/migrations/` (`NNN_name.sql`), app
 and recorded in `schema_migrations`; a sibling `NNN_name.duckdb.sql` or `NNN_name.postgresql.sql`
 holds what only one engine has (PostgreSQL's text search columns), applied right after it.
 """
+
 from __future__ import annotations
 
 import hashlib
 import logging
 import re
 import time
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, Callable, Iterable, Iterator, Sequence
+from typing import Any
 
 log = logging.getLogger(__name__)
 
@@ -47,8 +49,10 @@ def _engine_errors(engine: str) -> tuple[type[Exception], Callable[[Exception], 
     (DuckDB's CatalogException also says "already exists")."""
     if engine == "duckdb":
         import duckdb
+
         return duckdb.Error, lambda e: isinstance(e, duckdb.CatalogException) and "does not exist" in str(e)
     import psycopg
+
     return psycopg.Error, lambda e: isinstance(e, psycopg.errors.UndefinedTable)
 
 
@@ -62,7 +66,7 @@ def _lock_key(name: str) -> int:
 
 
 def _duckdb_path(url: str) -> str:
-    rest = url[len("duckdb://"):]
+    rest = url[len("duckdb://") :]
     if rest in ("", "/:memory:", ":memory:"):
         return ":memory:"
     return rest  # duckdb:///abs/path -> /abs/path; duckdb://rel/path -> rel/path
@@ -106,7 +110,7 @@ class Warehouse:
         self._error, self._missing = _engine_errors(engine)
 
     # -- lifecycle ---------------------------------------------------------------------
-    def __enter__(self) -> "Warehouse":
+    def __enter__(self) -> Warehouse:
         return self
 
     def __exit__(self, *exc) -> None:
@@ -118,7 +122,7 @@ class Warehouse:
             self._conn = None
 
     @contextmanager
-    def transaction(self) -> Iterator["Warehouse"]:
+    def transaction(self) -> Iterator[Warehouse]:
         """All-or-nothing block. Nested calls join the outer transaction."""
         if self._in_tx:
             yield self
@@ -140,7 +144,7 @@ class Warehouse:
             self._in_tx = False
 
     @contextmanager
-    def exclusive(self, name: str) -> Iterator["Warehouse"]:
+    def exclusive(self, name: str) -> Iterator[Warehouse]:
         """Hold the warehouse-wide lock `name` for the block: one holder at a time across every
         process and machine (a PostgreSQL session advisory lock; others wait). A no-op on
         DuckDB, whose file has one writing process at a time anyway. Re-entrant."""
@@ -203,9 +207,16 @@ class Warehouse:
             cur.close()
         return names, rows
 
-    def insert_rows(self, table: str, columns: Sequence[str], rows: Iterable[Sequence[Any]], *,
-                    conflict: Sequence[str] | None = None, update: Sequence[str] = (),
-                    update_where: str | None = None) -> int:
+    def insert_rows(
+        self,
+        table: str,
+        columns: Sequence[str],
+        rows: Iterable[Sequence[Any]],
+        *,
+        conflict: Sequence[str] | None = None,
+        update: Sequence[str] = (),
+        update_where: str | None = None,
+    ) -> int:
         """Bulk INSERT in one statement: each column is bound as one array and unnested (both
         engines zip equal-length unnests), so 3,000 rows cost one round trip and one plan.
         With `conflict`, an upsert: ON CONFLICT (conflict) DO UPDATE SET update...
@@ -240,9 +251,13 @@ class Warehouse:
         """Column -> SQL type name, as the engine reports it (usable in CAST on that engine)."""
         types = self._types_cache.get(table)
         if types is None:
-            types = self._types_cache[table] = dict(self.fetchall(
-                "SELECT column_name, data_type FROM information_schema.columns"
-                " WHERE table_name = ? AND table_schema = current_schema()", [table]))
+            types = self._types_cache[table] = dict(
+                self.fetchall(
+                    "SELECT column_name, data_type FROM information_schema.columns"
+                    " WHERE table_name = ? AND table_schema = current_schema()",
+                    [table],
+                )
+            )
             if not types:
                 raise MissingTable(f"no table {table!r} in the warehouse: run `ofsted migrate`")
         return types
@@ -267,7 +282,7 @@ def _connect_duckdb(url: str, lock_wait: float) -> Any:
             # one writer process per file: another stage holds it; wait for it to close
             if "lock" not in str(exc).lower() or time.monotonic() >= deadline:
                 raise WarehouseUnavailable(f"cannot open the warehouse {path}: {exc}") from exc
-        except duckdb.Error as exc:   # not a DuckDB file, say
+        except duckdb.Error as exc:  # not a DuckDB file, say
             raise WarehouseUnavailable(f"cannot open the warehouse {path}: {exc}") from exc
             log.info("warehouse %s is busy; retrying in %.1fs", path, delay)
             time.sleep(delay)
@@ -297,7 +312,7 @@ def connect(url: str, *, lock_wait: float = 120.0) -> Warehouse:
 
         try:
             return Warehouse(url, "postgresql", psycopg.connect(url, autocommit=True))
-        except psycopg.Error as exc:   # libpq quotes a malformed URL, password and all
+        except psycopg.Error as exc:  # libpq quotes a malformed URL, password and all
             raise WarehouseUnavailable(f"cannot connect to the warehouse {redact(url)}: {redact(exc)}") from None
     raise WarehouseError(f"unsupported warehouse URL {redact(url)!r}: expected duckdb:///path or postgresql://...")
 
@@ -312,7 +327,7 @@ def migrations(directory: Path = MIGRATIONS_DIR) -> list[tuple[int, str, Path]]:
     found = []
     for path in sorted(directory.glob("*.sql")):
         if re.fullmatch(r"\d+_\w+\.(duckdb|postgresql)\.sql", path.name):
-            continue     # one engine's part of a migration: applied with it
+            continue  # one engine's part of a migration: applied with it
         m = re.fullmatch(r"(\d+)_(\w+)\.sql", path.name)
         if not m:
             raise WarehouseError(f"migration file name not NNN_name.sql: {path.name}")
@@ -327,9 +342,11 @@ def _lock_and_ensure_table(wh: Warehouse) -> None:
     if wh.engine == "postgresql":
         # serialises concurrent migrators; released at the end of the transaction
         wh.execute("SELECT pg_advisory_xact_lock(?)", [MIGRATION_LOCK_KEY])
-    wh.execute("CREATE TABLE IF NOT EXISTS schema_migrations ("
-               " version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TIMESTAMP NOT NULL)")
-    for old, new, name in RENUMBERED:   # a migration applied under its old number keeps its record
+    wh.execute(
+        "CREATE TABLE IF NOT EXISTS schema_migrations ("
+        " version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TIMESTAMP NOT NULL)"
+    )
+    for old, new, name in RENUMBERED:  # a migration applied under its old number keeps its record
         wh.execute("UPDATE schema_migrations SET version = ? WHERE version = ? AND name = ?", [new, old, name])
 
 
@@ -360,7 +377,9 @@ def migrate(wh: Warehouse, *, target: int | None = None) -> int:
             if engine_part.exists():
                 wh.executescript(engine_part.read_text(encoding="utf-8"))
             wh._types_cache.clear()  # columns may have changed
-            wh.execute("INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)",
-                       [number, name, datetime.now()])
+            wh.execute(
+                "INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)",
+                [number, name, datetime.now()],
+            )
             version = number
     return schema_version(wh) if version == 0 else max(version, schema_version(wh))

@@ -4,6 +4,7 @@ Airflow imports every file in plugins/ in every component, so this one stays lig
 built on its first request. Airflow mounts a plugin's app without authentication; the app puts
 Airflow's own authentication on every route (etl.web.auth.airflow_viewer).
 """
+
 from __future__ import annotations
 
 from airflow.plugins_manager import AirflowPlugin
@@ -26,10 +27,12 @@ class LazyViewApp:
 class OfstedRatingsPlugin(AirflowPlugin):
     name = "ofsted_ratings"
     fastapi_apps = [{"app": LazyViewApp(), "url_prefix": "/ofsted-ratings", "name": "Ofsted ratings"}]
-    external_views = [{
-        "name": "Ofsted ratings",
-        "href": "ofsted-ratings/",  # relative, trailing slash: resolved against the UI's base URL
-        "destination": "nav",
-        "url_route": "ofsted-ratings",  # opens inside the UI's frame
-        "nav_top_level": True,  # its own entry in the navigation bar, not under a menu
-    }]
+    external_views = [
+        {
+            "name": "Ofsted ratings",
+            "href": "ofsted-ratings/",  # relative, trailing slash: resolved against the UI's base URL
+            "destination": "nav",
+            "url_route": "ofsted-ratings",  # opens inside the UI's frame
+            "nav_top_level": True,  # its own entry in the navigation bar, not under a menu
+        }
+    ]

@@ -10,6 +10,7 @@ by scripts/distributed_test.py, from the same environment:
 
 Idempotent: safe to run on every deploy and upgrade.
 """
+
 from __future__ import annotations
 
 import json
@@ -49,8 +50,10 @@ MIN_JWT_SECRET_BYTES = 64  # Airflow signs task tokens with HS512: a shorter key
 def check_secrets(env) -> None:
     secret = env.get("AIRFLOW__API_AUTH__JWT_SECRET", "")
     if len(secret.encode()) < MIN_JWT_SECRET_BYTES:
-        raise SystemExit(f"AIRFLOW_JWT_SECRET is {len(secret.encode())} bytes; it must be at least "
-                         f"{MIN_JWT_SECRET_BYTES} (python -c \"import secrets; print(secrets.token_urlsafe(64))\")")
+        raise SystemExit(
+            f"AIRFLOW_JWT_SECRET is {len(secret.encode())} bytes; it must be at least "
+            f'{MIN_JWT_SECRET_BYTES} (python -c "import secrets; print(secrets.token_urlsafe(64))")'
+        )
 
 
 def ensure_warehouse(admin_url: str, warehouse_url: str) -> None:
@@ -66,8 +69,11 @@ def ensure_warehouse(admin_url: str, warehouse_url: str) -> None:
     password = unquote(url.password or "")
     with psycopg.connect(urlunsplit(admin._replace(path="/postgres")), autocommit=True) as conn:
         verb = "ALTER" if conn.execute("SELECT 1 FROM pg_roles WHERE rolname = %s", (role,)).fetchone() else "CREATE"
-        conn.execute(sql.SQL("{} ROLE {} LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE PASSWORD {}").format(
-            sql.SQL(verb), sql.Identifier(role), sql.Literal(password)))
+        conn.execute(
+            sql.SQL("{} ROLE {} LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE PASSWORD {}").format(
+                sql.SQL(verb), sql.Identifier(role), sql.Literal(password)
+            )
+        )
         if conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", (name,)).fetchone() is None:
             conn.execute(sql.SQL("CREATE DATABASE {} OWNER {}").format(sql.Identifier(name), sql.Identifier(role)))
             print(f"created database {name} owned by {role}", flush=True)
@@ -75,12 +81,15 @@ def ensure_warehouse(admin_url: str, warehouse_url: str) -> None:
             conn.execute(sql.SQL("ALTER DATABASE {} OWNER TO {}").format(sql.Identifier(name), sql.Identifier(role)))
     with psycopg.connect(urlunsplit(admin._replace(path=f"/{name}")), autocommit=True) as conn:
         for kind, obj in conn.execute(
-                "SELECT CASE c.relkind WHEN 'v' THEN 'VIEW' WHEN 'S' THEN 'SEQUENCE' ELSE 'TABLE' END, c.relname"
-                " FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace"
-                " WHERE n.nspname = 'public' AND c.relkind IN ('r', 'v', 'S', 'p')"
-                " AND pg_get_userbyid(c.relowner) <> %s", (role,)).fetchall():
-            conn.execute(sql.SQL("ALTER {} {} OWNER TO {}").format(sql.SQL(kind), sql.Identifier(obj),
-                                                                  sql.Identifier(role)))
+            "SELECT CASE c.relkind WHEN 'v' THEN 'VIEW' WHEN 'S' THEN 'SEQUENCE' ELSE 'TABLE' END, c.relname"
+            " FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace"
+            " WHERE n.nspname = 'public' AND c.relkind IN ('r', 'v', 'S', 'p')"
+            " AND pg_get_userbyid(c.relowner) <> %s",
+            (role,),
+        ).fetchall():
+            conn.execute(
+                sql.SQL("ALTER {} {} OWNER TO {}").format(sql.SQL(kind), sql.Identifier(obj), sql.Identifier(role))
+            )
 
 
 def write_admin_password(env: os._Environ[str] | dict[str, str]) -> None:

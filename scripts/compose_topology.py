@@ -6,11 +6,13 @@ drift apart. Only what differs between containers and processes on one host is c
 service host names become loopback addresses, container paths become local folders, and ports
 that several processes would share on one host get their own values.
 """
+
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any
 
 import yaml
 
@@ -19,8 +21,14 @@ COMPOSE_FILE = ROOT / "docker-compose.yml"
 ENV_EXAMPLE = ROOT / ".env.example"
 
 # The Airflow services the distributed test runs as processes (airflow-init runs once first).
-AIRFLOW_SERVICES = ("airflow-init", "airflow-apiserver", "airflow-scheduler", "airflow-dag-processor",
-                    "airflow-triggerer", "airflow-worker")
+AIRFLOW_SERVICES = (
+    "airflow-init",
+    "airflow-apiserver",
+    "airflow-scheduler",
+    "airflow-dag-processor",
+    "airflow-triggerer",
+    "airflow-worker",
+)
 # Ports with a fixed value inside each container that would collide between processes on one host.
 PER_PROCESS_PORTS = {
     "airflow-apiserver": "AIRFLOW__API__PORT",
@@ -47,6 +55,7 @@ def variables_used(text: str) -> set[str]:
 
 def interpolate(value: str, variables: Mapping[str, str]) -> str:
     """Docker Compose's variable substitution, for the forms the compose file uses."""
+
     def sub(m: re.Match[str]) -> str:
         if m.group(0) == "$$":
             return "$"
@@ -58,6 +67,7 @@ def interpolate(value: str, variables: Mapping[str, str]) -> str:
         if op and op.endswith("-") and unset:
             return arg
         return value or ""
+
     return _VAR.sub(sub, str(value))
 
 
@@ -80,8 +90,13 @@ def localise(value: str, addresses: Mapping[str, str], paths: Mapping[str, str])
     return re.sub(pattern, lambda m: mapping[m.group(0)], value) if mapping else value
 
 
-def local_service(compose: Mapping[str, Any], service: str, variables: Mapping[str, str],
-                  addresses: Mapping[str, str], paths: Mapping[str, str]) -> tuple[list[str], dict[str, str]]:
+def local_service(
+    compose: Mapping[str, Any],
+    service: str,
+    variables: Mapping[str, str],
+    addresses: Mapping[str, str],
+    paths: Mapping[str, str],
+) -> tuple[list[str], dict[str, str]]:
     """The service's (command, environment) as a process on this host."""
     env = {k: localise(v, addresses, paths) for k, v in service_environment(compose, service, variables).items()}
     command = [localise(arg, addresses, paths) for arg in service_command(compose, service)]

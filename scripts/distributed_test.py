@@ -23,6 +23,7 @@ the site received and the pace ratio = wall time / (requests / rate).
     .venv/bin/python scripts/distributed_test.py [--councils 4] [--dags DIR] [--keep]
     .venv/bin/python scripts/distributed_test.py --pace --councils 150 --requests-per-second 2
 """
+
 from __future__ import annotations
 
 import argparse
@@ -36,11 +37,12 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from contextlib import closing
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 import psutil
 import psycopg
@@ -85,7 +87,9 @@ def wait_for(what: str, check: Callable[[], Any], timeout: float, interval: floa
         except Exception as exc:  # noqa: BLE001 — keep polling; report the last error on timeout
             last = exc
         time.sleep(interval)
-    raise TimeoutError(f"timed out after {timeout:.0f}s waiting for {what}" + (f" (last error: {last!r})" if last else ""))
+    raise TimeoutError(
+        f"timed out after {timeout:.0f}s waiting for {what}" + (f" (last error: {last!r})" if last else "")
+    )
 
 
 # --------------------------------------------------------------------------- processes
@@ -93,13 +97,21 @@ def wait_for(what: str, check: Callable[[], Any], timeout: float, interval: floa
 class Processes:
     """Every process we start gets its own session (process group) and log file; stop() ends the
     group and any descendant that left it (Airflow puts each task in a process group of its own)."""
+
     log_dir: Path
     procs: dict[str, subprocess.Popen] = field(default_factory=dict)
 
     def start(self, name: str, cmd: list[str], env: dict[str, str], cwd: Path) -> subprocess.Popen:
         out = open(self.log_dir / f"{name}.log", "ab")
-        proc = subprocess.Popen(cmd, env=env, cwd=cwd, stdout=out, stderr=subprocess.STDOUT,
-                                stdin=subprocess.DEVNULL, start_new_session=True)
+        proc = subprocess.Popen(
+            cmd,
+            env=env,
+            cwd=cwd,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+            start_new_session=True,
+        )
         out.close()
         self.procs[name] = proc
         log(f"started {name} (pid {proc.pid}): {' '.join(cmd)}")
@@ -162,7 +174,9 @@ class Api:
         self.user, self.password = user, password
 
     def login(self) -> None:
-        r = self.session.post(f"{self.base}/auth/token", json={"username": self.user, "password": self.password}, timeout=30)
+        r = self.session.post(
+            f"{self.base}/auth/token", json={"username": self.user, "password": self.password}, timeout=30
+        )
         r.raise_for_status()
         self.session.headers["Authorization"] = f"Bearer {r.json()['access_token']}"
 
@@ -179,14 +193,16 @@ class Api:
         return requests.get(f"{self.base}/api/v2/monitor/health", timeout=10).json()
 
     def task_instances(self, run_id: str) -> list[dict[str, Any]]:
-        return self.call("GET", f"/dags/{DAG_ID}/dagRuns/{run_id}/taskInstances", params={"limit": 1000})["task_instances"]
+        return self.call("GET", f"/dags/{DAG_ID}/dagRuns/{run_id}/taskInstances", params={"limit": 1000})[
+            "task_instances"
+        ]
 
 
 # --------------------------------------------------------------------------- the fake site
-ILACS_AREAS = {"ilacs_2018": ("overall_effectiveness", "impact_of_leaders", "help_and_protection",
-                              "in_care_and_care_leavers"),
-               "ilacs_2023": ("overall_effectiveness", "impact_of_leaders", "help_and_protection",
-                              "in_care", "care_leavers")}
+ILACS_AREAS = {
+    "ilacs_2018": ("overall_effectiveness", "impact_of_leaders", "help_and_protection", "in_care_and_care_leavers"),
+    "ilacs_2023": ("overall_effectiveness", "impact_of_leaders", "help_and_protection", "in_care", "care_leavers"),
+}
 GRADES = ("outstanding", "good", "requires_improvement", "inadequate")
 
 
@@ -194,7 +210,7 @@ def build_site(councils: int, file_delay: float):
     """Per council: two graded inspections (grades change between them) and a focused-visit letter,
     each file's first answer `file_delay` seconds late (retries are quick). Returns the site (not
     yet serving) and what the warehouse must hold after a run."""
-    from tests.support.fakesite import KNOWN_COUNCILS, Fault, FakeOfstedSite
+    from tests.support.fakesite import KNOWN_COUNCILS, FakeOfstedSite, Fault
     from tests.support.synth_reports import letter_pdf, report_pdf
 
     site = FakeOfstedSite(councils=0, publications=False)
@@ -202,14 +218,24 @@ def build_site(councils: int, file_delay: float):
     for i in range(councils):
         urn, name = KNOWN_COUNCILS[i]
         site.add_council(urn, name)
-        for n, (framework, end) in enumerate((("ilacs_2018", date(2019, 3, 1 + i)), ("ilacs_2023", date(2023, 6, 1 + i)))):
+        for n, (framework, end) in enumerate(
+            (("ilacs_2018", date(2019, 3, 1 + i)), ("ilacs_2023", date(2023, 6, 1 + i)))
+        ):
             grades = {area: GRADES[(i + n + k) % len(GRADES)] for k, area in enumerate(ILACS_AREAS[framework])}
-            site.add_publication(urn, "inspection", end + timedelta(days=45), report_pdf(
-                framework, name, grades, inspection_start=end - timedelta(days=11), inspection_end=end))
+            site.add_publication(
+                urn,
+                "inspection",
+                end + timedelta(days=45),
+                report_pdf(framework, name, grades, inspection_start=end - timedelta(days=11), inspection_end=end),
+            )
             expected["graded_reports"] += 1
             expected["judgements"] += len(grades)
-        site.add_publication(urn, "focused_visit", date(2021, 2, 1 + i), letter_pdf(
-            "focused_visit", name, visit_start=date(2020, 12, 1 + i), visit_end=date(2020, 12, 2 + i)))
+        site.add_publication(
+            urn,
+            "focused_visit",
+            date(2021, 2, 1 + i),
+            letter_pdf("focused_visit", name, visit_start=date(2020, 12, 1 + i), visit_end=date(2020, 12, 2 + i)),
+        )
         expected["publications"] += 3
         expected["stored_files"] += 3
         expected["reports"] += 3  # every stored file gets one row in reports (letters: not graded)
@@ -221,6 +247,7 @@ def build_site(councils: int, file_delay: float):
 def build_pace_site(councils: int):
     """The fake site's default publications (3-6 per council) for the pace benchmark."""
     from tests.support.fakesite import FakeOfstedSite
+
     return FakeOfstedSite(councils=councils), {}
 
 
@@ -249,8 +276,11 @@ def warehouse_figures(url: str) -> dict[str, dict[str, int]]:
                 continue
             cols = sql.SQL(", ").join(map(sql.Identifier, key))
             rows = conn.execute(sql.SQL("SELECT count(*) FROM {}").format(sql.Identifier(table))).fetchone()[0]
-            dups = conn.execute(sql.SQL("SELECT count(*) FROM (SELECT {c} FROM {t} GROUP BY {c} HAVING count(*) > 1) d")
-                                .format(c=cols, t=sql.Identifier(table))).fetchone()[0]
+            dups = conn.execute(
+                sql.SQL("SELECT count(*) FROM (SELECT {c} FROM {t} GROUP BY {c} HAVING count(*) > 1) d").format(
+                    c=cols, t=sql.Identifier(table)
+                )
+            ).fetchone()[0]
             figures[table] = {"rows": rows, "duplicates": dups}
     return figures
 
@@ -267,18 +297,25 @@ class DistributedTest:
         self.redis_db: int | None = None
         self.ports = {svc: free_port() for svc in topo.PER_PROCESS_PORTS}
         self.worker_ports = {w: free_port() for w in WORKERS}
-        self.site, self.expected = build_pace_site(args.councils) if args.pace else build_site(args.councils, args.file_delay)
+        self.site, self.expected = (
+            build_pace_site(args.councils) if args.pace else build_site(args.councils, args.file_delay)
+        )
         # the test's own ".env": fresh secrets, databases of its own, the fake site
         self.variables = {
-            "POSTGRES_USER": "postgres", "POSTGRES_PASSWORD": "unused-with-trust-auth",
-            "AIRFLOW_DB": f"{self.tag}_airflow", "WAREHOUSE_DB": f"{self.tag}_warehouse",
+            "POSTGRES_USER": "postgres",
+            "POSTGRES_PASSWORD": "unused-with-trust-auth",
+            "AIRFLOW_DB": f"{self.tag}_airflow",
+            "WAREHOUSE_DB": f"{self.tag}_warehouse",
             # the warehouse's own role, as in production (a role of this test's own: roles are server-wide)
-            "WAREHOUSE_USER": f"{self.tag}_warehouse", "WAREHOUSE_PASSWORD": secrets.token_urlsafe(16),
+            "WAREHOUSE_USER": f"{self.tag}_warehouse",
+            "WAREHOUSE_PASSWORD": secrets.token_urlsafe(16),
             # the broker password goes with the container address (the local Redis has none)
             "REDIS_PASSWORD": secrets.token_urlsafe(16),
             "AIRFLOW_FERNET_KEY": Fernet.generate_key().decode(),
-            "AIRFLOW_JWT_SECRET": secrets.token_urlsafe(64), "AIRFLOW_API_SECRET_KEY": secrets.token_urlsafe(32),
-            "AIRFLOW_ADMIN_USER": "admin", "AIRFLOW_ADMIN_PASSWORD": secrets.token_urlsafe(16),
+            "AIRFLOW_JWT_SECRET": secrets.token_urlsafe(64),
+            "AIRFLOW_API_SECRET_KEY": secrets.token_urlsafe(32),
+            "AIRFLOW_ADMIN_USER": "admin",
+            "AIRFLOW_ADMIN_PASSWORD": secrets.token_urlsafe(16),
             "AIRFLOW_UID": "",  # processes run as this user already: nothing to chown
             "AIRFLOW_WORKER_CONCURRENCY": "2",  # a 2-core machine: keep the pool small
             "AIRFLOW_HEARTBEAT_TIMEOUT": str(args.heartbeat_timeout),
@@ -297,7 +334,9 @@ class DistributedTest:
             "OFSTED_SCHEDULE": "0 0 29 2 *",
             "OFSTED_RETRY_DELAY": "5",  # seconds before a failed task's retry
         }
-        self.api = Api(f"http://127.0.0.1:{self.ports['airflow-apiserver']}", "admin", self.variables["AIRFLOW_ADMIN_PASSWORD"])
+        self.api = Api(
+            f"http://127.0.0.1:{self.ports['airflow-apiserver']}", "admin", self.variables["AIRFLOW_ADMIN_PASSWORD"]
+        )
         self.results: dict[str, Any] = {"expected": self.expected}
 
     # ---- environment
@@ -308,21 +347,26 @@ class DistributedTest:
             f":{self.variables['REDIS_PASSWORD']}@redis:6379/0": f"127.0.0.1:{REDIS_PORT}/{self.redis_db}",
             "airflow-apiserver:8080": f"127.0.0.1:{self.ports['airflow-apiserver']}",
         }
-        paths = {topo.CONTAINER_HOME: str(self.tmp), f"{topo.CONTAINER_HOME}/dags": str(self.args.dags),
-                 topo.CONTAINER_PROJECT: str(ROOT)}
+        paths = {
+            topo.CONTAINER_HOME: str(self.tmp),
+            f"{topo.CONTAINER_HOME}/dags": str(self.args.dags),
+            topo.CONTAINER_PROJECT: str(ROOT),
+        }
         cmd, env = topo.local_service(self.compose, name, self.variables, addresses, paths)
-        env.update({
-            "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}",
-            "HOME": os.environ.get("HOME", str(self.tmp)),
-            "AIRFLOW_HOME": str(self.tmp),  # the image's AIRFLOW_HOME
-            "PYTHONUNBUFFERED": "1",
-            "PYTHONPATH": str(ROOT),  # this tree's `etl`, whichever tree the venv was installed from
-            # test-speed knobs, not in the compose file: look for dead workers' tasks more often,
-            # one api-server worker process on a 2-core machine
-            "AIRFLOW__SCHEDULER__TASK_INSTANCE_HEARTBEAT_TIMEOUT_DETECTION_INTERVAL": "5",
-            "AIRFLOW__SCHEDULER__TASK_QUEUED_TIMEOUT_CHECK_INTERVAL": "10",
-            "AIRFLOW__API__WORKERS": "1",
-        })
+        env.update(
+            {
+                "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}",
+                "HOME": os.environ.get("HOME", str(self.tmp)),
+                "AIRFLOW_HOME": str(self.tmp),  # the image's AIRFLOW_HOME
+                "PYTHONUNBUFFERED": "1",
+                "PYTHONPATH": str(ROOT),  # this tree's `etl`, whichever tree the venv was installed from
+                # test-speed knobs, not in the compose file: look for dead workers' tasks more often,
+                # one api-server worker process on a 2-core machine
+                "AIRFLOW__SCHEDULER__TASK_INSTANCE_HEARTBEAT_TIMEOUT_DETECTION_INTERVAL": "5",
+                "AIRFLOW__SCHEDULER__TASK_QUEUED_TIMEOUT_CHECK_INTERVAL": "10",
+                "AIRFLOW__API__WORKERS": "1",
+            }
+        )
         # every process must reach the api-server on its port; each server gets a port of its own
         env[topo.PER_PROCESS_PORTS["airflow-apiserver"]] = str(self.ports["airflow-apiserver"])
         if name in topo.PER_PROCESS_PORTS:
@@ -366,10 +410,16 @@ class DistributedTest:
         def healthy() -> bool:
             self.procs.check_alive()
             h = self.api.health()
-            return all((h.get(k) or {}).get("status") == "healthy" for k in ("metadatabase", "scheduler", "triggerer", "dag_processor"))
+            return all(
+                (h.get(k) or {}).get("status") == "healthy"
+                for k in ("metadatabase", "scheduler", "triggerer", "dag_processor")
+            )
+
         wait_for("every Airflow component healthy", healthy, 240, 2)
         for worker in WORKERS:
-            wait_for(f"{worker} ready", lambda w=worker: b" ready." in (self.procs.log_dir / f"{w}.log").read_bytes(), 120)
+            wait_for(
+                f"{worker} ready", lambda w=worker: b" ready." in (self.procs.log_dir / f"{w}.log").read_bytes(), 120
+            )
         self.api.login()
         wait_for(f"DAG {DAG_ID} parsed", lambda: self.api.call("GET", f"/dags/{DAG_ID}"), 180, 2)
         errors = self.api.call("GET", "/importErrors")
@@ -388,6 +438,7 @@ class DistributedTest:
             self.procs.check_alive()
             state = self.api.call("GET", f"/dags/{DAG_ID}/dagRuns/{run_id}")["state"]
             return state if state in ("success", "failed") else None
+
         return wait_for(f"run {run_id}", finished, timeout, 2)
 
     def running_task(self, run_id: str, task_ids: tuple[str, ...]) -> tuple[dict[str, Any], str] | None:
@@ -410,17 +461,23 @@ class DistributedTest:
     def task_summary(self, run_id: str) -> dict[str, Any]:
         tis = self.api.task_instances(run_id)
         name = lambda t: t["task_id"] + (f"[{t['map_index']}]" if t["map_index"] >= 0 else "")  # noqa: E731
-        return {"tasks": len(tis), "states": sorted({t["state"] for t in tis if t["state"]}),
-                "retried": sorted(f"{name(t)} x{t['try_number']}" for t in tis if (t.get("try_number") or 0) > 1)}
+        return {
+            "tasks": len(tis),
+            "states": sorted({t["state"] for t in tis if t["state"]}),
+            "retried": sorted(f"{name(t)} x{t['try_number']}" for t in tis if (t.get("try_number") or 0) > 1),
+        }
 
     def landed(self, urls: list[str]) -> int:
         """How many of these URLs the workers' shared landing store holds (a manifest entry each)."""
         from etl.landing import url_key
+
         return sum((self.tmp / "data" / "landing" / "manifest" / f"{url_key(u)}.json").exists() for u in urls)
 
     def batch_urls(self, run_id: str, map_index: int) -> list[str]:
         """The publication URLs of one mapped download task (from discover's XCom)."""
-        value = self.api.call("GET", f"/dags/{DAG_ID}/dagRuns/{run_id}/taskInstances/discover/xcomEntries/return_value")["value"]
+        value = self.api.call(
+            "GET", f"/dags/{DAG_ID}/dagRuns/{run_id}/taskInstances/discover/xcomEntries/return_value"
+        )["value"]
         batches = json.loads(value) if isinstance(value, str) else value
         return [p["url"] for p in batches[map_index]]
 
@@ -431,6 +488,7 @@ class DistributedTest:
         def download_with_a_stored_file():
             found = self.running_task(run_id, ("download",))
             return found if found and self.landed(self.batch_urls(run_id, found[0]["map_index"])) else None
+
         ti, worker = wait_for("a download task that has stored a file", download_with_a_stored_file, 300, 0.25)
         before = warehouse_figures(self.warehouse_url())
         urls = self.batch_urls(run_id, ti["map_index"])
@@ -441,10 +499,16 @@ class DistributedTest:
         del self.procs.procs[worker]
         state = self.wait_finished(run_id, self.args.run_timeout)
         self.results["worker_kill"] = {
-            "run_id": run_id, "state": state, "killed": worker, "killed_task": task,
+            "run_id": run_id,
+            "state": state,
+            "killed": worker,
+            "killed_task": task,
             "retried_on": self.workers_that_ran(run_id, ti, attempt=ti["try_number"] + 1),
-            "rows_before": before, "rows_after": warehouse_figures(self.warehouse_url()),
-            "seconds": round(time.monotonic() - started, 1), **self.task_summary(run_id)}
+            "rows_before": before,
+            "rows_after": warehouse_figures(self.warehouse_url()),
+            "seconds": round(time.monotonic() - started, 1),
+            **self.task_summary(run_id),
+        }
         log(f"worker-kill run: {state}")
 
     def run_with_scheduler_restart(self) -> None:
@@ -460,14 +524,20 @@ class DistributedTest:
         self.procs.start("airflow-scheduler", *self.service("airflow-scheduler"), self.tmp)
         state = self.wait_finished(run_id, self.args.run_timeout)
         self.results["scheduler_restart"] = {
-            "run_id": run_id, "state": state, "running_task": task, "rows_before": before,
+            "run_id": run_id,
+            "state": state,
+            "running_task": task,
+            "rows_before": before,
             "rows_after": warehouse_figures(self.warehouse_url()),
-            "seconds": round(time.monotonic() - started, 1), **self.task_summary(run_id)}
+            "seconds": round(time.monotonic() - started, 1),
+            **self.task_summary(run_id),
+        }
         log(f"scheduler-restart run: {state}")
 
     def run_pace(self) -> None:
         """A first run, then a repeat: wall time (the run's own start and end), requests at the site."""
         from datetime import datetime
+
         rate = self.args.requests_per_second
         for label in ("first run", "repeat run"):
             self.site.reset_counters()
@@ -477,10 +547,17 @@ class DistributedTest:
             wall = (datetime.fromisoformat(run["end_date"]) - datetime.fromisoformat(run["start_date"])).total_seconds()
             requests = sum(self.site.requests.values())
             floor = requests / rate
-            self.results[label] = {"state": state, "wall": round(wall, 1), "requests": requests,
-                                   "downloaded": self.site.files_served, "ratio": round(wall / floor, 2) if floor else None}
-            log(f"PACE {label}: {state}, requests={requests} downloaded={self.site.files_served} wall={wall:.1f}s "
-                f"floor={floor:.1f}s pace ratio={wall / floor if floor else float('nan'):.2f}")
+            self.results[label] = {
+                "state": state,
+                "wall": round(wall, 1),
+                "requests": requests,
+                "downloaded": self.site.files_served,
+                "ratio": round(wall / floor, 2) if floor else None,
+            }
+            log(
+                f"PACE {label}: {state}, requests={requests} downloaded={self.site.files_served} wall={wall:.1f}s "
+                f"floor={floor:.1f}s pace ratio={wall / floor if floor else float('nan'):.2f}"
+            )
 
     # ---- verdict
     def verdict(self) -> list[str]:
@@ -489,16 +566,23 @@ class DistributedTest:
             res = self.results[scenario]
             if res["state"] != "success":
                 problems.append(f"{scenario}: the run ended {res['state']}")
-            problems += [f"{scenario}: {fig['duplicates']} duplicate keys in {table}"
-                         for table, fig in res["rows_after"].items() if fig["duplicates"]]
+            problems += [
+                f"{scenario}: {fig['duplicates']} duplicate keys in {table}"
+                for table, fig in res["rows_after"].items()
+                if fig["duplicates"]
+            ]
             got = {table: res["rows_after"].get(table, {}).get("rows") for table in self.expected}
             if got != self.expected:
                 problems.append(f"{scenario}: warehouse holds {got}, the fake site serves {self.expected}")
         kill = self.results["worker_kill"]
         if not self.results["killed_batch"]["in_landing_store"] or kill["rows_before"]["stored_files"]["rows"]:
-            problems.append("worker_kill: the killed task had no stored-but-unrecorded file, so the fault was not exercised")
+            problems.append(
+                "worker_kill: the killed task had no stored-but-unrecorded file, so the fault was not exercised"
+            )
         if kill["retried_on"] != [w for w in WORKERS if w != kill["killed"]]:
-            problems.append(f"worker_kill: {kill['killed_task']}'s retry ran on {kill['retried_on']}, not the surviving worker")
+            problems.append(
+                f"worker_kill: {kill['killed_task']}'s retry ran on {kill['retried_on']}, not the surviving worker"
+            )
         if self.site.files_served < self.expected["publications"]:
             problems.append(f"only {self.site.files_served} report files were downloaded")
         return problems
@@ -508,7 +592,9 @@ class DistributedTest:
         log(f"work folder {self.tmp}; databases {self.variables['AIRFLOW_DB']}, {self.variables['WAREHOUSE_DB']}")
         self.pick_redis_db()
         self.site.start()
-        log(f"Redis database {self.redis_db}; api-server port {self.ports['airflow-apiserver']}; fake site {self.site.url}")
+        log(
+            f"Redis database {self.redis_db}; api-server port {self.ports['airflow-apiserver']}; fake site {self.site.url}"
+        )
         self.init()
         self.start_airflow()
         self.wait_healthy()
@@ -524,14 +610,16 @@ class DistributedTest:
         print("RESULT " + json.dumps(self.results), flush=True)
         kill = self.results["worker_kill"]
         batch = self.results["killed_batch"]
-        log(f"worker kill ({kill['killed']} during {kill['killed_task']}, {batch['in_landing_store']} of its "
+        log(
+            f"worker kill ({kill['killed']} during {kill['killed_task']}, {batch['in_landing_store']} of its "
             f"{batch['files']} files stored, {kill['rows_before']['stored_files']['rows']} files recorded): "
             f"reports {kill['rows_before']['reports']['rows']} "
             f"before the kill, {kill['rows_after']['reports']['rows']} after the run (expected "
             f"{self.expected['reports']}); judgements {kill['rows_before']['judgements']['rows']} → "
             f"{kill['rows_after']['judgements']['rows']}; duplicates found: "
             f"{sum(f['duplicates'] for f in kill['rows_after'].values())}; retried: {', '.join(kill['retried'])} "
-            f"on {', '.join(kill['retried_on']) or 'no worker'}")
+            f"on {', '.join(kill['retried_on']) or 'no worker'}"
+        )
         for p in problems:
             log(f"PROBLEM: {p}")
         log("PASSED" if not problems else "FAILED")
@@ -567,7 +655,9 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     ap.add_argument("--councils", type=int, default=4, help="councils on the fake site")
     ap.add_argument("--dags", type=Path, default=ROOT / "dags", help="DAGs folder (default: the project's)")
     ap.add_argument("--requests-per-second", type=float, default=10)
-    ap.add_argument("--file-delay", type=float, default=4, help="seconds the fake site holds back each file's first answer")
+    ap.add_argument(
+        "--file-delay", type=float, default=4, help="seconds the fake site holds back each file's first answer"
+    )
     ap.add_argument("--heartbeat-timeout", type=int, default=20, help="seconds before a dead worker's task is retried")
     ap.add_argument("--run-timeout", type=float, default=480, help="seconds a run may take")
     ap.add_argument("--keep", action="store_true", help="keep the work folder (logs) afterwards")

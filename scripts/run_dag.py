@@ -15,6 +15,7 @@ run in one process against the metadata database of $AIRFLOW_HOME), for a person
 Exit 0 when the run succeeded, 1 when it failed or went on without a council asked for that the
 site does not list (the report says which), 69 when the site cannot be reached, 130 when stopped. `make run` uses it; so do the end-to-end tests.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -57,6 +58,7 @@ def run_summary(dag_id: str, run_id: str) -> tuple[list[str], int]:
         skipped = xcom("start_or_skip", "skipped")
         return [f"run {run_id} skipped: {skipped}"] if skipped else [], 0
     from etl.pipeline import RunSummary
+
     report = RunSummary.from_dict(value)
     return report.lines(), report.exit_code()
 
@@ -72,22 +74,42 @@ def task_events():
     class TaskEvents:
         @hookimpl
         def on_task_instance_running(self, previous_state, task_instance):
-            emit({"event": "task", "state": "running", "run_id": task_instance.run_id,
-                  "task": task_instance.task_id, "map_index": task_instance.map_index,
-                  "try": task_instance.try_number})
+            emit(
+                {
+                    "event": "task",
+                    "state": "running",
+                    "run_id": task_instance.run_id,
+                    "task": task_instance.task_id,
+                    "map_index": task_instance.map_index,
+                    "try": task_instance.try_number,
+                }
+            )
 
         @hookimpl
         def on_task_instance_success(self, previous_state, task_instance):
-            emit({"event": "task", "state": "success", "task": task_instance.task_id,
-                  "map_index": task_instance.map_index})
+            emit(
+                {
+                    "event": "task",
+                    "state": "success",
+                    "task": task_instance.task_id,
+                    "map_index": task_instance.map_index,
+                }
+            )
 
         @hookimpl
         def on_task_instance_failed(self, previous_state, task_instance, error):
             cause = getattr(error, "__cause__", None)
             unreachable = isinstance(error, SiteUnreachable) or isinstance(cause, SiteUnreachable)
-            emit({"event": "task", "state": "failed", "task": task_instance.task_id,
-                  "map_index": task_instance.map_index, "unreachable": unreachable,
-                  "error": redact(str(error) if unreachable else f"{type(error).__name__}: {error}")[:500]})
+            emit(
+                {
+                    "event": "task",
+                    "state": "failed",
+                    "task": task_instance.task_id,
+                    "map_index": task_instance.map_index,
+                    "unreachable": unreachable,
+                    "error": redact(str(error) if unreachable else f"{type(error).__name__}: {error}")[:500],
+                }
+            )
 
     return TaskEvents()
 
@@ -99,14 +121,22 @@ def child(args) -> int:
     from etl.progress import emit
 
     get_listener_manager().add_listener(task_events())
-    bag = BundleDagBag(dag_folder=str(DAGS), bundle_path=DAGS)   # as Airflow parses them: dags/ importable
+    bag = BundleDagBag(dag_folder=str(DAGS), bundle_path=DAGS)  # as Airflow parses them: dags/ importable
     if bag.import_errors:
         emit({"event": "note", "text": f"DAG import errors: {bag.import_errors}"})
         return 2
     run = bag.dags[args.dag].test(run_conf=json.loads(args.conf))
     lines, exit_code = run_summary(args.dag, run.run_id)
-    emit({"event": "summary", "dag": args.dag, "run_id": run.run_id, "state": str(run.state),
-          "lines": lines, "exit": exit_code})
+    emit(
+        {
+            "event": "summary",
+            "dag": args.dag,
+            "run_id": run.run_id,
+            "state": str(run.state),
+            "lines": lines,
+            "exit": exit_code,
+        }
+    )
     return 0 if str(run.state) == "success" else EXIT_FAILED
 
 
@@ -138,6 +168,7 @@ class Screen:
         if self.bar is None or self.bar.total != total or self.bar.desc != task:
             self.close_bar()
             from tqdm import tqdm
+
             self.bar = tqdm(total=total, desc=task, unit="", file=sys.stdout, leave=False)
         self.bar.update(done - self.bar.n)
 
@@ -170,6 +201,7 @@ def reachable_or_exit() -> int | None:
     """The site check before Airflow starts: the exit code when it cannot be reached."""
     from etl.config import Settings
     from etl.http import EXIT_UNREACHABLE, SiteUnreachable, check_reachable
+
     try:
         check_reachable(Settings.from_env())
     except SiteUnreachable as exc:
@@ -185,13 +217,14 @@ def mark_stopped(run_id: str | None) -> str:
     from etl.config import Settings, normalise_db_url
     from etl.load import stop_run
     from etl.warehouse import connect
+
     url = Settings.from_env().warehouse_url
-    if os.environ.get("AIRFLOW_CONN_OFSTED_WAREHOUSE"):   # the DAG's warehouse, where defined
+    if os.environ.get("AIRFLOW_CONN_OFSTED_WAREHOUSE"):  # the DAG's warehouse, where defined
         url = normalise_db_url(os.environ["AIRFLOW_CONN_OFSTED_WAREHOUSE"])
     try:
         with connect(url) as wh:
             stop_run(wh, run_id)
-    except Exception as exc:   # noqa: BLE001 - the person must still get their terminal back
+    except Exception as exc:  # noqa: BLE001 - the person must still get their terminal back
         return f"could not mark run {run_id} stopped: {exc}"
     return f"run {run_id} marked stopped"
 
@@ -212,8 +245,13 @@ def supervise(args) -> int:
     with open(log, "w") as log_file:
         proc = subprocess.Popen(
             [sys.executable, str(Path(__file__).resolve()), "--child", "--dag", args.dag, "--conf", args.conf],
-            stdin=subprocess.DEVNULL, stdout=log_file, stderr=subprocess.STDOUT, pass_fds=(write_end,),
-            env={**os.environ, PROGRESS_FD: str(write_end)}, start_new_session=True)
+            stdin=subprocess.DEVNULL,
+            stdout=log_file,
+            stderr=subprocess.STDOUT,
+            pass_fds=(write_end,),
+            env={**os.environ, PROGRESS_FD: str(write_end)},
+            start_new_session=True,
+        )
     os.close(write_end)
     stop = {"signal": None}
 
@@ -238,7 +276,7 @@ def supervise(args) -> int:
                     current = event["task"]
                     if event["state"] == "failed" and event.get("unreachable"):
                         unreachable = event["error"]
-                    if stop["signal"] is None:      # a task ended by the stop is not a failure
+                    if stop["signal"] is None:  # a task ended by the stop is not a failure
                         screen.task(event)
                 elif kind == "progress":
                     screen.progress(current, event["done"], event["total"])
@@ -248,13 +286,16 @@ def supervise(args) -> int:
                     summary = event
         code = proc.wait()
     finally:
-        _kill_group(proc)           # parsers a killed run left behind
+        _kill_group(proc)  # parsers a killed run left behind
         for s, handler in previous.items():
             signal.signal(s, handler)
         screen.close_bar()
     if stop["signal"] is not None:
-        print(f"\nstopped ({signal.Signals(stop['signal']).name}): {mark_stopped(run_id)}; "
-              "the next run picks up where this one ended", flush=True)
+        print(
+            f"\nstopped ({signal.Signals(stop['signal']).name}): {mark_stopped(run_id)}; "
+            "the next run picks up where this one ended",
+            flush=True,
+        )
         return EXIT_STOPPED
     if summary is None:
         print(f"\n=== {args.dag} did not finish (exit {code}): see {log} ===", flush=True)
@@ -279,8 +320,11 @@ def main() -> int:
     ap.add_argument("--dag", default="ofsted_ingest", choices=sorted(SUMMARY_TASK))
     ap.add_argument("--conf", default="{}", help='run parameters, e.g. {"councils": ["80487"]}')
     ap.add_argument("--no-check", action="store_true", help="skip the reachability check of the site")
-    ap.add_argument("--check-only", action="store_true",
-                    help="only check that the site can be reached (exit 0, or 69 with the reason)")
+    ap.add_argument(
+        "--check-only",
+        action="store_true",
+        help="only check that the site can be reached (exit 0, or 69 with the reason)",
+    )
     ap.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
     args = ap.parse_args()
     if args.check_only:

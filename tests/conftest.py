@@ -1,4 +1,5 @@
 """Shared fixtures. Stage-specific fixtures live in tests/support/ and are registered here."""
+
 from __future__ import annotations
 
 import os
@@ -8,8 +9,11 @@ import pytest
 
 CORPUS = Path(os.environ.get("OFSTED_CORPUS", Path(__file__).resolve().parents[1].parent / "shared" / "corpus"))
 
-pytest_plugins: list[str] = ["tests.support.warehouse_fixtures", "tests.support.airflow_fixtures",
-                              "tests.support.site_fixtures"]
+pytest_plugins: list[str] = [
+    "tests.support.warehouse_fixtures",
+    "tests.support.airflow_fixtures",
+    "tests.support.site_fixtures",
+]
 
 
 @pytest.fixture(scope="session")

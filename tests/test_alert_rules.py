@@ -1,4 +1,5 @@
 """Subscription rules: the file's shape, errors with line/rule/key, and which events each rule matches."""
+
 from __future__ import annotations
 
 from datetime import date
@@ -10,10 +11,16 @@ from etl.alert.rules import Directory, RulesError, body_format, council_director
 from etl.cli import main
 
 DIRECTORY = Directory(
-    names={"80487": ("Barnet",), "80490": ("Bromley",), "80418": ("Norfolk",), "80481": ("Leeds",),
-           "2532287": ("Bournemouth, Christchurch & Poole", "BCP")},
+    names={
+        "80487": ("Barnet",),
+        "80490": ("Bromley",),
+        "80418": ("Norfolk",),
+        "80481": ("Leeds",),
+        "2532287": ("Bournemouth, Christchurch & Poole", "BCP"),
+    },
     region={"80487": "London", "80490": "London", "80418": "East of England", "80481": "Yorkshire and The Humber"},
-    neighbours={"80487": ("80490", "80481")})
+    neighbours={"80487": ("80490", "80481")},
+)
 
 ISSUE_EXAMPLE = """\
 targets:
@@ -32,9 +39,16 @@ rules:
 
 
 def event(urn="80487", kind="grade_change", *changes) -> AlertEvent:
-    return AlertEvent(event_id=f"report:{urn}{kind}", kind=kind, urn=urn, council=DIRECTORY.names[urn][0],
-                      published=date(2026, 5, 1), url=None, noticed_at=None,
-                      changes=tuple(AreaChange(a, old, new, d, a) for a, old, new, d in changes))
+    return AlertEvent(
+        event_id=f"report:{urn}{kind}",
+        kind=kind,
+        urn=urn,
+        council=DIRECTORY.names[urn][0],
+        published=date(2026, 5, 1),
+        url=None,
+        noticed_at=None,
+        changes=tuple(AreaChange(a, old, new, d, a) for a, old, new, d in changes),
+    )
 
 
 DECLINE = ("overall_effectiveness", "good", "inadequate", "declined")
@@ -58,26 +72,33 @@ def test_direction_declined_matches_a_report_with_one_declined_area_among_improv
 
 
 def test_change_filters_must_hold_for_one_same_change():
-    (rule,) = parse_rules("rules:\n  - target: json://h/x\n    areas: [help_and_protection]\n"
-                          "    direction: declined\n", DIRECTORY)
+    (rule,) = parse_rules(
+        "rules:\n  - target: json://h/x\n    areas: [help_and_protection]\n    direction: declined\n", DIRECTORY
+    )
     assert not rule.matches(event("80487", "grade_change", IMPROVE, DECLINE), DIRECTORY)
-    assert rule.matches(event("80487", "grade_change", ("help_and_protection", "good", "inadequate", "declined")),
-                        DIRECTORY)
+    assert rule.matches(
+        event("80487", "grade_change", ("help_and_protection", "good", "inadequate", "declined")), DIRECTORY
+    )
     assert not rule.matches(event("80487", "inspection"), DIRECTORY), "no changes: no match for a change filter"
 
 
 def test_grades_to_or_from_and_explicit_to():
-    either, to = parse_rules("rules:\n  - target: json://h/x\n    grades: [inadequate]\n"
-                             "  - target: json://h/y\n    grades: {to: [inadequate]}\n", DIRECTORY)
+    either, to = parse_rules(
+        "rules:\n  - target: json://h/x\n    grades: [inadequate]\n"
+        "  - target: json://h/y\n    grades: {to: [inadequate]}\n",
+        DIRECTORY,
+    )
     out_of_inadequate = event("80487", "grade_change", ("in_care", "inadequate", "good", "improved"))
     assert either.matches(out_of_inadequate, DIRECTORY) and not to.matches(out_of_inadequate, DIRECTORY)
     assert to.matches(event("80487", "grade_change", DECLINE), DIRECTORY)
 
 
 def test_a_rule_without_filters_takes_every_kind_and_names_resolve_loosely():
-    everything, by_name = parse_rules("rules:\n  - target: json://h/x\n"
-                                      "  - target: json://h/y\n    councils: [bournemouth christchurch and poole, BROMLEY]\n",
-                                      DIRECTORY)
+    everything, by_name = parse_rules(
+        "rules:\n  - target: json://h/x\n"
+        "  - target: json://h/y\n    councils: [bournemouth christchurch and poole, BROMLEY]\n",
+        DIRECTORY,
+    )
     assert all(everything.matches(event("80418", k), DIRECTORY) for k in ("jtai", "retraction", "new_council"))
     assert by_name.councils == {"2532287", "80490"}
 
@@ -87,7 +108,9 @@ def test_the_shipped_reference_gives_regions_neighbours_other_names_and_successo
     london, bristol, northants = parse_rules(
         "rules:\n  - target: json://h/a\n    regions: [London]\n"
         "  - target: json://h/b\n    councils: [Bristol]\n    neighbours_of: Barnet\n"
-        "  - target: json://h/c\n    councils: [Northamptonshire]\n", directory)
+        "  - target: json://h/c\n    councils: [Northamptonshire]\n",
+        directory,
+    )
     assert london.matches(event("80487", "jtai"), directory) and not london.matches(event("80418", "jtai"), directory)
     assert directory.urn_for("Bristol, City of") in bristol.councils
     assert set(directory.neighbours_of("80487")) <= bristol.councils and "80487" not in bristol.councils
@@ -138,18 +161,25 @@ def test_not_yaml_is_an_error_with_its_line():
 def test_alert_urls_stay_everything_immediately_and_the_connection_may_name_targets(tmp_path):
     path = tmp_path / "rules.yaml"
     path.write_text("rules:\n  - target: desk\n    events: [jtai]\n")
-    rules = load_rules(DIRECTORY, urls=["json://h/all"], rules_file=str(path),
-                       connection_extra={"targets": {"desk": "json://h/desk"},
-                                         "rules": [{"target": "desk", "cadence": "daily"}]})
+    rules = load_rules(
+        DIRECTORY,
+        urls=["json://h/all"],
+        rules_file=str(path),
+        connection_extra={"targets": {"desk": "json://h/desk"}, "rules": [{"target": "desk", "cadence": "daily"}]},
+    )
     assert [(r.url, r.cadence, sorted(r.events)) for r in rules] == [
-        ("json://h/all", "immediate", []), ("json://h/desk", "daily", []), ("json://h/desk", "immediate", ["jtai"])]
+        ("json://h/all", "immediate", []),
+        ("json://h/desk", "daily", []),
+        ("json://h/desk", "immediate", ["jtai"]),
+    ]
 
 
 def test_ofsted_alerts_check_command(tmp_path, monkeypatch, capsys):
     good, bad = tmp_path / "good.yaml", tmp_path / "bad.yaml"
     # an empty warehouse knows no names, regions or neighbours: URNs only
-    good.write_text(ISSUE_EXAMPLE.replace("regions: [London]", "councils: [80490]")
-                    .replace('neighbours_of: "80487"', ""))
+    good.write_text(
+        ISSUE_EXAMPLE.replace("regions: [London]", "councils: [80490]").replace('neighbours_of: "80487"', "")
+    )
     bad.write_text(BROKEN)
     monkeypatch.setenv("OFSTED_WAREHOUSE_URL", f"duckdb:///{tmp_path / 'w.duckdb'}")
     monkeypatch.delenv("OFSTED_ALERT_URLS", raising=False)
@@ -165,9 +195,20 @@ def test_the_ofsted_alerts_connection_holds_targets_and_rules_for_the_dag(monkey
     import json
 
     from etl.config import airflow_settings
-    monkeypatch.setenv("AIRFLOW_CONN_OFSTED_ALERTS", json.dumps({"conn_type": "apprise", "extra": {
-        "config": {"path": "json://h/all"}, "targets": {"desk": "json://h/desk"},
-        "rules": [{"target": "desk", "regions": ["London"], "cadence": "daily"}]}}))
+
+    monkeypatch.setenv(
+        "AIRFLOW_CONN_OFSTED_ALERTS",
+        json.dumps(
+            {
+                "conn_type": "apprise",
+                "extra": {
+                    "config": {"path": "json://h/all"},
+                    "targets": {"desk": "json://h/desk"},
+                    "rules": [{"target": "desk", "regions": ["London"], "cadence": "daily"}],
+                },
+            }
+        ),
+    )
     monkeypatch.delenv("OFSTED_ALERT_URLS", raising=False)
     settings = airflow_settings()
     rules = load_rules(council_directory(), urls=settings.alert_urls, connection_extra=settings.alert_config)

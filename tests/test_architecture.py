@@ -1,6 +1,7 @@
 """The picture in docs/architecture.md stays true: among etl/ modules no import cycle and no
 import from a lower layer to a higher one, counting imports inside functions too (read from the
 source, nothing imported)."""
+
 from __future__ import annotations
 
 import ast
@@ -11,13 +12,48 @@ ETL = Path(__file__).resolve().parents[1] / "etl"
 
 # bottom to top, as docs/architecture.md states them; a module may import its own layer and below
 LAYERS: tuple[tuple[str, tuple[str, ...]], ...] = (
-    ("foundation", ("etl", "etl.records", "etl.config", "etl.redact", "etl.metrics", "etl.progress", "etl.links",
-                    "etl.http", "etl.grades", "etl.landing", "etl.reference")),
+    (
+        "foundation",
+        (
+            "etl",
+            "etl.records",
+            "etl.config",
+            "etl.redact",
+            "etl.metrics",
+            "etl.progress",
+            "etl.links",
+            "etl.http",
+            "etl.grades",
+            "etl.landing",
+            "etl.reference",
+        ),
+    ),
     ("warehouse", ("etl.warehouse",)),
     ("model", ("etl.graded", "etl.councils")),
-    ("stages", ("etl.crawl", "etl.download", "etl.parse", "etl.parse.*", "etl.load", "etl.review", "etl.search",
-                "etl.search_index", "etl.changes", "etl.england", "etl.derived", "etl.checks", "etl.freshness",
-                "etl.export", "etl.query", "etl.outcomes", "etl.due", "etl.alert", "etl.alert.*")),
+    (
+        "stages",
+        (
+            "etl.crawl",
+            "etl.download",
+            "etl.parse",
+            "etl.parse.*",
+            "etl.load",
+            "etl.review",
+            "etl.search",
+            "etl.search_index",
+            "etl.changes",
+            "etl.england",
+            "etl.derived",
+            "etl.checks",
+            "etl.freshness",
+            "etl.export",
+            "etl.query",
+            "etl.outcomes",
+            "etl.due",
+            "etl.alert",
+            "etl.alert.*",
+        ),
+    ),
     ("pipeline", ("etl.pipeline",)),
     ("web", ("etl.web", "etl.web.*")),
     ("cli", ("etl.cli", "etl.cli.*")),
@@ -49,7 +85,9 @@ def imports(name: str, path: Path, known: set[str]) -> set[str]:
         elif isinstance(node, ast.ImportFrom):
             base = node.module or ""
             if node.level:
-                base = ".".join([*package.split(".")[:len(package.split(".")) - node.level + 1], *filter(None, [base])])
+                base = ".".join(
+                    [*package.split(".")[: len(package.split(".")) - node.level + 1], *filter(None, [base])]
+                )
             found |= {f"{base}.{a.name}" if f"{base}.{a.name}" in known else _owner(base, known) for a in node.names}
     return {m for m in found if m and m != name}
 
@@ -112,9 +150,12 @@ def test_no_import_cycle_among_etl_modules():
 
 
 def test_no_module_imports_a_higher_layer():
-    upward = sorted(f"{a} ({LAYERS[layer_of(a)][0]}) imports {b} ({LAYERS[layer_of(b)][0]})"
-                    for a, bs in graph().items() for b in bs
-                    if layer_of(b) > layer_of(a) and (a, b) not in KNOWN)
+    upward = sorted(
+        f"{a} ({LAYERS[layer_of(a)][0]}) imports {b} ({LAYERS[layer_of(b)][0]})"
+        for a, bs in graph().items()
+        for b in bs
+        if layer_of(b) > layer_of(a) and (a, b) not in KNOWN
+    )
     assert upward == []
 
 

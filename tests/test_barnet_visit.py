@@ -5,6 +5,7 @@ on children in care, with no areas for priority action, shown on its page, in it
 Two versions: one on a constructed record (proves the path on this branch), one on the real
 letter in ../shared/corpus-visits/80487_barnet/ read by the parser (skips where that is absent;
 it passes once the parser reads letters for what they say)."""
+
 from __future__ import annotations
 
 from datetime import date
@@ -22,28 +23,50 @@ from tests.support.warehouse_fixtures import make_report, stored_file_for
 
 BARNET = Council("80487", "Barnet", "https://reports.ofsted.gov.uk/provider/44/80487")
 LETTER_URL = "https://files.ofsted.gov.uk/v1/file/50167251"
-LISTING = Publication(urn="80487", local_authority="Barnet", kind="focused_visit",
-                      title="Children's services focused visit, pdf - 02 August 2021", published=date(2021, 8, 2),
-                      url=LETTER_URL)
+LISTING = Publication(
+    urn="80487",
+    local_authority="Barnet",
+    kind="focused_visit",
+    title="Children's services focused visit, pdf - 02 August 2021",
+    published=date(2021, 8, 2),
+    url=LETTER_URL,
+)
 REAL_LETTERS = CORPUS.parent / "corpus-visits" / "80487_barnet"
 
 
 def constructed_letter() -> ReportRecord:
     """The record the parser is to make of Barnet's letter (the contract's example)."""
     return ReportRecord(
-        source="80487_barnet/children's services focused visit - 02 august 2021.pdf", is_report=True,
-        kind="focused_visit", framework=None, local_authority="Barnet", inspection_start=date(2021, 6, 23),
-        inspection_end=date(2021, 6, 24), published=date(2021, 8, 2), lead_inspector="Tara Geere",
-        parser_version="test", urn="80487", url=LETTER_URL, sha256=stored_file_for(LISTING).sha256,
-        visit=Visit(areas=("in_care",), priority_actions=0))
+        source="80487_barnet/children's services focused visit - 02 august 2021.pdf",
+        is_report=True,
+        kind="focused_visit",
+        framework=None,
+        local_authority="Barnet",
+        inspection_start=date(2021, 6, 23),
+        inspection_end=date(2021, 6, 24),
+        published=date(2021, 8, 2),
+        lead_inspector="Tara Geere",
+        parser_version="test",
+        urn="80487",
+        url=LETTER_URL,
+        sha256=stored_file_for(LISTING).sha256,
+        visit=Visit(areas=("in_care",), priority_actions=0),
+    )
 
 
 def publish(wh, letter: ReportRecord) -> None:
     """Barnet's page first read with its 2019 inspection (the baseline), then a run that lists and
     reads the focused visit letter."""
-    inspection = make_report("80487", 1, "ilacs_2018", date(2019, 5, 24), dict.fromkeys(
-        ("overall_effectiveness", "impact_of_leaders", "help_and_protection", "in_care_and_care_leavers"), "good"),
-        la="Barnet")
+    inspection = make_report(
+        "80487",
+        1,
+        "ilacs_2018",
+        date(2019, 5, 24),
+        dict.fromkeys(
+            ("overall_effectiveness", "impact_of_leaders", "help_and_protection", "in_care_and_care_leavers"), "good"
+        ),
+        la="Barnet",
+    )
     load.start_run(wh, "first")
     load.load_councils(wh, [BARNET], "first")
     load.load_reports(wh, [inspection], "first")
@@ -72,18 +95,25 @@ def assert_barnet_story(wh, warehouse_url, monkeypatch, capsys) -> None:
     page = BeautifulSoup(response.text, "html.parser")
     visits = page.find(id="visits").find_parent("section")
     rows = [[td.get_text(" ", strip=True) for td in tr.find_all("td")] for tr in visits.tbody.find_all("tr")]
-    assert rows == [["2021-06-23 to 2021-06-24 published 2021-08-02", "Focused visit", "children in care", "none",
-                     "PDF"]]
+    assert rows == [
+        ["2021-06-23 to 2021-06-24 published 2021-08-02", "Focused visit", "children in care", "none", "PDF"]
+    ]
     assert visits.find("a", string="PDF")["href"] == LETTER_URL
 
     # its alert (OFSTED_ALERT_URLS: everything)
     outbox = []
-    send_alerts(wh, load_rules(council_directory(wh), urls=["json://127.0.0.1:9/all"]), council_directory(wh),
-                send=lambda url, title, body, body_format="text": outbox.append((title, body)))
+    send_alerts(
+        wh,
+        load_rules(council_directory(wh), urls=["json://127.0.0.1:9/all"]),
+        council_directory(wh),
+        send=lambda url, title, body, body_format="text": outbox.append((title, body)),
+    )
     [(title, body)] = outbox
     assert title == "Ofsted: focused visit to Barnet published — children in care"
-    assert body.startswith("Ofsted carried out a focused visit to Barnet (London, URN 80487) from 23 to 24 June"
-                           " 2021, and published its letter on 2 August 2021.")
+    assert body.startswith(
+        "Ofsted carried out a focused visit to Barnet (London, URN 80487) from 23 to 24 June"
+        " 2021, and published its letter on 2 August 2021."
+    )
     assert "It looked at children in care. It sets out no areas for priority action." in body
     assert f"Read the report: {LETTER_URL}" in body
 
@@ -99,8 +129,9 @@ def assert_barnet_story(wh, warehouse_url, monkeypatch, capsys) -> None:
     assert line[2:9] == ["focused_visit", "2021-06-23", "2021-06-24", "2021-08-02", "in_care", "0", "Tara"]
 
 
-def test_barnet_focused_visit_on_its_page_alert_and_history_from_a_constructed_record(wh, warehouse_url,
-                                                                                       monkeypatch, capsys):
+def test_barnet_focused_visit_on_its_page_alert_and_history_from_a_constructed_record(
+    wh, warehouse_url, monkeypatch, capsys
+):
     publish(wh, constructed_letter())
     assert_barnet_story(wh, warehouse_url, monkeypatch, capsys)
 
@@ -111,11 +142,21 @@ def test_barnet_focused_visit_read_from_the_real_letter(wh, warehouse_url, monke
         pytest.skip(f"Barnet's real focused visit letter is not at {REAL_LETTERS}")
     from etl.parse import parse_file
 
-    meta = ListingMeta(urn="80487", local_authority="Barnet", published=LISTING.published, url=LETTER_URL,
-                       kind="focused_visit", sha256=stored_file_for(LISTING).sha256)
+    meta = ListingMeta(
+        urn="80487",
+        local_authority="Barnet",
+        published=LISTING.published,
+        url=LETTER_URL,
+        kind="focused_visit",
+        sha256=stored_file_for(LISTING).sha256,
+    )
     record = parse_file(letters[0], meta)
     assert (record.kind, record.inspection_start, record.inspection_end, record.published) == (
-        "focused_visit", date(2021, 6, 23), date(2021, 6, 24), date(2021, 8, 2))
+        "focused_visit",
+        date(2021, 6, 23),
+        date(2021, 6, 24),
+        date(2021, 8, 2),
+    )
     assert record.visit is not None and (record.visit.areas, record.visit.priority_actions) == (("in_care",), 0)
     assert record.lead_inspector == "Tara Geere" and not record.review_flags
     publish(wh, record)

@@ -1,6 +1,7 @@
 """docker-compose.yml, Dockerfile and .env.example, checked without Docker: the stack is
 well-formed, secrets come only from .env, and the compose services are the processes that
 scripts/distributed_test.py runs (it reads them from the compose file; see test_distributed.py)."""
+
 from __future__ import annotations
 
 import re
@@ -22,12 +23,22 @@ AIRFLOW_COMMANDS = {
     "airflow-worker": ["airflow", "celery", "worker"],
 }
 SECRET_WORDS = ("PASSWORD", "SECRET", "FERNET", "TOKEN")
-CONTAINER_NAMES = ("@postgres:", "//redis:", "@redis:", "//airflow-apiserver", topo.CONTAINER_HOME, topo.CONTAINER_PROJECT)
+CONTAINER_NAMES = (
+    "@postgres:",
+    "//redis:",
+    "@redis:",
+    "//airflow-apiserver",
+    topo.CONTAINER_HOME,
+    topo.CONTAINER_PROJECT,
+)
 
 
 def dotenv(path: Path) -> dict[str, str]:
-    pairs = (line.split("=", 1) for line in path.read_text().splitlines()
-             if line.strip() and not line.lstrip().startswith("#"))
+    pairs = (
+        line.split("=", 1)
+        for line in path.read_text().splitlines()
+        if line.strip() and not line.lstrip().startswith("#")
+    )
     return {k.strip(): v.strip() for k, v in pairs}
 
 
@@ -39,8 +50,10 @@ def compose() -> dict:
 @pytest.fixture(scope="module")
 def example_env() -> dict[str, str]:
     """.env.example with its empty secrets filled in, as an operator would."""
-    return {k: v or (f"filled-{k.lower()}" if any(w in k for w in SECRET_WORDS) else "")
-            for k, v in dotenv(topo.ENV_EXAMPLE).items()}
+    return {
+        k: v or (f"filled-{k.lower()}" if any(w in k for w in SECRET_WORDS) else "")
+        for k, v in dotenv(topo.ENV_EXAMPLE).items()
+    }
 
 
 def test_every_service_is_present_and_long_running_ones_are_health_checked(compose):
@@ -58,7 +71,10 @@ def test_every_service_is_present_and_long_running_ones_are_health_checked(compo
 def test_airflow_services_run_the_components_of_a_celery_deployment(compose):
     for name, command in AIRFLOW_COMMANDS.items():
         assert topo.service_command(compose, name) == command
-    assert topo.service_command(compose, "airflow-init") == ["python", f"{topo.CONTAINER_PROJECT}/scripts/airflow_init.py"]
+    assert topo.service_command(compose, "airflow-init") == [
+        "python",
+        f"{topo.CONTAINER_PROJECT}/scripts/airflow_init.py",
+    ]
     assert (ROOT / "scripts" / "airflow_init.py").is_file()
     # worker scale-out: no fixed container name or host port that a second replica would clash on
     worker = compose["services"]["airflow-worker"]
@@ -88,7 +104,9 @@ def test_health_checks_probe_the_ports_the_services_listen_on(example_env, compo
     env = topo.service_environment(compose, "airflow-apiserver", example_env)
     api_test = " ".join(compose["services"]["airflow-apiserver"]["healthcheck"]["test"])
     assert f"localhost:{env['AIRFLOW__API__PORT']}/api/v2/monitor/health" in api_test
-    assert compose["services"]["airflow-apiserver"]["ports"] == ["${AIRFLOW_API_BIND:-127.0.0.1}:${AIRFLOW_API_PORT:-8080}:8080"]
+    assert compose["services"]["airflow-apiserver"]["ports"] == [
+        "${AIRFLOW_API_BIND:-127.0.0.1}:${AIRFLOW_API_PORT:-8080}:8080"
+    ]
     assert env["AIRFLOW__SCHEDULER__ENABLE_HEALTH_CHECK"] == "true"
     assert "localhost:8974/health" in " ".join(compose["services"]["airflow-scheduler"]["healthcheck"]["test"])
 
@@ -116,22 +134,36 @@ def test_env_example_lists_every_variable_and_commits_no_secret(example_env, com
 
 def test_a_missing_secret_stops_compose_with_its_message(compose):
     with pytest.raises(KeyError, match="set AIRFLOW_JWT_SECRET in .env"):
-        topo.service_environment(compose, "airflow-scheduler", {"POSTGRES_PASSWORD": "x", "AIRFLOW_FERNET_KEY": "k",
-                                                                "AIRFLOW_API_SECRET_KEY": "s"})
+        topo.service_environment(
+            compose,
+            "airflow-scheduler",
+            {"POSTGRES_PASSWORD": "x", "AIRFLOW_FERNET_KEY": "k", "AIRFLOW_API_SECRET_KEY": "s"},
+        )
 
 
-@pytest.mark.parametrize("value, expected", [
-    ("${A}", "1"), ("${B:-d}", "d"), ("${B-d}", "d"), ("${E:-d}", "d"), ("${E-d}", ""),
-    ("x$${HOSTNAME}y", "x${HOSTNAME}y"), ("${A}:${A}", "1:1"),
-])
+@pytest.mark.parametrize(
+    "value, expected",
+    [
+        ("${A}", "1"),
+        ("${B:-d}", "d"),
+        ("${B-d}", "d"),
+        ("${E:-d}", "d"),
+        ("${E-d}", ""),
+        ("x$${HOSTNAME}y", "x${HOSTNAME}y"),
+        ("${A}:${A}", "1:1"),
+    ],
+)
 def test_interpolation_follows_compose(value, expected):
     assert topo.interpolate(value, {"A": "1", "E": ""}) == expected
 
 
 def test_the_local_topology_leaves_no_container_address_behind(example_env, compose):
     """What distributed_test.py maps (host names, paths) covers every container-only value."""
-    addresses = {"postgres:5432": "127.0.0.1:5432", f":{example_env['REDIS_PASSWORD']}@redis:6379/0": "127.0.0.1:6379/9",
-                 "airflow-apiserver:8080": "127.0.0.1:18080"}
+    addresses = {
+        "postgres:5432": "127.0.0.1:5432",
+        f":{example_env['REDIS_PASSWORD']}@redis:6379/0": "127.0.0.1:6379/9",
+        "airflow-apiserver:8080": "127.0.0.1:18080",
+    }
     paths = {topo.CONTAINER_HOME: "/tmp/home", topo.CONTAINER_PROJECT: str(ROOT)}
     for name in topo.AIRFLOW_SERVICES:
         command, env = topo.local_service(compose, name, example_env, addresses, paths)
@@ -147,7 +179,10 @@ def test_the_local_topology_leaves_no_container_address_behind(example_env, comp
 def test_dockerfile_installs_the_locked_dependencies_then_the_project():
     text = (ROOT / "Dockerfile").read_text()
     assert re.search(r"^FROM python:3\.11-slim$", text, re.M)
-    lock, project = text.index("--require-hashes --no-deps -r /opt/ofsted/requirements.lock"), text.index("pip install --no-deps /opt/ofsted\n")
+    lock, project = (
+        text.index("--require-hashes --no-deps -r /opt/ofsted/requirements.lock"),
+        text.index("pip install --no-deps /opt/ofsted\n"),
+    )
     assert lock < project
     # the paths the compose file relies on
     assert "COPY scripts /opt/ofsted/scripts" in text and "COPY dags /opt/airflow/dags" in text
@@ -192,11 +227,12 @@ def test_redis_requires_the_password_the_broker_url_carries(example_env, compose
 
 def test_init_refuses_a_jwt_secret_under_64_bytes():
     import airflow_init
+
     with pytest.raises(SystemExit, match="at least 64"):
         airflow_init.check_secrets({"AIRFLOW__API_AUTH__JWT_SECRET": "x" * 63})
     with pytest.raises(SystemExit, match="at least 64"):
         airflow_init.check_secrets({})
-    airflow_init.check_secrets({"AIRFLOW__API_AUTH__JWT_SECRET": "é" * 32})   # 64 bytes
+    airflow_init.check_secrets({"AIRFLOW__API_AUTH__JWT_SECRET": "é" * 32})  # 64 bytes
     assert "64" in dotenv_comments("AIRFLOW_JWT_SECRET")
 
 
@@ -215,28 +251,31 @@ def dotenv_comments(key: str) -> str:
 def test_init_creates_a_least_privilege_warehouse_role_that_owns_its_database():
     import uuid
 
-    import psycopg
     import airflow_init
+    import psycopg
+
     from etl.warehouse import connect, migrate
     from tests.support.warehouse_fixtures import PG_ADMIN_URL
 
     tag = f"ofsted_t_{uuid.uuid4().hex[:8]}"
-    server = PG_ADMIN_URL.rsplit("/", 1)[0]                                 # postgresql://postgres@host:port
+    server = PG_ADMIN_URL.rsplit("/", 1)[0]  # postgresql://postgres@host:port
     warehouse = f"postgresql://{tag}:pw-{tag}@{server.split('@', 1)[1]}/{tag}"
     try:
         with psycopg.connect(PG_ADMIN_URL, autocommit=True) as admin:
-            admin.execute(f'CREATE DATABASE "{tag}"')                       # an older stack's warehouse ...
+            admin.execute(f'CREATE DATABASE "{tag}"')  # an older stack's warehouse ...
         with psycopg.connect(f"{server}/{tag}", autocommit=True) as old:
-            old.execute("CREATE TABLE legacy (x INTEGER)")                  # ... with a table the superuser made
-        for _ in range(2):                                                 # idempotent
+            old.execute("CREATE TABLE legacy (x INTEGER)")  # ... with a table the superuser made
+        for _ in range(2):  # idempotent
             airflow_init.ensure_warehouse(PG_ADMIN_URL, warehouse)
         with psycopg.connect(PG_ADMIN_URL, autocommit=True) as admin:
-            role = admin.execute("SELECT rolsuper, rolcreatedb, rolcreaterole, rolcanlogin FROM pg_roles"
-                                 " WHERE rolname = %s", (tag,)).fetchone()
-            owner = admin.execute("SELECT pg_get_userbyid(datdba) FROM pg_database WHERE datname = %s",
-                                  (tag,)).fetchone()
+            role = admin.execute(
+                "SELECT rolsuper, rolcreatedb, rolcreaterole, rolcanlogin FROM pg_roles WHERE rolname = %s", (tag,)
+            ).fetchone()
+            owner = admin.execute(
+                "SELECT pg_get_userbyid(datdba) FROM pg_database WHERE datname = %s", (tag,)
+            ).fetchone()
         assert role == (False, False, False, True) and owner == (tag,)
-        with connect(warehouse) as wh:                                     # the role runs the schema
+        with connect(warehouse) as wh:  # the role runs the schema
             assert migrate(wh) >= 4
             wh.execute("INSERT INTO legacy VALUES (1)")
             assert wh.fetchone("SELECT current_user")[0] == tag

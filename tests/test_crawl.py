@@ -1,17 +1,23 @@
 """Discover councils and publications from the fake Ofsted site (real structure, loopback only)."""
+
 from __future__ import annotations
 
 from datetime import date
 
 import pytest
 
-from etl.crawl import (SiteStructureError, classify, crawl, discover_councils, parse_date,
-                       parse_provider_page, parse_search_page)
+from etl.crawl import (
+    SiteStructureError,
+    classify,
+    crawl,
+    discover_councils,
+    parse_date,
+    parse_provider_page,
+    parse_search_page,
+)
 from etl.http import PoliteSession
-from etl.records import Council
-from tests.support.fakesite import Fault, FakeOfstedSite
+from tests.support.fakesite import FakeOfstedSite, Fault
 from tests.support.site_fixtures import site_settings
-
 
 pytestmark = pytest.mark.site(councils=7, rows_per_page=3)
 
@@ -23,8 +29,8 @@ def test_walks_every_search_page_until_a_short_or_empty_one(site, tmp_path):
     assert sorted(c.urn for c in councils) == sorted(site.councils)
     # 7 councils at 3 a page: pages at 0, 3, then 6, shorter than the first: the last one
     assert site.requests["/search"] == 3
-    site.add_council("90999", "Zedshire")       # 8 councils: 3, 3, 2
-    site.add_council("90998", "Zedbury")        # 9: three full pages, then the empty one ends the walk
+    site.add_council("90999", "Zedshire")  # 8 councils: 3, 3, 2
+    site.add_council("90998", "Zedbury")  # 9: three full pages, then the empty one ends the walk
     site.reset_counters()
     with PoliteSession.from_settings(settings) as session:
         assert len(discover_councils(session, settings)) == 9
@@ -35,7 +41,7 @@ def test_council_names_are_decoded_and_new_councils_keep_their_own_urn(site, tmp
     settings = site_settings(site, tmp_path)
     result = crawl(settings)
     names = {c.urn: c.name for c in result.councils}
-    assert names["2532287"] == "Bournemouth, Christchurch & Poole"      # &amp; in the page
+    assert names["2532287"] == "Bournemouth, Christchurch & Poole"  # &amp; in the page
     assert names["2532283"] == "Dorset"
     assert names["2637539"] == "North Northamptonshire"
     assert all(c.url == f"{site.url}/provider/44/{c.urn}" for c in result.councils)
@@ -97,10 +103,11 @@ def test_an_unreadable_council_page_is_reported_and_others_still_read(site, tmp_
 def test_named_councils_are_found_in_the_search_listing_and_only_their_pages_read(site, tmp_path):
     result = crawl(site_settings(site, tmp_path), councils=["2532287"])
     assert [(c.urn, c.name, c.url) for c in result.councils] == [
-        ("2532287", "Bournemouth, Christchurch & Poole", f"{site.url}/provider/44/2532287")]
-    assert result.councils[0].latest == site.latest("2532287"), "its \"Latest report\" date, for the crawl state"
+        ("2532287", "Bournemouth, Christchurch & Poole", f"{site.url}/provider/44/2532287")
+    ]
+    assert result.councils[0].latest == site.latest("2532287"), 'its "Latest report" date, for the crawl state'
     provider_pages = [path for path in site.requests if path.startswith("/provider/")]
-    assert provider_pages == ["/provider/44/2532287"] and site.requests["/search"] == 3   # 7 councils, 3 a page
+    assert provider_pages == ["/provider/44/2532287"] and site.requests["/search"] == 3  # 7 councils, 3 a page
     assert {p.urn for p in result.publications} == {"2532287"} and result.missing == []
 
 
@@ -138,23 +145,29 @@ def test_a_site_that_ignores_start_does_not_loop_forever(tmp_path):
     assert len(councils) == 2 and site.requests["/search"] == 2
 
 
-@pytest.mark.parametrize("title, kind", [
-    ("Children's services inspection, pdf - 01 July 2019", "inspection"),
-    ("Children\u2019s services inspection, pdf - 01 July 2019", "inspection"),
-    ("Focused visit, pdf - 04 May 2020", "focused_visit"),
-    ("Monitoring visit, pdf - 02 March 2021", "monitoring_visit"),
-    ("Joint targeted area inspection, pdf - 03 March 2019", "jtai"),
-    ("Children's services focused visit, pdf - 02 August 2021", "focused_visit"),
-    ("Children's services monitoring visit, pdf - 02 March 2021", "monitoring_visit"),
-    ("Joint area child protection inspection, pdf - 30 January 2024", "jtai"),
-    ("Area SEND full inspection, pdf - 12 July 2024", "area_send"),
-    ("Area SEND inspection, pdf - 04 April 2022", "area_send"),
-    ("Joint area SEND revisit, pdf - 04 April 2022", "area_send"),
-    ("Local area special educational needs and disabilities inspection, pdf - 04 April 2018", "area_send"),
-    ("Inspection of services for children in need of help and protection, children looked after "
-     "and care leavers, pdf - 10 May 2016", "inspection"),
-    ("Something new, pdf - 01 January 2026", "other"),
-])
+@pytest.mark.parametrize(
+    "title, kind",
+    [
+        ("Children's services inspection, pdf - 01 July 2019", "inspection"),
+        ("Children\u2019s services inspection, pdf - 01 July 2019", "inspection"),
+        ("Focused visit, pdf - 04 May 2020", "focused_visit"),
+        ("Monitoring visit, pdf - 02 March 2021", "monitoring_visit"),
+        ("Joint targeted area inspection, pdf - 03 March 2019", "jtai"),
+        ("Children's services focused visit, pdf - 02 August 2021", "focused_visit"),
+        ("Children's services monitoring visit, pdf - 02 March 2021", "monitoring_visit"),
+        ("Joint area child protection inspection, pdf - 30 January 2024", "jtai"),
+        ("Area SEND full inspection, pdf - 12 July 2024", "area_send"),
+        ("Area SEND inspection, pdf - 04 April 2022", "area_send"),
+        ("Joint area SEND revisit, pdf - 04 April 2022", "area_send"),
+        ("Local area special educational needs and disabilities inspection, pdf - 04 April 2018", "area_send"),
+        (
+            "Inspection of services for children in need of help and protection, children looked after "
+            "and care leavers, pdf - 10 May 2016",
+            "inspection",
+        ),
+        ("Something new, pdf - 01 January 2026", "other"),
+    ],
+)
 def test_kinds_from_listing_titles(title, kind):
     assert classify(title) == kind
 
@@ -172,13 +185,14 @@ def test_parsers_tolerate_whitespace_entities_and_absolute_links():
     councils = parse_search_page(page, "https://reports.example/search?start=0")
     assert [(c.urn, c.name, c.url) for c in councils] == [
         ("80487", "Barnet", "https://reports.example/provider/44/80487"),
-        ("2532287", "Bournemouth, Christchurch & Poole", "https://reports.example/provider/44/2532287")]
+        ("2532287", "Bournemouth, Christchurch & Poole", "https://reports.example/provider/44/2532287"),
+    ]
     provider = """<a class="publication-link" href="https://files.example/v1/file/1">Children&#039;s
         <span class="nonvisual">  Children&#039;s services inspection, pdf -
         01 July 2019 </span></a>
         <a class="publication-link" href="https://files.example/v1/file/1">again
         <span class="nonvisual">Children's services inspection, pdf - 01 July 2019</span></a>"""
     pubs = parse_provider_page(provider, councils[0])
-    assert len(pubs) == 1        # the same link listed twice is one publication
+    assert len(pubs) == 1  # the same link listed twice is one publication
     assert pubs[0].title == "Children's services inspection, pdf - 01 July 2019"
     assert pubs[0].published == date(2019, 7, 1) and pubs[0].kind == "inspection"

@@ -1,5 +1,6 @@
 """The usual DAG integrity checks: imports cleanly and fast, touches no network or database at
 import, and is configured as documented (schedule, retries, failure callback, params, assets)."""
+
 from __future__ import annotations
 
 import json
@@ -48,8 +49,13 @@ print(json.dumps({
 
 
 def probe(tmp_path, **env):
-    done = subprocess.run([sys.executable, "-c", PROBE, str(ROOT / "dags")], capture_output=True,
-                          text=True, env=airflow_env(tmp_path, **env), timeout=120)
+    done = subprocess.run(
+        [sys.executable, "-c", PROBE, str(ROOT / "dags")],
+        capture_output=True,
+        text=True,
+        env=airflow_env(tmp_path, **env),
+        timeout=120,
+    )
     assert done.returncode == 0, done.stderr[-3000:]
     return json.loads(done.stdout.strip().splitlines()[-1])
 
@@ -67,8 +73,19 @@ def test_dag_imports_fast_without_errors_network_or_heavy_modules(tmp_path):
 def test_dag_is_configured_as_documented(tmp_path):
     result = probe(tmp_path)
     tasks = result["tasks"]
-    chain = ["start_or_skip", "begin", "discover", "download", "record_downloads", "plan_parse", "parse", "load",
-             "detect_changes", "alert", "finish"]
+    chain = [
+        "start_or_skip",
+        "begin",
+        "discover",
+        "download",
+        "record_downloads",
+        "plan_parse",
+        "parse",
+        "load",
+        "detect_changes",
+        "alert",
+        "finish",
+    ]
     assert sorted(tasks) == sorted(chain + ["check"])
     # the data-quality checks follow the load and feed the summary, but never gate the alerts
     assert "check" in tasks["detect_changes"]["downstream"] and tasks["check"]["downstream"] == ["finish"]
@@ -79,8 +96,13 @@ def test_dag_is_configured_as_documented(tmp_path):
     assert tasks["download"]["mapped"] and tasks["parse"]["mapped"] and not tasks["load"]["mapped"]
     assert "ofsted_warehouse.rating_changes" in tasks["detect_changes"]["outlets"]
     assert {"ofsted_warehouse.reports", "ofsted_warehouse.judgements"} <= set(tasks["load"]["outlets"])
-    assert result["params"] == {"since": None, "reparse": False, "councils": [], "historic_alerts": False,
-                                "retry_quarantined": False}
+    assert result["params"] == {
+        "since": None,
+        "reparse": False,
+        "councils": [],
+        "historic_alerts": False,
+        "retry_quarantined": False,
+    }
     # the site's pace: the tasks that request it run one at a time, each at the full rate
     assert [t for t, v in tasks.items() if v["one_at_a_time"]] == ["discover", "download"]
     assert result["max_active_runs"] == 1

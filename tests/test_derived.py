@@ -1,5 +1,6 @@
 """The derived tables (etl/derived.py): rewritten together, in order, once per refresh and only
 by it; the grade scale in SQL is etl.graded's. Every test runs on DuckDB and on PostgreSQL."""
+
 from __future__ import annotations
 
 from etl import changes, derived, reference
@@ -13,8 +14,8 @@ def counts(wh) -> dict[str, int]:
 
 def test_the_sql_grade_scale_is_the_python_one(wh):
     assert SCALE_RANKS == {**GRADE_RANK, **OUTCOME_RANK}
-    assert GRADE_RANK["adequate"] == 3 and OUTCOME_RANK["positive"] == 3   # two scales, compared apart
-    wh.execute("UPDATE grade_scale SET rank = 9 WHERE grade = 'good'")      # a warehouse that drifted
+    assert GRADE_RANK["adequate"] == 3 and OUTCOME_RANK["positive"] == 3  # two scales, compared apart
+    wh.execute("UPDATE grade_scale SET rank = 9 WHERE grade = 'good'")  # a warehouse that drifted
     wh.execute("INSERT INTO grade_scale (grade, rank) VALUES ('excellent', 6)")
     load_sample(wh)
     assert dict(wh.fetchall("SELECT grade, rank FROM grade_scale")) == SCALE_RANKS
@@ -29,7 +30,7 @@ def test_a_refresh_rewrites_every_derived_table_and_loading_the_reference_none(w
     assert all(filled.values()), filled
     for table in derived.TABLES:
         wh.execute(f"DELETE FROM {table}")
-    reference.sync(wh)      # every run's start: the ref_* tables only
+    reference.sync(wh)  # every run's start: the ref_* tables only
     assert set(counts(wh).values()) == {0}
     changes.refresh(wh, "again")
     assert counts(wh) == filled

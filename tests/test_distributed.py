@@ -2,6 +2,7 @@
 api-server, scheduler, dag-processor, triggerer and two Celery workers as processes on the local
 PostgreSQL and Redis, running ofsted_ingest against the fake site while a worker is SIGKILLed
 and the scheduler is restarted. A few minutes: in an xdist group of its own."""
+
 from __future__ import annotations
 
 import json
@@ -19,8 +20,13 @@ pytestmark = [pytest.mark.xdist_group("distributed"), pytest.mark.timeout(TIMEOU
 
 def run_harness(*args: str) -> tuple[int, str]:
     """Run the script; on timeout SIGTERM it, so it stops its processes and drops its databases."""
-    proc = subprocess.Popen([sys.executable, str(ROOT / "scripts" / "distributed_test.py"), *args], cwd=ROOT,
-                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    proc = subprocess.Popen(
+        [sys.executable, str(ROOT / "scripts" / "distributed_test.py"), *args],
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
     try:
         out, _ = proc.communicate(timeout=TIMEOUT)
     except subprocess.TimeoutExpired:
@@ -32,7 +38,7 @@ def run_harness(*args: str) -> tuple[int, str]:
 
 def test_runs_survive_a_killed_worker_and_a_restarted_scheduler():
     code, out = run_harness("--councils", "4")
-    result = next((json.loads(line[len("RESULT "):]) for line in out.splitlines() if line.startswith("RESULT ")), None)
+    result = next((json.loads(line[len("RESULT ") :]) for line in out.splitlines() if line.startswith("RESULT ")), None)
     harness_lines = "\n".join(line for line in out.splitlines() if line.startswith("["))
     assert code == 0 and result is not None, f"{harness_lines}\n\n{out[-8000:]}"
     expected = result["expected"]

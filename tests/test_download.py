@@ -1,20 +1,21 @@
 """Download stage against the fake site's faults: incremental, robust, verified, quarantined."""
+
 from __future__ import annotations
 
 import hashlib
 import time
 from argparse import Namespace
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 
+from etl.cli.crawl import command as crawl_command
 from etl.config import Settings
 from etl.crawl import crawl
-from etl.cli.crawl import command as crawl_command
 from etl.download import download_new, verify_pdf
 from etl.http import Fetched, RateLimiter, retry_after_seconds
 from etl.landing import LandingStore
-from tests.support.fakesite import Fault, FakeOfstedSite, minimal_pdf
+from tests.support.fakesite import FakeOfstedSite, Fault, minimal_pdf
 
 
 def file_path(url: str) -> str:
@@ -67,12 +68,13 @@ def test_429_retry_after_is_honoured_up_to_the_cap(site, tmp_path):
     result = download_new(pubs[:1], settings)
     elapsed = time.monotonic() - started
     assert len(result.stored) == 1 and site.requests[file_path(pubs[0].url)] == 2
-    assert 0.3 <= elapsed < 5          # waited the (capped) Retry-After, not the 30 s asked
+    assert 0.3 <= elapsed < 5  # waited the (capped) Retry-After, not the 30 s asked
 
 
 def test_retry_after_as_seconds_or_http_date():
-    from datetime import datetime, timezone
-    now = datetime(2026, 1, 1, 12, 0, 0, tzinfo=timezone.utc)
+    from datetime import datetime
+
+    now = datetime(2026, 1, 1, 12, 0, 0, tzinfo=UTC)
     assert retry_after_seconds("7") == 7
     assert retry_after_seconds("Thu, 01 Jan 2026 12:00:30 GMT", now) == 30
     assert retry_after_seconds("soon") is None and retry_after_seconds(None) is None
@@ -87,23 +89,23 @@ def test_a_reset_connection_is_retried(site, settings):
 
 def test_a_truncated_body_is_retried_then_quarantined_with_its_bytes_then_recovered(site, settings):
     pubs = listing(settings)
-    site.inject(pubs[0].url, Fault.truncate())                    # once: the retry gets it whole
+    site.inject(pubs[0].url, Fault.truncate())  # once: the retry gets it whole
     assert len(download_new(pubs[:1], settings).stored) == 1
 
-    site.inject(pubs[1].url, Fault.truncate(0.4, times=None))     # always cut off this run
+    site.inject(pubs[1].url, Fault.truncate(0.4, times=None))  # always cut off this run
     result = download_new(pubs[1:2], settings)
     assert result.stored == [] and len(result.quarantined) == 1
     q = result.quarantined[0]
     assert q.reason.startswith("truncated") and q.uri
     store = LandingStore.from_settings(settings)
     full = site.pdf_bytes(site.files[pubs[1].url.rsplit("/", 1)[-1]])
-    assert store.read(q.uri) == full[: int(len(full) * 0.4)]      # the partial body kept for inspection
+    assert store.read(q.uri) == full[: int(len(full) * 0.4)]  # the partial body kept for inspection
     assert store.known(pubs[1].url) is None
 
-    site.faults.clear()                                          # the next day's run gets it
-    later = download_new(pubs[1:2], settings, now=datetime.now(timezone.utc) + timedelta(days=1))
+    site.faults.clear()  # the next day's run gets it
+    later = download_new(pubs[1:2], settings, now=datetime.now(UTC) + timedelta(days=1))
     assert len(later.stored) == 1 and store.quarantined() == []
-    assert store.read(q.uri)                                     # the rejected bytes are still there
+    assert store.read(q.uri)  # the rejected bytes are still there
 
 
 def test_an_html_page_instead_of_a_pdf_is_quarantined_and_retried_when_asked(site, settings):
@@ -117,7 +119,7 @@ def test_an_html_page_instead_of_a_pdf_is_quarantined_and_retried_when_asked(sit
     assert store.read(q.uri).lstrip().startswith(b"<!DOCTYPE html>")
     assert [x.publication.url for x in store.quarantined()] == [pubs[0].url]
 
-    second = download_new(pubs, settings, retry_quarantined=True)   # still broken: attempts counted
+    second = download_new(pubs, settings, retry_quarantined=True)  # still broken: attempts counted
     assert second.requests == 1 and store.quarantined()[0].attempts == 2
 
     site.faults.clear()
@@ -139,15 +141,16 @@ def test_a_file_cut_off_in_one_run_is_fetched_by_the_next(site, settings):
 
 def test_a_report_not_found_page_is_fetched_once_more_then_waits_for_its_spacing(site, settings, monkeypatch):
     import etl.landing
+
     pubs = listing(settings)
     path = file_path(pubs[0].url)
     site.inject(pubs[0].url, Fault.html(times=None))
-    day0 = datetime.now(timezone.utc)
+    day0 = datetime.now(UTC)
     fetches = []
-    for day in (0, 0, 0, 1, 1, 2, 3):          # runs: three on the first day, then daily
+    for day in (0, 0, 0, 1, 1, 2, 3):  # runs: three on the first day, then daily
         site.reset_counters()
         now = day0 + timedelta(days=day)
-        monkeypatch.setattr(etl.landing, "now_utc", lambda now=now: now.replace(microsecond=0))   # the attempt's time
+        monkeypatch.setattr(etl.landing, "now_utc", lambda now=now: now.replace(microsecond=0))  # the attempt's time
         result = download_new(pubs[:1], settings, now=now)
         fetches.append(site.requests[path])
         assert len(result.quarantined) + result.deferred == 1
@@ -160,9 +163,9 @@ def test_a_report_not_found_page_is_fetched_once_more_then_waits_for_its_spacing
 def test_a_link_to_a_host_not_allowed_is_refused_without_a_request(site, settings):
     evil = site.add_publication("2532283", "inspection", date(2025, 1, 2), host="localhost")
     pubs = listing(settings)
-    assert evil in {p.url for p in pubs}                    # listed (it is on the page) ...
+    assert evil in {p.url for p in pubs}  # listed (it is on the page) ...
     result = download_new(pubs, settings)
-    [q] = result.quarantined                                # ... but refused and reported
+    [q] = result.quarantined  # ... but refused and reported
     assert q.publication.url == evil and "not in the allowed hosts" in q.reason and q.uri is None
     assert site.requests[file_path(evil)] == 0
 
@@ -176,7 +179,7 @@ def test_redirects_are_followed_only_to_allowed_hosts(site, settings):
     assert [s.publication.url for s in result.stored] == [good.url]
     [q] = result.quarantined
     assert q.publication.url == bad.url and "not in the allowed hosts" in q.reason
-    assert site.requests[file_path(bad.url)] == 1          # the redirecting hop only
+    assert site.requests[file_path(bad.url)] == 1  # the redirecting hop only
 
 
 def test_http_404_is_quarantined_with_its_status(site, settings):
@@ -190,8 +193,7 @@ def test_a_body_over_the_size_limit_is_cut_off_once_and_quarantined(site, tmp_pa
     pubs = listing(Settings.from_env(site.env()))
     size = len(site.pdf_bytes(site.files[pubs[0].url.rsplit("/", 1)[-1]]))
     limit = size // 2
-    small = Settings.from_env(site.env(OFSTED_LANDING=str(tmp_path / "landing"),
-                                       OFSTED_PARSE_MAX_BYTES=str(limit)))
+    small = Settings.from_env(site.env(OFSTED_LANDING=str(tmp_path / "landing"), OFSTED_PARSE_MAX_BYTES=str(limit)))
     result = download_new(pubs[:1], small)
     q = result.quarantined[0]
     assert q.reason.startswith("too large") and "OFSTED_PARSE_MAX_BYTES" in q.reason
@@ -212,20 +214,25 @@ def test_same_url_listed_twice_is_fetched_once_and_same_bytes_at_two_urls_stored
     assert len(store.fs.glob(f"{store.root}/objects/*/{sha}.pdf")) == 1
 
 
-@pytest.mark.parametrize("body, complete, reason", [
-    (b"", True, "empty body"),
-    (b"<!DOCTYPE html><html><head><title>Report not found</title>", True, "not a PDF"),
-    (b"%PDF-1.4\n1 0 obj\n", True, "incomplete PDF"),
-    (b"%PDF-1.4\n1 0 obj\n", False, "truncated"),
-])
+@pytest.mark.parametrize(
+    "body, complete, reason",
+    [
+        (b"", True, "empty body"),
+        (b"<!DOCTYPE html><html><head><title>Report not found</title>", True, "not a PDF"),
+        (b"%PDF-1.4\n1 0 obj\n", True, "incomplete PDF"),
+        (b"%PDF-1.4\n1 0 obj\n", False, "truncated"),
+    ],
+)
 def test_verify_rejects_what_is_not_a_complete_pdf(body, complete, reason):
     assert reason in verify_pdf(Fetched("u", 200, {}, body, complete=complete))
 
 
 def test_verify_accepts_a_pdf_with_a_short_preamble_and_trailing_whitespace():
     pdf = b"\xef\xbb\xbf" + minimal_pdf(["x"]) + b"\r\n\x00\n"
-    assert verify_pdf(Fetched("u", 200, {"content-type": "application/octet-stream"}, pdf,
-                              expected_length=len(pdf))) is None
+    assert (
+        verify_pdf(Fetched("u", 200, {"content-type": "application/octet-stream"}, pdf, expected_length=len(pdf)))
+        is None
+    )
 
 
 def test_a_short_body_against_content_length_is_truncated():
@@ -235,6 +242,7 @@ def test_a_short_body_against_content_length_is_truncated():
 
 def test_rate_limiter_spaces_requests_across_threads():
     from concurrent.futures import ThreadPoolExecutor
+
     limiter = RateLimiter(50)
     started = time.monotonic()
     with ThreadPoolExecutor(4) as pool:
@@ -265,9 +273,9 @@ def test_files_on_a_second_host_need_that_host_allowed(tmp_path):
         pytest.skip("cannot bind 127.0.0.2 here")
     with site:
         only_site = Settings.from_env(site.env(OFSTED_LANDING=str(tmp_path / "a"), OFSTED_ALLOWED_HOSTS=""))
-        assert only_site.allowed_hosts == ("127.0.0.1", "files.ofsted.gov.uk")     # the default list
+        assert only_site.allowed_hosts == ("127.0.0.1", "files.ofsted.gov.uk")  # the default list
         refused = download_new(crawl(only_site).publications, only_site)
         assert refused.stored == [] and refused.requests == 0
         assert all("not in the allowed hosts" in q.reason for q in refused.quarantined)
-        both = Settings.from_env(site.env(OFSTED_LANDING=str(tmp_path / "b")))    # 127.0.0.1 127.0.0.2
+        both = Settings.from_env(site.env(OFSTED_LANDING=str(tmp_path / "b")))  # 127.0.0.1 127.0.0.2
         assert len(download_new(crawl(both).publications, both).stored) == len(site.files)

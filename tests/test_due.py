@@ -1,6 +1,7 @@
 """When Ofsted is due back (etl.due): windows worked out by hand from the rules in
 docs/warehouse.md, then stored in latest_inspections and printed by `ofsted query due`, on both
 engines."""
+
 from __future__ import annotations
 
 import json
@@ -15,10 +16,12 @@ from tests.support.warehouse_fixtures import load_records, make_report, rows_of
 I = due.Inspection
 # G good (ended 2022-01-14, published 2022-03-01: 46 days), R requires improvement, M inadequate,
 # N never inspected; G inspected again (outstanding) on 2023-06-02, published 2023-08-01
-HISTORY = [I("G", "ilacs_2023", d(2022, 1, 14), d(2022, 3, 1), "good"),
-           I("R", "ilacs_2023", d(2022, 6, 15), d(2022, 8, 1), "requires_improvement"),
-           I("M", "ilacs_2023", d(2022, 3, 10), d(2022, 5, 1), "inadequate"),
-           I("G", "ilacs_2023", d(2023, 6, 2), d(2023, 8, 1), "outstanding")]
+HISTORY = [
+    I("G", "ilacs_2023", d(2022, 1, 14), d(2022, 3, 1), "good"),
+    I("R", "ilacs_2023", d(2022, 6, 15), d(2022, 8, 1), "requires_improvement"),
+    I("M", "ilacs_2023", d(2022, 3, 10), d(2022, 5, 1), "inadequate"),
+    I("G", "ilacs_2023", d(2023, 6, 2), d(2023, 8, 1), "outstanding"),
+]
 COUNCILS = ["G", "R", "M", "N"]
 
 
@@ -31,7 +34,7 @@ def test_good_gets_a_short_inspection_window_around_its_third_anniversary():
     g = due.windows(HISTORY, COUNCILS, d(2023, 1, 31))["G"]
     assert (g.status, g.earliest, g.latest) == (due.WINDOW, d(2024, 9, 14), d(2025, 9, 15))
     assert g.rule.startswith("judged good at its inspection ending 2022-01-14: a short inspection")
-    assert "2025-01-14" in g.rule and "in line" not in g.rule   # the anniversary, not the queue, set it
+    assert "2025-01-14" in g.rule and "in line" not in g.rule  # the anniversary, not the queue, set it
 
 
 def test_requires_improvement_gets_a_standard_inspection_window():
@@ -62,8 +65,10 @@ def test_as_at_uses_only_what_was_published_by_then():
 
 def test_a_pause_not_yet_over_has_no_latest_date():
     # as at 2020-06-30, Ofsted's suspension of 17 March 2020 has no inspection after it published
-    history = [I("X", "ilacs_2018", d(2019, 1, 31), d(2019, 3, 1), "good"),
-               I("Y", "ilacs_2018", d(2019, 11, 29), d(2020, 1, 20), "good")]   # the pace: 1 a year
+    history = [
+        I("X", "ilacs_2018", d(2019, 1, 31), d(2019, 3, 1), "good"),
+        I("Y", "ilacs_2018", d(2019, 11, 29), d(2020, 1, 20), "good"),
+    ]  # the pace: 1 a year
     x = due.windows(history, ["X", "Y"], d(2020, 6, 30))["X"]
     assert x.status == due.WINDOW and x.latest is None and x.earliest >= d(2020, 6, 30)
     assert "paused since 2020-03-17" in x.rule
@@ -87,20 +92,31 @@ def ilacs(urn, n, end, overall, published=None):
 
 @pytest.fixture
 def loaded(wh):
-    load_records(wh, [ilacs("G", 1, d(2022, 1, 14), "good", d(2022, 3, 1)),
-                      ilacs("R", 1, d(2022, 6, 15), "requires_improvement", d(2022, 8, 1)),
-                      ilacs("M", 1, d(2022, 3, 10), "inadequate", d(2022, 5, 1)),
-                      ilacs("G", 2, d(2023, 6, 2), "outstanding", d(2023, 8, 1))])
-    wh.insert_rows("ref_councils", ("urn", "name", "la_code", "ons_code", "region_code", "region_name"),
-                   [(u, f"Council {u}", str(900 + i), f"E0{i}", "N", "North") for i, u in enumerate("GRM")])
+    load_records(
+        wh,
+        [
+            ilacs("G", 1, d(2022, 1, 14), "good", d(2022, 3, 1)),
+            ilacs("R", 1, d(2022, 6, 15), "requires_improvement", d(2022, 8, 1)),
+            ilacs("M", 1, d(2022, 3, 10), "inadequate", d(2022, 5, 1)),
+            ilacs("G", 2, d(2023, 6, 2), "outstanding", d(2023, 8, 1)),
+        ],
+    )
+    wh.insert_rows(
+        "ref_councils",
+        ("urn", "name", "la_code", "ons_code", "region_code", "region_name"),
+        [(u, f"Council {u}", str(900 + i), f"E0{i}", "N", "North") for i, u in enumerate("GRM")],
+    )
     from etl import changes
-    changes.refresh(wh, "run-ref")   # the derived tables, due_windows among them, with the reference now in
+
+    changes.refresh(wh, "run-ref")  # the derived tables, due_windows among them, with the reference now in
     return wh
 
 
 def test_stored_in_latest_inspections(loaded):
-    rows = {r["urn"]: r for r in rows_of(loaded, "SELECT urn, due_status, due_earliest, due_latest, due_rule"
-                                                 " FROM latest_inspections")}
+    rows = {
+        r["urn"]: r
+        for r in rows_of(loaded, "SELECT urn, due_status, due_earliest, due_latest, due_rule FROM latest_inspections")
+    }
     assert rows["M"]["due_status"] == "monitoring" and rows["M"]["due_earliest"] is None
     assert rows["G"]["due_status"] == "window"
     assert rows["G"]["due_rule"].startswith("judged outstanding at its inspection ending 2023-06-02")
@@ -116,9 +132,9 @@ def test_query_due_through_the_cli(loaded, warehouse_url, monkeypatch, capsys):
     assert (rows["G"]["due_earliest"], rows["G"]["due_latest"]) == ("2024-09-14", "2025-09-15")
     assert (rows["R"]["due_earliest"], rows["R"]["due_latest"]) == ("2025-02-13", "2026-02-14")
     assert rows["M"]["due_status"] == "monitoring" and rows["G"]["last_grade"] == "good"
-    assert main(["query", "due"]) == 0   # the stored windows, as at the last refresh
+    assert main(["query", "due"]) == 0  # the stored windows, as at the last refresh
     assert "judged outstanding at its inspection ending 2023-06-02" in capsys.readouterr().out
-    assert main(["query", "due", "Council R", "--format", "json"]) == 0   # one council
+    assert main(["query", "due", "Council R", "--format", "json"]) == 0  # one council
     assert [r["urn"] for r in json.loads(capsys.readouterr().out)] == ["R"]
     assert main(["query", "due", "--as-at", "2011-06-30"]) == 2
     assert "on or after 2012-01-01" in capsys.readouterr().err
@@ -126,25 +142,33 @@ def test_query_due_through_the_cli(loaded, warehouse_url, monkeypatch, capsys):
 
 def test_council_page_and_map_show_when_ofsted_is_due(wh, warehouse_url):
     from bs4 import BeautifulSoup
+
     from etl import reference
     from tests.support.warehouse_fixtures import load_sample
     from tests.test_view import client_for
 
-    reference.sync(wh)   # first: the refresh that load_sample runs reads the reference
+    reference.sync(wh)  # first: the refresh that load_sample runs reads the reference
     load_sample(wh)
     client = client_for(warehouse_url)
     stored = wh.fetchone("SELECT due_status, due_earliest, due_latest FROM due_windows WHERE urn = '80487'")
     page = BeautifulSoup(client.get("/councils/80487").text, "html.parser")
     said = page.select_one("p.due").get_text(" ", strip=True)
-    assert stored[0] == "window" and said == due.sentence(*stored, wh.fetchone(
-        "SELECT due_rule FROM due_windows WHERE urn = '80487'")[0])
-    assert said.startswith(f"Next inspection: expected between {stored[1]:%B %Y} and {stored[2]:%B %Y},"
-                           " because judged outstanding at its inspection ending 2024-03-08")
+    assert stored[0] == "window" and said == due.sentence(
+        *stored, wh.fetchone("SELECT due_rule FROM due_windows WHERE urn = '80487'")[0]
+    )
+    assert said.startswith(
+        f"Next inspection: expected between {stored[1]:%B %Y} and {stored[2]:%B %Y},"
+        " because judged outstanding at its inspection ending 2024-03-08"
+    )
     mapped = BeautifulSoup(client.get("/", params={"area": "inspection_due"}).text, "html.parser")
     barnet = next(h for h in mapped.select("#hexmap a.hex") if h["href"].endswith("/councils/80487"))
     assert barnet.polygon["class"] == [f"fill-{due.soon(*stored, d.today())}"]
     assert {p["class"][0] for p in mapped.select("#hexmap a.hex polygon")} <= {
-        "fill-due_soon", "fill-due_later", "fill-monitoring", "fill-none"}
+        "fill-due_soon",
+        "fill-due_later",
+        "fill-monitoring",
+        "fill-none",
+    }
     assert "when the next inspection is due" in mapped.get_text()
 
 

@@ -1,5 +1,6 @@
 """`ofsted export`: the workbook, CSV and Parquet files, opened as analysts open them (pandas,
 openpyxl) and compared with the warehouse they came from, on both engines."""
+
 from __future__ import annotations
 
 import json
@@ -74,19 +75,29 @@ def test_xlsx_and_parquet_match_the_warehouse(loaded, tmp_path):
     out = tmp_path / "exports"
     assert result.location == str(out)
     assert sorted(p.name for p in out.iterdir()) == sorted(
-        [WORKBOOK] + [f"{n}.{ext}" for n in (*DATASETS, *COMPUTED) for ext in ("csv", "parquet")])
+        [WORKBOOK] + [f"{n}.{ext}" for n in (*DATASETS, *COMPUTED) for ext in ("csv", "parquet")]
+    )
     sheets = pd.read_excel(out / WORKBOOK, sheet_name=None, dtype=str)
-    assert list(sheets) == ["Summary", "History", "Changes", "Publications", "Visits", "Improvements",
-                            "England over time", "Activity", "About"]
+    assert list(sheets) == [
+        "Summary",
+        "History",
+        "Changes",
+        "Publications",
+        "Visits",
+        "Improvements",
+        "England over time",
+        "Activity",
+        "About",
+    ]
     for sheet, name in export_stage.SHEETS.items():
         if name in COMPUTED:
-            continue   # computed, not read with a SELECT: test_outcomes.py
+            continue  # computed, not read with a SELECT: test_outcomes.py
         with connect(loaded) as wh:
             names, rows = wh.query(f"SELECT * FROM {name} ORDER BY {DATASETS[name]}")
         shown = export_stage.sheet_rows(sheet, export_stage.Dataset(name, names, rows))
         headings = export_stage.SHEET_HEADINGS.get(sheet, {})
         assert list(sheets[sheet].columns) == [headings.get(c) or export_stage.heading(c) for c in shown.columns]
-        assert not [h for h in sheets[sheet].columns if "_" in h], sheet   # no key for a heading
+        assert not [h for h in sheets[sheet].columns if "_" in h], sheet  # no key for a heading
         words = [[plain(export_stage.in_words(c, v)) for c, v in zip(shown.columns, r)] for r in shown.rows]
         assert frame_rows(sheets[sheet]) == words, sheet
     for name in DATASETS:
@@ -100,21 +111,23 @@ def test_xlsx_and_parquet_match_the_warehouse(loaded, tmp_path):
     assert summary.loc["80487", "Overall effectiveness: direction"] == "Improved"
     assert summary.loc["80487", "Overall effectiveness: previous grade"] == "Good"
     assert summary.loc["2733690", "Overall effectiveness"] == "Not judged"  # Cumberland, ILACS 2026
-    assert summary.loc["80442", "Overall effectiveness"] == "Requires improvement to be good"   # as Ofsted prints it
+    assert summary.loc["80442", "Overall effectiveness"] == "Requires improvement to be good"  # as Ofsted prints it
     assert summary.loc["80442", "Framework"] == "ILACS 2018"
     csv_summary = pd.read_csv(out / "latest_inspections.csv", dtype=str).set_index("urn")
-    assert csv_summary.loc["80442", "overall_effectiveness"] == "requires_improvement"   # the key, for machines
+    assert csv_summary.loc["80442", "overall_effectiveness"] == "requires_improvement"  # the key, for machines
     # England over time, worked by hand: Barnet outstanding (2024-03-08), Buckinghamshire requires
     # improvement, King's Lynn (in no region) inadequate; Cumbria's requires improvement held by
     # Cumberland and Westmorland and Furness since 2023-04-01
     england = sheets["England over time"]
     assert list(england.iloc[0][["England or region", "Area"]]) == ["England", "Overall effectiveness"]
-    assert england.iloc[0]["Councils graded"] != "0"   # it opens on councils counted, not rows of zeros
+    assert england.iloc[0]["Councils graded"] != "0"  # it opens on councils counted, not rows of zeros
     assert not ((england["Councils graded"] == "0") & (england["Not judged"] == "0")).any()
     oe = england[(england["England or region"] == "England") & (england.Area == "Overall effectiveness")]
     oe = oe.set_index(oe["As at"].map(plain))
     assert frame_rows(oe.loc[["2024-03-31", "2023-03-31"], "Councils graded":"Good or outstanding (%)"]) == [
-        ["5", "1", "0", "3", "1", "0", "20"], ["3", "0", "1", "2", "0", "0", "33.3"]]
+        ["5", "1", "0", "3", "1", "0", "20"],
+        ["3", "0", "1", "2", "0", "0", "33.3"],
+    ]
     assert "2024-04-30" not in oe.index and "2024-06-30" in oe.index
     assert list(england.columns[4:8]) == ["Outstanding", "Good", "Requires improvement to be good", "Inadequate"]
 
@@ -136,22 +149,25 @@ def test_the_workbook_reads_as_analysts_expect(loaded, tmp_path):
     assert cells["Inspection ended"].number_format == "yyyy-mm-dd"
     about = " ".join(str(c.value) for row in book["About"].iter_rows() for c in row if c.value)
     from etl.parse import PARSER_VERSION
+
     assert f"Parser version {PARSER_VERSION}" in about and "Open Government Licence" in about
     assert "MIT licence" in about and "Extracted" in about and "latest_inspections.csv" in about
     assert "The CSV and Parquet files are for machines: they keep the warehouse's keys" in about
     notes = {r[0].value: (r[1].value, r[2].value) for r in book["About"].iter_rows() if len(r) > 2 and r[2].value}
-    assert notes["Council"][1] == "local_authority" and notes["Grade"][1] == "grade"   # words and their keys
+    assert notes["Council"][1] == "local_authority" and notes["Grade"][1] == "grade"  # words and their keys
     assert book["History"].freeze_panes and book["Changes"].auto_filter.ref
 
 
 def test_a_letters_areas_for_priority_action_are_lines_in_one_cell_each_neutralised(loaded, tmp_path):
     """A list is one line per item (not a JSON string); a line that would run as a formula when
     pasted on its own gets its apostrophe; a cell too long for Excel is cut at a whole line."""
-    texts = ["=HYPERLINK(\"http://evil.example\",\"x\")", "Leaders do not know; -2+3 children.", "+cmd"]
+    texts = ['=HYPERLINK("http://evil.example","x")', "Leaders do not know; -2+3 children.", "+cmd"]
     with connect(loaded) as wh:
         rid = wh.fetchone("SELECT report_id FROM visits ORDER BY report_id LIMIT 1")[0]
-        wh.execute("UPDATE visit_findings SET priority_action_texts = ?, priority_actions = 3 WHERE report_id = ?",
-                   [json.dumps(texts), rid])
+        wh.execute(
+            "UPDATE visit_findings SET priority_action_texts = ?, priority_actions = 3 WHERE report_id = ?",
+            [json.dumps(texts), rid],
+        )
     export(settings(loaded, tmp_path))
     ws = openpyxl.load_workbook(tmp_path / "exports" / WORKBOOK)["Visits"]
     header = [c.value for c in ws[1]]
@@ -160,22 +176,28 @@ def test_a_letters_areas_for_priority_action_are_lines_in_one_cell_each_neutrali
     assert cell.value.split("\n") == ["'" + texts[0], texts[1], "'+cmd"] and cell.data_type == "s"
     assert cell.alignment.wrap_text
     csv_frame = pd.read_csv(tmp_path / "exports" / "visits.csv", dtype=str).set_index("report_id")
-    assert csv_frame.loc[rid, "priority_action_texts"].startswith('["=HYPERLINK(')   # the key's JSON, for machines
+    assert csv_frame.loc[rid, "priority_action_texts"].startswith('["=HYPERLINK(')  # the key's JSON, for machines
     parquet = pd.read_parquet(tmp_path / "exports" / "visits.parquet").set_index("report_id")
     assert json.loads(parquet.loc[rid, "priority_action_texts"]) == texts
     long = "\n".join(f"Point {n}: " + "x" * 100 for n in range(400))
     cut = export_stage.fit_cell(long)
     assert len(cut) <= export_stage.XLSX_MAX_CELL and cut.endswith("\n" + export_stage.CUT_NOTE)
-    assert all(re.fullmatch(r"Point \d+: x{100}", line) for line in cut.split("\n")[:-1])   # whole lines only
+    assert all(re.fullmatch(r"Point \d+: x{100}", line) for line in cut.split("\n")[:-1])  # whole lines only
 
 
 def test_cells_that_would_run_as_formulas_are_neutralised(warehouse_url, tmp_path):
-    hostile = {"90001": "=HYPERLINK(\"http://evil.example\",\"x\")", "90002": "+cmd|' /C calc'!A0",
-               "90003": "@SUM(1+1)", "90004": "-2+3"}
+    hostile = {
+        "90001": '=HYPERLINK("http://evil.example","x")',
+        "90002": "+cmd|' /C calc'!A0",
+        "90003": "@SUM(1+1)",
+        "90004": "-2+3",
+    }
     with connect(warehouse_url) as wh:
         load_reference_sample(wh)
-        load_councils(wh, [Council(urn, name, f"https://reports.ofsted.gov.uk/provider/44/{urn}")
-                           for urn, name in hostile.items()])
+        load_councils(
+            wh,
+            [Council(urn, name, f"https://reports.ofsted.gov.uk/provider/44/{urn}") for urn, name in hostile.items()],
+        )
     export(settings(warehouse_url, tmp_path))
     out = tmp_path / "exports"
     csv_frame = pd.read_csv(out / "latest_inspections.csv", dtype=str).set_index("urn")
@@ -191,6 +213,7 @@ def test_cells_that_would_run_as_formulas_are_neutralised(warehouse_url, tmp_pat
 def test_a_link_too_long_for_excel_is_kept_as_text(warehouse_url, tmp_path):
     from etl.load import load_publications
     from tests.support.warehouse_fixtures import make_publication
+
     long_url = "https://files.ofsted.gov.uk/v1/file/" + "9" * 2100
     with connect(warehouse_url) as wh:
         load_reference_sample(wh)
@@ -211,6 +234,7 @@ def test_export_to_an_fsspec_url_and_a_failed_export_leaves_the_last_one(loaded,
 
     def broken(ds):
         raise RuntimeError("disk full")
+
     monkeypatch.setattr(export_stage, "to_parquet", broken)
     with connect(loaded) as wh:  # new data the failed export would have written
         wh.execute("UPDATE councils SET name = 'Renamed' WHERE urn = '80487'")

@@ -1,9 +1,10 @@
 """Issue 26: hourly runs that read only the council pages that moved (the search listing's
 "Latest report" dates, a rolling sweep as the safety net), operators told when runs stop
 succeeding, the pipeline's counts as Airflow metrics, and how fresh the data is."""
+
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 
@@ -27,7 +28,9 @@ def provider_reads(site) -> dict[str, int]:
 
 
 def settings_for(site, tmp_path, **env) -> Settings:
-    return site_settings(site, tmp_path, **{"OFSTED_WAREHOUSE_URL": f"duckdb:///{tmp_path / 'warehouse.duckdb'}", **env})
+    return site_settings(
+        site, tmp_path, **{"OFSTED_WAREHOUSE_URL": f"duckdb:///{tmp_path / 'warehouse.duckdb'}", **env}
+    )
 
 
 def discover_at(settings, when: datetime, run_id: str):
@@ -43,7 +46,7 @@ def test_the_latest_report_line_is_read_from_each_result_in_either_markup_and_ma
         urns = list(site.councils)
         site.latest_text[urns[1]] = " 1 March 2026 "
         site.latest_text.pop(urns[2], None)
-        site.publications[urns[2]].clear()              # nothing published: no line
+        site.publications[urns[2]].clear()  # nothing published: no line
         for markup in ("real", "variant"):
             site.markup = markup
             page = site.search_page({"start": ["0"], "rows": ["100"]})
@@ -55,6 +58,7 @@ def test_the_latest_report_line_is_read_from_each_result_in_either_markup_and_ma
 
 def test_the_line_belongs_to_its_own_result_not_a_neighbours():
     from bs4 import BeautifulSoup
+
     html = """<ul><li><a href="/provider/44/1">One</a></li>
               <li><a href="/provider/44/2">Two</a><span>Latest report:</span> <time>2 May 2025</time></li></ul>"""
     one, two = parse_search_page(html, "http://site")
@@ -64,8 +68,10 @@ def test_the_line_belongs_to_its_own_result_not_a_neighbours():
 
 # -- which pages a run reads -------------------------------------------------------------------
 def listed(*latest) -> list[Council]:
-    return [Council(str(80000 + i), f"Council {i}", f"http://site/provider/44/{80000 + i}", text)
-            for i, text in enumerate(latest)]
+    return [
+        Council(str(80000 + i), f"Council {i}", f"http://site/provider/44/{80000 + i}", text)
+        for i, text in enumerate(latest)
+    ]
 
 
 def read_before(councils, hours_ago: float = 1.0, **overrides) -> CrawlState:
@@ -79,9 +85,12 @@ def test_untrusted_dates_are_read_and_noted_moved_ones_read_the_rest_wait_for_th
     state = read_before(before)
     now = listed("2 May 2025", "soon", "1 May 2027", "1 April 2025", "1 May 2025", None)
     plan = pages_to_read(now, state, NOW, 24)
-    assert plan.reasons == {"80000": "moved", "80001": "untrusted date (not a date)",
-                            "80002": "untrusted date (in the future)",
-                            "80003": "untrusted date (earlier than the 01 May 2025 listed before)"}
+    assert plan.reasons == {
+        "80000": "moved",
+        "80001": "untrusted date (not a date)",
+        "80002": "untrusted date (in the future)",
+        "80003": "untrusted date (earlier than the 01 May 2025 listed before)",
+    }
     notes = "\n".join(plan.notes)
     assert "'soon' is not a date" in notes and "in the future" in notes and "earlier than" in notes
     assert "1 search result(s) without" in notes
@@ -97,7 +106,7 @@ def test_a_listing_without_the_line_reads_every_page_and_says_so_once():
     councils = listed(None, None, None)
     plan = pages_to_read(councils, read_before(councils), NOW, 24)
     assert set(plan.reasons) == {c.urn for c in councils}
-    assert len(plan.notes) == 1 and "no \"Latest report\" dates" in plan.notes[0]
+    assert len(plan.notes) == 1 and 'no "Latest report" dates' in plan.notes[0]
 
 
 def test_a_short_listing_is_not_councils_gone():
@@ -116,8 +125,9 @@ def test_the_sweep_reads_every_page_once_a_day_in_hourly_shares():
         plan = pages_to_read(councils, state, when, 24)
         assert set(plan.reasons.values()) <= {"sweep"} and len(plan.reasons) in (6, 7)
         reads += plan.reasons
-        state = CrawlState({**state.pages, **{u: PageState("1 May 2025", when) for u in plan.reasons}},
-                           155, plan.swept_at, plan.carry)
+        state = CrawlState(
+            {**state.pages, **{u: PageState("1 May 2025", when) for u in plan.reasons}}, 155, plan.swept_at, plan.carry
+        )
     assert sorted(reads) == sorted(c.urn for c in councils), "each page once in 24 hourly runs"
 
 
@@ -146,9 +156,19 @@ def test_a_new_publication_reads_only_its_councils_page_and_alerts(tmp_path):
         site.now = NOW
         pipeline.run_once(settings, now=NOW)
         urn = list(site.councils)[2]
-        site.add_publication(urn, "inspection", date(2026, 3, 2), report_pdf(
-            "ilacs_2023", site.councils[urn], dict(zip(GRADES5, ["inadequate"] * 5)),
-            inspection_start=date(2026, 1, 26), inspection_end=date(2026, 2, 6)), appears=NOW + timedelta(minutes=30))
+        site.add_publication(
+            urn,
+            "inspection",
+            date(2026, 3, 2),
+            report_pdf(
+                "ilacs_2023",
+                site.councils[urn],
+                dict(zip(GRADES5, ["inadequate"] * 5)),
+                inspection_start=date(2026, 1, 26),
+                inspection_end=date(2026, 2, 6),
+            ),
+            appears=NOW + timedelta(minutes=30),
+        )
         site.reset_counters()
         site.advance(hours=1)
         summary = pipeline.run_once(settings, now=NOW + timedelta(hours=1))
@@ -200,8 +220,10 @@ def test_a_short_listing_keeps_every_council(tmp_path):
 
 # -- operators ---------------------------------------------------------------------------------
 def add_run(wh, run_id: str, started: datetime, status: str) -> None:
-    wh.execute("INSERT INTO pipeline_runs (run_id, started_at, finished_at, status) VALUES (?, ?, ?, ?)",
-               [run_id, started, started + timedelta(minutes=5), status])
+    wh.execute(
+        "INSERT INTO pipeline_runs (run_id, started_at, finished_at, status) VALUES (?, ?, ?, ?)",
+        [run_id, started, started + timedelta(minutes=5), status],
+    )
 
 
 def test_the_staleness_notice_is_sent_once_then_the_recovery_once(wh):
@@ -217,13 +239,16 @@ def test_the_staleness_notice_is_sent_once_then_the_recovery_once(wh):
         add_run(wh, "ok2", NOW + timedelta(hours=2), "success")
         assert check_stale(wh, ops, 6, NOW + timedelta(hours=3)) == "ofsted_ingest: runs succeed again"
         assert check_stale(wh, ops, 6, NOW + timedelta(hours=4)) is None
-        assert [m["title"] for m in hook.messages] == ["ofsted_ingest: no successful run for 8 hours",
-                                                       "ofsted_ingest: runs succeed again"]
+        assert [m["title"] for m in hook.messages] == [
+            "ofsted_ingest: no successful run for 8 hours",
+            "ofsted_ingest: runs succeed again",
+        ]
         assert check_stale(wh, ops, 6, NOW + timedelta(hours=9)).startswith("ofsted_ingest: no successful run")
 
 
 def test_ofsted_freshness_tells_operators_from_outside_airflow(tmp_path, capsys):
     from etl.cli import main
+
     url = f"duckdb:///{tmp_path / 'w.duckdb'}"
     with WebhookReceiver() as hook:
         env = {"OFSTED_WAREHOUSE_URL": url, "OFSTED_OPS_ALERT_URLS": hook.apprise_url}
@@ -240,7 +265,8 @@ def test_ofsted_freshness_tells_operators_from_outside_airflow(tmp_path, capsys)
 
 def test_a_run_due_while_another_was_in_flight_is_skipped(wh):
     from etl.load import overlapping_run
-    add_run(wh, "long", NOW - timedelta(minutes=50), "success")          # 08:10 to 08:15
+
+    add_run(wh, "long", NOW - timedelta(minutes=50), "success")  # 08:10 to 08:15
     assert overlapping_run(wh, "next", NOW - timedelta(minutes=48)) == "long"
     assert overlapping_run(wh, "next", NOW) is None
     wh.execute("INSERT INTO pipeline_runs (run_id, started_at, status) VALUES ('now', ?, 'running')", [NOW])
@@ -265,11 +291,13 @@ def test_the_counts_reach_airflows_stats(monkeypatch):
     monkeypatch.setattr(stats, "_backend", None, raising=False)
     stats.initialize(factory=Recorder, export_legacy_names=False)
     try:
-        metrics.emit({"councils_read": 7, "publications_found": 1, "files_parsed": 1, "held": 0, "alerts_sent": 2},
-                     12.5)
+        metrics.emit(
+            {"councils_read": 7, "publications_found": 1, "files_parsed": 1, "held": 0, "alerts_sent": 2}, 12.5
+        )
     finally:
-        stats.initialize(factory=stats.NoStatsLogger if hasattr(stats, "NoStatsLogger") else Recorder,
-                         export_legacy_names=False)
+        stats.initialize(
+            factory=stats.NoStatsLogger if hasattr(stats, "NoStatsLogger") else Recorder, export_legacy_names=False
+        )
         monkeypatch.setattr(stats, "_backend", None, raising=False)
     assert ("incr", "ofsted_ingest.councils_read", 7) in sent and ("incr", "ofsted_ingest.alerts_sent", 2) in sent
     assert {s for _, s, _ in sent} == {f"ofsted_ingest.{n}" for n in (*metrics.COUNTS, "run_seconds")}
@@ -289,12 +317,15 @@ def test_the_freshness_line():
 
 def test_freshness_reads_the_last_success_and_the_newest_publication(wh):
     from tests.support.warehouse_fixtures import load_sample
+
     load_sample(wh)
     add_run(wh, "ok", NOW, "success")
     add_run(wh, "later", NOW + timedelta(hours=1), "failed")
     fresh = freshness(wh)
-    assert fresh.checked == max(wh.fetchone("SELECT max(finished_at) FROM pipeline_runs WHERE status = 'success'")[0],
-                                NOW + timedelta(minutes=5))
+    assert fresh.checked == max(
+        wh.fetchone("SELECT max(finished_at) FROM pipeline_runs WHERE status = 'success'")[0],
+        NOW + timedelta(minutes=5),
+    )
     assert fresh.last_report == wh.fetchone("SELECT max(published) FROM publications")[0]
 
 
@@ -304,11 +335,16 @@ def test_freshness_reads_the_last_success_and_the_newest_publication(wh):
 def test_a_run_started_while_one_is_in_flight_is_skipped_not_queued(airflow_home, tmp_path):
     from tests.support.airflow_fixtures import run_dag, start_dag
     from tests.support.fakesite import Fault
+
     with FakeOfstedSite(councils=1, pdf_factory=listing_pdf) as site:
-        site.inject("/search", Fault.delay(40, times=1))          # the first run's crawl takes a while
+        site.inject("/search", Fault.delay(40, times=1))  # the first run's crawl takes a while
         url = f"duckdb:///{tmp_path / 'warehouse.duckdb'}"
-        env = site.env(OFSTED_DATA_DIR=str(tmp_path), OFSTED_LANDING=str(tmp_path / "landing"),
-                       OFSTED_WAREHOUSE_URL=url, OFSTED_READ_TIMEOUT="60")
+        env = site.env(
+            OFSTED_DATA_DIR=str(tmp_path),
+            OFSTED_LANDING=str(tmp_path / "landing"),
+            OFSTED_WAREHOUSE_URL=url,
+            OFSTED_READ_TIMEOUT="60",
+        )
         first = start_dag(airflow_home, env)
         try:
             for line in first.stdout:
@@ -335,15 +371,18 @@ def test_people_see_the_line_in_query_summary_the_workbook_and_the_feeds(tmp_pat
     from etl.cli import main
     from etl.web import feeds
     from tests.support.warehouse_fixtures import load_sample
+
     url = f"duckdb:///{tmp_path / 'w.duckdb'}"
     with connect(url) as wh:
         from etl.warehouse import migrate
+
         migrate(wh)
         load_sample(wh)
         add_run(wh, "ok", datetime.now() - timedelta(hours=1), "success")
         line = freshness(wh).line()
-        book = export.workbook(export.read_datasets(wh, export.SHEETS.values()), wh.engine, allowed_hosts=(),
-                               freshness=line)
+        book = export.workbook(
+            export.read_datasets(wh, export.SHEETS.values()), wh.engine, allowed_hosts=(), freshness=line
+        )
     assert line.startswith("Checked ") and " · last new report " in line
     monkeypatch.setenv("OFSTED_WAREHOUSE_URL", url)
     assert main(["query", "summary"]) == 0
@@ -355,4 +394,4 @@ def test_people_see_the_line_in_query_summary_the_workbook_and_the_feeds(tmp_pat
     assert ["Freshness", line] in [[c.value for c in row[:2]] for row in about.iter_rows()]
     checked = datetime(2026, 3, 2, 10, 2)
     feed = feeds.atom_feed("t", "http://x/f", "http://x", [], str, lambda u: u, checked=checked).decode()
-    assert f"<updated>{checked.astimezone(timezone.utc):%Y-%m-%dT%H:%M:%S}Z</updated>" in feed
+    assert f"<updated>{checked.astimezone(UTC):%Y-%m-%dT%H:%M:%S}Z</updated>" in feed

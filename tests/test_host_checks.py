@@ -1,6 +1,7 @@
 """The allow-list checks the host the HTTP client will actually connect to: URLs that two URL
 parsers read differently (a backslash before '@', control characters, whitespace) are refused
 before anything is sent, whether they come from a page link or a redirect."""
+
 from __future__ import annotations
 
 from datetime import date
@@ -10,9 +11,8 @@ import pytest
 from etl.crawl import crawl
 from etl.download import download_new
 from etl.http import host_allowed
-from tests.support.fakesite import Fault, FakeOfstedSite
+from tests.support.fakesite import FakeOfstedSite, Fault
 from tests.support.site_fixtures import site_settings
-
 
 pytestmark = pytest.mark.site(councils=2)
 
@@ -39,8 +39,7 @@ def smuggled(other: FakeOfstedSite, site: FakeOfstedSite, path: str) -> str:
 
 def test_a_page_link_smuggling_another_host_is_refused_and_never_requested(site, other, settings):
     other_port = other.url.rsplit(":", 1)[1]
-    evil = site.add_publication("2532283", "inspection", date(2025, 1, 2),
-                                host=f"localhost:{other_port}\\@127.0.0.1")
+    evil = site.add_publication("2532283", "inspection", date(2025, 1, 2), host=f"localhost:{other_port}\\@127.0.0.1")
     pubs = crawl(settings).publications
     assert evil in {p.url for p in pubs}
     result = download_new(pubs, settings)
@@ -59,14 +58,17 @@ def test_a_redirect_smuggling_another_host_is_refused_and_never_requested(site, 
     assert sum(other.requests.values()) == 0
 
 
-@pytest.mark.parametrize("url", [
-    "https://other.example\\@files.ofsted.gov.uk/x",
-    "https://files.ofsted.gov.uk\\@other.example/x",
-    "https://other.example\t@files.ofsted.gov.uk/x",
-    "https://files.ofsted.gov.uk\n.other.example/x",
-    "https://files.ofsted.gov.uk /x",
-    "https://files.ofsted.gov.uk/x\x00",
-])
+@pytest.mark.parametrize(
+    "url",
+    [
+        "https://other.example\\@files.ofsted.gov.uk/x",
+        "https://files.ofsted.gov.uk\\@other.example/x",
+        "https://other.example\t@files.ofsted.gov.uk/x",
+        "https://files.ofsted.gov.uk\n.other.example/x",
+        "https://files.ofsted.gov.uk /x",
+        "https://files.ofsted.gov.uk/x\x00",
+    ],
+)
 def test_urls_the_parsers_read_differently_are_not_allowed(url):
     assert not host_allowed(url, ["files.ofsted.gov.uk"])
 

@@ -1,5 +1,6 @@
 """Council URNs and dates from the command line or the DAG's params are checked before use:
 a URN is pasted into a URL path, so only digits are accepted, with a clear error."""
+
 from __future__ import annotations
 
 from datetime import date
@@ -33,10 +34,11 @@ def test_iso_date_says_the_format(value):
         iso_date(value)
 
 
-@pytest.mark.parametrize("argv", [["run", "--council", "80487/../x"], ["crawl", "--council", "x"],
-                                  ["run", "--since", "yesterday"]])
+@pytest.mark.parametrize(
+    "argv", [["run", "--council", "80487/../x"], ["crawl", "--council", "x"], ["run", "--since", "yesterday"]]
+)
 def test_the_command_line_refuses_bad_urns_and_dates(argv, capsys):
-    try:   # a council is a URN or a name (etl.councils): one that names none is refused before any request
+    try:  # a council is a URN or a name (etl.councils): one that names none is refused before any request
         code = main(argv)
     except SystemExit as exited:
         code = exited.code
@@ -50,6 +52,6 @@ def test_a_bad_urn_from_the_dag_params_sends_no_request(tmp_path):
         settings = Settings.from_env(site.env(OFSTED_LANDING=str(tmp_path / "l")))
         with pytest.raises(ValueError, match="URN"):
             crawl(settings, councils=["80487", "../v1/file/50000001"])
-        with pytest.raises(ValueError, match="no council named '2532283\\?x=1'"):   # nor a name
+        with pytest.raises(ValueError, match="no council named '2532283\\?x=1'"):  # nor a name
             pipeline.discover(settings, "r", councils=["2532283?x=1"])
         assert sum(site.requests.values()) == 0

@@ -1,4 +1,5 @@
 """The landing store: content-addressed, metadata per URL, atomic, shareable through fsspec."""
+
 from __future__ import annotations
 
 import hashlib
@@ -15,9 +16,14 @@ from tests.support.fakesite import minimal_pdf
 
 
 def pub(n: int, urn: str = "80487") -> Publication:
-    return Publication(urn=urn, local_authority="Barnet", kind="inspection",
-                       title=f"Children's services inspection, pdf - 0{n % 9 + 1} July 2019",
-                       published=date(2019, 7, n % 9 + 1), url=f"https://files.ofsted.gov.uk/v1/file/{n}")
+    return Publication(
+        urn=urn,
+        local_authority="Barnet",
+        kind="inspection",
+        title=f"Children's services inspection, pdf - 0{n % 9 + 1} July 2019",
+        published=date(2019, 7, n % 9 + 1),
+        url=f"https://files.ofsted.gov.uk/v1/file/{n}",
+    )
 
 
 @pytest.fixture(params=["local", "memory"])
@@ -66,7 +72,7 @@ def test_quarantine_counts_attempts_and_a_success_clears_it_but_keeps_the_bytes(
     q1 = store.quarantine(html, pub(1), "not a PDF: HTML page")
     q2 = store.quarantine(None, pub(1), "ConnectionError")
     assert (q1.attempts, q2.attempts) == (1, 2)
-    assert q2.uri == q1.uri                  # no new bytes: still points at the last ones
+    assert q2.uri == q1.uri  # no new bytes: still points at the last ones
     assert [q.reason for q in store.quarantined()] == ["ConnectionError"]
     store.store(minimal_pdf(["ok"]), pub(1))
     assert store.quarantined() == [] and store.read(q1.uri) == html

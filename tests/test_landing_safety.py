@@ -1,6 +1,7 @@
 """The landing store survives being moved, a full disk and a damaged object: files are read by
 content hash through the configured store and checked on read; writes are fsynced and leave
 no temp file behind; an existing object is trusted only when its bytes match its name."""
+
 from __future__ import annotations
 
 import errno
@@ -21,8 +22,14 @@ from tests.support.synth_reports import listing_pdf
 
 
 def pub(n: int) -> Publication:
-    return Publication(urn="80487", local_authority="Barnet", kind="inspection", title="inspection",
-                       published=date(2019, 7, 1), url=f"https://files.ofsted.gov.uk/v1/file/{n}")
+    return Publication(
+        urn="80487",
+        local_authority="Barnet",
+        kind="inspection",
+        title="inspection",
+        published=date(2019, 7, 1),
+        url=f"https://files.ofsted.gov.uk/v1/file/{n}",
+    )
 
 
 def test_a_moved_landing_store_is_read_by_hash_from_its_new_place(tmp_path, warehouse_url):
@@ -40,14 +47,15 @@ def test_a_moved_landing_store_is_read_by_hash_from_its_new_place(tmp_path, ware
 def test_a_damaged_object_is_refused_on_read_and_its_parse_retried(tmp_path, warehouse_url):
     landing = tmp_path / "landing"
     with FakeOfstedSite(councils=1, pdf_factory=listing_pdf) as site:
-        settings = Settings.from_env(site.env(OFSTED_DATA_DIR=str(tmp_path), OFSTED_WAREHOUSE_URL=warehouse_url,
-                                              OFSTED_LANDING=str(landing)))
+        settings = Settings.from_env(
+            site.env(OFSTED_DATA_DIR=str(tmp_path), OFSTED_WAREHOUSE_URL=warehouse_url, OFSTED_LANDING=str(landing))
+        )
         pipeline.begin(settings, "r1")
         publications = pipeline.discover(settings, "r1").publications
         pipeline.record_downloads(settings, *pipeline.download(settings, publications))
         files = pipeline.plan_parse(settings)
         victim = LandingStore(landing).object_path(files[0].sha256)
-        with open(victim, "r+b") as f:         # bit rot, or a hand edit
+        with open(victim, "r+b") as f:  # bit rot, or a hand edit
             f.write(b"%PDF-9.9 damaged")
         records = pipeline.parse(settings, files)
     damaged = [r for r in records if r.sha256 == files[0].sha256]
@@ -69,7 +77,7 @@ def test_a_full_disk_leaves_no_temp_file(tmp_path, monkeypatch):
     monkeypatch.undo()
     leftovers = [p for p in (tmp_path / "landing").rglob("*") if p.is_file()]
     assert leftovers == []
-    stored = store.store(minimal_pdf(["one"]), pub(1))             # and the next try works
+    stored = store.store(minimal_pdf(["one"]), pub(1))  # and the next try works
     assert store.read_object(stored.sha256) == minimal_pdf(["one"])
 
 
@@ -79,7 +87,7 @@ def test_writes_are_fsynced_before_the_rename(tmp_path, monkeypatch):
     real_fsync = os.fsync
     monkeypatch.setattr(os, "fsync", lambda fd: (synced.append(fd), real_fsync(fd)))
     store.store(minimal_pdf(["one"]), pub(1))
-    assert len(synced) >= 2            # the object and the manifest entry (and their folders)
+    assert len(synced) >= 2  # the object and the manifest entry (and their folders)
 
 
 def test_an_existing_object_with_wrong_bytes_is_rewritten(tmp_path):
@@ -88,7 +96,7 @@ def test_an_existing_object_with_wrong_bytes_is_rewritten(tmp_path):
     sha = hashlib.sha256(data).hexdigest()
     path = store.object_path(sha)
     os.makedirs(os.path.dirname(path))
-    with open(path, "wb") as f:        # a crash mid-write on a filesystem without atomic rename
+    with open(path, "wb") as f:  # a crash mid-write on a filesystem without atomic rename
         f.write(data[:10])
     stored = store.store(data, pub(1))
     assert stored.sha256 == sha and store.read_object(sha) == data
@@ -101,5 +109,5 @@ def test_a_cut_off_object_is_not_known_so_the_next_run_downloads_it_again(tmp_pa
     with open(store.object_path(stored.sha256), "r+b") as f:
         f.truncate(len(data) // 2)
     assert store.known(pub(1).url) is None
-    store.store(data, pub(1))                                   # the re-download rewrites it
+    store.store(data, pub(1))  # the re-download rewrites it
     assert store.known(pub(1).url) is not None and store.read_object(stored.sha256) == data

@@ -1,5 +1,6 @@
 """The load stage: idempotent, order-independent, all-or-nothing, nothing lost. Every test runs
 on DuckDB and on PostgreSQL."""
+
 from __future__ import annotations
 
 import random
@@ -12,8 +13,15 @@ import pytest
 from etl import changes, load
 from etl.records import Quarantined
 from etl.warehouse import connect
-from tests.support.warehouse_fixtures import (LOAD_TIME_COLUMNS, load_sample, make_publication, make_report,
-                                              sample_records, snapshot, stored_file_for)
+from tests.support.warehouse_fixtures import (
+    LOAD_TIME_COLUMNS,
+    load_sample,
+    make_publication,
+    make_report,
+    sample_records,
+    snapshot,
+    stored_file_for,
+)
 
 HISTORY_VIEWS = ("rating_history", "current_ratings", "rating_changes")
 
@@ -35,12 +43,13 @@ def test_loading_in_another_order_gives_the_same_history(wh, tmp_path):
     random.Random(7).shuffle(shuffled)
     with connect(other_url) as other:
         from etl.warehouse import migrate
+
         migrate(other)
         load.start_run(other, "run-1")
-        for one in shuffled:                      # one report per batch, in a random order,
+        for one in shuffled:  # one report per batch, in a random order,
             load.load_reports(other, [one], "run-1")
-            changes.refresh(other, "run-1")       # refreshing in between
-        load.load_councils(other, councils)       # and the listing last
+            changes.refresh(other, "run-1")  # refreshing in between
+        load.load_councils(other, councils)  # and the listing last
         load.load_publications(other, list(reversed(publications)), "run-1")
         load.load_downloads(other, [stored_file_for(p) for p in publications], [])
         changes.refresh(other, "run-1")
@@ -72,8 +81,11 @@ def test_bad_records_are_rejected_with_a_clear_error_and_nothing_written(wh):
     bad_grade = make_report("1", 2, "ilacs_2018", date(2020, 1, 1), {"help_and_protection": "excellent"})
     bad_area = make_report("1", 3, "ilacs_2018", date(2020, 1, 1), {"in_care": "good"})
     bad_framework = replace(good, framework="ilacs_2099")
-    for bad, message in ((bad_grade, "unknown grade 'excellent'"), (bad_area, "not judged under ilacs_2018"),
-                         (bad_framework, "unknown framework")):
+    for bad, message in (
+        (bad_grade, "unknown grade 'excellent'"),
+        (bad_area, "not judged under ilacs_2018"),
+        (bad_framework, "unknown framework"),
+    ):
         with pytest.raises(ValueError, match=message):
             load.load_reports(wh, [good, bad], "r")
     assert wh.fetchall("SELECT COUNT(*) FROM reports") == [(0,)]
@@ -83,8 +95,9 @@ def test_bad_records_are_rejected_with_a_clear_error_and_nothing_written(wh):
 
 def test_an_older_parse_never_replaces_a_newer_one(wh):
     v1 = make_report("1", 1, "ilacs_2018", date(2019, 1, 1), {"help_and_protection": "good"}, parser_version="1.9")
-    v2 = make_report("1", 1, "ilacs_2018", date(2019, 1, 1), {"help_and_protection": "inadequate"},
-                     parser_version="1.10")
+    v2 = make_report(
+        "1", 1, "ilacs_2018", date(2019, 1, 1), {"help_and_protection": "inadequate"}, parser_version="1.10"
+    )
     load.load_reports(wh, [v2], "r")
     assert load.load_reports(wh, [v1], "r").loaded == 0
     assert wh.fetchall("SELECT parser_version FROM reports") == [("1.10",)]
@@ -96,8 +109,10 @@ def test_a_new_parse_replaces_judgements_including_areas_it_no_longer_finds_once
     load.load_reports(wh, [v1], "r")
     load.load_reports(wh, [replace(v1, judgements={"help_and_protection": "inadequate"}, parser_version="2")], "r")
     # losing an area is held for review (issue 10): the stored judgements stay until accepted
-    assert sorted(wh.fetchall("SELECT area, grade FROM judgements")) == [("help_and_protection", "good"),
-                                                                         ("lscb", "good")]
+    assert sorted(wh.fetchall("SELECT area, grade FROM judgements")) == [
+        ("help_and_protection", "good"),
+        ("lscb", "good"),
+    ]
     load.accept_held_parse(wh, v1.sha256)
     assert wh.fetchall("SELECT area, grade FROM judgements") == [("help_and_protection", "inadequate")]
 
@@ -115,12 +130,18 @@ def test_every_publication_and_download_is_represented_including_quarantined(wh)
     letter = make_publication("1", 4, date(2020, 2, 1), kind="monitoring_visit")
     load.load_publications(wh, pubs + [letter], "run-1")
     when = datetime(2025, 1, 1)
-    load.load_downloads(wh, [stored_file_for(pubs[0])],
-                        [Quarantined(pubs[1], "HTML 'Report not found' page", "/q/2.html", when),
-                         Quarantined(pubs[2], "truncated PDF (no %%EOF)", None, when, attempts=2)])
+    load.load_downloads(
+        wh,
+        [stored_file_for(pubs[0])],
+        [
+            Quarantined(pubs[1], "HTML 'Report not found' page", "/q/2.html", when),
+            Quarantined(pubs[2], "truncated PDF (no %%EOF)", None, when, attempts=2),
+        ],
+    )
     assert wh.fetchall("SELECT COUNT(*) FROM publications") == [(4,)]
-    assert sorted(wh.fetchall("SELECT url, reason, resolved_at FROM quarantined_downloads")) == sorted([
-        (pubs[1].url, "HTML 'Report not found' page", None), (pubs[2].url, "truncated PDF (no %%EOF)", None)])
+    assert sorted(wh.fetchall("SELECT url, reason, resolved_at FROM quarantined_downloads")) == sorted(
+        [(pubs[1].url, "HTML 'Report not found' page", None), (pubs[2].url, "truncated PDF (no %%EOF)", None)]
+    )
 
     # a later run stores the file: the quarantine is resolved, not deleted
     load.load_downloads(wh, [stored_file_for(pubs[1])], [])
@@ -166,7 +187,9 @@ def test_a_killed_run_is_marked_stopped_only_while_still_running(wh):
     load.finish_run(wh, "finished", "success")
     assert load.stop_run(wh, "killed") and not load.stop_run(wh, "finished")
     assert sorted(wh.fetchall("SELECT run_id, status, finished_at IS NOT NULL FROM pipeline_runs")) == [
-        ("finished", "success", True), ("killed", "stopped", True)]
+        ("finished", "success", True),
+        ("killed", "stopped", True),
+    ]
 
 
 def test_concurrent_loads_of_overlapping_batches_are_safe(warehouse_url, engine):
@@ -203,6 +226,8 @@ def test_a_file_that_is_not_a_report_is_kept_with_its_reason(wh):
     broken = replace(broken, is_report=False, kind=None, reason="truncated PDF: no trailer", sha256=sha)
     load.load_reports(wh, [broken], "r")
     changes.refresh(wh, "r")
-    assert wh.fetchall("SELECT report_id, is_report, reason FROM reports") == [(sha, False, "truncated PDF: no trailer")]
+    assert wh.fetchall("SELECT report_id, is_report, reason FROM reports") == [
+        (sha, False, "truncated PDF: no trailer")
+    ]
     assert wh.fetchall("SELECT COUNT(*) FROM rating_history") == [(0,)]
     assert load.files_to_parse(wh, "1.0") == []  # parsed at this version: not parsed again

@@ -3,6 +3,7 @@
 one line as soon as the listing is read, the others are crawled, the report repeats the line,
 the command exits 1 and the operators are paged with the report; the failing page never fails
 the crawl task (no Airflow retry) and is read again by the next run."""
+
 from __future__ import annotations
 
 import json
@@ -14,7 +15,7 @@ import pytest
 
 from etl.warehouse import connect
 from tests.support.airflow_fixtures import ROOT, airflow_env
-from tests.support.fakesite import Fault, FakeOfstedSite
+from tests.support.fakesite import FakeOfstedSite, Fault
 from tests.support.synth_reports import listing_pdf
 from tests.support.webhook import WebhookReceiver
 
@@ -40,7 +41,7 @@ def rows(url: str, sql: str) -> list[tuple]:
 
 
 def check_run(out: str, site, warehouse: str, ops: WebhookReceiver) -> None:
-    report = out[out.index("rating changes"):]
+    report = out[out.index("rating changes") :]
     assert f"  {MISSING}" in report.splitlines(), "the report repeats the line"
     assert f"  unread page  {BURY} Bury: " in report and "HTTP 500" in report
     assert rows(warehouse, "SELECT DISTINCT urn FROM publications") == [(BARNET,)], "Barnet is crawled"
@@ -50,7 +51,7 @@ def check_run(out: str, site, warehouse: str, ops: WebhookReceiver) -> None:
     assert site.requests["/provider/44/80557"] == 0, "not on the site: no page of its own is tried"
     [notice] = ops.messages
     assert notice["title"] == "ofsted_ingest: pages or files need attention"
-    message = " ".join(notice["message"].split())   # rendered as a list for the operators' channel
+    message = " ".join(notice["message"].split())  # rendered as a list for the operators' channel
     assert MISSING in message and f"unread page {BURY} Bury" in message
 
 
@@ -59,11 +60,23 @@ def check_run(out: str, site, warehouse: str, ops: WebhookReceiver) -> None:
 def test_make_run_names_the_missing_council_crawls_the_others_and_exits_non_zero(site, airflow_home, tmp_path):
     warehouse = f"duckdb:///{tmp_path / 'warehouse.duckdb'}"
     with WebhookReceiver() as ops:
-        env = airflow_env(airflow_home, **site.env(OFSTED_DATA_DIR=str(tmp_path), OFSTED_WAREHOUSE_URL=warehouse,
-                                                   OFSTED_OPS_ALERT_URLS=ops.apprise_url, OFSTED_RETRY_DELAY="0.1"))
+        env = airflow_env(
+            airflow_home,
+            **site.env(
+                OFSTED_DATA_DIR=str(tmp_path),
+                OFSTED_WAREHOUSE_URL=warehouse,
+                OFSTED_OPS_ALERT_URLS=ops.apprise_url,
+                OFSTED_RETRY_DELAY="0.1",
+            ),
+        )
         conf = json.dumps({"councils": [BARNET, "80557", BURY]})
-        done = subprocess.run(["make", "--no-print-directory", "-C", str(ROOT), "run", f"CONF={conf}"], env=env,
-                              capture_output=True, text=True, timeout=800)
+        done = subprocess.run(
+            ["make", "--no-print-directory", "-C", str(ROOT), "run", f"CONF={conf}"],
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=800,
+        )
         out = done.stdout
         assert done.returncode != 0 and "Error 1" in done.stderr, out[-4000:] + done.stderr[-3000:]
         # said while discover runs, before any download: one line, the council's URN in it
@@ -77,10 +90,13 @@ def test_make_run_names_the_missing_council_crawls_the_others_and_exits_non_zero
 def test_ofsted_run_names_the_missing_council_crawls_the_others_and_exits_non_zero(site, tmp_path):
     warehouse = f"duckdb:///{tmp_path / 'warehouse.duckdb'}"
     with WebhookReceiver() as ops:
-        env = {**site.env(OFSTED_DATA_DIR=str(tmp_path), OFSTED_WAREHOUSE_URL=warehouse,
-                          OFSTED_OPS_ALERT_URLS=ops.apprise_url), "PATH": ""}
-        command = [sys.executable, "-m", "etl.cli", "run", "--council", BARNET, "--council", "80557",
-                   "--council", BURY]
+        env = {
+            **site.env(
+                OFSTED_DATA_DIR=str(tmp_path), OFSTED_WAREHOUSE_URL=warehouse, OFSTED_OPS_ALERT_URLS=ops.apprise_url
+            ),
+            "PATH": "",
+        }
+        command = [sys.executable, "-m", "etl.cli", "run", "--council", BARNET, "--council", "80557", "--council", BURY]
         done = subprocess.run(command, env=env, capture_output=True, text=True, timeout=300)
         assert done.returncode == 1, done.stdout[-3000:] + done.stderr[-3000:]
         # said once the listing is read, before any council page or file is fetched
@@ -91,8 +107,7 @@ def test_ofsted_run_names_the_missing_council_crawls_the_others_and_exits_non_ze
 
         # the next run, the site's fault passed: Bury's page is read again, nothing is missing
         site.faults.clear()
-        again = subprocess.run(command[:-4] + ["--council", BURY], env=env, capture_output=True, text=True,
-                               timeout=300)
+        again = subprocess.run(command[:-4] + ["--council", BURY], env=env, capture_output=True, text=True, timeout=300)
         assert again.returncode == 0, again.stdout[-3000:] + again.stderr[-3000:]
         assert "unread page" not in again.stdout and "on the site" not in again.stdout + again.stderr
         assert rows(warehouse, "SELECT DISTINCT urn FROM publications ORDER BY urn") == [(BURY,), (BARNET,)]
@@ -102,8 +117,13 @@ def test_ofsted_run_names_the_missing_council_crawls_the_others_and_exits_non_ze
 
 def test_ofsted_crawl_names_the_missing_council_and_exits_non_zero(site, tmp_path):
     env = {**site.env(OFSTED_DATA_DIR=str(tmp_path)), "PATH": ""}
-    done = subprocess.run([sys.executable, "-m", "etl.cli", "crawl", "--council", "80557", "--council", BARNET],
-                          env=env, capture_output=True, text=True, timeout=300)
+    done = subprocess.run(
+        [sys.executable, "-m", "etl.cli", "crawl", "--council", "80557", "--council", BARNET],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert done.returncode == 1, done.stdout[-3000:] + done.stderr[-3000:]
     assert MISSING in done.stderr and f"  {MISSING}" in done.stdout.splitlines()
     assert "1 councils, 1 council pages read, 1 publications listed; 1 new files stored" in done.stdout

@@ -1,6 +1,7 @@
 """Every council as at a date, Ofsted's publication cut-off, and the in-year activity
 (etl.outcomes; docs/warehouse.md, "Councils as at a date"): a small history worked out by hand,
 on both engines, through the functions and the real command line."""
+
 from __future__ import annotations
 
 import json
@@ -31,41 +32,89 @@ def every(grade, keys=ILACS_2023):
 REPORTS = [
     # A: good in 2019 (ILACS 2018: one judgement for children in care and care leavers); inspected
     # to 15 March 2024, published only on 20 May 2024: requires improvement
-    graded("A", 1, "ilacs_2018", d(2019, 2, 28), every("good", ("overall_effectiveness", "impact_of_leaders",
-                                                               "help_and_protection", "in_care_and_care_leavers"))),
+    graded(
+        "A",
+        1,
+        "ilacs_2018",
+        d(2019, 2, 28),
+        every(
+            "good", ("overall_effectiveness", "impact_of_leaders", "help_and_protection", "in_care_and_care_leavers")
+        ),
+    ),
     graded("A", 2, "ilacs_2023", d(2024, 3, 15), every("requires_improvement"), published=d(2024, 5, 20)),
     # P: inadequate in 2019; S1 holds it from 2021-04-01 until its own inspection (good); S2 never inspected
-    graded("P", 1, "ilacs_2018", d(2019, 11, 29), every("inadequate", ("overall_effectiveness", "impact_of_leaders",
-                                                                      "help_and_protection",
-                                                                      "in_care_and_care_leavers"))),
+    graded(
+        "P",
+        1,
+        "ilacs_2018",
+        d(2019, 11, 29),
+        every(
+            "inadequate",
+            ("overall_effectiveness", "impact_of_leaders", "help_and_protection", "in_care_and_care_leavers"),
+        ),
+    ),
     graded("S1", 1, "ilacs_2023", d(2023, 10, 27), every("good")),
     # C: good in 2023, then ILACS 2026 (no overall effectiveness), published 1 August 2026
     graded("C", 1, "ilacs_2023", d(2023, 6, 30), every("good")),
-    graded("C", 2, "ilacs_2026", d(2026, 6, 19), {"impact_of_leaders": "good", "help_and_protection": "outstanding",
-                                                  "in_care": "good", "care_leavers": "requires_improvement"},
-           published=d(2026, 8, 1)),
+    graded(
+        "C",
+        2,
+        "ilacs_2026",
+        d(2026, 6, 19),
+        {
+            "impact_of_leaders": "good",
+            "help_and_protection": "outstanding",
+            "in_care": "good",
+            "care_leavers": "requires_improvement",
+        },
+        published=d(2026, 8, 1),
+    ),
     # letters: N's focused visit (one area for priority action), A's JTAI
-    replace(make_report("N", 1, None, d(2025, 10, 10), kind="focused_visit", la="Council N"),
-            visit=Visit(areas=("care_leavers", "in_care"), priority_actions=1,
-                        priority_action_texts=("Leaders have not ensured that care leavers are safe.",))),
-    replace(make_report("A", 3, None, d(2025, 11, 20), kind="jtai", la="Council A"),
-            visit=Visit(theme="domestic_abuse")),
+    replace(
+        make_report("N", 1, None, d(2025, 10, 10), kind="focused_visit", la="Council N"),
+        visit=Visit(
+            areas=("care_leavers", "in_care"),
+            priority_actions=1,
+            priority_action_texts=("Leaders have not ensured that care leavers are safe.",),
+        ),
+    ),
+    replace(
+        make_report("A", 3, None, d(2025, 11, 20), kind="jtai", la="Council A"), visit=Visit(theme="domestic_abuse")
+    ),
 ]
 
 
 @pytest.fixture
 def history(wh):
-    wh.insert_rows("ref_councils", ("urn", "name", "la_code", "ons_code", "region_code", "region_name", "abolished"),
-                   [(urn, f"Council {urn}", str(900 + i), f"E0600000{i}", f"E1200000{1 + (region == 'South')}",
-                     region, SUCCESSION if urn == "P" else None) for i, (urn, region) in enumerate(REGIONS.items())])
-    wh.insert_rows("ref_successions", ("predecessor_ons_code", "successor_urn", "predecessor_urn",
-                                       "predecessor_name", "effective"),
-                   [("E06000002", s, "P", "Council P", SUCCESSION) for s in ("S1", "S2")])
-    publications = [make_publication(r.urn, int(r.source.split("/")[1][:-4]), r.published, kind=r.kind,
-                                     la=r.local_authority) for r in REPORTS]
+    wh.insert_rows(
+        "ref_councils",
+        ("urn", "name", "la_code", "ons_code", "region_code", "region_name", "abolished"),
+        [
+            (
+                urn,
+                f"Council {urn}",
+                str(900 + i),
+                f"E0600000{i}",
+                f"E1200000{1 + (region == 'South')}",
+                region,
+                SUCCESSION if urn == "P" else None,
+            )
+            for i, (urn, region) in enumerate(REGIONS.items())
+        ],
+    )
+    wh.insert_rows(
+        "ref_successions",
+        ("predecessor_ons_code", "successor_urn", "predecessor_urn", "predecessor_name", "effective"),
+        [("E06000002", s, "P", "Council P", SUCCESSION) for s in ("S1", "S2")],
+    )
+    publications = [
+        make_publication(r.urn, int(r.source.split("/")[1][:-4]), r.published, kind=r.kind, la=r.local_authority)
+        for r in REPORTS
+    ]
     load.start_run(wh, "r1")
-    load.load_councils(wh, [Council(u, f"Council {u}", f"https://reports.ofsted.gov.uk/provider/44/{u}")
-                            for u in REGIONS])
+    load.load_councils(
+        wh, [Council(u, f"Council {u}", f"https://reports.ofsted.gov.uk/provider/44/{u}") for u in REGIONS]
+    )
     load.load_publications(wh, publications, "r1")
     load.load_downloads(wh, [stored_file_for(p) for p in publications], [])
     load.load_reports(wh, REPORTS, "r1")
@@ -94,7 +143,11 @@ def test_inspected_in_march_published_in_may(history):
     # the product's convention: ended by 31 March 2024, whenever published
     a = rows_by_urn(history, d(2024, 3, 31))["A"]
     assert (a["framework"], a["inspection_start"], a["inspection_end"], a["published"]) == (
-        "ilacs_2023", d(2024, 3, 4), d(2024, 3, 15), d(2024, 5, 20))
+        "ilacs_2023",
+        d(2024, 3, 4),
+        d(2024, 3, 15),
+        d(2024, 5, 20),
+    )
     assert grades(a) == (RI,) * 5 and a["ons_code"] == "E06000000" and a["region"] == "North"
     assert a["inspection_type"] is None and a["inspected_as"] is None
     # Ofsted's rule, published by 30 June: the same; published by 30 April (the rule up to 2023):
@@ -103,7 +156,10 @@ def test_inspected_in_march_published_in_may(history):
     assert grades(rows_by_urn(history, d(2024, 3, 31), d(2024, 6, 30))["A"]) == (RI,) * 5
     before = rows_by_urn(history, d(2024, 3, 31), d(2024, 4, 30))["A"]
     assert (before["framework"], before["inspection_end"], before["published"]) == (
-        "ilacs_2018", d(2019, 2, 28), d(2019, 4, 9))
+        "ilacs_2018",
+        d(2019, 2, 28),
+        d(2019, 4, 9),
+    )
     assert grades(before) == ("Good",) * 5
 
 
@@ -138,16 +194,18 @@ def test_a_2026_report_without_overall_effectiveness(history):
 def test_england_and_movement_count_what_was_published(history):
     def england_row(**kw):
         return england.as_at(history, d(2024, 3, 31), **kw)[1][0][3:]
+
     # councils, outstanding, good, RI, inadequate, not judged, % good or outstanding: A RI, C G, S1 G, S2 I
     assert england_row() == (4, 0, 2, 1, 1, 0, 50.0)
     assert england_row(published_by=d(2024, 6, 30)) == (4, 0, 2, 1, 1, 0, 50.0)
-    assert england_row(published_by=d(2024, 4, 30)) == (4, 0, 3, 0, 1, 0, 75.0)   # A still good
+    assert england_row(published_by=d(2024, 4, 30)) == (4, 0, 3, 0, 1, 0, 75.0)  # A still good
     # movement: A declined (good -> RI) and S1 improved (P's inadequate -> good); by 30 April, A's
     # second inspection is not published: only S1
     assert england.movement(history, d(2024, 3, 31))[1] == [(2, 1, 0, 1, 0)]
     assert england.movement(history, d(2024, 3, 31), d(2024, 4, 30))[1] == [(1, 1, 0, 0, 0)]
     assert [r[:2] for r in england.movement_councils(history, d(2024, 3, 31), d(2024, 4, 30))[1]] == [
-        ("improved", "S1")]
+        ("improved", "S1")
+    ]
     # the recomputed timeline with nothing left out is the stored one
     assert sorted(england.timeline(history, d(2030, 1, 1))) == sorted(england.timeline(history))
 
@@ -161,16 +219,20 @@ def activity(wh, start, end, **kw) -> list[dict]:
 def test_in_year_activity(history):
     # 2023-24: C's and S1's inspections, then A's (ended in March, listed though published in May)
     year = activity(history, d(2023, 4, 1), d(2024, 3, 31))
-    assert [(r["year"], r["urn"], r["kind"], r["framework"], r["inspection_end"], r["published"])
-            for r in year] == [("2023-24", "C", "inspection", "ilacs_2023", d(2023, 6, 30), d(2023, 8, 9)),
-                               ("2023-24", "S1", "inspection", "ilacs_2023", d(2023, 10, 27), d(2023, 12, 6)),
-                               ("2023-24", "A", "inspection", "ilacs_2023", d(2024, 3, 15), d(2024, 5, 20))]
+    assert [(r["year"], r["urn"], r["kind"], r["framework"], r["inspection_end"], r["published"]) for r in year] == [
+        ("2023-24", "C", "inspection", "ilacs_2023", d(2023, 6, 30), d(2023, 8, 9)),
+        ("2023-24", "S1", "inspection", "ilacs_2023", d(2023, 10, 27), d(2023, 12, 6)),
+        ("2023-24", "A", "inspection", "ilacs_2023", d(2024, 3, 15), d(2024, 5, 20)),
+    ]
     assert grades(year[2]) == (RI,) * 5 and year[2]["region"] == "North" and year[2]["area_send_outcome"] is None
     # 2025-26: the letters: a focused visit's areas and area for priority action, a JTAI's theme
     letters = activity(history, d(2025, 4, 1), d(2026, 3, 31))
-    assert [(r["urn"], r["kind"], r["visit_areas"], r["jtai_theme"], r["priority_actions"], grades(r))
-            for r in letters] == [("N", "focused_visit", "care_leavers,in_care", None, 1, (None,) * 5),
-                                  ("A", "jtai", None, "domestic_abuse", 0, (None,) * 5)]
+    assert [
+        (r["urn"], r["kind"], r["visit_areas"], r["jtai_theme"], r["priority_actions"], grades(r)) for r in letters
+    ] == [
+        ("N", "focused_visit", "care_leavers,in_care", None, 1, (None,) * 5),
+        ("A", "jtai", None, "domestic_abuse", 0, (None,) * 5),
+    ]
     # ILACS 2018's one judgement is both children in care and care leavers; the 2026 report none overall
     assert grades(activity(history, d(2019, 2, 28), d(2019, 2, 28))[0]) == ("Good",) * 5
     c = activity(history, d(2026, 4, 1), d(2027, 3, 31), region="South")
@@ -184,16 +246,21 @@ def test_reporting_years():
     assert outcomes.year_label(d(2000, 1, 5)) == "1999-00"
 
 
-@pytest.mark.parametrize("args, says", [
-    (["summary", "--as-at", "2011-12-31"], "the as-at date 2011-12-31 is before 2012"),
-    (["summary", "--as-at", "2024-03-31", "--published-by", "2024-03-30"],
-     "the published-by date 2024-03-30 is before the as-at date 2024-03-31"),
-    (["england", "--as-at", "2024-03-31", "--published-by", "2023-06-30"], "is before the as-at date"),
-    (["movement", "--as-at", "2010-03-31"], "before 2012"),
-    (["summary", "--published-by", "2020-06-30"], "before the as-at date"),   # as at today
-    (["activity", "--from", "2011-04-01", "--to", "2012-03-31"], "the from date 2011-04-01 is before 2012"),
-    (["activity", "--from", "2024-04-01", "--to", "2024-03-31"], "the to date 2024-03-31 is before the from date"),
-])
+@pytest.mark.parametrize(
+    "args, says",
+    [
+        (["summary", "--as-at", "2011-12-31"], "the as-at date 2011-12-31 is before 2012"),
+        (
+            ["summary", "--as-at", "2024-03-31", "--published-by", "2024-03-30"],
+            "the published-by date 2024-03-30 is before the as-at date 2024-03-31",
+        ),
+        (["england", "--as-at", "2024-03-31", "--published-by", "2023-06-30"], "is before the as-at date"),
+        (["movement", "--as-at", "2010-03-31"], "before 2012"),
+        (["summary", "--published-by", "2020-06-30"], "before the as-at date"),  # as at today
+        (["activity", "--from", "2011-04-01", "--to", "2012-03-31"], "the from date 2011-04-01 is before 2012"),
+        (["activity", "--from", "2024-04-01", "--to", "2024-03-31"], "the to date 2024-03-31 is before the from date"),
+    ],
+)
 def test_bad_dates_are_clear_errors(history, warehouse_url, monkeypatch, capsys, args, says):
     monkeypatch.delenv("AIRFLOW_CONN_OFSTED_WAREHOUSE", raising=False)
     monkeypatch.setenv("OFSTED_WAREHOUSE_URL", warehouse_url)
@@ -209,15 +276,14 @@ def test_through_the_command_line(history, warehouse_url, monkeypatch, capsys):
     monkeypatch.delenv("AIRFLOW_CONN_OFSTED_WAREHOUSE", raising=False)
     monkeypatch.setenv("OFSTED_WAREHOUSE_URL", warehouse_url)
     history.close()
-    assert main(["query", "summary", "--as-at", "2024-03-31", "--published-by", "2024-04-30", "--format",
-                 "json"]) == 0
+    assert main(["query", "summary", "--as-at", "2024-03-31", "--published-by", "2024-04-30", "--format", "json"]) == 0
     rows = json.loads(capsys.readouterr().out)
     assert [r["urn"] for r in rows] == ["A", "C", "N", "S1", "S2"]
     assert rows[0]["inspection_end"] == "2019-02-28" and rows[0]["overall_effectiveness"] == "Good"
     assert main(["query", "summary", "--as-at", "2024-03-31", "--region", "South", "--format", "csv"]) == 0
     lines = capsys.readouterr().out.splitlines()
     assert lines[0] == ",".join(outcomes.SUMMARY_COLUMNS) and len(lines) == 2 and lines[1].startswith("C,Council C")
-    assert main(["query", "summary", "Council S2", "--as-at", "2024-03-31"]) == 0   # one council, a table
+    assert main(["query", "summary", "Council S2", "--as-at", "2024-03-31"]) == 0  # one council, a table
     out = capsys.readouterr().out
     assert "Council P" in out and "(1 rows)" in out
     assert main(["query", "england", "--as-at", "2024-03-31", "--published-by", "2024-04-30", "--format", "json"]) == 0
@@ -243,14 +309,28 @@ def test_the_england_over_time_page_lists_every_council(history, warehouse_url):
         assert answer.status_code == 200, answer.text[:300]
         page = BeautifulSoup(answer.text, "html.parser")
         heads = [th.get_text(strip=True) for th in page.select("#councils-at thead th")]
-        return {"head": heads, **{tr.th.a.get_text(strip=True): [tr.th.get_text(" ", strip=True)] + [
-            td.get_text(" ", strip=True) for td in tr.find_all("td")] for tr in page.select("#councils-at tbody tr")}}
+        return {
+            "head": heads,
+            **{
+                tr.th.a.get_text(strip=True): [tr.th.get_text(" ", strip=True)]
+                + [td.get_text(" ", strip=True) for td in tr.find_all("td")]
+                for tr in page.select("#councils-at tbody tr")
+            },
+        }
 
     rows = table(as_at="2024-03-31")
     assert rows["head"][:8] == ["Council", "ONS code", "Region", "Framework", "Type", "Started", "Ended", "Published"]
     assert list(rows)[1:] == ["Council A", "Council C", "Council N", "Council S1", "Council S2"]
-    assert rows["Council A"][1:9] == ["E06000000", "North", "ILACS 2023", "", "2024-03-04", "2024-03-15",
-                                      "2024-05-20", "Requires improvement"]
+    assert rows["Council A"][1:9] == [
+        "E06000000",
+        "North",
+        "ILACS 2023",
+        "",
+        "2024-03-04",
+        "2024-03-15",
+        "2024-05-20",
+        "Requires improvement",
+    ]
     assert rows["Council S2"][0] == "Council S2 inspected as Council P"
     assert rows["Council N"][3] == "Not inspected yet"
     # Ofsted's cut-off: A's report of May is not counted by 30 April; the counts follow
@@ -261,13 +341,22 @@ def test_the_england_over_time_page_lists_every_council(history, warehouse_url):
     england_row = BeautifulSoup(answer.text, "html.parser").select_one("#as-at tbody tr")
     assert [td.get_text(strip=True) for td in england_row.find_all("td")] == ["4", "0", "3", "0", "1", "0", "75.0%"]
     # ILACS 2026: not judged overall
-    assert table(as_at="2026-09-30")["Council C"][8:13] == ["Not judged", "Good", "Outstanding", "Good",
-                                                            "Requires improvement"]
-    for bad in ({"as_at": "2011-03-31"}, {"as_at": "2024-03-31", "published_by": "2024-01-31"},
-                {"published_by": "soon"}):
+    assert table(as_at="2026-09-30")["Council C"][8:13] == [
+        "Not judged",
+        "Good",
+        "Outstanding",
+        "Good",
+        "Requires improvement",
+    ]
+    for bad in (
+        {"as_at": "2011-03-31"},
+        {"as_at": "2024-03-31", "published_by": "2024-01-31"},
+        {"published_by": "soon"},
+    ):
         answer = client.get("/england/over-time", params=bad)
-        assert answer.status_code == 400 and ("2012" in answer.text or "before" in answer.text
-                                              or "YYYY-MM-DD" in answer.text), bad
+        assert answer.status_code == 400 and (
+            "2012" in answer.text or "before" in answer.text or "YYYY-MM-DD" in answer.text
+        ), bad
 
 
 def test_the_workbooks_activity_sheet(history, warehouse_url, tmp_path):
@@ -281,12 +370,11 @@ def test_the_workbooks_activity_sheet(history, warehouse_url, tmp_path):
     settings = replace(settings, warehouse_url=warehouse_url, export_url=str(tmp_path))
     export.export(settings, formats=("xlsx", "csv"))
     ws = openpyxl.load_workbook(tmp_path / export.WORKBOOK)["Activity"]
-    header = [c.value for c in ws[1]]   # in words, for people
+    header = [c.value for c in ws[1]]  # in words, for people
     assert header == [export.heading(c) for c in outcomes.ACTIVITY_COLUMNS]
     first, last = outcomes.two_years(d.today())
     expected = sorted((r.inspection_end, r.urn) for r in REPORTS if first <= r.inspection_end <= last)
     ended, urn = export.heading("inspection_end"), export.heading("urn")
-    got = [(c[header.index(ended)].value.date(), c[header.index(urn)].value)
-           for c in ws.iter_rows(min_row=2)]
+    got = [(c[header.index(ended)].value.date(), c[header.index(urn)].value) for c in ws.iter_rows(min_row=2)]
     assert got == expected
     assert (tmp_path / "inspection_activity.csv").read_text().splitlines()[0] == ",".join(outcomes.ACTIVITY_COLUMNS)

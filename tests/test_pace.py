@@ -1,16 +1,16 @@
 """The crawler's manners over time, as the fake site records them: the configured rate across
 sessions (one per task), quarantine retry spacing, a total deadline per download, and
 revalidation of recent files (a re-issued report is stored as a new version)."""
+
 from __future__ import annotations
 
 import time
 from argparse import Namespace
-from datetime import date, datetime, timedelta, timezone
-
+from datetime import UTC, date, datetime, timedelta
 
 from etl.cli import build_parser
-from etl.crawl import crawl
 from etl.cli.crawl import command as crawl_command
+from etl.crawl import crawl
 from etl.download import download_new
 from etl.landing import LandingStore
 from tests.support.fakesite import Fault
@@ -32,7 +32,7 @@ def test_the_site_sees_the_configured_rate_across_tasks_and_threads(site, tmp_pa
         download_new(batch, settings)
     times = sorted(t for t, _ in site.log)
     n, span = len(times), times[-1] - times[0]
-    assert n == len(pubs) + len(site.councils) + 2        # pages (two search pages) and every file once
+    assert n == len(pubs) + len(site.councils) + 2  # pages (two search pages) and every file once
     # never above the rate, also where a new session (task) starts: were each session to open
     # with a request at once, the four batches would save four intervals
     assert site.window_max(1.0) <= RATE + 1
@@ -50,11 +50,11 @@ def quarantined_forever(site, settings):
 def test_a_quarantined_file_is_retried_next_run_then_after_1_2_4_days_capped(site, tmp_path, monkeypatch):
     settings = site_settings(site, tmp_path, OFSTED_QUARANTINE_RETRY_DAYS="3")
     pubs = quarantined_forever(site, settings)
-    day0 = datetime.now(timezone.utc)
+    day0 = datetime.now(UTC)
     tried = []
     for day in range(12):
         today = day0 + timedelta(days=day)
-        monkeypatch.setattr("etl.landing.now_utc", lambda today=today: today)   # when the attempt is recorded
+        monkeypatch.setattr("etl.landing.now_utc", lambda today=today: today)  # when the attempt is recorded
         site.reset_counters()
         result = download_new(pubs, settings, now=today)
         if site.requests:
@@ -108,7 +108,7 @@ def test_recent_files_are_revalidated_and_a_reissued_one_stored_as_a_new_version
     first = download_new(pubs, settings)
     old = next(s for s in first.stored if s.publication.url == recent)
 
-    site.reset_counters()                   # nothing changed: one conditional GET, answered 304
+    site.reset_counters()  # nothing changed: one conditional GET, answered 304
     again = download_new(pubs, settings)
     assert again.stored == [] and again.revalidated == 1 and again.skipped == len(pubs) - 1
     assert list(site.requests) == [file_path(recent)] and site.files_served == 0
@@ -134,7 +134,7 @@ def test_revalidation_uses_if_modified_since_when_there_is_no_etag(site, tmp_pat
     store.store(store.read(stored.sha256), stored.publication, last_modified=stored.last_modified)  # no ETag
     site.reset_counters()
     assert download_new(pubs, settings).revalidated == 1 and site.files_served == 0
-    time.sleep(1.1)                         # HTTP dates have whole seconds
+    time.sleep(1.1)  # HTTP dates have whole seconds
     site.reissue(recent)
     assert len(download_new(pubs, settings).reissued) == 1
 
@@ -144,12 +144,12 @@ def test_listing_pages_are_revalidated_with_their_validators(site, tmp_path):
     pages = LandingStore.from_settings(settings)
     first = crawl(settings, pages=pages)
     site.reset_counters()
-    again = crawl(settings, pages=pages)                 # every page answered 304, read from the cache
+    again = crawl(settings, pages=pages)  # every page answered 304, read from the cache
     assert again.publications == first.publications and again.councils == first.councils
     assert site.not_modified == sum(site.requests.values()) == len(site.councils) + 2
     urn = next(iter(site.councils))
     new = site.add_publication(urn, "focused_visit", date(2026, 5, 1))
     site.reset_counters()
-    changed = crawl(settings, pages=pages)               # that council's page changed: read in full, and so
+    changed = crawl(settings, pages=pages)  # that council's page changed: read in full, and so
     # did the search page that shows its "Latest report" date
     assert new in {p.url for p in changed.publications} and site.not_modified == len(site.councils)

@@ -3,6 +3,7 @@
 (joint targeted area inspection letters), scored by the shared
 scorer (skips where a corpus is absent; CI has them): 100% on every field, and no document held
 back from the rating history."""
+
 from __future__ import annotations
 
 import json
@@ -21,8 +22,19 @@ from etl.parse import parse_file
 from etl.reference import names_another_council
 
 # every field the scorer reports, at 100%
-THRESHOLDS = dict.fromkeys(("framework", "judgement accuracy", "inspection_start", "inspection_end", "published",
-                            "lead_inspector", "is_report", "reports_all_judgements_right"), 100.0)
+THRESHOLDS = dict.fromkeys(
+    (
+        "framework",
+        "judgement accuracy",
+        "inspection_start",
+        "inspection_end",
+        "published",
+        "lead_inspector",
+        "is_report",
+        "reports_all_judgements_right",
+    ),
+    100.0,
+)
 VISIT_THRESHOLDS = {**THRESHOLDS, **dict.fromkeys(("kind", "visit.areas", "visit.priority_actions"), 100.0)}
 JTAI_THRESHOLDS = {**VISIT_THRESHOLDS, "visit.theme": 100.0}
 
@@ -59,6 +71,7 @@ def parsed(corpus_dir: Path):
         if name not in cache:
             cache[name] = _parse(corpus)
         return cache[name]
+
     return get
 
 
@@ -67,8 +80,12 @@ def _run_scorer(scorer: str, labels: Path, records: dict, out: Path) -> str:
     with out.open("w") as fh:
         for source in _sources(labels):
             fh.write(json.dumps(records[source].to_contract()) + "\n")
-    result = subprocess.run([sys.executable, str(labels.parent.parent / "tools" / scorer), str(labels), str(out)],
-                            capture_output=True, text=True, timeout=120)
+    result = subprocess.run(
+        [sys.executable, str(labels.parent.parent / "tools" / scorer), str(labels), str(out)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     print(result.stdout)
     assert result.returncode == 0, result.stdout + result.stderr
     return result.stdout
@@ -84,14 +101,16 @@ def _score(corpus: Path, records: dict, tmp_path: Path, thresholds: dict[str, fl
             flags[re.sub(r"\(.*\)", "", flag.split(":")[-1]).strip()] += 1
     stdout = _run_scorer("score_extraction.py", labels, records, tmp_path / "pred.jsonl")
     print("review flags by kind:", dict(flags))
-    scores = {m.group(1): float(m.group(2))
-              for m in re.finditer(r"^([\w.]+)\s+\d+/\d+\s+([\d.]+)%", stdout, re.M)}
+    scores = {m.group(1): float(m.group(2)) for m in re.finditer(r"^([\w.]+)\s+\d+/\d+\s+([\d.]+)%", stdout, re.M)}
     scores["judgement accuracy"] = float(re.search(r"judgement accuracy ([\d.]+)%", stdout).group(1))
     for field, minimum in thresholds.items():
         assert scores[field] >= minimum, f"{field}: {scores[field]}% < {minimum}%\n{stdout}"
     # each names the council it is listed under (folders are "<URN>_<name>"), however printed
-    misnamed = [(s, records[s].local_authority) for s in _sources(labels)
-                if names_another_council(records[s].local_authority, Path(s).parts[0].split("_")[0])]
+    misnamed = [
+        (s, records[s].local_authority)
+        for s in _sources(labels)
+        if names_another_council(records[s].local_authority, Path(s).parts[0].split("_")[0])
+    ]
     assert misnamed == []
     return [records[source] for source in _sources(labels)]
 
@@ -129,8 +148,9 @@ def test_jtai_letters_score_every_field_theme_included(corpus_dir: Path, parsed,
 
 
 @pytest.mark.parametrize("name", ["corpus", "corpus-visits", "corpus-jtai"])
-def test_improvement_points_score_every_count_and_nearly_every_item(name: str, corpus_dir: Path, parsed,
-                                                                     tmp_path: Path):
+def test_improvement_points_score_every_count_and_nearly_every_item(
+    name: str, corpus_dir: Path, parsed, tmp_path: Path
+):
     """Every labelled document's improvement points: the count of each right (100%), and at
     least 99% of the items, for every kind of document the labels hold."""
     labels = corpus_dir.parent / name / "improvements.jsonl"

@@ -1,4 +1,5 @@
 """`ofsted query current|history URN|changes`, through the real command line, on both engines."""
+
 from __future__ import annotations
 
 import csv
@@ -31,13 +32,24 @@ def test_current_as_json_lists_every_council_and_area(populated, capsys):
     code, out, _ = run(capsys, "current", "--format", "json")
     rows = json.loads(out)
     assert code == 0
-    assert {r["local_authority"] for r in rows} == {"Barnet", "Bath & North East Somerset, Council of",
-                                                    "King's Lynn % Test?"}
+    assert {r["local_authority"] for r in rows} == {
+        "Barnet",
+        "Bath & North East Somerset, Council of",
+        "King's Lynn % Test?",
+    }
     barnet = {r["area"]: r for r in rows if r["urn"] == "80487"}
     assert barnet["overall_effectiveness"]["grade"] == "outstanding"
     assert barnet["overall_effectiveness"]["inspection_end"] == "2024-03-08"
-    assert set(rows[0]) == {"urn", "local_authority", "area", "grade", "framework", "inspection_end", "published",
-                            "report_url"}
+    assert set(rows[0]) == {
+        "urn",
+        "local_authority",
+        "area",
+        "grade",
+        "framework",
+        "inspection_end",
+        "published",
+        "report_url",
+    }
 
 
 def test_history_as_csv_keeps_commas_in_names(populated, capsys):
@@ -45,10 +57,15 @@ def test_history_as_csv_keeps_commas_in_names(populated, capsys):
     rows = list(csv.DictReader(io.StringIO(out)))
     assert code == 0
     assert {r["local_authority"] for r in rows} == {"Bath & North East Somerset, Council of"}
-    overall = [(r["grade"], r["valid_from"], r["valid_to"], r["is_current"]) for r in rows
-               if r["area"] == "overall_effectiveness"]
-    assert overall == [("good", "2016-03-04", "2022-11-18", "false"),
-                       ("requires_improvement", "2022-11-18", "", "true")]
+    overall = [
+        (r["grade"], r["valid_from"], r["valid_to"], r["is_current"])
+        for r in rows
+        if r["area"] == "overall_effectiveness"
+    ]
+    assert overall == [
+        ("good", "2016-03-04", "2022-11-18", "false"),
+        ("requires_improvement", "2022-11-18", "", "true"),
+    ]
 
 
 def test_changes_as_a_table_and_since_filters(populated, capsys):
@@ -69,7 +86,7 @@ def test_changes_as_a_table_and_since_filters(populated, capsys):
 def test_history_without_urn_and_bad_dates_are_clear_errors(populated, capsys):
     code, _, err = run(capsys, "history")
     assert code == 2 and "give a council" in err
-    with pytest.raises(SystemExit) as exited:   # a usage error: argparse's, exit 2
+    with pytest.raises(SystemExit) as exited:  # a usage error: argparse's, exit 2
         run(capsys, "changes", "--since", "last week")
     assert exited.value.code == 2 and "YYYY-MM-DD" in capsys.readouterr().err
 
@@ -88,7 +105,9 @@ def test_a_council_by_name_prefix_or_other_name_everywhere_a_urn_goes(populated,
     assert by_name == by_urn and {r["urn"] for r in json.loads(by_name)} == {"80487"}
     code, out, err = run(capsys, "summary", "barne", "--format", "json")
     assert code == 0 and [r["urn"] for r in json.loads(out)] == ["80487"], "summary takes the council too"
-    assert err.startswith("ofsted query: 'barne' is Barnet (80487): beginning of 'Barnet'\n"), "a beginning says what it chose"
+    assert err.startswith("ofsted query: 'barne' is Barnet (80487): beginning of 'Barnet'\n"), (
+        "a beginning says what it chose"
+    )
     code, out, _ = run(capsys, "visits", "Barnet", "--format", "json")
     assert code == 0 and {r["urn"] for r in json.loads(out)} == {"80487"}
     # a name only the site lists (the reference lacks the council), punctuation aside
@@ -115,22 +134,35 @@ def test_crawl_and_run_take_names_and_pass_on_a_urn_only_the_site_may_know(popul
 
     args = build_parser().parse_args(["run", "--council", "Barnet", "--council", "Hull", "--council", "2999999"])
     assert resolve_councils(args, Settings.from_env()) and args.council == ["80487", "80477", "2999999"]
-    assert main(["crawl", "--council", "Barnt"]) == 2   # before any request to the site
+    assert main(["crawl", "--council", "Barnt"]) == 2  # before any request to the site
     assert "ofsted crawl: no council named 'Barnt'; closest: Barnet (80487)" in capsys.readouterr().err
     assert main(["review", "list", "--council", "Barnt"]) == 2
     assert main(["review", "list", "--council", "Barnet"]) == 0
     assert capsys.readouterr().out.startswith("0 report(s) to review")
+
+
 def test_visits_has_a_theme_column_and_takes_a_kind(warehouse_url, monkeypatch, capsys):
     from dataclasses import replace
     from datetime import date
 
     from etl.records import Visit
-    from tests.test_visits import load_all, letter
+    from tests.test_visits import letter, load_all
 
     with connect(warehouse_url) as wh:
-        load_all(wh, [letter("1", 1, date(2024, 1, 12), kind="jtai", areas=("help_and_protection",),
-                             theme="serious_youth_violence"),
-                      replace(letter("1", 2, date(2025, 6, 24)), visit=Visit(areas=("in_care",)))])
+        load_all(
+            wh,
+            [
+                letter(
+                    "1",
+                    1,
+                    date(2024, 1, 12),
+                    kind="jtai",
+                    areas=("help_and_protection",),
+                    theme="serious_youth_violence",
+                ),
+                replace(letter("1", 2, date(2025, 6, 24)), visit=Visit(areas=("in_care",))),
+            ],
+        )
     monkeypatch.delenv("AIRFLOW_CONN_OFSTED_WAREHOUSE", raising=False)
     monkeypatch.setenv("OFSTED_WAREHOUSE_URL", warehouse_url)
     code, out, _ = run(capsys, "visits", "--kind", "jtai", "--format", "json")

@@ -1,5 +1,6 @@
 """`ofsted query`: every query takes only its own options (any other is exit 2, naming the ones
 it takes) and applies every option it takes, on both engines."""
+
 from __future__ import annotations
 
 import json
@@ -11,13 +12,27 @@ import pytest
 from etl.cli import main
 from etl.cli.query import OPTIONS, QUERIES
 from etl.warehouse import connect
-from tests.support.warehouse_fixtures import (CUMBERLAND, load_reference_sample, make_publication, make_report,
-                                              stored_file_for)
+from tests.support.warehouse_fixtures import (
+    CUMBERLAND,
+    load_reference_sample,
+    make_publication,
+    make_report,
+    stored_file_for,
+)
 
 BY_NAME = {q.name: q for q in QUERIES}
-VALUES = {"since": "2024-01-01", "region": "London", "kind": "jtai", "as_at": "2024-01-01", "area": "in_care",
-          "by": "region", "councils": None, "published_by": "2024-06-30", "from_": "2024-04-01",
-          "to": "2025-03-31"}   # None: a flag without a value
+VALUES = {
+    "since": "2024-01-01",
+    "region": "London",
+    "kind": "jtai",
+    "as_at": "2024-01-01",
+    "area": "in_care",
+    "by": "region",
+    "councils": None,
+    "published_by": "2024-06-30",
+    "from_": "2024-04-01",
+    "to": "2025-03-31",
+}  # None: a flag without a value
 
 
 def argv_for(dest: str) -> list[str]:
@@ -63,12 +78,33 @@ def england(warehouse_url, monkeypatch):
     report, and a monitoring visit besides the two focused visits."""
     from etl import changes, load
 
-    barnet = make_report("80487", 4, "ilacs_2023", date(2024, 3, 8), {"overall_effectiveness": "outstanding",
-                         "impact_of_leaders": "outstanding", "help_and_protection": "good",
-                         "in_care": "outstanding", "care_leavers": "good"}, la="Barnet")
-    cumberland = make_report(CUMBERLAND, 1, "ilacs_2026", date(2026, 6, 5), {"impact_of_leaders": "good",
-                             "help_and_protection": "good", "in_care": "requires_improvement",
-                             "care_leavers": "good"}, la="Cumberland")
+    barnet = make_report(
+        "80487",
+        4,
+        "ilacs_2023",
+        date(2024, 3, 8),
+        {
+            "overall_effectiveness": "outstanding",
+            "impact_of_leaders": "outstanding",
+            "help_and_protection": "good",
+            "in_care": "outstanding",
+            "care_leavers": "good",
+        },
+        la="Barnet",
+    )
+    cumberland = make_report(
+        CUMBERLAND,
+        1,
+        "ilacs_2026",
+        date(2026, 6, 5),
+        {
+            "impact_of_leaders": "good",
+            "help_and_protection": "good",
+            "in_care": "requires_improvement",
+            "care_leavers": "good",
+        },
+        la="Cumberland",
+    )
     monitoring = make_report(CUMBERLAND, 2, None, date(2026, 10, 2), kind="monitoring_visit", la="Cumberland")
     with connect(warehouse_url) as wh:
         load_reference_sample(wh)
@@ -76,9 +112,15 @@ def england(warehouse_url, monkeypatch):
         load.start_run(wh, "r2")
         load.load_publications(wh, [pub], "r2")
         load.load_downloads(wh, [stored_file_for(pub)], [])
-        load.load_reports(wh, [replace(barnet, parser_version="2.0", improvements=("Plan for care leavers",)),
-                               replace(cumberland, parser_version="2.0", improvements=("Supervision",)),
-                               monitoring], "r2")
+        load.load_reports(
+            wh,
+            [
+                replace(barnet, parser_version="2.0", improvements=("Plan for care leavers",)),
+                replace(cumberland, parser_version="2.0", improvements=("Supervision",)),
+                monitoring,
+            ],
+            "r2",
+        )
         changes.refresh(wh, "r2")
         load.finish_run(wh, "r2")
         regions = dict(wh.fetchall("SELECT urn, region_name FROM ref_councils"))
@@ -129,8 +171,9 @@ def test_every_filter_a_query_takes_is_applied(england, capsys, query, dest):
 
 def test_england_and_movement_apply_as_at_area_by_and_councils(england, capsys):
     today = rows(capsys, "england")
-    assert [(r["group"], r["area"], r["as_at"]) for r in today] == [("England", "overall_effectiveness",
-                                                                      date.today().isoformat())]
+    assert [(r["group"], r["area"], r["as_at"]) for r in today] == [
+        ("England", "overall_effectiveness", date.today().isoformat())
+    ]
     then = rows(capsys, "england", "--as-at", "2020-01-01")
     assert then[0]["as_at"] == "2020-01-01" and then[0]["councils"] != today[0]["councils"]
     assert {r["area"] for r in rows(capsys, "england", "--area", "in_care")} == {"in_care"}
@@ -141,16 +184,26 @@ def test_england_and_movement_apply_as_at_area_by_and_councils(england, capsys):
     assert {r["urn"] for r in rows(capsys, "movement", "--councils")} >= {"80487"}
 
 
-APPLIED_TO_ENGLAND = {("england", "as_at"), ("england", "area"), ("england", "by"), ("movement", "as_at"),
-                      ("movement", "councils"),   # the test just above; the next one:
-                      ("summary", "as_at"), ("summary", "published_by"), ("england", "published_by"),
-                      ("movement", "published_by"), ("activity", "from_"), ("activity", "to"), ("due", "as_at")}
+APPLIED_TO_ENGLAND = {
+    ("england", "as_at"),
+    ("england", "area"),
+    ("england", "by"),
+    ("movement", "as_at"),
+    ("movement", "councils"),  # the test just above; the next one:
+    ("summary", "as_at"),
+    ("summary", "published_by"),
+    ("england", "published_by"),
+    ("movement", "published_by"),
+    ("activity", "from_"),
+    ("activity", "to"),
+    ("due", "as_at"),
+}
 
 
 def test_as_at_published_by_and_a_period_are_applied(england, capsys):
     """Barnet's ILACS 2023 inspection ended 8 March 2024 and was published 40 days later."""
     before = {r["urn"]: r for r in rows(capsys, "summary", "--as-at", "2022-01-01")}
-    assert CUMBERLAND not in before and "80487" in before   # Cumberland exists from April 2023
+    assert CUMBERLAND not in before and "80487" in before  # Cumberland exists from April 2023
     assert all(r["inspection_end"] is None or r["inspection_end"] <= "2022-01-01" for r in before.values())
     at = {r["urn"]: r for r in rows(capsys, "summary", "--as-at", "2024-03-31")}
     cut = {r["urn"]: r for r in rows(capsys, "summary", "--as-at", "2024-03-31", "--published-by", "2024-04-01")}
@@ -159,8 +212,10 @@ def test_as_at_published_by_and_a_period_are_applied(england, capsys):
     assert rows(capsys, "england", "--as-at", "2024-03-31", "--published-by", "2024-04-01") != england_at
     assert rows(capsys, "england", "--as-at", "2024-03-31", "--published-by", "2024-06-30") == england_at
     moved = {r["urn"]: r for r in rows(capsys, "movement", "--as-at", "2024-03-31", "--councils")}
-    moved_cut = {r["urn"]: r for r in rows(capsys, "movement", "--as-at", "2024-03-31", "--published-by",
-                                           "2024-04-01", "--councils")}
+    moved_cut = {
+        r["urn"]: r
+        for r in rows(capsys, "movement", "--as-at", "2024-03-31", "--published-by", "2024-04-01", "--councils")
+    }
     assert moved.get("80487") != moved_cut.get("80487")
     year = rows(capsys, "activity", "--from", "2024-01-01", "--to", "2024-12-31")
     assert year and all("2024-01-01" <= r["inspection_end"] <= "2024-12-31" for r in year)
@@ -172,7 +227,8 @@ def test_as_at_published_by_and_a_period_are_applied(england, capsys):
 
 
 def test_history_gives_the_framework_and_report_rating_history_gives_and_the_one_that_set_the_grade(
-        england, warehouse_url, capsys):
+    england, warehouse_url, capsys
+):
     history = {(r["area"], r["valid_from"]): r for r in rows(capsys, "history", "Barnet") if r["is_current"]}
     with connect(warehouse_url) as wh:
         _, data = wh.query("SELECT area, framework, report_url FROM current_ratings WHERE urn = '80487'")
@@ -180,15 +236,20 @@ def test_history_gives_the_framework_and_report_rating_history_gives_and_the_one
     assert {r["area"]: (r["framework"], r["report_url"]) for r in history.values()} == current
     # help and protection: good in 2019 (ILACS 2018), judged good again in 2024 (ILACS 2023)
     kept = history["help_and_protection", "2019-05-24"]
-    assert (kept["framework"], kept["inspection_end"], kept["set_by_framework"]) == ("ilacs_2023", "2024-03-08",
-                                                                                    "ilacs_2018")
+    assert (kept["framework"], kept["inspection_end"], kept["set_by_framework"]) == (
+        "ilacs_2023",
+        "2024-03-08",
+        "ilacs_2018",
+    )
     assert kept["report_url"].endswith("804870004") and kept["set_by_report_url"].endswith("804870003")
 
 
 def test_an_unknown_region_or_area_is_refused_with_the_known_ones(england, capsys):
     assert main(["query", "current", "--region", "Londn"]) == 2
     err = capsys.readouterr().err
-    assert err.startswith("ofsted query current: --region: no region 'Londn'; regions: ") and "London (E12000007)" in err
+    assert (
+        err.startswith("ofsted query current: --region: no region 'Londn'; regions: ") and "London (E12000007)" in err
+    )
     assert main(["query", "england", "--area", "nonsense"]) == 2
     assert "--area must be one of overall_effectiveness" in capsys.readouterr().err
 

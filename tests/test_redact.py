@@ -1,5 +1,6 @@
 """Secrets (passwords in URLs, tokens) appear in no output: CLI prints, logs, exceptions,
 operator notices."""
+
 from __future__ import annotations
 
 import logging
@@ -23,20 +24,29 @@ def with_password(url: str) -> str:
     return url.replace("postgres@", f"postgres:{SECRET}@", 1)
 
 
-@pytest.mark.parametrize("text, shown", [
-    (f"postgresql://ofsted:{SECRET}@db:5432/ofsted", "postgresql://ofsted:***@db:5432/ofsted"),
-    (f"redis://:{SECRET}@redis:6379/0", "redis://:***@redis:6379/0"),
-    (f"json://hooks.example/x?token={SECRET}&a=1", "json://hooks.example/x?token=***&a=1"),
-    (f"conn failed: 'postgresql://u:{SECRET}@h/d' (x)", "conn failed: 'postgresql://u:***@h/d' (x)"),
-])
+@pytest.mark.parametrize(
+    "text, shown",
+    [
+        (f"postgresql://ofsted:{SECRET}@db:5432/ofsted", "postgresql://ofsted:***@db:5432/ofsted"),
+        (f"redis://:{SECRET}@redis:6379/0", "redis://:***@redis:6379/0"),
+        (f"json://hooks.example/x?token={SECRET}&a=1", "json://hooks.example/x?token=***&a=1"),
+        (f"conn failed: 'postgresql://u:{SECRET}@h/d' (x)", "conn failed: 'postgresql://u:***@h/d' (x)"),
+    ],
+)
 def test_redact_masks_url_passwords_and_token_parameters(text, shown):
     assert redact(text) == shown
 
 
 def test_ofsted_run_prints_no_password(tmp_path):
     with fresh_postgres_url() as url, FakeOfstedSite(councils=1, pdf_factory=listing_pdf) as site:
-        env = {"PATH": "/usr/bin:/bin", **site.env(OFSTED_DATA_DIR=str(tmp_path), OFSTED_LANDING=str(tmp_path / "l"),
-                                                   OFSTED_WAREHOUSE_URL=with_password(url))}
+        env = {
+            "PATH": "/usr/bin:/bin",
+            **site.env(
+                OFSTED_DATA_DIR=str(tmp_path),
+                OFSTED_LANDING=str(tmp_path / "l"),
+                OFSTED_WAREHOUSE_URL=with_password(url),
+            ),
+        }
         result = subprocess.run(_ofsted() + ["-v", "run"], env=env, capture_output=True, text=True, timeout=300)
     assert result.returncode == 0, result.stderr[-3000:]
     assert "warehouse: postgresql://postgres:***@" in result.stdout
@@ -44,16 +54,22 @@ def test_ofsted_run_prints_no_password(tmp_path):
 
 
 def test_a_failing_command_prints_no_password_in_its_traceback(tmp_path):
-    env = {"PATH": "/usr/bin:/bin", "OFSTED_WAREHOUSE_URL": f"postgresql://u:{SECRET}@127.0.0.1:1/nodb?connect_timeout=2"}
+    env = {
+        "PATH": "/usr/bin:/bin",
+        "OFSTED_WAREHOUSE_URL": f"postgresql://u:{SECRET}@127.0.0.1:1/nodb?connect_timeout=2",
+    }
     result = subprocess.run(_ofsted() + ["migrate"], env=env, capture_output=True, text=True, timeout=120)
     assert result.returncode != 0 and "Traceback" in result.stderr
     assert SECRET not in result.stdout + result.stderr
 
 
-@pytest.mark.parametrize("url", [
-    f"mysql://root:{SECRET}@db/ofsted",                      # unsupported scheme
-    f"postgresql://u:{SECRET}@127.0.0.1:notaport/db",        # malformed: libpq quotes the string
-])
+@pytest.mark.parametrize(
+    "url",
+    [
+        f"mysql://root:{SECRET}@db/ofsted",  # unsupported scheme
+        f"postgresql://u:{SECRET}@127.0.0.1:notaport/db",  # malformed: libpq quotes the string
+    ],
+)
 def test_warehouse_errors_do_not_quote_the_password(url):
     with pytest.raises(WarehouseError) as caught:
         connect(url)
@@ -62,8 +78,13 @@ def test_warehouse_errors_do_not_quote_the_password(url):
 
 def test_settings_repr_hides_the_password():
     from etl.config import Settings
-    settings = Settings.from_env({"OFSTED_WAREHOUSE_URL": f"postgresql://u:{SECRET}@db/ofsted",
-                                  "OFSTED_ALERT_URLS": f"json://hooks.example/x?token={SECRET}"})
+
+    settings = Settings.from_env(
+        {
+            "OFSTED_WAREHOUSE_URL": f"postgresql://u:{SECRET}@db/ofsted",
+            "OFSTED_ALERT_URLS": f"json://hooks.example/x?token={SECRET}",
+        }
+    )
     assert SECRET not in repr(settings)
 
 
@@ -89,11 +110,14 @@ def test_operator_notices_of_a_failed_task_carry_no_secret(monkeypatch):
     with WebhookReceiver() as hook:
         monkeypatch.setenv("OFSTED_OPS_ALERT_URLS", hook.apprise_url)
         monkeypatch.setenv("OFSTED_WAREHOUSE_URL", "duckdb:///:memory:")
-        context = {"ti": SimpleNamespace(task_id="load", map_index=-1, try_number=3), "run_id": "manual__x",
-                   "exception": ConnectionError(f"postgresql://ofsted:{SECRET}@postgres:5432/ofsted refused")}
+        context = {
+            "ti": SimpleNamespace(task_id="load", map_index=-1, try_number=3),
+            "run_id": "manual__x",
+            "exception": ConnectionError(f"postgresql://ofsted:{SECRET}@postgres:5432/ofsted refused"),
+        }
         notify_failure(context)
     assert len(hook.messages) == 1
-    sent = str(hook.messages).replace("\\u200b", "")   # (a notice breaks URLs as alerts do)
+    sent = str(hook.messages).replace("\\u200b", "")  # (a notice breaks URLs as alerts do)
     assert SECRET not in sent and "ofsted:***@postgres" in sent
 
 
@@ -105,8 +129,9 @@ def test_task_logs_mask_the_secrets_that_come_from_the_environment():
     from etl.config import Settings, mask_secrets
 
     hook = f"slack://T0KEN/B0T/{SECRET}-path"
-    settings = Settings.from_env({"OFSTED_WAREHOUSE_URL": f"postgresql://u:{SECRET}x@db/ofsted",
-                                  "OFSTED_ALERT_URLS": hook})
+    settings = Settings.from_env(
+        {"OFSTED_WAREHOUSE_URL": f"postgresql://u:{SECRET}x@db/ofsted", "OFSTED_ALERT_URLS": hook}
+    )
     mask_secrets(settings)
     logged = airflow_redact(f"connecting to {settings.warehouse_url}; alert via {hook}")
     assert SECRET not in logged and "connecting to postgresql://u:***@db/ofsted" in logged

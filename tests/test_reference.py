@@ -1,4 +1,5 @@
 """The council reference shipped in the package, and its copy in the warehouse (both engines)."""
+
 from __future__ import annotations
 
 import csv
@@ -42,8 +43,7 @@ def test_known_facts_barnet_and_the_corrected_rows():
     assert reference.neighbours_of("80487")[0] == reference.by_urn()["80517"].urn  # la 320, most similar
     assert reference.neighbours_of("99999999") == []
     bucks = reference.by_urn()["80442"]
-    assert (bucks.region_code, bucks.region_name, bucks.former_ons_codes) == ("E12000008", "South East",
-                                                                             ("E10000002",))
+    assert (bucks.region_code, bucks.region_name, bucks.former_ons_codes) == ("E12000008", "South East", ("E10000002",))
     assert reference.by_urn()[CUMBERLAND].population_0_25 is None  # the source copied Cumbria's
     assert "Bournemouth, Christchurch & Poole" in reference.by_urn()[BCP].also_known_as
 
@@ -64,6 +64,7 @@ def _distance(a, b) -> int:
     def cube(q, r):
         x = q - (r - (r & 1)) // 2
         return x, r, -x - r
+
     return max(abs(i - j) for i, j in zip(cube(*a), cube(*b)))
 
 
@@ -117,8 +118,10 @@ def test_sync_loads_the_reference_idempotently(wh):
 def test_history_rows_carry_codes_and_unknown_councils_are_reported(wh):
     reference.sync(wh)
     load_sample(wh)  # matched by URN: 80442 is Buckinghamshire whatever the sample calls it; 80999 is unknown
-    rows = dict(((urn, area), rest) for urn, area, *rest in wh.fetchall(
-        "SELECT urn, area, la_code, ons_code, region FROM rating_history"))
+    rows = dict(
+        ((urn, area), rest)
+        for urn, area, *rest in wh.fetchall("SELECT urn, area, la_code, ons_code, region FROM rating_history")
+    )
     assert rows[("80487", "overall_effectiveness")] == ["302", "E09000003", "London"]
     assert rows[("80442", "overall_effectiveness")] == ["825", "E06000060", "South East"]
     assert rows[("80999", "overall_effectiveness")] == [None, None, None]  # loaded, never dropped
@@ -129,6 +132,7 @@ def test_reference_command_reports_councils_the_reference_lacks(warehouse_url, c
     from etl.cli.reference import command as reference_command
     from etl.config import Settings
     from etl.warehouse import connect
+
     with connect(warehouse_url) as wh:
         load_sample(wh)
     assert reference_command(None, Settings.from_env({"OFSTED_WAREHOUSE_URL": warehouse_url})) == 0

@@ -1,4 +1,5 @@
 """scripts/run_dag.py's terminal side (the Airflow side runs in test_end_to_end and friends)."""
+
 from __future__ import annotations
 
 import importlib.util
@@ -13,8 +14,7 @@ spec.loader.exec_module(run_dag)
 def test_site_text_reaches_the_terminal_without_control_characters(capsys):
     screen = run_dag.Screen()
     screen.line("      note from \x1b]0;owned\x07 Barnet\x9b2J")
-    screen.task({"task": "discover", "map_index": -1, "state": "failed",
-                 "error": "FetchError: http://x/\x1b[31mred"})
+    screen.task({"task": "discover", "map_index": -1, "state": "failed", "error": "FetchError: http://x/\x1b[31mred"})
     out = capsys.readouterr().out
     assert "\x1b" not in out and "\x07" not in out and "\x9b" not in out
     assert "note from \ufffd]0;owned\ufffd Barnet\ufffd2J" in out

@@ -1,6 +1,7 @@
 """Full-text search (etl/search.py, etl/search_index.py): one query syntax, the same pages on
 PostgreSQL (tsvector) and DuckDB (tantivy), snippets that stay text, and a DuckDB index that
 stays in step with publication_text through crashes, re-parses and two runs at once."""
+
 from __future__ import annotations
 
 import json
@@ -22,8 +23,10 @@ from tests.support.warehouse_fixtures import fresh_postgres_url, sample_records,
 HOSTILE = 'fostering \x1b[31m\x1b]0;pwned\x07 <script>alert(1)</script> & "quoted"'
 # page texts by the position of the report in sample_records()
 TEXTS = {
-    0: ["Return home interviews are not always used to inform safety plans for children who go missing.",
-        "The LADO responds well to allegations. Private fostering arrangements are not identified."],
+    0: [
+        "Return home interviews are not always used to inform safety plans for children who go missing.",
+        "The LADO responds well to allegations. Private fostering arrangements are not identified.",
+    ],
     1: ["Private fostering is well understood.", "Children's return-home interviews happen."],
     2: ["Care leavers live in suitable accommodation; the naïve Café staff."],
     3: ["Nothing about fostering here.", HOSTILE],
@@ -36,14 +39,14 @@ REPORTS = sample_records()[2]
 # query -> the (report position, page) pairs it finds
 EXPECTED = {
     '"return home interviews"': {(0, 1), (1, 2), (6, 1)},
-    "interview": {(0, 1), (1, 2), (6, 1)},                       # stemmed: interviews, interview
+    "interview": {(0, 1), (1, 2), (6, 1)},  # stemmed: interviews, interview
     "private fostering": {(0, 2), (1, 1), (4, 1), (7, 2)},
     '"private fostering"': {(0, 2), (1, 1), (4, 1)},
     "fostering -private": {(3, 1), (3, 2)},
     "LADO OR adoption": {(0, 2), (4, 1), (5, 1)},
     '"private fostering" -LADO': {(1, 1)},
     '-"private fostering" fostering OR adoption': {(3, 1), (3, 2), (5, 1), (7, 2)},
-    "naive cafe": {(2, 1)},                                     # accents folded
+    "naive cafe": {(2, 1)},  # accents folded
     "CARE leavers": {(2, 1)},
     "nowhere-to-be-found": set(),
 }
@@ -78,7 +81,7 @@ def test_each_query_finds_the_same_pages_on_either_engine(searchable):
         assert found(result) == pages, query
         assert result.total == len(pages)
         published = [h.published for h in result.hits]
-        assert published == sorted(published, reverse=True)     # newest first
+        assert published == sorted(published, reverse=True)  # newest first
 
 
 def test_hits_carry_council_kind_date_page_link_and_a_marked_snippet(searchable):
@@ -104,13 +107,15 @@ def test_counts_by_year_kind_and_region_cover_every_match_not_only_those_shown(s
 def test_filters_by_kind_council_region_and_dates(searchable):
     def pages(**filters):
         return found(search.search(searchable, "fostering OR adoption OR interviews", limit=100, **filters))
+
     everything = pages()
     assert pages(kind="focused_visit") == {(4, 1)}
     assert pages(urn="80442") == {(5, 1), (6, 1)}
     barnet = {p for p in everything if REPORTS[p[0]].urn == "80487"}
     assert pages(region="london") == pages(region="E12000007") == barnet
     assert pages(since=date(2022, 1, 1), until=date(2023, 12, 31)) == {
-        p for p in everything if date(2022, 1, 1) <= REPORTS[p[0]].published <= date(2023, 12, 31)}
+        p for p in everything if date(2022, 1, 1) <= REPORTS[p[0]].published <= date(2023, 12, 31)
+    }
 
 
 def test_only_current_publications_are_searched(searchable):
@@ -127,37 +132,47 @@ def test_a_reparse_replaces_the_text(searchable):
 
 
 def test_a_snippet_shows_the_words_around_the_first_match_marked_and_says_what_it_cut():
-    text = " ".join(f"w{i}" for i in range(100)) + ' ("Children in care" interviews), then ' + \
-        " ".join(f"v{i}" for i in range(100))
+    text = (
+        " ".join(f"w{i}" for i in range(100))
+        + ' ("Children in care" interviews), then '
+        + " ".join(f"v{i}" for i in range(100))
+    )
     segments = search.snippet(text, search.parse_query("w3"))
     assert segments[:2] == (("w0 w1 w2 ", False), ("w3", True)) and segments[-1][0].endswith(" w23 …")
     later = search.snippet(text, search.parse_query('"children in care"'))
-    assert later[0] == ("… w94 w95 w96 w97 w98 w99 (\"", False)      # six terms before, and the bracket
-    assert later[1] == ("Children in care", True)                      # the phrase marked whole
+    assert later[0] == ('… w94 w95 w96 w97 w98 w99 ("', False)  # six terms before, and the bracket
+    assert later[1] == ("Children in care", True)  # the phrase marked whole
     # 24 terms in all ("in" and "then" are stop words)
     assert later[2][0].startswith('" interviews), then v0 v1') and later[2][0].endswith(" v14 …")
     assert search.snippet("the of", search.parse_query("care")) == (("the of", False),)
 
 
-@pytest.mark.parametrize("query, says", [
-    ("", "empty query"), ("   ", "empty query"), ("the of and", "only common words"),
-    ('"return home', "unbalanced quotes"), ("-fostering", "nothing to find"),
-    ("x" * 501, "the limit is 500"),
-])
+@pytest.mark.parametrize(
+    "query, says",
+    [
+        ("", "empty query"),
+        ("   ", "empty query"),
+        ("the of and", "only common words"),
+        ('"return home', "unbalanced quotes"),
+        ("-fostering", "nothing to find"),
+        ("x" * 501, "the limit is 500"),
+    ],
+)
 def test_a_query_that_cannot_be_searched_says_why(query, says):
     with pytest.raises(search.QueryError, match=says):
         search.parse_query(query)
 
 
 def test_the_command_prints_hits_csv_and_json_and_refuses_bad_input_without_a_traceback(
-        searchable, monkeypatch, capsys):
+    searchable, monkeypatch, capsys
+):
     monkeypatch.setenv("OFSTED_WAREHOUSE_URL", searchable.url)
     searchable.execute("UPDATE councils SET name = ? WHERE urn = '80487'", ['=HYPERLINK("http://evil","x")'])
     searchable.close()
 
     assert main(["search", "fostering", "--council", "80487", "--until", "2024-12-31"]) == 0
     out = capsys.readouterr().out
-    assert "\x1b" not in out and "\x07" not in out and "\\x1b[31m" in out   # the PDF's escapes shown, not run
+    assert "\x1b" not in out and "\x07" not in out and "\\x1b[31m" in out  # the PDF's escapes shown, not run
     assert "«fostering»" in out and "publications by year:" in out and "#page=2" in out
     assert main(["search", "fostering", "--council", "barnet", "--until", "2024-12-31"]) == 0
     assert capsys.readouterr().out == out, "a council by name, as by URN"
@@ -166,17 +181,20 @@ def test_the_command_prints_hits_csv_and_json_and_refuses_bad_input_without_a_tr
     rows = capsys.readouterr().out.splitlines()
     assert rows[0] == ",".join(search.HIT_COLUMNS)
     assert all(",=HYPERLINK" not in r and not r.startswith("=") for r in rows)
-    assert any("'=HYPERLINK" in r for r in rows)                              # neutralised, kept
+    assert any("'=HYPERLINK" in r for r in rows)  # neutralised, kept
 
     assert main(["search", "fostering", "--format", "json", "--limit", "1"]) == 0
     answer = json.loads(capsys.readouterr().out)
     assert answer["total"] == 6 and answer["shown"] == 1
     assert [s for s, marked in answer["hits"][0]["segments"] if marked] == ["fostering"]
 
-    for argv, says in ((["search", '"open'], "unbalanced quotes"), (["search", "the"], "only common words"),
-                       (["search", "x" * 600], "the limit is 500"),
-                       (["search", "a", "--council", "Barnt"], "no council named 'Barnt'; closest: Barnet (80487)"),
-                       (["search", "fostering", "--limit", "0"], "limit")):
+    for argv, says in (
+        (["search", '"open'], "unbalanced quotes"),
+        (["search", "the"], "only common words"),
+        (["search", "x" * 600], "the limit is 500"),
+        (["search", "a", "--council", "Barnt"], "no council named 'Barnt'; closest: Barnet (80487)"),
+        (["search", "fostering", "--limit", "0"], "limit"),
+    ):
         assert main(argv) == 2, argv
         err = capsys.readouterr().err
         assert says in err and "Traceback" not in err
@@ -186,9 +204,31 @@ def test_postgresql_holds_every_term_where_tantivy_does(tmp_path):
     """The tsvector stored on PostgreSQL has the analyser's terms at tantivy's positions (a
     dropped word keeps its place), whatever the text."""
     rnd = random.Random(3)
-    pieces = ["Return-home", "interviews", "naïve", "LADO's", "2024", "co2e", "1e10", "x86_64", "e-mail",
-              "www.gov.uk/ofsted", "Ωmega", "straße", "don't", "the", "…", "12th", "O'Neill", "3.5%", "a" * 45,
-              "'quoted'", "back\\slash", ":colon", "children"]
+    pieces = [
+        "Return-home",
+        "interviews",
+        "naïve",
+        "LADO's",
+        "2024",
+        "co2e",
+        "1e10",
+        "x86_64",
+        "e-mail",
+        "www.gov.uk/ofsted",
+        "Ωmega",
+        "straße",
+        "don't",
+        "the",
+        "…",
+        "12th",
+        "O'Neill",
+        "3.5%",
+        "a" * 45,
+        "'quoted'",
+        "back\\slash",
+        ":colon",
+        "children",
+    ]
     with fresh_postgres_url() as url, connect(url) as wh:
         migrate(wh)
         for _ in range(40):
@@ -196,24 +236,46 @@ def test_postgresql_holds_every_term_where_tantivy_does(tmp_path):
             expected: dict[str, list[int]] = {}
             for position, term, _, _ in search.tokens(text):
                 expected.setdefault(term, []).append(position + 1)
-            search.replace_text(wh, {"r": [text]})      # as the load stores it (binary COPY)
-            got = {lexeme: list(positions) for lexeme, positions in wh.fetchall(
-                "SELECT lexeme, positions FROM publication_text, unnest(terms) WHERE report_id = 'r'")}
+            search.replace_text(wh, {"r": [text]})  # as the load stores it (binary COPY)
+            got = {
+                lexeme: list(positions)
+                for lexeme, positions in wh.fetchall(
+                    "SELECT lexeme, positions FROM publication_text, unnest(terms) WHERE report_id = 'r'"
+                )
+            }
             assert got == expected, text
         # tsvector's limits: a term's first 256 positions; past the last (16,383) terms are kept there
         search.replace_text(wh, {"long": ["care " * 16390 + "fostering leavers"]})
-        assert wh.fetchall("SELECT lexeme, cardinality(positions), positions[cardinality(positions)] FROM"
-                           " publication_text, unnest(terms) WHERE report_id = 'long' ORDER BY 1") == [
-            ("care", 256, 256), ("foster", 1, 16383), ("leaver", 1, 16383)]
+        assert wh.fetchall(
+            "SELECT lexeme, cardinality(positions), positions[cardinality(positions)] FROM"
+            " publication_text, unnest(terms) WHERE report_id = 'long' ORDER BY 1"
+        ) == [("care", 256, 256), ("foster", 1, 16383), ("leaver", 1, 16383)]
     assert search.terms("The naïve Café's return-home INTERVIEWS") == ["naiv", "cafe", "return", "home", "interview"]
 
 
 def test_random_queries_match_the_same_pages_and_snippets_on_both_engines(tmp_path):
     rnd = random.Random(11)
-    words = ["private", "fostering", "return", "home", "interviews", "LADO", "missing", "care", "leavers",
-             "the", "of", "children's", "naïve", "co-ordinated", "2024"]
-    texts = {i: [" ".join(rnd.choice(words) for _ in range(rnd.randrange(3, 25))) for _ in range(3)]
-             for i in range(len(REPORTS))}
+    words = [
+        "private",
+        "fostering",
+        "return",
+        "home",
+        "interviews",
+        "LADO",
+        "missing",
+        "care",
+        "leavers",
+        "the",
+        "of",
+        "children's",
+        "naïve",
+        "co-ordinated",
+        "2024",
+    ]
+    texts = {
+        i: [" ".join(rnd.choice(words) for _ in range(rnd.randrange(3, 25))) for _ in range(3)]
+        for i in range(len(REPORTS))
+    }
     queries = []
     for _ in range(60):
         parts = []
@@ -237,7 +299,7 @@ def test_random_queries_match_the_same_pages_and_snippets_on_both_engines(tmp_pa
                     else:
                         answer.append((r.total, r.counts, r.hits))
                 answers.append(answer)
-    assert sum(1 for a in answers[0] if isinstance(a, tuple) and a[0]) > 20     # the queries find things
+    assert sum(1 for a in answers[0] if isinstance(a, tuple) and a[0]) > 20  # the queries find things
     for q, on_duckdb, on_postgres in zip(queries, *answers):
         assert on_duckdb == on_postgres, q
 
@@ -261,6 +323,7 @@ def test_an_index_sync_that_died_after_the_load_is_done_by_the_next_search(duck,
 
     def crash(*args):
         raise RuntimeError("killed while indexing (on purpose)")
+
     monkeypatch.setattr(search_index.TextIndex, "_write", crash)
     with pytest.raises(RuntimeError):
         load_texts(duck, {**TEXTS, 5: ["Adoption is slow; sibling groups wait."]}, newer, run_id="run-2")
@@ -273,7 +336,8 @@ def test_an_index_sync_that_died_after_the_load_is_done_by_the_next_search(duck,
 def test_a_load_that_fails_half_way_leaves_text_and_index_as_they_were(duck, monkeypatch):
     def fail(*args):
         raise RuntimeError("disk full (on purpose)")
-    monkeypatch.setattr(load, "mark_superseded_reports", fail)   # after the text is replaced
+
+    monkeypatch.setattr(load, "mark_superseded_reports", fail)  # after the text is replaced
     newer = [replace(r, parser_version="2.0") for r in REPORTS]
     with pytest.raises(RuntimeError):
         load_texts(duck, {5: ["Sibling groups wait."]}, newer, run_id="run-2")
@@ -286,7 +350,7 @@ def test_a_load_that_fails_half_way_leaves_text_and_index_as_they_were(duck, mon
 def test_a_lost_or_stale_index_is_rebuilt_from_the_stored_text(duck, tmp_path):
     before = found(search.search(duck, "fostering"))
     search_index._OPEN.clear()
-    shutil.rmtree(tmp_path / "w.duckdb.search")               # a restored DuckDB file, say
+    shutil.rmtree(tmp_path / "w.duckdb.search")  # a restored DuckDB file, say
     assert found(search.search(duck, "fostering")) == before
     # pages indexed for a report the warehouse no longer has text for: drift, then rebuilt
     duck.execute("DELETE FROM publication_text WHERE report_id = ? AND page = 2", [REPORTS[3].sha256])
@@ -297,6 +361,7 @@ def test_a_lost_or_stale_index_is_rebuilt_from_the_stored_text(duck, tmp_path):
     assert (5, 9) in found(search.search(duck, "fostering"))
     # an index left by a release with another schema is made anew
     import tantivy
+
     search_index._OPEN.clear()
     shutil.rmtree(tmp_path / "w.duckdb.search")
     builder = tantivy.SchemaBuilder()

@@ -2,6 +2,7 @@
 then the pages of reports and letters that say the words, on both engines: marked snippets
 escaped, links to the PDF's page through the link rule, filters, counts by year as a chart,
 paging, and every bad query or filter said on the page."""
+
 from __future__ import annotations
 
 import pytest
@@ -21,17 +22,26 @@ def client(wh, warehouse_url):
     a report whose link the link rule refuses."""
     reference.sync(wh)
     load_sample(wh)
-    reports = {(urn, kind, published.year): rid for rid, urn, kind, published in wh.fetchall(
-        "SELECT report_id, urn, kind, published FROM reports WHERE is_report")}
+    reports = {
+        (urn, kind, published.year): rid
+        for rid, urn, kind, published in wh.fetchall(
+            "SELECT report_id, urn, kind, published FROM reports WHERE is_report"
+        )
+    }
     with wh.transaction():
-        search.replace_text(wh, {
-            reports[("80487", "inspection", 2019)]: ["Contents", HOSTILE],
-            reports[("80487", "focused_visit", 2021)]: ["The visit found return home interviews late."],
-            reports[("80442", "inspection", 2016)]: [f"Private fostering, page {n}." for n in range(1, 26)],
-            reports[("80487", "inspection", 2012)]: ["return home interviews were rare"],
-        })
-        wh.execute("UPDATE reports SET url = 'javascript:alert(1)' WHERE report_id = ?",
-                   [reports[("80487", "inspection", 2012)]])
+        search.replace_text(
+            wh,
+            {
+                reports[("80487", "inspection", 2019)]: ["Contents", HOSTILE],
+                reports[("80487", "focused_visit", 2021)]: ["The visit found return home interviews late."],
+                reports[("80442", "inspection", 2016)]: [f"Private fostering, page {n}." for n in range(1, 26)],
+                reports[("80487", "inspection", 2012)]: ["return home interviews were rare"],
+            },
+        )
+        wh.execute(
+            "UPDATE reports SET url = 'javascript:alert(1)' WHERE report_id = ?",
+            [reports[("80487", "inspection", 2012)]],
+        )
     search.sync_index(wh)
     return client_for(warehouse_url)
 
@@ -72,8 +82,10 @@ def test_text_hits_have_marked_escaped_snippets_and_links_to_the_pdf_page(client
     soup = page(client, q='"return home interviews"')
     found = hits(soup)
     assert [h.select_one(".hit-head").get_text(" ", strip=True).split(" · ")[1:3] for h in found] == [
-        ["Focused visit", "published 2021-03-13"], ["Inspection report", "published 2019-07-03"],
-        ["Inspection report", "published 2012-07-11"]], "newest first"
+        ["Focused visit", "published 2021-03-13"],
+        ["Inspection report", "published 2019-07-03"],
+        ["Inspection report", "published 2012-07-11"],
+    ], "newest first"
     hostile = found[1]
     assert [m.text for m in hostile.select("mark")] == ["Return home interviews"]
     assert hostile.select("script, img") == [] and '<script>alert("x")</script>' in hostile.select_one(".snippet").text
@@ -91,10 +103,12 @@ def test_filters_narrow_the_hits(client):
     assert len(hits(page(client, q="interviews", region="London"))) == 3
     assert hits(page(client, q="interviews", region="North East")) == []
     assert len(hits(page(client, q="fostering", council="Buckingham"))) == 20 and not hits(
-        page(client, q="fostering", council="Barnet")), "a council by name or its beginning"
+        page(client, q="fostering", council="Barnet")
+    ), "a council by name or its beginning"
     assert len(hits(page(client, q="interviews", council="Barnet"))) == 3
-    assert "No page of a report or letter says that with these filters" in page(client, q="interviews",
-                                                                                 kind="jtai").text
+    assert (
+        "No page of a report or letter says that with these filters" in page(client, q="interviews", kind="jtai").text
+    )
 
 
 def test_the_counts_by_year_as_a_chart_and_a_table(client):
@@ -118,16 +132,18 @@ def test_paging_through_many_hits(client):
     assert len(hits(page(client, q="fostering", page="nonsense"))) == 20
 
 
-@pytest.mark.parametrize("params, said", [
-    ({"q": '"unbalanced'}, "unbalanced quotes"),
-    ({"q": "the of and"}, "only common words"),
-    ({"q": "-fostering"}, "not only -exclusions"),
-    ({"q": "x" * 501}, "the limit is 500"),
-    ({"q": "fostering", "since": "last week"}, "since must be a date YYYY-MM-DD"),
-    ({"q": "fostering", "kind": "gossip"}, "unknown kind 'gossip'"),
-    ({"q": "fostering", "council": "Barnt"}, "no council named 'Barnt'; closest: Barnet (80487)"),
-])
+@pytest.mark.parametrize(
+    "params, said",
+    [
+        ({"q": '"unbalanced'}, "unbalanced quotes"),
+        ({"q": "the of and"}, "only common words"),
+        ({"q": "-fostering"}, "not only -exclusions"),
+        ({"q": "x" * 501}, "the limit is 500"),
+        ({"q": "fostering", "since": "last week"}, "since must be a date YYYY-MM-DD"),
+        ({"q": "fostering", "kind": "gossip"}, "unknown kind 'gossip'"),
+        ({"q": "fostering", "council": "Barnt"}, "no council named 'Barnt'; closest: Barnet (80487)"),
+    ],
+)
 def test_a_query_that_cannot_be_searched_is_said_on_the_page(client, params, said):
     problem = page(client, 400, **params).select_one(".problem[role=alert]")
     assert said in problem.text
-

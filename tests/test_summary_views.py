@@ -1,5 +1,6 @@
 """The reference-aware views and `ofsted query summary`, on both engines, against known facts:
 a council with a predecessor, one under ILACS 2026, one with neighbours, one never inspected."""
+
 from __future__ import annotations
 
 import json
@@ -9,21 +10,52 @@ import pytest
 
 from etl.cli import main
 from etl.warehouse import connect
-from tests.support.warehouse_fixtures import (CUMBERLAND, CUMBRIA, WALTHAM_FOREST, WESTMORLAND,
-                                              load_reference_sample)
+from tests.support.warehouse_fixtures import CUMBERLAND, CUMBRIA, WALTHAM_FOREST, WESTMORLAND, load_reference_sample
 
 LATEST_COLUMNS = [
-    "urn", "local_authority", "la_code", "ons_code", "region", "framework", "inspection_start", "inspection_end",
-    "published", "lead_inspector", "report_url",
-    "overall_effectiveness", "impact_of_leaders", "help_and_protection", "in_care", "care_leavers",
-    "previous_overall_effectiveness", "previous_impact_of_leaders", "previous_help_and_protection",
-    "previous_in_care", "previous_care_leavers",
-    "overall_effectiveness_direction", "impact_of_leaders_direction", "help_and_protection_direction",
-    "in_care_direction", "care_leavers_direction",
-    "days_since_inspection", "latest_visit_kind", "latest_visit_published", "latest_visit_url",
-    "area_send_outcome", "area_send_date", "latest_visit_date", "latest_visit_areas", "latest_visit_priority_actions",
-    "latest_jtai_date", "latest_jtai_theme", "inspection_type",
-    "due_status", "due_earliest", "due_latest", "due_rule"]
+    "urn",
+    "local_authority",
+    "la_code",
+    "ons_code",
+    "region",
+    "framework",
+    "inspection_start",
+    "inspection_end",
+    "published",
+    "lead_inspector",
+    "report_url",
+    "overall_effectiveness",
+    "impact_of_leaders",
+    "help_and_protection",
+    "in_care",
+    "care_leavers",
+    "previous_overall_effectiveness",
+    "previous_impact_of_leaders",
+    "previous_help_and_protection",
+    "previous_in_care",
+    "previous_care_leavers",
+    "overall_effectiveness_direction",
+    "impact_of_leaders_direction",
+    "help_and_protection_direction",
+    "in_care_direction",
+    "care_leavers_direction",
+    "days_since_inspection",
+    "latest_visit_kind",
+    "latest_visit_published",
+    "latest_visit_url",
+    "area_send_outcome",
+    "area_send_date",
+    "latest_visit_date",
+    "latest_visit_areas",
+    "latest_visit_priority_actions",
+    "latest_jtai_date",
+    "latest_jtai_theme",
+    "inspection_type",
+    "due_status",
+    "due_earliest",
+    "due_latest",
+    "due_rule",
+]
 
 
 def rows_of(wh, view: str, where: str = "", params=()) -> list[dict]:
@@ -46,12 +78,18 @@ def test_latest_inspections_one_row_per_listed_council_with_the_issue_columns(sa
     barnet = rows["80487"]
     assert (barnet["la_code"], barnet["ons_code"], barnet["region"]) == ("302", "E09000003", "London")
     assert (barnet["framework"], barnet["inspection_end"], barnet["inspection_start"]) == (
-        "ilacs_2023", date(2024, 3, 8), date(2024, 2, 26))
+        "ilacs_2023",
+        date(2024, 3, 8),
+        date(2024, 2, 26),
+    )
     assert barnet["lead_inspector"] == "A Inspector"
     assert barnet["report_url"].endswith("/804870004")
     # ILACS 2018 good (the combined in-care judgement fed both lines) -> ILACS 2023
     assert [barnet[a] for a in ("overall_effectiveness", "help_and_protection", "care_leavers")] == [
-        "outstanding", "good", "good"]
+        "outstanding",
+        "good",
+        "good",
+    ]
     assert [barnet[f"previous_{a}"] for a in ("overall_effectiveness", "help_and_protection")] == ["good", "good"]
     assert barnet["overall_effectiveness_direction"] == "improved"
     assert barnet["help_and_protection_direction"] == "unchanged"
@@ -66,7 +104,10 @@ def test_ilacs_2026_has_no_overall_judgement(sample):
     assert (wf["overall_effectiveness"], wf["previous_overall_effectiveness"]) == ("not_judged", "good")
     assert wf["overall_effectiveness_direction"] is None  # nothing to compare with
     assert (wf["previous_help_and_protection"], wf["help_and_protection"], wf["help_and_protection_direction"]) == (
-        "good", "outstanding", "improved")
+        "good",
+        "outstanding",
+        "improved",
+    )
     assert (wf["previous_care_leavers"], wf["care_leavers_direction"]) == ("requires_improvement", "improved")
     cumberland = rows_of(sample, "latest_inspections", "WHERE urn = ?", [CUMBERLAND])[0]
     assert cumberland["overall_effectiveness"] == "not_judged" and cumberland["previous_in_care"] is None
@@ -84,9 +125,15 @@ def test_neighbour_ratings_set_each_council_beside_its_neighbours(sample):
     assert [r["neighbour_rank"] for r in barnet] == list(range(1, 11))
     first = barnet[0]
     assert (first["neighbour_urn"], first["neighbour_local_authority"], first["neighbour_la_code"]) == (
-        WALTHAM_FOREST, "Waltham Forest", "320")
-    assert (first["overall_effectiveness"], first["neighbour_overall_effectiveness"],
-            first["neighbour_help_and_protection"]) == ("outstanding", "not_judged", "outstanding")
+        WALTHAM_FOREST,
+        "Waltham Forest",
+        "320",
+    )
+    assert (
+        first["overall_effectiveness"],
+        first["neighbour_overall_effectiveness"],
+        first["neighbour_help_and_protection"],
+    ) == ("outstanding", "not_judged", "outstanding")
     # a neighbour the site does not list (in this sample) keeps its reference name, no grades
     assert barnet[1]["neighbour_local_authority"] == "Reading" and barnet[1]["neighbour_framework"] is None
 
@@ -99,7 +146,11 @@ def test_council_lineage_carries_the_predecessors_history(sample):
     assert {r["source_local_authority"] for r in inherited} == {"Cumbria"}
     overall = [r for r in inherited if r["area"] == "overall_effectiveness"][0]
     assert (overall["grade"], overall["valid_from"], overall["valid_to"], overall["succeeded_on"]) == (
-        "requires_improvement", date(2022, 6, 10), date(2023, 4, 1), date(2023, 4, 1))
+        "requires_improvement",
+        date(2022, 6, 10),
+        date(2023, 4, 1),
+        date(2023, 4, 1),
+    )
     assert not any(r["is_current"] for r in inherited)
     assert {r["area"] for r in own} == {"impact_of_leaders", "help_and_protection", "in_care", "care_leavers"}
     assert all(r["is_current"] and r["source_urn"] == CUMBERLAND for r in own)
@@ -145,7 +196,10 @@ def test_upgrade_to_the_summary_views_keeps_answering(empty_warehouse):
     with connect(empty_warehouse) as wh:
         migrate(wh)
         barnet = rows_of(wh, "latest_inspections", "WHERE urn = ?", ["80487"])[0]
-        assert (barnet["overall_effectiveness"], barnet["overall_effectiveness_direction"]) == ("outstanding", "improved")
+        assert (barnet["overall_effectiveness"], barnet["overall_effectiveness_direction"]) == (
+            "outstanding",
+            "improved",
+        )
         assert barnet["la_code"] is None  # the reference is loaded by the next run's start
         reference.sync(wh)
         changes.refresh(wh, "run-2")

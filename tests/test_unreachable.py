@@ -1,6 +1,7 @@
 """A site that cannot be reached at all is not flaky: no retries, one line that names the URL,
 the cause and what to check, and a distinct exit code, through `ofsted crawl|run`. Once the
 site has answered, the same errors are passing faults and are retried."""
+
 from __future__ import annotations
 
 import subprocess
@@ -13,12 +14,18 @@ from etl.http import EXIT_UNREACHABLE, FetchError, PoliteSession, SiteUnreachabl
 from tests.support.fakesite import FakeOfstedSite
 from tests.support.unreachable import INVALID_HOST_URL, BadCertificateServer, closed_port
 
-UNREACHABLE_LIMIT = 30     # seconds: the issue's bound; a subprocess past it fails the test
+UNREACHABLE_LIMIT = 30  # seconds: the issue's bound; a subprocess past it fails the test
 
 
 def _settings(url: str, tmp_path, **extra) -> Settings:
-    env = {"OFSTED_SITE_URL": url, "OFSTED_DATA_DIR": str(tmp_path), "OFSTED_MAX_RETRIES": "5",
-           "OFSTED_BACKOFF_BASE": "2", "OFSTED_CONNECT_TIMEOUT": "5", **extra}
+    env = {
+        "OFSTED_SITE_URL": url,
+        "OFSTED_DATA_DIR": str(tmp_path),
+        "OFSTED_MAX_RETRIES": "5",
+        "OFSTED_BACKOFF_BASE": "2",
+        "OFSTED_CONNECT_TIMEOUT": "5",
+        **extra,
+    }
     return Settings.from_env(env)
 
 
@@ -72,9 +79,9 @@ def test_once_the_site_has_answered_a_refused_connection_is_retried(tmp_path):
     settings = Settings.from_env(site.env(OFSTED_DATA_DIR=str(tmp_path), OFSTED_MAX_RETRIES="2"))
     with PoliteSession.from_settings(settings) as session:
         assert session.get(site.url + "/search").status == 200
-        site.stop()                      # the site goes away mid-run: a passing fault, retried
+        site.stop()  # the site goes away mid-run: a passing fault, retried
         for adapter in session.session.adapters.values():
-            adapter.close()              # no kept-alive connection to the stopped server
+            adapter.close()  # no kept-alive connection to the stopped server
         with pytest.raises(FetchError) as raised:
             session.get(site.url + "/search")
         assert not isinstance(raised.value, SiteUnreachable)
@@ -84,10 +91,15 @@ def test_once_the_site_has_answered_a_refused_connection_is_retried(tmp_path):
 @pytest.mark.parametrize("command", ["run", "crawl"])
 def test_ofsted_run_and_crawl_stop_at_once_with_the_line_and_exit_code(command, unreachable_site, tmp_path):
     url, cause = unreachable_site
-    env = {"OFSTED_SITE_URL": url, "OFSTED_DATA_DIR": str(tmp_path), "PATH": "/usr/bin:/bin",
-           "OFSTED_BACKOFF_BASE": "2"}
-    done = subprocess.run([sys.executable, "-m", "etl.cli", command], env=env, capture_output=True,
-                          text=True, timeout=UNREACHABLE_LIMIT)
+    env = {
+        "OFSTED_SITE_URL": url,
+        "OFSTED_DATA_DIR": str(tmp_path),
+        "PATH": "/usr/bin:/bin",
+        "OFSTED_BACKOFF_BASE": "2",
+    }
+    done = subprocess.run(
+        [sys.executable, "-m", "etl.cli", command], env=env, capture_output=True, text=True, timeout=UNREACHABLE_LIMIT
+    )
     assert done.returncode == EXIT_UNREACHABLE, done.stderr[-3000:]
     _check_line(done.stderr, url, cause)
 
@@ -95,11 +107,18 @@ def test_ofsted_run_and_crawl_stop_at_once_with_the_line_and_exit_code(command, 
 def test_run_dag_checks_the_site_before_airflow_starts(unreachable_site, tmp_path):
     """`make run` (scripts/run_dag.py): the same line and exit code, before Airflow starts."""
     from tests.support.airflow_fixtures import ROOT, airflow_env
+
     url, cause = unreachable_site
     home = tmp_path / "airflow"
     env = airflow_env(home, OFSTED_SITE_URL=url, OFSTED_DATA_DIR=str(tmp_path))
-    done = subprocess.run([sys.executable, str(ROOT / "scripts" / "run_dag.py")], env=env, cwd=ROOT,
-                          capture_output=True, text=True, timeout=UNREACHABLE_LIMIT)
+    done = subprocess.run(
+        [sys.executable, str(ROOT / "scripts" / "run_dag.py")],
+        env=env,
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=UNREACHABLE_LIMIT,
+    )
     assert done.returncode == EXIT_UNREACHABLE, done.stdout[-3000:] + done.stderr[-3000:]
     _check_line(done.stderr, url, cause)
     assert not (home / "run-ofsted_ingest.log").exists(), "Airflow was never started"
@@ -107,11 +126,17 @@ def test_run_dag_checks_the_site_before_airflow_starts(unreachable_site, tmp_pat
 
 def test_make_run_says_so_before_setting_up_airflow(tmp_path):
     from tests.support.airflow_fixtures import ROOT, airflow_env
+
     url = f"http://127.0.0.1:{closed_port()}"
     home = tmp_path / "airflow"
     env = airflow_env(home, OFSTED_SITE_URL=url, OFSTED_DATA_DIR=str(tmp_path))
-    done = subprocess.run(["make", "--no-print-directory", "-C", str(ROOT), "run"], env=env,
-                          capture_output=True, text=True, timeout=UNREACHABLE_LIMIT)
+    done = subprocess.run(
+        ["make", "--no-print-directory", "-C", str(ROOT), "run"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=UNREACHABLE_LIMIT,
+    )
     assert done.returncode != 0 and "Error 69" in done.stderr, done.stdout[-3000:] + done.stderr[-3000:]
     _check_line(done.stderr, url, "refused")
     assert not (home / "airflow.db").exists(), "Airflow's metadata database was not set up"

@@ -2,6 +2,7 @@
 site (tests/support/fakesite.hostile_site: names with formulas, markup, chat mentions and
 terminal escapes; links to javascript:, data: and a foreign host) run through the pipeline,
 then every place that shows what it stored: the view, alerts, the workbook, the terminal."""
+
 from __future__ import annotations
 
 import io
@@ -27,9 +28,13 @@ def hostile(tmp_path_factory):
 
     tmp = tmp_path_factory.mktemp("hostile")
     with hostile_site(pdf_factory=listing_pdf) as site:
-        settings = Settings.from_env(site.env(
-            OFSTED_DATA_DIR=str(tmp), OFSTED_LANDING=str(tmp / "landing"),
-            OFSTED_WAREHOUSE_URL=f"duckdb:///{tmp}/warehouse.duckdb"))
+        settings = Settings.from_env(
+            site.env(
+                OFSTED_DATA_DIR=str(tmp),
+                OFSTED_LANDING=str(tmp / "landing"),
+                OFSTED_WAREHOUSE_URL=f"duckdb:///{tmp}/warehouse.duckdb",
+            )
+        )
         first = pipeline.run_once(settings)
         second = pipeline.run_once(settings)
         yield settings, first, second, site
@@ -64,14 +69,16 @@ def test_refused_links_are_stored_as_text_with_the_reason_reported_once_and_neve
     with connect(settings.warehouse_url) as wh:
         refused = dict(wh.fetchall("SELECT url, link_refused FROM publications WHERE link_refused IS NOT NULL"))
         council_url = wh.fetchone("SELECT url FROM councils WHERE urn = ?", [FIRST])[0]
-        fetched = {u for (u,) in wh.fetchall("SELECT url FROM stored_files UNION SELECT url FROM quarantined_downloads")}
+        fetched = {
+            u for (u,) in wh.fetchall("SELECT url FROM stored_files UNION SELECT url FROM quarantined_downloads")
+        }
     assert set(refused) == set(HOSTILE_LINKS.values())
     assert "not an http(s) link (javascript:)" in refused[HOSTILE_LINKS["javascript"]]
     assert "evil.example" in refused[HOSTILE_LINKS["foreign"]] and "not allowed" in refused[HOSTILE_LINKS["foreign"]]
-    assert not fetched & set(refused)                    # never requested, never quarantined
+    assert not fetched & set(refused)  # never requested, never quarantined
     # the search result's javascript: link is replaced by the council's page on the site itself
     assert council_url == f"{site.url}/provider/44/{FIRST}"
-    assert len([r for r in first.refused_links]) == 3 and second.refused_links == []   # reported once
+    assert len([r for r in first.refused_links]) == 3 and second.refused_links == []  # reported once
     assert any("link refused" in line for line in first.lines())
 
 
@@ -84,7 +91,9 @@ def test_the_view_shows_no_script_data_or_foreign_link_and_lists_refused_links_a
         bad = [h for h in hrefs(answer.text) if foreign_or_script(h, settings)]
         assert bad == [], (path, bad)
         page = BeautifulSoup(answer.text, "html.parser")
-        assert [s.get("src", "") for s in page.find_all("script")] == [s.get("src") for s in page.find_all("script", src=True)]
+        assert [s.get("src", "") for s in page.find_all("script")] == [
+            s.get("src") for s in page.find_all("script", src=True)
+        ]
         assert len(page.find_all("script")) == 1 and not page.find_all("img")
         assert not [a for tag in page.find_all(True) for a in tag.attrs if a.lower().startswith("on")]
     reviews = BeautifulSoup(client.get("/reviews").text, "html.parser").select("#refused tbody tr")
@@ -133,8 +142,16 @@ def check_shown_links(settings, client, datasets) -> None:
     book = openpyxl.load_workbook(io.BytesIO(export.workbook(datasets, "duckdb", allowed_hosts=settings.allowed_hosts)))
     links = [c.hyperlink.target for ws in book.worksheets for row in ws.iter_rows() for c in row if c.hyperlink]
     assert links and not [u for u in links if foreign_or_script(u, settings)]
-    event = AlertEvent(kind="focused_visit", event_id="e", urn=FIRST, council="X", published=date(2025, 1, 1), noticed_at=None,
-                       url=HOSTILE_LINKS["foreign"], title="Focused visit")
+    event = AlertEvent(
+        kind="focused_visit",
+        event_id="e",
+        urn=FIRST,
+        council="X",
+        published=date(2025, 1, 1),
+        noticed_at=None,
+        url=HOSTILE_LINKS["foreign"],
+        title="Focused visit",
+    )
     for fmt in ("text", "markdown", "html"):
         body = render(event, fmt, settings.allowed_hosts).body
         assert "evil.example" not in body and "Report link not available" in body
@@ -157,10 +174,15 @@ def held_report_id(settings) -> str:
     from etl.warehouse import connect
 
     with connect(settings.warehouse_url) as wh:
-        rid = wh.fetchone("SELECT report_id FROM reports WHERE is_report AND framework IS NOT NULL"
-                          " AND urn = ? ORDER BY report_id LIMIT 1", [FIRST])[0]
-        wh.execute("UPDATE reports SET needs_review = TRUE, review_flags = ? WHERE report_id = ?",
-                   ['["overall_effectiveness: table and body disagree"]', rid])
+        rid = wh.fetchone(
+            "SELECT report_id FROM reports WHERE is_report AND framework IS NOT NULL"
+            " AND urn = ? ORDER BY report_id LIMIT 1",
+            [FIRST],
+        )[0]
+        wh.execute(
+            "UPDATE reports SET needs_review = TRUE, review_flags = ? WHERE report_id = ?",
+            ['["overall_effectiveness: table and body disagree"]', rid],
+        )
     return rid
 
 
@@ -199,9 +221,11 @@ def test_review_actions_apply_only_to_reports_in_the_review_queue(hostile):
 
     settings, *_ = hostile
     with connect(settings.warehouse_url) as wh:
-        clear = wh.fetchone("SELECT report_id FROM reports WHERE is_report AND NOT needs_review"
-                            " AND COALESCE(review_notes, '[]') = '[]' AND COALESCE(unread_areas, '[]') = '[]'"
-                            " AND report_id NOT IN (SELECT report_id FROM review_resolutions) LIMIT 1")[0]
+        clear = wh.fetchone(
+            "SELECT report_id FROM reports WHERE is_report AND NOT needs_review"
+            " AND COALESCE(review_notes, '[]') = '[]' AND COALESCE(unread_areas, '[]') = '[]'"
+            " AND report_id NOT IN (SELECT report_id FROM review_resolutions) LIMIT 1"
+        )[0]
     client = serve_client(settings)
     form = {"why": "x", "csrf": form_token(client), "grade_overall_effectiveness": "inadequate"}
     assert client.post(f"/reviews/{clear}/grades", data=form).status_code == 404
@@ -261,8 +285,10 @@ def test_migration_012_takes_the_host_out_of_stored_channel_names(empty_warehous
 
     with connect(empty_warehouse) as wh:
         migrate(wh, target=11)
-        wh.execute("INSERT INTO alert_messages (message_id, channel, kind, status, attempts, updated_at)"
-                   " VALUES ('m', 'prowl://Kh0stKey#0123456789ab/daily', 'digest', 'delivered', 1, CURRENT_TIMESTAMP)")
+        wh.execute(
+            "INSERT INTO alert_messages (message_id, channel, kind, status, attempts, updated_at)"
+            " VALUES ('m', 'prowl://Kh0stKey#0123456789ab/daily', 'digest', 'delivered', 1, CURRENT_TIMESTAMP)"
+        )
         migrate(wh)
         assert wh.fetchall("SELECT channel FROM alert_messages") == [("prowl#0123456789ab/daily",)]
 
@@ -283,14 +309,22 @@ def test_alert_titles_and_bodies_are_escaped_for_the_format_apprise_is_told(urn)
     from etl.alert.events import AlertEvent
     from etl.alert.messages import clean, render
 
-    event = AlertEvent(event_id="e", kind="new_council", urn=urn, council=HOSTILE_NAMES[urn],
-                       published=date(2025, 1, 1), url=None, noticed_at=None, held=(("overall_effectiveness", "good"),))
+    event = AlertEvent(
+        event_id="e",
+        kind="new_council",
+        urn=urn,
+        council=HOSTILE_NAMES[urn],
+        published=date(2025, 1, 1),
+        url=None,
+        noticed_at=None,
+        held=(("overall_effectiveness", "good"),),
+    )
     name = clean(HOSTILE_NAMES[urn])
     md = render(event, "markdown", ())
     # Discord and Mattermost render the title as Markdown; Google Chat merges it into the body
     for text in (md.title, md.title + "\n\n" + md.body):
         shown, page = visible(text)
-        assert name in shown, (name, shown)          # the name reads as it is: no markup taken from it
+        assert name in shown, (name, shown)  # the name reads as it is: no markup taken from it
         assert not page.find_all(["a", "img", "script", "code", "h1", "h2", "h3"])
     for message in (md, render(event, "text", ()), render(event, "html", ())):
         for text in (message.title, message.body):
@@ -357,11 +391,19 @@ def test_terminal_output_shows_escape_sequences_as_text(hostile, monkeypatch, ca
     with connect(settings.warehouse_url) as wh:  # stored as before the fix, and a reviewer's hostile words
         wh.execute("UPDATE councils SET name = ? WHERE urn = ?", [HOSTILE_NAMES[bath], bath])
         wh.execute("UPDATE rating_history SET local_authority = ? WHERE urn = ?", [HOSTILE_NAMES[bath], bath])
-        rid = wh.fetchone("SELECT r.report_id FROM reports r JOIN publications p ON p.url = r.url"
-                          " WHERE p.urn = ? AND r.is_report AND r.framework IS NOT NULL ORDER BY r.report_id LIMIT 1", [bath])[0]
-        wh.execute("UPDATE reports SET needs_review = TRUE, review_flags = ? WHERE report_id = ?",
-                   ['["flag \\u001b[31m red"]', rid])
-    assert main(["review", "set", rid[:12], "overall_effectiveness=good", "--why", "ok \x1b]0;x\x07", "--by", "\x1b[2Jme"]) == 0
+        rid = wh.fetchone(
+            "SELECT r.report_id FROM reports r JOIN publications p ON p.url = r.url"
+            " WHERE p.urn = ? AND r.is_report AND r.framework IS NOT NULL ORDER BY r.report_id LIMIT 1",
+            [bath],
+        )[0]
+        wh.execute(
+            "UPDATE reports SET needs_review = TRUE, review_flags = ? WHERE report_id = ?",
+            ['["flag \\u001b[31m red"]', rid],
+        )
+    assert (
+        main(["review", "set", rid[:12], "overall_effectiveness=good", "--why", "ok \x1b]0;x\x07", "--by", "\x1b[2Jme"])
+        == 0
+    )
     assert main(["review", "show", rid[:12]]) == 0
     assert main(["review", "list", "--all"]) == 0
     listed = capsys.readouterr().out
@@ -379,8 +421,11 @@ def test_ofsted_run_prints_its_summary_escaped(hostile, monkeypatch, capsys):
     from etl.cli import run
 
     settings, *_ = hostile
-    monkeypatch.setattr(pipeline, "run_once", lambda *a, **k: pipeline.RunSummary(
-        "r", changes=[f"{HOSTILE_NAMES['80427']}: overall effectiveness good"]))
+    monkeypatch.setattr(
+        pipeline,
+        "run_once",
+        lambda *a, **k: pipeline.RunSummary("r", changes=[f"{HOSTILE_NAMES['80427']}: overall effectiveness good"]),
+    )
     args = argparse.Namespace(council=None, limit=None, reparse=False, since=None, historic_alerts=False)
     assert run.command(args, settings) == 0
     out = capsys.readouterr().out
@@ -393,8 +438,15 @@ def test_the_view_token_never_reaches_the_access_log_and_serve_prints_the_wareho
     from etl.cli import serve as serve_cli
     from etl.web import serve
 
-    record = logging.LogRecord("uvicorn.access", logging.INFO, __file__, 1, '%s - "%s %s HTTP/%s" %d',
-                               ("127.0.0.1:5", "GET", "/councils?token=s3cr3t-token&region=London", "1.1", 303), None)
+    record = logging.LogRecord(
+        "uvicorn.access",
+        logging.INFO,
+        __file__,
+        1,
+        '%s - "%s %s HTTP/%s" %d',
+        ("127.0.0.1:5", "GET", "/councils?token=s3cr3t-token&region=London", "1.1", 303),
+        None,
+    )
     serve.quiet_access_log()
     logger = logging.getLogger("uvicorn.access")
     assert all(f.filter(record) for f in logger.filters)
@@ -404,6 +456,7 @@ def test_the_view_token_never_reaches_the_access_log_and_serve_prints_the_wareho
     monkeypatch.setattr("uvicorn.Server.run", lambda self: started.append(self))
     settings = Settings.from_env({"OFSTED_WAREHOUSE_URL": "postgresql://ofsted:pw1@db/ofsted?password=pw2"})
     import argparse
+
     assert serve_cli.command(argparse.Namespace(host="127.0.0.1", port=8765), settings) == 0
     err = capsys.readouterr().err
     assert started and "db/ofsted" in err and "pw1" not in err and "pw2" not in err
@@ -414,8 +467,13 @@ def test_ofsted_alerts_check_reports_a_complex_key_as_a_clear_error(tmp_path, mo
 
     monkeypatch.setenv("OFSTED_WAREHOUSE_URL", f"duckdb:///{tmp_path / 'w.duckdb'}")
     monkeypatch.delenv("OFSTED_ALERT_URLS", raising=False)
-    for n, text in enumerate(("? [a, b]\n: x\n", "rules:\n  - target: json://h/x\n    ? [a, b]\n    : y\n",
-                              "rules:\n  - target: json://h/x\n    councils: {? [a]: b}\n")):
+    for n, text in enumerate(
+        (
+            "? [a, b]\n: x\n",
+            "rules:\n  - target: json://h/x\n    ? [a, b]\n    : y\n",
+            "rules:\n  - target: json://h/x\n    councils: {? [a]: b}\n",
+        )
+    ):
         path = tmp_path / f"r{n}.yaml"
         path.write_text(text)
         assert main(["alerts", "check", str(path)]) == 1
@@ -431,12 +489,43 @@ def test_the_link_rule_agrees_with_the_downloaders_host_check():
     from etl.links import safe_link
 
     allowed = ("reports.ofsted.gov.uk", "files.ofsted.gov.uk", "127.0.0.1:8080")
-    pieces = ["https://", "http://", "HTTPS://", "javascript:", "data:", "//", "files.ofsted.gov.uk",
-              "FILES.ofsted.gov.uk", "evil.example", "127.0.0.1", ":8080", ":443", ":80", ":0443", "@", "\\",
-              "/v1/file/1", "?a=b", "#x", " ", "\t", "%2e", "[::1]", ".", "user:pw@", "\x00", "é"]
+    pieces = [
+        "https://",
+        "http://",
+        "HTTPS://",
+        "javascript:",
+        "data:",
+        "//",
+        "files.ofsted.gov.uk",
+        "FILES.ofsted.gov.uk",
+        "evil.example",
+        "127.0.0.1",
+        ":8080",
+        ":443",
+        ":80",
+        ":0443",
+        "@",
+        "\\",
+        "/v1/file/1",
+        "?a=b",
+        "#x",
+        " ",
+        "\t",
+        "%2e",
+        "[::1]",
+        ".",
+        "user:pw@",
+        "\x00",
+        "é",
+    ]
     rng = random.Random(20)
     urls = ["".join(rng.choice(pieces) for _ in range(rng.randint(1, 6))) for _ in range(20000)]
-    urls += ["https://files.ofsted.gov.uk/v1/file/50001", "http://127.0.0.1:8080/v1/file/1", HOSTILE_LINKS["foreign"],
-             *HOSTILE_LINKS.values(), "https://files.ofsted.gov.uk\\@evil.example/x"]
+    urls += [
+        "https://files.ofsted.gov.uk/v1/file/50001",
+        "http://127.0.0.1:8080/v1/file/1",
+        HOSTILE_LINKS["foreign"],
+        *HOSTILE_LINKS.values(),
+        "https://files.ofsted.gov.uk\\@evil.example/x",
+    ]
     disagree = [u for u in urls if bool(safe_link(u, allowed)) != host_allowed(u, allowed)]
     assert disagree == []

@@ -1,6 +1,7 @@
 """The ratings view (etl/web) on both engines, served as `ofsted serve` serves it: each page
 shows what the warehouse holds, filters, escapes untrusted text, the Atom feeds validate, and
 the token rules of `ofsted serve` hold. (Airflow's authentication: tests/test_view_airflow.py.)"""
+
 from __future__ import annotations
 
 from xml.etree import ElementTree as ET
@@ -112,11 +113,24 @@ def test_council_page_tells_the_story(client):
     assert len(neighbours) == 10  # DfE's ten statistical neighbours, closest first
     assert [r[1] for r in neighbours] == [str(n) for n in range(1, 11)]
     head = [th.get_text(strip=True) for th in page.select("section[aria-labelledby=neighbours] thead th")]
-    assert head == ["Council", "Rank", "Overall effectiveness", "Impact of leaders", "Help and protection",
-                    "Children in care", "Care leavers", "Area SEND outcome", "Last inspected"]
-    facts = dict(zip([dt.get_text(strip=True) for dt in page.select("dl.facts dt")],
-                     [dd.get_text(strip=True) for dd in page.select("dl.facts dd")]))
-    assert facts["Lead inspector"] == "A Inspector"   # the latest graded inspection's
+    assert head == [
+        "Council",
+        "Rank",
+        "Overall effectiveness",
+        "Impact of leaders",
+        "Help and protection",
+        "Children in care",
+        "Care leavers",
+        "Area SEND outcome",
+        "Last inspected",
+    ]
+    facts = dict(
+        zip(
+            [dt.get_text(strip=True) for dt in page.select("dl.facts dt")],
+            [dd.get_text(strip=True) for dd in page.select("dl.facts dd")],
+        )
+    )
+    assert facts["Lead inspector"] == "A Inspector"  # the latest graded inspection's
     assert facts["Framework"] == "ILACS 2023" and facts["Inspected"] == "2024-02-26 to 2024-03-08, published 2024-04-17"
     assert client.get("/councils/99999999").status_code == 404
 
@@ -185,16 +199,30 @@ def test_review_actions_change_the_next_refresh_and_need_edit_rights(wh, warehou
     from etl.web.auth import Viewer
     from tests.support.warehouse_fixtures import make_report
 
-    clean = make_report("1", 1, "ilacs_2018", date(2019, 1, 1), {"overall_effectiveness": "good",
-                        "help_and_protection": "good"}, la="<b>Held</b> Council")
-    held = make_report("1", 2, "ilacs_2023", date(2024, 1, 1), {"help_and_protection": "inadequate"},
-                       flags=("help_and_protection: page-1 table says inadequate, body says good",),
-                       readings={"help_and_protection": {"table": "inadequate", "body": "good"}}, la="<b>Held</b> Council")
+    clean = make_report(
+        "1",
+        1,
+        "ilacs_2018",
+        date(2019, 1, 1),
+        {"overall_effectiveness": "good", "help_and_protection": "good"},
+        la="<b>Held</b> Council",
+    )
+    held = make_report(
+        "1",
+        2,
+        "ilacs_2023",
+        date(2024, 1, 1),
+        {"help_and_protection": "inadequate"},
+        flags=("help_and_protection: page-1 table says inadequate, body says good",),
+        readings={"help_and_protection": {"table": "inadequate", "body": "good"}},
+        la="<b>Held</b> Council",
+    )
     load.load_reports(wh, [clean, held], "r")
     changes.refresh(wh, "r")
     rid = report_id_for(held)
-    grade_now = lambda: wh.fetchone("SELECT grade FROM current_ratings WHERE urn = '1'"  # noqa: E731
-                                    " AND area = 'help_and_protection'")[0]
+
+    def grade_now():
+        return wh.fetchone("SELECT grade FROM current_ratings WHERE urn = '1' AND area = 'help_and_protection'")[0]
 
     reader = TestClient(create_app(viewer=lambda: Viewer("reader", False), warehouse_url=lambda: warehouse_url))
     page = soup(reader.get("/reviews"))
@@ -203,18 +231,29 @@ def test_review_actions_change_the_next_refresh_and_need_edit_rights(wh, warehou
     assert ["Help and protection", "Inadequate", "Good", "Inadequate", ""] in table_rows(item)
     assert not item.select("form")  # a read-only user sees the queue, not the buttons
     assert reader.post(f"/reviews/{rid}/accept", data={"why": "x"}).status_code == 403
-    assert reader.post(f"/reviews/{rid}/grades", data={"grade_help_and_protection": "good", "why": "x"}).status_code == 403
+    assert (
+        reader.post(f"/reviews/{rid}/grades", data={"grade_help_and_protection": "good", "why": "x"}).status_code == 403
+    )
 
     editor = client_for(warehouse_url)
     assert soup(editor.get("/reviews")).select_one(f"#r-{rid}").select("form")
     token = csrf(editor)
-    bad = editor.post(f"/reviews/{rid}/grades", data={"grade_help_and_protection": "splendid", "why": "p.3", "csrf": token})
+    bad = editor.post(
+        f"/reviews/{rid}/grades", data={"grade_help_and_protection": "splendid", "why": "p.3", "csrf": token}
+    )
     assert bad.status_code == 400 and "not a grade" in bad.text
-    assert editor.post(f"/reviews/{rid}/grades", data={"grade_help_and_protection": "good", "csrf": token}).status_code == 400
+    assert (
+        editor.post(f"/reviews/{rid}/grades", data={"grade_help_and_protection": "good", "csrf": token}).status_code
+        == 400
+    )
     assert editor.post("/reviews/nope/accept", data={"why": "x", "csrf": token}).status_code == 404
-    cross_site = editor.post(f"/reviews/{rid}/accept", data={"why": "x", "csrf": token}, headers={"Origin": "https://evil.example"})
+    cross_site = editor.post(
+        f"/reviews/{rid}/accept", data={"why": "x", "csrf": token}, headers={"Origin": "https://evil.example"}
+    )
     assert cross_site.status_code == 403
-    done = editor.post(f"/reviews/{rid}/accept", data={"why": "the table is right", "csrf": token}, follow_redirects=False)
+    done = editor.post(
+        f"/reviews/{rid}/accept", data={"why": "the table is right", "csrf": token}, follow_redirects=False
+    )
     assert done.status_code == 303 and done.headers["location"] == "/reviews"
     assert grade_now() == "good"  # the decision waits for the next refresh
     changes.refresh(wh, "r")
@@ -228,23 +267,48 @@ def test_successor_shows_its_predecessors_history_and_ilacs_2026_reads_not_judge
     from etl import changes, load
     from tests.support.warehouse_fixtures import make_report
 
-    load.load_councils(wh, [Council("121939", "Northamptonshire", "u1"),
-                            Council("2637539", "North Northamptonshire", "u2"),
-                            Council("80484", "Neighbour of North Northamptonshire", "u3")])
-    load.load_reports(wh, [
-        make_report("121939", 1, "sif", date(2019, 11, 1), {"overall_effectiveness": "inadequate",
-                    "help_and_protection": "inadequate"}, la="Northamptonshire"),
-        make_report("2637539", 1, "ilacs_2026", date(2026, 6, 5), {"impact_of_leaders": "good",
-                    "help_and_protection": "good", "in_care": "good", "care_leavers": "good"},
-                    la="North Northamptonshire"),
-    ], "r")
+    load.load_councils(
+        wh,
+        [
+            Council("121939", "Northamptonshire", "u1"),
+            Council("2637539", "North Northamptonshire", "u2"),
+            Council("80484", "Neighbour of North Northamptonshire", "u3"),
+        ],
+    )
+    load.load_reports(
+        wh,
+        [
+            make_report(
+                "121939",
+                1,
+                "sif",
+                date(2019, 11, 1),
+                {"overall_effectiveness": "inadequate", "help_and_protection": "inadequate"},
+                la="Northamptonshire",
+            ),
+            make_report(
+                "2637539",
+                1,
+                "ilacs_2026",
+                date(2026, 6, 5),
+                {"impact_of_leaders": "good", "help_and_protection": "good", "in_care": "good", "care_leavers": "good"},
+                la="North Northamptonshire",
+            ),
+        ],
+        "r",
+    )
     reference.sync(wh)
     changes.refresh(wh, "r")
     client = client_for(warehouse_url)
     page = soup(client.get("/councils/2637539"))
     history = table_rows(page, "details.history table")
-    assert ["Help and protection", "Inadequate", "2019-11-01", "2021-04-01 (reorganised)",
-            "SIF · as Northamptonshire"] in history
+    assert [
+        "Help and protection",
+        "Inadequate",
+        "2019-11-01",
+        "2021-04-01 (reorganised)",
+        "SIF · as Northamptonshire",
+    ] in history
     assert ["Help and protection", "Good", "2026-06-05", "now", "ILACS 2026"] in history
     assert any("as Northamptonshire" in c.title.text for c in page.select("#stepchart circle"))
     hexes = soup(client.get("/")).select("#hexmap a.hex")
@@ -274,15 +338,23 @@ def reissue(wh):
     from tests.support.warehouse_fixtures import make_publication, make_report, stored_file_for
 
     load.load_councils(wh, [Council("1", "Council 1", "u1")])
-    old = make_report("1", 2, "ilacs_2023", date(2024, 1, 1), {"help_and_protection": "inadequate"},
-                      notes=("help_and_protection: read from the body only (inadequate)",))
+    old = make_report(
+        "1",
+        2,
+        "ilacs_2023",
+        date(2024, 1, 1),
+        {"help_and_protection": "inadequate"},
+        notes=("help_and_protection: read from the body only (inadequate)",),
+    )
     new = replace(old, sha256="f" * 64, judgements={"help_and_protection": "good"}, review_notes=())
     first = stored_file_for(make_publication("1", 2, old.published), fetched_at=datetime(2025, 1, 1))
     load.load_downloads(wh, [first, replace(first, sha256=new.sha256, fetched_at=datetime(2025, 2, 1))], [])
     load.load_reports(wh, [old, new], "r")
     changes.refresh(wh, "r")
     assert wh.fetchall("SELECT report_id, superseded_by FROM reports ORDER BY report_id") == [
-        (old.sha256, new.sha256), (new.sha256, None)]
+        (old.sha256, new.sha256),
+        (new.sha256, None),
+    ]
     return old, new
 
 
@@ -298,6 +370,7 @@ def test_a_reissued_report_shows_once_on_the_council_page_and_not_in_the_review_
     assert client.get("/reviews").status_code == 200
     assert not soup(client.get("/reviews")).select(f"#r-{report_id_for(old)}")
     from etl import review
+
     assert review.list_reviews(wh) == [] and review.get_review(wh, report_id_for(old)).notes  # kept, not listed
 
 
@@ -316,7 +389,8 @@ def test_a_held_reparse_is_on_the_reviews_page_with_what_it_would_lose(wh, wareh
     done = editor.post(f"/reviews/{second.sha256}/accept", data={"why": "in care is not judged", "csrf": csrf(editor)})
     assert done.status_code == 200 and not soup(done).select(f"#r-{second.sha256}")  # applied, off the queue
     assert wh.fetchall("SELECT area, grade FROM judgements WHERE report_id = ?", [second.sha256]) == [
-        ("help_and_protection", "requires_improvement")]
+        ("help_and_protection", "requires_improvement")
+    ]
 
 
 def test_england_over_time_chart_as_at_movement_and_csv(client):
@@ -334,19 +408,27 @@ def test_england_over_time_chart_as_at_movement_and_csv(client):
     assert page.h1.get_text(strip=True) == "England over time: overall effectiveness"
     chart = page.select_one("svg#sharechart")
     assert chart["role"] == "img" and chart.title.get_text().startswith("Overall effectiveness")
-    assert {p["class"][1] for p in chart.select("polygon.band")} == {"fill-outstanding", "fill-good",
-                                                                      "fill-requires_improvement", "fill-inadequate"}
+    assert {p["class"][1] for p in chart.select("polygon.band")} == {
+        "fill-outstanding",
+        "fill-good",
+        "fill-requires_improvement",
+        "fill-inadequate",
+    }
     # three councils at most: every month greyed out, its counts said (along the top at 31 March, per month on hover)
     assert all("few" in p["class"] for p in chart.select("polygon.band"))
     march14 = next(r for r in chart.select("rect.month") if r.title.get_text().startswith("2014-03-31"))
-    assert march14.title.get_text() == ("2014-03-31: 1 council graded (0 outstanding, 0 good, 0 requires improvement,"
-                                        " 1 inadequate), fewer than 10: greyed out")
+    assert march14.title.get_text() == (
+        "2014-03-31: 1 council graded (0 outstanding, 0 good, 0 requires improvement,"
+        " 1 inadequate), fewer than 10: greyed out"
+    )
     assert "few" in march14["class"] and [t.get_text() for t in chart.select("text.count")][:2] == ["1", "1"]
     march = table_rows(page, "details.history table")  # the chart's text alternative
     assert march[0] == ["2014-03-31", "1", "0", "0", "0", "1", "0", "0.0%"]  # Barnet's SIF inadequate
     assert ["2024-03-31", "3", "1", "0", "1", "1", "0", "33.3%"] in march
-    as_at = {tr.th.get_text(strip=True): [td.get_text(strip=True) for td in tr.find_all("td")]
-             for tr in page.select("#as-at tbody tr")}
+    as_at = {
+        tr.th.get_text(strip=True): [td.get_text(strip=True) for td in tr.find_all("td")]
+        for tr in page.select("#as-at tbody tr")
+    }
     assert as_at["England"] == ["3", "1", "0", "1", "1", "0", "33.3%"]
     assert as_at["London"] == ["1", "1", "0", "0", "0", "0", "100.0%"]
     assert as_at["South East"] == ["1", "0", "0", "1", "0", "0", "0.0%"]
@@ -356,13 +438,18 @@ def test_england_over_time_chart_as_at_movement_and_csv(client):
     assert [a["href"] for a in movement["Improved"].select("a")] == ["/councils/80487"]
     assert movement["Declined"].td.get_text() == "0"
     # a region, another area; the CSV: every month end since April 2012 for the chosen group
-    page = soup(client.get("/england/over-time", params={"region": "London", "area": "help_and_protection",
-                                                         "as_at": "2024-06-30"}))
+    page = soup(
+        client.get(
+            "/england/over-time", params={"region": "London", "area": "help_and_protection", "as_at": "2024-06-30"}
+        )
+    )
     assert "Help and protection in London" in page.select_one("svg#sharechart title").get_text()
     csv_link = next(a for a in page.select("a") if a.get_text() == "Every month as CSV")
     lines = client.get(csv_link["href"]).text.splitlines()
-    assert lines[0] == "group,as_at,area,councils,outstanding,good,requires_improvement,inadequate,not_judged," \
-                       "good_or_outstanding_pct"
+    assert (
+        lines[0] == "group,as_at,area,councils,outstanding,good,requires_improvement,inadequate,not_judged,"
+        "good_or_outstanding_pct"
+    )
     assert lines[1] == "London,2012-04-30,help_and_protection,0,0,0,0,0,0,"
     assert "London,2024-03-31,help_and_protection,1,0,1,0,0,0,100.0" in lines
     for bad in ({"area": "nonsense"}, {"region": "Atlantis"}, {"as_at": "31/03/2024"}):
@@ -378,17 +465,30 @@ def test_the_share_chart_greys_out_months_with_few_councils_graded():
     from etl.web.charts import FEW_GRADED, share_chart
 
     def month(day, good, ri):
-        return {"as_at": day, "councils": good + ri, "outstanding": 0, "good": good, "requires_improvement": ri,
-                "inadequate": 0, "not_judged": 0}
+        return {
+            "as_at": day,
+            "councils": good + ri,
+            "outstanding": 0,
+            "good": good,
+            "requires_improvement": ri,
+            "inadequate": 0,
+            "not_judged": 0,
+        }
 
-    rows = [month(date(2013, 11, 30), 0, 0), month(date(2013, 12, 31), 2, 2), month(date(2014, 1, 31), 2, 3),
-            month(date(2014, 2, 28), 6, 6), month(date(2014, 3, 31), 6, 7)]
+    rows = [
+        month(date(2013, 11, 30), 0, 0),
+        month(date(2013, 12, 31), 2, 2),
+        month(date(2014, 1, 31), 2, 3),
+        month(date(2014, 2, 28), 6, 6),
+        month(date(2014, 3, 31), 6, 7),
+    ]
     chart = share_chart(rows, width=900)
     good = next(b for b in chart["bands"] if b["grade"] == "good")["polygons"]
     assert [p["few"] for p in good] == [True, False] and FEW_GRADED == 10
     first_x = lambda p: p["points"].split()[0].split(",")[0]  # noqa: E731
     greyed_end = good[0]["points"].split()[1].split(",")[0]
-    assert first_x(good[1]) == greyed_end   # the shares start where the grey ends: no gap
+    assert first_x(good[1]) == greyed_end  # the shares start where the grey ends: no gap
     assert [m["few"] for m in chart["months"]] == [True, True, True, False, False]
-    assert chart["counts"] == [{"x": chart["months"][-1]["x"] + chart["months"][-1]["width"], "councils": 13,
-                                "few": False}]
+    assert chart["counts"] == [
+        {"x": chart["months"][-1]["x"] + chart["months"][-1]["width"], "councils": 13, "few": False}
+    ]

@@ -2,6 +2,7 @@
 factory every page answers 401 without credentials and 200 with a token, showing the warehouse;
 review actions are refused to a read-only user. Runs Airflow in a subprocess (its configuration
 is per process) with a migrated SQLite metadata database in a temporary AIRFLOW_HOME."""
+
 from __future__ import annotations
 
 import json
@@ -16,11 +17,20 @@ from tests.support.warehouse_fixtures import load_sample
 pytestmark = pytest.mark.xdist_group("airflow_view")
 
 USERS = {"admin": ("admin", "admin-pw"), "reader": ("viewer", "reader-pw")}
-PAGES = ["/ofsted-ratings/", "/ofsted-ratings/councils", "/ofsted-ratings/councils/80487",
-         "/ofsted-ratings/changes", "/ofsted-ratings/changes.atom", "/ofsted-ratings/councils/80487/changes.atom",
-         "/ofsted-ratings/councils.csv", "/ofsted-ratings/ofsted-ratings.xlsx", "/ofsted-ratings/reviews",
-         "/ofsted-ratings/england/over-time", "/ofsted-ratings/england/over-time.csv",
-         "/ofsted-ratings/search?q=Barnet"]
+PAGES = [
+    "/ofsted-ratings/",
+    "/ofsted-ratings/councils",
+    "/ofsted-ratings/councils/80487",
+    "/ofsted-ratings/changes",
+    "/ofsted-ratings/changes.atom",
+    "/ofsted-ratings/councils/80487/changes.atom",
+    "/ofsted-ratings/councils.csv",
+    "/ofsted-ratings/ofsted-ratings.xlsx",
+    "/ofsted-ratings/reviews",
+    "/ofsted-ratings/england/over-time",
+    "/ofsted-ratings/england/over-time.csv",
+    "/ofsted-ratings/search?q=Barnet",
+]
 
 PROBE = r"""
 import json, sys
@@ -67,21 +77,37 @@ def airflow_view(airflow_home, tmp_path_factory):
         load_sample(wh)
     passwords = home / "passwords.json"
     passwords.write_text(json.dumps({name: pw for name, (_, pw) in USERS.items()}))
-    env = airflow_env(home, AIRFLOW__CORE__PLUGINS_FOLDER=str(ROOT / "plugins"), OFSTED_WAREHOUSE_URL=url,
-                      AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_USERS=",".join(f"{n}:{r}" for n, (r, _) in USERS.items()),
-                      AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_PASSWORDS_FILE=str(passwords))
-    done = subprocess.run([sys.executable, "-c", PROBE, json.dumps(PAGES), json.dumps(USERS)], env=env,
-                          capture_output=True, text=True, timeout=300, cwd=ROOT)
+    env = airflow_env(
+        home,
+        AIRFLOW__CORE__PLUGINS_FOLDER=str(ROOT / "plugins"),
+        OFSTED_WAREHOUSE_URL=url,
+        AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_USERS=",".join(f"{n}:{r}" for n, (r, _) in USERS.items()),
+        AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_PASSWORDS_FILE=str(passwords),
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", PROBE, json.dumps(PAGES), json.dumps(USERS)],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        cwd=ROOT,
+    )
     assert done.returncode == 0, done.stderr[-4000:]
     return json.loads(done.stdout.strip().splitlines()[-1]), env
 
 
 def test_plugin_loads_without_import_errors(airflow_view):
     _, env = airflow_view
-    done = subprocess.run([sys.executable, "-m", "airflow", "plugins", "--output", "json"], env=env,
-                          capture_output=True, text=True, timeout=120, cwd=ROOT)
+    done = subprocess.run(
+        [sys.executable, "-m", "airflow", "plugins", "--output", "json"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        cwd=ROOT,
+    )
     assert done.returncode == 0, done.stderr[-3000:]
-    plugins = json.loads(done.stdout[done.stdout.index("["):])
+    plugins = json.loads(done.stdout[done.stdout.index("[") :])
     ours = [p for p in plugins if p["name"] == "ofsted_ratings"]
     assert ours, plugins
     assert "ofsted-ratings/" in json.dumps(ours[0]["external_views"])
@@ -92,11 +118,19 @@ def test_plugin_loads_without_import_errors(airflow_view):
 def test_plugin_file_stays_light(tmp_path):
     """Every Airflow component imports plugins/: ours defers the app (FastAPI, the warehouse) to
     its first request."""
-    probe = ("import runpy, sys; runpy.run_path(sys.argv[1]); import json; "
-             "print(json.dumps(sorted(m for m in sys.modules if m.split('.')[0] in "
-             "('etl', 'duckdb', 'psycopg', 'pdfplumber', 'pandas'))))")
-    done = subprocess.run([sys.executable, "-c", probe, str(ROOT / "plugins" / "ofsted_ratings.py")],
-                          env=airflow_env(tmp_path), capture_output=True, text=True, timeout=120, cwd=ROOT)
+    probe = (
+        "import runpy, sys; runpy.run_path(sys.argv[1]); import json; "
+        "print(json.dumps(sorted(m for m in sys.modules if m.split('.')[0] in "
+        "('etl', 'duckdb', 'psycopg', 'pdfplumber', 'pandas'))))"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", probe, str(ROOT / "plugins" / "ofsted_ratings.py")],
+        env=airflow_env(tmp_path),
+        capture_output=True,
+        text=True,
+        timeout=120,
+        cwd=ROOT,
+    )
     assert done.returncode == 0, done.stderr[-3000:]
     assert json.loads(done.stdout.strip().splitlines()[-1]) == []
 

@@ -4,6 +4,7 @@ charts scroll in their own box, the charts opening on the latest years); the Eng
 council page render with the map and the chart, sort a table by keyboard, and log no console errors. Screenshots land in
 $OFSTED_SCREENSHOTS (or the test's temporary folder) for a person to look at.
 `make test` installs chromium and chromium-driver where they are missing (as root, apt-get)."""
+
 from __future__ import annotations
 
 import os
@@ -17,8 +18,10 @@ import pytest
 
 CHROMIUM = shutil.which("chromium")
 CHROMEDRIVER = shutil.which("chromedriver")
-pytestmark = [pytest.mark.skipif(not (CHROMIUM and CHROMEDRIVER), reason="chromium / chromedriver not installed"),
-              pytest.mark.xdist_group("browser")]
+pytestmark = [
+    pytest.mark.skipif(not (CHROMIUM and CHROMEDRIVER), reason="chromium / chromedriver not installed"),
+    pytest.mark.xdist_group("browser"),
+]
 WIDTHS = (1440, 360)
 
 
@@ -62,10 +65,14 @@ def store_search_text(wh) -> None:
     from etl import search
 
     rows = wh.fetchall("SELECT report_id FROM reports WHERE is_report ORDER BY published, report_id")
-    pages = {rid: ["Summary of the inspection.", f"Return home interviews were reviewed ({n}); private fostering too."]
-             for n, (rid,) in enumerate(rows[::3])}
-    pages[rows[-1][0]] = ['Return home interviews <img src=x onerror="document.title=\'pwned\'"><script>'
-                         'document.title="pwned"</script> late.']
+    pages = {
+        rid: ["Summary of the inspection.", f"Return home interviews were reviewed ({n}); private fostering too."]
+        for n, (rid,) in enumerate(rows[::3])
+    }
+    pages[rows[-1][0]] = [
+        "Return home interviews <img src=x onerror=\"document.title='pwned'\"><script>"
+        'document.title="pwned"</script> late.'
+    ]
     with wh.transaction():
         search.replace_text(wh, pages)
     search.sync_index(wh)
@@ -79,28 +86,52 @@ def store_hostile_links(wh) -> None:
     from tests.support.fakesite import HOSTILE_LINKS
 
     wh.execute("UPDATE councils SET url = ? WHERE urn = '80487'", [HOSTILE_LINKS["javascript"]])
-    wh.insert_rows("publications", ("url", "urn", "local_authority", "kind", "title", "published", "first_seen", "last_seen"),
-                   [(link, "80487", "Barnet", "focused_visit", f"Focused visit ({kind})", date(2025, 1, 2),
-                     date(2025, 1, 2), date(2025, 1, 2)) for kind, link in HOSTILE_LINKS.items()])
-    rid = wh.fetchone("SELECT report_id FROM reports WHERE urn = '80487' AND is_report ORDER BY published DESC LIMIT 1")[0]
-    wh.execute("UPDATE reports SET url = ?, needs_review = TRUE, review_flags = ? WHERE report_id = ?",
-               [HOSTILE_LINKS["foreign"], '["overall_effectiveness: table and body disagree"]', rid])
+    wh.insert_rows(
+        "publications",
+        ("url", "urn", "local_authority", "kind", "title", "published", "first_seen", "last_seen"),
+        [
+            (
+                link,
+                "80487",
+                "Barnet",
+                "focused_visit",
+                f"Focused visit ({kind})",
+                date(2025, 1, 2),
+                date(2025, 1, 2),
+                date(2025, 1, 2),
+            )
+            for kind, link in HOSTILE_LINKS.items()
+        ],
+    )
+    rid = wh.fetchone(
+        "SELECT report_id FROM reports WHERE urn = '80487' AND is_report ORDER BY published DESC LIMIT 1"
+    )[0]
+    wh.execute(
+        "UPDATE reports SET url = ?, needs_review = TRUE, review_flags = ? WHERE report_id = ?",
+        [HOSTILE_LINKS["foreign"], '["overall_effectiveness: table and body disagree"]', rid],
+    )
     wh.execute("UPDATE rating_history SET report_url = ? WHERE urn = '80487'", [HOSTILE_LINKS["data"]])
 
 
-HOSTILE_POINT = ('<script>alert("point")</script><img src=x onerror=alert(1)> a point longer than any screen: '
-                 + "multi-agency" * 30)
+HOSTILE_POINT = (
+    '<script>alert("point")</script><img src=x onerror=alert(1)> a point longer than any screen: ' + "multi-agency" * 30
+)
 
 
 def store_hostile_points(wh) -> None:
     """A hostile point (markup, and a word wider than a phone) last on Barnet's latest graded
     inspection and on its latest letter that lists points."""
-    for sql in ("SELECT report_id FROM latest_grades WHERE urn = '80487'",
-                "SELECT report_id FROM improvements WHERE urn = '80487' AND kind = 'focused_visit'"
-                " ORDER BY published DESC LIMIT 1"):
+    for sql in (
+        "SELECT report_id FROM latest_grades WHERE urn = '80487'",
+        "SELECT report_id FROM improvements WHERE urn = '80487' AND kind = 'focused_visit'"
+        " ORDER BY published DESC LIMIT 1",
+    ):
         rid = wh.fetchone(sql)[0]
-        wh.execute("INSERT INTO improvement_points (report_id, position, text)"
-                   " SELECT ?, MAX(position) + 1, ? FROM improvement_points WHERE report_id = ?", [rid, HOSTILE_POINT, rid])
+        wh.execute(
+            "INSERT INTO improvement_points (report_id, position, text)"
+            " SELECT ?, MAX(position) + 1, ? FROM improvement_points WHERE report_id = ?",
+            [rid, HOSTILE_POINT, rid],
+        )
 
 
 @pytest.fixture(scope="module")
@@ -110,9 +141,18 @@ def browser(tmp_path_factory):
 
     options = webdriver.ChromeOptions()
     options.binary_location = CHROMIUM
-    for arg in ("--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                "--disable-background-networking", "--disable-component-update", "--disable-sync",
-                "--disable-dev-shm-usage", f"--user-data-dir={tmp_path_factory.mktemp('chromium-profile')}"):
+    for arg in (
+        "--headless",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-quic",
+        "--no-first-run",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+        "--disable-dev-shm-usage",
+        f"--user-data-dir={tmp_path_factory.mktemp('chromium-profile')}",
+    ):
         options.add_argument(arg)
     options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
     os.environ.setdefault("SE_OFFLINE", "true")  # never let Selenium Manager fetch a driver
@@ -161,13 +201,22 @@ def visit(driver, url: str, width: int):
 
 
 # every page of the view, as a person reaches it (name -> path)
-PAGES = {"england": "/", "england-send": "/?area=area_send_outcome", "england-priority": "/?area=priority_actions",
-         "councils": "/councils", "council": "/councils/80487", "council-successor": "/councils/2637539",
-         "changes": "/changes",
-         "changes-london": "/changes?region=London", "england-over-time": "/england/over-time",
-         "england-over-time-region": "/england/over-time?area=care_leavers&region=London&as_at=2019-03-31",
-         "search-empty": "/search", "search": '/search?q="return home interviews"', "search-council": "/search?q=Barnt",
-         "reviews": "/reviews"}
+PAGES = {
+    "england": "/",
+    "england-send": "/?area=area_send_outcome",
+    "england-priority": "/?area=priority_actions",
+    "councils": "/councils",
+    "council": "/councils/80487",
+    "council-successor": "/councils/2637539",
+    "changes": "/changes",
+    "changes-london": "/changes?region=London",
+    "england-over-time": "/england/over-time",
+    "england-over-time-region": "/england/over-time?area=care_leavers&region=London&as_at=2019-03-31",
+    "search-empty": "/search",
+    "search": '/search?q="return home interviews"',
+    "search-council": "/search?q=Barnt",
+    "reviews": "/reviews",
+}
 
 
 @pytest.mark.parametrize("width", (1440, 390))
@@ -185,8 +234,10 @@ def full_page_shot(driver, path: Path, most: int = 5000) -> None:
 
     height = min(driver.execute_script("return document.documentElement.scrollHeight"), most)
     width = driver.execute_script("return window.innerWidth")
-    shot = driver.execute_cdp_cmd("Page.captureScreenshot", {"captureBeyondViewport": True, "clip": {
-        "x": 0, "y": 0, "width": width, "height": height, "scale": 1}})
+    shot = driver.execute_cdp_cmd(
+        "Page.captureScreenshot",
+        {"captureBeyondViewport": True, "clip": {"x": 0, "y": 0, "width": width, "height": height, "scale": 1}},
+    )
     path.write_bytes(base64.b64decode(shot["data"]))
 
 
@@ -200,7 +251,8 @@ def test_england_page_shows_the_map(site, browser, shots, width):
     box = browser.find_element(By.ID, "hexmap").rect
     assert 150 < box["width"] <= width and box["height"] > 150
     fills = browser.execute_script(
-        "return [...new Set([...document.querySelectorAll('#hexmap polygon')].map(p => getComputedStyle(p).fill))]")
+        "return [...new Set([...document.querySelectorAll('#hexmap polygon')].map(p => getComputedStyle(p).fill))]"
+    )
     assert len(fills) >= 5  # four grades and "not judged", coloured from the inline grade styles
     assert browser.find_elements(By.CSS_SELECTOR, ".counts li") and browser.find_elements(By.CSS_SELECTOR, ".recent li")
     browser.save_screenshot(str(shots / f"england-{width}.png"))
@@ -228,14 +280,14 @@ def test_council_page_shows_what_needs_to_improve_and_each_letters_points_folded
     visit(browser, site + "/councils/80487", width)
     section = browser.find_element(By.CSS_SELECTOR, "section[aria-labelledby=improve]")
     points = [li.text for li in section.find_elements(By.CSS_SELECTOR, "ol.points li")]
-    assert len(points) >= 3 and points[-1] == HOSTILE_POINT   # shown as text, wrapped inside the page
+    assert len(points) >= 3 and points[-1] == HOSTILE_POINT  # shown as text, wrapped inside the page
     assert section.find_element(By.CSS_SELECTOR, ".meta a").text == "the report (PDF)"
     assert all(li.rect["width"] <= width for li in section.find_elements(By.CSS_SELECTOR, "ol.points li"))
     folded = browser.find_elements(By.CSS_SELECTOR, "#visits ~ .scroll tr.letter-points details")
     assert folded and not folded[0].find_element(By.TAG_NAME, "ol").is_displayed()
     browser.execute_script("arguments[0].scrollIntoView({block: 'start'})", section)
     browser.save_screenshot(str(shots / f"council-improvements-{width}.png"))
-    folded[0].find_element(By.TAG_NAME, "summary").click()      # unfolds the letter's points
+    folded[0].find_element(By.TAG_NAME, "summary").click()  # unfolds the letter's points
     browser.execute_script("document.getElementById('visits').scrollIntoView({block: 'start'})")
     assert folded[0].get_attribute("open") is not None and folded[0].find_element(By.TAG_NAME, "ol").is_displayed()
     assert not browser.find_elements(By.CSS_SELECTOR, "main script, main img")
@@ -272,7 +324,8 @@ def test_no_script_data_or_foreign_link_on_the_pages(site, browser, path):
 
     visit(browser, site + path, 1440)
     links = browser.execute_script(
-        "return [...document.querySelectorAll('a[href], area[href], link[href]')].map(a => a.href)")
+        "return [...document.querySelectorAll('a[href], area[href], link[href]')].map(a => a.href)"
+    )
     allowed = Settings.from_env({}).allowed_hosts
     bad = [h for h in links if not (h.startswith(site + "/") or h.startswith(site + "#") or host_allowed(h, allowed))]
     assert links and bad == [], bad
@@ -282,6 +335,8 @@ def test_no_script_data_or_foreign_link_on_the_pages(site, browser, path):
         policy = answer.headers["Content-Security-Policy"]
         assert "script-src 'self'" in policy and "frame-ancestors 'none'" in policy
         assert answer.headers["X-Content-Type-Options"] == "nosniff"
+
+
 @pytest.mark.parametrize("width", WIDTHS)
 def test_england_over_time_shows_the_chart_and_tables(site, browser, shots, width):
     from selenium.webdriver.common.by import By
@@ -293,14 +348,18 @@ def test_england_over_time_shows_the_chart_and_tables(site, browser, shots, widt
     chart = browser.find_element(By.ID, "sharechart")
     assert chart.rect["width"] >= min(600, width - 40) and chart.rect["height"] > 150
     assert browser.find_element(By.CSS_SELECTOR, "figure.chart").rect["width"] <= width
-    fills = browser.execute_script("return [...new Set([...document.querySelectorAll('#sharechart polygon.band')]"
-                                   ".map(p => getComputedStyle(p).fill))]")
+    fills = browser.execute_script(
+        "return [...new Set([...document.querySelectorAll('#sharechart polygon.band')]"
+        ".map(p => getComputedStyle(p).fill))]"
+    )
     assert len(fills) == 4  # one colour per grade
     assert len(browser.find_elements(By.CSS_SELECTOR, "#as-at tbody tr")) == 10  # England and nine regions
     assert browser.find_elements(By.CSS_SELECTOR, "#movement tbody a")
     # every council's row as at the date: a wide table that scrolls inside its own box
-    box = browser.execute_script("const t = document.getElementById('councils-at'), b = t.parentElement;"
-                                 " return [t.rows.length, b.getBoundingClientRect().right, b.scrollWidth, b.clientWidth]")
+    box = browser.execute_script(
+        "const t = document.getElementById('councils-at'), b = t.parentElement;"
+        " return [t.rows.length, b.getBoundingClientRect().right, b.scrollWidth, b.clientWidth]"
+    )
     assert box[0] > 150 and box[1] <= width + 1 and (width > 1000 or box[2] > box[3])
     # another date and region through the choosers
     browser.find_element(By.NAME, "region").send_keys("London")
@@ -309,8 +368,10 @@ def test_england_over_time_shows_the_chart_and_tables(site, browser, shots, widt
     # the new page arrives in its own time: wait for it rather than read the old one's elements
     WebDriverWait(browser, 20).until(lambda b: "region=London" in b.current_url)
     assert browser.find_element(By.TAG_NAME, "h1").text.endswith("London")
-    assert browser.find_element(By.CSS_SELECTOR, "#as-at").find_element(By.XPATH, "preceding::h2[1]").text \
+    assert (
+        browser.find_element(By.CSS_SELECTOR, "#as-at").find_element(By.XPATH, "preceding::h2[1]").text
         == "As at 2020-03-31"
+    )
     assert [e for e in browser.get_log("browser") if e["level"] == "SEVERE"] == []
     fits(browser)
     browser.save_screenshot(str(shots / f"england-over-time-{width}.png"))
@@ -325,7 +386,7 @@ def test_the_search_box_on_every_page_and_the_search_page(site, browser, shots, 
     from selenium.webdriver.common.keys import Keys
     from selenium.webdriver.support.ui import WebDriverWait
 
-    visit(browser, site + "/councils/80487", width)   # (/councils at 390 px is issue 28's)
+    visit(browser, site + "/councils/80487", width)  # (/councils at 390 px is issue 28's)
     box = browser.find_element(By.ID, "site-q")
     assert box.is_displayed() and box.rect["x"] + box.rect["width"] <= width
     assert browser.find_element(By.CSS_SELECTOR, "label[for=site-q]").get_attribute("textContent").strip()
@@ -341,8 +402,10 @@ def test_the_search_box_on_every_page_and_the_search_page(site, browser, shots, 
     visit(browser, site + '/search?q="return home interviews"', width)
     marks = browser.find_elements(By.CSS_SELECTOR, "ol.hits .snippet mark")
     assert marks and {m.text.lower() for m in marks} == {"return home interviews"}
-    assert browser.execute_script("return getComputedStyle(document.querySelector('mark')).backgroundColor") \
-        != "rgba(0, 0, 0, 0)", "the match stands out"
+    assert (
+        browser.execute_script("return getComputedStyle(document.querySelector('mark')).backgroundColor")
+        != "rgba(0, 0, 0, 0)"
+    ), "the match stands out"
     assert browser.title != "pwned" and not browser.find_elements(By.CSS_SELECTOR, ".snippet img, .snippet script")
     assert any("<script>" in s.text for s in browser.find_elements(By.CSS_SELECTOR, ".snippet")), "shown as text"
     bars = browser.find_elements(By.CSS_SELECTOR, "#yearchart rect.bar")
@@ -351,7 +414,7 @@ def test_the_search_box_on_every_page_and_the_search_page(site, browser, shots, 
     assert len(browser.find_elements(By.CSS_SELECTOR, "ol.hits > li")) == 20
     assert browser.find_element(By.CSS_SELECTOR, "nav.pager a[rel=next]").is_displayed()
     browser.save_screenshot(str(shots / f"search-{width}.png"))
-    browser.find_element(By.CSS_SELECTOR, ".search-more summary").send_keys(Keys.ENTER)   # the filters, by keyboard
+    browser.find_element(By.CSS_SELECTOR, ".search-more summary").send_keys(Keys.ENTER)  # the filters, by keyboard
     assert browser.find_element(By.NAME, "council").is_displayed()
     fits(browser)
     browser.save_screenshot(str(shots / f"search-filters-{width}.png"))
@@ -359,7 +422,8 @@ def test_the_search_box_on_every_page_and_the_search_page(site, browser, shots, 
     browser.get(site + '/search?q="unclosed')
     assert "unbalanced quotes" in browser.find_element(By.CSS_SELECTOR, ".problem").text
     assert [e["message"].split(" - ")[-1] for e in browser.get_log("browser") if e["level"] == "SEVERE"] == [
-        "Failed to load resource: the server responded with a status of 400 (Bad Request)"]
+        "Failed to load resource: the server responded with a status of 400 (Bad Request)"
+    ]
 
 
 def test_wide_tables_scroll_in_their_box_with_the_first_column_fixed(site, browser, shots):
@@ -376,7 +440,7 @@ def test_wide_tables_scroll_in_their_box_with_the_first_column_fixed(site, brows
     before = first.rect["x"], second.rect["x"]
     browser.execute_script("arguments[0].scrollLeft = 300", box)
     assert browser.execute_script("return arguments[0].scrollLeft", box) > 0
-    assert first.rect["x"] == before[0] and second.rect["x"] < before[1]   # the council's name stays in view
+    assert first.rect["x"] == before[0] and second.rect["x"] < before[1]  # the council's name stays in view
     fits(browser)
     browser.save_screenshot(str(shots / "councils-scrolled-390.png"))
 
@@ -387,9 +451,10 @@ def test_priority_action_text_stays_on_a_phones_screen(site, browser, shots):
     visit(browser, site + "/changes", 390)
     texts = browser.find_elements(By.CSS_SELECTOR, ".pa-texts li")
     assert texts and all(0 <= li.rect["x"] and li.rect["x"] + li.rect["width"] <= 390 for li in texts[:20])
-    labels = browser.execute_script("return getComputedStyle(document.querySelector('table.stack td'), '::before')"
-                                    ".content")
-    assert labels == '"Published: "'   # each value says what it is, the header row being out of sight
+    labels = browser.execute_script(
+        "return getComputedStyle(document.querySelector('table.stack td'), '::before').content"
+    )
+    assert labels == '"Published: "'  # each value says what it is, the header row being out of sight
 
 
 @pytest.mark.parametrize("path, chart", [("/councils/80487", "stepchart"), ("/england/over-time", "sharechart")])
@@ -404,13 +469,18 @@ def test_charts_open_on_the_latest_years(site, browser, shots, path, chart):
     box = browser.find_element(By.CSS_SELECTOR, f"#{chart}").find_element(By.XPATH, "ancestor::div[@data-latest]")
     assert browser.execute_script("return arguments[0].scrollWidth > arguments[0].clientWidth", box)
     assert browser.execute_script(
-        "return arguments[0].scrollLeft + arguments[0].clientWidth >= arguments[0].scrollWidth - 1", box)
-    this_year = next(t for t in browser.find_elements(By.CSS_SELECTOR, f"#{chart} text.year")
-                     if t.text == str(date.today().year))
+        "return arguments[0].scrollLeft + arguments[0].clientWidth >= arguments[0].scrollWidth - 1", box
+    )
+    this_year = next(
+        t for t in browser.find_elements(By.CSS_SELECTOR, f"#{chart} text.year") if t.text == str(date.today().year)
+    )
     inside = box.rect
-    assert inside["x"] <= this_year.rect["x"] and this_year.rect["x"] + this_year.rect["width"] <= inside["x"] + inside["width"]
+    assert (
+        inside["x"] <= this_year.rect["x"]
+        and this_year.rect["x"] + this_year.rect["width"] <= inside["x"] + inside["width"]
+    )
     axis = box.find_element(By.CSS_SELECTOR, ".chart-axis").rect
-    assert axis["x"] == inside["x"] and axis["width"] > 20    # the labels stay at the left
+    assert axis["x"] == inside["x"] and axis["width"] > 20  # the labels stay at the left
     browser.execute_script("window.scrollTo(0, arguments[0].getBoundingClientRect().top + scrollY - 60)", box)
     browser.save_screenshot(str(shots / f"{chart}-latest-390.png"))
 

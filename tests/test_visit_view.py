@@ -1,6 +1,7 @@
 """The view's letters and area SEND outcomes (issue 17), on both engines: the England map's new
 choices, areas for priority action on the changes page and in the Atom feeds, a council's SEND
 outcome beside its grades."""
+
 from __future__ import annotations
 
 from dataclasses import replace
@@ -27,24 +28,52 @@ ACTION = "Leaders have not ensured that care leavers have up-to-date pathway pla
 
 @pytest.fixture
 def client(wh, warehouse_url):
-    letter = replace(make_report(SLOUGH.urn, 1, None, RECENT - timedelta(days=30), kind="focused_visit",
-                                 published=RECENT, la="Slough"),
-                     visit=Visit(areas=("care_leavers",), priority_actions=2,
-                                 priority_action_texts=(ACTION, "<b>Bold</b> @channel claim.")))
-    send = make_report(BARNET.urn, 2, "area_send_2023", date(2024, 11, 22), {"area_send_outcome": "systemic_failings"},
-                       kind="area_send", la="Barnet")
-    jtai = replace(make_report(SOLIHULL.urn, 3, None, RECENT - timedelta(days=60), kind="jtai",
-                               published=RECENT - timedelta(days=5), la="Solihull"),
-                   visit=Visit(areas=("help_and_protection",), priority_actions=2, theme="initial_need_and_risk",
-                               priority_action_texts=("Children wait too long at the front door.",
-                                                      "Managers do not oversee decisions.")))
-    undated = replace(make_report(SOLIHULL.urn, 4, None, RECENT, kind="focused_visit", published=RECENT, la="Solihull"),
-                      inspection_start=None, inspection_end=None,
-                      review_flags=("visit dates not read: no sentence gives them",),
-                      visit=Visit(areas=("in_care",)))
+    letter = replace(
+        make_report(
+            SLOUGH.urn, 1, None, RECENT - timedelta(days=30), kind="focused_visit", published=RECENT, la="Slough"
+        ),
+        visit=Visit(
+            areas=("care_leavers",), priority_actions=2, priority_action_texts=(ACTION, "<b>Bold</b> @channel claim.")
+        ),
+    )
+    send = make_report(
+        BARNET.urn,
+        2,
+        "area_send_2023",
+        date(2024, 11, 22),
+        {"area_send_outcome": "systemic_failings"},
+        kind="area_send",
+        la="Barnet",
+    )
+    jtai = replace(
+        make_report(
+            SOLIHULL.urn,
+            3,
+            None,
+            RECENT - timedelta(days=60),
+            kind="jtai",
+            published=RECENT - timedelta(days=5),
+            la="Solihull",
+        ),
+        visit=Visit(
+            areas=("help_and_protection",),
+            priority_actions=2,
+            theme="initial_need_and_risk",
+            priority_action_texts=("Children wait too long at the front door.", "Managers do not oversee decisions."),
+        ),
+    )
+    undated = replace(
+        make_report(SOLIHULL.urn, 4, None, RECENT, kind="focused_visit", published=RECENT, la="Solihull"),
+        inspection_start=None,
+        inspection_end=None,
+        review_flags=("visit dates not read: no sentence gives them",),
+        visit=Visit(areas=("in_care",)),
+    )
     records = [letter, send, jtai, undated]
-    pubs = [make_publication(r.urn, n, r.published, kind=r.kind, la=r.local_authority) for n, r in
-            ((1, letter), (2, send), (3, jtai), (4, undated))]
+    pubs = [
+        make_publication(r.urn, n, r.published, kind=r.kind, la=r.local_authority)
+        for n, r in ((1, letter), (2, send), (3, jtai), (4, undated))
+    ]
     load.load_councils(wh, [SLOUGH, BARNET, SOLIHULL], "r")
     load.load_publications(wh, pubs, "r")
     load.load_downloads(wh, [stored_file_for(p) for p in pubs], [])
@@ -78,8 +107,10 @@ def test_the_england_map_offers_the_area_send_outcome_and_recent_areas_for_prior
 
 
 def test_a_councils_area_send_outcome_is_shown_beside_its_grades(client):
-    cards = {c.select_one(".card-label").get_text(): c.select_one(".grade").get_text()
-             for c in page(client, "/councils/80487").select(".card")}
+    cards = {
+        c.select_one(".card-label").get_text(): c.select_one(".grade").get_text()
+        for c in page(client, "/councils/80487").select(".card")
+    }
     assert cards["Area SEND outcome"] == "Systemic failings"
 
 
@@ -88,13 +119,16 @@ def test_priority_actions_on_the_changes_page_and_in_the_atom_feeds_escaped(clie
     heading = changes_page.find("h2", string="Areas for priority action")
     row = [td.get_text(" ", strip=True) for td in heading.find_next("table").tbody.tr.find_all("td")]
     assert row[1:4] == ["Slough", "Focused visit", "care leavers"]
-    assert row[4].startswith("2 " + ACTION) and "<b>Bold</b>" in row[4]   # escaped, shown as text
+    assert row[4].startswith("2 " + ACTION) and "<b>Bold</b>" in row[4]  # escaped, shown as text
     assert changes_page.find("b") is None
     assert page(client, "/changes?direction=improved").find("h2", string="Areas for priority action") is None
     for url in ("/changes.atom", "/councils/80553/changes.atom"):
         feed = ET.fromstring(client.get(url).content)
-        [entry] = [e for e in feed.iter(f"{ATOM}entry") if "priority-action" in e.find(f"{ATOM}id").text
-                   and "Slough" in e.find(f"{ATOM}title").text]
+        [entry] = [
+            e
+            for e in feed.iter(f"{ATOM}entry")
+            if "priority-action" in e.find(f"{ATOM}id").text and "Slough" in e.find(f"{ATOM}title").text
+        ]
         assert entry.find(f"{ATOM}title").text == "Slough: 2 areas for priority action (focused visit: care leavers)"
         assert ACTION in entry.find(f"{ATOM}summary").text
     assert not [e for e in ET.fromstring(client.get("/councils/80487/changes.atom").content).iter(f"{ATOM}entry")]
@@ -106,18 +140,23 @@ def test_a_jtai_is_shown_by_its_theme_with_every_area_for_priority_action(client
     rows = {tr.find_all("td")[1].get_text(strip=True): tr.find_all("td") for tr in visits.tbody.find_all("tr")}
     jtai = rows["Joint targeted area inspection"]
     assert jtai[2].get_text(strip=True) == theme
-    assert [li.get_text() for li in jtai[3].select("li")] == ["Children wait too long at the front door.",
-                                                               "Managers do not oversee decisions."]
+    assert [li.get_text() for li in jtai[3].select("li")] == [
+        "Children wait too long at the front door.",
+        "Managers do not oversee decisions.",
+    ]
     # a letter whose dates were not read shows them as not read, never as its publication date
     undated = rows["Focused visit"][0].get_text(" ", strip=True)
     assert undated.startswith("dates not read") and "ended" not in undated
     changes_page = page(client, "/changes").find("h2", string="Areas for priority action").find_next("table")
     row = [td.get_text(" ", strip=True) for td in changes_page.tbody.find_all("tr")[1].find_all("td")]
-    assert row[1:4] == ["Solihull", "Joint targeted area inspection", theme]   # after Slough's, published later
+    assert row[1:4] == ["Solihull", "Joint targeted area inspection", theme]  # after Slough's, published later
     for url in ("/changes.atom", "/councils/80554/changes.atom"):
         feed = ET.fromstring(client.get(url).content)
-        [entry] = [e for e in feed.iter(f"{ATOM}entry") if "priority-action" in e.find(f"{ATOM}id").text
-                   and "Solihull" in e.find(f"{ATOM}title").text]
+        [entry] = [
+            e
+            for e in feed.iter(f"{ATOM}entry")
+            if "priority-action" in e.find(f"{ATOM}id").text and "Solihull" in e.find(f"{ATOM}title").text
+        ]
         assert entry.find(f"{ATOM}title").text == f"Solihull: 2 areas for priority action (joint inspection of {theme})"
 
 

@@ -1,5 +1,6 @@
 """The warehouse adapter, migrations (including an upgrade from the first version) and the
 documented example queries, on both engines."""
+
 from __future__ import annotations
 
 import re
@@ -13,10 +14,26 @@ import pytest
 from etl import changes, load
 from etl.config import Settings
 from etl.records import Quarantined
-from etl.warehouse import (MissingTable, StatementFailed, WarehouseError, WarehouseUnavailable, _to_pyformat, connect,
-                           migrate, migrations, schema_version, split_statements)
-from tests.support.warehouse_fixtures import (SAMPLE_COUNCILS, fresh_postgres_url, load_sample,
-                                              make_publication, make_report, snapshot)
+from etl.warehouse import (
+    MissingTable,
+    StatementFailed,
+    WarehouseError,
+    WarehouseUnavailable,
+    _to_pyformat,
+    connect,
+    migrate,
+    migrations,
+    schema_version,
+    split_statements,
+)
+from tests.support.warehouse_fixtures import (
+    SAMPLE_COUNCILS,
+    fresh_postgres_url,
+    load_sample,
+    make_publication,
+    make_report,
+    snapshot,
+)
 
 DOCS = Path(__file__).resolve().parents[1] / "docs" / "warehouse.md"
 LATEST = migrations()[-1][0]
@@ -38,7 +55,7 @@ def test_engine_errors_come_out_as_the_adapters_own(wh, engine):
     with pytest.raises(MissingTable, match="no_such_table") as missing:
         wh.fetchall("SELECT * FROM no_such_table")
     assert type(missing.value.__cause__).__module__.split(".")[0].lstrip("_") in ("duckdb", "psycopg")
-    with pytest.raises(StatementFailed) as refused:   # "already exists" is no missing table
+    with pytest.raises(StatementFailed) as refused:  # "already exists" is no missing table
         wh.execute("CREATE TABLE pipeline_runs (x INTEGER)")
     assert "pipeline_runs" in str(refused.value) and refused.value.__cause__ is not None
     with pytest.raises(MissingTable, match="run `ofsted migrate`"):
@@ -50,8 +67,16 @@ def test_a_duckdb_file_another_process_holds_is_unavailable(tmp_path):
     import sys
 
     path = tmp_path / "held.duckdb"
-    holder = subprocess.Popen([sys.executable, "-c", "import duckdb, sys, time; c = duckdb.connect(sys.argv[1]);"
-                               " print('ok', flush=True); time.sleep(30)", str(path)], stdout=subprocess.PIPE, text=True)
+    holder = subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            "import duckdb, sys, time; c = duckdb.connect(sys.argv[1]); print('ok', flush=True); time.sleep(30)",
+            str(path),
+        ],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
     try:
         assert holder.stdout.readline().strip() == "ok"
         with pytest.raises(WarehouseUnavailable, match="cannot open the warehouse"):
@@ -70,31 +95,36 @@ def test_awkward_council_names_round_trip(wh):
     load_sample(wh)
     names = dict(wh.fetchall("SELECT urn, name FROM councils"))
     assert names == SAMPLE_COUNCILS
-    got = wh.fetchall("SELECT DISTINCT local_authority FROM current_ratings WHERE local_authority = ?",
-                      [SAMPLE_COUNCILS["80442"]])
+    got = wh.fetchall(
+        "SELECT DISTINCT local_authority FROM current_ratings WHERE local_authority = ?", [SAMPLE_COUNCILS["80442"]]
+    )
     assert got == [("Bath & North East Somerset, Council of",)]
 
 
 def test_a_failed_transaction_is_rolled_back(wh):
     with pytest.raises(RuntimeError):
         with wh.transaction():
-            wh.execute("INSERT INTO pipeline_runs (run_id, started_at, status) VALUES (?, ?, ?)",
-                       ["r", datetime.now(), "running"])
+            wh.execute(
+                "INSERT INTO pipeline_runs (run_id, started_at, status) VALUES (?, ?, ?)",
+                ["r", datetime.now(), "running"],
+            )
             with wh.transaction():  # nested blocks join the outer one
                 wh.execute("UPDATE pipeline_runs SET status = ? WHERE run_id = ?", ["success", "r"])
             raise RuntimeError("on purpose")
     assert wh.fetchall("SELECT * FROM pipeline_runs") == []
     with wh.transaction():
-        wh.execute("INSERT INTO pipeline_runs (run_id, started_at, status) VALUES (?, ?, ?)",
-                   ["r", datetime.now(), "running"])
+        wh.execute(
+            "INSERT INTO pipeline_runs (run_id, started_at, status) VALUES (?, ?, ?)", ["r", datetime.now(), "running"]
+        )
     assert wh.fetchall("SELECT run_id FROM pipeline_runs") == [("r",)]
 
 
 def test_settings_name_the_warehouse_and_airflow_connection_wins(tmp_path):
     default = Settings.from_env({"OFSTED_DATA_DIR": str(tmp_path)})
     assert default.warehouse_url == f"duckdb:///{tmp_path / 'warehouse.duckdb'}"
-    chosen = Settings.from_env({"OFSTED_WAREHOUSE_URL": "postgresql://u@h:5432/a",
-                                "AIRFLOW_CONN_OFSTED_WAREHOUSE": "postgres://v@h:5432/b"})
+    chosen = Settings.from_env(
+        {"OFSTED_WAREHOUSE_URL": "postgresql://u@h:5432/a", "AIRFLOW_CONN_OFSTED_WAREHOUSE": "postgres://v@h:5432/b"}
+    )
     assert chosen.warehouse_url == "postgresql://v@h:5432/b"
 
 
@@ -104,9 +134,16 @@ def test_a_duckdb_file_busy_in_another_connection_is_waited_for(tmp_path):
     import time
 
     path = tmp_path / "busy.duckdb"
-    holder = subprocess.Popen([sys.executable, "-c",
-                               f"import duckdb, time; c = duckdb.connect({str(path)!r}); print('held', flush=True);"
-                               " time.sleep(1.5); c.close()"], stdout=subprocess.PIPE, text=True)
+    holder = subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            f"import duckdb, time; c = duckdb.connect({str(path)!r}); print('held', flush=True);"
+            " time.sleep(1.5); c.close()",
+        ],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
     try:
         assert holder.stdout.readline().strip() == "held"
         started = time.monotonic()
@@ -123,24 +160,35 @@ def test_migrate_creates_the_schema_and_is_repeatable(empty_warehouse):
         assert schema_version(wh) == 0
         assert migrate(wh) == LATEST
         assert migrate(wh) == LATEST
-        assert [v for v, _ in wh.fetchall("SELECT version, name FROM schema_migrations ORDER BY version")] == \
-            [v for v, _, _ in migrations()]
+        assert [v for v, _ in wh.fetchall("SELECT version, name FROM schema_migrations ORDER BY version")] == [
+            v for v, _, _ in migrations()
+        ]
 
 
 def test_a_migration_applied_under_its_old_number_is_not_applied_again(empty_warehouse):
     """The summary views were 017 before the files were numbered in the order they apply (009):
     a warehouse that recorded 17 keeps its record, under 9, and nothing runs twice."""
     with connect(empty_warehouse) as wh:
-        migrate(wh, target=16)   # such a warehouse predates today's 017 and later: applied after the move
+        migrate(wh, target=16)  # such a warehouse predates today's 017 and later: applied after the move
         wh.execute("UPDATE schema_migrations SET version = 17 WHERE version = 9")
         recorded = wh.fetchone("SELECT name, applied_at FROM schema_migrations WHERE version = 17")
-        assert migrate(wh) == LATEST   # 009 run again would fail: its grade_scale table exists
+        assert migrate(wh) == LATEST  # 009 run again would fail: its grade_scale table exists
         assert wh.fetchone("SELECT name, applied_at FROM schema_migrations WHERE version = 9") == recorded
         assert wh.fetchall("SELECT name FROM schema_migrations WHERE version = 17") == [("inspection_type",)]
 
 
-V1_HISTORY_COLS = ("urn", "area", "grade", "valid_from", "valid_to", "is_current", "report_id", "source_area",
-                   "latest_report_id", "end_reason")
+V1_HISTORY_COLS = (
+    "urn",
+    "area",
+    "grade",
+    "valid_from",
+    "valid_to",
+    "is_current",
+    "report_id",
+    "source_area",
+    "latest_report_id",
+    "end_reason",
+)
 
 
 def load_sample_as_first_version(wh, tmp_path) -> list:
@@ -163,20 +211,44 @@ def test_upgrade_from_the_first_version_keeps_the_data(empty_warehouse, tmp_path
         # the history as version 1 of `changes` wrote it
         wh.insert_rows("rating_history", V1_HISTORY_COLS, [changes._history_row(h)[:10] for h in rows])
         before = snapshot(wh, "reports", "judgements", "publications", "councils", ignore=("first_listed_run",))
-        with pytest.raises(MissingTable, match="current_ratings"):   # the view comes with 002
+        with pytest.raises(MissingTable, match="current_ratings"):  # the view comes with 002
             wh.fetchall("SELECT * FROM current_ratings")
     with connect(empty_warehouse) as wh:
         assert migrate(wh) == LATEST
         # the columns added since are left out (their defaults are checked elsewhere)
-        assert snapshot(wh, "reports", "judgements", "publications", "councils",
-                        ignore=("review_notes", "unread_areas", "readings", "superseded_by", "first_listed_run",
-                                "link_refused", "inspection_type")) == before
+        assert (
+            snapshot(
+                wh,
+                "reports",
+                "judgements",
+                "publications",
+                "councils",
+                ignore=(
+                    "review_notes",
+                    "unread_areas",
+                    "readings",
+                    "superseded_by",
+                    "first_listed_run",
+                    "link_refused",
+                    "inspection_type",
+                ),
+            )
+            == before
+        )
         # 008 backfills each council's first listing from its publications: the run that loaded them
         assert set(wh.fetchall("SELECT first_listed_run FROM councils")) == {("run-1",)}
         # the new columns were backfilled: current ratings answer before any refresh
         upgraded = snapshot(wh, "current_ratings", ignore=("la_code", "ons_code", "region"))  # 009 adds codes
-        assert ("80487", "Barnet", "overall_effectiveness", "outstanding", "ilacs_2023", date(2024, 3, 8),
-                date(2024, 4, 17), "https://files.ofsted.gov.uk/v1/file/804870004") in upgraded["current_ratings"]
+        assert (
+            "80487",
+            "Barnet",
+            "overall_effectiveness",
+            "outstanding",
+            "ilacs_2023",
+            date(2024, 3, 8),
+            date(2024, 4, 17),
+            "https://files.ofsted.gov.uk/v1/file/804870004",
+        ) in upgraded["current_ratings"]
         changes.refresh(wh, "run-2")
         assert snapshot(wh, "current_ratings", ignore=("la_code", "ons_code", "region")) == upgraded
 
@@ -204,8 +276,9 @@ def test_two_processes_can_migrate_at_once(empty_warehouse, engine):
 
 
 def test_migration_files_split_into_statements():
-    assert split_statements("CREATE TABLE a (x TEXT); -- a comment; with a semicolon\n\nCREATE VIEW b AS\n"
-                            "SELECT x FROM a;\n") == ["CREATE TABLE a (x TEXT)", "CREATE VIEW b AS\nSELECT x FROM a"]
+    assert split_statements(
+        "CREATE TABLE a (x TEXT); -- a comment; with a semicolon\n\nCREATE VIEW b AS\nSELECT x FROM a;\n"
+    ) == ["CREATE TABLE a (x TEXT)", "CREATE VIEW b AS\nSELECT x FROM a"]
 
 
 def test_migrate_command_reports_the_version(tmp_path, capsys):
@@ -215,7 +288,10 @@ def test_migrate_command_reports_the_version(tmp_path, capsys):
     assert migrate_command(None, settings) == 0
     assert migrate_command(None, settings) == 0
     out = capsys.readouterr().out.splitlines()
-    assert out == [f"warehouse duckdb: schema version 0 -> {LATEST}", f"warehouse duckdb: schema version {LATEST} -> {LATEST}"]
+    assert out == [
+        f"warehouse duckdb: schema version 0 -> {LATEST}",
+        f"warehouse duckdb: schema version {LATEST} -> {LATEST}",
+    ]
 
 
 # -- the documented example queries ------------------------------------------------------
@@ -228,15 +304,32 @@ def populate_everything(wh) -> None:
     every documented query has something to find."""
     load_sample(wh, "run-1")
     load.start_run(wh, "run-2")
-    flagged = make_report("80999", 2, "ilacs_2023", date(2025, 2, 1), {"help_and_protection": "good"},
-                          flags=("judgement table and body disagree",))
-    bath = make_report("80442", 2, "ilacs_2018", date(2022, 11, 18), {"overall_effectiveness": "good",
-                       "impact_of_leaders": "good", "help_and_protection": "requires_improvement",
-                       "in_care_and_care_leavers": "requires_improvement"}, parser_version="2.0")
+    flagged = make_report(
+        "80999",
+        2,
+        "ilacs_2023",
+        date(2025, 2, 1),
+        {"help_and_protection": "good"},
+        flags=("judgement table and body disagree",),
+    )
+    bath = make_report(
+        "80442",
+        2,
+        "ilacs_2018",
+        date(2022, 11, 18),
+        {
+            "overall_effectiveness": "good",
+            "impact_of_leaders": "good",
+            "help_and_protection": "requires_improvement",
+            "in_care_and_care_leavers": "requires_improvement",
+        },
+        parser_version="2.0",
+    )
     bath = replace(bath, improvements=("The quality of private fostering assessments.", "Return home interviews."))
     load.load_reports(wh, [flagged, bath], "run-2")
-    load.load_downloads(wh, [], [Quarantined(make_publication("80487", 8, date(2025, 3, 1)), "HTML page",
-                                             None, datetime(2025, 3, 2))])
+    load.load_downloads(
+        wh, [], [Quarantined(make_publication("80487", 8, date(2025, 3, 1)), "HTML page", None, datetime(2025, 3, 2))]
+    )
     changes.refresh(wh, "run-2")
     load.finish_run(wh, "run-2")
 

@@ -13,14 +13,15 @@ carries its change IDs, so a receiver can drop it).
 Digest events are queued in the period they were first matched and sent, as one message,
 by the first run after the period ends.
 """
+
 from __future__ import annotations
 
 import logging
 import uuid
-from functools import lru_cache
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
-from typing import Callable
+from functools import lru_cache
 from urllib.parse import unquote, urlsplit
 
 import apprise
@@ -41,7 +42,7 @@ Sender = Callable[..., "str | None"]
 class AlertSummary:
     sent: int = 0
     failed: int = 0
-    queued: int = 0            # events newly waiting for a digest
+    queued: int = 0  # events newly waiting for a digest
     errors: list[str] = field(default_factory=list)
 
 
@@ -95,10 +96,18 @@ def without_url_parts(text: str, url: str) -> str:
     from etl.redact import MASK, redact
 
     parts = urlsplit(url)
-    pieces = {parts.hostname, parts.username, parts.password, *parts.path.split("/"),
-              *(v for pair in parts.query.split("&") for v in pair.split("=")[1:])}
-    for piece in sorted({p for p in pieces if p and len(p) >= 4} | {unquote(p) for p in pieces if p and len(p) >= 4},
-                        key=len, reverse=True):
+    pieces = {
+        parts.hostname,
+        parts.username,
+        parts.password,
+        *parts.path.split("/"),
+        *(v for pair in parts.query.split("&") for v in pair.split("=")[1:]),
+    }
+    for piece in sorted(
+        {p for p in pieces if p and len(p) >= 4} | {unquote(p) for p in pieces if p and len(p) >= 4},
+        key=len,
+        reverse=True,
+    ):
         text = text.replace(piece, MASK)
     return redact(text)
 
@@ -107,6 +116,7 @@ def notify_operators(urls: list[str], title: str, body: str, send: Sender = appr
     """Tell the people who run the pipeline (failures, unparseable files). Never raises; never
     carries a password or token (whatever the body quotes, such as an exception)."""
     from etl.redact import redact
+
     title, body = redact(title), redact(body)
     for url in urls:
         try:
@@ -131,6 +141,7 @@ def period(now: datetime, cadence: str) -> tuple[datetime, datetime]:
 @dataclass(frozen=True)
 class Route:
     """Where one event goes: a channel, its URL, format and cadence."""
+
     channel: str
     url: str
     format: str
@@ -152,8 +163,15 @@ def routes(events: list[AlertEvent], rules: list[Rule], directory: CouncilDirect
 _MESSAGE_COLS = ("message_id", "channel", "kind", "status", "digest_id", "due_at", "attempts", "updated_at")
 
 
-def send_alerts(wh: Warehouse, rules: list[Rule], directory: CouncilDirectory, *, include_baseline: bool = False,
-                now: datetime | None = None, send: Sender = apprise_send) -> AlertSummary:
+def send_alerts(
+    wh: Warehouse,
+    rules: list[Rule],
+    directory: CouncilDirectory,
+    *,
+    include_baseline: bool = False,
+    now: datetime | None = None,
+    send: Sender = apprise_send,
+) -> AlertSummary:
     """Queue what the rules select, then claim and send every message that is due."""
     now = now or datetime.now()
     events = [e for e in collect_events(wh) if include_baseline or not e.baseline]
@@ -200,13 +218,29 @@ def _queue(wh: Warehouse, matched: list[tuple[AlertEvent, Route]], now: datetime
     rows: dict[tuple[str, str], tuple] = {}
     for event, route in matched:
         if route.cadence == "immediate":
-            rows[(event.event_id, route.channel)] = (event.event_id, route.channel, event.kind, "pending",
-                                                     None, None, 0, now)
+            rows[(event.event_id, route.channel)] = (
+                event.event_id,
+                route.channel,
+                event.kind,
+                "pending",
+                None,
+                None,
+                0,
+                now,
+            )
             continue
         start, end = period(now, route.cadence)
         digest = f"digest:{route.cadence}:{start.date().isoformat()}"
-        rows[(event.event_id, route.channel)] = (event.event_id, route.channel, event.kind, "queued",
-                                                 digest, None, 0, now)
+        rows[(event.event_id, route.channel)] = (
+            event.event_id,
+            route.channel,
+            event.kind,
+            "queued",
+            digest,
+            None,
+            0,
+            now,
+        )
         rows.setdefault((digest, route.channel), (digest, route.channel, "digest", "pending", None, end, 0, now))
     known = set(wh.fetchall("SELECT message_id, channel FROM alert_messages"))
     new = [rows[k] for k in sorted(rows) if k not in known]
@@ -222,7 +256,9 @@ def _due(wh: Warehouse, channels: list[str], now: datetime) -> list[tuple[str, s
         "SELECT message_id, channel FROM alert_messages"
         f" WHERE channel IN ({marks}) AND (due_at IS NULL OR due_at <= ?)"
         " AND (status IN ('pending', 'failed') OR (status = 'sending' AND claimed_at < ?))"
-        " ORDER BY updated_at, message_id", [*channels, now, now - CLAIM_TIMEOUT])
+        " ORDER BY updated_at, message_id",
+        [*channels, now, now - CLAIM_TIMEOUT],
+    )
 
 
 def _claim(wh: Warehouse, message_id: str, channel: str, sender: str, now: datetime) -> bool:
@@ -232,38 +268,50 @@ def _claim(wh: Warehouse, message_id: str, channel: str, sender: str, now: datet
         " attempts = attempts + 1, updated_at = ?"
         " WHERE message_id = ? AND channel = ?"
         " AND (status IN ('pending', 'failed') OR (status = 'sending' AND claimed_at < ?))"
-        " RETURNING message_id", [now, sender, now, message_id, channel, now - CLAIM_TIMEOUT])
+        " RETURNING message_id",
+        [now, sender, now, message_id, channel, now - CLAIM_TIMEOUT],
+    )
     return bool(won)
 
 
 def _record(wh: Warehouse, message_id: str, channel: str, status: str, error: str | None, now: datetime) -> None:
     delivered = now if status == "delivered" else None
     with wh.transaction():
-        wh.execute("UPDATE alert_messages SET status = ?, last_error = ?, delivered_at = ?, updated_at = ?"
-                   " WHERE message_id = ? AND channel = ? AND status <> 'delivered'",
-                   [status, error, delivered, now, message_id, channel])
+        wh.execute(
+            "UPDATE alert_messages SET status = ?, last_error = ?, delivered_at = ?, updated_at = ?"
+            " WHERE message_id = ? AND channel = ? AND status <> 'delivered'",
+            [status, error, delivered, now, message_id, channel],
+        )
         if message_id.startswith("digest:") and status in ("delivered", "empty"):
-            wh.execute("UPDATE alert_messages SET status = 'delivered', delivered_at = ?, updated_at = ?"
-                       " WHERE digest_id = ? AND channel = ? AND status = 'queued'",
-                       [delivered, now, message_id, channel])
+            wh.execute(
+                "UPDATE alert_messages SET status = 'delivered', delivered_at = ?, updated_at = ?"
+                " WHERE digest_id = ? AND channel = ? AND status = 'queued'",
+                [delivered, now, message_id, channel],
+            )
 
 
-def _compose(wh: Warehouse, message_id: str, channel: str, route: Route,
-             by_id: dict[str, AlertEvent], limit: int | None = None) -> Message | None:
+def _compose(
+    wh: Warehouse, message_id: str, channel: str, route: Route, by_id: dict[str, AlertEvent], limit: int | None = None
+) -> Message | None:
     """The message for a claimed row, cut to `limit`; None when nothing is left to say (its
     events retracted)."""
     if not message_id.startswith("digest:"):
         event = by_id.get(message_id)
         return render(event, route.format, limit=limit) if event else None
-    members = [r[0] for r in wh.fetchall("SELECT message_id FROM alert_messages WHERE digest_id = ? AND channel = ?",
-                                         [message_id, channel])]
+    members = [
+        r[0]
+        for r in wh.fetchall(
+            "SELECT message_id FROM alert_messages WHERE digest_id = ? AND channel = ?", [message_id, channel]
+        )
+    ]
     events = sorted((by_id[m] for m in members if m in by_id), key=lambda e: (e.published or date.min, e.council))
     if not events:
         return None
     _, cadence, start = message_id.split(":", 2)
     first = datetime.fromisoformat(start)
-    return render_digest(events, route.format, cadence, first.date(),
-                         (period(first, cadence)[1] - timedelta(days=1)).date(), limit=limit)
+    return render_digest(
+        events, route.format, cadence, first.date(), (period(first, cadence)[1] - timedelta(days=1)).date(), limit=limit
+    )
 
 
 # -- preview ----------------------------------------------------------------------------
@@ -281,6 +329,7 @@ def preview(events: list[AlertEvent], rules: list[Rule], directory: CouncilDirec
             digests.setdefault((route.channel, route.cadence, start), (route, []))[1].append(event)
     for (channel, cadence, start), (route, members) in sorted(digests.items(), key=lambda kv: kv[0][2]):
         end = period(start, cadence)[1] - timedelta(days=1)
-        out.setdefault(names[channel], []).append(render_digest(members, route.format, cadence, start.date(), end.date(),
-                                                                limit=message_limit(route.url)))
+        out.setdefault(names[channel], []).append(
+            render_digest(members, route.format, cadence, start.date(), end.date(), limit=message_limit(route.url))
+        )
     return out

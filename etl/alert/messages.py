@@ -7,6 +7,7 @@ examples are their real output (tests/test_alert_readme.py). Everything taken fr
 listing titles, links) is escaped for the format, so it can never become markup, a link or a
 mention (@channel, @everyone, <!here>); Apprise is told the body's format.
 """
+
 from __future__ import annotations
 
 import html
@@ -32,13 +33,18 @@ FRAMEWORK_LABELS = {
     "area_send_2023": "area SEND framework of 2023",
 }
 # an area SEND inspection's outcome as the report words it
-OUTCOME_LABELS = {"positive": "positive experiences and outcomes",
-                  "inconsistent": "inconsistent experiences and outcomes",
-                  "systemic_failings": "widespread or systemic failings"}
-AREA_LABELS = {"lscb": "Local Safeguarding Children Board", "lac_capacity_to_improve": "capacity to improve",
-               "area_send_outcome": "area SEND outcome"}
+OUTCOME_LABELS = {
+    "positive": "positive experiences and outcomes",
+    "inconsistent": "inconsistent experiences and outcomes",
+    "systemic_failings": "widespread or systemic failings",
+}
+AREA_LABELS = {
+    "lscb": "Local Safeguarding Children Board",
+    "lac_capacity_to_improve": "capacity to improve",
+    "area_send_outcome": "area SEND outcome",
+}
 KIND_LABELS = grades.LETTER_LABELS
-MAX_POINTS = 5   # improvement points quoted in a message; the rest are counted
+MAX_POINTS = 5  # improvement points quoted in a message; the rest are counted
 
 
 @dataclass(frozen=True)
@@ -92,7 +98,7 @@ _MD_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-!|<>~&]|(?<=\d)\.)")
 ZWSP = "\u200b"
 
 
-clean = one_line   # untrusted text on one line (etl.links)
+clean = one_line  # untrusted text on one line (etl.links)
 
 
 def escape(value: object, fmt: str) -> str:
@@ -115,6 +121,7 @@ def safe_url(url: str | None, allowed_hosts=None) -> str | None:
     end a Markdown link or an HTML attribute percent-encoded."""
     if allowed_hosts is None:
         from etl.config import Settings
+
         allowed_hosts = Settings.from_env().allowed_hosts
     if not safe_link(url, allowed_hosts):
         return None
@@ -130,7 +137,7 @@ def render(event: AlertEvent, fmt: str, allowed_hosts=None, limit: int | None = 
     return Message(title, _BUILDERS[fmt](allowed_hosts).event(event, _room(title, limit)), fmt)
 
 
-TITLE_GAP = 2   # what a chat service puts between a message's title and its body
+TITLE_GAP = 2  # what a chat service puts between a message's title and its body
 
 
 def size(message: Message) -> int:
@@ -170,11 +177,18 @@ def title_text(event: AlertEvent, name=None) -> str:
     if event.kind == "grade_change":
         lead = _headline(event)
         more = len(event.changes) - 1
-        word = "improved" if event.directions == {"improved"} else "declined" if event.directions == {"declined"} \
+        word = (
+            "improved"
+            if event.directions == {"improved"}
+            else "declined"
+            if event.directions == {"declined"}
             else "changed"
+        )
         extra = f" (+{more} area{'s' if more > 1 else ''})" if more else ""
-        return (f"Ofsted: {council} {word} — {area_label(lead.area)} {grade_label(lead.previous_grade)}"
-                f" → {grade_label(lead.grade)}{extra}")
+        return (
+            f"Ofsted: {council} {word} — {area_label(lead.area)} {grade_label(lead.previous_grade)}"
+            f" → {grade_label(lead.grade)}{extra}"
+        )
     if event.kind == "retraction":
         n = len(event.changes)
         return f"Ofsted: correction — {n} earlier change{'s' if n > 1 else ''} for {council} retracted"
@@ -182,12 +196,13 @@ def title_text(event: AlertEvent, name=None) -> str:
         count = priority_action_count(event.priority_actions)
         subject = grades.letter_subject(event.letter_kind, event.visit_areas, event.visit_theme)
         if event.letter_kind == "jtai" and grades.theme_label(event.visit_theme):
-            return f"Ofsted: {council} — {subject}: {count}"   # "... — joint inspection of the response to ...: 2 areas"
+            return f"Ofsted: {council} — {subject}: {count}"  # "... — joint inspection of the response to ...: 2 areas"
         return f"Ofsted: {council} — {count} ({subject})"
     if event.kind in KIND_LABELS:
         focus = grades.looked_at(event.kind, event.visit_areas, event.visit_theme)
-        return (f"Ofsted: {KIND_LABELS[event.kind]} {_to(event.kind)} {council} published"
-                + (f" — {focus}" if focus else ""))
+        return f"Ofsted: {KIND_LABELS[event.kind]} {_to(event.kind)} {council} published" + (
+            f" — {focus}" if focus else ""
+        )
     lead = _lead_grade(event)
     summary = f"{area_label(lead[0])} {grade_label(lead[1])}" if lead else "no grade read"
     if event.kind == "new_council":
@@ -211,8 +226,14 @@ def _send_title(event: AlertEvent, council: str) -> str:
     said = OUTCOME_LABELS.get(_outcome(event), "no outcome read")
     first = "first area SEND inspection on record" if _first_on_record(event) else "area SEND inspection"
     change = _outcome_change(event)
-    before = (f", {'up' if change.direction == 'improved' else 'down'} from "
-              f"{OUTCOME_LABELS.get(change.previous_grade, change.previous_grade)}") if change else ""
+    before = (
+        (
+            f", {'up' if change.direction == 'improved' else 'down'} from "
+            f"{OUTCOME_LABELS.get(change.previous_grade, change.previous_grade)}"
+        )
+        if change
+        else ""
+    )
     return f"Ofsted: {council} — {first}: {said}{before}"
 
 
@@ -253,15 +274,19 @@ def _facts(event: AlertEvent) -> str:
     if event.kind in KIND_LABELS or event.kind == "priority_action":
         return _letter_facts(event)
     if event.kind == "retraction":
-        return (f"A corrected reading of the report on {_where(event)} published on {day(event.published)} no "
-                "longer supports these changes announced earlier; the council's ratings are as before them.")
+        return (
+            f"A corrected reading of the report on {_where(event)} published on {day(event.published)} no "
+            "longer supports these changes announced earlier; the council's ratings are as before them."
+        )
     if event.framework in AREA_SEND_FRAMEWORKS:
         return _send_facts(event)
     kind = f"a {event.inspection_type} inspection " if event.inspection_type else ""
-    return (f"Ofsted inspected children's services in {_where(event)} "
-            f"{days(event.inspection_start, event.inspection_end)}, {kind}under the "
-            f"{framework_label(event.framework)}, and published its report on {day(event.published)}. "
-            + _previous(event, "inspection"))
+    return (
+        f"Ofsted inspected children's services in {_where(event)} "
+        f"{days(event.inspection_start, event.inspection_end)}, {kind}under the "
+        f"{framework_label(event.framework)}, and published its report on {day(event.published)}. "
+        + _previous(event, "inspection")
+    )
 
 
 def _spoken(listed: str | None) -> str | None:
@@ -277,20 +302,28 @@ def _previous(event: AlertEvent, what: str) -> str:
     """The inspection before this one: when it ended, and under which framework if another."""
     if _first_on_record(event):
         return f"There is no earlier {what} on record."
-    under = ("" if event.previous_framework in (None, event.framework)
-             else f", under the {framework_label(event.previous_framework)},")
-    ended = (f"ended on {day(event.previous_inspection_end)}" if event.previous_inspection_end
-             else f"was published on {day(event.previous_published)}")
+    under = (
+        ""
+        if event.previous_framework in (None, event.framework)
+        else f", under the {framework_label(event.previous_framework)},"
+    )
+    ended = (
+        f"ended on {day(event.previous_inspection_end)}"
+        if event.previous_inspection_end
+        else f"was published on {day(event.previous_published)}"
+    )
     return f"The previous {what}{under} {ended}."
 
 
 def _send_facts(event: AlertEvent) -> str:
     outcome = _outcome(event)
     found = f" It found {OUTCOME_LABELS[outcome]}." if outcome in OUTCOME_LABELS else ""
-    return (f"Ofsted and the Care Quality Commission inspected the local area partnership's arrangements for "
-            f"children with special educational needs and disabilities in {_where(event)} "
-            f"{days(event.inspection_start, event.inspection_end)}, and published the report on "
-            f"{day(event.published)}.{found} " + _previous(event, "area SEND inspection"))
+    return (
+        f"Ofsted and the Care Quality Commission inspected the local area partnership's arrangements for "
+        f"children with special educational needs and disabilities in {_where(event)} "
+        f"{days(event.inspection_start, event.inspection_end)}, and published the report on "
+        f"{day(event.published)}.{found} " + _previous(event, "area SEND inspection")
+    )
 
 
 def _letter_facts(event: AlertEvent) -> str:
@@ -299,9 +332,11 @@ def _letter_facts(event: AlertEvent) -> str:
     kind = event.letter_kind or event.kind
     label = KIND_LABELS.get(kind, "letter")
     if event.inspection_end or event.inspection_start:
-        out = (f"Ofsted carried out a {label} {_to(kind)} {_where(event)} "
-               f"{days(event.inspection_start, event.inspection_end)}, and published its letter on "
-               f"{day(event.published)}.")
+        out = (
+            f"Ofsted carried out a {label} {_to(kind)} {_where(event)} "
+            f"{days(event.inspection_start, event.inspection_end)}, and published its letter on "
+            f"{day(event.published)}."
+        )
     else:
         out = f"Ofsted published its letter on a {label} {_to(kind)} {_where(event)} on {day(event.published)}."
     if event.title:
@@ -321,12 +356,15 @@ def _framework_note(event: AlertEvent) -> str | None:
     if not event.retired:
         return None
     areas = ", ".join(f"{area_label(a)} (last graded {grade_label(g)})" for a, g in event.retired)
-    return (f"This is the council's first inspection under the {framework_label(event.framework)},"
-            f" which does not judge {areas}: those grades end here, they did not change.")
+    return (
+        f"This is the council's first inspection under the {framework_label(event.framework)},"
+        f" which does not judge {areas}: those grades end here, they did not change."
+    )
 
 
 class _Text:
     """Plain text: lines and indented lists."""
+
     fmt = "text"
 
     def __init__(self, allowed_hosts=None):
@@ -351,8 +389,10 @@ class _Text:
         return "\n\n".join(b for b in blocks if b)
 
     def change_line(self, c) -> str:
-        return (f"{self.esc(area_label(c.area))}: {self.grade(c.previous_grade)} → {self.grade(c.grade)}"
-                f" ({self.esc(c.direction)})")
+        return (
+            f"{self.esc(area_label(c.area))}: {self.grade(c.previous_grade)} → {self.grade(c.grade)}"
+            f" ({self.esc(c.direction)})"
+        )
 
     def heading(self, title: str) -> str:
         return ""  # chat and webhooks show the title themselves
@@ -373,7 +413,7 @@ class _Text:
             kept += 1
         return self.items(heading, [*items[:kept], more(len(items) - kept)])
 
-    item_gap = 1   # what joins two items (a newline)
+    item_gap = 1  # what joins two items (a newline)
 
     @property
     def block_gap(self) -> int:
@@ -388,14 +428,14 @@ class _Text:
         if event.held:
             heading = "Grades that held:" if event.kind == "grade_change" else "Grades:"
             blocks.append(self.items(heading, [f"{self.esc(area_label(a))}: {self.grade(g)}" for a, g in event.held]))
-        lists = []   # (place, heading, items, where the rest is): fitted, in order, into the room left
+        lists = []  # (place, heading, items, where the rest is): fitted, in order, into the room left
         if event.kind == "priority_action":
             texts = [self.esc(t) for t in event.priority_action_texts]
             unread = event.priority_actions - len(texts)
             if unread > 0:
                 texts.append(f"{unread} more could not be read: see the letter")
             lists.append((len(blocks), "Areas for priority action:", texts, "see the letter"))
-            blocks.append("")   # the list: fitted below into the room the rest leaves
+            blocks.append("")  # the list: fitted below into the room the rest leaves
         if event.improvements:
             lists.append((len(blocks), "What needs to improve:", self.points(event.improvements), "see the report"))
             blocks.append("")
@@ -457,8 +497,10 @@ class _Html(_Text):
 
     def grade(self, grade: str) -> str:
         look = grades.style(grade) or grades.style("not_judged")
-        return (f'<span style="background:{look.fill};color:{look.text};padding:1px 6px;border-radius:3px;'
-                f'font-weight:bold">{html.escape(grades.label(grade))}</span>')
+        return (
+            f'<span style="background:{look.fill};color:{look.text};padding:1px 6px;border-radius:3px;'
+            f'font-weight:bold">{html.escape(grades.label(grade))}</span>'
+        )
 
     def link(self, url: str, text: str) -> str:
         return f'<a href="{html.escape(url, quote=True)}">{html.escape(text)}</a>'
@@ -473,18 +515,27 @@ _BUILDERS = {"text": _Text, "markdown": _Markdown, "html": _Html}
 
 
 # -- digests ----------------------------------------------------------------------------
-def render_digest(events: list[AlertEvent], fmt: str, cadence: str, period_start: date, period_end: date,
-                  allowed_hosts=None, limit: int | None = None) -> Message:
+def render_digest(
+    events: list[AlertEvent],
+    fmt: str,
+    cadence: str,
+    period_start: date,
+    period_end: date,
+    allowed_hosts=None,
+    limit: int | None = None,
+) -> Message:
     """One message for a period (the days the pipeline first saw its events): headed by the days
     its events were published, a line per event, oldest first (cut at a whole line to fit `limit`)."""
     published = published_span(e.published for e in events)
     n = len(events)
     title = _title(f"Ofsted {cadence} digest: {n} report{'s' if n != 1 else ''} published {published}", fmt)
     dated = [e.published for e in events if e.published]
-    seen = f"on {day(period_start)}" if period_start == period_end else \
-        f"between {day(period_start)} and {day(period_end)}"
-    first_seen = "" if dated and period_start <= min(dated) and max(dated) <= period_end else \
-        f" (first seen {seen})"
+    seen = (
+        f"on {day(period_start)}"
+        if period_start == period_end
+        else f"between {day(period_start)} and {day(period_end)}"
+    )
+    first_seen = "" if dated and period_start <= min(dated) and max(dated) <= period_end else f" (first seen {seen})"
     heading = f"What Ofsted published about the councils you follow {published}{first_seen}:"
     return Message(title, _BUILDERS[fmt](allowed_hosts).digest(heading, events, _room(title, limit)), fmt)
 
@@ -497,8 +548,11 @@ def digest_line(event: AlertEvent) -> str:
     line = f"{day(event.published)}: {title_text(event, council).removeprefix('Ofsted: ')}"
     before = event.previous_inspection_end or event.previous_published
     if event.kind == "grade_change" and before:
-        line += f"; the previous inspection ended {day(before)}" if event.previous_inspection_end else \
-            f"; the previous inspection was published {day(before)}"
+        line += (
+            f"; the previous inspection ended {day(before)}"
+            if event.previous_inspection_end
+            else f"; the previous inspection was published {day(before)}"
+        )
     if event.priority_action_texts:
         line += " — " + " ".join(f"“{clean(t)}”" for t in event.priority_action_texts)
         unread = event.priority_actions - len(event.priority_action_texts)

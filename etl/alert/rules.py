@@ -13,22 +13,24 @@ every filter it sets matches:
 `cadence` is immediate (default), daily or weekly (one digest per period). Every URL in
 `OFSTED_ALERT_URLS` is a rule with no filters: everything, immediately.
 """
+
 from __future__ import annotations
 
 import hashlib
 import json
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Iterable, Protocol
+from typing import Any, Protocol
 from urllib.parse import urlsplit
 
 import yaml
 
 from etl.alert.events import EVENT_KINDS, AlertEvent
-from etl.graded import FRAMEWORK_TRACKED
 from etl.councils import Council, CouncilNotFound
 from etl.councils import CouncilDirectory as CouncilLookup
+from etl.graded import FRAMEWORK_TRACKED
 from etl.records import AREA_SEND_OUTCOMES, GRADES
 
 CADENCES = ("immediate", "daily", "weekly")
@@ -36,8 +38,25 @@ DIRECTIONS = ("improved", "declined", "any")
 AREAS = tuple(sorted(set().union(*FRAMEWORK_TRACKED.values())))
 RULE_KEYS = ("target", "councils", "regions", "neighbours_of", "areas", "direction", "grades", "events", "cadence")
 # Apprise schemes whose services render Markdown (chat); email gets HTML; the rest plain text
-MARKDOWN_SCHEMES = {"slack", "workflow", "workflows", "discord", "mmost", "mmosts", "rocket", "rockets",
-                    "matrix", "matrixs", "zulip", "gchat", "tgram", "ntfy", "ntfys", "guilded", "revolt"}
+MARKDOWN_SCHEMES = {
+    "slack",
+    "workflow",
+    "workflows",
+    "discord",
+    "mmost",
+    "mmosts",
+    "rocket",
+    "rockets",
+    "matrix",
+    "matrixs",
+    "zulip",
+    "gchat",
+    "tgram",
+    "ntfy",
+    "ntfys",
+    "guilded",
+    "revolt",
+}
 HTML_SCHEMES = {"mailto", "mailtos"}
 
 
@@ -76,17 +95,17 @@ def body_format(url: str) -> str:
 
 @dataclass(frozen=True)
 class Rule:
-    target: str                          # the target's name (or the URL's channel id)
+    target: str  # the target's name (or the URL's channel id)
     url: str
     cadence: str = "immediate"
-    councils: frozenset[str] | None = None   # URNs; None: any council
+    councils: frozenset[str] | None = None  # URNs; None: any council
     regions: frozenset[str] = frozenset()
     areas: frozenset[str] = frozenset()
     direction: str = "any"
     grades_to: frozenset[str] = frozenset()
     grades_from: frozenset[str] = frozenset()
     grades_either: frozenset[str] = frozenset()
-    events: frozenset[str] = frozenset()     # empty: every kind
+    events: frozenset[str] = frozenset()  # empty: every kind
 
     @property
     def format(self) -> str:
@@ -107,17 +126,20 @@ class Rule:
         return not self.filters_changes or any(self._change_matches(c) for c in event.changes)
 
     def _change_matches(self, change) -> bool:
-        return ((not self.areas or change.area in self.areas)
-                and self.direction in ("any", change.direction)
-                and (not self.grades_to or change.grade in self.grades_to)
-                and (not self.grades_from or change.previous_grade in self.grades_from)
-                and (not self.grades_either or {change.grade, change.previous_grade} & self.grades_either))
+        return (
+            (not self.areas or change.area in self.areas)
+            and self.direction in ("any", change.direction)
+            and (not self.grades_to or change.grade in self.grades_to)
+            and (not self.grades_from or change.previous_grade in self.grades_from)
+            and (not self.grades_either or {change.grade, change.previous_grade} & self.grades_either)
+        )
 
 
 # -- reading ------------------------------------------------------------------------------
 @dataclass
 class _Reader:
     """Validates one rules document, collecting every problem with its line."""
+
     source: str
     directory: CouncilDirectory
     targets: dict[str, str] = field(default_factory=dict)
@@ -151,8 +173,9 @@ def _construct(node) -> Any:
         raise _ComplexKey(node) from None
 
 
-def parse_rules(text: str, directory: CouncilDirectory, *, source: str = "rules",
-                extra_targets: dict[str, str] | None = None) -> list[Rule]:
+def parse_rules(
+    text: str, directory: CouncilDirectory, *, source: str = "rules", extra_targets: dict[str, str] | None = None
+) -> list[Rule]:
     """Rules from a YAML (or JSON) document; raises RulesError listing every problem."""
     reader = _Reader(source, directory, targets=dict(extra_targets or {}))
     try:
@@ -168,8 +191,9 @@ def parse_rules(text: str, directory: CouncilDirectory, *, source: str = "rules"
     try:
         return _read_document(reader, root)
     except _ComplexKey as exc:
-        raise RulesError([f"{source}:{exc.node.start_mark.line + 1}: a key must be a plain name"
-                          " (this one is a list or a mapping)"]) from None
+        raise RulesError(
+            [f"{source}:{exc.node.start_mark.line + 1}: a key must be a plain name (this one is a list or a mapping)"]
+        ) from None
 
 
 def _read_document(reader: _Reader, root) -> list[Rule]:
@@ -205,6 +229,7 @@ def _read_targets(reader: _Reader, node) -> None:
 
 def valid_apprise_url(url: str) -> bool:
     import apprise
+
     return apprise.Apprise().add(url)
 
 
@@ -266,8 +291,10 @@ def _councils(reader: _Reader, value: Any) -> dict:
         urn = reader.directory.urn_for(key)
         (urns.update(reader.directory.with_successors(urn)) if urn else unknown.append(key))
     if unknown:
-        hints = [f"{k!r} (closest: {', '.join(close)})" if (close := reader.directory.closest(k)) else repr(k)
-                 for k in unknown]
+        hints = [
+            f"{k!r} (closest: {', '.join(close)})" if (close := reader.directory.closest(k)) else repr(k)
+            for k in unknown
+        ]
         raise ValueError(f"unknown council(s): {', '.join(hints)}")
     return {"councils": frozenset(urns)}
 
@@ -312,30 +339,49 @@ _READERS = {
 
 
 # -- every source at once -------------------------------------------------------------------
-def load_rules(directory: CouncilDirectory, *, urls: Iterable[str] = (), rules_file: str | None = None,
-               connection_extra: str | dict | None = None) -> list[Rule]:
+def load_rules(
+    directory: CouncilDirectory,
+    *,
+    urls: Iterable[str] = (),
+    rules_file: str | None = None,
+    connection_extra: str | dict | None = None,
+) -> list[Rule]:
     """The subscriptions in force: OFSTED_ALERT_URLS (everything, immediately), the rules file,
     and the `ofsted_alerts` connection's extra (its `targets` may be used by the file's rules)."""
     rules = [Rule(target=channel_id(u), url=u) for u in urls]
-    extra = json.loads(connection_extra) if isinstance(connection_extra, str) and connection_extra else \
-        connection_extra or {}
+    extra = (
+        json.loads(connection_extra)
+        if isinstance(connection_extra, str) and connection_extra
+        else connection_extra or {}
+    )
     extra_targets = extra.get("targets") or {}
     if extra.get("rules"):
-        rules += parse_rules(json.dumps({"targets": extra_targets, "rules": extra["rules"]}), directory,
-                             source="connection ofsted_alerts")
+        rules += parse_rules(
+            json.dumps({"targets": extra_targets, "rules": extra["rules"]}),
+            directory,
+            source="connection ofsted_alerts",
+        )
     if rules_file:
         path = Path(rules_file)
         if not path.is_file():
             raise RulesError([f"{rules_file}: no such file (OFSTED_ALERT_RULES)"])
-        rules += parse_rules(path.read_text(encoding="utf-8"), directory, source=str(path),
-                             extra_targets={k: v for k, v in extra_targets.items() if isinstance(v, str)})
+        rules += parse_rules(
+            path.read_text(encoding="utf-8"),
+            directory,
+            source=str(path),
+            extra_targets={k: v for k, v in extra_targets.items() if isinstance(v, str)},
+        )
     return rules
 
 
 def rules_from_settings(settings, directory: CouncilDirectory, rules_file: str | None = None) -> list[Rule]:
     """The subscriptions the settings name (a rules file given here replaces OFSTED_ALERT_RULES)."""
-    return load_rules(directory, urls=settings.alert_urls, rules_file=rules_file or settings.alert_rules or None,
-                      connection_extra=settings.alert_config or None)
+    return load_rules(
+        directory,
+        urls=settings.alert_urls,
+        rules_file=rules_file or settings.alert_rules or None,
+        connection_extra=settings.alert_config or None,
+    )
 
 
 # -- councils by name ---------------------------------------------------------------------
@@ -343,14 +389,17 @@ def rules_from_settings(settings, directory: CouncilDirectory, rules_file: str |
 class Directory:
     """A CouncilDirectory from plain mappings: names (URN -> names), regions, neighbours, and
     successors (a council named in a rule also stands for the councils that replaced it)."""
+
     names: dict[str, tuple[str, ...]] = field(default_factory=dict)
     region: dict[str, str] = field(default_factory=dict)
     neighbours: dict[str, tuple[str, ...]] = field(default_factory=dict)
     successors: dict[str, tuple[str, ...]] = field(default_factory=dict)
 
     def __post_init__(self):
-        self._lookup = CouncilLookup([Council(urn, ns[0]) for urn, ns in self.names.items() if ns],
-                                        [(n, urn, "also known as") for urn, ns in self.names.items() for n in ns])
+        self._lookup = CouncilLookup(
+            [Council(urn, ns[0]) for urn, ns in self.names.items() if ns],
+            [(n, urn, "also known as") for urn, ns in self.names.items() for n in ns],
+        )
 
     def urn_for(self, key: str) -> str | None:
         """A URN as given (a rule may name a council before the site lists it), or the council
@@ -395,6 +444,9 @@ def council_directory(wh=None) -> Directory:
     if wh is not None:
         for urn, name in wh.fetchall("SELECT urn, name FROM councils"):
             names[urn] = (*names.get(urn, ()), name)
-    return Directory(names=names, region={c.urn: c.region_name for c in refs},
-                     neighbours={c.urn: tuple(c.statistical_neighbours) for c in refs},
-                     successors={c.urn: tuple(c.successors) for c in refs if c.successors})
+    return Directory(
+        names=names,
+        region={c.urn: c.region_name for c in refs},
+        neighbours={c.urn: tuple(c.statistical_neighbours) for c in refs},
+        successors={c.urn: tuple(c.successors) for c in refs if c.successors},
+    )

@@ -1,5 +1,6 @@
 """What every command group shares: the parser that names the options that apply when it is
 given one that does not, and the argument types (URN, date, council)."""
+
 from __future__ import annotations
 
 import argparse
@@ -42,11 +43,13 @@ def say(command: str, message: str) -> None:
 
 def _checked(parse):
     """An argparse type from a validator: its ValueError message becomes the usage error."""
+
     def check(value: str):
         try:
             return parse(value)
         except ValueError as exc:
             raise argparse.ArgumentTypeError(str(exc)) from None
+
     check.__name__ = parse.__name__
     return check
 
@@ -57,13 +60,15 @@ URN, DATE = _checked(records.urn), _checked(records.iso_date)
 class CouncilArg(str):
     """A council as typed (URN, name, its beginning, a name it was known by): `main` resolves
     every one to its URN through etl.councils before the command runs."""
-    site_decides = False   # True: a URN nobody knows yet is passed on (the site is asked)
+
+    site_decides = False  # True: a URN nobody knows yet is passed on (the site is asked)
 
 
 class SiteCouncilArg(CouncilArg):
     """--council of crawl and run: a name must resolve, but a URN the reference and the
     warehouse lack is still crawled (the site may list a council the reference does not yet;
     the crawl says when the site has no such council)."""
+
     site_decides = True
 
 
@@ -73,6 +78,7 @@ def _council_type(kind: type[CouncilArg]):
         if not text:
             raise argparse.ArgumentTypeError("give a council: its URN (e.g. 80487) or name (e.g. Barnet)")
         return kind(text)
+
     return council
 
 
@@ -82,7 +88,15 @@ COUNCIL, SITE_COUNCIL = _council_type(CouncilArg), _council_type(SiteCouncilArg)
 def crawl_options(p: argparse.ArgumentParser) -> None:
     """What to crawl: the options `crawl` and `run` share."""
     p.add_argument("--limit", type=int, help="at most N councils")
-    p.add_argument("--council", action="append", metavar="COUNCIL", type=SITE_COUNCIL,
-                   help="only this council: URN or name (repeatable)")
-    p.add_argument("--retry-quarantined", action="store_true",
-                   help="retry quarantined files now, not when their spacing (1, 2, 4 ... days) is up")
+    p.add_argument(
+        "--council",
+        action="append",
+        metavar="COUNCIL",
+        type=SITE_COUNCIL,
+        help="only this council: URN or name (repeatable)",
+    )
+    p.add_argument(
+        "--retry-quarantined",
+        action="store_true",
+        help="retry quarantined files now, not when their spacing (1, 2, 4 ... days) is up",
+    )

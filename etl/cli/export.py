@@ -1,4 +1,5 @@
 """`ofsted export [--to DIR_OR_URL] [--format xlsx,csv,parquet]`."""
+
 from __future__ import annotations
 
 from etl.cli.args import say
@@ -20,6 +21,8 @@ def command(args, settings) -> int:
     except ValueError as exc:
         say("export", str(exc))
         return 2
-    print(f"exported {len(result.files)} files to {result.location} "
-          f"({result.rows['latest_inspections']} councils, {result.rows['rating_history']} history rows)")
+    print(
+        f"exported {len(result.files)} files to {result.location} "
+        f"({result.rows['latest_inspections']} councils, {result.rows['rating_history']} history rows)"
+    )
     return 0

@@ -1,12 +1,15 @@
 """`ofsted freshness`: print the freshness line and send the staleness notice when due (for a
 timer outside Airflow: it works when the scheduler does not). Exit 1 when stale."""
+
 from __future__ import annotations
 
 
 def add(sub) -> None:
-    sub.add_parser("freshness", help="when the site was last checked; tell operators when runs have stopped"
-                                     " succeeding (for a timer outside Airflow; exit 1 when stale)"
-                   ).set_defaults(handler=command)
+    sub.add_parser(
+        "freshness",
+        help="when the site was last checked; tell operators when runs have stopped"
+        " succeeding (for a timer outside Airflow; exit 1 when stale)",
+    ).set_defaults(handler=command)
 
 
 def command(args, settings) -> int:

@@ -1,4 +1,5 @@
 """`ofsted migrate`: create or upgrade the warehouse named by the settings."""
+
 from __future__ import annotations
 
 

@@ -1,5 +1,6 @@
 """`ofsted parse [--jsonl] PATH...`: one JSON object per path, in order, on stdout. Each file
 is parsed in a child process (etl.parse.isolate): a hostile file fails alone."""
+
 from __future__ import annotations
 
 import logging

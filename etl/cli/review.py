@@ -1,5 +1,6 @@
 """`ofsted review list|show ID|accept ID|set ID AREA=GRADE...`: reports held or noted by the
 parser (etl.review), and a reviewer's decisions."""
+
 from __future__ import annotations
 
 from etl.cli.args import COUNCIL, say
@@ -9,13 +10,17 @@ def add(sub) -> None:
     p = sub.add_parser("review", help="reports held or noted by the parser, and a reviewer's decisions")
     p.set_defaults(handler=command)
     actions = p.add_subparsers(dest="action", required=True)
-    a = actions.add_parser("list", help="held reports and re-parses, not-read and noted reports, with what table and body said")
+    a = actions.add_parser(
+        "list", help="held reports and re-parses, not-read and noted reports, with what table and body said"
+    )
     a.add_argument("--all", action="store_true", help="resolved ones too")
     a.add_argument("--council", metavar="COUNCIL", type=COUNCIL, help="only this council's reports: URN or name")
     a = actions.add_parser("show", help="one report's review")
     a.add_argument("id", help="report id (or its first characters, as `list` prints them)")
-    for name, what in (("accept", "the parse stands as it is (a held re-parse is applied)"),
-                       ("set", "set grades for some areas (a held re-parse is applied first)")):
+    for name, what in (
+        ("accept", "the parse stands as it is (a held re-parse is applied)"),
+        ("set", "set grades for some areas (a held re-parse is applied first)"),
+    ):
         a = actions.add_parser(name, help=what)
         a.add_argument("id", help="report id (or its first characters)")
         if name == "set":
@@ -31,13 +36,16 @@ def _grade_list(grades: dict[str, str]) -> str:
 def _details(item) -> list[str]:
     out = [f"  listed as: {item.listed_as} (a kind of publication the crawler does not know)"] if item.listed_as else []
     if item.held:
-        out += [f"  held re-parse: {item.held.reason}",
-                f"  stored parse: {_grade_list(item.judgements)} (in force until a decision)",
-                "  re-parse reads: " + (_grade_list(item.held.judgements) if item.held.is_report
-                                          else "not a report"),
-                "  accept applies the re-parse; set applies it, then the grades given"]
-    out += [f"  {area}: table {seen.get('table') or '-'}, body {seen.get('body') or '-'}"
-           for area, seen in item.readings.items()]
+        out += [
+            f"  held re-parse: {item.held.reason}",
+            f"  stored parse: {_grade_list(item.judgements)} (in force until a decision)",
+            "  re-parse reads: " + (_grade_list(item.held.judgements) if item.held.is_report else "not a report"),
+            "  accept applies the re-parse; set applies it, then the grades given",
+        ]
+    out += [
+        f"  {area}: table {seen.get('table') or '-'}, body {seen.get('body') or '-'}"
+        for area, seen in item.readings.items()
+    ]
     out += [f"  not read: {area}" for area in item.unread_areas]
     out += [f"  flag: {f}" for f in item.flags] + [f"  note: {n}" for n in item.notes]
     out += [f"  set by reviewer: {area} = {grade}" for area, grade in item.reviewed.items()]
@@ -63,10 +71,12 @@ def _run(wh, args) -> int:
 
     if args.action == "list":
         items = list_reviews(wh, include_resolved=args.all)
-        if getattr(args, "council", None):   # a URN: etl.cli resolved the name
+        if getattr(args, "council", None):  # a URN: etl.cli resolved the name
             items = [i for i in items if i.urn == args.council]
         for item in items:
-            _print(f"{item.status:<9} {item.report_id[:SHORT_ID]}  {item.framework or item.kind or '-':<10} {report_label(item.council, item.urn, item.published, item.url)}")
+            _print(
+                f"{item.status:<9} {item.report_id[:SHORT_ID]}  {item.framework or item.kind or '-':<10} {report_label(item.council, item.urn, item.published, item.url)}"
+            )
             _print(*_details(item))
         print(f"{len(items)} report(s) to review" if not args.all else f"{len(items)} report(s)")
         _print_refused_links(wh)
@@ -80,7 +90,9 @@ def _run(wh, args) -> int:
     if item is None:  # an accepted re-parse said the file is not a report
         print(f"accepted: {rid} is no longer counted as a report")
     else:
-        _print(f"{item.status:<9} {item.report_id}  {item.framework or item.kind or '-'}  {report_label(item.council, item.urn, item.published, item.url)}")
+        _print(
+            f"{item.status:<9} {item.report_id}  {item.framework or item.kind or '-'}  {report_label(item.council, item.urn, item.published, item.url)}"
+        )
         _print(*_details(item))
     if args.action != "show":
         print("recorded: the rating history moves at the next changes refresh (`ofsted run`, or the DAG)")
@@ -94,7 +106,9 @@ def _print_refused_links(wh) -> None:
     refused = refused_links(wh)
     if refused:
         print(f"{len(refused)} publication link(s) refused (not fetched; shown as text):")
-        _print(*(f"  {r['council'] or r['urn']}: {r['title']}: {r['url'][:200]} ({r['link_refused']})" for r in refused))
+        _print(
+            *(f"  {r['council'] or r['urn']}: {r['title']}: {r['url'][:200]} ({r['link_refused']})" for r in refused)
+        )
 
 
 def _print(*lines: str) -> None:

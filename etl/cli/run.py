@@ -2,6 +2,7 @@
 (RunSummary: the operators are paged by the DAG's rule). Ctrl-C and SIGTERM stop it: the run is marked stopped and the next
 one picks up from the landing store and the warehouse, which only ever hold whole files and
 committed loads."""
+
 from __future__ import annotations
 
 import os
@@ -9,7 +10,7 @@ import sys
 
 from etl.cli.args import DATE, crawl_options, say
 
-EXIT_STOPPED = 130   # a shell's code for a command ended by Ctrl-C
+EXIT_STOPPED = 130  # a shell's code for a command ended by Ctrl-C
 
 
 def add(sub) -> None:
@@ -17,8 +18,9 @@ def add(sub) -> None:
     crawl_options(p)
     p.add_argument("--since", metavar="DATE", type=DATE, help="only download reports published on/after DATE")
     p.add_argument("--reparse", action="store_true", help="re-parse every stored file")
-    p.add_argument("--historic-alerts", action="store_true",
-                   help="also alert for changes found by the first (baseline) run")
+    p.add_argument(
+        "--historic-alerts", action="store_true", help="also alert for changes found by the first (baseline) run"
+    )
     p.set_defaults(handler=command)
 
 
@@ -41,9 +43,15 @@ def command(args, settings) -> int:
 
     signal.signal(signal.SIGTERM, _raise_stopped)
     try:
-        summary = run_once(settings, councils=args.council, limit=args.limit, reparse=args.reparse,
-                           since=getattr(args, "since", None), historic_alerts=args.historic_alerts,
-                           retry_quarantined=getattr(args, "retry_quarantined", False))
+        summary = run_once(
+            settings,
+            councils=args.council,
+            limit=args.limit,
+            reparse=args.reparse,
+            since=getattr(args, "since", None),
+            historic_alerts=args.historic_alerts,
+            retry_quarantined=getattr(args, "retry_quarantined", False),
+        )
     except SiteUnreachable as exc:
         say("run", str(exc))
         return EXIT_UNREACHABLE
@@ -52,7 +60,7 @@ def command(args, settings) -> int:
         _exit_now(EXIT_STOPPED)
     print("\n".join(for_terminal(line) for line in summary.lines()))  # names from the site: no escapes
     print(f"warehouse: {redact(settings.warehouse_url)}")
-    return summary.exit_code()   # 1 when a council asked for is not on the site
+    return summary.exit_code()  # 1 when a council asked for is not on the site
 
 
 def _exit_now(code: int) -> None:

@@ -1,5 +1,6 @@
 """`ofsted search QUERY [--kind K] [--council C] [--region R] [--since D] [--until D]
 [--limit N] [--format table|csv|json]`, or `--rebuild-index` (etl.search)."""
+
 from __future__ import annotations
 
 import sys
@@ -9,21 +10,33 @@ from etl.cli.args import COUNCIL, DATE, say
 
 
 def add(sub) -> None:
-    p = sub.add_parser("search", help="search what Ofsted wrote: every page of every current publication",
-                       description='Words (all must appear), "quoted phrases", OR between two of them, '
-                                   '-word or -"phrase" to exclude. Newest first, with counts by year, kind '
-                                   'and region.')
-    p.add_argument("query", nargs="*", help='e.g. \'"return home interviews" -missing\' (words after -- may start with -)')
+    p = sub.add_parser(
+        "search",
+        help="search what Ofsted wrote: every page of every current publication",
+        description='Words (all must appear), "quoted phrases", OR between two of them, '
+        '-word or -"phrase" to exclude. Newest first, with counts by year, kind '
+        "and region.",
+    )
+    p.add_argument(
+        "query", nargs="*", help="e.g. '\"return home interviews\" -missing' (words after -- may start with -)"
+    )
     p.add_argument("--kind", choices=records.KINDS, help="only publications of this kind")
-    p.add_argument("--council", metavar="COUNCIL", type=COUNCIL,
-                   help="only this council's publications: URN, name, its beginning or a name it was known by")
+    p.add_argument(
+        "--council",
+        metavar="COUNCIL",
+        type=COUNCIL,
+        help="only this council's publications: URN, name, its beginning or a name it was known by",
+    )
     p.add_argument("--region", help="only this region (name or ONS code, e.g. London, E12000007)")
     p.add_argument("--since", metavar="DATE", type=DATE, help="published on or after DATE")
     p.add_argument("--until", metavar="DATE", type=DATE, help="published on or before DATE")
     p.add_argument("--limit", type=int, default=20, help="pages shown (default 20; the counts cover all)")
     p.add_argument("--format", choices=("table", "csv", "json"), default="table")
-    p.add_argument("--rebuild-index", action="store_true",
-                   help="rebuild the DuckDB text index from the warehouse's stored text (drift, a restored file)")
+    p.add_argument(
+        "--rebuild-index",
+        action="store_true",
+        help="rebuild the DuckDB text index from the warehouse's stored text (drift, a restored file)",
+    )
     p.set_defaults(handler=command)
 
 
@@ -36,24 +49,36 @@ def command(args, settings) -> int:
             say("search", "the warehouse has no text yet; run `ofsted migrate` or `ofsted run`")
             return 1
         if args.rebuild_index:
-            print(f"text index rebuilt: {rebuild_index(wh)} pages" if wh.engine == "duckdb"
-                  else "PostgreSQL keeps its text index in the warehouse: nothing to rebuild")
+            print(
+                f"text index rebuilt: {rebuild_index(wh)} pages"
+                if wh.engine == "duckdb"
+                else "PostgreSQL keeps its text index in the warehouse: nothing to rebuild"
+            )
             return 0
         query = " ".join(args.query or ())
         if not query:
             say("search", "give a query, e.g. ofsted search '\"return home interviews\"'")
             return 2
         try:
-            result = search(wh, query, kind=args.kind, urn=args.council,   # a URN: etl.cli resolved the name
-                            region=args.region, since=args.since,
-                            until=args.until, limit=args.limit, allowed_hosts=settings.allowed_hosts)
+            result = search(
+                wh,
+                query,
+                kind=args.kind,
+                urn=args.council,  # a URN: etl.cli resolved the name
+                region=args.region,
+                since=args.since,
+                until=args.until,
+                limit=args.limit,
+                allowed_hosts=settings.allowed_hosts,
+            )
         except QueryError as exc:
             say("search", str(exc))
             return 2
     if args.format == "json":
         sys.stdout.write(render_json(result))
-    elif args.format == "csv":    # the one CSV writer: a spreadsheet runs no formula from a PDF
+    elif args.format == "csv":  # the one CSV writer: a spreadsheet runs no formula from a PDF
         from etl.export import csv_text
+
         sys.stdout.write(csv_text(list(HIT_COLUMNS), [_hit_row(h) for h in result.hits]))
     else:
         sys.stdout.write(render_table(result))

@@ -12,6 +12,7 @@ council or dates unknown) is a review flag that holds the report; an area read o
 note, an area the report does not judge is absent, a required area not read is "unread".
 Files that are not reports (HTML error pages, empty, truncated, corrupt, password-protected,
 not Ofsted) give `is_report=False` with a reason."""
+
 from __future__ import annotations
 
 import logging
@@ -22,9 +23,9 @@ from etl import reference
 from etl.config import Settings
 from etl.links import one_line
 from etl.parse.frameworks import READERS, Reading, identify
-from etl.parse.letters import read_area_send, read_letter
 from etl.parse.guard import Deadline, Refused, TimeLimit, check_size
 from etl.parse.improvements import Improvements, read_improvements
+from etl.parse.letters import read_area_send, read_letter
 from etl.parse.text import PdfText, sniff
 from etl.records import LETTER_KINDS, REQUIRED_AREAS, ListingMeta, ReportRecord
 
@@ -42,9 +43,9 @@ STATED_ONCE = frozenset({"overall_effectiveness", "lscb", "area_send_outcome"})
 @dataclass
 class Reconciled:
     judgements: dict[str, str] = field(default_factory=dict)
-    flags: list[str] = field(default_factory=list)     # real conflicts: the report is held
-    notes: list[str] = field(default_factory=list)     # the report counts; worth a glance
-    unread: list[str] = field(default_factory=list)    # required areas not read
+    flags: list[str] = field(default_factory=list)  # real conflicts: the report is held
+    notes: list[str] = field(default_factory=list)  # the report counts; worth a glance
+    unread: list[str] = field(default_factory=list)  # required areas not read
     readings: dict[str, dict[str, str | None]] = field(default_factory=dict)
 
 
@@ -91,7 +92,7 @@ def _read(data: bytes, settings: Settings, pages: list[str] | None = None) -> tu
             reading.notes.append("kind: an Ofsted document of a kind not recognised from its title")
         improvements = read_improvements(pdf, reading.kind, reading.framework)
         if pages is not None:
-            pages += [pdf.page(i) for i in range(pdf.pages)]   # pages already read are cached
+            pages += [pdf.page(i) for i in range(pdf.pages)]  # pages already read are cached
         deadline.check()
         return reading, improvements
     finally:
@@ -108,7 +109,8 @@ def check_council(reading: Reading, meta: ListingMeta, found: Reconciled) -> Non
     """A document that names a council other than its listing's: a graded one is held (its
     grades would move another council's history, or be a misfiled report), a letter noted."""
     if not reading.local_authority or not reference.names_another_council(
-            reading.local_authority, meta.urn, meta.local_authority):
+        reading.local_authority, meta.urn, meta.local_authority
+    ):
         return
     listed = listed_council(meta) or "?"
     where = f"{listed} ({meta.urn})" if meta.urn else listed
@@ -116,25 +118,35 @@ def check_council(reading: Reading, meta: ListingMeta, found: Reconciled) -> Non
     (found.flags if reading.expected else found.notes).append(text)
 
 
-def parse_bytes(data: bytes, source: str, meta: ListingMeta | None = None,
-                settings: Settings | None = None) -> ReportRecord:
+def parse_bytes(
+    data: bytes, source: str, meta: ListingMeta | None = None, settings: Settings | None = None
+) -> ReportRecord:
     """Parse one file's bytes. Never raises: any failure is a not-a-report record."""
     return _parse(data, source, meta, settings)
 
 
-def parse_with_text(data: bytes, source: str, meta: ListingMeta | None = None,
-                    settings: Settings | None = None) -> tuple[ReportRecord, list[str]]:
+def parse_with_text(
+    data: bytes, source: str, meta: ListingMeta | None = None, settings: Settings | None = None
+) -> tuple[ReportRecord, list[str]]:
     """parse_bytes, and every page's cleaned text (none for a file that is not a report)."""
     pages: list[str] = []
     record = _parse(data, source, meta, settings, pages)
     return record, pages if record.is_report else []
 
 
-def _parse(data: bytes, source: str, meta: ListingMeta | None, settings: Settings | None,
-           pages: list[str] | None = None) -> ReportRecord:
+def _parse(
+    data: bytes, source: str, meta: ListingMeta | None, settings: Settings | None, pages: list[str] | None = None
+) -> ReportRecord:
     meta = meta or ListingMeta()
-    provenance = dict(source=source, parser_version=PARSER_VERSION, urn=meta.urn, url=meta.url,
-                      sha256=meta.sha256, published=meta.published, local_authority=meta.local_authority)
+    provenance = dict(
+        source=source,
+        parser_version=PARSER_VERSION,
+        urn=meta.urn,
+        url=meta.url,
+        sha256=meta.sha256,
+        published=meta.published,
+        local_authority=meta.local_authority,
+    )
     try:
         settings = settings or Settings.from_env()
         reading, improvements = _read(data, settings, pages)
@@ -142,8 +154,9 @@ def _parse(data: bytes, source: str, meta: ListingMeta | None, settings: Setting
         return ReportRecord(is_report=False, reason=str(exc), failed=isinstance(exc, TimeLimit), **provenance)
     except Exception as exc:  # a parser bug must not stop a batch; say what happened (and retry)
         log.exception("parser failed on %s", meta.url or source)
-        return ReportRecord(is_report=False, reason=f"parser error: {type(exc).__name__}: {exc}",
-                            failed=True, **provenance)
+        return ReportRecord(
+            is_report=False, reason=f"parser error: {type(exc).__name__}: {exc}", failed=True, **provenance
+        )
     found = reconcile(reading)
     found.notes += reading.notes
     if improvements.note:
@@ -160,16 +173,25 @@ def _parse(data: bytes, source: str, meta: ListingMeta | None, settings: Setting
         found.flags.append("council: not found")
     provenance["published"] = reading.published or meta.published
     return ReportRecord(
-        is_report=True, kind=reading.kind, framework=reading.framework,
-        inspection_start=reading.inspection_start, inspection_end=reading.inspection_end,
-        lead_inspector=reading.lead_inspector, judgements=found.judgements,
-        review_flags=tuple(found.flags), review_notes=tuple(found.notes), unread_areas=tuple(found.unread),
-        readings=found.readings, visit=reading.visit, improvements=improvements.items,
-        inspection_type=reading.inspection_type, **provenance)
+        is_report=True,
+        kind=reading.kind,
+        framework=reading.framework,
+        inspection_start=reading.inspection_start,
+        inspection_end=reading.inspection_end,
+        lead_inspector=reading.lead_inspector,
+        judgements=found.judgements,
+        review_flags=tuple(found.flags),
+        review_notes=tuple(found.notes),
+        unread_areas=tuple(found.unread),
+        readings=found.readings,
+        visit=reading.visit,
+        improvements=improvements.items,
+        inspection_type=reading.inspection_type,
+        **provenance,
+    )
 
 
-def parse_file(path: str | Path, meta: ListingMeta | None = None,
-               settings: Settings | None = None) -> ReportRecord:
+def parse_file(path: str | Path, meta: ListingMeta | None = None, settings: Settings | None = None) -> ReportRecord:
     """Parse a file on disk (size checked before reading). Never raises."""
     source = str(path)
     try:
@@ -181,7 +203,13 @@ def parse_file(path: str | Path, meta: ListingMeta | None = None,
     except (OSError, Refused) as exc:
         reason = str(exc) if isinstance(exc, Refused) else f"cannot read file: {exc}"
         meta = meta or ListingMeta()
-        return ReportRecord(source=source, is_report=False, reason=reason,
-                            parser_version=PARSER_VERSION, urn=meta.urn, url=meta.url,
-                            sha256=meta.sha256)
+        return ReportRecord(
+            source=source,
+            is_report=False,
+            reason=reason,
+            parser_version=PARSER_VERSION,
+            urn=meta.urn,
+            url=meta.url,
+            sha256=meta.sha256,
+        )
     return parse_bytes(data, source, meta, settings)

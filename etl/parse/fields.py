@@ -1,4 +1,5 @@
 """Field readers shared by every framework: grades, dates, inspector names."""
+
 from __future__ import annotations
 
 import re
@@ -6,8 +7,10 @@ from datetime import date
 
 # "inadequate" must be tried before "adequate"; "require(s) improvement (to be good)" in
 # every spelling the reports use
-GRADE_PATTERN = (r"(?:outstanding|good|inadequate|adequate|"
-                 r"requires? improvement(?: to be good)?)")
+GRADE_PATTERN = (
+    r"(?:outstanding|good|inadequate|adequate|"
+    r"requires? improvement(?: to be good)?)"
+)
 GRADE_RE = re.compile(rf"\b{GRADE_PATTERN}\b", re.I)
 
 
@@ -19,9 +22,26 @@ def grade_key(text: str) -> str:
     return t.strip()
 
 
-MONTHS = {m: i for i, m in enumerate(
-    ["january", "february", "march", "april", "may", "june", "july", "august", "september",
-     "october", "november", "december"], 1)}
+MONTHS = {
+    m: i
+    for i, m in enumerate(
+        [
+            "january",
+            "february",
+            "march",
+            "april",
+            "may",
+            "june",
+            "july",
+            "august",
+            "september",
+            "october",
+            "november",
+            "december",
+        ],
+        1,
+    )
+}
 _MONTH_RE = r"(?:jan|feb|mar|apr|may|jun|jul|aug|sep|sept|oct|nov|dec)[a-z]*\.?"
 _MONTH = re.compile(_MONTH_RE, re.I)
 
@@ -33,7 +53,9 @@ def _month(word: str) -> int | None:
 
 _PART = re.compile(
     r"(?P<nd>\d{1,2})/(?P<nm>\d{1,2})/(?P<ny>\d{2,4})"
-    rf"|(?P<d>\d{{1,2}})(?:st|nd|rd|th)?(?:\s+(?:of\s+)?(?P<m>{_MONTH_RE}))?(?:,?\s+(?P<y>\d{{4}}))?", re.I)
+    rf"|(?P<d>\d{{1,2}})(?:st|nd|rd|th)?(?:\s+(?:of\s+)?(?P<m>{_MONTH_RE}))?(?:,?\s+(?P<y>\d{{4}}))?",
+    re.I,
+)
 
 
 def _parts(text: str) -> list[tuple[int, int | None, int | None]]:
@@ -43,8 +65,13 @@ def _parts(text: str) -> list[tuple[int, int | None, int | None]]:
             y = int(m.group("ny"))
             out.append((int(m.group("nd")), int(m.group("nm")), y + 2000 if y < 100 else y))
         else:
-            out.append((int(m.group("d")), _month(m.group("m")) if m.group("m") else None,
-                        int(m.group("y")) if m.group("y") else None))
+            out.append(
+                (
+                    int(m.group("d")),
+                    _month(m.group("m")) if m.group("m") else None,
+                    int(m.group("y")) if m.group("y") else None,
+                )
+            )
     return out
 
 
@@ -81,32 +108,37 @@ def parse_range(text: str) -> tuple[date | None, date | None]:
         return None, None
 
 
-_ONE_RANGE = (rf"\d{{1,2}}(?:st|nd|rd|th)?(?:\s+{_MONTH_RE})?(?:\s+\d{{4}})?"
-              rf"\s*(?:-|to|and|until)\s*\d{{1,2}}(?:st|nd|rd|th)?\s+{_MONTH_RE}\s+\d{{4}}"
-              rf"|\d{{1,2}}/\d{{1,2}}/\d{{2,4}}\s*(?:-|to)\s*\d{{1,2}}/\d{{1,2}}/\d{{2,4}}")
+_ONE_RANGE = (
+    rf"\d{{1,2}}(?:st|nd|rd|th)?(?:\s+{_MONTH_RE})?(?:\s+\d{{4}})?"
+    rf"\s*(?:-|to|and|until)\s*\d{{1,2}}(?:st|nd|rd|th)?\s+{_MONTH_RE}\s+\d{{4}}"
+    rf"|\d{{1,2}}/\d{{1,2}}/\d{{2,4}}\s*(?:-|to)\s*\d{{1,2}}/\d{{1,2}}/\d{{2,4}}"
+)
 # one range, or several joined ("... and 14 to 15 February 2023") for a split inspection
 DATE_RANGE_TEXT = rf"(?:{_ONE_RANGE})(?:\s*(?:,|and|&)\s*(?:{_ONE_RANGE}))*"
 
 _HONORIFIC = re.compile(
     r"\s*(?:,|-)?\s*(?:\(?\s*(?:His|Her|Their)\s+Majesty'?s?\s+Inspector(?:\s+\(HMI\))?\s*\)?"
-    r"|\(?(?:Senior\s+)?HMI\)?|Ofsted Inspector|Social Care Regulatory Inspector|\(lead inspector\))\.?\s*$", re.I)
+    r"|\(?(?:Senior\s+)?HMI\)?|Ofsted Inspector|Social Care Regulatory Inspector|\(lead inspector\))\.?\s*$",
+    re.I,
+)
 
 
 def clean_name(raw: str) -> str | None:
-    """"Steve Lowe, Her Majesty's Inspector" -> "Steve Lowe"; None when no name is left."""
+    """ "Steve Lowe, Her Majesty's Inspector" -> "Steve Lowe"; None when no name is left."""
     name = " ".join(raw.split())
     prev = None
     while prev != name:
         prev = name
         name = _HONORIFIC.sub("", name).strip(" ,;:-")
-    name = re.sub(r"(?<=[a-z]{2})\.$", "", name)   # a sentence's full stop, not an initial's ("Jane Smith.")
+    name = re.sub(r"(?<=[a-z]{2})\.$", "", name)  # a sentence's full stop, not an initial's ("Jane Smith.")
     if not re.search(r"[A-Za-z]{2}", name) or len(name) > 60:
         return None
     return name
 
 
 _HONORIFIC_ANYWHERE = re.compile(
-    r"(?:His|Her|Their)\s+Majesty'?s?\s+Inspectors?|\((?:Senior\s+)?HMI\)|\b(?:Senior\s+)?HMI\b", re.I)
+    r"(?:His|Her|Their)\s+Majesty'?s?\s+Inspectors?|\((?:Senior\s+)?HMI\)|\b(?:Senior\s+)?HMI\b", re.I
+)
 
 
 def clean_names(raw: str) -> str | None:
@@ -127,8 +159,9 @@ DAY_LIST_TEXT = rf"{_DAY_ITEM}(?:{_DAY_SEP}{_DAY_ITEM})*"
 _DAY_LIST_RE = re.compile(DAY_LIST_TEXT, re.I)
 
 
-def parse_day_list(text: str, default_year: int | None = None,
-                   before: date | None = None) -> tuple[date | None, date | None]:
+def parse_day_list(
+    text: str, default_year: int | None = None, before: date | None = None
+) -> tuple[date | None, date | None]:
     """First and last date of a printed list of days (see DAY_LIST_TEXT). A day without its
     month or year takes them from the next day that prints them; a list that prints no year
     takes `default_year` (a letter's own year), the year before it where that would put the

@@ -5,6 +5,7 @@ Every graded report states each judgement twice, so each framework reader return
 "Key judgement" boxes, graded-judgement sentences, the LSCB summary, LAC "Grade n (x)" lines).
 Reconciling them is the caller's job (see `reconcile`). Rules work on whitespace-collapsed
 text, so a label or grade wrapped over several lines reads the same as one on a single line."""
+
 from __future__ import annotations
 
 import io
@@ -12,8 +13,16 @@ import re
 from dataclasses import dataclass, field
 from datetime import date
 
-from etl.parse.fields import (DATE_RANGE_TEXT, GRADE_PATTERN, GRADE_RE, clean_name, clean_names,
-                              grade_key, parse_date, parse_range)
+from etl.parse.fields import (
+    DATE_RANGE_TEXT,
+    GRADE_PATTERN,
+    GRADE_RE,
+    clean_name,
+    clean_names,
+    grade_key,
+    parse_date,
+    parse_range,
+)
 from etl.parse.text import PdfText, clean, flat
 from etl.records import FRAMEWORK_AREAS, REQUIRED_AREAS, Visit
 
@@ -34,29 +43,41 @@ class Reading:
     body: dict[str, str] = field(default_factory=dict)
     expected: tuple[str, ...] = ()
     flags: list[str] = field(default_factory=list)
-    notes: list[str] = field(default_factory=list)     # non-blocking: the document counts
-    visit: Visit | None = None                         # letters only
-    dates_flagged: bool = False                        # the reader held it for its dates, saying why
-    inspection_type: str | None = None                 # ILACS only: short | standard (inspection_type)
+    notes: list[str] = field(default_factory=list)  # non-blocking: the document counts
+    visit: Visit | None = None  # letters only
+    dates_flagged: bool = False  # the reader held it for its dates, saying why
+    inspection_type: str | None = None  # ILACS only: short | standard (inspection_type)
 
 
 # --- recognition -------------------------------------------------------------------------
 
 LAC_TITLE = re.compile(r"inspection of looked after children'?s? services", I)
-SIF_TITLE = re.compile(r"(?:re-?\s?)?inspection of services for children in need of help and "
-                       r"protection,? children looked after and care leavers", I)
-ILACS_TITLE = re.compile(r"inspection of (?:(?P<la>.{2,90}?) )??(?:local authority children's services|"
-                         r"children's social care services|children's services)", I)
+SIF_TITLE = re.compile(
+    r"(?:re-?\s?)?inspection of services for children in need of help and "
+    r"protection,? children looked after and care leavers",
+    I,
+)
+ILACS_TITLE = re.compile(
+    r"inspection of (?:(?P<la>.{2,90}?) )??(?:local authority children's services|"
+    r"children's social care services|children's services)",
+    I,
+)
 # the ILACS judgement table's header and a first row naming an area, whatever the title says
 # (e.g. a trust)
 ILACS_TABLE = re.compile(r"judgements? grade [^.]{0,80}?\b(?:leaders|help and protection|in care|care leavers)\b", I)
-LETTER = re.compile(r"\b(?P<what>focused|monitoring) visit (?:to|of)\b|findings of the "
-                    r"(?P<what2>focused|monitoring) visit", I)
+LETTER = re.compile(
+    r"\b(?P<what>focused|monitoring) visit (?:to|of)\b|findings of the "
+    r"(?P<what2>focused|monitoring) visit",
+    I,
+)
 JTAI = re.compile(r"joint targeted area inspection", I)
 # area SEND: the 2023 report's title; the older letters' and revisits' headings
 AREA_SEND = re.compile(r"\barea SEND (?:full |monitoring )?(?:re)?inspection (?:of|in)\b", I)
-AREA_SEND_LETTER = re.compile(r"\blocal area (?:SEND|special educational needs)[^.]{0,60}?\b(?:inspection|revisit)\b"
-                              r"|\bjoint (?:local )?area SEND\b|\bSEND (?:re)?visit\b", I)
+AREA_SEND_LETTER = re.compile(
+    r"\blocal area (?:SEND|special educational needs)[^.]{0,60}?\b(?:inspection|revisit)\b"
+    r"|\bjoint (?:local )?area SEND\b|\bSEND (?:re)?visit\b",
+    I,
+)
 LSCB_TITLE = re.compile(r"review of the (?:effectiveness of the )?local safeguarding children board", I)
 OFSTED = re.compile(r"\bofsted\b|majesty's inspector", I)
 
@@ -91,6 +112,7 @@ def identify(page1: str) -> str:
 
 # --- shared helpers ----------------------------------------------------------------------
 
+
 def _first(pattern: str, text: str) -> str | None:
     m = re.search(pattern, text, I)
     return grade_key(m.group("grade")) if m else None
@@ -102,20 +124,28 @@ def printed_dates(text: str) -> tuple[date | None, date | None]:
     m = re.search(rf"inspection dates?\s*:?\s*({DATE_RANGE_TEXT})", text, I)
     if m:
         return parse_range(m.group(1))
-    m = re.search(r"inspection dates?\s*:?\s*(\d{1,2}(?:st|nd|rd|th)?\s+[A-Za-z]+\.?\s+\d{4}|\d{1,2}/\d{1,2}/\d{2,4})",
-                  text, I)
+    m = re.search(
+        r"inspection dates?\s*:?\s*(\d{1,2}(?:st|nd|rd|th)?\s+[A-Za-z]+\.?\s+\d{4}|\d{1,2}/\d{1,2}/\d{2,4})", text, I
+    )
     day = parse_date(m.group(1)) if m else None
     return day, day
 
 
 def _published(text: str) -> date | None:
-    m = re.search(r"\bpublished\s*:?\s*(\d{1,2}(?:st|nd|rd|th)?\s+[A-Za-z]+\.?\s+\d{4}"
-                  r"|\d{1,2}/\d{1,2}/\d{2,4})", text, I)
+    m = re.search(
+        r"\bpublished\s*:?\s*(\d{1,2}(?:st|nd|rd|th)?\s+[A-Za-z]+\.?\s+\d{4}"
+        r"|\d{1,2}/\d{1,2}/\d{2,4})",
+        text,
+        I,
+    )
     return parse_date(m.group(1)) if m else None
 
 
-_LEAD = re.compile(r"(?<!deputy )(?:lead|reporting) inspector(?P<plural>s)?(?: on site)?\s*:?[ \t]*"
-                   r"(?P<name>[^\n]*)", I)
+_LEAD = re.compile(
+    r"(?<!deputy )(?:lead|reporting) inspector(?P<plural>s)?(?: on site)?\s*:?[ \t]*"
+    r"(?P<name>[^\n]*)",
+    I,
+)
 
 
 def _inspector(raw_pages: list[str]) -> str | None:
@@ -124,7 +154,7 @@ def _inspector(raw_pages: list[str]) -> str | None:
     for raw in raw_pages:
         for m in _LEAD.finditer(raw):
             name = m.group("name").strip()
-            following = raw[m.end():].lstrip("\n").split("\n", 1)[0]
+            following = raw[m.end() :].lstrip("\n").split("\n", 1)[0]
             if not name:  # name on the next line
                 name = following
             if m.group("plural"):  # "Lead inspectors: A, HMI, and B, \nHMI"
@@ -154,8 +184,11 @@ AREA_WORDS = (
 _LABEL_START = re.compile(r".*(?:(?<!\b\d)(?<!\b\d\d)[.!?:;]\s|\bjudgements?\s+grades?\b\s*)", I | re.S)
 # a grade after one of these words is a sentence's ("... was judged to be good"), not a row's;
 # after a colon, a body heading's ("... help and protection: good")
-_NOT_A_ROW = re.compile(r"(?:\b(?:is|are|be|been|being|was|were|as|remains?|receives?|not|now|very|"
-                        r"and|or|a|an|the|to|of|judged|rated|consistently|mostly|largely)|:)\s*$", I)
+_NOT_A_ROW = re.compile(
+    r"(?:\b(?:is|are|be|been|being|was|were|as|remains?|receives?|not|now|very|"
+    r"and|or|a|an|the|to|of|judged|rated|consistently|mostly|largely)|:)\s*$",
+    I,
+)
 MAX_LABEL = 160
 _ROW_NUMBER = re.compile(r"[\d.\s]*")
 
@@ -178,9 +211,9 @@ def table_runs(text: str) -> list[list[tuple[str, str]]]:
     for m in GRADE_RE.finditer(text):
         previous, start = start, m.end()
         window = max(previous, m.start() - MAX_LABEL - 40)  # a longer label is no label
-        label = text[window:m.start()].rstrip(" .")  # "... families." then its grade
+        label = text[window : m.start()].rstrip(" .")  # "... families." then its grade
         cut = _LABEL_START.match(label)
-        lead, label = (label[:cut.end()], label[cut.end():]) if cut else ("", label)
+        lead, label = (label[: cut.end()], label[cut.end() :]) if cut else ("", label)
         label = label.strip(" -,")
         if not (2 < len(label) <= MAX_LABEL) or _NOT_A_ROW.search(label):
             runs.append([])
@@ -251,9 +284,14 @@ ILACS_LABELS = {
     "care_leavers": r"experiences and progress of (?:children )?care leavers",
     "overall_effectiveness": r"overall effectiveness",
 }
-ILACS_KEYS = {"overall": "overall_effectiveness", "leaders": "impact_of_leaders", "help": "help_and_protection",
-              "in_care_and_care_leavers": "in_care_and_care_leavers", "in_care": "in_care",
-              "care_leavers": "care_leavers"}
+ILACS_KEYS = {
+    "overall": "overall_effectiveness",
+    "leaders": "impact_of_leaders",
+    "help": "help_and_protection",
+    "in_care_and_care_leavers": "in_care_and_care_leavers",
+    "in_care": "in_care",
+    "care_leavers": "care_leavers",
+}
 
 
 def read_ilacs(pdf: PdfText) -> Reading:
@@ -264,7 +302,7 @@ def read_ilacs(pdf: PdfText) -> Reading:
     if m and m.group("la"):
         r.local_authority = m.group("la")
     elif m:  # 2018 layout: the council's name is printed above the title
-        r.local_authority = re.sub(r"^\d+\s+", "", p1[:m.start()]).strip() or None
+        r.local_authority = re.sub(r"^\d+\s+", "", p1[: m.start()]).strip() or None
     else:  # a title naming a trust or other body: everything up to the dates
         m = re.match(r"(?:\d+ )?inspection of (.{2,120}?) inspection dates?", p1, I)
         r.local_authority = m.group(1) if m else None
@@ -286,8 +324,9 @@ def read_ilacs(pdf: PdfText) -> Reading:
     elif {"in_care", "care_leavers"} & seen:
         r.framework = "ilacs_2026"
         if "overall_effectiveness" in r.body:
-            r.flags.append("ilacs_2026 layout (no overall row in the table) but the body "
-                           "states an overall effectiveness grade")
+            r.flags.append(
+                "ilacs_2026 layout (no overall row in the table) but the body states an overall effectiveness grade"
+            )
     else:
         r.framework = None
         r.flags.append("ILACS title but no judgement table recognised")
@@ -313,8 +352,10 @@ def inspection_type(start: date | None, end: date | None) -> tuple[str | None, s
     weeks = -(-days // 7)
     if weeks in INSPECTION_WEEKS:
         return INSPECTION_WEEKS[weeks], None
-    return None, (f"inspection_type: on site {start.isoformat()} to {end.isoformat()} ({days} days),"
-                  " neither one week (short) nor two (standard)")
+    return None, (
+        f"inspection_type: on site {start.isoformat()} to {end.isoformat()} ({days} days),"
+        " neither one week (short) nor two (standard)"
+    )
 
 
 def _layout_fallback(pdf: PdfText, r: Reading, keys: dict[str, str]) -> None:
@@ -329,31 +370,40 @@ def _layout_fallback(pdf: PdfText, r: Reading, keys: dict[str, str]) -> None:
 # --- SIF (2013-2018) ---------------------------------------------------------------------
 
 # the table's rows (the overall judgement is the headline's, the LSCB's a statement of its own)
-SIF_KEYS = {"help": "help_and_protection", "in_care": "looked_after_and_permanence",
-            "adoption": "adoption_performance", "care_leavers": "care_leavers",
-            "leaders": "leadership_management_governance"}
+SIF_KEYS = {
+    "help": "help_and_protection",
+    "in_care": "looked_after_and_permanence",
+    "adoption": "adoption_performance",
+    "care_leavers": "care_leavers",
+    "leaders": "leadership_management_governance",
+}
 # the page-1 headline about children's services, in whatever wording ("Children's services in
 # X are inadequate", "The overall judgement is that children's services require improvement",
 # "Overall judgement: requires improvement"): the first grade in the sentence it starts
-SIF_HEADLINE = re.compile(rf"(?:children's services|overall judgement|overall effectiveness)"
-                          rf"[^.]{{0,120}}?\b{G}", I)
+SIF_HEADLINE = re.compile(
+    rf"(?:children's services|overall judgement|overall effectiveness)"
+    rf"[^.]{{0,120}}?\b{G}",
+    I,
+)
 SIF_BODY = {
     "help_and_protection": rf"experiences and progress of children who need help and protection"
-                           rf"\s*(?:is |are )?{G}",
+    rf"\s*(?:is |are )?{G}",
     "looked_after_and_permanence": rf"experiences and progress of children looked after and "
-                                   rf"achieving permanence\s*(?:is |are )?{G}",
+    rf"achieving permanence\s*(?:is |are )?{G}",
     "leadership_management_governance": rf"leadership,? management and governance\s*(?:is |are )?{G}",
     "adoption_performance": rf"graded judge?ment[^.]{{0,30}}?adoption performance is(?: that it)?"
-                            rf"(?: is)?\s*{G}",
+    rf"(?: is)?\s*{G}",
     "care_leavers": rf"graded judge?ment[^.]{{0,30}}?experiences? and progress of care leavers is"
-                    rf"(?: that it)?(?: is)?\s*{G}",
+    rf"(?: that it)?(?: is)?\s*{G}",
 }
 # the LSCB review's judgement: stated on page 1 in some years ("The effectiveness of the LSCB
 # is ..."), as its section's heading, and as the "arrangements ... are <grade>" sentence
 LSCB_STATEMENT = rf"(?:effectiveness of )?the local safeguarding children board (?:\(LSCB\) )?(?:is |are )?{G}"
-LSCB_ARRANGEMENTS = (rf"arrangements in place to evaluate the effectiveness of what is done by "
-                     rf"the authority and board partners to safeguard and promote the welfare of "
-                     rf"children (?:are |is )?{G}")
+LSCB_ARRANGEMENTS = (
+    rf"arrangements in place to evaluate the effectiveness of what is done by "
+    rf"the authority and board partners to safeguard and promote the welfare of "
+    rf"children (?:are |is )?{G}"
+)
 
 
 def read_sif(pdf: PdfText) -> Reading:
@@ -362,7 +412,7 @@ def read_sif(pdf: PdfText) -> Reading:
     r = Reading(kind="inspection", framework="sif")
     # the council's name is printed above the title; else named in the overall sentence
     m = SIF_TITLE.search(p1)
-    above = re.sub(r"^\d+\s*", "", p1[:m.start()]).strip() if m else ""
+    above = re.sub(r"^\d+\s*", "", p1[: m.start()]).strip() if m else ""
     m = re.search(r"children's services in (.{2,60}?) (?:are|is|requires?)\b", p1, I)
     r.local_authority = above or (m.group(1) if m else None)
     r.inspection_start, r.inspection_end = printed_dates(p1)
@@ -381,8 +431,11 @@ def read_sif(pdf: PdfText) -> Reading:
         if pages is None:
             continue
         body, lscb, inspector = _sif_body(pdf, p1, pages)
-        complete = (inspector and all(a in body for a in r.table if a != "overall_effectiveness")
-                    and (len(lscb) >= 2 or not has_lscb))
+        complete = (
+            inspector
+            and all(a in body for a in r.table if a != "overall_effectiveness")
+            and (len(lscb) >= 2 or not has_lscb)
+        )
         if complete:
             break
     r.body.update(body)
@@ -403,8 +456,11 @@ def _sif_body(pdf: PdfText, p1: str, pages) -> tuple[dict[str, str], list[str], 
     rest = flat("\n".join(pdf.page(i) for i in pages))
     body = {area: g for area, pattern in SIF_BODY.items() if (g := _first(pattern, rest))}
     # the first LSCB statement found stands for the table, the next one checks it
-    lscb = [g for g in (_first(LSCB_STATEMENT, p1), _first(LSCB_STATEMENT, rest),
-                        _first(LSCB_ARRANGEMENTS, p1 + " " + rest)) if g]
+    lscb = [
+        g
+        for g in (_first(LSCB_STATEMENT, p1), _first(LSCB_STATEMENT, rest), _first(LSCB_ARRANGEMENTS, p1 + " " + rest))
+        if g
+    ]
     inspector = _inspector([pdf.page(i) for i in reversed(pages)])
     return body, lscb, inspector
 
@@ -452,7 +508,7 @@ def read_lscb_review(pdf: PdfText) -> Reading:
     p1 = flat(raw1)
     r = Reading(kind="inspection", framework="sif", expected=("lscb",))
     m = LSCB_TITLE.search(p1)
-    above = re.sub(r"^\d+\s*", "", p1[:m.start()]) if m else ""
+    above = re.sub(r"^\d+\s*", "", p1[: m.start()]) if m else ""
     r.local_authority = re.sub(r"\s*(?:local )?safeguarding children'?s? board\s*$", "", above, flags=I).strip() or None
     r.inspection_start, r.inspection_end = printed_dates(p1)
     r.published = _published(p1)

@@ -4,6 +4,7 @@ The time limit is a cooperative deadline checked between steps (page loads, extr
 passes). Unlike SIGALRM it works off the main thread (Airflow task runners, thread pools);
 the constraint is that one native pdfium call is not interrupted mid-way, which is bounded
 in practice by the size and page limits checked before any page is read."""
+
 from __future__ import annotations
 
 import time

@@ -11,6 +11,7 @@ furniture (running headers and footers, page numbers, letterheads: the lines rep
 or bottom of the pages) and footnotes. Its items are its list items (bullets; a SIF report's
 numbers, whose sub-bullets belong to them), or, where it has no list, its paragraphs (or table
 rows). Every rule is linear in the text's length."""
+
 from __future__ import annotations
 
 import itertools
@@ -20,18 +21,18 @@ from dataclasses import dataclass
 from functools import cached_property
 from typing import NamedTuple
 
-from etl.parse.letters import LETTERHEAD_END, PAGE_NUMBER   # a letter's page furniture: one rule for both
+from etl.parse.letters import LETTERHEAD_END, PAGE_NUMBER  # a letter's page furniture: one rule for both
 from etl.parse.text import BULLET, PdfText, flat
 
 I = re.I
-MAX_ITEM = 5000          # characters: longer is no improvement point but a section misread
-_TOP, _BOTTOM = 10, 5     # lines at a page's top and bottom where its furniture is looked for
+MAX_ITEM = 5000  # characters: longer is no improvement point but a section misread
+_TOP, _BOTTOM = 10, 5  # lines at a page's top and bottom where its furniture is looked for
 
 
 @dataclass(frozen=True)
 class Improvements:
     items: tuple[str, ...] = ()
-    note: str | None = None        # a review note: the section could not be read as it should
+    note: str | None = None  # a review note: the section could not be read as it should
 
 
 @dataclass(frozen=True)
@@ -39,15 +40,16 @@ class Section:
     """Where a kind of document prints its points: the heading (a line of its own), the headings
     that end the section, the list marker its items start with (the other marks sub-items), and
     the sub-headings whose items are not improvement points (read on at `resume`)."""
+
     start: re.Pattern
     end: re.Pattern
-    marker: str | None = BULLET        # None: items are paragraphs (table rows), lists in them sub-items
+    marker: str | None = BULLET  # None: items are paragraphs (table rows), lists in them sub-items
     skip: re.Pattern | None = None
     resume: re.Pattern | None = None
-    drop: re.Pattern | None = None     # lines that group items and are no part of them
-    prose: bool = True                 # may state its points in paragraphs (else a list only)
-    box: re.Pattern | None = None      # boxed text's headings: a box can stand inside an item
-    late: bool = False                 # the section is near the document's end: looked for from there
+    drop: re.Pattern | None = None  # lines that group items and are no part of them
+    prose: bool = True  # may state its points in paragraphs (else a list only)
+    box: re.Pattern | None = None  # boxed text's headings: a box can stand inside an item
+    late: bool = False  # the section is near the document's end: looked for from there
 
     @cached_property
     def start_anywhere(self) -> re.Pattern:
@@ -67,33 +69,49 @@ NUMBER = "number"
 SECTIONS: dict[str, Section] = {
     "ilacs": Section(
         _heading(r"what needs to improve(?: in this local authority)?"),
-        re.compile(r"the experiences and progress of|the impact of leaders|overall effectiveness\b|"
-                   r"summary for children|information about this inspection", I),
-        prose=False),
+        re.compile(
+            r"the experiences and progress of|the impact of leaders|overall effectiveness\b|"
+            r"summary for children|information about this inspection",
+            I,
+        ),
+        prose=False,
+    ),
     "sif": Section(
         _heading(r"recommendations|areas for improvement|what does the local authority need to improve"),
-        re.compile(r"summary for children|the local authority'?s strengths|the local authority has the following "
-                   r"strengths|information about this inspection|summary of findings|section \d|the effectiveness of "
-                   r"the local safeguarding|key strengths and weaknesses|inspection judgements? about", I),
+        re.compile(
+            r"summary for children|the local authority'?s strengths|the local authority has the following "
+            r"strengths|information about this inspection|summary of findings|section \d|the effectiveness of "
+            r"the local safeguarding|key strengths and weaknesses|inspection judgements? about",
+            I,
+        ),
         marker=NUMBER,
         skip=re.compile(r"priority and immediate action|" + _PRIORITY, I),
-        resume=_heading(r"areas for improvement|recommendations")),
+        resume=_heading(r"areas for improvement|recommendations"),
+    ),
     "lac": Section(
         _heading(r"areas for improvement"),
-        re.compile(r"record of main findings|information about this inspection|summary of findings|"
-                   r"outcomes for|quality of provision|leadership and management", I),
-        drop=re.compile(r"(?:immediately|within (?:\w+ ){1,3}(?:months?|weeks?|days?))\s*:?\s*", I)),
+        re.compile(
+            r"record of main findings|information about this inspection|summary of findings|"
+            r"outcomes for|quality of provision|leadership and management",
+            I,
+        ),
+        drop=re.compile(r"(?:immediately|within (?:\w+ ){1,3}(?:months?|weeks?|days?))\s*:?\s*", I),
+    ),
     "visit": Section(
         _heading(r"what needs to improve(?: in this area of social work practice)?|areas? for improvement"),
-        re.compile(r"(?:main )?findings\b|" + _LETTER_END + "|" + _PRIORITY, I)),
+        re.compile(r"(?:main )?findings\b|" + _LETTER_END + "|" + _PRIORITY, I),
+    ),
     "jtai": Section(
         _heading(r"what needs to improve|areas for improvement"),
         re.compile(r"strengths\b|case study|practice study|main findings|" + _LETTER_END + "|" + _PRIORITY, I),
-        box=re.compile(r"case study|practice study", I)),
+        box=re.compile(r"case study|practice study", I),
+    ),
     "area_send": Section(
         _heading(r"areas for improvement"),
         re.compile(r"local area partnership details|information about this inspection|" + _PRIORITY, I),
-        marker=None, late=True),
+        marker=None,
+        late=True,
+    ),
 }
 
 
@@ -113,13 +131,14 @@ _DIGITS = re.compile(r"\d+")
 _MARKER = re.compile(r"(?<=[A-Za-z)\]'\".,;:?!])(\d{1,2})(?=\s|$)")
 _FOOTNOTE = re.compile(r"(\d{1,2})\s+\S")
 _ADDRESS_LINE = 40
-_AROUND = 10            # pages from the heading's where furniture is looked for (a running header is on each)
-_TRIES = 3              # headings tried: a contents line, then the section (linear time whatever the file)
-_LEADING_SLACK = 0.3    # points: more than the rounding of one line's place to the next
+_AROUND = 10  # pages from the heading's where furniture is looked for (a running header is on each)
+_TRIES = 3  # headings tried: a contents line, then the section (linear time whatever the file)
+_LEADING_SLACK = 0.3  # points: more than the rounding of one line's place to the next
 
 
 class Line(NamedTuple):
     """A line of text and where it is: its page, and its row in that page's text."""
+
     text: str
     page: int
     row: int
@@ -145,9 +164,9 @@ def page_furniture(pdf: PdfText, pages: range | None = None) -> set[tuple[str, i
 
 def _edge_lines(text: str) -> list[str]:
     """A page's first and last lines (no more: the text between them is not split)."""
-    top = [x.strip() for x in text.split("\n", 3 * _TOP)[:3 * _TOP] if x.strip()][:_TOP]
-    bottom = [x.strip() for x in text.rsplit("\n", 3 * _BOTTOM)[-3 * _BOTTOM:] if x.strip()][-_BOTTOM:]
-    return top + [""] + bottom   # "" marks where the bottom's lines start
+    top = [x.strip() for x in text.split("\n", 3 * _TOP)[: 3 * _TOP] if x.strip()][:_TOP]
+    bottom = [x.strip() for x in text.rsplit("\n", 3 * _BOTTOM)[-3 * _BOTTOM :] if x.strip()][-_BOTTOM:]
+    return top + [""] + bottom  # "" marks where the bottom's lines start
 
 
 def document_lines(pdf: PdfText, furniture: set, first: int = 0, last: int | None = None) -> list[Line]:
@@ -155,13 +174,17 @@ def document_lines(pdf: PdfText, furniture: set, first: int = 0, last: int | Non
     footnotes."""
     out: list[Line] = []
     for n in range(first, pdf.pages if last is None else last):
-        lines = [Line(line.strip(), n, row) for row, line in enumerate(pdf.page(n, bullets=True).split("\n"))
-                 if line.strip()]
+        lines = [
+            Line(line.strip(), n, row) for row, line in enumerate(pdf.page(n, bullets=True).split("\n")) if line.strip()
+        ]
         start, end = 0, len(lines)
         while start < end and start < _TOP and _is_furniture(lines[start].text, ("top", start), furniture):
             start += 1
-        while end > start and len(lines) - end < _BOTTOM and _is_furniture(
-                lines[end - 1].text, ("bottom", len(lines) - end), furniture):
+        while (
+            end > start
+            and len(lines) - end < _BOTTOM
+            and _is_furniture(lines[end - 1].text, ("bottom", len(lines) - end), furniture)
+        ):
             end -= 1
         out += _without_footnotes(_without_letterhead(lines[start:end]))
     return out
@@ -190,7 +213,7 @@ def _places(edges: list[str]) -> set[tuple[str, int, str]]:
     """Each line near a page's edges by where it is (from the top or the bottom) and what it says."""
     cut = edges.index("")
     top = {("top", i, _key(x)) for i, x in enumerate(edges[:cut])}
-    return top | {("bottom", i, _key(x)) for i, x in enumerate(reversed(edges[cut + 1:]))}
+    return top | {("bottom", i, _key(x)) for i, x in enumerate(reversed(edges[cut + 1 :]))}
 
 
 def _is_furniture(line: str, place: tuple[str, int], furniture: set[tuple[str, int, str]]) -> bool:
@@ -229,7 +252,7 @@ def read_improvements(pdf: PdfText, kind: str | None, framework: str | None) -> 
     lines, read = [], first
     for last in (first + 3, first + 9, pdf.pages):
         last = min(last, pdf.pages)
-        lines += document_lines(pdf, furniture, read, last)   # page by page: only the new pages
+        lines += document_lines(pdf, furniture, read, last)  # page by page: only the new pages
         read = last
         body, ended = section_lines(lines, section)
         if (body and ended) or last >= pdf.pages:
@@ -273,8 +296,8 @@ def section_lines(lines: list[Line], section: Section) -> tuple[list[Line] | Non
 def _section_from(lines: list[Line], start: int, section: Section) -> tuple[list[Line], bool]:
     body: list[Line] = []
     skipping = False
-    boxed = None    # the page of a box (a case study) printed inside an unfinished item
-    for where in lines[start + 1:]:
+    boxed = None  # the page of a box (a case study) printed inside an unfinished item
+    for where in lines[start + 1 :]:
         line = where.text
         if where.page == boxed:
             continue
@@ -286,10 +309,10 @@ def _section_from(lines: list[Line], start: int, section: Section) -> tuple[list
                 skipping = False
             continue
         if (section.start.fullmatch(line) and not body) or line.isdigit():
-            continue    # the heading repeated (a table's header row); a stray footnote marker
+            continue  # the heading repeated (a table's header row); a stray footnote marker
         if _starts(line, section.end) and (_heading_like(line) or len(line) <= 60):
             if section.box and section.box.match(line) and body and not body[-1].text.endswith(_ENDS):
-                boxed = where.page   # the item goes on over the page: so does the section
+                boxed = where.page  # the item goes on over the page: so does the section
                 continue
             return body, True
         body.append(where)
@@ -303,10 +326,13 @@ def _heading_like(line: str) -> bool:
 
 # --- items ---------------------------------------------------------------------------------------
 # a paragraph that says the points of an earlier inspection or visit still stand
-_STANDS = re.compile(r"\b(?:previous|previously|last|earlier|prior)\b[^.]{0,160}?\b(?:remain|still|continue|stand|"
-                     r"outstanding|unresolved)|\b(?:remain|still)\b[^.]{0,160}?\b(?:previous|previously|last|earlier|"
-                     r"prior) (?:inspection|visit|report|letter)", I)
-_ASKS = re.compile(r"\b(?:should|must|needs? to)\b", I)    # a point of its own
+_STANDS = re.compile(
+    r"\b(?:previous|previously|last|earlier|prior)\b[^.]{0,160}?\b(?:remain|still|continue|stand|"
+    r"outstanding|unresolved)|\b(?:remain|still)\b[^.]{0,160}?\b(?:previous|previously|last|earlier|"
+    r"prior) (?:inspection|visit|report|letter)",
+    I,
+)
+_ASKS = re.compile(r"\b(?:should|must|needs? to)\b", I)  # a point of its own
 _NUMBERED = re.compile(r"\d{1,3}[.)]\s+(?=\S)")
 _ENDS = (".", "?", "!", ".)", ".'", '."', ";", ":")
 
@@ -316,7 +342,7 @@ def _marker_of(line: str) -> tuple[str | None, str]:
         return BULLET, line[1:].lstrip()
     m = _NUMBERED.match(line)
     if m:
-        return NUMBER, line[m.end():]
+        return NUMBER, line[m.end() :]
     return None, line
 
 
@@ -329,7 +355,7 @@ def split_items(lines: list[Line], section: Section, pdf: PdfText | None = None)
             return [], "improvements: the section lists no points (its paragraphs are not read as points)"
         items, note = _paragraphs(lines, section, pdf)
         if len(items) <= 2 and all(_STANDS.search(x) and not _ASKS.search(x) for x in items):
-            return [], None    # only says that earlier points still stand
+            return [], None  # only says that earlier points still stand
         return items, note
     marker = present[0]
     width = max(len(x) for x in body)
@@ -344,9 +370,9 @@ def split_items(lines: list[Line], section: Section, pdf: PdfText | None = None)
             nxt = body[i + 1] if i + 1 < len(body) else ""
             if mark is None and items[-1][-1].endswith(_ENDS) and line[:1].isupper() and _heading_like(line):
                 if _marker_of(nxt)[0] == marker and len(line) <= 80:
-                    continue     # a sub-heading: its items follow
+                    continue  # a sub-heading: its items follow
                 if _short_heading(line, width) and nxt[:1].isupper():
-                    break        # a heading the template does not name ends the list
+                    break  # a heading the template does not name ends the list
             items[-1].append(text)
     return _finish([join_lines(x) for x in items])
 

@@ -17,6 +17,7 @@ The child is a plain `python -m etl.parse.isolate` subprocess (not a fork), so i
 threads, Celery workers and Airflow task runners alike. Frames on its stdin/stdout are
 length-prefixed pickles; anything the parser prints goes to stderr.
 """
+
 from __future__ import annotations
 
 import logging
@@ -32,15 +33,15 @@ from pathlib import Path
 from typing import BinaryIO
 
 from etl.config import Settings
-from etl.parse import PARSER_VERSION, parse_bytes, parse_file, parse_with_text   # before the child's cap: counted in it
+from etl.parse import PARSER_VERSION, parse_bytes, parse_file, parse_with_text  # before the child's cap: counted in it
 from etl.records import ListingMeta, ReportRecord
 
 log = logging.getLogger(__name__)
 
 HEADER = struct.Struct("!Q")
 READY = b"ready"
-START_TIMEOUT = 120.0       # importing pdfium on a busy machine; not a parse
-KILL_FACTOR = 2.0           # the hard kill comes at twice the parser's own deadline
+START_TIMEOUT = 120.0  # importing pdfium on a busy machine; not a parse
+KILL_FACTOR = 2.0  # the hard kill comes at twice the parser's own deadline
 
 
 class WorkerLost(Exception):
@@ -80,7 +81,7 @@ class ParsePool:
         self.kill_after = max(self.settings.parse_timeout * KILL_FACTOR, 1.0)
         self._proc: subprocess.Popen | None = None
 
-    def __enter__(self) -> "ParsePool":
+    def __enter__(self) -> ParsePool:
         return self
 
     def __exit__(self, *exc) -> None:
@@ -94,8 +95,9 @@ class ParsePool:
     def parse_bytes(self, data: bytes, source: str, meta: ListingMeta | None = None) -> ReportRecord:
         return self._parse(("bytes", data, source, meta, self.settings), source, meta)
 
-    def parse_with_text(self, data: bytes, source: str,
-                        meta: ListingMeta | None = None) -> tuple[ReportRecord, list[str]]:
+    def parse_with_text(
+        self, data: bytes, source: str, meta: ListingMeta | None = None
+    ) -> tuple[ReportRecord, list[str]]:
         """The record and every page's text (none when the file is not a report or failed)."""
         answer = self._parse(("text", data, source, meta, self.settings), source, meta)
         return answer if isinstance(answer, tuple) else (answer, [])
@@ -110,8 +112,10 @@ class ParsePool:
             return pickle.loads(_read_frame(proc.stdout.fileno(), time.monotonic() + self.kill_after))
         except TimeoutError:
             self._stop(kill=True)
-            reason = (f"time limit exceeded: parse killed after {self.kill_after:g} s "
-                      f"(OFSTED_PARSE_TIMEOUT={self.settings.parse_timeout:g})")
+            reason = (
+                f"time limit exceeded: parse killed after {self.kill_after:g} s "
+                f"(OFSTED_PARSE_TIMEOUT={self.settings.parse_timeout:g})"
+            )
         except (EOFError, BrokenPipeError, WorkerLost):
             reason = self._death_reason()
         log.error("parse of %s failed: %s", source, reason)
@@ -123,7 +127,10 @@ class ParsePool:
             return self._proc
         self._proc = subprocess.Popen(
             [sys.executable, "-m", "etl.parse.isolate", str(self.settings.parse_max_memory)],
-            stdin=subprocess.PIPE, stdout=subprocess.PIPE, close_fds=True)
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            close_fds=True,
+        )
         try:
             if _read_frame(self._proc.stdout.fileno(), time.monotonic() + START_TIMEOUT) != READY:
                 raise WorkerLost("unexpected first frame")
@@ -140,8 +147,10 @@ class ParsePool:
         proc.stdin.close()
         proc.stdout.close()
         how = f"signal {signal.Signals(-code).name}" if code < 0 else f"exit status {code}"
-        return (f"parser process died ({how}): most likely out of memory "
-                f"(OFSTED_PARSE_MAX_MEMORY={self.settings.parse_max_memory} bytes)")
+        return (
+            f"parser process died ({how}): most likely out of memory "
+            f"(OFSTED_PARSE_MAX_MEMORY={self.settings.parse_max_memory} bytes)"
+        )
 
     def _stop(self, *, kill: bool = False) -> None:
         proc, self._proc = self._proc, None
@@ -150,7 +159,7 @@ class ParsePool:
         if kill:
             proc.kill()
         else:
-            proc.stdin.close()       # end of jobs: the child returns
+            proc.stdin.close()  # end of jobs: the child returns
         try:
             proc.wait(timeout=10)
         except subprocess.TimeoutExpired:
@@ -166,19 +175,29 @@ class ParsePool:
 
 def failed_record(source: str, reason: str, meta: ListingMeta | None = None) -> ReportRecord:
     meta = meta or ListingMeta()
-    return ReportRecord(source=source, is_report=False, failed=True, reason=reason,
-                        parser_version=PARSER_VERSION, urn=meta.urn, url=meta.url, sha256=meta.sha256)
+    return ReportRecord(
+        source=source,
+        is_report=False,
+        failed=True,
+        reason=reason,
+        parser_version=PARSER_VERSION,
+        urn=meta.urn,
+        url=meta.url,
+        sha256=meta.sha256,
+    )
 
 
 def _child(max_memory: int) -> int:
     """The child's loop: one job in, one record out, until stdin closes."""
     frames = os.fdopen(os.dup(sys.stdout.fileno()), "wb")
-    os.dup2(sys.stderr.fileno(), sys.stdout.fileno())      # a stray print must not corrupt a frame
-    logging.basicConfig(level=logging.WARNING, stream=sys.stderr,
-                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    os.dup2(sys.stderr.fileno(), sys.stdout.fileno())  # a stray print must not corrupt a frame
+    logging.basicConfig(
+        level=logging.WARNING, stream=sys.stderr, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
 
     if max_memory > 0:
         import resource
+
         resource.setrlimit(resource.RLIMIT_AS, (max_memory, max_memory))
     _write_frame(frames, READY)
     jobs = sys.stdin.buffer.fileno()

@@ -9,6 +9,7 @@ SEND reports, read by the structure every such document shares (../shared/ofsted
 An area SEND report (2023 framework) prints its dates, an "Inspection outcome" section and an
 inspection team naming Ofsted's and the CQC's lead inspectors; an older area SEND letter (2016
 framework) is a letter like the others, with no outcome."""
+
 from __future__ import annotations
 
 import re
@@ -53,7 +54,9 @@ _SENTENCE_END = re.compile(r"(?<=[.?!])\s+(?=[A-Z'\"(\u2022])|\s+(?=\u2022)")
 # the headings that end a letter's opening (its findings begin)
 _FINDINGS_HEADING = re.compile(
     r"^(?:headline findings|overview|(?:main |summary of )?findings|what needs to improve|areas? for "
-    r"(?:priority action|improvement)|evaluation of progress)\b", I)
+    r"(?:priority action|improvement)|evaluation of progress)\b",
+    I,
+)
 
 
 def sentences(text: str) -> list[str]:
@@ -68,20 +71,29 @@ AREA_WORDS = {
         r"child protection|protection plans?|in need of (?:help|protection)|need(?:s)? help\b|pre-?proceedings|"
         r"before proceedings|public law outline|extra-?familial|exploit|\bmissing\b|homeless|safeguarding|"
         r"\bMASH\b|thresholds?\b|\babuse\b|\bneglect\b|vulnerable adolescents|risk of (?:significant )?harm|"
-        r"youth violence|initial need", I),
+        r"youth violence|initial need",
+        I,
+    ),
     "in_care": re.compile(
         r"\bin care\b|\binto care\b|looked[- ]after|permanen(?:ce|cy)|placements?\b|(?<!private )\bfoster|"
         r"care orders?\b|special guardianship|connected (?:carers|persons)|children's homes|"
-        r"unaccompanied asylum[- ]seeking children", I),
+        r"unaccompanied asylum[- ]seeking children",
+        I,
+    ),
     "care_leavers": re.compile(r"care[- ]leavers?|leaving care|care[- ]experienced", I),
     "impact_of_leaders": re.compile(r"impact of (?:the |senior )?leaders(?:hip)?\b|leaders' impact", I),
 }
 # a sentence that says what inspectors looked at (not how: "a range of evidence", records)
 _FOCUS_VERB = re.compile(
     r"\b(?:looked at|look at|considered|reviewed|evaluated|examined|explored|scrutinised|focus(?:ed)? "
-    r"(?:of|on)|the multi-agency response to|inspected)\b", I)
-_METHOD = re.compile(r"range of evidence|\bevidence\b|case records|performance (?:management|information|data)"
-                     r"|quality assurance information|\bcarried out\b", I)
+    r"(?:of|on)|the multi-agency response to|inspected)\b",
+    I,
+)
+_METHOD = re.compile(
+    r"range of evidence|\bevidence\b|case records|performance (?:management|information|data)"
+    r"|quality assurance information|\bcarried out\b",
+    I,
+)
 _NEGATED = re.compile(r"\b(?:not|no|nor|never)\b", I)
 # where the focus passage ends: the visit's method, or the findings
 _PASSAGE_END = re.compile(r"carried out|methodology|in line with|range of evidence|\bon site\b|remote", I)
@@ -110,10 +122,10 @@ def read_focus(opening: list[str]) -> Focus:
             continue  # how inspectors worked, not what they looked at
         if not areas and sentence.endswith(":"):
             # "Inspectors reviewed the progress made in the following areas:" then a list
-            listed = [s for s in opening[i + 1:i + 12] if s.startswith(BULLET)]
+            listed = [s for s in opening[i + 1 : i + 12] if s.startswith(BULLET)]
             sentence = " ".join([sentence, *listed])
             areas = set(areas_named(sentence))
-        for following in opening[i + 1:i + 8]:
+        for following in opening[i + 1 : i + 8]:
             if _PASSAGE_END.search(following) or _FINDINGS_HEADING.match(following):
                 break
             # only a sentence that says inspectors looked at it too ("They also looked at the
@@ -125,7 +137,9 @@ def read_focus(opening: list[str]) -> Focus:
         if not found:
             return Focus(cut(sentence), (), f"visit focus: no area read from {sentence[:200]!r}")
         long = len(sentence) > MAX_TEXT
-        return Focus(cut(sentence), found, f"visit focus: a sentence of {len(sentence):,} characters, cut" if long else None)
+        return Focus(
+            cut(sentence), found, f"visit focus: a sentence of {len(sentence):,} characters, cut" if long else None
+        )
     return Focus(None, tuple(sorted(VISIT_AREAS)))
 
 
@@ -133,15 +147,21 @@ def read_focus(opening: list[str]) -> Focus:
 _PA_HEADING = re.compile(r"^areas?\s*(?P<s>\(s\))?\s+for\s+priority\s+action\s*(?::\s*(?P<rest>.*))?$", I)
 _ITEM = re.compile(rf"^(?:{BULLET}|\(?\d{{1,2}}[.)]\s|\(?[a-z][.)]\s)\s*")
 # section headings that may follow the last item without a full stop before them
-_NEXT_SECTION = re.compile(r"^(?:what needs to improve|areas? for improvement|(?:main |headline )?findings|"
-                           r"overview|next steps|yours)", I)
+_NEXT_SECTION = re.compile(
+    r"^(?:what needs to improve|areas? for improvement|(?:main |headline )?findings|"
+    r"overview|next steps|yours)",
+    I,
+)
 # a statement, or an item, that says there are none ("There are no areas for priority action",
 # "There are no additional areas for priority action", "None.")
 _NONE_SET = re.compile(r"\bno\b[^.]{0,40}\bpriority actions?\b|^none\b|not (?:been )?identified any", I)
 # an action set out before that the letter says is still unresolved: not counted again
-_CARRIED_OVER = re.compile(r"priority action.{0,120}\b(?:previous|previously|last|earlier|remains?|still|"
-                           r"unresolved|outstanding)\b|\b(?:previous|previously|last|earlier)\b.{0,120}"
-                           r"priority action", I)
+_CARRIED_OVER = re.compile(
+    r"priority action.{0,120}\b(?:previous|previously|last|earlier|remains?|still|"
+    r"unresolved|outstanding)\b|\b(?:previous|previously|last|earlier)\b.{0,120}"
+    r"priority action",
+    I,
+)
 # ... unless the sentence sets out new ones beside them ("In addition, the following new areas:")
 _NEW_ONES = re.compile(r"\b(?:additional|new|further|in addition)\b", I)
 # a singular heading's lead-in that details one area in a list ("... permanence, including:")
@@ -177,7 +197,7 @@ def first_sentence(text: str) -> str:
     # (a pattern anchored at the end is tried from every position: quadratic on ", and" * n)
     while True:
         stripped = text.rstrip(",;:. \t\n")
-        stripped = next((stripped[:-len(w)] for w in _JOINING_WORDS if stripped.endswith(w)), stripped)
+        stripped = next((stripped[: -len(w)] for w in _JOINING_WORDS if stripped.endswith(w)), stripped)
         if stripped == text:
             break
         text = stripped
@@ -199,10 +219,10 @@ def _priority_section(lines: list[str], rest: str | None) -> tuple[list[str], li
     for line in lines:
         marker = _ITEM.match(line)
         if marker:
-            items.append([line[marker.end():]])
+            items.append([line[marker.end() :]])
             continue
         if items:
-            previous = items[-1][-1].rstrip()   # the item's last line (a join each line: quadratic)
+            previous = items[-1][-1].rstrip()  # the item's last line (a join each line: quadratic)
             if _NEXT_SECTION.match(line) or (previous.endswith((".", ";", "?", "!")) and line[:1].isupper()):
                 break
             items[-1].append(line)
@@ -231,7 +251,7 @@ def read_priority_actions(lines: list[str]) -> PriorityActions:
         return PriorityActions()
     heading = _PA_HEADING.match(lines[start])
     singular = not (heading.group("s") or re.match(r"areas", lines[start], I))  # "Area for priority action"
-    lead, items = _priority_section(lines[start + 1:], heading.group("rest"))
+    lead, items = _priority_section(lines[start + 1 :], heading.group("rest"))
     said = sentences(flat(" ".join(lead)))
     # what the statement says beyond earlier actions and "there are none": the first sentences
     # about earlier ones, then what follows them while it still speaks of priority actions
@@ -239,10 +259,12 @@ def read_priority_actions(lines: list[str]) -> PriorityActions:
     if said and _earlier(said[0]):
         new_said = [t for t in new_said if re.search(r"priority action|in addition", t, I)][:1]
     # an item's own words, without the dashed sub-items its colon introduces ("...: - The police ...")
-    texts = [first_sentence(re.split(r":\s+-\s", " ".join(item), maxsplit=1)[0]) for item in items if flat(" ".join(item))]
-    stated_none = [t for t in texts if _NONE_SET.search(t)]      # "• There are no areas for priority action"
+    texts = [
+        first_sentence(re.split(r":\s+-\s", " ".join(item), maxsplit=1)[0]) for item in items if flat(" ".join(item))
+    ]
+    stated_none = [t for t in texts if _NONE_SET.search(t)]  # "• There are no areas for priority action"
     texts = [t for t in texts if t not in stated_none]
-    listed_earlier = bool(said) and _earlier(said[-1])           # "The areas ... set at the last visit remain:"
+    listed_earlier = bool(said) and _earlier(said[-1])  # "The areas ... set at the last visit remain:"
     counted = [] if listed_earlier else [t for t in texts if not _CARRIED_OVER.search(t)]
     if counted:
         if singular and said and _ONE_AREA_DETAILED.search(said[-1]):
@@ -251,54 +273,76 @@ def read_priority_actions(lines: list[str]) -> PriorityActions:
         return PriorityActions(len(counted), tuple(counted), _cut_note(counted))
     if texts or (said and not new_said and any(_earlier(t) for t in said)):
         return PriorityActions(0, (), "priority actions: only earlier ones, still unresolved, are set out")
-    if new_said and not any(":" in t for t in new_said):   # a colon: a lead-in over items not told apart
+    if new_said and not any(":" in t for t in new_said):  # a colon: a lead-in over items not told apart
         text = first_sentence(new_said[0])
         return PriorityActions(1, (text,), _cut_note((text,)))
     if (said and not new_said) or (stated_none and not said):
-        return PriorityActions()                                  # "There are no priority actions ..."
-    note = "priority action: its text could not be read" if singular else \
-        "priority actions: a heading whose items could not be read (counted as one)"
+        return PriorityActions()  # "There are no priority actions ..."
+    note = (
+        "priority action: its text could not be read"
+        if singular
+        else "priority actions: a heading whose items could not be read (counted as one)"
+    )
     return PriorityActions(1, (), note)
 
 
 def _cut_note(texts) -> str | None:
-    n = sum(t.endswith("…") for t in texts)   # (an item not cut ends with its full stop)
+    n = sum(t.endswith("…") for t in texts)  # (an item not cut ends with its full stop)
     return f"priority actions: {n} item(s) longer than {MAX_TEXT:,} characters cut" if n else None
 
 
 # --- the letter --------------------------------------------------------------------------------
 _COUNCIL = (
-    re.compile(r"\bvisit (?:to|of) (?:the )?(?P<la>(?:(?!children's|\bvisit\b)[^.]){2,80}?) (?:local authority |council )?(?:(?:children's|young "
-               r"people's) (?:social care )?services|children's trust)", I),
-    re.compile(r"joint targeted area inspection (?:\(JTAI\) )?of (?:the multi-agency response to .{2,200}? in )?"
-               r"(?:the )?(?P<la>(?-i:[A-Z])[^.,]{1,79}?)(?= (?:this|between|from|on|the|her|his|our|ofsted)\b|[.,]|$)", I),
+    re.compile(
+        r"\bvisit (?:to|of) (?:the )?(?P<la>(?:(?!children's|\bvisit\b)[^.]){2,80}?) (?:local authority |council )?(?:(?:children's|young "
+        r"people's) (?:social care )?services|children's trust)",
+        I,
+    ),
+    re.compile(
+        r"joint targeted area inspection (?:\(JTAI\) )?of (?:the multi-agency response to .{2,200}? in )?"
+        r"(?:the )?(?P<la>(?-i:[A-Z])[^.,]{1,79}?)(?= (?:this|between|from|on|the|her|his|our|ofsted)\b|[.,]|$)",
+        I,
+    ),
     # the older JTAIs' second paragraph ("... and of the work of individual agencies in Greenwich."),
     # where the heading names the response and no council
     re.compile(r"work of individual agencies in (?:the )?(?P<la>(?-i:[A-Z])[^.,]{1,79}?)(?=[.,]|$)", I),
-    re.compile(r"local area (?:SEND|special educational needs)[^.]{0,40}? (?:inspection|revisit) (?:in|of) "
-               r"(?:the )?(?P<la>[^.,]{2,80}?)(?= (?:this|between|from|on|the|her|his|our|ofsted)\b|[.,]|$)", I),
+    re.compile(
+        r"local area (?:SEND|special educational needs)[^.]{0,40}? (?:inspection|revisit) (?:in|of) "
+        r"(?:the )?(?P<la>[^.,]{2,80}?)(?= (?:this|between|from|on|the|her|his|our|ofsted)\b|[.,]|$)",
+        I,
+    ),
 )
 # the letter's heading ("Focused visit to X children's services"), which ends in no full stop:
 # up to where its first sentence starts
-_HEADING = re.compile(r"^(?:[\w' ]{0,40}?visit|joint targeted area inspection|joint local area SEND (?:inspection|revisit))"
-                      r" (?:to|of|in)\b[^.]{0,250}?(?=\s(?-i:This|Her|His|The|Between|From|On|In|During|Ofsted|We)\b)", I)
+_HEADING = re.compile(
+    r"^(?:[\w' ]{0,40}?visit|joint targeted area inspection|joint local area SEND (?:inspection|revisit))"
+    r" (?:to|of|in)\b[^.]{0,250}?(?=\s(?-i:This|Her|His|The|Between|From|On|In|During|Ofsted|We)\b)",
+    I,
+)
 _SIGN_OFF = re.compile(r"^your?s?\s+(?:sincerely|faithfully)\b", I)
 _INSPECTOR_LINE = re.compile(r"majesty's inspector|\bHMI\b", I)
-_DATES_INTRO = re.compile(r"\b(?:on|between|from|took place|dates? of (?:the )?(?:visit|inspection)\s*:?)\s+(?:the\s+)?", I)
+_DATES_INTRO = re.compile(
+    r"\b(?:on|between|from|took place|dates? of (?:the )?(?:visit|inspection)\s*:?)\s+(?:the\s+)?", I
+)
 
 
 # the inspectorates that sign a joint letter, as the column headings and posts name them
 _INSPECTORATE = re.compile(
     r"\bOfsted\b|Care Quality Commission|\bCQC\b|\bHMI\s*(?:CFRS\b|Constabulary|Probation|Prob\b)|\bHMICFRS\b|\bHMIP\b|"
     r"Inspectorate of (?:Constabulary|Probation)|Inspector of (?:Constabulary|Probation)|Chief Inspector of "
-    r"(?:Probation|Hospitals|Health ?Care|Primary)|Fire (?:&|and) Rescue|\bServices\b", I)
+    r"(?:Probation|Hospitals|Health ?Care|Primary)|Fire (?:&|and) Rescue|\bServices\b",
+    I,
+)
 # a post that is Ofsted's: it names Ofsted, or is an HMI's ("Her Majesty's Inspector"; the
 # other inspectorates' HMIs are "of Constabulary", "of Probation")
 _OFSTED_POST = re.compile(r"\bOfsted\b|majesty's inspector\b(?!\s+of\b)", I)
 _OTHER_INSPECTORATE = re.compile(r"Care Quality Commission|\bCQC\b|Constabulary|Probation|\bHMICFRS\b|\bHMIP\b", I)
 # a signatory's post ("National Director, Social Care", "Deputy Chief Inspector"), not a name
-_POST = re.compile(r"\b(?:director|inspector|inspectorate|chief|deputy|commission|constabulary|probation|"
-                   r"services?|social care|ofsted|CQC|HMI\w*|majesty|regional|national|head|manager|officer)\b", I)
+_POST = re.compile(
+    r"\b(?:director|inspector|inspectorate|chief|deputy|commission|constabulary|probation|"
+    r"services?|social care|ofsted|CQC|HMI\w*|majesty|regional|national|head|manager|officer)\b",
+    I,
+)
 
 
 def signatory(lines: list[str]) -> tuple[str | None, str | None]:
@@ -309,7 +353,7 @@ def signatory(lines: list[str]) -> tuple[str | None, str | None]:
         m = _SIGN_OFF.match(line)
         if not m:
             continue
-        block = [line[m.end():].lstrip(" ,"), *lines[i + 1:i + 24]]
+        block = [line[m.end() :].lstrip(" ,"), *lines[i + 1 : i + 24]]
         if any(_OTHER_INSPECTORATE.search(b) for b in block[:16]):
             name = _ofsted_signatory([b for b in block if b])
             return (name, None) if name else (None, "lead inspector: the signature block names no Ofsted signatory")
@@ -318,8 +362,13 @@ def signatory(lines: list[str]) -> tuple[str | None, str | None]:
             if found and not (_INSPECTOR_LINE.fullmatch(name.strip()) or _is_heading_row(name)):
                 return _no_title(found), None
     for i in range(len(lines) - 1, 0, -1):
-        if (_INSPECTOR_LINE.search(lines[i]) and len(lines[i]) < 60 and not _SIGN_OFF.match(lines[i - 1])
-                and not _OTHER_INSPECTORATE.search(lines[i]) and not _is_heading_row(lines[i - 1])):
+        if (
+            _INSPECTOR_LINE.search(lines[i])
+            and len(lines[i]) < 60
+            and not _SIGN_OFF.match(lines[i - 1])
+            and not _OTHER_INSPECTORATE.search(lines[i])
+            and not _is_heading_row(lines[i - 1])
+        ):
             found = clean_name(lines[i - 1])
             if found:
                 return _no_title(found), None
@@ -336,14 +385,14 @@ def _ofsted_signatory(block: list[str]) -> str | None:
     the block is laid out under column headings (the 2016-2020 letters: "Ofsted Care Quality
     Commission", then each column's name and post), else the name whose post names Ofsted
     ("Yvette Stanley", "National Director Regulation and Social Care, Ofsted")."""
-    names: list[tuple[str, list[str]]] = []   # each name with its post's lines
-    columns: list[str] | None = None          # the first row of headings, in order
+    names: list[tuple[str, list[str]]] = []  # each name with its post's lines
+    columns: list[str] | None = None  # the first row of headings, in order
     for line in block:
         if _is_heading_row(line):
             if columns is None:
                 columns = [m.group().lower() for m in _INSPECTORATE.finditer(line)]
             elif names:
-                break                         # the next row of columns
+                break  # the next row of columns
             continue
         name = None if _POST.search(line) or re.search(r"\d", line) else clean_name(line)
         if name and len(name.split()) <= 8 and line[:1].isupper():
@@ -372,7 +421,7 @@ def visit_dates(body: list[str], default_year: int | None, letter_date) -> tuple
     tried = None
     for sentence in body:
         for intro in islice(_DATES_INTRO.finditer(sentence), 50):  # bounded: "on 1 on 1 ..." * n
-            m = find_day_list(sentence[intro.end():intro.end() + 120])
+            m = find_day_list(sentence[intro.end() : intro.end() + 120])
             if m and m.start() == 0:
                 start, end = parse_day_list(m.group(), default_year, letter_date)
                 if start:
@@ -387,8 +436,9 @@ LONGEST_WAIT = timedelta(days=183)
 
 
 def _fits(start: date, end: date, letter: date | None) -> bool:
-    return (timedelta(0) <= end - start <= LONGEST_VISIT
-            and (letter is None or timedelta(0) <= letter - end <= LONGEST_WAIT))
+    return timedelta(0) <= end - start <= LONGEST_VISIT and (
+        letter is None or timedelta(0) <= letter - end <= LONGEST_WAIT
+    )
 
 
 def fit_dates(start: date, end: date, letter: date | None) -> tuple:
@@ -405,8 +455,15 @@ def fit_dates(start: date, end: date, letter: date | None) -> tuple:
         for ys in (ye, ye - 1):
             s2, e2 = _year(start, ys), _year(end, ye)
             if s2 and e2 and (s2, e2) != (start, end) and _fits(s2, e2, letter):
-                return s2, e2, letter, (f"visit dates: printed {start:%-d %B %Y} to {end:%-d %B %Y}, read as "
-                                        f"{s2:%-d %B %Y} to {e2:%-d %B %Y} (the years that fit the letter)")
+                return (
+                    s2,
+                    e2,
+                    letter,
+                    (
+                        f"visit dates: printed {start:%-d %B %Y} to {end:%-d %B %Y}, read as "
+                        f"{s2:%-d %B %Y} to {e2:%-d %B %Y} (the years that fit the letter)"
+                    ),
+                )
     letter_said = f" for a letter of {letter:%-d %B %Y}" if letter else ""
     return None, None, letter, f"{start:%-d %B %Y} to {end:%-d %B %Y} cannot be right{letter_said}"
 
@@ -414,7 +471,7 @@ def fit_dates(start: date, end: date, letter: date | None) -> tuple:
 def _year(day: date, year: int) -> date | None:
     try:
         return day.replace(year=year)
-    except ValueError:   # 29 February
+    except ValueError:  # 29 February
         return None
 
 
@@ -444,7 +501,7 @@ def read_theme(opening: str) -> tuple[str | None, str | None]:
     responses = [m.group(1) for m in _RESPONSE_TO.finditer(opening)]
     dives = [m.group(1) for m in _DEEP_DIVE.finditer(opening)]
     passages = [_IN_COUNCIL.split(p, maxsplit=1)[0] for p in (*responses[:1], *dives, *responses[1:])]
-    for passage in passages:   # each up to the council it names ("... domestic abuse in Norfolk")
+    for passage in passages:  # each up to the council it names ("... domestic abuse in Norfolk")
         theme = next((key for key, words in THEME_WORDS if words.search(passage)), None)
         if theme:
             return theme, passage
@@ -456,13 +513,15 @@ def read_letter(pdf: PdfText, kind: str) -> Reading:
     lines = letter_lines(pdf)
     r = Reading(kind=kind)
     dear = next((i for i, line in enumerate(lines) if re.match(r"dear\b", line, I)), None)
-    head, body_lines = (lines[:dear], lines[dear + 1:]) if dear is not None else (lines[:12], lines)
+    head, body_lines = (lines[:dear], lines[dear + 1 :]) if dear is not None else (lines[:12], lines)
     r.published = first_dated_line("\n".join(head)) or first_full_date(" ".join(head))
-    text = flat(" ".join(lines[:dear + 24] if dear is not None else lines[:40]))
+    text = flat(" ".join(lines[: dear + 24] if dear is not None else lines[:40]))
     for pattern in _COUNCIL:
         m = pattern.search(text)
         if m:
-            r.local_authority = re.sub(r"(?:'s|\s+(?:local authority|council)(?:'s)?)$", "", m.group("la").strip(" ,"), flags=I)
+            r.local_authority = re.sub(
+                r"(?:'s|\s+(?:local authority|council)(?:'s)?)$", "", m.group("la").strip(" ,"), flags=I
+            )
             break
     body = sentences(_HEADING.sub("", flat(" ".join(body_lines)), count=1))
     year = r.published.year if r.published else None
@@ -471,7 +530,7 @@ def read_letter(pdf: PdfText, kind: str) -> Reading:
     if start:
         start, end, r.published, why = fit_dates(start, end, r.published)
         r.notes += [why] if why and start else []
-    if start is None and kind != "other":   # a document of no known kind has no history to hold it from
+    if start is None and kind != "other":  # a document of no known kind has no history to hold it from
         tried = f"tried \u201c{tried[:200]}\u201d" if tried else "no sentence gives them"
         r.flags.append(f"visit dates not read: {why + ', ' if why else ''}{tried}")
         r.dates_flagged = True
@@ -491,12 +550,20 @@ def read_letter(pdf: PdfText, kind: str) -> Reading:
     if kind == "jtai":
         # a JTAI looks at the multi-agency response to children who need help and protection
         theme, passage = read_theme(flat(" ".join(body_lines[:60])))
-        focus = Focus(passage and f"The multi-agency response to {passage}.", ("help_and_protection",),
-                      None if theme else f"visit theme: no theme read from {(passage or 'the letter')[:200]!r}")
+        focus = Focus(
+            passage and f"The multi-agency response to {passage}.",
+            ("help_and_protection",),
+            None if theme else f"visit theme: no theme read from {(passage or 'the letter')[:200]!r}",
+        )
     actions = read_priority_actions(body_lines)
     r.notes += [n for n in (focus.note, actions.note) if n]
-    r.visit = Visit(areas=focus.areas, priority_actions=actions.count,
-                    priority_action_texts=actions.texts, focus=focus.sentence, theme=theme)
+    r.visit = Visit(
+        areas=focus.areas,
+        priority_actions=actions.count,
+        priority_action_texts=actions.texts,
+        focus=focus.sentence,
+        theme=theme,
+    )
     return r
 
 
@@ -526,7 +593,7 @@ def read_area_send(pdf: PdfText) -> Reading:
     if outcome:
         r.table["area_send_outcome"] = outcome
     elif section:  # a full inspection's outcome not read (a monitoring inspection states none)
-        r.notes.append("area_send_outcome: the \"Inspection outcome\" section names no outcome")
+        r.notes.append('area_send_outcome: the "Inspection outcome" section names no outcome')
     last_pages = range(pdf.pages - 1, max(-1, pdf.pages - 4), -1)  # the inspection team is at the end
     r.lead_inspector = send_lead([line for n in last_pages for line in pdf.page(n).split("\n")])
     return r
@@ -544,13 +611,17 @@ def send_lead(lines: list[str]) -> str | None:
             if not columns and _is_heading_row(line):
                 columns = [c.group().lower() for c in _INSPECTORATE.finditer(line)]
             continue
-        before = line[:m.start()]
+        before = line[: m.start()]
         # after a CQC colleague printed first on the line ("A, CQC lead inspector B, Ofsted ...")
         before = re.split(r"\b(?:CQC|care quality commission)\b[^,]*?\binspector\b", before, flags=I)[-1]
-        after = re.split(r"[,(]", line[m.end():].lstrip(" :"))[0]  # "Ofsted lead inspector: A"
+        after = re.split(r"[,(]", line[m.end() :].lstrip(" :"))[0]  # "Ofsted lead inspector: A"
         # or the name on the line above its role ("Jane Smith" / "Ofsted lead inspector")
-        above = lines[i - 1] if i and not (m.start() or _INSPECTORATE.search(lines[i - 1])
-                                         or re.search(r"inspect|team", lines[i - 1], I)) else ""
+        above = (
+            lines[i - 1]
+            if i
+            and not (m.start() or _INSPECTORATE.search(lines[i - 1]) or re.search(r"inspect|team", lines[i - 1], I))
+            else ""
+        )
         name = clean_name(before) or clean_name(after) or clean_name(above)
         if name:
             return _no_title(name)
@@ -568,7 +639,7 @@ def _lead_by_column(lines: list[str], columns: list[str]) -> str | None:
     for line in lines:
         leads, at = [], 0
         for m in _LEAD_ROLE.finditer(line):
-            leads.append(line[at:m.start()])
+            leads.append(line[at : m.start()])
             at = m.end()
         if not leads:
             continue

@@ -5,6 +5,7 @@ page-1 `extract_words()` alone costs ~0.074 s, over the whole 0.075 s/report bud
 gives every page's text in reading order in ~0.002 s, and in the real reports table rows come
 out label then grade. pdfplumber keeps one job: reading the page-1 table from its ruled layout
 where that text order leaves an area unmatched (`frameworks.read_table_layout`), a rare path."""
+
 from __future__ import annotations
 
 import re
@@ -16,9 +17,23 @@ from etl.parse.guard import Deadline, Refused, check_pages
 
 # typographic characters mapped to the plain ones the rules are written with (a chain of
 # str.replace is several times faster than str.translate on whole pages)
-_REPLACE = (("\u2019", "'"), ("\u2018", "'"), ("\u201c", '"'), ("\u201d", '"'), ("\u2013", "-"),
-            ("\u2014", "-"), ("\u2500", "-"), ("\u2012", "-"), ("\u2212", "-"), ("\u00a0", " "),
-            ("\ufffe", "-"), ("\u00ad", ""), ("\r", "\n"), ("\u25fc", " "), ("\uf0b7", " "))
+_REPLACE = (
+    ("\u2019", "'"),
+    ("\u2018", "'"),
+    ("\u201c", '"'),
+    ("\u201d", '"'),
+    ("\u2013", "-"),
+    ("\u2014", "-"),
+    ("\u2500", "-"),
+    ("\u2012", "-"),
+    ("\u2212", "-"),
+    ("\u00a0", " "),
+    ("\ufffe", "-"),
+    ("\u00ad", ""),
+    ("\r", "\n"),
+    ("\u25fc", " "),
+    ("\uf0b7", " "),
+)
 # list markers: the bullet glyphs, and symbol-font glyphs (Private Use Area) that the documents
 # use as bullets, all become one BULLET where a reader counts a list's items (letters); graded
 # reports' readers need no lists, and skip the cost (~2 ms for a 46-page report)

@@ -4,6 +4,7 @@ hex-map layout, keyed by Ofsted URN. Read from package data, never from outside 
 
 `sync(wh)` writes it to the warehouse's ref_* tables (every run's `begin`, and `ofsted reference`).
 """
+
 from __future__ import annotations
 
 import csv
@@ -24,17 +25,17 @@ class CouncilRef:
     urn: str
     name: str
     also_known_as: tuple[str, ...]
-    la_code: str                          # DfE three-digit code
-    ons_code: str                         # ONS GSS code, current
-    former_ons_codes: tuple[str, ...]     # earlier codes for the same area (recoded, same URN)
+    la_code: str  # DfE three-digit code
+    ons_code: str  # ONS GSS code, current
+    former_ons_codes: tuple[str, ...]  # earlier codes for the same area (recoded, same URN)
     region_code: str
     region_name: str
     la_type: str
     statistical_neighbours: tuple[str, ...]  # URNs, most similar first
     population_0_25: int | None
-    predecessors: tuple[str, ...]         # URNs this council succeeded
-    successors: tuple[str, ...]           # URNs that succeeded it
-    abolished: date | None                # the day its successors took over
+    predecessors: tuple[str, ...]  # URNs this council succeeded
+    successors: tuple[str, ...]  # URNs that succeeded it
+    abolished: date | None  # the day its successors took over
 
     @property
     def exists(self) -> bool:
@@ -42,7 +43,7 @@ class CouncilRef:
 
 
 class Succession(NamedTuple):
-    predecessor_urn: str | None   # None: the predecessor has no URN in the reference
+    predecessor_urn: str | None  # None: the predecessor has no URN in the reference
     successor_urn: str
     effective: date
 
@@ -64,8 +65,10 @@ def succession_rows() -> tuple[dict[str, str], ...]:
 
 
 def successions() -> list[Succession]:
-    return [Succession(r["predecessor_urn"] or None, r["successor_urn"], date.fromisoformat(r["effective"]))
-            for r in succession_rows()]
+    return [
+        Succession(r["predecessor_urn"] or None, r["successor_urn"], date.fromisoformat(r["effective"]))
+        for r in succession_rows()
+    ]
 
 
 @lru_cache(maxsize=1)
@@ -77,15 +80,24 @@ def _councils() -> tuple[CouncilRef, ...]:
     for r in rows:
         urn = r["urn"]
         ended = [s.effective for s in links if s.predecessor_urn == urn]
-        out.append(CouncilRef(
-            urn=urn, name=r["name"], also_known_as=_list(r["also_known_as"], ";"),
-            la_code=r["la_code"], ons_code=r["ons_code"], former_ons_codes=_list(r["former_ons_codes"]),
-            region_code=r["region_code"], region_name=r["region_name"], la_type=r["la_type"],
-            statistical_neighbours=tuple(urn_of_la[code] for code in r["statistical_neighbours"].split()),
-            population_0_25=int(r["population_0_25"]) if r["population_0_25"] else None,
-            predecessors=tuple(s.predecessor_urn for s in links if s.successor_urn == urn and s.predecessor_urn),
-            successors=tuple(s.successor_urn for s in links if s.predecessor_urn == urn),
-            abolished=min(ended) if ended else None))
+        out.append(
+            CouncilRef(
+                urn=urn,
+                name=r["name"],
+                also_known_as=_list(r["also_known_as"], ";"),
+                la_code=r["la_code"],
+                ons_code=r["ons_code"],
+                former_ons_codes=_list(r["former_ons_codes"]),
+                region_code=r["region_code"],
+                region_name=r["region_name"],
+                la_type=r["la_type"],
+                statistical_neighbours=tuple(urn_of_la[code] for code in r["statistical_neighbours"].split()),
+                population_0_25=int(r["population_0_25"]) if r["population_0_25"] else None,
+                predecessors=tuple(s.predecessor_urn for s in links if s.successor_urn == urn and s.predecessor_urn),
+                successors=tuple(s.successor_urn for s in links if s.predecessor_urn == urn),
+                abolished=min(ended) if ended else None,
+            )
+        )
     return tuple(out)
 
 
@@ -146,7 +158,9 @@ def _known_names() -> dict[str, frozenset[str]]:
         for name in (c.name, *c.also_known_as):
             out.setdefault(normalise_name(name), set()).add(c.urn)
     for r in succession_rows():
-        out.setdefault(normalise_name(r["predecessor_name"]), set()).add(r["predecessor_urn"] or "name:" + r["predecessor_name"])
+        out.setdefault(normalise_name(r["predecessor_name"]), set()).add(
+            r["predecessor_urn"] or "name:" + r["predecessor_name"]
+        )
     return {name: frozenset(keys) for name, keys in out.items() if name}
 
 
@@ -156,8 +170,11 @@ def _family(urn: str | None) -> set[str]:
     if council is None:
         return set()
     out = {council.urn, *council.predecessors, *council.successors}
-    out |= {"name:" + r["predecessor_name"] for r in succession_rows()
-            if not r["predecessor_urn"] and r["successor_urn"] == council.urn}
+    out |= {
+        "name:" + r["predecessor_name"]
+        for r in succession_rows()
+        if not r["predecessor_urn"] and r["successor_urn"] == council.urn
+    }
     return out
 
 
@@ -171,7 +188,7 @@ def names_another_council(named: str | None, urn: str | None, listed: str | None
     if not named or not (urn or listed):
         return False
     text = f" {normalise_name(named)} "
-    found = []   # (start, end, keys) of every reference name in the text
+    found = []  # (start, end, keys) of every reference name in the text
     for name, keys in _known_names().items():
         start = text.find(f" {name} ")
         while start >= 0:
@@ -191,8 +208,14 @@ def names_another_council(named: str | None, urn: str | None, listed: str | None
 def _hex_neighbours(q: int, r: int) -> list[tuple[int, int]]:
     """The six cells around (q, r) in an odd-r layout: east, west, then the rows either side."""
     shift = r % 2  # odd rows sit half a cell to the right
-    return [(q + 1, r), (q - 1, r), (q + shift, r + 1), (q - 1 + shift, r + 1),
-            (q + shift, r - 1), (q - 1 + shift, r - 1)]
+    return [
+        (q + 1, r),
+        (q - 1, r),
+        (q + shift, r + 1),
+        (q - 1 + shift, r + 1),
+        (q + shift, r - 1),
+        (q - 1 + shift, r - 1),
+    ]
 
 
 def _nearest_free(start: tuple[int, int], taken: set[tuple[int, int]]) -> tuple[int, int]:
@@ -240,8 +263,21 @@ def hex_layout() -> dict[str, tuple[int, int]]:
 
 
 # -- warehouse -------------------------------------------------------------------------
-_COUNCIL_COLS = ("urn", "name", "also_known_as", "la_code", "ons_code", "former_ons_codes", "region_code",
-                 "region_name", "la_type", "population_0_25", "abolished", "hex_q", "hex_r")
+_COUNCIL_COLS = (
+    "urn",
+    "name",
+    "also_known_as",
+    "la_code",
+    "ons_code",
+    "former_ons_codes",
+    "region_code",
+    "region_name",
+    "la_type",
+    "population_0_25",
+    "abolished",
+    "hex_q",
+    "hex_r",
+)
 _NEIGHBOUR_COLS = ("urn", "neighbour_urn", "rank")
 _SUCCESSION_COLS = ("predecessor_ons_code", "successor_urn", "predecessor_urn", "predecessor_name", "effective")
 
@@ -252,13 +288,34 @@ def sync(wh) -> int:
     history's codes, England's tables: etl.derived) follows at the next refresh (the run's).
     Returns the number of councils."""
     layout = hex_layout()
-    council_rows = [(c.urn, c.name, "; ".join(c.also_known_as), c.la_code, c.ons_code,
-                     " ".join(c.former_ons_codes), c.region_code, c.region_name, c.la_type,
-                     c.population_0_25, c.abolished, *layout.get(c.urn, (None, None))) for c in councils()]
-    neighbour_rows = [(c.urn, n, rank) for c in councils()
-                      for rank, n in enumerate(c.statistical_neighbours, 1)]
-    succession = [(r["predecessor_ons_code"], r["successor_urn"], r["predecessor_urn"] or None,
-                   r["predecessor_name"], date.fromisoformat(r["effective"])) for r in succession_rows()]
+    council_rows = [
+        (
+            c.urn,
+            c.name,
+            "; ".join(c.also_known_as),
+            c.la_code,
+            c.ons_code,
+            " ".join(c.former_ons_codes),
+            c.region_code,
+            c.region_name,
+            c.la_type,
+            c.population_0_25,
+            c.abolished,
+            *layout.get(c.urn, (None, None)),
+        )
+        for c in councils()
+    ]
+    neighbour_rows = [(c.urn, n, rank) for c in councils() for rank, n in enumerate(c.statistical_neighbours, 1)]
+    succession = [
+        (
+            r["predecessor_ons_code"],
+            r["successor_urn"],
+            r["predecessor_urn"] or None,
+            r["predecessor_name"],
+            date.fromisoformat(r["effective"]),
+        )
+        for r in succession_rows()
+    ]
     with wh.transaction():
         _replace(wh, "ref_councils", _COUNCIL_COLS, council_rows, ("urn",))
         _replace(wh, "ref_statistical_neighbours", _NEIGHBOUR_COLS, neighbour_rows, ("urn", "neighbour_urn"))
@@ -276,5 +333,7 @@ def _replace(wh, table: str, cols: tuple[str, ...], rows: list[tuple], key: tupl
 
 def unknown_councils(wh) -> list[tuple[str, str]]:
     """(urn, name) of councils the site lists that the reference lacks: loaded, and reported."""
-    return wh.fetchall("SELECT c.urn, c.name FROM councils c LEFT JOIN ref_councils rc ON rc.urn = c.urn"
-                       " WHERE rc.urn IS NULL ORDER BY c.urn")
+    return wh.fetchall(
+        "SELECT c.urn, c.name FROM councils c LEFT JOIN ref_councils rc ON rc.urn = c.urn"
+        " WHERE rc.urn IS NULL ORDER BY c.urn"
+    )

@@ -11,10 +11,11 @@ every URL from the site is rendered through the link rule (etl.links); and each 
 a Content-Security-Policy (scripts only from `static/`, no inline script or handler, no
 plugins, forms only to this app, framed only where `frame_ancestors` says) and nosniff.
 """
+
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
-from typing import Callable
 
 from fastapi import Depends, FastAPI, Request
 from fastapi.staticfiles import StaticFiles
@@ -27,8 +28,11 @@ class SecurityHeaders:
 
     def __init__(self, app, policy: str):
         self.app = app
-        self.headers = [(b"content-security-policy", policy.encode()), (b"x-content-type-options", b"nosniff"),
-                        (b"referrer-policy", b"same-origin")]
+        self.headers = [
+            (b"content-security-policy", policy.encode()),
+            (b"x-content-type-options", b"nosniff"),
+            (b"referrer-policy", b"same-origin"),
+        ]
 
     async def __call__(self, scope, receive, send):
         if scope["type"] != "http":
@@ -45,13 +49,16 @@ class SecurityHeaders:
 
 def content_security_policy(frame_ancestors: str) -> str:
     # styles: view.css and the grade colours' <style> block (no user text reaches either)
-    return ("default-src 'none'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; "
-            "connect-src 'self'; form-action 'self'; base-uri 'none'; object-src 'none'; "
-            f"frame-ancestors {frame_ancestors}")
+    return (
+        "default-src 'none'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; "
+        "connect-src 'self'; form-action 'self'; base-uri 'none'; object-src 'none'; "
+        f"frame-ancestors {frame_ancestors}"
+    )
 
 
-def create_app(*, viewer: Callable, warehouse_url: Callable[[], str], allowed_hosts=None,
-               frame_ancestors: str = "'none'") -> FastAPI:
+def create_app(
+    *, viewer: Callable, warehouse_url: Callable[[], str], allowed_hosts=None, frame_ancestors: str = "'none'"
+) -> FastAPI:
     """`viewer`: the authentication dependency (etl.web.auth), applied to every route;
     `warehouse_url`: called per request, so a connection defined later is picked up;
     `allowed_hosts`: the hosts a link from the site may point to (etl.links; default, the
@@ -62,8 +69,9 @@ def create_app(*, viewer: Callable, warehouse_url: Callable[[], str], allowed_ho
     def authenticate(request: Request, who=Depends(viewer)) -> None:
         request.state.viewer = who
 
-    app = FastAPI(title="Ofsted ratings", dependencies=[Depends(authenticate)],
-                  docs_url=None, redoc_url=None, openapi_url=None)
+    app = FastAPI(
+        title="Ofsted ratings", dependencies=[Depends(authenticate)], docs_url=None, redoc_url=None, openapi_url=None
+    )
     app.state.warehouse_url = warehouse_url
     app.state.allowed_hosts = tuple(Settings.from_env().allowed_hosts if allowed_hosts is None else allowed_hosts)
     app.add_middleware(SecurityHeaders, policy=content_security_policy(frame_ancestors))

@@ -1,5 +1,6 @@
 """The view as Airflow serves it: Airflow's authentication, and the warehouse named by the
 `ofsted_warehouse` connection when one is defined (else OFSTED_WAREHOUSE_URL)."""
+
 from __future__ import annotations
 
 from fastapi import FastAPI

@@ -5,6 +5,7 @@ be added without authentication. Under Airflow it is Airflow's own user (bearer 
 session cookie); under `ofsted serve` it is a shared token when the server is reachable from
 other machines, and the local user on loopback. Review actions need `Viewer.can_edit`.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -41,8 +42,7 @@ def airflow_viewer():
     # a default, not an Annotated type: this module's annotations are strings FastAPI resolves
     # in module globals, where the lazily imported Airflow names are not
     def viewer(user=Depends(get_user)) -> Viewer:
-        can_edit = get_auth_manager().is_authorized_dag(
-            method="PUT", details=DagDetails(id=PIPELINE_DAG_ID), user=user)
+        can_edit = get_auth_manager().is_authorized_dag(method="PUT", details=DagDetails(id=PIPELINE_DAG_ID), user=user)
         return Viewer(user.get_name(), bool(can_edit))
 
     return viewer
@@ -74,11 +74,16 @@ def token_viewer(token: str | None):
             return Viewer("token", True)
         if _same(request.query_params.get("token"), token):
             params = [(k, v) for k, v in request.query_params.multi_items() if k != "token"]
-            raise HTTPException(303, headers={
-                "Location": request.url.path + (f"?{urlencode(params)}" if params else ""),
-                "Set-Cookie": f"{TOKEN_COOKIE}={cookie}; HttpOnly; SameSite=Strict; Path=/"})
-        raise HTTPException(401, "Not authenticated: send the token (see `ofsted serve --help`)",
-                            headers={"WWW-Authenticate": "Bearer"})
+            raise HTTPException(
+                303,
+                headers={
+                    "Location": request.url.path + (f"?{urlencode(params)}" if params else ""),
+                    "Set-Cookie": f"{TOKEN_COOKIE}={cookie}; HttpOnly; SameSite=Strict; Path=/",
+                },
+            )
+        raise HTTPException(
+            401, "Not authenticated: send the token (see `ofsted serve --help`)", headers={"WWW-Authenticate": "Bearer"}
+        )
 
     return viewer
 
@@ -137,4 +142,5 @@ def host_guard(bound_host: str):
             return False
         name = urlsplit(f"//{host}").hostname or ""
         return name.lower() in allowed
+
     return allowed_host

@@ -1,9 +1,10 @@
 """Atom (RFC 4287) feeds of rating changes and of letters setting out areas for priority action,
 built with ElementTree so every value is escaped."""
+
 from __future__ import annotations
 
-from datetime import date, datetime, time, timezone
-from typing import Callable
+from collections.abc import Callable
+from datetime import UTC, date, datetime, time
 from xml.etree import ElementTree as ET
 
 from etl.grades import priority_action_count
@@ -16,12 +17,14 @@ MAX_ENTRIES = 200  # a feed reader wants what is new, not the whole history
 
 def _stamp(day: date | None) -> str:
     day = day or date(1970, 1, 1)
-    return datetime.combine(day, time(), tzinfo=timezone.utc).isoformat().replace("+00:00", "Z")
+    return datetime.combine(day, time(), tzinfo=UTC).isoformat().replace("+00:00", "Z")
 
 
 def entry_title(change: dict) -> str:
-    return (f"{change['local_authority']}: {area_label(change['area'])} {change['direction']}, "
-            f"{grade_label(change['previous_grade'])} to {grade_label(change['grade'])}")
+    return (
+        f"{change['local_authority']}: {area_label(change['area'])} {change['direction']}, "
+        f"{grade_label(change['previous_grade'])} to {grade_label(change['grade'])}"
+    )
 
 
 def action_title(letter: dict) -> str:
@@ -29,9 +32,16 @@ def action_title(letter: dict) -> str:
     return f"{one_line(letter['local_authority'])}: {priority_action_count(letter['priority_actions'])} ({letter_subject(letter)})"
 
 
-def atom_feed(title: str, self_url: str, page_url: str, changes: list[dict],
-              council_url: Callable[[str], str], report_link: Callable[[str | None], str | None],
-              actions: list[dict] = (), checked: datetime | None = None) -> bytes:
+def atom_feed(
+    title: str,
+    self_url: str,
+    page_url: str,
+    changes: list[dict],
+    council_url: Callable[[str], str],
+    report_link: Callable[[str | None], str | None],
+    actions: list[dict] = (),
+    checked: datetime | None = None,
+) -> bytes:
     """`report_link`: the link rule (etl.links), so a refused report URL is left out.
     `checked`: when the site was last checked (etl.freshness): the feed's `updated`, so a
     reader sees how fresh it is even when nothing has changed."""
@@ -61,16 +71,29 @@ def atom_feed(title: str, self_url: str, page_url: str, changes: list[dict],
     add(feed, "link", rel="self", href=self_url)
     add(feed, "link", rel="alternate", type="text/html", href=page_url)
     newest = _stamp(max((c["published"] for c in [*changes, *actions] if c["published"]), default=None))
-    add(feed, "updated", checked.astimezone(timezone.utc).replace(microsecond=0).isoformat().replace("+00:00", "Z")
-        if checked else newest)
+    add(
+        feed,
+        "updated",
+        checked.astimezone(UTC).replace(microsecond=0).isoformat().replace("+00:00", "Z") if checked else newest,
+    )
     add(add(feed, "author"), "name", "ofsted-ratings")
     for c in changes:
-        add_entry(f"change:{c['change_id']}", entry_title(c), c, c["report_url"],
-                  f"{entry_title(c)}. Inspection ended {c['inspection_end'] or 'unknown'}; "
-                  f"report published {c['published'] or 'unknown'} "
-                  f"(previous grade published {c['previous_published'] or 'unknown'}).")
+        add_entry(
+            f"change:{c['change_id']}",
+            entry_title(c),
+            c,
+            c["report_url"],
+            f"{entry_title(c)}. Inspection ended {c['inspection_end'] or 'unknown'}; "
+            f"report published {c['published'] or 'unknown'} "
+            f"(previous grade published {c['previous_published'] or 'unknown'}).",
+        )
     for a in actions:
-        add_entry(f"priority-action:{a['report_id']}", action_title(a), a, a["url"],
-                  f"{action_title(a)}. Visit ended {a['inspection_end'] or 'unknown'}; letter published "
-                  f"{a['published'] or 'unknown'}. " + " ".join(one_line(t) for t in a["texts"]))
+        add_entry(
+            f"priority-action:{a['report_id']}",
+            action_title(a),
+            a,
+            a["url"],
+            f"{action_title(a)}. Visit ended {a['inspection_end'] or 'unknown'}; letter published "
+            f"{a['published'] or 'unknown'}. " + " ".join(one_line(t) for t in a["texts"]),
+        )
     return ET.tostring(feed, encoding="utf-8", xml_declaration=True)

@@ -1,11 +1,12 @@
 """The routes: each page reads the warehouse once through etl.web.data and renders a template."""
+
 from __future__ import annotations
 
 import time
+from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import date
 from pathlib import Path
-from typing import Iterator
 from urllib.parse import urlencode
 
 import jinja2
@@ -14,7 +15,6 @@ from fastapi.responses import HTMLResponse, RedirectResponse
 from fastapi.templating import Jinja2Templates
 from starlette.concurrency import run_in_threadpool
 
-from etl import grades
 from etl.freshness import freshness
 from etl.links import safe_link
 from etl.warehouse import MissingTable, Warehouse, WarehouseError, connect
@@ -51,13 +51,27 @@ def template_safe_link(context, url: str | None) -> str | None:
     return link_for(context["request"], url)
 
 
-templates = Jinja2Templates(env=jinja2.Environment(
-    loader=jinja2.FileSystemLoader(Path(__file__).resolve().parent / "templates"), autoescape=True,
-    trim_blocks=True, lstrip_blocks=True, undefined=jinja2.StrictUndefined))
-templates.env.globals.update(area_label=data.area_label, grade_label=data.grade_label, grade_rank=data.grade_rank,
-                             GRADE_STYLES=data.STYLES, path_for=template_path_for, safe_link=template_safe_link,
-                             looked_at=data.looked_at, KIND_LABELS=data.KIND_LABELS,
-                             FRAMEWORK_SHORT=charts.FRAMEWORK_LABELS, MAIN_AREAS=data.MAIN_AREAS)
+templates = Jinja2Templates(
+    env=jinja2.Environment(
+        loader=jinja2.FileSystemLoader(Path(__file__).resolve().parent / "templates"),
+        autoescape=True,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        undefined=jinja2.StrictUndefined,
+    )
+)
+templates.env.globals.update(
+    area_label=data.area_label,
+    grade_label=data.grade_label,
+    grade_rank=data.grade_rank,
+    GRADE_STYLES=data.STYLES,
+    path_for=template_path_for,
+    safe_link=template_safe_link,
+    looked_at=data.looked_at,
+    KIND_LABELS=data.KIND_LABELS,
+    FRAMEWORK_SHORT=charts.FRAMEWORK_LABELS,
+    MAIN_AREAS=data.MAIN_AREAS,
+)
 
 
 @contextmanager
@@ -67,27 +81,35 @@ def warehouse(request: Request) -> Iterator[Warehouse]:
     try:
         wh = connect(request.app.state.warehouse_url(), lock_wait=10)
     except WarehouseError as exc:
-        raise HTTPException(503, "the warehouse is not available now (busy or not answering): try again"
-                                 " shortly") from exc
+        raise HTTPException(
+            503, "the warehouse is not available now (busy or not answering): try again shortly"
+        ) from exc
     with wh:
         try:
-            if getattr(request.state, "freshness", None) is None:   # the header's line, in this connection
+            if getattr(request.state, "freshness", None) is None:  # the header's line, in this connection
                 request.state.freshness = freshness(wh)
             yield wh
-        except MissingTable as exc:   # a warehouse nothing has migrated yet
-            raise HTTPException(503, "the warehouse has no schema yet: run `ofsted migrate`"
-                                     " (or the pipeline)") from exc
+        except MissingTable as exc:  # a warehouse nothing has migrated yet
+            raise HTTPException(503, "the warehouse has no schema yet: run `ofsted migrate` (or the pipeline)") from exc
 
 
 def page(request: Request, template: str, started: float, status_code: int = 200, **context) -> HTMLResponse:
     cookie, new = csrf_cookie(request)
     context.setdefault("freshness", _freshness(request).line())
-    context.update(viewer=request.state.viewer, server_ms=round((time.perf_counter() - started) * 1000, 1),
-                   csrf=csrf_token(cookie, request.state.viewer.name))
+    context.update(
+        viewer=request.state.viewer,
+        server_ms=round((time.perf_counter() - started) * 1000, 1),
+        csrf=csrf_token(cookie, request.state.viewer.name),
+    )
     response = templates.TemplateResponse(request, template, context, status_code=status_code)
     if new:
-        response.set_cookie(CSRF_COOKIE, cookie, httponly=True, samesite="strict",
-                            path=request.scope.get("root_path", "").rstrip("/") + "/")
+        response.set_cookie(
+            CSRF_COOKIE,
+            cookie,
+            httponly=True,
+            samesite="strict",
+            path=request.scope.get("root_path", "").rstrip("/") + "/",
+        )
     return response
 
 
@@ -107,36 +129,58 @@ def council_page(request: Request, urn: str):
         story = data.council(wh, urn)
     if story is None:
         raise HTTPException(404, f"no council with URN {urn!r} in the warehouse")
-    chart = charts.step_chart(story["history"], story["inspections"], data.AREA_LABELS, data.MAIN_AREAS,
-                              visits=story["visits"])
+    chart = charts.step_chart(
+        story["history"], story["inspections"], data.AREA_LABELS, data.MAIN_AREAS, visits=story["visits"]
+    )
     return page(request, "council.html", started, council=story, chart=chart)
 
 
 def change_filter(since, until, region, area, direction, urn=None) -> data.ChangeFilter:
     if direction and direction not in data.DIRECTIONS:
         raise HTTPException(400, f"direction must be one of {', '.join(data.DIRECTIONS)}")
-    return data.ChangeFilter(parse_date(since, "since"), parse_date(until, "until"), region or None,
-                             area or None, direction or None, urn)
+    return data.ChangeFilter(
+        parse_date(since, "since"), parse_date(until, "until"), region or None, area or None, direction or None, urn
+    )
 
 
 @router.get("/changes", response_class=HTMLResponse, name="changes")
-def changes_page(request: Request, since: str | None = None, until: str | None = None,
-                 region: str | None = None, area: str | None = None, direction: str | None = None):
+def changes_page(
+    request: Request,
+    since: str | None = None,
+    until: str | None = None,
+    region: str | None = None,
+    area: str | None = None,
+    direction: str | None = None,
+):
     started = time.perf_counter()
     flt = change_filter(since, until, region, area, direction)
     with warehouse(request) as wh:
         rows = data.changes(wh, flt)
         actions = data.priority_actions(wh, flt, limit=CHANGES_SHOWN)
     # the newest first; a page of every change since 2012 would be slow to render and to read
-    return page(request, "changes.html", started, changes=rows[:CHANGES_SHOWN], total=len(rows), flt=flt,
-                actions=actions,
-                regions=data.reference_regions(),
-                areas=(*data.MAIN_AREAS, data.SEND_AREA), directions=data.DIRECTIONS)
+    return page(
+        request,
+        "changes.html",
+        started,
+        changes=rows[:CHANGES_SHOWN],
+        total=len(rows),
+        flt=flt,
+        actions=actions,
+        regions=data.reference_regions(),
+        areas=(*data.MAIN_AREAS, data.SEND_AREA),
+        directions=data.DIRECTIONS,
+    )
 
 
 @router.get("/changes.atom", name="changes_feed")
-def changes_feed(request: Request, since: str | None = None, until: str | None = None,
-                 region: str | None = None, area: str | None = None, direction: str | None = None):
+def changes_feed(
+    request: Request,
+    since: str | None = None,
+    until: str | None = None,
+    region: str | None = None,
+    area: str | None = None,
+    direction: str | None = None,
+):
     flt = change_filter(since, until, region, area, direction)
     with warehouse(request) as wh:
         rows = data.changes(wh, flt, limit=feeds.MAX_ENTRIES)
@@ -165,15 +209,22 @@ def _freshness(request: Request):
 
 def atom(request: Request, rows: list[dict], title: str, actions: list[dict] = ()) -> Response:
     checked = _freshness(request).checked
-    body = feeds.atom_feed(title, str(request.url), absolute_url(request, "changes"), rows,
-                           lambda urn: absolute_url(request, "council", urn=urn), lambda url: link_for(request, url),
-                           actions, checked=checked)
+    body = feeds.atom_feed(
+        title,
+        str(request.url),
+        absolute_url(request, "changes"),
+        rows,
+        lambda urn: absolute_url(request, "council", urn=urn),
+        lambda url: link_for(request, url),
+        actions,
+        checked=checked,
+    )
     return Response(body, media_type="application/atom+xml; charset=utf-8")
 
 
 @router.get("/", response_class=HTMLResponse, name="england")
 def england_page(request: Request, area: str = "overall_effectiveness", region: str | None = None):
-    from etl import england   # the England-over-time link keeps the area where that page has it
+    from etl import england  # the England-over-time link keeps the area where that page has it
 
     started = time.perf_counter()
     if area not in data.MAP_AREAS:
@@ -181,36 +232,76 @@ def england_page(request: Request, area: str = "overall_effectiveness", region: 
     with warehouse(request) as wh:
         latest = data.latest_inspections(wh)
         recent = data.changes(wh, data.ChangeFilter(region=region or None), limit=12)
-        cells, counts = data.england_cells(wh, latest, area, region or None,
-                                           lambda urn: path_for(request, "council", urn=urn))
-    return page(request, "england.html", started, hexmap=charts.hex_map(cells), counts=counts, area=area,
-                region=region or "", regions=data.reference_regions(), recent=recent, areas=data.MAP_AREAS,
-                over_time_areas=england.AREAS)
+        cells, counts = data.england_cells(
+            wh, latest, area, region or None, lambda urn: path_for(request, "council", urn=urn)
+        )
+    return page(
+        request,
+        "england.html",
+        started,
+        hexmap=charts.hex_map(cells),
+        counts=counts,
+        area=area,
+        region=region or "",
+        regions=data.reference_regions(),
+        recent=recent,
+        areas=data.MAP_AREAS,
+        over_time_areas=england.AREAS,
+    )
 
 
 def council_rows(request: Request, region, grade, framework, since, area) -> tuple[list[dict], dict]:
-    flt = {"region": region or None, "grade": grade or None, "framework": framework or None,
-           "since": parse_date(since, "since"), "area": area if area in data.MAIN_AREAS else "overall_effectiveness"}
+    flt = {
+        "region": region or None,
+        "grade": grade or None,
+        "framework": framework or None,
+        "since": parse_date(since, "since"),
+        "area": area if area in data.MAIN_AREAS else "overall_effectiveness",
+    }
     with warehouse(request) as wh:
         rows = data.latest_inspections(wh)
     return data.filter_councils(rows, **flt), flt
 
 
 @router.get("/councils", response_class=HTMLResponse, name="councils")
-def councils_page(request: Request, region: str | None = None, grade: str | None = None,
-                  framework: str | None = None, since: str | None = None, area: str | None = None):
+def councils_page(
+    request: Request,
+    region: str | None = None,
+    grade: str | None = None,
+    framework: str | None = None,
+    since: str | None = None,
+    area: str | None = None,
+):
     started = time.perf_counter()
     rows, flt = council_rows(request, region, grade, framework, since, area)
-    return page(request, "councils.html", started, rows=rows, flt=flt, regions=data.reference_regions(),
-                grades=data.GRADE_FILTERS, frameworks=charts.FRAMEWORK_SHORT, areas=data.MAIN_AREAS)
+    return page(
+        request,
+        "councils.html",
+        started,
+        rows=rows,
+        flt=flt,
+        regions=data.reference_regions(),
+        grades=data.GRADE_FILTERS,
+        frameworks=charts.FRAMEWORK_SHORT,
+        areas=data.MAIN_AREAS,
+    )
 
 
 @router.get("/councils.csv", name="councils_csv")
-def councils_csv(request: Request, region: str | None = None, grade: str | None = None,
-                 framework: str | None = None, since: str | None = None, area: str | None = None):
+def councils_csv(
+    request: Request,
+    region: str | None = None,
+    grade: str | None = None,
+    framework: str | None = None,
+    since: str | None = None,
+    area: str | None = None,
+):
     rows, _ = council_rows(request, region, grade, framework, since, area)
-    return Response(data.to_csv(rows), media_type="text/csv; charset=utf-8",
-                    headers={"Content-Disposition": 'attachment; filename="latest_inspections.csv"'})
+    return Response(
+        data.to_csv(rows),
+        media_type="text/csv; charset=utf-8",
+        headers={"Content-Disposition": 'attachment; filename="latest_inspections.csv"'},
+    )
 
 
 @router.get("/ofsted-ratings.xlsx", name="workbook")
@@ -220,10 +311,17 @@ def workbook(request: Request):
     from etl import export
 
     with warehouse(request) as wh:
-        body = export.workbook(export.read_datasets(wh, export.SHEETS.values()), wh.engine,
-                               allowed_hosts=request.app.state.allowed_hosts, freshness=freshness(wh).line())
-    return Response(body, media_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-                    headers={"Content-Disposition": f'attachment; filename="{export.WORKBOOK}"'})
+        body = export.workbook(
+            export.read_datasets(wh, export.SHEETS.values()),
+            wh.engine,
+            allowed_hosts=request.app.state.allowed_hosts,
+            freshness=freshness(wh).line(),
+        )
+    return Response(
+        body,
+        media_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        headers={"Content-Disposition": f'attachment; filename="{export.WORKBOOK}"'},
+    )
 
 
 @router.get("/reviews", response_class=HTMLResponse, name="reviews")
@@ -271,7 +369,7 @@ def review_accept(request: Request, report_id: str, why: str = Form(""), csrf: s
 async def review_grades(request: Request, report_id: str):
     form = await request.form()
     who = editor(request, str(form.get("csrf", "")))
-    given = {k[len("grade_"):]: v for k, v in form.items() if k.startswith("grade_") and v}
+    given = {k[len("grade_") :]: v for k, v in form.items() if k.startswith("grade_") and v}
     return await run_in_threadpool(set_grades, request, report_id, given, str(form.get("why", "")), who.name)
 
 
@@ -299,8 +397,13 @@ def england_choice(wh: Warehouse, area: str, region: str | None) -> str:
 
 
 @router.get("/england/over-time", response_class=HTMLResponse, name="england_over_time")
-def england_over_time(request: Request, area: str = "overall_effectiveness", region: str | None = None,
-                      as_at: str | None = None, published_by: str | None = None):
+def england_over_time(
+    request: Request,
+    area: str = "overall_effectiveness",
+    region: str | None = None,
+    as_at: str | None = None,
+    published_by: str | None = None,
+):
     """Grade shares by month since 2012, the counts as at a date, every council's row then (its
     latest inspection and grades: etl.outcomes), and the movement since each council's first
     ILACS inspection (etl.england; docs/warehouse.md, "England at any date"). `published_by`:
@@ -322,15 +425,30 @@ def england_over_time(request: Request, area: str = "overall_effectiveness", reg
         councils = outcomes.councils_at(wh, day, cut_off, region)
     columns = england.DISTRIBUTION_COLUMNS
     # the headline areas, and any other a council was graded in then (not only retired: not_judged)
-    shown = [a for a in outcomes.GRADE_COLUMNS
-             if a in data.MAIN_AREAS or any(c[a] not in (None, england.NOT_JUDGED) for c in councils)]
-    return page(request, "england_time.html", started, area=area, region=region or "", day=day,
-                published_by=cut_off, regions=[r[0] for r in counts[1:]],
-                areas=england.AREAS, chart=charts.share_chart(series, mark=day),
-                march=[r for r in series if r["as_at"].month == 3 and (r["councils"] or r["not_judged"])],
-                counts=[dict(zip(columns, r)) for r in counts], moves=moves,
-                movements=england.MOVEMENT_COLUMNS[1:], bands=charts.SHARE_BANDS,
-                councils=councils, council_areas=shown)
+    shown = [
+        a
+        for a in outcomes.GRADE_COLUMNS
+        if a in data.MAIN_AREAS or any(c[a] not in (None, england.NOT_JUDGED) for c in councils)
+    ]
+    return page(
+        request,
+        "england_time.html",
+        started,
+        area=area,
+        region=region or "",
+        day=day,
+        published_by=cut_off,
+        regions=[r[0] for r in counts[1:]],
+        areas=england.AREAS,
+        chart=charts.share_chart(series, mark=day),
+        march=[r for r in series if r["as_at"].month == 3 and (r["councils"] or r["not_judged"])],
+        counts=[dict(zip(columns, r)) for r in counts],
+        moves=moves,
+        movements=england.MOVEMENT_COLUMNS[1:],
+        bands=charts.SHARE_BANDS,
+        councils=councils,
+        council_areas=shown,
+    )
 
 
 @router.get("/england/over-time.csv", name="england_over_time_csv")
@@ -342,8 +460,11 @@ def england_over_time_csv(request: Request, area: str = "overall_effectiveness",
     with warehouse(request) as wh:
         rows = england.distribution(wh, area, england_choice(wh, area, region))
     body = to_csv(Dataset("grade_distribution", list(england.DISTRIBUTION_COLUMNS), [tuple(r.values()) for r in rows]))
-    return Response(body, media_type="text/csv; charset=utf-8",
-                    headers={"Content-Disposition": 'attachment; filename="grade_distribution.csv"'})
+    return Response(
+        body,
+        media_type="text/csv; charset=utf-8",
+        headers={"Content-Disposition": 'attachment; filename="grade_distribution.csv"'},
+    )
 
 
 SEARCH_PER_PAGE = 20
@@ -351,8 +472,16 @@ COUNCILS_FOUND = 8
 
 
 @router.get("/search", response_class=HTMLResponse, name="search")
-def search_page(request: Request, q: str = "", kind: str = "", region: str = "", council: str = "",
-                since: str = "", until: str = "", page_no: str = Query("1", alias="page")):
+def search_page(
+    request: Request,
+    q: str = "",
+    kind: str = "",
+    region: str = "",
+    council: str = "",
+    since: str = "",
+    until: str = "",
+    page_no: str = Query("1", alias="page"),
+):
     """Councils by name first (etl.councils), then the pages of reports and letters that say
     the words (etl.search), newest first, with counts by year, kind and region. A query or
     filter that cannot be searched is said on the page (400), never a traceback."""
@@ -377,23 +506,57 @@ def search_page(request: Request, q: str = "", kind: str = "", region: str = "",
                 problem = f"council: {exc}"
         if text and not problem:
             try:
-                result = search.search(wh, text, kind=kind or None, urn=urn, region=region or None, since=days[0],
-                                       until=days[1], limit=SEARCH_PER_PAGE,
-                                       offset=(number - 1) * SEARCH_PER_PAGE,
-                                       allowed_hosts=request.app.state.allowed_hosts)
+                result = search.search(
+                    wh,
+                    text,
+                    kind=kind or None,
+                    urn=urn,
+                    region=region or None,
+                    since=days[0],
+                    until=days[1],
+                    limit=SEARCH_PER_PAGE,
+                    offset=(number - 1) * SEARCH_PER_PAGE,
+                    allowed_hosts=request.app.state.allowed_hosts,
+                )
             except search.QueryError as exc:
                 problem = str(exc)
     shown = result.hits if result else []
-    params = {k: v for k, v in (("q", text), ("kind", kind), ("region", region), ("council", council),
-                                ("since", since), ("until", until)) if v}
+    params = {
+        k: v
+        for k, v in (
+            ("q", text),
+            ("kind", kind),
+            ("region", region),
+            ("council", council),
+            ("since", since),
+            ("until", until),
+        )
+        if v
+    }
     more = bool(result) and result.total > number * SEARCH_PER_PAGE
-    return page(request, "search.html", started, status_code=400 if problem else 200,
-                q=text, kind=kind, region=region, council=council, since=since, until=until,
-                problem=problem, councils=councils, listed=listed, result=result, hits=shown,
-                first=(number - 1) * SEARCH_PER_PAGE + 1,
-                previous=urlencode({**params, "page": number - 1}) if number > 1 else None,
-                next=urlencode({**params, "page": number + 1})
-                if more and number < search.MAX_LIMIT // SEARCH_PER_PAGE else None,
-                capped=more and number >= search.MAX_LIMIT // SEARCH_PER_PAGE,
-                years=charts.year_bars(result.counts.get("year", {})) if result else None,
-                regions=data.reference_regions(), kinds=data.PUBLICATION_KINDS)
+    return page(
+        request,
+        "search.html",
+        started,
+        status_code=400 if problem else 200,
+        q=text,
+        kind=kind,
+        region=region,
+        council=council,
+        since=since,
+        until=until,
+        problem=problem,
+        councils=councils,
+        listed=listed,
+        result=result,
+        hits=shown,
+        first=(number - 1) * SEARCH_PER_PAGE + 1,
+        previous=urlencode({**params, "page": number - 1}) if number > 1 else None,
+        next=urlencode({**params, "page": number + 1})
+        if more and number < search.MAX_LIMIT // SEARCH_PER_PAGE
+        else None,
+        capped=more and number >= search.MAX_LIMIT // SEARCH_PER_PAGE,
+        years=charts.year_bars(result.counts.get("year", {})) if result else None,
+        regions=data.reference_regions(),
+        kinds=data.PUBLICATION_KINDS,
+    )

@@ -4,6 +4,7 @@ No other page may drive it: a request whose Host is not the bound address's is r
 rebinding), review actions need this origin and the form's token (etl.web.auth), and the
 access log never shows a query string (where `?token=` would be).
 """
+
 from __future__ import annotations
 
 import logging
@@ -18,8 +19,9 @@ TOKEN_ENV = "OFSTED_VIEW_TOKEN"
 
 
 def create_standalone_app(settings, token: str | None, host: str = "127.0.0.1") -> FastAPI:
-    app = create_app(viewer=token_viewer(token), warehouse_url=lambda: settings.warehouse_url,
-                     allowed_hosts=settings.allowed_hosts)
+    app = create_app(
+        viewer=token_viewer(token), warehouse_url=lambda: settings.warehouse_url, allowed_hosts=settings.allowed_hosts
+    )
     app.add_middleware(HostGuard, allowed_host=host_guard(host))
     return app
 

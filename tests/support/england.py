@@ -4,19 +4,23 @@ drifting from one inspection to the next, with focused visits between (what each
 one in seventeen sets out areas for priority action), some joint targeted area inspections and,
 since 2023, area SEND outcomes; every document lists improvement points. ~600 graded reports and
 ~150 councils: what the view's browser test looks at and its bench measures."""
+
 from __future__ import annotations
 
 import random
-from datetime import date, timedelta
-
 from dataclasses import replace
+from datetime import date, timedelta
 
 from etl.records import AREA_SEND_OUTCOMES, FRAMEWORK_AREAS, VISIT_AREAS, Council, Visit
 
 # framework, first and last inspection end date under it
-FRAMEWORKS = [("lac", date(2012, 3, 1), date(2013, 10, 31)), ("sif", date(2013, 12, 1), date(2017, 12, 31)),
-              ("ilacs_2018", date(2018, 3, 1), date(2022, 12, 31)), ("ilacs_2023", date(2023, 3, 1), date(2026, 3, 20)),
-              ("ilacs_2026", date(2026, 4, 10), date(2026, 10, 31))]
+FRAMEWORKS = [
+    ("lac", date(2012, 3, 1), date(2013, 10, 31)),
+    ("sif", date(2013, 12, 1), date(2017, 12, 31)),
+    ("ilacs_2018", date(2018, 3, 1), date(2022, 12, 31)),
+    ("ilacs_2023", date(2023, 3, 1), date(2026, 3, 20)),
+    ("ilacs_2026", date(2026, 4, 10), date(2026, 10, 31)),
+]
 SCALE = ("inadequate", "requires_improvement", "good", "outstanding")
 SHARE = (12, 30, 44, 14)  # roughly how England's councils are graded
 
@@ -42,11 +46,13 @@ def england_records(seed: int = 13):
                 continue
             if level is None or rnd.random() < 0.5:  # half keep their grade; the others move
                 level = rnd.choices(range(4), weights=SHARE)[0]
-            grades = {a: SCALE[max(0, min(3, level + rnd.choice((-1, 0, 0, 0, 0, 1))))]
-                      for a in FRAMEWORK_AREAS[framework]}
+            grades = {
+                a: SCALE[max(0, min(3, level + rnd.choice((-1, 0, 0, 0, 0, 1))))] for a in FRAMEWORK_AREAS[framework]
+            }
             if framework == "lac":
-                grades = {a: {"requires_improvement": "adequate", "outstanding": "good"}.get(g, g)
-                          for a, g in grades.items()}
+                grades = {
+                    a: {"requires_improvement": "adequate", "outstanding": "good"}.get(g, g) for a, g in grades.items()
+                }
             n += 1
             reports.append(make_report(ref.urn, n, framework, end, grades, la=ref.name))
             publications.append(make_publication(ref.urn, n, reports[-1].published, la=ref.name))
@@ -54,10 +60,12 @@ def england_records(seed: int = 13):
                 n += 1
                 visit = end + timedelta(days=rnd.randrange(200, 600))
                 if visit < date(2026, 11, 1) and not (ref.abolished and visit >= ref.abolished):
-                    reports.append(with_visit(make_report(ref.urn, n, None, visit, kind="focused_visit",
-                                                          la=ref.name), letters))
-                    publications.append(make_publication(ref.urn, n, reports[-1].published, kind="focused_visit",
-                                                         la=ref.name))
+                    reports.append(
+                        with_visit(make_report(ref.urn, n, None, visit, kind="focused_visit", la=ref.name), letters)
+                    )
+                    publications.append(
+                        make_publication(ref.urn, n, reports[-1].published, kind="focused_visit", la=ref.name)
+                    )
         if ref.abolished:
             continue
         for kind, chance, first in (("jtai", 0.2, date(2018, 6, 1)), ("area_send", 0.45, date(2023, 3, 1))):
@@ -68,8 +76,9 @@ def england_records(seed: int = 13):
                     report = with_visit(make_report(ref.urn, n, None, end, kind="jtai", la=ref.name), letters)
                 else:
                     outcome = letters.choices(AREA_SEND_OUTCOMES, weights=(45, 40, 15))[0]
-                    report = make_report(ref.urn, n, "area_send_2023", end, {"area_send_outcome": outcome},
-                                         kind="area_send", la=ref.name)
+                    report = make_report(
+                        ref.urn, n, "area_send_2023", end, {"area_send_outcome": outcome}, kind="area_send", la=ref.name
+                    )
                 reports.append(report)
                 publications.append(make_publication(ref.urn, n, report.published, kind=kind, la=ref.name))
     points = random.Random(seed + 2)  # the improvement points: everything above stays as it was
@@ -77,11 +86,18 @@ def england_records(seed: int = 13):
 
 
 # improvement points in the words such a list uses (made up here, not taken from any report)
-POINT_TOPICS = ("the timeliness of assessments for children in need", "management oversight of casework",
-                "return home interviews for children who go missing", "the quality of private fostering arrangements",
-                "planning for permanence for children in care", "support for care leavers aged 21 to 25",
-                "the response to children at risk of exploitation", "the stability of the social work workforce",
-                "the recording of children's views in their plans", "the sufficiency of local placements")
+POINT_TOPICS = (
+    "the timeliness of assessments for children in need",
+    "management oversight of casework",
+    "return home interviews for children who go missing",
+    "the quality of private fostering arrangements",
+    "planning for permanence for children in care",
+    "support for care leavers aged 21 to 25",
+    "the response to children at risk of exploitation",
+    "the stability of the social work workforce",
+    "the recording of children's views in their plans",
+    "the sufficiency of local placements",
+)
 
 
 def with_improvements(report, rnd: random.Random):
@@ -104,7 +120,7 @@ def load_england(wh, seed: int = 13) -> int:
     from tests.support.warehouse_fixtures import stored_file_for
 
     councils, publications, reports = england_records(seed)
-    reference.sync(wh)   # as a run's begin does: the refresh derives from it
+    reference.sync(wh)  # as a run's begin does: the refresh derives from it
     load.start_run(wh, "england")
     load.load_councils(wh, councils)
     load.load_publications(wh, publications, "england")

@@ -31,6 +31,7 @@ site saw is counted from it, not from the client.
 From a shell (serves until killed, prints its URLs):
     python -m tests.support.fakesite --councils 150 --port 8080
 """
+
 from __future__ import annotations
 
 import argparse
@@ -44,9 +45,8 @@ import threading
 import time
 from collections import Counter
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 from email.utils import format_datetime, parsedate_to_datetime
-from datetime import datetime, timezone
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, urlencode, urlsplit
 
@@ -54,46 +54,76 @@ KIND_LABELS = {
     "inspection": "Children's services inspection",
     "focused_visit": "Focused visit",
     "monitoring_visit": "Monitoring visit",
-    "jtai": "Joint area child protection inspection",   # how the site lists a JTAI
+    "jtai": "Joint area child protection inspection",  # how the site lists a JTAI
     "area_send": "Area SEND full inspection",
-    "other": "Annual engagement meeting summary",       # a wording the crawler does not know
+    "other": "Annual engagement meeting summary",  # a wording the crawler does not know
 }
 
 # Real councils (name, URN) to start the list; reorganised councils have 7-digit URNs.
 KNOWN_COUNCILS = [
-    ("2532287", "Bournemouth, Christchurch & Poole"), ("2532283", "Dorset"),
-    ("2637539", "North Northamptonshire"), ("2637548", "West Northamptonshire"),
-    ("2733690", "Cumberland"), ("2733698", "Westmorland and Furness"),
-    ("80418", "Norfolk"), ("80426", "Barnsley"), ("80427", "Bath and North East Somerset"),
-    ("80436", "Bracknell Forest"), ("80442", "Buckinghamshire"), ("80443", "Bury"),
-    ("80444", "Calderdale"), ("80447", "Cheshire East"), ("80449", "Bradford"),
-    ("80451", "Wakefield"), ("80454", "Cornwall"), ("80464", "Dudley"), ("80465", "Durham"),
-    ("80468", "Essex"), ("80472", "Hampshire"), ("80479", "Knowsley"), ("80481", "Leeds"),
-    ("80482", "Leicester"), ("80483", "Leicestershire"), ("80487", "Barnet"),
-    ("80490", "Bromley"), ("80492", "Croydon"), ("80495", "Greenwich"), ("80496", "Hackney"),
-    ("80497", "Hammersmith and Fulham"), ("80498", "Haringey"), ("80544", "Kensington and Chelsea"),
-    ("80546", "Windsor and Maidenhead"), ("80564", "Stoke-on-Trent"),
+    ("2532287", "Bournemouth, Christchurch & Poole"),
+    ("2532283", "Dorset"),
+    ("2637539", "North Northamptonshire"),
+    ("2637548", "West Northamptonshire"),
+    ("2733690", "Cumberland"),
+    ("2733698", "Westmorland and Furness"),
+    ("80418", "Norfolk"),
+    ("80426", "Barnsley"),
+    ("80427", "Bath and North East Somerset"),
+    ("80436", "Bracknell Forest"),
+    ("80442", "Buckinghamshire"),
+    ("80443", "Bury"),
+    ("80444", "Calderdale"),
+    ("80447", "Cheshire East"),
+    ("80449", "Bradford"),
+    ("80451", "Wakefield"),
+    ("80454", "Cornwall"),
+    ("80464", "Dudley"),
+    ("80465", "Durham"),
+    ("80468", "Essex"),
+    ("80472", "Hampshire"),
+    ("80479", "Knowsley"),
+    ("80481", "Leeds"),
+    ("80482", "Leicester"),
+    ("80483", "Leicestershire"),
+    ("80487", "Barnet"),
+    ("80490", "Bromley"),
+    ("80492", "Croydon"),
+    ("80495", "Greenwich"),
+    ("80496", "Hackney"),
+    ("80497", "Hammersmith and Fulham"),
+    ("80498", "Haringey"),
+    ("80544", "Kensington and Chelsea"),
+    ("80546", "Windsor and Maidenhead"),
+    ("80564", "Stoke-on-Trent"),
 ]
 
-SEARCH_QUERY = {"q": "", "location": "", "lat": "", "lon": "", "radius": "",
-                "level_1_types": "3", "level_2_types[]": "12"}
+SEARCH_QUERY = {
+    "q": "",
+    "location": "",
+    "lat": "",
+    "lon": "",
+    "radius": "",
+    "level_1_types": "3",
+    "level_2_types[]": "12",
+}
 
 
 @dataclass
 class Fault:
     """One misbehaviour for the next `times` requests of a URL (None: for every request)."""
-    kind: str                       # "status" | "reset" | "truncate" | "html" | "redirect" | "delay" | "trickle"
+
+    kind: str  # "status" | "reset" | "truncate" | "html" | "redirect" | "delay" | "trickle"
     status: int = 503
-    location: str | None = None     # where a "redirect" points
+    location: str | None = None  # where a "redirect" points
     retry_after: str | None = None
-    fraction: float = 0.5           # how much of the body a "truncate" sends
-    seconds: float = 0.0            # how long a "delay" holds the answer back
+    fraction: float = 0.5  # how much of the body a "truncate" sends
+    seconds: float = 0.0  # how long a "delay" holds the answer back
     times: int | None = 1
 
     @classmethod
     def http(cls, status: int = 503, *, retry_after: str | int | None = None, times: int | None = 1):
-        return cls("status", status=status, times=times,
-                   retry_after=None if retry_after is None else str(retry_after))
+        return cls("status", status=status, times=times, retry_after=None if retry_after is None else str(retry_after))
 
     @classmethod
     def reset(cls, times: int | None = 1):
@@ -129,18 +159,20 @@ class FakePublication:
     published: date
     title: str
     file_id: str
-    host: str | None = None          # link host override (e.g. "localhost": not on the allowed list)
-    relative: bool = False           # link written as a relative href
+    host: str | None = None  # link host override (e.g. "localhost": not on the allowed list)
+    relative: bool = False  # link written as a relative href
     pdf: bytes | None = None
     modified: datetime | None = None  # when the body was last replaced (default: published)
-    href: str | None = None          # the link exactly as listed (hostile: javascript:, data:, a foreign host)
+    href: str | None = None  # the link exactly as listed (hostile: javascript:, data:, a foreign host)
     appears: datetime | None = None  # listed from this time of the site's clock on (None: always)
 
 
 def minimal_pdf(lines: list[str]) -> bytes:
     """A small valid one-page PDF showing `lines` (Helvetica), with a correct xref table."""
+
     def esc(s: str) -> str:
         return s.replace("\\", "\\\\").replace("(", "\\(").replace(")", "\\)")
+
     text = "".join(f"({esc(line)}) Tj 0 -16 Td " for line in lines)
     stream = f"BT /F1 12 Tf 72 760 Td {text}ET".encode("latin-1", "replace")
     objects = [
@@ -169,11 +201,16 @@ def default_pdf_factory(council_name: str, kind: str, published: date) -> bytes:
 
 def report_not_found_page() -> bytes:
     """What the real site serves, with status 200, for a report it no longer has."""
-    return _layout("Report not found - Find an Inspection Report - Ofsted", "Report not found", """
+    return _layout(
+        "Report not found - Find an Inspection Report - Ofsted",
+        "Report not found",
+        """
       <div class="flat-content text-large">
         <p><span>Sorry, the document you requested no longer exists.</span></p>
         <ul><li><span>Go to <a href="https://reports.ofsted.gov.uk">our homepage</a></span></li></ul>
-      </div>""", crumb="Report not found").encode()
+      </div>""",
+        crumb="Report not found",
+    ).encode()
 
 
 def _layout(title: str, heading: str, body: str, *, crumb: str) -> str:
@@ -218,25 +255,34 @@ class _QuietServer(ThreadingHTTPServer):
 
 
 class FakeOfstedSite:
-    def __init__(self, councils: int = 3, *, rows_per_page: int = 100, pdf_factory=None,
-                 host: str = "127.0.0.1", port: int = 0, files_host: str = "127.0.0.1",
-                 files_port: int = 0, publications: bool = True):
+    def __init__(
+        self,
+        councils: int = 3,
+        *,
+        rows_per_page: int = 100,
+        pdf_factory=None,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        files_host: str = "127.0.0.1",
+        files_port: int = 0,
+        publications: bool = True,
+    ):
         self.rows_per_page = rows_per_page
         self.pdf_factory = pdf_factory or default_pdf_factory
-        self.markup = "real"            # "real" | "variant" | "changed" | "changed-provider" (pages only)
-        self.now: datetime | None = None           # the site's clock (time travel: advance())
-        self.latest_report = True                  # search results show "Latest report: <time>...</time>"
-        self.letters_move_latest = True            # False: only graded inspections move that date
-        self.latest_text: dict[str, str] = {}      # URN -> the line's text as given (a bad date)
-        self.councils: dict[str, str] = {}         # URN -> name
-        self.search_hrefs: dict[str, str] = {}     # URN -> the search result's link, as listed (default /provider/44/URN)
+        self.markup = "real"  # "real" | "variant" | "changed" | "changed-provider" (pages only)
+        self.now: datetime | None = None  # the site's clock (time travel: advance())
+        self.latest_report = True  # search results show "Latest report: <time>...</time>"
+        self.letters_move_latest = True  # False: only graded inspections move that date
+        self.latest_text: dict[str, str] = {}  # URN -> the line's text as given (a bad date)
+        self.councils: dict[str, str] = {}  # URN -> name
+        self.search_hrefs: dict[str, str] = {}  # URN -> the search result's link, as listed (default /provider/44/URN)
         self.publications: dict[str, list[FakePublication]] = {}
         self.files: dict[str, FakePublication] = {}
         self.faults: dict[str, list[Fault]] = {}
-        self.requests: Counter[str] = Counter()    # per path, every request received
-        self.log: list[tuple[float, str]] = []     # (monotonic time, path) of every request received
-        self.files_served = 0                      # complete 200 answers with a report's bytes
-        self.not_modified = 0                      # 304 answers to conditional GETs
+        self.requests: Counter[str] = Counter()  # per path, every request received
+        self.log: list[tuple[float, str]] = []  # (monotonic time, path) of every request received
+        self.files_served = 0  # complete 200 answers with a report's bytes
+        self.not_modified = 0  # 304 answers to conditional GETs
         self.user_agents: set[str] = set()
         self._lock = threading.RLock()
         self._next_file = 50_000_000
@@ -258,10 +304,20 @@ class FakeOfstedSite:
             self.publications.setdefault(str(urn), [])
         return f"{self.url}/provider/44/{urn}"
 
-    def add_publication(self, urn: str, kind: str, published: date, pdf: bytes | None = None,
-                        title: str | None = None, *, host: str | None = None, relative: bool = False,
-                        file_id: str | None = None, href: str | None = None,
-                        appears: datetime | None = None) -> str:
+    def add_publication(
+        self,
+        urn: str,
+        kind: str,
+        published: date,
+        pdf: bytes | None = None,
+        title: str | None = None,
+        *,
+        host: str | None = None,
+        relative: bool = False,
+        file_id: str | None = None,
+        href: str | None = None,
+        appears: datetime | None = None,
+    ) -> str:
         """List a publication on the council's page (from `appears` on, by the site's clock);
         returns its file URL (as linked, or `href` when given: the link exactly as listed)."""
         if str(urn) not in self.councils:
@@ -271,8 +327,9 @@ class FakeOfstedSite:
                 self._next_file += 1
                 file_id = str(self._next_file)
             label = title or f"{KIND_LABELS[kind]}, pdf - {published:%d %B %Y}"
-            pub = FakePublication(str(urn), kind, published, label, str(file_id), host, relative, pdf, href=href,
-                                  appears=appears)
+            pub = FakePublication(
+                str(urn), kind, published, label, str(file_id), host, relative, pdf, href=href, appears=appears
+            )
             self.publications[str(urn)].append(pub)
             self.files[pub.file_id] = pub
             return href or self.file_url(pub)
@@ -331,7 +388,7 @@ class FakeOfstedSite:
         with self._lock:
             old = self.pdf_bytes(pub)
             pub.pdf = pdf or old.replace(b"%%EOF", b"% corrected\n%%EOF")
-            pub.modified = datetime.now(timezone.utc).replace(microsecond=0)
+            pub.modified = datetime.now(UTC).replace(microsecond=0)
             return pub.pdf
 
     def window_max(self, seconds: float = 1.0, paths: str = "") -> int:
@@ -361,10 +418,18 @@ class FakeOfstedSite:
 
     def env(self, **extra: str) -> dict[str, str]:
         """Environment for Settings.from_env: this site, its hosts, and fast retries."""
-        return {"OFSTED_SITE_URL": self.url, "OFSTED_ALLOWED_HOSTS": self.allowed_hosts,
-                "OFSTED_REQUESTS_PER_SECOND": "500", "OFSTED_CONCURRENCY": "4",
-                "OFSTED_MAX_RETRIES": "3", "OFSTED_CONNECT_TIMEOUT": "2", "OFSTED_READ_TIMEOUT": "5",
-                "OFSTED_BACKOFF_BASE": "0.01", "OFSTED_RETRY_AFTER_MAX": "0.2", **extra}
+        return {
+            "OFSTED_SITE_URL": self.url,
+            "OFSTED_ALLOWED_HOSTS": self.allowed_hosts,
+            "OFSTED_REQUESTS_PER_SECOND": "500",
+            "OFSTED_CONCURRENCY": "4",
+            "OFSTED_MAX_RETRIES": "3",
+            "OFSTED_CONNECT_TIMEOUT": "2",
+            "OFSTED_READ_TIMEOUT": "5",
+            "OFSTED_BACKOFF_BASE": "0.01",
+            "OFSTED_RETRY_AFTER_MAX": "0.2",
+            **extra,
+        }
 
     # -- serving --------------------------------------------------------------------------------
     def _server(self, host: str, port: int) -> ThreadingHTTPServer:
@@ -372,12 +437,13 @@ class FakeOfstedSite:
 
         class Handler(_Handler):
             fake = site
+
         server = _QuietServer((host, port), Handler)
         server.daemon_threads = True
         return server
 
-    def start(self) -> "FakeOfstedSite":
-        if self._threads:           # already serving (start() then `with site:`)
+    def start(self) -> FakeOfstedSite:
+        if self._threads:  # already serving (start() then `with site:`)
             return self
         for server in self._servers:
             t = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
@@ -390,7 +456,7 @@ class FakeOfstedSite:
             server.shutdown()
             server.server_close()
 
-    def __enter__(self) -> "FakeOfstedSite":
+    def __enter__(self) -> FakeOfstedSite:
         return self.start()
 
     def __exit__(self, *exc) -> None:
@@ -412,32 +478,38 @@ class FakeOfstedSite:
     # -- pages ----------------------------------------------------------------------------------
     def search_page(self, query: dict[str, list[str]]) -> bytes:
         start = int((query.get("start") or ["0"])[0] or 0)
-        rows = min(int((query.get("rows") or [str(self.rows_per_page)])[0] or self.rows_per_page),
-                   self.rows_per_page)
+        rows = min(int((query.get("rows") or [str(self.rows_per_page)])[0] or self.rows_per_page), self.rows_per_page)
         with self._lock:
             ordered = sorted(self.councils.items(), key=lambda kv: kv[1].lower())
-        page = ordered[start:start + rows]
+        page = ordered[start : start + rows]
         if self.markup == "changed":
             return self._changed_search(page)
         items = "\n".join(self._result_item(urn, name) for urn, name in page)
         nav = self._pagination(start, rows, len(ordered))
-        listing = (f'<ul class="results-list list-unstyled">\n{items}\n</ul>' if page
-                   else '<p class="search-results__none">No results found.</p>')
+        listing = (
+            f'<ul class="results-list list-unstyled">\n{items}\n</ul>'
+            if page
+            else '<p class="search-results__none">No results found.</p>'
+        )
         body = f"""      <p class="search-results__count"><span class="count">{len(ordered)}</span> results</p>
       {listing}
       {nav}"""
-        return _layout("Search results - Find an Inspection Report - Ofsted", "Find an inspection report",
-                       body, crumb="Search results").encode()
+        return _layout(
+            "Search results - Find an Inspection Report - Ofsted",
+            "Find an inspection report",
+            body,
+            crumb="Search results",
+        ).encode()
 
     def _result_item(self, urn: str, name: str) -> str:
-        if self.markup == "variant":      # divs, absolute and padded hrefs, whitespace in the name
+        if self.markup == "variant":  # divs, absolute and padded hrefs, whitespace in the name
             return f"""<div class="search-result search-result--la">
           <h2 class="search-result__title"><a class="search-result__link"
              href=" {self.url}/provider/44/{urn} "  title="{html.escape(name)}">
                {html.escape(name)}
           </a></h2><div class="search-result__meta">URN: {urn}</div>{self._latest_line(urn, "div")}</div>"""
         return f"""        <li class="search-result">
-          <h3 class="search-result__title heading--sub"><a href="{html.escape(self.search_hrefs.get(urn, f'/provider/44/{urn}'))}">{html.escape(name)}</a></h3>
+          <h3 class="search-result__title heading--sub"><a href="{html.escape(self.search_hrefs.get(urn, f"/provider/44/{urn}"))}">{html.escape(name)}</a></h3>
           <ul class="search-result__provider-info list-unstyled">
             <li>Local authority children's services</li>
             <li>URN: <strong>{urn}</strong></li>{self._latest_line(urn, "li")}
@@ -454,6 +526,7 @@ class FakeOfstedSite:
         def link(s: int, text: str, cls: str) -> str:
             href = "/search?" + urlencode({**SEARCH_QUERY, "start": s, "rows": rows})
             return f'<li class="pagination__item {cls}"><a href="{html.escape(href)}">{text}</a></li>'
+
         items = []
         if start > 0:
             items.append(link(max(start - rows, 0), "Previous", "pagination__prev"))
@@ -464,8 +537,9 @@ class FakeOfstedSite:
         return f'<nav class="pagination"><ul class="pagination__list">{"".join(items)}</ul></nav>'
 
     def _changed_search(self, page) -> bytes:
-        cards = "".join(f'<div class="provider-card" data-id="{urn}"><span>{html.escape(name)}</span></div>'
-                        for urn, name in page)
+        cards = "".join(
+            f'<div class="provider-card" data-id="{urn}"><span>{html.escape(name)}</span></div>' for urn, name in page
+        )
         return f"""<!DOCTYPE html><html><head><title>Find an inspection report</title></head>
 <body><div id="app" data-page="search">{cards}</div><script src="/js/app.js"></script></body></html>""".encode()
 
@@ -483,8 +557,12 @@ class FakeOfstedSite:
       <ol class="timeline">
 {days}
       </ol>"""
-        return _layout(f"{html.escape(name)} - Find an Inspection Report - Ofsted", html.escape(name), body,
-                       crumb=html.escape(name)).encode()
+        return _layout(
+            f"{html.escape(name)} - Find an Inspection Report - Ofsted",
+            html.escape(name),
+            body,
+            crumb=html.escape(name),
+        ).encode()
 
     def _timeline_item(self, p: FakePublication) -> str:
         href = html.escape(p.href) if p.href else f"/v1/file/{p.file_id}" if p.relative else self.file_url(p)
@@ -509,7 +587,7 @@ class _Handler(BaseHTTPRequestHandler):
     fake: FakeOfstedSite
     protocol_version = "HTTP/1.1"
 
-    def log_message(self, format, *args):   # keep test output quiet
+    def log_message(self, format, *args):  # keep test output quiet
         pass
 
     def do_GET(self):
@@ -552,8 +630,7 @@ class _Handler(BaseHTTPRequestHandler):
 
     def _send_file(self, data: bytes, pub: FakePublication, fault: Fault | None):
         etag = f'"{hashlib.sha256(data).hexdigest()[:20]}"'
-        modified = pub.modified or datetime(pub.published.year, pub.published.month, pub.published.day,
-                                            tzinfo=timezone.utc)
+        modified = pub.modified or datetime(pub.published.year, pub.published.month, pub.published.day, tzinfo=UTC)
         headers = {"ETag": etag, "Last-Modified": format_datetime(modified, usegmt=True)}
         if self._not_modified(etag, modified):
             return self._send(304, b"", None, headers)
@@ -575,8 +652,13 @@ class _Handler(BaseHTTPRequestHandler):
         except (TypeError, ValueError):
             return False
 
-    def _send(self, status: int, body: bytes, ctype: str | None = "text/html; charset=UTF-8",
-              headers: dict[str, str] | None = None):
+    def _send(
+        self,
+        status: int,
+        body: bytes,
+        ctype: str | None = "text/html; charset=UTF-8",
+        headers: dict[str, str] | None = None,
+    ):
         self.send_response(status)
         if ctype:
             self.send_header("Content-Type", ctype)
@@ -614,10 +696,10 @@ class _Handler(BaseHTTPRequestHandler):
         self._pdf_headers(data, headers)
         try:
             for i in range(0, len(data), 64):
-                self.wfile.write(data[i:i + 64])
+                self.wfile.write(data[i : i + 64])
                 self.wfile.flush()
                 time.sleep(seconds)
-        except OSError:            # the client gave up: what a deadline is for
+        except OSError:  # the client gave up: what a deadline is for
             self.close_connection = True
 
     def _reset(self):
@@ -647,13 +729,14 @@ HOSTILE_LINKS = {
 }
 
 
-def hostile_site(**kwargs) -> "FakeOfstedSite":
+def hostile_site(**kwargs) -> FakeOfstedSite:
     """Four councils with HOSTILE_NAMES; the first lists a publication per HOSTILE_LINKS and
     its search result links to a `javascript:` URL that still ends in its provider path."""
     factory = kwargs.pop("pdf_factory", None) or default_pdf_factory
     # the files carry the names too, as far as a PDF's standard fonts can (Latin-1: escapes included)
     kwargs["pdf_factory"] = lambda name, kind, published: factory(
-        name.encode("latin-1", "ignore").decode("latin-1"), kind, published)
+        name.encode("latin-1", "ignore").decode("latin-1"), kind, published
+    )
     site = FakeOfstedSite(councils=0, **kwargs)
     for i, (urn, name) in enumerate(HOSTILE_NAMES.items()):
         site.add_council(urn, name)
@@ -673,16 +756,25 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--files-host", default="127.0.0.1")
     ap.add_argument("--files-port", type=int, default=0)
     ap.add_argument("--rows-per-page", type=int, default=100)
-    ap.add_argument("--pdf-factory", metavar="MODULE:FUNCTION",
-                    help="callable(council_name, kind, published) -> bytes for the reports")
+    ap.add_argument(
+        "--pdf-factory",
+        metavar="MODULE:FUNCTION",
+        help="callable(council_name, kind, published) -> bytes for the reports",
+    )
     args = ap.parse_args(argv)
     factory = None
     if args.pdf_factory:
         module, func = args.pdf_factory.split(":")
         factory = getattr(importlib.import_module(module), func)
-    site = FakeOfstedSite(args.councils, rows_per_page=args.rows_per_page, pdf_factory=factory,
-                          host=args.host, port=args.port, files_host=args.files_host,
-                          files_port=args.files_port).start()
+    site = FakeOfstedSite(
+        args.councils,
+        rows_per_page=args.rows_per_page,
+        pdf_factory=factory,
+        host=args.host,
+        port=args.port,
+        files_host=args.files_host,
+        files_port=args.files_port,
+    ).start()
     print(f"site_url={site.url}\nfiles_url={site.files_url}\nallowed_hosts={site.allowed_hosts}", flush=True)
     try:
         threading.Event().wait()

@@ -3,6 +3,7 @@
 A one-page PDF whose content stream is a deflate bomb of path operators: a few tens of KB on
 disk, hundreds of MB (and seconds) for pdfium to read the page's text. Memory and time grow
 with `decompressed` (about 20x the decompressed size in memory, on pdfium 6xxx)."""
+
 from __future__ import annotations
 
 import zlib
@@ -18,10 +19,12 @@ def flate_bomb_pdf(decompressed: int) -> bytes:
         size += len(PATH_OPS)
     parts.append(packer.flush())
     stream = b"".join(parts)
-    objects = [b"<< /Type /Catalog /Pages 2 0 R >>",
-               b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
-               b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Contents 4 0 R >>",
-               b"<< /Length %d /Filter /FlateDecode >>\nstream\n%s\nendstream" % (len(stream), stream)]
+    objects = [
+        b"<< /Type /Catalog /Pages 2 0 R >>",
+        b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
+        b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Contents 4 0 R >>",
+        b"<< /Length %d /Filter /FlateDecode >>\nstream\n%s\nendstream" % (len(stream), stream),
+    ]
     out, offsets = b"%PDF-1.4\n", []
     for number, body in enumerate(objects, 1):
         offsets.append(len(out))

@@ -4,6 +4,7 @@
 or test says what it needs with `pytest.mark.site(councils=7, rows_per_page=3, ...)` (the
 FakeOfstedSite options; 3 councils by default). `settings` are `site_settings(site, tmp_path)`.
 """
+
 from __future__ import annotations
 
 import pytest
@@ -19,8 +20,9 @@ def pytest_configure(config) -> None:
 def site_settings(site: FakeOfstedSite, tmp_path, **env: str) -> Settings:
     """Settings for the stages against `site` (its URL, hosts and fast retries), the data and
     the landing store under `tmp_path`, then `env` (OFSTED_* names) over those."""
-    return Settings.from_env(site.env(**{"OFSTED_DATA_DIR": str(tmp_path),
-                                         "OFSTED_LANDING": str(tmp_path / "landing"), **env}))
+    return Settings.from_env(
+        site.env(**{"OFSTED_DATA_DIR": str(tmp_path), "OFSTED_LANDING": str(tmp_path / "landing"), **env})
+    )
 
 
 @pytest.fixture

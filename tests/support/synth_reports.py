@@ -30,16 +30,27 @@ Layout options (keyword arguments of `report_pdf`), each mimicking a variant see
 
 `lscb_review_pdf` makes a separately published LSCB review (SIF years).
 """
+
 from __future__ import annotations
 
 import functools
-
 from datetime import date
 
 from fpdf import FPDF
 
-__all__ = ["report_pdf", "letter_pdf", "focused_visit_pdf", "monitoring_visit_pdf", "jtai_pdf", "area_send_pdf",
-           "area_send_2016_pdf", "visit_days", "lscb_review_pdf", "not_found_html", "GRADE_TEXT"]
+__all__ = [
+    "report_pdf",
+    "letter_pdf",
+    "focused_visit_pdf",
+    "monitoring_visit_pdf",
+    "jtai_pdf",
+    "area_send_pdf",
+    "area_send_2016_pdf",
+    "visit_days",
+    "lscb_review_pdf",
+    "not_found_html",
+    "GRADE_TEXT",
+]
 
 GRADE_TEXT = {
     "outstanding": "Outstanding",
@@ -66,26 +77,45 @@ SIF_TABLE = [
 ]
 SIF_SECTIONS = {
     "help_and_protection": "The experiences and progress of children who need help and protection",
-    "looked_after_and_permanence": "The experiences and progress of children looked after and "
-                                   "achieving permanence",
+    "looked_after_and_permanence": "The experiences and progress of children looked after and achieving permanence",
     "leadership_management_governance": "Leadership, management and governance",
 }
 LAC_ROWS = [
-    ("lac_overall_effectiveness", "Overall effectiveness",
-     "Overall effectiveness of services for looked after children and young people"),
+    (
+        "lac_overall_effectiveness",
+        "Overall effectiveness",
+        "Overall effectiveness of services for looked after children and young people",
+    ),
     ("lac_capacity_to_improve", "Capacity to improve", "Capacity to improve"),
-    ("lac_outcomes", "Outcomes for looked after children and young people",
-     "Outcomes for looked after children and young people"),
+    (
+        "lac_outcomes",
+        "Outcomes for looked after children and young people",
+        "Outcomes for looked after children and young people",
+    ),
     ("lac_quality_of_provision", "Quality of provision", "Quality of provision"),
     ("lac_leadership_management", "Leadership and management", "Leadership and management"),
 ]
 
 ILACS_IMPROVEMENTS = ("The consistency of practice across teams.", "The timeliness of plans for children.")
-FILLER = ("Inspectors considered the experiences of children and families, the quality of "
-          "practice and the difference that leaders make. This paragraph is generic text "
-          "written for tests and stands for the narrative of a real report. ")
-MONTHS = ["January", "February", "March", "April", "May", "June", "July", "August",
-          "September", "October", "November", "December"]
+FILLER = (
+    "Inspectors considered the experiences of children and families, the quality of "
+    "practice and the difference that leaders make. This paragraph is generic text "
+    "written for tests and stands for the narrative of a real report. "
+)
+MONTHS = [
+    "January",
+    "February",
+    "March",
+    "April",
+    "May",
+    "June",
+    "July",
+    "August",
+    "September",
+    "October",
+    "November",
+    "December",
+]
 
 
 def _ascii(text: str) -> str:
@@ -163,9 +193,18 @@ class _Doc(FPDF):
             prefix = f"{numbered_from + i}. " if numbered_from is not None else ""
             self.para(prefix + FILLER * 2)
 
-    def grade_table(self, rows: list[tuple[str, str]], *, header: tuple[str, str] | None,
-                    label_width: float = 95, grade_width: float = 70, wrap_grades: bool = False,
-                    grade_middle: bool = False, bold_last: bool = False, cells_by_column: bool = False):
+    def grade_table(
+        self,
+        rows: list[tuple[str, str]],
+        *,
+        header: tuple[str, str] | None,
+        label_width: float = 95,
+        grade_width: float = 70,
+        wrap_grades: bool = False,
+        grade_middle: bool = False,
+        bold_last: bool = False,
+        cells_by_column: bool = False,
+    ):
         """A bordered two-column table. Cells are drawn label first, then grade, like the
         real files; `grade_middle` centres the grade on the label's wrapped lines."""
         line_h = 6
@@ -175,13 +214,11 @@ class _Doc(FPDF):
             is_head = header is not None and n == 0
             style = "B" if is_head or (bold_last and n == len(all_rows) - 1) else ""
             self.set_font("Helvetica", style, 11)
-            label_lines = self.multi_cell(label_width - 2, line_h, _ascii(label), dry_run=True,
-                                          output="LINES")
+            label_lines = self.multi_cell(label_width - 2, line_h, _ascii(label), dry_run=True, output="LINES")
             grade_text = _ascii(grade)
             if wrap_grades and grade.startswith("Requires improvement") and not is_head:
                 grade_text = "Requires improvement\nto be good"
-            grade_lines = self.multi_cell(grade_width - 2, line_h, grade_text, dry_run=True,
-                                          output="LINES")
+            grade_lines = self.multi_cell(grade_width - 2, line_h, grade_text, dry_run=True, output="LINES")
             height = line_h * max(len(label_lines), len(grade_lines)) + 2
             if self.will_page_break(height):
                 self.add_page()
@@ -205,7 +242,6 @@ class _Doc(FPDF):
         self.set_font("Helvetica", size=11)
         self.ln(4)
 
-
     def _grade_cell(self, width, line_h, page, x, y, text):
         self.page = page
         self.set_xy(x, y)
@@ -221,8 +257,9 @@ def _is_phrase(grade: str) -> str:
     return _grade_phrase(grade) if grade == "requires_improvement" else f"is {grade}"
 
 
-def _ilacs(framework: str, council: str, j: dict[str, str], start: date, end: date,
-           inspector: str, opts: dict) -> bytes:
+def _ilacs(
+    framework: str, council: str, j: dict[str, str], start: date, end: date, inspector: str, opts: dict
+) -> bytes:
     body_grade = {**j, **opts.get("body_overrides", {})}
     omit = set(opts.get("omit_body", ()))
     if framework == "ilacs_2018" and opts.get("title_2018") == "social care":
@@ -235,24 +272,32 @@ def _ilacs(framework: str, council: str, j: dict[str, str], start: date, end: da
     doc.para(f"Inspection dates: {_date_range(start, end, opts.get('date_style', 'short'))}", gap=0)
     suffix = opts.get("inspector_suffix", ", His Majesty's Inspector")
     doc.para(f"Lead inspector: {inspector}{suffix}", gap=5)
-    areas = [a for a in ("impact_of_leaders", "help_and_protection", "in_care_and_care_leavers",
-                         "in_care", "care_leavers") if a in j]
+    areas = [
+        a
+        for a in ("impact_of_leaders", "help_and_protection", "in_care_and_care_leavers", "in_care", "care_leavers")
+        if a in j
+    ]
     labels = {**ILACS_LABELS, "overall_effectiveness": "Overall effectiveness", **opts.get("table_labels", {})}
     in_table = [a for a in areas + ["overall_effectiveness"] if a in j and a not in opts.get("omit_table", ())]
     rows = [(labels[a], GRADE_TEXT[j[a]]) for a in in_table]
-    doc.grade_table(rows, header=("Judgement", "Grade"), label_width=opts.get("label_width", 95),
-                    wrap_grades=opts.get("wrap_grades", False), cells_by_column=opts.get("cells_by_column", False),
-                    grade_middle=opts.get("grade_middle", False), bold_last="overall_effectiveness" in in_table)
+    doc.grade_table(
+        rows,
+        header=("Judgement", "Grade"),
+        label_width=opts.get("label_width", 95),
+        wrap_grades=opts.get("wrap_grades", False),
+        cells_by_column=opts.get("cells_by_column", False),
+        grade_middle=opts.get("grade_middle", False),
+        bold_last="overall_effectiveness" in in_table,
+    )
     doc.filler(2)
     doc.add_page()
     # `improvements_after`: paragraphs before the section, so that its list runs over a page break
     doc.filler(opts.get("improvements_after", 0))
     points = opts.get("improvements", ILACS_IMPROVEMENTS)
-    if points:   # a list, or one paragraph (a section that states no list)
+    if points:  # a list, or one paragraph (a section that states no list)
         doc.para("What needs to improve?", size=13, bold=True)
         doc.bullets(points) if isinstance(points, (list, tuple)) else doc.para(points)
-    order = ["help_and_protection", "in_care_and_care_leavers", "in_care", "care_leavers",
-             "impact_of_leaders"]
+    order = ["help_and_protection", "in_care_and_care_leavers", "in_care", "care_leavers", "impact_of_leaders"]
     n = 1
     for area in order:
         if area not in j or area in omit:
@@ -260,12 +305,11 @@ def _ilacs(framework: str, council: str, j: dict[str, str], start: date, end: da
         doc.para(f"{ILACS_LABELS[area]}: {_grade_phrase(body_grade[area])}", size=13, bold=True)
         doc.filler(3, numbered_from=n)
         n += 3
-    doc.para("Ofsted has uploaded this report to its website. (c) Crown copyright, generic test text.",
-             size=9)
+    doc.para("Ofsted has uploaded this report to its website. (c) Crown copyright, generic test text.", size=9)
     return bytes(doc.output())
 
 
-def _render_contents(doc: "_Doc", outline) -> None:
+def _render_contents(doc: _Doc, outline) -> None:
     doc.set_x(doc.l_margin)
     doc.para("Contents", size=14, bold=True)
     for section in outline:
@@ -274,13 +318,13 @@ def _render_contents(doc: "_Doc", outline) -> None:
         doc.cell(0, 6, str(section.page_number), new_x="LMARGIN", new_y="NEXT")
 
 
-def _sif(council: str, j: dict[str, str], start: date, end: date, published: date | None,
-         inspector: str, opts: dict) -> bytes:
+def _sif(
+    council: str, j: dict[str, str], start: date, end: date, published: date | None, inspector: str, opts: dict
+) -> bytes:
     body_grade = {**j, **opts.get("body_overrides", {})}
     omit = set(opts.get("omit_body", ()))
     kind = "Re-inspection" if opts.get("reinspection") else "Inspection"
-    title = (f"{kind} of services for children in need of help and protection, children looked "
-             f"after and care leavers")
+    title = f"{kind} of services for children in need of help and protection, children looked after and care leavers"
     doc = _Doc(f"{council} {title}")
     doc.add_page()
     doc.para("1", size=9)
@@ -303,22 +347,36 @@ def _sif(council: str, j: dict[str, str], start: date, end: date, published: dat
         sentence = f"Children's services in {council} {verb}"
     if sentence:
         doc.para(sentence, size=14, bold=True)
-    doc.para("It is Ofsted's expectation that all children and young people receive the level of "
-             "help, care and protection that will ensure their safety.")
+    doc.para(
+        "It is Ofsted's expectation that all children and young people receive the level of "
+        "help, care and protection that will ensure their safety."
+    )
     labels = {**dict(SIF_TABLE), **opts.get("table_labels", {})}
-    rows = [(labels[a], GRADE_TEXT[j[a]].replace(" to be good", "")) for a, _ in SIF_TABLE
-            if a in j and a not in opts.get("omit_table", ())]
-    doc.grade_table(rows, header=None, label_width=opts.get("label_width", 110), grade_width=55,
-                    wrap_grades=opts.get("wrap_grades", False), grade_middle=opts.get("grade_middle", False),
-                    cells_by_column=opts.get("cells_by_column", False))
+    rows = [
+        (labels[a], GRADE_TEXT[j[a]].replace(" to be good", ""))
+        for a, _ in SIF_TABLE
+        if a in j and a not in opts.get("omit_table", ())
+    ]
+    doc.grade_table(
+        rows,
+        header=None,
+        label_width=opts.get("label_width", 110),
+        grade_width=55,
+        wrap_grades=opts.get("wrap_grades", False),
+        grade_middle=opts.get("grade_middle", False),
+        cells_by_column=opts.get("cells_by_column", False),
+    )
     if "lscb" in j:  # page 1 states the LSCB review's judgement under the table (2014-15 layout)
         g = j["lscb"]
-        doc.para(f"The effectiveness of the Local Safeguarding Children Board (LSCB) "
-                 f"{'requires improvement' if g == 'requires_improvement' else 'is ' + g}", bold=True)
+        doc.para(
+            f"The effectiveness of the Local Safeguarding Children Board (LSCB) "
+            f"{'requires improvement' if g == 'requires_improvement' else 'is ' + g}",
+            bold=True,
+        )
     doc.add_page()
     doc.para("Executive summary", size=14, bold=True)
     doc.filler(3)
-    if opts.get("recommendations"):   # numbered; an item's sub-bullets belong to it
+    if opts.get("recommendations"):  # numbered; an item's sub-bullets belong to it
         doc.add_page()
         doc.para("Recommendations", size=14, bold=True)
         for number, item in enumerate(opts["recommendations"], 1):
@@ -345,19 +403,23 @@ def _sif(council: str, j: dict[str, str], start: date, end: date, published: dat
         elif boxes:
             doc.para("Inspection judgements about the local authority", size=13, bold=True)
             doc.para(heading, size=12, bold=True)
-            doc.grade_table([(heading, grade)], header=("Key judgement", "Judgement grade"),
-                            label_width=110, grade_width=55)
+            doc.grade_table(
+                [(heading, grade)], header=("Key judgement", "Judgement grade"), label_width=110, grade_width=55
+            )
         else:
             doc.grade_table([(heading, grade)], header=None, label_width=110, grade_width=55)
             doc.para("Summary", size=12, bold=True)
         doc.filler(3, numbered_from=n)
         n += 3
         if area == "looked_after_and_permanence":
-            for sub, what in (("adoption_performance", "for adoption performance"),
-                              ("care_leavers", "about the experiences and progress of care leavers")):
+            for sub, what in (
+                ("adoption_performance", "for adoption performance"),
+                ("care_leavers", "about the experiences and progress of care leavers"),
+            ):
                 if sub in j and sub not in omit:
-                    doc.para(f"The graded judgement {what} is that it {_is_phrase(body_grade[sub])}",
-                             size=12, bold=True)
+                    doc.para(
+                        f"The graded judgement {what} is that it {_is_phrase(body_grade[sub])}", size=12, bold=True
+                    )
                     doc.filler(2, numbered_from=n)
                     n += 2
     if "lscb" in j:
@@ -374,13 +436,17 @@ def _sif(council: str, j: dict[str, str], start: date, end: date, published: dat
     doc.para("Information about this inspection", size=13, bold=True)
     doc.para("The inspection team consisted of six of Her Majesty's Inspectors (HMI) from Ofsted.")
     doc.para("The inspection team", size=12, bold=True)
-    doc.para(f"Lead inspector: {inspector}\nDeputy lead inspector: Alex Example\n"
-             f"Team inspectors: Sam Sample, Chris Placeholder", gap=4)
+    doc.para(
+        f"Lead inspector: {inspector}\nDeputy lead inspector: Alex Example\n"
+        f"Team inspectors: Sam Sample, Chris Placeholder",
+        gap=4,
+    )
     return bytes(doc.output())
 
 
-def _lac(council: str, j: dict[str, str], start: date, end: date, published: date | None,
-         inspector: str, opts: dict) -> bytes:
+def _lac(
+    council: str, j: dict[str, str], start: date, end: date, published: date | None, inspector: str, opts: dict
+) -> bytes:
     body_grade = {**j, **opts.get("body_overrides", {})}
     omit = set(opts.get("omit_body", ()))
     doc = _Doc(f"{council} Council Inspection of looked after children services")
@@ -409,14 +475,27 @@ def _lac(council: str, j: dict[str, str], start: date, end: date, published: dat
     doc.para("Record of main findings", size=14, bold=True)
     doc.para("Services for looked after children", size=12, bold=True)
     rows = [(short, GRADE_TEXT[j[key]]) for key, short, _h in LAC_ROWS if key in j]
-    doc.grade_table(rows, header=None, label_width=opts.get("label_width", 80), grade_width=60,
-                    grade_middle=opts.get("grade_middle", False))
+    doc.grade_table(
+        rows,
+        header=None,
+        label_width=opts.get("label_width", 80),
+        grade_width=60,
+        grade_middle=opts.get("grade_middle", False),
+    )
     return bytes(doc.output())
 
 
-def report_pdf(framework: str, council: str, judgements: dict[str, str], *,
-               inspection_start: date, inspection_end: date, published: date | None = None,
-               lead_inspector: str = "Jane Smith", **layout_options) -> bytes:
+def report_pdf(
+    framework: str,
+    council: str,
+    judgements: dict[str, str],
+    *,
+    inspection_start: date,
+    inspection_end: date,
+    published: date | None = None,
+    lead_inspector: str = "Jane Smith",
+    **layout_options,
+) -> bytes:
     """A graded inspection report in `framework`'s layout (see the module doc for options).
     `published` is printed only by the frameworks whose reports print it (SIF, LAC)."""
     args = (council, judgements, inspection_start, inspection_end)
@@ -438,8 +517,18 @@ FOCUS = {
     "extra_familial": "the local authority's arrangements for children at risk of extra-familial harm",
 }
 VISIT_DATE_WORDINGS = ("on {days}", "between {days}")
-PRIORITY_STYLES = ("bullets", "lead_in", "single", "singular_heading", "singular_lead_in", "none_stated",
-                   "none_bullet", "earlier_remain", "earlier_listed", "unreadable")
+PRIORITY_STYLES = (
+    "bullets",
+    "lead_in",
+    "single",
+    "singular_heading",
+    "singular_lead_in",
+    "none_stated",
+    "none_bullet",
+    "earlier_remain",
+    "earlier_listed",
+    "unreadable",
+)
 
 
 class _Letter(_Doc):
@@ -453,7 +542,6 @@ class _Letter(_Doc):
             self.ln(2)
 
 
-
 def visit_days(start: date, end: date, wording: str = "range", year: bool = True) -> str:
     """The visit's days as letters print them. wording: "range" ("23 and 24 June 2021", "29
     September and 1 October 2020"), "to" ("1 to 2 March 2021"), "dash" ("22-23 October 2021"),
@@ -462,7 +550,9 @@ def visit_days(start: date, end: date, wording: str = "range", year: bool = True
     y = f" {end.year}" if year else ""
     month = MONTHS[end.month - 1]
     if wording == "full":
-        return f"{_long(start)} to {_long(end)}" if year else f"{start.day} {MONTHS[start.month - 1]} to {end.day} {month}"
+        return (
+            f"{_long(start)} to {_long(end)}" if year else f"{start.day} {MONTHS[start.month - 1]} to {end.day} {month}"
+        )
     if start == end:
         return f"{end.day} {month}{y}"
     first = f"{start.day}" if start.month == end.month else f"{start.day} {MONTHS[start.month - 1]}"
@@ -480,14 +570,13 @@ def _letter_head(doc: _Letter, published: date, council: str, heading: str, prin
     doc.add_page()
     doc.para(LETTERHEAD, size=9)
     doc.para(printed or _long(published), gap=3)
-    doc.para("Director of Children's Services\n" f"{council} Council\nTown Hall\nEX1 1AA", gap=3)
+    doc.para(f"Director of Children's Services\n{council} Council\nTown Hall\nEX1 1AA", gap=3)
     doc.para("Dear Director", gap=3)
     doc.para(heading, size=12, bold=True)
 
 
 def _sign(doc: _Letter, lead_inspector: str) -> None:
-    doc.para("Ofsted will take the findings from this visit into account when planning the next "
-             "inspection or visit.")
+    doc.para("Ofsted will take the findings from this visit into account when planning the next inspection or visit.")
     doc.para("Yours sincerely", gap=1)
     doc.para(f"{lead_inspector}\nHis Majesty's Inspector")
 
@@ -512,45 +601,69 @@ def _priority_section(doc: _Letter, actions: list[str], style: str) -> None:
     if style == "bullets":
         doc.bullets(actions)
     elif style == "lead_in":
-        doc.para("The local authority needs to take swift and decisive action to address the following "
-                 "areas of weakness in:", gap=1)
+        doc.para(
+            "The local authority needs to take swift and decisive action to address the following "
+            "areas of weakness in:",
+            gap=1,
+        )
         doc.bullets([a[0].lower() + a[1:] for a in actions], glyph="l")
     elif style == "single":
         doc.para(actions[0])
     elif style == "singular_heading":
-        doc.para(f"The local authority needs to take swift and decisive action to address {actions[0][0].lower()}"
-                 f"{actions[0][1:].rstrip('.')}, including:", gap=1)
+        doc.para(
+            f"The local authority needs to take swift and decisive action to address {actions[0][0].lower()}"
+            f"{actions[0][1:].rstrip('.')}, including:",
+            gap=1,
+        )
         doc.bullets(["the timeliness of plans for children", "the oversight of managers."])
     elif style == "singular_lead_in":
-        doc.para("Urgent action is required, as too many children remain in situations of risk and harm. "
-                 "Priority action should be taken to address the following areas:", gap=1)
+        doc.para(
+            "Urgent action is required, as too many children remain in situations of risk and harm. "
+            "Priority action should be taken to address the following areas:",
+            gap=1,
+        )
         doc.bullets(actions)
     elif style == "none_stated":
         doc.para("There are no priority actions following this focused visit.")
     elif style == "none_bullet":
         doc.bullets(["There are no areas for priority action"])
     elif style == "earlier_remain":
-        doc.para("The areas for priority action identified at the focused visit in March 2023 remain. "
-                 "There are no additional areas for priority action.")
+        doc.para(
+            "The areas for priority action identified at the focused visit in March 2023 remain. "
+            "There are no additional areas for priority action."
+        )
     elif style == "earlier_listed":
         doc.para("The areas for priority action identified at the previous visit remain:", gap=1)
         doc.bullets(actions)
     elif style == "unreadable":
-        doc.para("The local authority needs to take swift and decisive action to address the following "
-                 "areas of weakness:")
+        doc.para(
+            "The local authority needs to take swift and decisive action to address the following areas of weakness:"
+        )
     else:
         raise ValueError(f"unknown priority action style {style!r}")
 
 
-def focused_visit_pdf(council: str, *, visit_start: date, visit_end: date, published: date | None = None,
-                      lead_inspector: str = "Jane Smith", focus: str | None = "in_care",
-                      also_leaders: bool = False, priority_actions: list[str] | tuple = (),
-                      priority_style: str = "bullets", date_wording: str = "range", date_intro: str = "on",
-                      year_printed: bool = True, kind: str = "focused_visit",
-                      focus_items: list[str] | tuple = (), days_text: str | None = None,
-                      printed_date: str | None = None, leaders_finding: bool = False,
-                      improvements: list[str] | tuple = ("The quality of supervision.",
-                                                         "The timeliness of assessments.")) -> bytes:
+def focused_visit_pdf(
+    council: str,
+    *,
+    visit_start: date,
+    visit_end: date,
+    published: date | None = None,
+    lead_inspector: str = "Jane Smith",
+    focus: str | None = "in_care",
+    also_leaders: bool = False,
+    priority_actions: list[str] | tuple = (),
+    priority_style: str = "bullets",
+    date_wording: str = "range",
+    date_intro: str = "on",
+    year_printed: bool = True,
+    kind: str = "focused_visit",
+    focus_items: list[str] | tuple = (),
+    days_text: str | None = None,
+    printed_date: str | None = None,
+    leaders_finding: bool = False,
+    improvements: list[str] | tuple = ("The quality of supervision.", "The timeliness of assessments."),
+) -> bytes:
     """A focused (or monitoring) visit letter laid out like the real ones: letterhead, the
     letter's date, "Dear ...", heading, opening sentence with the visit's days, the focus
     sentence, "Headline findings", any "Areas for priority action", "What needs to improve",
@@ -570,26 +683,35 @@ def focused_visit_pdf(council: str, *, visit_start: date, visit_end: date, publi
     doc = _Letter()
     _letter_head(doc, published, council, f"{what.capitalize()} to {council} children's services", printed_date)
     days = days_text or visit_days(visit_start, visit_end, date_wording, year_printed)
-    doc.para(f"This letter summarises the findings of the {what} to {council} children's services "
-             f"{date_intro} {days}. His Majesty's Inspectors for this visit were {lead_inspector} and "
-             f"Alex Example.")
+    doc.para(
+        f"This letter summarises the findings of the {what} to {council} children's services "
+        f"{date_intro} {days}. His Majesty's Inspectors for this visit were {lead_inspector} and "
+        f"Alex Example."
+    )
     if focus_items:
         doc.para("Areas covered by the visit", size=12, bold=True)
-        doc.para("Inspectors reviewed the progress made in the following areas of concern identified at the "
-                 "last inspection:", gap=1)
+        doc.para(
+            "Inspectors reviewed the progress made in the following areas of concern identified at the "
+            "last inspection:",
+            gap=1,
+        )
         doc.bullets(focus_items, glyph="l")
     elif focus is not None:
         if kind == "monitoring_visit":
-            doc.para(f"This visit was the second monitoring visit since the local authority was judged "
-                     f"inadequate. Inspectors reviewed the progress made in {FOCUS.get(focus, focus)}.")
+            doc.para(
+                f"This visit was the second monitoring visit since the local authority was judged "
+                f"inadequate. Inspectors reviewed the progress made in {FOCUS.get(focus, focus)}."
+            )
         else:
             doc.para(f"Inspectors looked at {FOCUS.get(focus, focus)}.")
         if also_leaders:
             doc.para("They also looked at the impact of leaders on social work practice in this area of the service.")
         if leaders_finding:
             doc.para("Since the last inspection, the impact of leaders on practice with these children has grown.")
-    doc.para("This visit was carried out in line with the inspection of local authority children's services "
-             "(ILACS) framework. Inspectors considered a range of evidence, including children's records.")
+    doc.para(
+        "This visit was carried out in line with the inspection of local authority children's services "
+        "(ILACS) framework. Inspectors considered a range of evidence, including children's records."
+    )
     doc.para("Headline findings", size=12, bold=True)
     doc.filler(2)
     if priority_actions or priority_style in ("none_stated", "none_bullet", "earlier_remain", "unreadable"):
@@ -609,27 +731,42 @@ def monitoring_visit_pdf(council: str, **kwargs) -> bytes:
 
 
 # each theme as the real letters word the multi-agency response (their heading or first sentence)
-JTAI_THEMES = {"cse_and_missing": "child sexual exploitation and those missing from home, care or education",
-               "domestic_abuse": "children who are victims of domestic abuse",
-               "neglect": "children living with neglect",
-               "exploitation": "the criminal exploitation of children",
-               "sexual_abuse_in_family": "sexual abuse in the family",
-               "mental_health": "children's mental health",
-               "initial_need_and_risk": "identification of initial need and risk",
-               "serious_youth_violence": "serious youth violence"}
+JTAI_THEMES = {
+    "cse_and_missing": "child sexual exploitation and those missing from home, care or education",
+    "domestic_abuse": "children who are victims of domestic abuse",
+    "neglect": "children living with neglect",
+    "exploitation": "the criminal exploitation of children",
+    "sexual_abuse_in_family": "sexual abuse in the family",
+    "mental_health": "children's mental health",
+    "initial_need_and_risk": "identification of initial need and risk",
+    "serious_youth_violence": "serious youth violence",
+}
 # the older letters' signatories: Ofsted's National Director beside the CQC's, then HMICFRS's and
 # HMI Probation's, laid out in two columns under the inspectorates' names
-JOINT_SIGNATORIES = [("Care Quality Commission", "Carl Quality", "Deputy Chief Inspector"),
-                     ("HMI Constabulary", "Pat Police", "Her Majesty's Inspector of Constabulary"),
-                     ("HMI Probation", "Rob Probation", "Assistant Chief Inspector")]
+JOINT_SIGNATORIES = [
+    ("Care Quality Commission", "Carl Quality", "Deputy Chief Inspector"),
+    ("HMI Constabulary", "Pat Police", "Her Majesty's Inspector of Constabulary"),
+    ("HMI Probation", "Rob Probation", "Assistant Chief Inspector"),
+]
 
 
-def jtai_pdf(council: str, *, inspection_start: date, inspection_end: date, published: date | None = None,
-             lead_inspector: str = "Jane Smith", theme: str = "domestic_abuse", date_wording: str = "to",
-             heading_names_theme: bool = False, deep_dive: bool = False, ofsted_column: int = 0,
-             ofsted_signs: bool = True, priority_actions: list[str] | tuple = (),
-             priority_style: str = "singular_lead_in",
-             improvements: list[str] | tuple = ("The quality of information sharing between agencies.",)) -> bytes:
+def jtai_pdf(
+    council: str,
+    *,
+    inspection_start: date,
+    inspection_end: date,
+    published: date | None = None,
+    lead_inspector: str = "Jane Smith",
+    theme: str = "domestic_abuse",
+    date_wording: str = "to",
+    heading_names_theme: bool = False,
+    deep_dive: bool = False,
+    ofsted_column: int = 0,
+    ofsted_signs: bool = True,
+    priority_actions: list[str] | tuple = (),
+    priority_style: str = "singular_lead_in",
+    improvements: list[str] | tuple = ("The quality of information sharing between agencies.",),
+) -> bytes:
     """A joint targeted area inspection letter: headed "Joint targeted area inspection of
     <council>", "This letter summarises the findings of the joint targeted area inspection (JTAI)
     of the multi-agency response to <theme> in <council>", "This inspection took place from ..."
@@ -649,15 +786,19 @@ def jtai_pdf(council: str, *, inspection_start: date, inspection_end: date, publ
     days = visit_days(inspection_start, inspection_end, date_wording)
     if heading_names_theme:
         _letter_head(doc, published, council, f"Joint targeted area inspection of {response}")
-        doc.para(f"Between {days}, Ofsted, the Care Quality Commission (CQC), HMI Constabulary and Fire & Rescue "
-                 f"Services (HMICFRS) and HMI Probation (HMI Prob) undertook a joint inspection of {response}. "
-                 f"This inspection included a 'deep dive' focus on the response to {words}.")
+        doc.para(
+            f"Between {days}, Ofsted, the Care Quality Commission (CQC), HMI Constabulary and Fire & Rescue "
+            f"Services (HMICFRS) and HMI Probation (HMI Prob) undertook a joint inspection of {response}. "
+            f"This inspection included a 'deep dive' focus on the response to {words}."
+        )
     else:
         _letter_head(doc, published, council, f"Joint targeted area inspection of {council}")
         doc.para(f"This letter summarises the findings of the joint targeted area inspection (JTAI) of {response}.")
-        doc.para(f"This inspection took place from {days}. It was carried out by inspectors from Ofsted, the Care "
-                 f"Quality Commission (CQC) and His Majesty's Inspectorate of Constabulary and Fire & Rescue "
-                 f"Services (HMICFRS).")
+        doc.para(
+            f"This inspection took place from {days}. It was carried out by inspectors from Ofsted, the Care "
+            f"Quality Commission (CQC) and His Majesty's Inspectorate of Constabulary and Fire & Rescue "
+            f"Services (HMICFRS)."
+        )
     doc.para("Headline findings", size=12, bold=True)
     doc.filler(3)
     if priority_actions or priority_style == "none_bullet":
@@ -666,8 +807,10 @@ def jtai_pdf(council: str, *, inspection_start: date, inspection_end: date, publ
     doc.bullets(list(improvements))
     doc.para("Next steps", size=12, bold=True)
     doc.filler(5)
-    doc.para("The director of children's services should prepare a written statement of proposed action "
-             "responding to the findings outlined in this letter.")
+    doc.para(
+        "The director of children's services should prepare a written statement of proposed action "
+        "responding to the findings outlined in this letter."
+    )
     doc.para("Yours sincerely", gap=1)
     ofsted = [("Ofsted", lead_inspector, "National Director, Social Care")] if ofsted_signs else []
     signatories = ofsted + JOINT_SIGNATORIES
@@ -676,7 +819,7 @@ def jtai_pdf(council: str, *, inspection_start: date, inspection_end: date, publ
             signatories[0], signatories[1] = signatories[1], signatories[0]
         doc.set_font("Helvetica", size=11)
         for left, right in zip(signatories[::2], signatories[1::2]):
-            doc.cell(85, 6, _ascii(left[0]))   # the headings' row, then each column's name and post
+            doc.cell(85, 6, _ascii(left[0]))  # the headings' row, then each column's name and post
             doc.cell(0, 6, _ascii(right[0]), new_x="LMARGIN", new_y="NEXT")
             top = doc.get_y()
             for x, (_, name, post) in ((doc.l_margin, left), (doc.l_margin + 85, right)):
@@ -694,18 +837,26 @@ def jtai_pdf(council: str, *, inspection_start: date, inspection_end: date, publ
 
 AREA_SEND_OUTCOME_TEXT = {
     "positive": "The local area partnership's special educational needs and/or disabilities (SEND) arrangements "
-                "typically lead to positive experiences and outcomes for children and young people with SEND.",
+    "typically lead to positive experiences and outcomes for children and young people with SEND.",
     "inconsistent": "The local area partnership's arrangements lead to inconsistent experiences and outcomes for "
-                    "children and young people with special educational needs and/or disabilities (SEND).",
+    "children and young people with special educational needs and/or disabilities (SEND).",
     "systemic_failings": "There are widespread and/or systemic failings leading to significant concerns about the "
-                         "experiences and outcomes of children and young people with special educational needs "
-                         "and/or disabilities (SEND).",
+    "experiences and outcomes of children and young people with special educational needs "
+    "and/or disabilities (SEND).",
 }
 
 
-def area_send_pdf(council: str, outcome: str | None, *, inspection_start: date, inspection_end: date,
-                  lead_inspector: str = "Jane Smith", cqc_lead: str = "Chris Carer", cqc_first: bool = False,
-                  roles_name_inspectorate: bool = True) -> bytes:
+def area_send_pdf(
+    council: str,
+    outcome: str | None,
+    *,
+    inspection_start: date,
+    inspection_end: date,
+    lead_inspector: str = "Jane Smith",
+    cqc_lead: str = "Chris Carer",
+    cqc_first: bool = False,
+    roles_name_inspectorate: bool = True,
+) -> bytes:
     """An area SEND report (2023 framework): title, dates, the "Inspection outcome" section in
     one of AREA_SEND_OUTCOME_TEXT's wordings (None: no such section, as a monitoring inspection),
     and an inspection team naming Ofsted's and the CQC's lead inspectors side by side
@@ -719,8 +870,10 @@ def area_send_pdf(council: str, outcome: str | None, *, inspection_start: date, 
     doc.para("Dates of previous inspection: 3 to 7 July 2017", gap=3)
     if outcome:
         doc.para("Inspection outcome", size=13, bold=True)
-        doc.para(AREA_SEND_OUTCOME_TEXT[outcome] + " The next full area SEND inspection will be within "
-                 "approximately three years.")
+        doc.para(
+            AREA_SEND_OUTCOME_TEXT[outcome] + " The next full area SEND inspection will be within "
+            "approximately three years."
+        )
     doc.para("Information about the local area partnership", size=13, bold=True)
     doc.filler(2)
     doc.add_page()
@@ -742,20 +895,31 @@ def area_send_pdf(council: str, outcome: str | None, *, inspection_start: date, 
     return bytes(doc.output())
 
 
-def area_send_2016_pdf(council: str, *, inspection_start: date, inspection_end: date, published: date,
-                       lead_inspector: str = "Jane Smith", revisit: bool = False) -> bytes:
+def area_send_2016_pdf(
+    council: str,
+    *,
+    inspection_start: date,
+    inspection_end: date,
+    published: date,
+    lead_inspector: str = "Jane Smith",
+    revisit: bool = False,
+) -> bytes:
     """An area SEND letter of the 2016 framework (or its revisit): a letter with the days in its
     opening sentence ("Between 22 January 2020 and 24 January 2020, Ofsted and the CQC ..."),
     ending in whether a written statement of action is required; no outcome."""
     doc = _Letter()
     what = "revisit" if revisit else "inspection"
     _letter_head(doc, published, council, f"Joint local area SEND {what} in {council}")
-    doc.para(f"Between {_long(inspection_start)} and {_long(inspection_end)}, Ofsted and the Care Quality "
-             f"Commission (CQC) {'revisited' if revisit else 'conducted a joint inspection of'} the local area "
-             f"of {council} to judge the effectiveness of the area in implementing the special educational "
-             f"needs and disability reforms.")
-    doc.para("This inspection was led by one of Her Majesty's Inspectors from Ofsted, with a team of "
-             "inspectors including a children's services inspector from the CQC.")
+    doc.para(
+        f"Between {_long(inspection_start)} and {_long(inspection_end)}, Ofsted and the Care Quality "
+        f"Commission (CQC) {'revisited' if revisit else 'conducted a joint inspection of'} the local area "
+        f"of {council} to judge the effectiveness of the area in implementing the special educational "
+        f"needs and disability reforms."
+    )
+    doc.para(
+        "This inspection was led by one of Her Majesty's Inspectors from Ofsted, with a team of "
+        "inspectors including a children's services inspector from the CQC."
+    )
     doc.filler(4)
     doc.para("As a result of the findings of this inspection, a Written Statement of Action is required.")
     doc.para("Yours sincerely", gap=1)
@@ -763,19 +927,29 @@ def area_send_2016_pdf(council: str, *, inspection_start: date, inspection_end: 
     return bytes(doc.output())
 
 
-def letter_pdf(kind: str, council: str, *, visit_start: date, visit_end: date,
-               lead_inspector: str = "Jane Smith", **kwargs) -> bytes:
+def letter_pdf(
+    kind: str, council: str, *, visit_start: date, visit_end: date, lead_inspector: str = "Jane Smith", **kwargs
+) -> bytes:
     """An ungraded letter of `kind` ("focused_visit", "monitoring_visit" or "jtai"): see
     focused_visit_pdf and jtai_pdf for the keyword options."""
     if kind == "jtai":
-        return jtai_pdf(council, inspection_start=visit_start, inspection_end=visit_end,
-                        lead_inspector=lead_inspector, **kwargs)
-    return focused_visit_pdf(council, visit_start=visit_start, visit_end=visit_end, lead_inspector=lead_inspector,
-                             kind=kind, **kwargs)
+        return jtai_pdf(
+            council, inspection_start=visit_start, inspection_end=visit_end, lead_inspector=lead_inspector, **kwargs
+        )
+    return focused_visit_pdf(
+        council, visit_start=visit_start, visit_end=visit_end, lead_inspector=lead_inspector, kind=kind, **kwargs
+    )
 
 
-def lscb_review_pdf(council: str, grade: str, *, inspection_start: date, inspection_end: date,
-                    published: date, lead_inspector: str = "Jane Smith") -> bytes:
+def lscb_review_pdf(
+    council: str,
+    grade: str,
+    *,
+    inspection_start: date,
+    inspection_end: date,
+    published: date,
+    lead_inspector: str = "Jane Smith",
+) -> bytes:
     """A review of a Local Safeguarding Children Board published on its own (SIF years): the
     board's judgement stated on page 1 and again in the body; page 1 names no inspectorate."""
     title = "Review of the effectiveness of the Local Safeguarding Children Board"
@@ -818,12 +992,20 @@ def not_found_html() -> bytes:
 
 
 FRAMEWORK_ERAS = [  # (first publication date, framework), newest last: which layout a date gets
-    (date(2012, 1, 1), "lac"), (date(2013, 11, 1), "sif"), (date(2018, 6, 1), "ilacs_2018"),
-    (date(2023, 6, 1), "ilacs_2023"), (date(2026, 4, 1), "ilacs_2026"),
+    (date(2012, 1, 1), "lac"),
+    (date(2013, 11, 1), "sif"),
+    (date(2018, 6, 1), "ilacs_2018"),
+    (date(2023, 6, 1), "ilacs_2023"),
+    (date(2026, 4, 1), "ilacs_2026"),
 ]
 AREAS = {
-    "lac": ["lac_overall_effectiveness", "lac_capacity_to_improve", "lac_outcomes",
-            "lac_quality_of_provision", "lac_leadership_management"],
+    "lac": [
+        "lac_overall_effectiveness",
+        "lac_capacity_to_improve",
+        "lac_outcomes",
+        "lac_quality_of_provision",
+        "lac_leadership_management",
+    ],
     "sif": ["overall_effectiveness"] + [key for key, _label in SIF_TABLE],
     "ilacs_2018": ["overall_effectiveness", "impact_of_leaders", "help_and_protection", "in_care_and_care_leavers"],
     "ilacs_2023": ["overall_effectiveness", "impact_of_leaders", "help_and_protection", "in_care", "care_leavers"],
@@ -831,7 +1013,7 @@ AREAS = {
 }
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def listing_pdf(council: str, kind: str, published: date) -> bytes:
     """A plausible report for a listed publication, for whole-site fakes (`pdf_factory`):
     the framework of its date, grades drawn deterministically from (council, date). Made once
@@ -848,8 +1030,18 @@ def listing_pdf(council: str, kind: str, published: date) -> bytes:
         letter = kind if kind in ("focused_visit", "monitoring_visit", "jtai") else "monitoring_visit"
         return letter_pdf(letter, council, visit_start=start, visit_end=end, published=published)
     framework = [f for first, f in FRAMEWORK_ERAS if published >= first][-1]
-    scale = (["outstanding", "good", "adequate", "inadequate"] if framework == "lac" else
-             ["outstanding", "good", "requires_improvement", "requires_improvement", "inadequate"])
+    scale = (
+        ["outstanding", "good", "adequate", "inadequate"]
+        if framework == "lac"
+        else ["outstanding", "good", "requires_improvement", "requires_improvement", "inadequate"]
+    )
     grades = {area: rng.choice(scale) for area in AREAS[framework]}
-    return report_pdf(framework, council, grades, inspection_start=start, inspection_end=end,
-                      published=published, lead_inspector=rng.choice(["Jane Smith", "Ravi Patel", "Ann O'Neill"]))
+    return report_pdf(
+        framework,
+        council,
+        grades,
+        inspection_start=start,
+        inspection_end=end,
+        published=published,
+        lead_inspector=rng.choice(["Jane Smith", "Ravi Patel", "Ann O'Neill"]),
+    )

@@ -4,12 +4,13 @@
 
 From a script: `with fresh_postgres_url() as url: ...`.
 """
+
 from __future__ import annotations
 
 import os
 import uuid
+from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Iterator
 
 import pytest
 
@@ -68,12 +69,13 @@ class MigratedTemplates:
     def __init__(self, directory):
         self.directory = directory
         self._duckdb: str | None = None
-        self._postgres = None            # (context manager, database name)
+        self._postgres = None  # (context manager, database name)
 
     def duckdb_copy(self, directory) -> str:
         import shutil
 
         from etl.warehouse import connect, migrate
+
         if self._duckdb is None:
             path = self.directory / "template.duckdb"
             with connect(f"duckdb:///{path}") as wh:
@@ -85,10 +87,11 @@ class MigratedTemplates:
 
     def postgres_template(self) -> str:
         from etl.warehouse import connect, migrate
+
         if self._postgres is None:
             manager = fresh_postgres_url()
             url = manager.__enter__()
-            with connect(url) as wh:      # closed before it is copied: a template has no sessions
+            with connect(url) as wh:  # closed before it is copied: a template has no sessions
                 migrate(wh)
             self._postgres = (manager, url.rsplit("/", 1)[-1])
         return self._postgres[1]
@@ -128,14 +131,32 @@ def wh(warehouse_url):
 def make_publication(urn: str, n: int, published, *, kind: str = "inspection", la: str | None = None):
     from etl.records import Publication
 
-    return Publication(urn=urn, local_authority=la or f"Council {urn}", kind=kind,
-                       title=f"Children's services inspection, pdf - {published}", published=published,
-                       url=f"https://files.ofsted.gov.uk/v1/file/{urn}{n:04d}")
+    return Publication(
+        urn=urn,
+        local_authority=la or f"Council {urn}",
+        kind=kind,
+        title=f"Children's services inspection, pdf - {published}",
+        published=published,
+        url=f"https://files.ofsted.gov.uk/v1/file/{urn}{n:04d}",
+    )
 
 
-def make_report(urn: str, n: int, framework: str | None, end, judgements: dict | None = None, *,
-                published=None, parser_version: str = "1.0", flags: tuple = (), kind: str = "inspection",
-                la: str | None = None, notes: tuple = (), unread: tuple = (), readings: dict | None = None):
+def make_report(
+    urn: str,
+    n: int,
+    framework: str | None,
+    end,
+    judgements: dict | None = None,
+    *,
+    published=None,
+    parser_version: str = "1.0",
+    flags: tuple = (),
+    kind: str = "inspection",
+    la: str | None = None,
+    notes: tuple = (),
+    unread: tuple = (),
+    readings: dict | None = None,
+):
     """A graded (or, with framework None, ungraded) report record whose file is `<urn><n>`."""
     import hashlib
     from datetime import timedelta
@@ -144,12 +165,25 @@ def make_report(urn: str, n: int, framework: str | None, end, judgements: dict |
 
     pub = make_publication(urn, n, published or end + timedelta(days=40), kind=kind, la=la)
     return ReportRecord(
-        source=f"{urn}/{n}.pdf", is_report=True, kind=kind, framework=framework,
-        local_authority=pub.local_authority, inspection_start=end - timedelta(days=11), inspection_end=end,
-        published=pub.published, lead_inspector="A Inspector", judgements=dict(judgements or {}),
-        review_flags=tuple(flags), parser_version=parser_version, urn=urn, url=pub.url,
-        sha256=hashlib.sha256(pub.url.encode()).hexdigest(), review_notes=tuple(notes),
-        unread_areas=tuple(unread), readings=dict(readings or {}))
+        source=f"{urn}/{n}.pdf",
+        is_report=True,
+        kind=kind,
+        framework=framework,
+        local_authority=pub.local_authority,
+        inspection_start=end - timedelta(days=11),
+        inspection_end=end,
+        published=pub.published,
+        lead_inspector="A Inspector",
+        judgements=dict(judgements or {}),
+        review_flags=tuple(flags),
+        parser_version=parser_version,
+        urn=urn,
+        url=pub.url,
+        sha256=hashlib.sha256(pub.url.encode()).hexdigest(),
+        review_notes=tuple(notes),
+        unread_areas=tuple(unread),
+        readings=dict(readings or {}),
+    )
 
 
 def load_records(wh, records, run: str = "r") -> None:
@@ -158,10 +192,17 @@ def load_records(wh, records, run: str = "r") -> None:
     from etl import changes, load
     from etl.records import Council
 
-    pubs = [make_publication(r.urn, int(r.source.split("/")[1].split(".")[0]), r.published, kind=r.kind)
-            for r in records]
-    load.load_councils(wh, [Council(u, f"Council {u}", f"https://reports.ofsted.gov.uk/provider/44/{u}")
-                            for u in sorted({r.urn for r in records})], run)
+    pubs = [
+        make_publication(r.urn, int(r.source.split("/")[1].split(".")[0]), r.published, kind=r.kind) for r in records
+    ]
+    load.load_councils(
+        wh,
+        [
+            Council(u, f"Council {u}", f"https://reports.ofsted.gov.uk/provider/44/{u}")
+            for u in sorted({r.urn for r in records})
+        ],
+        run,
+    )
     load.load_publications(wh, pubs, run)
     load.load_downloads(wh, [stored_file_for(p) for p in pubs], [])
     load.load_reports(wh, records, run)
@@ -182,8 +223,9 @@ def held_reparse(wh, **change):
     from etl import changes, load
 
     first = make_report("1", 1, "ilacs_2018", date(2019, 1, 1), {"help_and_protection": "good"})
-    second = make_report("1", 2, "ilacs_2023", date(2024, 1, 1), {"help_and_protection": "inadequate",
-                                                                  "in_care": "good"})
+    second = make_report(
+        "1", 2, "ilacs_2023", date(2024, 1, 1), {"help_and_protection": "inadequate", "in_care": "good"}
+    )
     load.load_reports(wh, [first, second], "r1")
     changes.refresh(wh, "r1")
     change = {"judgements": {"help_and_protection": "requires_improvement"}, **change}
@@ -206,41 +248,122 @@ def sample_records():
 
     from etl.records import Council, Visit
 
-    councils = [Council(urn, name, f"https://reports.ofsted.gov.uk/provider/44/{urn}")
-                for urn, name in SAMPLE_COUNCILS.items()]
+    councils = [
+        Council(urn, name, f"https://reports.ofsted.gov.uk/provider/44/{urn}") for urn, name in SAMPLE_COUNCILS.items()
+    ]
     la = SAMPLE_COUNCILS
     reports = [
         # Barnet: LAC 2012 adequate, SIF 2013 inadequate, ILACS 2018 good, ILACS 2023 outstanding
-        make_report("80487", 1, "lac", d(2012, 6, 1), {"lac_overall_effectiveness": "adequate",
-                    "lac_outcomes": "good", "lac_capacity_to_improve": "adequate",
-                    "lac_quality_of_provision": "adequate", "lac_leadership_management": "adequate"}, la=la["80487"]),
-        make_report("80487", 2, "sif", d(2013, 12, 6), {"overall_effectiveness": "inadequate",
-                    "help_and_protection": "inadequate", "looked_after_and_permanence": "requires_improvement",
-                    "adoption_performance": "requires_improvement", "care_leavers": "inadequate",
-                    "leadership_management_governance": "inadequate", "lscb": "requires_improvement"}, la=la["80487"]),
-        make_report("80487", 3, "ilacs_2018", d(2019, 5, 24), {"overall_effectiveness": "good",
-                    "impact_of_leaders": "good", "help_and_protection": "good",
-                    "in_care_and_care_leavers": "good"}, la=la["80487"]),
-        make_report("80487", 4, "ilacs_2023", d(2024, 3, 8), {"overall_effectiveness": "outstanding",
-                    "impact_of_leaders": "outstanding", "help_and_protection": "good",
-                    "in_care": "outstanding", "care_leavers": "good"}, la=la["80487"]),
-        replace(make_report("80487", 5, None, d(2021, 2, 1), kind="focused_visit", la=la["80487"]),
-                visit=Visit(areas=("in_care",), priority_actions=0)),
+        make_report(
+            "80487",
+            1,
+            "lac",
+            d(2012, 6, 1),
+            {
+                "lac_overall_effectiveness": "adequate",
+                "lac_outcomes": "good",
+                "lac_capacity_to_improve": "adequate",
+                "lac_quality_of_provision": "adequate",
+                "lac_leadership_management": "adequate",
+            },
+            la=la["80487"],
+        ),
+        make_report(
+            "80487",
+            2,
+            "sif",
+            d(2013, 12, 6),
+            {
+                "overall_effectiveness": "inadequate",
+                "help_and_protection": "inadequate",
+                "looked_after_and_permanence": "requires_improvement",
+                "adoption_performance": "requires_improvement",
+                "care_leavers": "inadequate",
+                "leadership_management_governance": "inadequate",
+                "lscb": "requires_improvement",
+            },
+            la=la["80487"],
+        ),
+        make_report(
+            "80487",
+            3,
+            "ilacs_2018",
+            d(2019, 5, 24),
+            {
+                "overall_effectiveness": "good",
+                "impact_of_leaders": "good",
+                "help_and_protection": "good",
+                "in_care_and_care_leavers": "good",
+            },
+            la=la["80487"],
+        ),
+        make_report(
+            "80487",
+            4,
+            "ilacs_2023",
+            d(2024, 3, 8),
+            {
+                "overall_effectiveness": "outstanding",
+                "impact_of_leaders": "outstanding",
+                "help_and_protection": "good",
+                "in_care": "outstanding",
+                "care_leavers": "good",
+            },
+            la=la["80487"],
+        ),
+        replace(
+            make_report("80487", 5, None, d(2021, 2, 1), kind="focused_visit", la=la["80487"]),
+            visit=Visit(areas=("in_care",), priority_actions=0),
+        ),
         # Bath: SIF good, then ILACS 2018 requires improvement (a decline in every area)
-        make_report("80442", 1, "sif", d(2016, 3, 4), {"overall_effectiveness": "good",
-                    "help_and_protection": "good", "looked_after_and_permanence": "good",
-                    "adoption_performance": "good", "care_leavers": "good",
-                    "leadership_management_governance": "good"}, la=la["80442"]),
-        make_report("80442", 2, "ilacs_2018", d(2022, 11, 18), {"overall_effectiveness": "requires_improvement",
-                    "impact_of_leaders": "good", "help_and_protection": "requires_improvement",
-                    "in_care_and_care_leavers": "requires_improvement"}, la=la["80442"]),
+        make_report(
+            "80442",
+            1,
+            "sif",
+            d(2016, 3, 4),
+            {
+                "overall_effectiveness": "good",
+                "help_and_protection": "good",
+                "looked_after_and_permanence": "good",
+                "adoption_performance": "good",
+                "care_leavers": "good",
+                "leadership_management_governance": "good",
+            },
+            la=la["80442"],
+        ),
+        make_report(
+            "80442",
+            2,
+            "ilacs_2018",
+            d(2022, 11, 18),
+            {
+                "overall_effectiveness": "requires_improvement",
+                "impact_of_leaders": "good",
+                "help_and_protection": "requires_improvement",
+                "in_care_and_care_leavers": "requires_improvement",
+            },
+            la=la["80442"],
+        ),
         # King's Lynn: one ILACS 2023 inspection, inadequate
-        make_report("80999", 1, "ilacs_2023", d(2023, 9, 15), {"overall_effectiveness": "inadequate",
-                    "impact_of_leaders": "inadequate", "help_and_protection": "inadequate",
-                    "in_care": "requires_improvement", "care_leavers": "inadequate"}, la=la["80999"]),
+        make_report(
+            "80999",
+            1,
+            "ilacs_2023",
+            d(2023, 9, 15),
+            {
+                "overall_effectiveness": "inadequate",
+                "impact_of_leaders": "inadequate",
+                "help_and_protection": "inadequate",
+                "in_care": "requires_improvement",
+                "care_leavers": "inadequate",
+            },
+            la=la["80999"],
+        ),
     ]
-    publications = [make_publication(r.urn, int(r.source.split("/")[1][:-4]), r.published, kind=r.kind,
-                                     la=r.local_authority) for r in reports]
+    publications = [
+        make_publication(r.urn, int(r.source.split("/")[1][:-4]), r.published, kind=r.kind, la=r.local_authority)
+        for r in reports
+    ]
     return councils, publications, reports
 
 
@@ -251,12 +374,16 @@ def stored_file_for(publication, fetched_at=None):
     from etl.records import StoredFile
 
     sha = hashlib.sha256(publication.url.encode()).hexdigest()
-    return StoredFile(sha256=sha, uri=f"/landing/{sha[:2]}/{sha}.pdf", size=1234, publication=publication,
-                      fetched_at=fetched_at or datetime(2025, 1, 1, 12, 0))
+    return StoredFile(
+        sha256=sha,
+        uri=f"/landing/{sha[:2]}/{sha}.pdf",
+        size=1234,
+        publication=publication,
+        fetched_at=fetched_at or datetime(2025, 1, 1, 12, 0),
+    )
 
 
-def load_sample(wh, run_id: str = "run-1", *, refresh: bool = True, councils: bool = True,
-                letters_read: bool = True):
+def load_sample(wh, run_id: str = "run-1", *, refresh: bool = True, councils: bool = True, letters_read: bool = True):
     """Load sample_records() into `wh` as one successful run (without the councils, or without
     what the letters say, for a schema older than theirs); returns the refresh result."""
     from dataclasses import replace
@@ -287,8 +414,11 @@ def load_sample_before_008(wh, run_id: str = "run-1") -> None:
     wh.execute("ALTER TABLE publications ADD COLUMN IF NOT EXISTS link_refused TEXT")
     # and reports.inspection_type (017 adds it IF NOT EXISTS too)
     wh.execute("ALTER TABLE reports ADD COLUMN IF NOT EXISTS inspection_type TEXT")
-    wh.insert_rows("councils", ("urn", "name", "url", "first_seen", "last_seen"),
-                   [(c.urn, c.name, c.url, now, now) for c in sample_records()[0]])
+    wh.insert_rows(
+        "councils",
+        ("urn", "name", "url", "first_seen", "last_seen"),
+        [(c.urn, c.name, c.url, now, now) for c in sample_records()[0]],
+    )
     load_sample(wh, run_id, refresh=False, councils=False, letters_read=False)
 
 
@@ -303,8 +433,17 @@ def snapshot(wh, *tables: str, ignore=()) -> dict:
     return out
 
 
-ANALYST_TABLES = ("councils", "publications", "stored_files", "quarantined_downloads", "reports", "judgements",
-                  "rating_history", "current_ratings", "rating_changes")
+ANALYST_TABLES = (
+    "councils",
+    "publications",
+    "stored_files",
+    "quarantined_downloads",
+    "reports",
+    "judgements",
+    "rating_history",
+    "current_ratings",
+    "rating_changes",
+)
 # when a council or publication was last listed legitimately moves on a reload
 VOLATILE_COLUMNS = {"last_seen"}
 # differ between two warehouses loaded at different times
@@ -328,26 +467,73 @@ def load_reference_sample(wh, run_id: str = "run-ref"):
 
     reference.sync(wh)
     load_sample(wh)
-    names = {CUMBRIA: "Cumbria", CUMBERLAND: "Cumberland", WESTMORLAND: "Westmorland and Furness",
-             WALTHAM_FOREST: "Waltham Forest"}
+    names = {
+        CUMBRIA: "Cumbria",
+        CUMBERLAND: "Cumberland",
+        WESTMORLAND: "Westmorland and Furness",
+        WALTHAM_FOREST: "Waltham Forest",
+    }
     councils = [Council(urn, name, f"https://reports.ofsted.gov.uk/provider/44/{urn}") for urn, name in names.items()]
     reports = [
-        make_report(CUMBRIA, 1, "ilacs_2018", d(2022, 6, 10), {"overall_effectiveness": "requires_improvement",
-                    "impact_of_leaders": "good", "help_and_protection": "requires_improvement",
-                    "in_care_and_care_leavers": "good"}, la="Cumbria"),
-        make_report(CUMBERLAND, 1, "ilacs_2026", d(2026, 6, 5), {"impact_of_leaders": "good",
-                    "help_and_protection": "good", "in_care": "requires_improvement",
-                    "care_leavers": "good"}, la="Cumberland"),
+        make_report(
+            CUMBRIA,
+            1,
+            "ilacs_2018",
+            d(2022, 6, 10),
+            {
+                "overall_effectiveness": "requires_improvement",
+                "impact_of_leaders": "good",
+                "help_and_protection": "requires_improvement",
+                "in_care_and_care_leavers": "good",
+            },
+            la="Cumbria",
+        ),
+        make_report(
+            CUMBERLAND,
+            1,
+            "ilacs_2026",
+            d(2026, 6, 5),
+            {
+                "impact_of_leaders": "good",
+                "help_and_protection": "good",
+                "in_care": "requires_improvement",
+                "care_leavers": "good",
+            },
+            la="Cumberland",
+        ),
         make_report(WESTMORLAND, 1, None, d(2025, 2, 7), kind="focused_visit", la="Westmorland and Furness"),
-        make_report(WALTHAM_FOREST, 1, "ilacs_2023", d(2024, 11, 22), {"overall_effectiveness": "good",
-                    "impact_of_leaders": "good", "help_and_protection": "good", "in_care": "good",
-                    "care_leavers": "requires_improvement"}, la="Waltham Forest"),
-        make_report(WALTHAM_FOREST, 2, "ilacs_2026", d(2026, 9, 18), {"impact_of_leaders": "good",
-                    "help_and_protection": "outstanding", "in_care": "good", "care_leavers": "good"},
-                    la="Waltham Forest"),
+        make_report(
+            WALTHAM_FOREST,
+            1,
+            "ilacs_2023",
+            d(2024, 11, 22),
+            {
+                "overall_effectiveness": "good",
+                "impact_of_leaders": "good",
+                "help_and_protection": "good",
+                "in_care": "good",
+                "care_leavers": "requires_improvement",
+            },
+            la="Waltham Forest",
+        ),
+        make_report(
+            WALTHAM_FOREST,
+            2,
+            "ilacs_2026",
+            d(2026, 9, 18),
+            {
+                "impact_of_leaders": "good",
+                "help_and_protection": "outstanding",
+                "in_care": "good",
+                "care_leavers": "good",
+            },
+            la="Waltham Forest",
+        ),
     ]
-    publications = [make_publication(r.urn, int(r.source.split("/")[1][:-4]), r.published, kind=r.kind,
-                                     la=r.local_authority) for r in reports]
+    publications = [
+        make_publication(r.urn, int(r.source.split("/")[1][:-4]), r.published, kind=r.kind, la=r.local_authority)
+        for r in reports
+    ]
     load.start_run(wh, run_id)
     load.load_councils(wh, councils)
     load.load_publications(wh, publications, run_id)

@@ -1,5 +1,6 @@
 """A webhook receiver on loopback that records what Apprise's json:// target posts to it.
 It can be taken down and brought back on the same port, to test failed deliveries."""
+
 from __future__ import annotations
 
 import json
