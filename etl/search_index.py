@@ -1,6 +1,6 @@
 """The DuckDB warehouse's text index: tantivy, in a folder beside the DuckDB file
 (`warehouse.duckdb` -> `warehouse.duckdb.search/`), one document per page of publication_text,
-analysed by etl.search's analyser (the one PostgreSQL's tsvector is written with).
+analysed by etl.search_text's analyser (the one PostgreSQL's tsvector is written with).
 
 publication_text is the truth; the index follows it and can always be rebuilt from it:
 - the load replaces a report's pages and queues its id in `search_pending` in one transaction;
@@ -21,7 +21,7 @@ import threading
 from functools import lru_cache
 from pathlib import Path
 
-from etl.search import Query, analyzer
+from etl.search_text import Query, analyzer
 from etl.warehouse import Warehouse, _duckdb_path
 
 log = logging.getLogger(__name__)

@@ -15,8 +15,9 @@ from pathlib import Path
 
 import pytest
 
-from etl import load, reference, search, search_index
+from etl import load, reference, search, search_index, search_text
 from etl.cli import main
+from etl.cli import search as search_cli
 from etl.warehouse import connect, migrate
 from tests.support.warehouse_fixtures import fresh_postgres_url, sample_records, stored_file_for
 
@@ -90,7 +91,7 @@ def test_hits_carry_council_kind_date_page_link_and_a_marked_snippet(searchable)
     assert (hit.council, hit.urn, hit.published, hit.page) == ("Barnet", "80487", REPORTS[4].published, 1)
     assert hit.url == f"{REPORTS[4].url}#page=1"
     assert [s for s, marked in hit.snippet if marked] == ["private fostering"]
-    assert search.snippet_text(hit.snippet) == "The focused visit looked at «private fostering» and the LADO."
+    assert search_text.snippet_text(hit.snippet) == "The focused visit looked at «private fostering» and the LADO."
     # a link the link rule refuses is no link
     assert all(h.url is None for h in search.search(searchable, "fostering", allowed_hosts=()).hits)
 
@@ -137,14 +138,14 @@ def test_a_snippet_shows_the_words_around_the_first_match_marked_and_says_what_i
         + ' ("Children in care" interviews), then '
         + " ".join(f"v{i}" for i in range(100))
     )
-    segments = search.snippet(text, search.parse_query("w3"))
+    segments = search_text.snippet(text, search_text.parse_query("w3"))
     assert segments[:2] == (("w0 w1 w2 ", False), ("w3", True)) and segments[-1][0].endswith(" w23 …")
-    later = search.snippet(text, search.parse_query('"children in care"'))
+    later = search_text.snippet(text, search_text.parse_query('"children in care"'))
     assert later[0] == ('… w94 w95 w96 w97 w98 w99 ("', False)  # six terms before, and the bracket
     assert later[1] == ("Children in care", True)  # the phrase marked whole
     # 24 terms in all ("in" and "then" are stop words)
     assert later[2][0].startswith('" interviews), then v0 v1') and later[2][0].endswith(" v14 …")
-    assert search.snippet("the of", search.parse_query("care")) == (("the of", False),)
+    assert search_text.snippet("the of", search_text.parse_query("care")) == (("the of", False),)
 
 
 @pytest.mark.parametrize(
@@ -160,7 +161,7 @@ def test_a_snippet_shows_the_words_around_the_first_match_marked_and_says_what_i
 )
 def test_a_query_that_cannot_be_searched_says_why(query, says):
     with pytest.raises(search.QueryError, match=says):
-        search.parse_query(query)
+        search_text.parse_query(query)
 
 
 def test_the_command_prints_hits_csv_and_json_and_refuses_bad_input_without_a_traceback(
@@ -179,7 +180,7 @@ def test_the_command_prints_hits_csv_and_json_and_refuses_bad_input_without_a_tr
 
     assert main(["search", "fostering", "--format", "csv"]) == 0
     rows = capsys.readouterr().out.splitlines()
-    assert rows[0] == ",".join(search.HIT_COLUMNS)
+    assert rows[0] == ",".join(search_cli.HIT_COLUMNS)
     assert all(",=HYPERLINK" not in r and not r.startswith("=") for r in rows)
     assert any("'=HYPERLINK" in r for r in rows)  # neutralised, kept
 
@@ -234,7 +235,7 @@ def test_postgresql_holds_every_term_where_tantivy_does(tmp_path):
         for _ in range(40):
             text = " ".join(rnd.choice(pieces) for _ in range(rnd.randrange(1, 30)))
             expected: dict[str, list[int]] = {}
-            for position, term, _, _ in search.tokens(text):
+            for position, term, _, _ in search_text.tokens(text):
                 expected.setdefault(term, []).append(position + 1)
             search.replace_text(wh, {"r": [text]})  # as the load stores it (binary COPY)
             got = {
@@ -250,7 +251,13 @@ def test_postgresql_holds_every_term_where_tantivy_does(tmp_path):
             "SELECT lexeme, cardinality(positions), positions[cardinality(positions)] FROM"
             " publication_text, unnest(terms) WHERE report_id = 'long' ORDER BY 1"
         ) == [("care", 256, 256), ("foster", 1, 16383), ("leaver", 1, 16383)]
-    assert search.terms("The naïve Café's return-home INTERVIEWS") == ["naiv", "cafe", "return", "home", "interview"]
+    assert search_text.terms("The naïve Café's return-home INTERVIEWS") == [
+        "naiv",
+        "cafe",
+        "return",
+        "home",
+        "interview",
+    ]
 
 
 def test_random_queries_match_the_same_pages_and_snippets_on_both_engines(tmp_path):

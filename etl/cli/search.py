@@ -41,7 +41,7 @@ def add(sub) -> None:
 
 
 def command(args, settings) -> int:
-    from etl.search import HIT_COLUMNS, QueryError, _hit_row, rebuild_index, render_json, render_table, search
+    from etl.search import QueryError, rebuild_index, search
     from etl.warehouse import connect
 
     with connect(settings.warehouse_url) as wh:
@@ -79,7 +79,72 @@ def command(args, settings) -> int:
     elif args.format == "csv":  # the one CSV writer: a spreadsheet runs no formula from a PDF
         from etl.export import csv_text
 
-        sys.stdout.write(csv_text(list(HIT_COLUMNS), [_hit_row(h) for h in result.hits]))
+        sys.stdout.write(csv_text(list(HIT_COLUMNS), [hit_row(h) for h in result.hits]))
     else:
         sys.stdout.write(render_table(result))
     return 0
+
+
+# -- what `ofsted search` prints (the hits' text is the PDFs': untrusted) -----------------------
+HIT_COLUMNS = ("published", "council", "urn", "kind", "page", "snippet", "url", "report_id")
+
+
+def hit_row(hit) -> tuple:
+    from etl.search_text import snippet_text
+
+    return (hit.published, hit.council, hit.urn, hit.kind, hit.page, snippet_text(hit.snippet), hit.url, hit.report_id)
+
+
+def render_json(result) -> str:
+    import json
+
+    from etl.search_text import snippet_text
+
+    hits = [
+        dict(
+            zip(HIT_COLUMNS, hit_row(h)),
+            published=h.published.isoformat() if h.published else None,
+            snippet=snippet_text(h.snippet),
+            segments=[[s, m] for s, m in h.snippet],
+        )
+        for h in result.hits
+    ]
+    return (
+        json.dumps(
+            {
+                "total": result.total,
+                "documents": result.documents,
+                "shown": len(result.hits),
+                "counts": result.counts,
+                "hits": hits,
+            },
+            indent=2,
+            ensure_ascii=False,
+        )
+        + "\n"
+    )
+
+
+def render_table(result) -> str:
+    """Hits for a person at a terminal: a block per page, then the counts (every line through
+    for_terminal: the text is the PDF's)."""
+    from etl.links import for_terminal
+    from etl.search_text import snippet_text
+
+    if not result.total:
+        return "no page matches\n"
+    lines = [
+        f"{result.total} page(s) in {result.documents} publication(s) match; "
+        f"{'all' if len(result.hits) == result.total else f'the newest {len(result.hits)}'} shown"
+    ]
+    for h in result.hits:
+        lines += [
+            "",
+            f"{h.published or 'undated'}  {h.council or '?'} ({h.urn or '?'})  {h.kind}  page {h.page}",
+            f"    {snippet_text(h.snippet)}",
+            f"    {h.url or '(no link: the address is not allowed)'}",
+        ]
+    lines.append("")
+    for key, label in (("year", "by year"), ("kind", "by kind"), ("region", "by region")):
+        lines.append(f"publications {label}: " + ", ".join(f"{k} {n}" for k, n in result.counts[key].items()))
+    return "\n".join(for_terminal(line) for line in lines) + "\n"
