@@ -105,7 +105,11 @@ def test_log_records_and_their_tracebacks_are_redacted(caplog):
 
 
 def test_operator_notices_of_a_failed_task_carry_no_secret(monkeypatch):
-    from dags.ofsted_ingest import notify_failure
+    from pathlib import Path
+
+    # as Airflow imports a DAG file: its folder on the path (the DAGs share dags/ofsted_common.py)
+    monkeypatch.syspath_prepend(str(Path(__file__).resolve().parents[1] / "dags"))
+    from ofsted_ingest import notify_failure
 
     with WebhookReceiver() as hook:
         monkeypatch.setenv("OFSTED_OPS_ALERT_URLS", hook.apprise_url)
