@@ -8,8 +8,8 @@ anniversary of the last; one judged inadequate is monitored, and re-inspected wh
 it ready (no window). In practice Ofsted works through the councils in the order of their last
 inspection, at the pace the published reports show, and stopped during the COVID-19 pause. So a
 council's window is placed where its turn in that queue, at that pace, falls (never before its
-third anniversary, nor open before the framework's earliest), and while a pause has not visibly
-ended no latest date can be given.
+third anniversary, nor open before the framework's earliest); while a pause has not visibly
+ended no latest date can be given, and for a while after it ends the latest date reaches further.
 """
 
 from __future__ import annotations
