@@ -2,8 +2,9 @@
 2025, each council's window from what was published by then, against the inspection that came
 next. Prints the share of next inspections inside their window and the windows' median width
 (goals: >= 80% inside, median width <= 12 months); then the windows given before the COVID-19
-pause for an inspection it pushed back apart from the others, bounded windows alone, and the share
-by the last grade and by year.
+pause for an inspection it pushed back apart from the others, bounded windows alone, the widths
+(mean, share wider than 12 months, the windows given just after a restart, and the median if the
+pause's open-ended windows counted as unbounded), and the share by the last grade and by year.
 
     .venv/bin/python bench/bench_due.py [--corpus ../shared/corpus] [--baseline]
 
@@ -135,6 +136,15 @@ def report(title, scored, monitoring):
         f"  bounded windows only (a latest date): {len(bounded)}, {sum(s[3] for s in bounded) / len(bounded):.1%}"
         f" inside; of them not crossing the pause unforeseen: {len(foreseen)},"
         f" {sum(s[3] for s in foreseen) / max(1, len(foreseen)):.1%} inside"
+    )
+    wide = [w for w in widths if w > 12.5]
+    restart = [s for s in bounded if "resumed on" in s[2].rule]
+    print(
+        f"  widths: mean {sum(widths) / len(widths):.1f} months, {len(wide) / len(widths):.0%} wider than 12"
+        f" (mean {sum(wide) / max(1, len(wide)):.1f}); given in the {due.RESTART_MONTHS} months after a"
+        f" restart (latest date {due.RESTART_LATER} months later): {len(restart)},"
+        f" {sum(s[3] for s in restart) / max(1, len(restart)):.1%} inside; counting the open-ended as"
+        f" unbounded, the median width of all windows would be {median(widths + [float('inf')] * open_ended):.1f}"
     )
     for key, name in ((lambda s: s[1] or "none", "last grade"), (lambda s: s[0].year, "year")):
         groups = defaultdict(list)

@@ -8,8 +8,8 @@ anniversary of the last; one judged inadequate is monitored, and re-inspected wh
 it ready (no window). In practice Ofsted works through the councils in the order of their last
 inspection, at the pace the published reports show, and stopped during the COVID-19 pause. So a
 council's window is placed where its turn in that queue, at that pace, falls (never before its
-third anniversary, nor open before the framework's earliest), and while a pause has not visibly
-ended no latest date can be given.
+third anniversary, nor open before the framework's earliest); while a pause has not visibly
+ended no latest date can be given, and for a while after it ends the latest date reaches further.
 """
 
 from __future__ import annotations
@@ -28,6 +28,10 @@ MONTH = 30.44  # days
 CYCLE_MONTHS = 36  # the framework: about every three years ...
 EARLIEST_MONTHS = 30  # ... usually from six months before the third anniversary
 BEFORE_MONTHS, AFTER_MONTHS = 4, 8  # the window around the queue's estimate (a delay is likelier than haste)
+# after a pause, Ofsted's pace is unsettled (after the COVID-19 pause: a fast restart, then slower
+# through the 2023 framework change), so for RESTART_MONTHS after the first inspection after it a
+# window's latest date reaches RESTART_LATER months later (fitted to the one restart in the history)
+RESTART_MONTHS, RESTART_LATER = 18, 9
 PACE_MONTHS = 12  # the pace: inspections ended in the last 12 months Ofsted was inspecting
 LAG_QUANTILE = 0.8  # what "published by now" covers: most reports are out by this lag
 # Ofsted's suspension of routine inspection (cited in docs/warehouse.md); each ends, for the
@@ -127,13 +131,14 @@ class Pace:
     up_to: date
     paused_since: date | None  # a pause with no cycle inspection after it published yet
     pause_name: str | None
+    resumed: date | None = None  # when the first inspection after the last pause ended (once published)
 
     @classmethod
     def of(cls, known: list[Inspection], taken: list[Inspection], as_at: date, councils: int) -> Pace:
         recent = [i for i in known if i.published and i.published > as_at - timedelta(days=365)]
         lags = sorted((i.published - i.ended).days for i in recent) or [60]
         up_to = as_at - timedelta(days=lags[int(LAG_QUANTILE * (len(lags) - 1))])
-        paused_since, name, gaps = None, None, []
+        paused_since, name, gaps, last_resumed = None, None, [], None
         for start, what in PAUSES:
             if start > as_at:
                 continue
@@ -143,6 +148,8 @@ class Pace:
                 up_to = min(up_to, start)
             else:
                 gaps.append((start, resumed))
+                if any(i.ended < start for i in known):  # a restart the history shows (not its start)
+                    last_resumed = resumed
         # the pace over the last PACE_MONTHS Ofsted was inspecting (a pause's months left out)
         span, since = timedelta(days=round(PACE_MONTHS * MONTH)), up_to
         for start, resumed in sorted(gaps, reverse=True):
@@ -152,7 +159,7 @@ class Pace:
         # never slower than the framework's own: every council once in CYCLE_MONTHS (a small or
         # new warehouse, or a slow year, must not push windows out without end)
         per_month = max(len(counted) / PACE_MONTHS, councils / CYCLE_MONTHS)
-        return cls(per_month, up_to, paused_since, name)
+        return cls(per_month, up_to, paused_since, name, last_resumed)
 
 
 def _window(i: Inspection, place: int, centre: date, pace: Pace, as_at: date) -> Due:
@@ -187,7 +194,14 @@ def _window(i: Inspection, place: int, centre: date, pace: Pace, as_at: date) ->
             f"{base}: {queue}; inspections paused since {pace.paused_since.isoformat()} ({pace.pause_name})"
             " and not yet resumed in what is published, so no latest date",
         )
-    latest = max(months(centre, AFTER_MONTHS), months(earliest, 1))
+    after = AFTER_MONTHS
+    if pace.resumed and as_at < months(pace.resumed, RESTART_MONTHS):
+        after += RESTART_LATER
+        queue += (
+            f"; inspections resumed on {pace.resumed.isoformat()} after a pause and the pace is not yet"
+            f" settled, so the window closes {after} months after its turn, not {AFTER_MONTHS}"
+        )
+    latest = max(months(centre, after), months(earliest, 1))
     return Due(i.urn, as_at, WINDOW, earliest, latest, f"{base}: {queue}")
 
 

@@ -74,6 +74,24 @@ def test_a_pause_not_yet_over_has_no_latest_date():
     assert "paused since 2020-03-17" in x.rule
 
 
+def test_after_a_restart_the_latest_date_reaches_further_until_the_pace_settles():
+    # Z, ended 2021-10-01 and published 2021-11-15, is the first inspection after the pause: for 18
+    # months from it (to 2023-04-02) a window closes 17 months after the council's turn, then 8
+    history = [
+        I("X", "ilacs_2018", d(2019, 1, 31), d(2019, 3, 1), "good"),
+        I("Y", "ilacs_2018", d(2019, 11, 29), d(2020, 1, 20), "good"),
+        I("Z", "ilacs_2018", d(2021, 10, 1), d(2021, 11, 15), "good"),
+    ]
+    unseen = due.windows(history, ["X", "Y", "Z"], d(2021, 10, 31))["X"]
+    assert unseen.latest is None  # the restart is not yet published
+    x = due.windows(history, ["X", "Y", "Z"], d(2021, 12, 31))["X"]
+    assert (x.earliest, x.latest) == (d(2022, 1, 16), d(2023, 10, 17))  # turn 2022-05-17: -4, +17 months
+    assert "resumed on 2021-10-01" in x.rule and "closes 17 months after its turn" in x.rule
+    settled = due.windows(history, ["X", "Y", "Z"], d(2023, 4, 30))["X"]
+    assert (settled.earliest, settled.latest) == (d(2023, 10, 30), d(2024, 10, 30))  # -4, +8 months
+    assert "resumed" not in settled.rule
+
+
 def test_a_2026_report_without_overall_grade_says_the_rule_is_not_published():
     history = [I("X", "ilacs_2026", d(2026, 5, 29), d(2026, 7, 1), None)]
     x = due.windows(history, ["X"], d(2026, 9, 30))["X"]
