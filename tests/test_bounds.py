@@ -379,7 +379,7 @@ def test_a_long_workbook_cell_is_cut_at_a_whole_item_pointing_to_the_csv():
     items = [f"Improve practice number {i} for children in care." for i in range(2000)]
     long_text = "Inspectors looked at " + ", ".join(items) + "."
     ds = Dataset("visits", ["urn", "priority_action_texts", "focus"], [("80443", json.dumps(items), long_text)])
-    columns = {"grade_distribution": TABLE_COLUMNS}   # its quarters are picked by its own columns
+    columns = {"grade_distribution": TABLE_COLUMNS}  # its quarters are picked by its own columns
     others = {
         name: Dataset(name, list(columns.get(name) or SHEET_HEADINGS.get(sheet, ["urn"])), [])
         for sheet, name in SHEETS.items()
@@ -388,6 +388,6 @@ def test_a_long_workbook_cell_is_cut_at_a_whole_item_pointing_to_the_csv():
     texts, focus = sheet.cell(2, 2).value, sheet.cell(2, 3).value
     for cell in (texts, focus):
         assert len(cell) <= 32767 and cell.endswith("(cut: full text in the CSV)")
-    kept = texts.removesuffix("\n(cut: full text in the CSV)").split("\n")   # a list: a line per item
+    kept = texts.removesuffix("\n(cut: full text in the CSV)").split("\n")  # a list: a line per item
     assert kept == items[: len(kept)] and 0 < len(kept) < len(items)
     assert long_text.startswith(focus.removesuffix(" … (cut: full text in the CSV)"))
