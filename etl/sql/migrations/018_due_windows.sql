@@ -14,7 +14,8 @@ CREATE TABLE due_windows (
     due_rule     TEXT NOT NULL
 );
 
--- latest_inspections gains the window (columns appended after 017's inspection_type).
+-- latest_inspections gains the latest graded inspection's type (017's reports.inspection_type) and
+-- the window (columns appended: every earlier column stays as it was).
 CREATE OR REPLACE VIEW latest_inspections AS
 WITH latest_letters AS (
     SELECT urn, kind, published, url,
