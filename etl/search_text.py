@@ -79,37 +79,56 @@ def tsvector(text: str) -> bytes:
     """`text` as a PostgreSQL tsvector in its binary form (what COPY ... FORMAT BINARY sends),
     each term at the position tantivy gives it, 1-based, at most 16,383, its first 256 positions
     (tsvector's limits).
-    One pass over the tokens, terms and positions encoded once per process: a first run writes
-    millions, and PostgreSQL reads this form several times faster than tsvector text."""
-    positions: dict[str, list[int]] = {}
-    for token in analyzer().pre_tokenize(text).tokens:
-        at = positions.get(token.text)
-        if at is None:
-            at = positions[token.text] = []
-        at.append(token.position)
+    A first run writes millions of tokens, so the text is only split in Rust (a word's position
+    is its place among the words) and each distinct word is analysed once per process: every
+    filter of the analyser reads one word alone, so a word's term never depends on its context
+    (this halved the time; tests/test_search.py checks it against the analyser token by token).
+    PostgreSQL reads this form several times faster than tsvector text."""
+    positions: dict[bytes, list[int]] = {}
+    term_of = _TERM_OF.__getitem__
+    for position, word in enumerate(_words().analyze(text)):
+        term = term_of(word)
+        if term is not None:
+            at = positions.get(term)
+            if at is None:
+                positions[term] = [position]
+            else:
+                at.append(position)
     parts = [len(positions).to_bytes(4, "big")]
     for term, at in positions.items():
         if len(at) > _MOST_POSITIONS or at[-1] >= _LAST_POSITION:  # what PostgreSQL's text form keeps
             at = sorted({min(p, _LAST_POSITION - 1) for p in at})[:_MOST_POSITIONS]
-        parts.append(_TERM_BYTES[term])
+        parts.append(term)
         parts.append(_UINT16[len(at)])
         parts += [_UINT16[p + 1] for p in at]
     return b"".join(parts)
+
+
+@lru_cache(maxsize=1)
+def _words():
+    """The analyser's tokenizer alone: every word, none dropped, so a word's index is its position."""
+    import tantivy
+
+    return tantivy.TextAnalyzerBuilder(tantivy.Tokenizer.simple()).build()
 
 
 _LAST_POSITION, _MOST_POSITIONS = 16383, 256
 _UINT16 = [n.to_bytes(2, "big") for n in range(_LAST_POSITION + 1)]
 
 
-class _TermBytes(dict):
-    """A term as tsvector's binary form starts it (UTF-8, NUL-terminated), made once."""
+class _TermOf(dict):
+    """A word -> its term as tsvector's binary form starts it (UTF-8, NUL-terminated), or None
+    for a word the analyser drops; each word analysed once (at most a few hundred thousand)."""
 
-    def __missing__(self, term: str) -> bytes:
-        data = self[term] = term.encode() + b"\0"
-        return data
+    def __missing__(self, word: str) -> bytes | None:
+        if len(self) > 1_000_000:  # garbage text: keep memory bounded
+            self.clear()
+        found = analyzer().analyze(word)
+        term = self[word] = found[0].encode() + b"\0" if len(found) == 1 else None
+        return term
 
 
-_TERM_BYTES = _TermBytes()
+_TERM_OF = _TermOf()
 
 
 def _phrase(text: str) -> Phrase:

@@ -229,6 +229,14 @@ def test_postgresql_holds_every_term_where_tantivy_does(tmp_path):
         "back\\slash",
         ":colon",
         "children",
+        "İstanbul",
+        "cafe\u0301",
+        "ﬁnance",
+        "Ⅻ",
+        "٣٤",
+        "日本語",
+        "ǅemal",
+        "ΣΊΣΥΦΟΣ",
     ]
     with fresh_postgres_url() as url, connect(url) as wh:
         migrate(wh)
@@ -258,6 +266,26 @@ def test_postgresql_holds_every_term_where_tantivy_does(tmp_path):
         "home",
         "interview",
     ]
+
+
+def test_the_tsvector_of_any_text_has_the_analysers_terms_at_its_positions():
+    """tsvector analyses each distinct word once, apart from its text: the same terms at the
+    same positions as the analyser reading the whole text, for any characters at all."""
+    rnd = random.Random(11)
+    alphabet = "aeiouAEIOUßİıﬁǅΣσς0123456789٣Ⅻ日語éé\u0301\u0307'’-_. \t\n…%/" + "x" * 10
+
+    def expected(text: str) -> bytes:
+        positions: dict[str, list[int]] = {}
+        for position, term, _, _ in search_text.tokens(text):
+            positions.setdefault(term, []).append(position + 1)
+        return len(positions).to_bytes(4, "big") + b"".join(
+            term.encode() + b"\0" + len(at).to_bytes(2, "big") + b"".join(p.to_bytes(2, "big") for p in at)
+            for term, at in positions.items()
+        )
+
+    for _ in range(3000):
+        text = "".join(rnd.choice(alphabet) for _ in range(rnd.randrange(0, 60)))
+        assert search_text.tsvector(text) == expected(text), repr(text)
 
 
 def test_random_queries_match_the_same_pages_and_snippets_on_both_engines(tmp_path):
