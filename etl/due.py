@@ -18,9 +18,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, timedelta
 
-from etl.graded import GradedReport, graded_reports
+from etl.graded import HISTORY_START, GradedReport, graded_reports
 
-FIRST_AS_AT = date(2012, 1, 1)  # the warehouse's history begins in 2012: no question before it
 # the frameworks that inspect a council's children's services on a cycle (focused and monitoring
 # visits, JTAIs and area SEND inspections do not set the cycle)
 CYCLE_FRAMEWORKS = frozenset({"lac", "sif", "ilacs_2018", "ilacs_2023", "ilacs_2026"})
@@ -70,9 +69,9 @@ class Due:
 
 
 def check_as_at(day: date) -> date:
-    if day < FIRST_AS_AT:
+    if day < HISTORY_START:
         raise ValueError(
-            f"--as-at must be on or after {FIRST_AS_AT.isoformat()} (the warehouse's history"
+            f"--as-at must be on or after {HISTORY_START.isoformat()} (the warehouse's history"
             f" begins in 2012), not {day.isoformat()}"
         )
     return day

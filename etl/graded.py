@@ -64,6 +64,8 @@ FRAMEWORK_TRACKED = {f: frozenset(t for ts in keys.values() for t in ts) for f, 
 # children's services, and (jointly with the CQC) the local area's SEND arrangements. A report
 # of one never retires, nor is compared with, the other's areas.
 AREA_SEND_FRAMEWORKS = frozenset({"area_send_2016", "area_send_2023"})
+# the history begins with the 2012 frameworks: no question about a date before it
+HISTORY_START = date(2012, 1, 1)
 
 
 def family(framework: str) -> str:

@@ -12,11 +12,10 @@ from __future__ import annotations
 from datetime import date
 
 from etl import england
-from etl.graded import TRACKED_AREAS, graded_reports
+from etl.graded import HISTORY_START, TRACKED_AREAS, graded_reports
 from etl.grades import label
 from etl.warehouse import Warehouse
 
-EARLIEST = date(2012, 1, 1)  # the warehouse's history starts with the 2012 frameworks
 GRADE_COLUMNS: tuple[str, ...] = england.AREAS  # every judgement of the councils' inspections
 SUMMARY_COLUMNS = (
     "urn",
@@ -74,7 +73,7 @@ def check_period(first: tuple[str, date | None], then: tuple[str, date | None], 
     """Two dates given by a person, as a ValueError that says which is wrong: one before 2012
     (the history's start), or the second before the first."""
     for name, day in (first, then):
-        if day is not None and day < EARLIEST:
+        if day is not None and day < HISTORY_START:
             raise ValueError(
                 f"the {name} {day.isoformat()} is before 2012: the warehouse's history starts with the 2012 frameworks"
             )

@@ -108,7 +108,15 @@ def _summary(wh, args):
     from etl.outcomes import council_rows
 
     names, rows = council_rows(wh, _as_at(args), args.published_by, _region(wh, args))
-    return names, [r for r in rows if not args.urn or r[names.index("urn")] == args.urn]
+    return _of_council(args, names, rows)
+
+
+def _of_council(args, names: list[str], rows: list[tuple]) -> tuple[list[str], list[tuple]]:
+    """The rows of the COUNCIL given (every row without one), for answers computed for England."""
+    if not args.urn:
+        return names, rows
+    at = names.index("urn")
+    return names, [r for r in rows if r[at] == args.urn]
 
 
 def _as_at(args) -> date:
@@ -135,7 +143,7 @@ def _activity(wh, args):
     except ValueError as exc:
         raise Refused(str(exc)) from None
     names, rows = activity(wh, start, end, _region(wh, args))
-    return names, [r for r in rows if not args.urn or r[names.index("urn")] == args.urn]
+    return _of_council(args, names, rows)
 
 
 def _freshness(wh) -> str:  # how fresh the summary is
@@ -186,7 +194,7 @@ def _due(wh, args):
     except ValueError as exc:
         raise Refused(str(exc)) from None
     names, rows = answer(wh, day)
-    return names, [r for r in rows if not args.urn or r[0] == args.urn]
+    return _of_council(args, names, rows)
 
 
 QUERIES: tuple[Query, ...] = (
